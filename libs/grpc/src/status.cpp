@@ -1,0 +1,25 @@
+#include "tel/grpc/status.h"
+
+namespace tel::grpc_util {
+
+grpc::Status invalidArgument(const std::string& field, const std::string& reason) {
+  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, field + ": " + reason, field);
+}
+
+std::string fieldOf(const grpc::Status& status) {
+  if (status.error_code() != grpc::StatusCode::INVALID_ARGUMENT &&
+      status.error_code() != grpc::StatusCode::ALREADY_EXISTS) {
+    return "";
+  }
+  return status.error_details();
+}
+
+grpc::Status notFound(const std::string& what) {
+  return grpc::Status(grpc::StatusCode::NOT_FOUND, what + " not found");
+}
+
+grpc::Status alreadyExists(const std::string& field, const std::string& what) {
+  return grpc::Status(grpc::StatusCode::ALREADY_EXISTS, what, field);
+}
+
+}  // namespace tel::grpc_util

@@ -1,0 +1,105 @@
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tel/accounts/v1/accounts.pb.h"
+
+namespace tel::accounts {
+
+namespace v1 = ::tel::accounts::v1;
+
+// A page position: rows come newest first, ordered by (created_at, id).
+struct PageCursor {
+  int64_t created_micros = 0;
+  std::string id;
+};
+std::string encodeCursor(const PageCursor& cursor);
+std::optional<PageCursor> decodeCursor(const std::string& token);
+
+struct Page {
+  int limit = 50;
+  std::optional<PageCursor> after;
+};
+
+struct StoredKey {
+  std::string id;
+  std::string tenant_id;  // empty for admin keys
+  std::string hash;
+  bool revoked = false;
+};
+
+struct StoredSipAccount {
+  v1::SipAccount account;
+  std::string ha1_md5;
+  std::string ha1_sha256;
+};
+
+struct UserCredentials {
+  std::string id;
+  std::string tenant_id;
+  std::string password_hash;
+};
+
+// Persistence port of the accounts service. Every tenant-scoped method runs in a transaction
+// scoped to `tenant_id` (row-level security); rows of other tenants behave as absent (NOT_FOUND).
+// Uniqueness conflicts give ALREADY_EXISTS naming the field. Implementations are thread-safe.
+class AccountStore {
+ public:
+  virtual ~AccountStore() = default;
+
+  virtual grpc::Status findApiKey(const std::string& prefix, StoredKey* out) = 0;
+  virtual grpc::Status findAdminKey(const std::string& prefix, StoredKey* out) = 0;
+  virtual grpc::Status ensureAdminKey(const std::string& prefix, const std::string& hash) = 0;
+
+  virtual grpc::Status createTenant(const v1::Tenant& tenant, v1::Tenant* out) = 0;
+  virtual grpc::Status listTenants(const Page& page, v1::ListTenantsResponse* out) = 0;
+  virtual grpc::Status getTenant(const std::string& id, v1::Tenant* out) = 0;
+  virtual grpc::Status updateTenant(const v1::UpdateTenantRequest& request, v1::Tenant* out) = 0;
+  virtual grpc::Status deleteTenant(const std::string& id) = 0;
+
+  virtual grpc::Status createUser(const v1::User& user, const std::string& password_hash,
+                                  v1::User* out) = 0;
+  virtual grpc::Status listUsers(const std::string& tenant_id, const Page& page,
+                                 v1::ListUsersResponse* out) = 0;
+  virtual grpc::Status getUser(const std::string& tenant_id, const std::string& id,
+                               v1::User* out) = 0;
+  virtual grpc::Status updateUser(const v1::UpdateUserRequest& request,
+                                  const std::optional<std::string>& password_hash,
+                                  v1::User* out) = 0;
+  virtual grpc::Status deleteRow(const std::string& table, const std::string& tenant_id,
+                                 const std::string& id) = 0;
+  virtual grpc::Status findUsersByEmail(const std::string& email,
+                                        std::vector<UserCredentials>* out) = 0;
+
+  virtual grpc::Status createSipAccount(const StoredSipAccount& account, v1::SipAccount* out) = 0;
+  virtual grpc::Status listSipAccounts(const std::string& tenant_id, const Page& page,
+                                       v1::ListSipAccountsResponse* out) = 0;
+  virtual grpc::Status getSipAccount(const std::string& tenant_id, const std::string& id,
+                                     v1::SipAccount* out) = 0;
+  // `new_ha1` is set when the password changes: {md5, sha256}.
+  virtual grpc::Status updateSipAccount(const v1::UpdateSipAccountRequest& request,
+                                        const std::optional<std::pair<std::string, std::string>>& new_ha1,
+                                        v1::SipAccount* out) = 0;
+
+  virtual grpc::Status createNumber(const v1::Number& number, v1::Number* out) = 0;
+  virtual grpc::Status listNumbers(const std::string& tenant_id, const Page& page,
+                                   v1::ListNumbersResponse* out) = 0;
+  virtual grpc::Status getNumber(const std::string& tenant_id, const std::string& id,
+                                 v1::Number* out) = 0;
+  virtual grpc::Status updateNumber(const v1::UpdateNumberRequest& request, v1::Number* out) = 0;
+
+  virtual grpc::Status createApiKey(const v1::ApiKey& key, const std::string& hash,
+                                    v1::ApiKey* out) = 0;
+  virtual grpc::Status listApiKeys(const std::string& tenant_id, const Page& page,
+                                   v1::ListApiKeysResponse* out) = 0;
+  virtual grpc::Status revokeApiKey(const std::string& tenant_id, const std::string& id,
+                                    v1::ApiKey* out) = 0;
+
+  virtual bool healthy() = 0;
+};
+
+}  // namespace tel::accounts

@@ -1,0 +1,552 @@
+#include "pg_account_store.h"
+
+#include <charconv>
+#include <functional>
+
+#include "tel/grpc/status.h"
+#include "validation.h"
+
+namespace tel::accounts {
+namespace {
+
+using grpc::Status;
+using grpc::StatusCode;
+
+// Selected as the last column of every listed row: the page cursor's time part.
+constexpr const char* kCreatedMicros = "(extract(epoch FROM created_at) * 1000000)::bigint";
+
+// Runs `body`, turning database errors into statuses: unique violations become ALREADY_EXISTS with
+// the field the constraint guards, an unreachable database UNAVAILABLE.
+Status guarded(const std::function<Status()>& body) {
+  try {
+    return body();
+  } catch (const pqxx::unique_violation& e) {
+    static const std::pair<const char*, const char*> kConstraintFields[] = {
+        {"numbers_e164_key", "e164"},
+        {"tenants_sip_domain_key", "sip_domain"},
+        {"users_tenant_id_email_key", "email"},
+        {"sip_accounts_tenant_id_username_key", "username"},
+        {"sip_accounts_tenant_id_extension_key", "extension"},
+        {"api_keys_prefix_key", "prefix"},
+    };
+    const std::string what = e.what();
+    for (const auto& [constraint, field] : kConstraintFields) {
+      if (what.find(constraint) != std::string::npos) {
+        return grpc_util::alreadyExists(field, std::string(field) + ": already in use");
+      }
+    }
+    return Status(StatusCode::ALREADY_EXISTS, "already exists");
+  } catch (const pqxx::check_violation& e) {
+    return Status(StatusCode::INVALID_ARGUMENT, std::string("rejected by the database: ") + e.what());
+  } catch (const pqxx::broken_connection&) {
+    return Status(StatusCode::UNAVAILABLE, "database unavailable");
+  } catch (const pqxx::sql_error& e) {
+    return Status(StatusCode::INTERNAL, "database error");
+  } catch (const std::runtime_error& e) {
+    // Pool exhaustion and similar transient conditions.
+    return Status(StatusCode::UNAVAILABLE, std::string("database: ") + e.what());
+  }
+}
+
+void setTimestamp(int64_t micros, google::protobuf::Timestamp* out) {
+  out->set_seconds(micros / 1000000);
+  out->set_nanos(static_cast<int32_t>((micros % 1000000) * 1000));
+}
+
+// Adds "WHERE/AND (created_at, id) < cursor ORDER BY ... LIMIT" to a tenant-scoped select.
+std::string pageClause(const Page& page, pqxx::work& txn) {
+  std::string clause;
+  if (page.after) {
+    clause += " AND (created_at, id) < ('epoch'::timestamptz + " +
+              txn.quote(page.after->created_micros) + " * interval '1 microsecond', " +
+              txn.quote(page.after->id) + "::uuid)";
+  }
+  clause += " ORDER BY created_at DESC, id DESC LIMIT " + std::to_string(page.limit + 1);
+  return clause;
+}
+
+// Fills `items` from `rows` (one more than the limit was fetched to learn if a next page exists).
+template <typename Item>
+void fillPage(const pqxx::result& rows, const Page& page,
+              const std::function<void(const pqxx::row&, Item*)>& map,
+              google::protobuf::RepeatedPtrField<Item>* items, std::string* next_token) {
+  const size_t shown = std::min(rows.size(), static_cast<size_t>(page.limit));
+  for (size_t i = 0; i < shown; ++i) map(rows[i], items->Add());
+  if (rows.size() > shown) {
+    const auto& last = rows[shown - 1];
+    *next_token = encodeCursor({last[last.size() - 1].as<int64_t>(), last[0].as<std::string>()});
+  }
+}
+
+const char* kTenantColumns = "id, name, sip_domain, timezone";
+void mapTenant(const pqxx::row& row, v1::Tenant* out) {
+  out->set_id(row[0].as<std::string>());
+  out->set_name(row[1].as<std::string>());
+  out->set_sip_domain(row[2].as<std::string>());
+  out->set_timezone(row[3].as<std::string>());
+  setTimestamp(row[4].as<int64_t>(), out->mutable_created_at());
+}
+
+const char* kUserColumns = "id, tenant_id, email, name, role";
+void mapUser(const pqxx::row& row, v1::User* out) {
+  out->set_id(row[0].as<std::string>());
+  out->set_tenant_id(row[1].as<std::string>());
+  out->set_email(row[2].as<std::string>());
+  out->set_name(row[3].as<std::string>());
+  out->set_role(row[4].as<std::string>());
+  setTimestamp(row[5].as<int64_t>(), out->mutable_created_at());
+}
+
+// The tenant's SIP domain comes along: clients need it as the registrar domain and digest realm.
+const char* kSipColumns =
+    "id, tenant_id, username, extension, display_name, outbound_allowed,"
+    " (SELECT sip_domain FROM tenants t WHERE t.id = sip_accounts.tenant_id)";
+void mapSipAccount(const pqxx::row& row, v1::SipAccount* out) {
+  out->set_id(row[0].as<std::string>());
+  out->set_tenant_id(row[1].as<std::string>());
+  out->set_username(row[2].as<std::string>());
+  out->set_extension(row[3].as<std::string>());
+  out->set_display_name(row[4].as<std::string>());
+  out->set_outbound_allowed(row[5].as<bool>());
+  out->set_sip_domain(row[6].is_null() ? "" : row[6].as<std::string>());
+  setTimestamp(row[7].as<int64_t>(), out->mutable_created_at());
+}
+
+const char* kNumberColumns = "id, tenant_id, e164, channels, label";
+void mapNumber(const pqxx::row& row, v1::Number* out) {
+  out->set_id(row[0].as<std::string>());
+  out->set_tenant_id(row[1].as<std::string>());
+  out->set_e164(row[2].as<std::string>());
+  out->set_channels(row[3].as<int>());
+  out->set_label(row[4].as<std::string>());
+  setTimestamp(row[5].as<int64_t>(), out->mutable_created_at());
+}
+
+const char* kApiKeyColumns =
+    "id, tenant_id, name, prefix,"
+    " CASE WHEN revoked_at IS NULL THEN NULL ELSE (extract(epoch FROM revoked_at) * 1000000)::bigint END";
+void mapApiKey(const pqxx::row& row, v1::ApiKey* out) {
+  out->set_id(row[0].as<std::string>());
+  out->set_tenant_id(row[1].as<std::string>());
+  out->set_name(row[2].as<std::string>());
+  out->set_prefix(row[3].as<std::string>());
+  if (!row[4].is_null()) setTimestamp(row[4].as<int64_t>(), out->mutable_revoked_at());
+  setTimestamp(row[5].as<int64_t>(), out->mutable_created_at());
+}
+
+std::string select(const char* columns, const char* table) {
+  return std::string("SELECT ") + columns + ", " + kCreatedMicros + " FROM " + table;
+}
+std::string returning(const char* columns) {
+  return std::string(" RETURNING ") + columns + ", " + kCreatedMicros;
+}
+
+// Builds "SET a = $2, b = $3" style updates from optional fields; values are quoted by pqxx.
+class UpdateBuilder {
+ public:
+  explicit UpdateBuilder(pqxx::work& txn) : txn_(txn) {}
+  template <typename T>
+  void set(const char* column, const T& value) {
+    sets_ += (sets_.empty() ? "" : ", ") + std::string(column) + " = " + txn_.quote(value);
+  }
+  bool empty() const { return sets_.empty(); }
+  const std::string& sql() const { return sets_; }
+
+ private:
+  pqxx::work& txn_;
+  std::string sets_;
+};
+
+}  // namespace
+
+std::string encodeCursor(const PageCursor& cursor) {
+  return std::to_string(cursor.created_micros) + "." + cursor.id;
+}
+
+std::optional<PageCursor> decodeCursor(const std::string& token) {
+  const auto dot = token.find('.');
+  if (dot == std::string::npos) return std::nullopt;
+  PageCursor cursor;
+  auto [end, ec] = std::from_chars(token.data(), token.data() + dot, cursor.created_micros);
+  if (ec != std::errc() || end != token.data() + dot) return std::nullopt;
+  cursor.id = token.substr(dot + 1);
+  if (!isUuid(cursor.id)) return std::nullopt;
+  return cursor;
+}
+
+PgAccountStore::PgAccountStore(std::shared_ptr<pg::ConnectionPool> pool) : pool_(std::move(pool)) {}
+
+bool PgAccountStore::healthy() { return pool_->ping(); }
+
+grpc::Status PgAccountStore::findApiKey(const std::string& prefix, StoredKey* out) {
+  return guarded([&] {
+    bool found = false;
+    pool_->inTransaction([&](pqxx::work& txn) {
+      auto rows = txn.exec_params("SELECT id, tenant_id, key_hash, revoked FROM tel_find_api_key($1)", prefix);
+      if (rows.empty()) return;
+      found = true;
+      *out = {rows[0][0].as<std::string>(), rows[0][1].as<std::string>(),
+              rows[0][2].as<std::string>(), rows[0][3].as<bool>()};
+    });
+    return found ? Status::OK : grpc_util::notFound("key");
+  });
+}
+
+grpc::Status PgAccountStore::findAdminKey(const std::string& prefix, StoredKey* out) {
+  return guarded([&] {
+    bool found = false;
+    pool_->inTransaction([&](pqxx::work& txn) {
+      auto rows = txn.exec_params(
+          "SELECT id, key_hash, revoked_at IS NOT NULL FROM admin_keys WHERE prefix = $1", prefix);
+      if (rows.empty()) return;
+      found = true;
+      *out = {rows[0][0].as<std::string>(), "", rows[0][1].as<std::string>(), rows[0][2].as<bool>()};
+    });
+    return found ? Status::OK : grpc_util::notFound("key");
+  });
+}
+
+grpc::Status PgAccountStore::ensureAdminKey(const std::string& prefix, const std::string& hash) {
+  return guarded([&] {
+    pool_->inTransaction([&](pqxx::work& txn) {
+      txn.exec_params(
+          "INSERT INTO admin_keys (prefix, key_hash) VALUES ($1, $2)"
+          " ON CONFLICT (prefix) DO UPDATE SET key_hash = EXCLUDED.key_hash, revoked_at = NULL",
+          prefix, hash);
+    });
+    return Status::OK;
+  });
+}
+
+grpc::Status PgAccountStore::createTenant(const v1::Tenant& tenant, v1::Tenant* out) {
+  return guarded([&] {
+    pool_->inTenantTransaction(tenant.id(), [&](pqxx::work& txn) {
+      auto rows = txn.exec_params(
+          "INSERT INTO tenants (id, name, sip_domain, timezone) VALUES ($1, $2, $3, $4)" +
+              returning(kTenantColumns),
+          tenant.id(), tenant.name(), tenant.sip_domain(), tenant.timezone());
+      mapTenant(rows[0], out);
+    });
+    return Status::OK;
+  });
+}
+
+grpc::Status PgAccountStore::listTenants(const Page& page, v1::ListTenantsResponse* out) {
+  return guarded([&] {
+    pool_->inTransaction([&](pqxx::work& txn) {
+      auto rows = page.after
+          ? txn.exec_params(std::string("SELECT ") + kTenantColumns + ", " + kCreatedMicros +
+                                " FROM tel_list_tenants($1, 'epoch'::timestamptz + $2 * interval "
+                                "'1 microsecond', $3::uuid)",
+                            page.limit + 1, page.after->created_micros, page.after->id)
+          : txn.exec_params(std::string("SELECT ") + kTenantColumns + ", " + kCreatedMicros +
+                                " FROM tel_list_tenants($1, NULL, NULL)",
+                            page.limit + 1);
+      fillPage<v1::Tenant>(rows, page, mapTenant, out->mutable_tenants(),
+                           out->mutable_next_page_token());
+    });
+    return Status::OK;
+  });
+}
+
+grpc::Status PgAccountStore::getTenant(const std::string& id, v1::Tenant* out) {
+  return guarded([&] {
+    bool found = false;
+    pool_->inTenantTransaction(id, [&](pqxx::work& txn) {
+      auto rows = txn.exec_params(select(kTenantColumns, "tenants") + " WHERE id = $1", id);
+      if (rows.empty()) return;
+      found = true;
+      mapTenant(rows[0], out);
+    });
+    return found ? Status::OK : grpc_util::notFound("tenant");
+  });
+}
+
+grpc::Status PgAccountStore::updateTenant(const v1::UpdateTenantRequest& request, v1::Tenant* out) {
+  return guarded([&] {
+    bool found = false;
+    pool_->inTenantTransaction(request.id(), [&](pqxx::work& txn) {
+      UpdateBuilder update(txn);
+      if (request.has_name()) update.set("name", request.name());
+      if (request.has_timezone()) update.set("timezone", request.timezone());
+      const std::string sql =
+          update.empty() ? select(kTenantColumns, "tenants") + " WHERE id = $1"
+                         : "UPDATE tenants SET " + update.sql() + " WHERE id = $1" + returning(kTenantColumns);
+      auto rows = txn.exec_params(sql, request.id());
+      if (rows.empty()) return;
+      found = true;
+      mapTenant(rows[0], out);
+    });
+    return found ? Status::OK : grpc_util::notFound("tenant");
+  });
+}
+
+grpc::Status PgAccountStore::deleteTenant(const std::string& id) {
+  return guarded([&] {
+    bool found = false;
+    pool_->inTenantTransaction(id, [&](pqxx::work& txn) {
+      found = txn.exec_params("DELETE FROM tenants WHERE id = $1", id).affected_rows() == 1;
+    });
+    return found ? Status::OK : grpc_util::notFound("tenant");
+  });
+}
+
+grpc::Status PgAccountStore::createUser(const v1::User& user, const std::string& password_hash,
+                                        v1::User* out) {
+  return guarded([&] {
+    pool_->inTenantTransaction(user.tenant_id(), [&](pqxx::work& txn) {
+      auto rows = txn.exec_params(
+          "INSERT INTO users (tenant_id, email, name, role, password_hash) VALUES ($1, $2, $3, $4, $5)" +
+              returning(kUserColumns),
+          user.tenant_id(), user.email(), user.name(), user.role(), password_hash);
+      mapUser(rows[0], out);
+    });
+    return Status::OK;
+  });
+}
+
+grpc::Status PgAccountStore::listUsers(const std::string& tenant_id, const Page& page,
+                                       v1::ListUsersResponse* out) {
+  return guarded([&] {
+    pool_->inTenantTransaction(tenant_id, [&](pqxx::work& txn) {
+      auto rows = txn.exec(select(kUserColumns, "users") + " WHERE true" + pageClause(page, txn));
+      fillPage<v1::User>(rows, page, mapUser, out->mutable_users(), out->mutable_next_page_token());
+    });
+    return Status::OK;
+  });
+}
+
+grpc::Status PgAccountStore::getUser(const std::string& tenant_id, const std::string& id,
+                                     v1::User* out) {
+  return guarded([&] {
+    bool found = false;
+    pool_->inTenantTransaction(tenant_id, [&](pqxx::work& txn) {
+      auto rows = txn.exec_params(select(kUserColumns, "users") + " WHERE id = $1", id);
+      if (rows.empty()) return;
+      found = true;
+      mapUser(rows[0], out);
+    });
+    return found ? Status::OK : grpc_util::notFound("user");
+  });
+}
+
+grpc::Status PgAccountStore::updateUser(const v1::UpdateUserRequest& request,
+                                        const std::optional<std::string>& password_hash,
+                                        v1::User* out) {
+  return guarded([&] {
+    bool found = false;
+    pool_->inTenantTransaction(request.tenant_id(), [&](pqxx::work& txn) {
+      UpdateBuilder update(txn);
+      if (request.has_name()) update.set("name", request.name());
+      if (request.has_role()) update.set("role", request.role());
+      if (password_hash) update.set("password_hash", *password_hash);
+      const std::string sql =
+          update.empty() ? select(kUserColumns, "users") + " WHERE id = $1"
+                         : "UPDATE users SET " + update.sql() + " WHERE id = $1" + returning(kUserColumns);
+      auto rows = txn.exec_params(sql, request.id());
+      if (rows.empty()) return;
+      found = true;
+      mapUser(rows[0], out);
+    });
+    return found ? Status::OK : grpc_util::notFound("user");
+  });
+}
+
+grpc::Status PgAccountStore::deleteRow(const std::string& table, const std::string& tenant_id,
+                                       const std::string& id) {
+  if (table != "users" && table != "sip_accounts" && table != "numbers") {
+    return Status(StatusCode::INTERNAL, "deleteRow: table not deletable");
+  }
+  return guarded([&] {
+    bool found = false;
+    pool_->inTenantTransaction(tenant_id, [&](pqxx::work& txn) {
+      found = txn.exec_params("DELETE FROM " + table + " WHERE id = $1", id).affected_rows() == 1;
+    });
+    return found ? Status::OK : grpc_util::notFound(table == "sip_accounts" ? "SIP account"
+                                                    : table == "numbers"    ? "number"
+                                                                            : "user");
+  });
+}
+
+grpc::Status PgAccountStore::findUsersByEmail(const std::string& email,
+                                              std::vector<UserCredentials>* out) {
+  return guarded([&] {
+    pool_->inTransaction([&](pqxx::work& txn) {
+      for (const auto& row :
+           txn.exec_params("SELECT id, tenant_id, password_hash FROM tel_find_users_by_email($1)", email)) {
+        out->push_back({row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>()});
+      }
+    });
+    return Status::OK;
+  });
+}
+
+grpc::Status PgAccountStore::createSipAccount(const StoredSipAccount& stored, v1::SipAccount* out) {
+  const auto& account = stored.account;
+  return guarded([&] {
+    pool_->inTenantTransaction(account.tenant_id(), [&](pqxx::work& txn) {
+      auto rows = txn.exec_params(
+          "INSERT INTO sip_accounts (tenant_id, username, extension, display_name, outbound_allowed,"
+          " ha1_md5, ha1_sha256) VALUES ($1, $2, $3, $4, $5, $6, $7)" + returning(kSipColumns),
+          account.tenant_id(), account.username(), account.extension(), account.display_name(),
+          account.outbound_allowed(), stored.ha1_md5, stored.ha1_sha256);
+      mapSipAccount(rows[0], out);
+    });
+    return Status::OK;
+  });
+}
+
+grpc::Status PgAccountStore::listSipAccounts(const std::string& tenant_id, const Page& page,
+                                             v1::ListSipAccountsResponse* out) {
+  return guarded([&] {
+    pool_->inTenantTransaction(tenant_id, [&](pqxx::work& txn) {
+      auto rows = txn.exec(select(kSipColumns, "sip_accounts") + " WHERE true" + pageClause(page, txn));
+      fillPage<v1::SipAccount>(rows, page, mapSipAccount, out->mutable_sip_accounts(),
+                               out->mutable_next_page_token());
+    });
+    return Status::OK;
+  });
+}
+
+grpc::Status PgAccountStore::getSipAccount(const std::string& tenant_id, const std::string& id,
+                                           v1::SipAccount* out) {
+  return guarded([&] {
+    bool found = false;
+    pool_->inTenantTransaction(tenant_id, [&](pqxx::work& txn) {
+      auto rows = txn.exec_params(select(kSipColumns, "sip_accounts") + " WHERE id = $1", id);
+      if (rows.empty()) return;
+      found = true;
+      mapSipAccount(rows[0], out);
+    });
+    return found ? Status::OK : grpc_util::notFound("SIP account");
+  });
+}
+
+grpc::Status PgAccountStore::updateSipAccount(
+    const v1::UpdateSipAccountRequest& request,
+    const std::optional<std::pair<std::string, std::string>>& new_ha1, v1::SipAccount* out) {
+  return guarded([&] {
+    bool found = false;
+    pool_->inTenantTransaction(request.tenant_id(), [&](pqxx::work& txn) {
+      UpdateBuilder update(txn);
+      if (request.has_extension()) update.set("extension", request.extension());
+      if (request.has_display_name()) update.set("display_name", request.display_name());
+      if (request.has_outbound_allowed()) update.set("outbound_allowed", request.outbound_allowed());
+      if (new_ha1) {
+        update.set("ha1_md5", new_ha1->first);
+        update.set("ha1_sha256", new_ha1->second);
+      }
+      const std::string sql = update.empty()
+          ? select(kSipColumns, "sip_accounts") + " WHERE id = $1"
+          : "UPDATE sip_accounts SET " + update.sql() + " WHERE id = $1" + returning(kSipColumns);
+      auto rows = txn.exec_params(sql, request.id());
+      if (rows.empty()) return;
+      found = true;
+      mapSipAccount(rows[0], out);
+    });
+    return found ? Status::OK : grpc_util::notFound("SIP account");
+  });
+}
+
+grpc::Status PgAccountStore::createNumber(const v1::Number& number, v1::Number* out) {
+  return guarded([&] {
+    pool_->inTenantTransaction(number.tenant_id(), [&](pqxx::work& txn) {
+      auto rows = txn.exec_params(
+          "INSERT INTO numbers (tenant_id, e164, channels, label) VALUES ($1, $2, $3, $4)" +
+              returning(kNumberColumns),
+          number.tenant_id(), number.e164(), number.channels(), number.label());
+      mapNumber(rows[0], out);
+    });
+    return Status::OK;
+  });
+}
+
+grpc::Status PgAccountStore::listNumbers(const std::string& tenant_id, const Page& page,
+                                         v1::ListNumbersResponse* out) {
+  return guarded([&] {
+    pool_->inTenantTransaction(tenant_id, [&](pqxx::work& txn) {
+      auto rows = txn.exec(select(kNumberColumns, "numbers") + " WHERE true" + pageClause(page, txn));
+      fillPage<v1::Number>(rows, page, mapNumber, out->mutable_numbers(),
+                           out->mutable_next_page_token());
+    });
+    return Status::OK;
+  });
+}
+
+grpc::Status PgAccountStore::getNumber(const std::string& tenant_id, const std::string& id,
+                                       v1::Number* out) {
+  return guarded([&] {
+    bool found = false;
+    pool_->inTenantTransaction(tenant_id, [&](pqxx::work& txn) {
+      auto rows = txn.exec_params(select(kNumberColumns, "numbers") + " WHERE id = $1", id);
+      if (rows.empty()) return;
+      found = true;
+      mapNumber(rows[0], out);
+    });
+    return found ? Status::OK : grpc_util::notFound("number");
+  });
+}
+
+grpc::Status PgAccountStore::updateNumber(const v1::UpdateNumberRequest& request, v1::Number* out) {
+  return guarded([&] {
+    bool found = false;
+    pool_->inTenantTransaction(request.tenant_id(), [&](pqxx::work& txn) {
+      UpdateBuilder update(txn);
+      if (request.has_channels()) update.set("channels", request.channels());
+      if (request.has_label()) update.set("label", request.label());
+      const std::string sql = update.empty()
+          ? select(kNumberColumns, "numbers") + " WHERE id = $1"
+          : "UPDATE numbers SET " + update.sql() + " WHERE id = $1" + returning(kNumberColumns);
+      auto rows = txn.exec_params(sql, request.id());
+      if (rows.empty()) return;
+      found = true;
+      mapNumber(rows[0], out);
+    });
+    return found ? Status::OK : grpc_util::notFound("number");
+  });
+}
+
+grpc::Status PgAccountStore::createApiKey(const v1::ApiKey& key, const std::string& hash,
+                                          v1::ApiKey* out) {
+  return guarded([&] {
+    pool_->inTenantTransaction(key.tenant_id(), [&](pqxx::work& txn) {
+      auto rows = txn.exec_params(
+          "INSERT INTO api_keys (tenant_id, name, prefix, key_hash) VALUES ($1, $2, $3, $4)" +
+              returning(kApiKeyColumns),
+          key.tenant_id(), key.name(), key.prefix(), hash);
+      mapApiKey(rows[0], out);
+    });
+    return Status::OK;
+  });
+}
+
+grpc::Status PgAccountStore::listApiKeys(const std::string& tenant_id, const Page& page,
+                                         v1::ListApiKeysResponse* out) {
+  return guarded([&] {
+    pool_->inTenantTransaction(tenant_id, [&](pqxx::work& txn) {
+      auto rows = txn.exec(select(kApiKeyColumns, "api_keys") + " WHERE true" + pageClause(page, txn));
+      fillPage<v1::ApiKey>(rows, page, mapApiKey, out->mutable_api_keys(),
+                           out->mutable_next_page_token());
+    });
+    return Status::OK;
+  });
+}
+
+grpc::Status PgAccountStore::revokeApiKey(const std::string& tenant_id, const std::string& id,
+                                          v1::ApiKey* out) {
+  return guarded([&] {
+    bool found = false;
+    pool_->inTenantTransaction(tenant_id, [&](pqxx::work& txn) {
+      auto rows = txn.exec_params(
+          "UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1" +
+              returning(kApiKeyColumns),
+          id);
+      if (rows.empty()) return;
+      found = true;
+      mapApiKey(rows[0], out);
+    });
+    return found ? Status::OK : grpc_util::notFound("API key");
+  });
+}
+
+}  // namespace tel::accounts

@@ -1,0 +1,68 @@
+// gateway: the public REST/JSON API (/v1) in front of the platform's gRPC services.
+#include <cstring>
+#include <iostream>
+
+#include "gateway_config.h"
+#include "gateway_server.h"
+#include "rate_limiter.h"
+#include "tel/grpc/shutdown_signal.h"
+#include "tel/metrics/admin_server.h"
+
+namespace {
+std::string configPath(int argc, char** argv) {
+  for (int i = 1; i + 1 < argc; ++i) {
+    if (std::strcmp(argv[i], "--config") == 0) return argv[i + 1];
+  }
+  const char* from_env = std::getenv("TEL_GATEWAY_CONFIG");
+  return from_env ? from_env : "";
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  tel::grpc_util::ShutdownSignal shutdown_signal;
+  tel::gateway::GatewayConfig config;
+  tel::redis::RedisOptions redis_options;
+  try {
+    auto source = tel::config::Config::fromFile(configPath(argc, argv), "TEL_GATEWAY");
+    config = tel::gateway::GatewayConfig::load(source);
+    auto parsed = tel::redis::parseRedisUrl(config.redis_url);
+    if (!parsed.ok()) throw tel::config::ConfigError("redis.url", std::string(parsed.status().message()));
+    redis_options = *parsed;
+  } catch (const std::exception& e) {
+    std::cerr << "gateway: " << e.what() << "\n";
+    return 2;
+  }
+  auto log = tel::log::Logger::create("gateway", config.log_level);
+  try {
+    auto registry = std::make_shared<prometheus::Registry>();
+    tel::metrics::registerProcessMetrics(*registry, "gateway", TEL_VERSION);
+    auto channel = grpc::CreateChannel(config.accounts_address, grpc::InsecureChannelCredentials());
+    std::shared_ptr<tel::accounts::v1::Accounts::StubInterface> accounts =
+        tel::accounts::v1::Accounts::NewStub(channel);
+    auto redis = std::make_shared<tel::redis::RedisClient>(redis_options);
+    auto limiter = std::make_shared<tel::gateway::RedisRateLimiter>(
+        redis, config.rate_per_second, config.rate_burst);
+    tel::gateway::GatewayServer server(config.server, accounts, limiter, log, *registry);
+
+    tel::metrics::AdminServer admin("gateway", registry, [&] {
+      const auto state = channel->GetState(/*try_to_connect=*/true);
+      if (state == GRPC_CHANNEL_TRANSIENT_FAILURE || state == GRPC_CHANNEL_SHUTDOWN) {
+        return tel::metrics::HealthReport{false, "accounts service unreachable"};
+      }
+      if (!redis->ping()) return tel::metrics::HealthReport{false, "redis unreachable"};
+      return tel::metrics::HealthReport{};
+    });
+    const int admin_port = admin.start(config.admin_listen.host, config.admin_listen.port);
+    const int http_port = server.start(config.http_listen.host, config.http_listen.port);
+    log.info("gateway serving", {{"http_port", std::to_string(http_port)},
+                                 {"admin_port", std::to_string(admin_port)}});
+    const int signal = shutdown_signal.wait();
+    log.info("shutting down", {{"signal", std::to_string(signal)}});
+    server.stop();
+    admin.stop();
+  } catch (const std::exception& e) {
+    log.error("fatal", {{"error", e.what()}});
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,24 @@
+#include "gateway_config.h"
+
+namespace tel::gateway {
+
+GatewayConfig GatewayConfig::load(config::Config& source) {
+  GatewayConfig config;
+  config.http_listen = source.getHostPort("http.listen", "127.0.0.1:17080");
+  config.admin_listen = source.getHostPort("admin.listen", "127.0.0.1:17081");
+  config.accounts_address = source.getString("accounts.address", "127.0.0.1:17110");
+  config.redis_url = source.getSecret("redis.url");
+  config.rate_per_second =
+      static_cast<double>(source.getInt("limits.requests_per_second", 1, 100000, 50));
+  config.rate_burst = static_cast<int>(source.getInt("limits.burst", 1, 1000000, 100));
+  config.server.max_body_bytes =
+      static_cast<size_t>(source.getInt("limits.body_bytes", 1024, 64 << 20, 1 << 20));
+  config.server.http_threads = static_cast<int>(source.getInt("http.threads", 1, 1024, 16));
+  config.server.backend_timeout = source.getDuration("backend.timeout", std::chrono::seconds(5));
+  config.log_level = log::parseLevel(source.getString("log.level", "info"));
+  config.server.openapi_json = openApiDocument();
+  source.rejectUnknownKeys();
+  return config;
+}
+
+}  // namespace tel::gateway

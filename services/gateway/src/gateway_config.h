@@ -1,0 +1,29 @@
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "gateway_server.h"
+#include "tel/config/config.h"
+#include "tel/log/log.h"
+
+namespace tel::gateway {
+
+// The OpenAPI 3 document of /v1, compiled in from services/gateway/openapi.json.
+const std::string& openApiDocument();
+
+// Everything the gateway reads at start; environment prefix TEL_GATEWAY.
+struct GatewayConfig {
+  config::HostPort http_listen;
+  config::HostPort admin_listen;
+  std::string accounts_address;
+  std::string redis_url;  // secret (may carry a password)
+  double rate_per_second = 50;
+  int rate_burst = 100;
+  GatewayOptions server;
+  log::Level log_level = log::Level::kInfo;
+
+  static GatewayConfig load(config::Config& source);
+};
+
+}  // namespace tel::gateway

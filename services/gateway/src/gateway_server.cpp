@@ -1,0 +1,496 @@
+#include "gateway_server.h"
+
+#include <google/protobuf/util/json_util.h>
+
+#include <charconv>
+#include <nlohmann/json.hpp>
+
+#include "json_request.h"
+#include "tel/metrics/admin_server.h"
+
+namespace tel::gateway {
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kJson = "application/json";
+
+// Renders nothing: for 204 answers.
+const auto noBody = [](const auto&) { return json(); };
+
+// A message as the API shows it: proto field names, defaults included, RFC 3339 times; secrets
+// that are only present in creation responses are dropped when empty.
+json messageJson(const google::protobuf::Message& message) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  options.always_print_primitive_fields = true;
+  std::string text;
+  if (!google::protobuf::util::MessageToJsonString(message, &text, options).ok()) {
+    throw std::runtime_error("cannot render " + message.GetTypeName() + " as JSON");
+  }
+  json rendered = json::parse(text);
+  for (const char* secret : {"password", "secret"}) {
+    if (rendered.contains(secret) && rendered[secret] == "") rendered.erase(secret);
+  }
+  return rendered;
+}
+
+template <typename Item>
+json listJson(const google::protobuf::RepeatedPtrField<Item>& items, const std::string& next_token) {
+  json page = {{"items", json::array()}};
+  for (const auto& item : items) page["items"].push_back(messageJson(item));
+  page["next_page_token"] = next_token;
+  return page;
+}
+
+void writeJson(httplib::Response& response, int status, const json& body) {
+  response.status = status;
+  response.set_content(body.dump(), kJson);
+}
+
+// Paging parameters from the query string; the accounts service checks the token.
+std::optional<ApiError> readPage(const httplib::Request& request, int32_t* limit, std::string* token) {
+  if (request.has_param("limit")) {
+    const std::string text = request.get_param_value("limit");
+    int value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc() || end != text.data() + text.size() || value < 1 || value > 200) {
+      return ApiError::invalid("limit", "limit: must be an integer from 1 to 200");
+    }
+    *limit = value;
+  }
+  if (request.has_param("page_token")) *token = request.get_param_value("page_token");
+  return std::nullopt;
+}
+
+bool isJsonContentType(const httplib::Request& request) {
+  const std::string type = request.get_header_value("Content-Type");
+  return type.rfind(kJson, 0) == 0;
+}
+
+}  // namespace
+
+void writeError(httplib::Response& response, const ApiError& error) {
+  response.status = error.status;
+  if (error.retry_after_seconds) {
+    response.set_header("Retry-After", std::to_string(*error.retry_after_seconds));
+  }
+  if (error.status == 401) response.set_header("WWW-Authenticate", "Bearer");
+  response.set_content(error.body(), kJson);
+}
+
+GatewayServer::GatewayServer(GatewayOptions options,
+                             std::shared_ptr<v1::Accounts::StubInterface> accounts,
+                             std::shared_ptr<RateLimiter> rate_limiter, log::Logger logger,
+                             prometheus::Registry& registry)
+    : options_(std::move(options)),
+      accounts_(std::move(accounts)),
+      rate_limiter_(std::move(rate_limiter)),
+      log_(std::move(logger)),
+      requests_(prometheus::BuildCounter()
+                    .Name("tel_gateway_http_requests_total")
+                    .Help("REST API requests by method, route and HTTP status")
+                    .Register(registry)),
+      latency_(prometheus::BuildHistogram()
+                   .Name("tel_gateway_http_request_duration_seconds")
+                   .Help("REST API request handling time by method and route")
+                   .Register(registry)),
+      rate_limited_(prometheus::BuildCounter()
+                        .Name("tel_gateway_rate_limited_total")
+                        .Help("Requests refused by the per-key rate limit")
+                        .Register(registry)
+                        .Add({})) {
+  const int threads = options_.http_threads;
+  server_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  metrics::configureListener(server_);
+  server_.set_payload_max_length(options_.max_body_bytes);
+  server_.set_read_timeout(10, 0);
+  server_.set_write_timeout(10, 0);
+  // Responses that the library makes itself (no route, body too large, bad request line) get the
+  // API's JSON error body; responses of our handlers already have one.
+  server_.set_error_handler(httplib::Server::HandlerWithResponse(
+      [this](const httplib::Request& request, httplib::Response& response) {
+    if (!response.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+    ApiError error = fromHttpStatus(response.status);
+    if (response.status == 413) error = ApiError::payloadTooLarge(options_.max_body_bytes);
+    writeError(response, error);
+    countRequest(request.method, response.status == 404 ? "unmatched" : "rejected",
+                 response.status, std::chrono::steady_clock::now());
+    return httplib::Server::HandlerResponse::Handled;
+  }));
+  server_.set_exception_handler(
+      [this](const httplib::Request& request, httplib::Response& response, std::exception_ptr) {
+        log_.error("unhandled exception in handler", {{"path", request.path}});
+        writeError(response, ApiError{});
+      });
+  registerRoutes();
+}
+
+GatewayServer::~GatewayServer() { stop(); }
+
+int GatewayServer::start(const std::string& host, int port) {
+  int bound = port == 0 ? server_.bind_to_any_port(host) : (server_.bind_to_port(host, port) ? port : -1);
+  if (bound <= 0) throw std::runtime_error("gateway: cannot bind " + host + ":" + std::to_string(port));
+  thread_ = std::thread([this] { server_.listen_after_bind(); });
+  metrics::waitUntilListening(server_);
+  return bound;
+}
+
+void GatewayServer::stop() {
+  server_.stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+std::unique_ptr<grpc::ClientContext> GatewayServer::backendContext() const {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->set_deadline(std::chrono::system_clock::now() + options_.backend_timeout);
+  return context;
+}
+
+void GatewayServer::countRequest(const std::string& method, const std::string& label, int status,
+                                 std::chrono::steady_clock::time_point started) {
+  requests_.Add({{"method", method}, {"route", label}, {"status", std::to_string(status)}}).Increment();
+  latency_.Add({{"method", method}, {"route", label}}, metrics::latencyBuckets())
+      .Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+}
+
+std::optional<ApiError> GatewayServer::authenticate(const httplib::Request& request,
+                                                    Principal* out) {
+  const std::string header = request.get_header_value("Authorization");
+  static constexpr std::string_view kBearer = "Bearer ";
+  if (header.size() <= kBearer.size() || header.compare(0, kBearer.size(), kBearer) != 0) {
+    return ApiError::unauthenticated();
+  }
+  v1::AuthenticateRequest auth;
+  auth.set_api_key(header.substr(kBearer.size()));
+  v1::Principal principal;
+  auto context = backendContext();
+  const grpc::Status status = accounts_->Authenticate(context.get(), auth, &principal);
+  if (!status.ok()) return fromGrpc(status);
+  out->admin = principal.kind() == v1::Principal::KIND_ADMIN;
+  out->tenant_id = principal.tenant_id();
+  out->key_id = principal.key_id();
+  return std::nullopt;
+}
+
+void GatewayServer::serve(const std::string& method, const std::string& label, Access access,
+                          const Handler& handler, const httplib::Request& request,
+                          httplib::Response& response) {
+  const auto started = std::chrono::steady_clock::now();
+  Call call{request, response, {}};
+  auto fail = [&](const ApiError& error) { writeError(response, error); };
+  [&] {
+    if (access != Access::kPublic) {
+      if (auto error = authenticate(request, &call.principal)) return fail(*error);
+      const RateDecision decision = rate_limiter_->take(call.principal.key_id);
+      if (!decision.allowed) {
+        rate_limited_.Increment();
+        return fail(ApiError::rateLimited(decision.retry_after_seconds));
+      }
+      if (access == Access::kAdmin && !call.principal.admin) {
+        return fail(ApiError::forbidden("this route needs the operator's admin key"));
+      }
+      if (access == Access::kTenant && call.principal.admin) {
+        return fail(ApiError::forbidden("admin keys manage tenants; use a tenant API key here"));
+      }
+    }
+    if ((method == "POST" || method == "PATCH" || method == "PUT") && !isJsonContentType(request)) {
+      return fail(ApiError::unsupportedMediaType());
+    }
+    try {
+      handler(call);
+    } catch (const std::exception& e) {
+      log_.error("request failed", {{"route", label}, {"tenant_id", call.principal.tenant_id},
+                                    {"error", e.what()}});
+      fail(ApiError{});
+    }
+  }();
+  countRequest(method, label, response.status, started);
+  if (response.status >= 500) {
+    log_.warn("request answered with a server error",
+              {{"route", label}, {"status", std::to_string(response.status)},
+               {"tenant_id", call.principal.tenant_id}});
+  }
+}
+
+void GatewayServer::route(const std::string& method, const std::string& pattern,
+                          const std::string& label, Access access, Handler handler) {
+  auto bound = [this, method, label, access, handler = std::move(handler)](
+                   const httplib::Request& request, httplib::Response& response) {
+    serve(method, label, access, handler, request, response);
+  };
+  if (method == "GET") server_.Get(pattern, bound);
+  else if (method == "POST") server_.Post(pattern, bound);
+  else if (method == "PATCH") server_.Patch(pattern, bound);
+  else if (method == "DELETE") server_.Delete(pattern, bound);
+  else throw std::logic_error("unsupported method " + method);
+}
+
+// Calls a backend method with the request's deadline and answers with its result rendered by
+// `render` (204 answers carry no body), or with the API error its status maps to.
+template <typename Request, typename Response, typename Render>
+void GatewayServer::forward(Call& call, StubMethod<Request, Response> method,
+                            const Request& request, int success_status, Render render) {
+  Response reply;
+  auto context = backendContext();
+  const grpc::Status status = ((*accounts_).*method)(context.get(), request, &reply);
+  if (!status.ok()) return writeError(call.response, fromGrpc(status));
+  if (success_status == 204) {
+    call.response.status = 204;
+    return;
+  }
+  writeJson(call.response, success_status, render(reply));
+}
+
+// GET <collection>: the caller's tenant's rows, newest first, paged.
+template <typename ListResponse, typename Item>
+void GatewayServer::registerList(
+    const std::string& collection, StubMethod<v1::ListRequest, ListResponse> list,
+    const google::protobuf::RepeatedPtrField<Item>& (ListResponse::*items)() const) {
+  route("GET", collection, collection, Access::kTenant, [=, this](Call& call) {
+    v1::ListRequest request;
+    request.set_tenant_id(call.principal.tenant_id);
+    int32_t limit = 0;
+    if (auto error = readPage(call.request, &limit, request.mutable_page_token())) {
+      return writeError(call.response, *error);
+    }
+    request.set_limit(limit);
+    forward(call, list, request, 200, [items](const ListResponse& reply) {
+      return listJson((reply.*items)(), reply.next_page_token());
+    });
+  });
+}
+
+// GET and DELETE <collection>/{id} within the caller's tenant.
+template <typename Item>
+void GatewayServer::registerGetAndDelete(const std::string& collection,
+                                         StubMethod<v1::GetRequest, Item> get,
+                                         StubMethod<v1::GetRequest, v1::Empty> remove) {
+  auto request_for = [](const Call& call) {
+    v1::GetRequest request;
+    request.set_tenant_id(call.principal.tenant_id);
+    request.set_id(call.request.matches[1]);
+    return request;
+  };
+  const std::string pattern = collection + "/([^/]+)";
+  const std::string label = collection + "/{id}";
+  route("GET", pattern, label, Access::kTenant, [=, this](Call& call) {
+    forward(call, get, request_for(call), 200, [](const Item& item) { return messageJson(item); });
+  });
+  route("DELETE", pattern, label, Access::kTenant, [=, this](Call& call) {
+    forward(call, remove, request_for(call), 204, noBody);
+  });
+}
+
+void GatewayServer::registerRoutes() {
+  route("GET", "/v1/openapi.json", "/v1/openapi.json", Access::kPublic, [this](Call& call) {
+    call.response.set_content(options_.openapi_json, kJson);
+  });
+  route("GET", "/healthz", "/healthz", Access::kPublic, [](Call& call) {
+    writeJson(call.response, 200, {{"status", "alive"}});
+  });
+  route("GET", "/v1/me", "/v1/me", Access::kAnyKey, [](Call& call) {
+    json me = {{"kind", call.principal.admin ? "admin" : "tenant"}, {"key_id", call.principal.key_id}};
+    if (!call.principal.admin) me["tenant_id"] = call.principal.tenant_id;
+    writeJson(call.response, 200, me);
+  });
+  registerTenantRoutes();
+  registerUserRoutes();
+  registerSipAccountRoutes();
+  registerNumberRoutes();
+  registerApiKeyRoutes();
+}
+
+void GatewayServer::registerTenantRoutes() {
+  auto render = [](const auto& message) { return messageJson(message); };
+  route("POST", "/v1/tenants", "/v1/tenants", Access::kAdmin, [=, this](Call& call) {
+    JsonRequest body = JsonRequest::parse(call.request.body, {{"name", FieldType::kString, true}, {"sip_domain", FieldType::kString},
+              {"timezone", FieldType::kString}});
+    if (!body.ok()) return writeError(call.response, *body.error);
+    v1::CreateTenantRequest request;
+    request.set_name(*body.string("name"));
+    request.set_sip_domain(body.string("sip_domain").value_or(""));
+    request.set_timezone(body.string("timezone").value_or(""));
+    forward(call, &v1::Accounts::StubInterface::CreateTenant, request, 201, render);
+  });
+  route("GET", "/v1/tenants", "/v1/tenants", Access::kAnyKey, [=, this](Call& call) {
+    v1::ListTenantsRequest request;
+    int32_t limit = 0;
+    std::string token;
+    if (auto error = readPage(call.request, &limit, &token)) return writeError(call.response, *error);
+    if (!call.principal.admin) {
+      // A tenant's list of tenants is itself.
+      v1::GetTenantRequest own;
+      own.set_id(call.principal.tenant_id);
+      forward(call, &v1::Accounts::StubInterface::GetTenant, own, 200, [](const v1::Tenant& tenant) {
+        return json{{"items", json::array({messageJson(tenant)})}, {"next_page_token", ""}};
+      });
+      return;
+    }
+    request.set_limit(limit);
+    request.set_page_token(token);
+    forward(call, &v1::Accounts::StubInterface::ListTenants, request, 200, [](const v1::ListTenantsResponse& r) { return listJson(r.tenants(), r.next_page_token()); });
+  });
+  // A tenant key reaches only its own tenant; any other id is "not found".
+  auto ownOrAdmin = [](const Call& call, const std::string& id) {
+    return call.principal.admin || id == call.principal.tenant_id;
+  };
+  route("GET", R"(/v1/tenants/([^/]+))", "/v1/tenants/{id}", Access::kAnyKey, [=, this](Call& call) {
+    const std::string id = call.request.matches[1];
+    if (!ownOrAdmin(call, id)) return writeError(call.response, ApiError::notFound("tenant not found"));
+    v1::GetTenantRequest request;
+    request.set_id(id);
+    forward(call, &v1::Accounts::StubInterface::GetTenant, request, 200, render);
+  });
+  route("PATCH", R"(/v1/tenants/([^/]+))", "/v1/tenants/{id}", Access::kAnyKey, [=, this](Call& call) {
+    const std::string id = call.request.matches[1];
+    if (!ownOrAdmin(call, id)) return writeError(call.response, ApiError::notFound("tenant not found"));
+    JsonRequest body = JsonRequest::parse(call.request.body, {{"name", FieldType::kString}, {"timezone", FieldType::kString}});
+    if (!body.ok()) return writeError(call.response, *body.error);
+    v1::UpdateTenantRequest request;
+    request.set_id(id);
+    if (auto name = body.string("name")) request.set_name(*name);
+    if (auto timezone = body.string("timezone")) request.set_timezone(*timezone);
+    forward(call, &v1::Accounts::StubInterface::UpdateTenant, request, 200, render);
+  });
+  route("DELETE", R"(/v1/tenants/([^/]+))", "/v1/tenants/{id}", Access::kAdmin, [=, this](Call& call) {
+    v1::DeleteTenantRequest request;
+    request.set_id(call.request.matches[1]);
+    forward(call, &v1::Accounts::StubInterface::DeleteTenant, request, 204, noBody);
+  });
+  route("POST", R"(/v1/tenants/([^/]+)/api-keys)", "/v1/tenants/{id}/api-keys", Access::kAdmin,
+        [=, this](Call& call) {
+          JsonRequest body = JsonRequest::parse(call.request.body, {{"name", FieldType::kString}});
+    if (!body.ok()) return writeError(call.response, *body.error);
+          v1::CreateApiKeyRequest request;
+          request.set_tenant_id(call.request.matches[1]);
+          request.set_name(body.string("name").value_or(""));
+          forward(call, &v1::Accounts::StubInterface::CreateApiKey, request, 201, render);
+        });
+}
+
+void GatewayServer::registerUserRoutes() {
+  auto render = [](const auto& message) { return messageJson(message); };
+  route("POST", "/v1/users", "/v1/users", Access::kTenant, [=, this](Call& call) {
+    JsonRequest body = JsonRequest::parse(call.request.body, {{"email", FieldType::kString, true}, {"name", FieldType::kString},
+              {"role", FieldType::kString}, {"password", FieldType::kString, true}});
+    if (!body.ok()) return writeError(call.response, *body.error);
+    v1::CreateUserRequest request;
+    request.set_tenant_id(call.principal.tenant_id);
+    request.set_email(*body.string("email"));
+    request.set_name(body.string("name").value_or(""));
+    request.set_role(body.string("role").value_or(""));
+    request.set_password(*body.string("password"));
+    forward(call, &v1::Accounts::StubInterface::CreateUser, request, 201, render);
+  });
+  route("PATCH", R"(/v1/users/([^/]+))", "/v1/users/{id}", Access::kTenant, [=, this](Call& call) {
+    JsonRequest body = JsonRequest::parse(call.request.body, {{"name", FieldType::kString}, {"role", FieldType::kString},
+              {"password", FieldType::kString}});
+    if (!body.ok()) return writeError(call.response, *body.error);
+    v1::UpdateUserRequest request;
+    request.set_tenant_id(call.principal.tenant_id);
+    request.set_id(call.request.matches[1]);
+    if (auto name = body.string("name")) request.set_name(*name);
+    if (auto role = body.string("role")) request.set_role(*role);
+    if (auto password = body.string("password")) request.set_password(*password);
+    forward(call, &v1::Accounts::StubInterface::UpdateUser, request, 200, render);
+  });
+  registerList("/v1/users", &v1::Accounts::StubInterface::ListUsers, &v1::ListUsersResponse::users);
+  registerGetAndDelete("/v1/users", &v1::Accounts::StubInterface::GetUser,
+                       &v1::Accounts::StubInterface::DeleteUser);
+}
+
+void GatewayServer::registerSipAccountRoutes() {
+  auto render = [](const auto& message) { return messageJson(message); };
+  route("POST", "/v1/sip-accounts", "/v1/sip-accounts", Access::kTenant, [=, this](Call& call) {
+    JsonRequest body = JsonRequest::parse(call.request.body, {{"username", FieldType::kString, true},
+              {"extension", FieldType::kString, true}, {"display_name", FieldType::kString},
+              {"outbound_allowed", FieldType::kBoolean}, {"password", FieldType::kString}});
+    if (!body.ok()) return writeError(call.response, *body.error);
+    v1::CreateSipAccountRequest request;
+    request.set_tenant_id(call.principal.tenant_id);
+    request.set_username(*body.string("username"));
+    request.set_extension(*body.string("extension"));
+    request.set_display_name(body.string("display_name").value_or(""));
+    if (auto allowed = body.boolean("outbound_allowed")) request.set_outbound_allowed(*allowed);
+    request.set_password(body.string("password").value_or(""));
+    forward(call, &v1::Accounts::StubInterface::CreateSipAccount, request, 201, render);
+  });
+  route("PATCH", R"(/v1/sip-accounts/([^/]+))", "/v1/sip-accounts/{id}", Access::kTenant,
+        [=, this](Call& call) {
+          JsonRequest body = JsonRequest::parse(call.request.body, {{"extension", FieldType::kString},
+                    {"display_name", FieldType::kString}, {"outbound_allowed", FieldType::kBoolean},
+                    {"password", FieldType::kString}});
+    if (!body.ok()) return writeError(call.response, *body.error);
+          v1::UpdateSipAccountRequest request;
+          request.set_tenant_id(call.principal.tenant_id);
+          request.set_id(call.request.matches[1]);
+          if (auto extension = body.string("extension")) request.set_extension(*extension);
+          if (auto name = body.string("display_name")) request.set_display_name(*name);
+          if (auto allowed = body.boolean("outbound_allowed")) request.set_outbound_allowed(*allowed);
+          if (auto password = body.string("password")) request.set_password(*password);
+          forward(call, &v1::Accounts::StubInterface::UpdateSipAccount, request, 200, render);
+        });
+  registerList("/v1/sip-accounts", &v1::Accounts::StubInterface::ListSipAccounts, &v1::ListSipAccountsResponse::sip_accounts);
+  registerGetAndDelete("/v1/sip-accounts", &v1::Accounts::StubInterface::GetSipAccount,
+                       &v1::Accounts::StubInterface::DeleteSipAccount);
+}
+
+void GatewayServer::registerNumberRoutes() {
+  auto render = [](const auto& message) { return messageJson(message); };
+  route("POST", "/v1/numbers", "/v1/numbers", Access::kTenant, [=, this](Call& call) {
+    JsonRequest body = JsonRequest::parse(call.request.body, {{"e164", FieldType::kString, true}, {"channels", FieldType::kInteger},
+              {"label", FieldType::kString}});
+    if (!body.ok()) return writeError(call.response, *body.error);
+    v1::CreateNumberRequest request;
+    request.set_tenant_id(call.principal.tenant_id);
+    request.set_e164(*body.string("e164"));
+    if (auto channels = body.integer("channels")) {
+      if (*channels < 1 || *channels > 1000) {
+        return writeError(call.response, ApiError::invalid("channels", "channels: must be between 1 and 1000"));
+      }
+      request.set_channels(static_cast<int32_t>(*channels));
+    }
+    request.set_label(body.string("label").value_or(""));
+    forward(call, &v1::Accounts::StubInterface::CreateNumber, request, 201, render);
+  });
+  route("PATCH", R"(/v1/numbers/([^/]+))", "/v1/numbers/{id}", Access::kTenant, [=, this](Call& call) {
+    JsonRequest body = JsonRequest::parse(call.request.body, {{"channels", FieldType::kInteger}, {"label", FieldType::kString}});
+    if (!body.ok()) return writeError(call.response, *body.error);
+    v1::UpdateNumberRequest request;
+    request.set_tenant_id(call.principal.tenant_id);
+    request.set_id(call.request.matches[1]);
+    if (auto channels = body.integer("channels")) {
+      if (*channels < 1 || *channels > 1000) {
+        return writeError(call.response, ApiError::invalid("channels", "channels: must be between 1 and 1000"));
+      }
+      request.set_channels(static_cast<int32_t>(*channels));
+    }
+    if (auto label = body.string("label")) request.set_label(*label);
+    forward(call, &v1::Accounts::StubInterface::UpdateNumber, request, 200, render);
+  });
+  registerList("/v1/numbers", &v1::Accounts::StubInterface::ListNumbers, &v1::ListNumbersResponse::numbers);
+  registerGetAndDelete("/v1/numbers", &v1::Accounts::StubInterface::GetNumber,
+                       &v1::Accounts::StubInterface::DeleteNumber);
+}
+
+void GatewayServer::registerApiKeyRoutes() {
+  auto render = [](const auto& message) { return messageJson(message); };
+  route("POST", "/v1/api-keys", "/v1/api-keys", Access::kTenant, [=, this](Call& call) {
+    JsonRequest body = JsonRequest::parse(call.request.body, {{"name", FieldType::kString}});
+    if (!body.ok()) return writeError(call.response, *body.error);
+    v1::CreateApiKeyRequest request;
+    request.set_tenant_id(call.principal.tenant_id);
+    request.set_name(body.string("name").value_or(""));
+    forward(call, &v1::Accounts::StubInterface::CreateApiKey, request, 201, render);
+  });
+  registerList("/v1/api-keys", &v1::Accounts::StubInterface::ListApiKeys, &v1::ListApiKeysResponse::api_keys);
+  route("DELETE", R"(/v1/api-keys/([^/]+))", "/v1/api-keys/{id}", Access::kTenant, [=, this](Call& call) {
+    v1::GetRequest request;
+    request.set_tenant_id(call.principal.tenant_id);
+    request.set_id(call.request.matches[1]);
+    forward(call, &v1::Accounts::StubInterface::RevokeApiKey, request, 200, render);
+  });
+}
+
+}  // namespace tel::gateway

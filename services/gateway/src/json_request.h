@@ -1,0 +1,44 @@
+#pragma once
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <initializer_list>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "api_error.h"
+
+namespace tel::gateway {
+
+enum class FieldType { kString, kInteger, kBoolean };
+
+struct FieldSpec {
+  const char* name;
+  FieldType type;
+  bool required = false;
+};
+
+// A request body that passed validation: a JSON object with only known fields, each of its
+// declared type. Accessors return nullopt for absent fields.
+class JsonRequest {
+ public:
+  // Parses and validates; on failure `error` tells what to answer (400 naming the field).
+  static JsonRequest parse(const std::string& body, std::initializer_list<FieldSpec> fields);
+
+  bool ok() const { return !error.has_value(); }
+  std::optional<ApiError> error;
+
+  std::optional<std::string> string(const char* name) const;
+  std::optional<int64_t> integer(const char* name) const;
+  std::optional<bool> boolean(const char* name) const;
+
+  JsonRequest();
+  ~JsonRequest();
+  JsonRequest(JsonRequest&&) noexcept;
+
+ private:
+  std::unique_ptr<nlohmann::json> object_;
+};
+
+}  // namespace tel::gateway

@@ -1,0 +1,32 @@
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "gateway_config.h"
+
+TEST_CASE("the compiled-in OpenAPI document is valid JSON describing every route") {
+  auto document = nlohmann::json::parse(tel::gateway::openApiDocument());
+  CHECK(document["openapi"].get<std::string>().rfind("3.", 0) == 0);
+  const auto& paths = document["paths"];
+  for (const char* path : {"/v1/tenants", "/v1/tenants/{id}", "/v1/tenants/{id}/api-keys",
+                           "/v1/users", "/v1/users/{id}", "/v1/sip-accounts",
+                           "/v1/sip-accounts/{id}", "/v1/numbers", "/v1/numbers/{id}",
+                           "/v1/api-keys", "/v1/api-keys/{id}", "/v1/me", "/v1/openapi.json"}) {
+    INFO(path);
+    CHECK(paths.contains(path));
+  }
+  // Every $ref points at a schema that exists.
+  std::function<void(const nlohmann::json&)> checkRefs = [&](const nlohmann::json& node) {
+    if (node.is_object()) {
+      if (node.contains("$ref")) {
+        const std::string ref = node["$ref"];
+        const std::string name = ref.substr(ref.rfind('/') + 1);
+        INFO(ref);
+        CHECK(document["components"]["schemas"].contains(name));
+      }
+      for (const auto& [key, value] : node.items()) checkRefs(value);
+    } else if (node.is_array()) {
+      for (const auto& value : node) checkRefs(value);
+    }
+  };
+  checkRefs(document);
+}

@@ -1,0 +1,160 @@
+// Row-level security and secret storage, checked in the database itself.
+#include <openssl/evp.h>
+
+#include <catch2/catch.hpp>
+#include <pqxx/pqxx>
+
+#include "tel/testing/api_client.h"
+#include "tel/testing/env.h"
+
+using namespace tel::testing;
+
+namespace {
+
+std::string digestHex(const EVP_MD* md, const std::string& data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  EVP_Digest(data.data(), data.size(), digest, &size, md, nullptr);
+  std::string hex;
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (unsigned int i = 0; i < size; ++i) {
+    hex += kHex[digest[i] >> 4];
+    hex += kHex[digest[i] & 0xf];
+  }
+  return hex;
+}
+
+// Tables of the application schema that hold tenant data: every table with a tenant_id column,
+// and the tenants table itself (keyed by id).
+std::vector<std::string> tenantTables(pqxx::work& txn) {
+  std::vector<std::string> tables = {"tenants"};
+  for (const auto& row : txn.exec(
+           "SELECT c.table_name FROM information_schema.columns c"
+           " JOIN information_schema.tables t USING (table_schema, table_name)"
+           " WHERE c.table_schema = 'public' AND c.column_name = 'tenant_id'"
+           " AND t.table_type = 'BASE TABLE' ORDER BY 1")) {
+    tables.push_back(row[0].as<std::string>());
+  }
+  return tables;
+}
+
+}  // namespace
+
+TEST_CASE("every table with tenant data has forced row-level security and a policy") {
+  pqxx::connection connection(requireEnv("TEL_PG_OWNER_URL"));
+  pqxx::work txn(connection);
+  const auto tables = tenantTables(txn);
+  REQUIRE(tables.size() >= 5);
+  for (const auto& table : tables) {
+    INFO(table);
+    auto rls = txn.exec_params(
+        "SELECT relrowsecurity, relforcerowsecurity FROM pg_class"
+        " WHERE oid = ('public.' || $1)::regclass", table);
+    REQUIRE(rls.size() == 1);
+    CHECK(rls[0][0].as<bool>());
+    CHECK(rls[0][1].as<bool>());
+    auto policies = txn.exec_params(
+        "SELECT count(*) FROM pg_policies WHERE schemaname = 'public' AND tablename = $1", table);
+    CHECK(policies[0][0].as<int>() >= 1);
+  }
+}
+
+TEST_CASE("the application role owns nothing and cannot bypass row-level security") {
+  pqxx::connection connection(requireEnv("TEL_PG_URL"));
+  pqxx::work txn(connection);
+  auto role = txn.exec(
+      "SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user");
+  REQUIRE(role.size() == 1);
+  CHECK_FALSE(role[0][0].as<bool>());
+  CHECK_FALSE(role[0][1].as<bool>());
+  auto owned = txn.exec(
+      "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+      " WHERE n.nspname = 'public' AND pg_get_userbyid(c.relowner) = current_user");
+  CHECK(owned[0][0].as<int>() == 0);
+}
+
+TEST_CASE("without a tenant set, the application role sees no tenant rows") {
+  Platform platform = Platform::fromEnv();
+  TestTenant tenant(platform);
+  REQUIRE(tenant.api->post("/v1/numbers", {{"e164", uniqueE164()}}).status == 201);
+  REQUIRE(tenant.api->post("/v1/sip-accounts", {{"username", "eve"}, {"extension", "301"}}).status == 201);
+  REQUIRE(tenant.api->post("/v1/users", {{"email", "eve@e.example.com"}, {"password", "0123456789ab"}}).status == 201);
+
+  pqxx::connection app(requireEnv("TEL_PG_URL"));
+  pqxx::connection owner(requireEnv("TEL_PG_OWNER_URL"));
+  pqxx::work owner_txn(owner);
+  const auto tables = tenantTables(owner_txn);
+  for (const auto& table : tables) {
+    INFO(table);
+    {
+      // The rows exist: the same role sees them once the tenant is set.
+      pqxx::work scoped(app);
+      scoped.exec_params("SELECT set_config('tel.tenant_id', $1, true)", tenant.id);
+      CHECK(scoped.exec("SELECT count(*) FROM " + table)[0][0].as<int>() > 0);
+    }
+    pqxx::work unscoped(app);
+    CHECK(unscoped.exec("SELECT count(*) FROM " + table)[0][0].as<int>() == 0);
+  }
+}
+
+TEST_CASE("with a tenant set, only that tenant's rows are visible or writable") {
+  Platform platform = Platform::fromEnv();
+  TestTenant a(platform, "rls-a");
+  TestTenant b(platform, "rls-b");
+  REQUIRE(a.api->post("/v1/numbers", {{"e164", uniqueE164()}}).status == 201);
+  REQUIRE(b.api->post("/v1/numbers", {{"e164", uniqueE164()}}).status == 201);
+
+  pqxx::connection app(requireEnv("TEL_PG_URL"));
+  {
+    pqxx::work txn(app);
+    txn.exec_params("SELECT set_config('tel.tenant_id', $1, true)", a.id);
+    auto rows = txn.exec("SELECT DISTINCT tenant_id::text FROM numbers");
+    REQUIRE(rows.size() == 1);
+    CHECK(rows[0][0].as<std::string>() == a.id);
+    // Writing a row for another tenant is refused by the policy's WITH CHECK.
+    CHECK_THROWS_AS(txn.exec_params("INSERT INTO numbers (tenant_id, e164) VALUES ($1, $2)", b.id,
+                                    uniqueE164()),
+                    pqxx::sql_error);
+  }
+  {
+    pqxx::work txn(app);
+    txn.exec_params("SELECT set_config('tel.tenant_id', $1, true)", a.id);
+    CHECK(txn.exec_params("UPDATE numbers SET label = 'x' WHERE tenant_id = $1", b.id).affected_rows() == 0);
+    CHECK(txn.exec_params("DELETE FROM numbers WHERE tenant_id = $1", b.id).affected_rows() == 0);
+  }
+}
+
+TEST_CASE("secrets are stored only as hashes") {
+  Platform platform = Platform::fromEnv();
+  TestTenant tenant(platform);
+  auto sip = tenant.api->post("/v1/sip-accounts", {{"username", "frank"}, {"extension", "401"}});
+  auto user = tenant.api->post("/v1/users", {{"email", "frank@f.example.com"}, {"password", "frank's long password"}});
+  auto key = tenant.api->post("/v1/api-keys", {{"name", "crm"}});
+  REQUIRE(sip.status == 201);
+  REQUIRE(user.status == 201);
+  REQUIRE(key.status == 201);
+  const std::string sip_password = sip.json["password"];
+  const std::string secret = key.json["secret"];
+
+  // Read as the application would, scoped to the tenant, but every column.
+  pqxx::connection app(requireEnv("TEL_PG_URL"));
+  pqxx::work txn(app);
+  txn.exec_params("SELECT set_config('tel.tenant_id', $1, true)", tenant.id);
+  auto account = txn.exec_params("SELECT ha1_md5, ha1_sha256, row_to_json(s)::text FROM sip_accounts s WHERE id = $1",
+                                 sip.json["id"].get<std::string>());
+  REQUIRE(account.size() == 1);
+  const std::string a1 = "frank:" + tenant.sip_domain + ":" + sip_password;
+  CHECK(account[0][0].as<std::string>() == digestHex(EVP_md5(), a1));
+  CHECK(account[0][1].as<std::string>() == digestHex(EVP_sha256(), a1));
+  CHECK(account[0][2].as<std::string>().find(sip_password) == std::string::npos);
+
+  auto stored_user = txn.exec_params("SELECT password_hash, row_to_json(u)::text FROM users u WHERE id = $1",
+                                     user.json["id"].get<std::string>());
+  CHECK(stored_user[0][0].as<std::string>().rfind("scrypt$", 0) == 0);
+  CHECK(stored_user[0][1].as<std::string>().find("frank's long password") == std::string::npos);
+
+  auto stored_key = txn.exec_params("SELECT key_hash, row_to_json(k)::text FROM api_keys k WHERE id = $1",
+                                    key.json["id"].get<std::string>());
+  CHECK(stored_key[0][0].as<std::string>() == digestHex(EVP_sha256(), secret));
+  CHECK(stored_key[0][1].as<std::string>().find(secret) == std::string::npos);
+}

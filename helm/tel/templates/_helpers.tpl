@@ -1,0 +1,168 @@
+{{/* Common names and labels. */}}
+{{- define "tel.fullname" -}}
+{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "tel.image" -}}
+{{- $root := index . 0 -}}{{- $service := index . 1 -}}
+{{- printf "%s%s:%s" $root.Values.image.prefix $service (default $root.Chart.AppVersion $root.Values.image.tag) -}}
+{{- end -}}
+
+{{- define "tel.labels" -}}
+{{- $root := index . 0 -}}{{- $service := index . 1 }}
+app.kubernetes.io/name: {{ $service }}
+app.kubernetes.io/instance: {{ $root.Release.Name }}
+app.kubernetes.io/part-of: tel
+app.kubernetes.io/version: {{ $root.Chart.AppVersion | quote }}
+helm.sh/chart: {{ printf "%s-%s" $root.Chart.Name $root.Chart.Version }}
+{{- end -}}
+
+{{- define "tel.selector" -}}
+{{- $root := index . 0 -}}{{- $service := index . 1 }}
+app.kubernetes.io/name: {{ $service }}
+app.kubernetes.io/instance: {{ $root.Release.Name }}
+{{- end -}}
+
+{{/*
+A stateless service: Deployment, Service, PodDisruptionBudget, HorizontalPodAutoscaler.
+Arguments: list root service-name values ports-dict env-list
+ports-dict: {"grpc"|"http": port, "admin": port}. Probes use the admin port's /healthz and /readyz.
+*/}}
+{{- define "tel.statelessService" -}}
+{{- $root := index . 0 -}}
+{{- $name := index . 1 -}}
+{{- $values := index . 2 -}}
+{{- $ports := index . 3 -}}
+{{- $env := index . 4 -}}
+{{- $fullname := printf "%s-%s" $root.Release.Name $name | trunc 63 | trimSuffix "-" -}}
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ $fullname }}
+  labels:
+    {{- include "tel.labels" (list $root $name) | nindent 4 }}
+spec:
+  {{- if not $values.autoscaling.enabled }}
+  replicas: {{ $values.replicas }}
+  {{- end }}
+  selector:
+    matchLabels:
+      {{- include "tel.selector" (list $root $name) | nindent 6 }}
+  template:
+    metadata:
+      labels:
+        {{- include "tel.labels" (list $root $name) | nindent 8 }}
+    spec:
+      terminationGracePeriodSeconds: {{ $root.Values.terminationGracePeriodSeconds }}
+      {{- with $root.Values.image.pullSecrets }}
+      imagePullSecrets:
+        {{- range . }}
+        - name: {{ . }}
+        {{- end }}
+      {{- end }}
+      securityContext:
+        runAsNonRoot: true
+        runAsUser: 65532
+        runAsGroup: 65532
+      containers:
+        - name: {{ $name }}
+          image: {{ include "tel.image" (list $root $name) }}
+          imagePullPolicy: {{ $root.Values.image.pullPolicy }}
+          securityContext:
+            allowPrivilegeEscalation: false
+            readOnlyRootFilesystem: true
+            capabilities:
+              drop: ["ALL"]
+          ports:
+            {{- range $portName, $port := $ports }}
+            - name: {{ $portName }}
+              containerPort: {{ $port }}
+              protocol: TCP
+            {{- end }}
+          env:
+            {{- toYaml $env | nindent 12 }}
+            {{- range $key, $value := $values.env }}
+            - name: {{ $key }}
+              value: {{ $value | quote }}
+            {{- end }}
+          livenessProbe:
+            httpGet: {path: /healthz, port: admin}
+            periodSeconds: 10
+            failureThreshold: 3
+          readinessProbe:
+            httpGet: {path: /readyz, port: admin}
+            periodSeconds: 5
+            failureThreshold: 2
+          resources:
+            {{- toYaml $values.resources | nindent 12 }}
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{ $fullname }}
+  labels:
+    {{- include "tel.labels" (list $root $name) | nindent 4 }}
+spec:
+  type: {{ ($values.service).type | default "ClusterIP" }}
+  selector:
+    {{- include "tel.selector" (list $root $name) | nindent 4 }}
+  ports:
+    {{- range $portName, $port := $ports }}
+    - name: {{ $portName }}
+      port: {{ if and (ne $portName "admin") ($values.service).port }}{{ $values.service.port }}{{ else }}{{ $port }}{{ end }}
+      targetPort: {{ $portName }}
+      protocol: TCP
+    {{- end }}
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata:
+  name: {{ $fullname }}
+  labels:
+    {{- include "tel.labels" (list $root $name) | nindent 4 }}
+spec:
+  minAvailable: {{ $values.pdbMinAvailable }}
+  selector:
+    matchLabels:
+      {{- include "tel.selector" (list $root $name) | nindent 6 }}
+{{- if $values.autoscaling.enabled }}
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata:
+  name: {{ $fullname }}
+  labels:
+    {{- include "tel.labels" (list $root $name) | nindent 4 }}
+spec:
+  scaleTargetRef:
+    apiVersion: apps/v1
+    kind: Deployment
+    name: {{ $fullname }}
+  minReplicas: {{ $values.replicas }}
+  maxReplicas: {{ $values.autoscaling.maxReplicas }}
+  metrics:
+    - type: Resource
+      resource:
+        name: cpu
+        target:
+          type: Utilization
+          averageUtilization: {{ $values.autoscaling.targetCPUUtilizationPercentage }}
+{{- end }}
+{{- if and $root.Values.serviceMonitor.enabled ($root.Capabilities.APIVersions.Has "monitoring.coreos.com/v1") }}
+---
+apiVersion: monitoring.coreos.com/v1
+kind: ServiceMonitor
+metadata:
+  name: {{ $fullname }}
+  labels:
+    {{- include "tel.labels" (list $root $name) | nindent 4 }}
+spec:
+  selector:
+    matchLabels:
+      {{- include "tel.selector" (list $root $name) | nindent 6 }}
+  endpoints:
+    - port: admin
+      path: /metrics
+      interval: {{ $root.Values.serviceMonitor.interval }}
+{{- end }}
+{{- end -}}

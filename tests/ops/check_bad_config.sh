@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# A bad configuration stops a service at once with exit code 2 and a message naming the key.
+set -uo pipefail
+build=${1:?usage: check_bad_config.sh <build dir>}
+failed=0
+expect() {  # expect KEY COMMAND... : the command must exit 2 and mention KEY
+  local key=$1 output status
+  shift
+  output=$(timeout 10 env -i PATH="$PATH" "$@" 2>&1)
+  status=$?
+  if [[ $status != 2 || $output != *"'$key'"* ]]; then
+    echo "FAIL: expected exit 2 naming '$key', got $status: $output"
+    failed=1
+  else
+    echo "ok: $output"
+  fi
+}
+accounts=$build/services/accounts/accounts
+gateway=$build/services/gateway/gateway
+expect database.url "$accounts"
+expect workers TEL_ACCOUNTS_DATABASE_URL=postgresql://x@127.0.0.1:1/x TEL_ACCOUNTS_WORKERS=lots "$accounts"
+expect grpc.listen TEL_ACCOUNTS_DATABASE_URL=postgresql://x@127.0.0.1:1/x TEL_ACCOUNTS_GRPC_LISTEN=nowhere "$accounts"
+expect redis.url TEL_GATEWAY_REDIS_URL=http://wrong "$gateway"
+expect limits.body_bytes TEL_GATEWAY_REDIS_URL=redis://127.0.0.1:1 TEL_GATEWAY_LIMITS_BODY_BYTES=10 "$gateway"
+config=$(mktemp)
+printf 'http:\n  listne: 127.0.0.1:1\nredis:\n  url: redis://127.0.0.1:1\n' >"$config"
+expect http.listne "$gateway" --config "$config"
+rm -f "$config"
+exit $failed

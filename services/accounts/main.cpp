@@ -9,16 +9,6 @@
 #include "tel/grpc/shutdown_signal.h"
 #include "tel/metrics/admin_server.h"
 
-namespace {
-std::string configPath(int argc, char** argv) {
-  for (int i = 1; i + 1 < argc; ++i) {
-    if (std::strcmp(argv[i], "--config") == 0) return argv[i + 1];
-  }
-  const char* from_env = std::getenv("TEL_ACCOUNTS_CONFIG");
-  return from_env ? from_env : "";
-}
-}  // namespace
-
 int main(int argc, char** argv) {
   // Prints a fresh operator key in the one format the service accepts (used by ./tel and Helm).
   if (argc == 2 && std::strcmp(argv[1], "--new-admin-key") == 0) {
@@ -28,7 +18,8 @@ int main(int argc, char** argv) {
   tel::grpc_util::ShutdownSignal shutdown_signal;
   tel::accounts::AccountsConfig config;
   try {
-    auto source = tel::config::Config::fromFile(configPath(argc, argv), "TEL_ACCOUNTS");
+    auto source = tel::config::Config::fromFile(
+        tel::config::configFileFromArgs(argc, argv, "TEL_ACCOUNTS_CONFIG"), "TEL_ACCOUNTS");
     config = tel::accounts::AccountsConfig::load(source);
   } catch (const std::exception& e) {
     std::cerr << "accounts: " << e.what() << "\n";

@@ -1,5 +1,4 @@
 // gateway: the public REST/JSON API (/v1) in front of the platform's gRPC services.
-#include <cstring>
 #include <iostream>
 
 #include "gateway_config.h"
@@ -8,22 +7,13 @@
 #include "tel/grpc/shutdown_signal.h"
 #include "tel/metrics/admin_server.h"
 
-namespace {
-std::string configPath(int argc, char** argv) {
-  for (int i = 1; i + 1 < argc; ++i) {
-    if (std::strcmp(argv[i], "--config") == 0) return argv[i + 1];
-  }
-  const char* from_env = std::getenv("TEL_GATEWAY_CONFIG");
-  return from_env ? from_env : "";
-}
-}  // namespace
-
 int main(int argc, char** argv) {
   tel::grpc_util::ShutdownSignal shutdown_signal;
   tel::gateway::GatewayConfig config;
   tel::redis::RedisOptions redis_options;
   try {
-    auto source = tel::config::Config::fromFile(configPath(argc, argv), "TEL_GATEWAY");
+    auto source = tel::config::Config::fromFile(
+        tel::config::configFileFromArgs(argc, argv, "TEL_GATEWAY_CONFIG"), "TEL_GATEWAY");
     config = tel::gateway::GatewayConfig::load(source);
     auto parsed = tel::redis::parseRedisUrl(config.redis_url);
     if (!parsed.ok()) throw tel::config::ConfigError("redis.url", std::string(parsed.status().message()));

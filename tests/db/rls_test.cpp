@@ -1,28 +1,14 @@
 // Row-level security and secret storage, checked in the database itself.
-#include <openssl/evp.h>
-
 #include <catch2/catch.hpp>
 #include <pqxx/pqxx>
 
+#include "tel/crypto/crypto.h"
 #include "tel/testing/api_client.h"
 #include "tel/testing/env.h"
 
 using namespace tel::testing;
 
 namespace {
-
-std::string digestHex(const EVP_MD* md, const std::string& data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  EVP_Digest(data.data(), data.size(), digest, &size, md, nullptr);
-  std::string hex;
-  static constexpr char kHex[] = "0123456789abcdef";
-  for (unsigned int i = 0; i < size; ++i) {
-    hex += kHex[digest[i] >> 4];
-    hex += kHex[digest[i] & 0xf];
-  }
-  return hex;
-}
 
 // Tables of the application schema that hold tenant data: every table with a tenant_id column,
 // and the tenants table itself (keyed by id).
@@ -144,8 +130,8 @@ TEST_CASE("secrets are stored only as hashes") {
                                  sip.json["id"].get<std::string>());
   REQUIRE(account.size() == 1);
   const std::string a1 = "frank:" + tenant.sip_domain + ":" + sip_password;
-  CHECK(account[0][0].as<std::string>() == digestHex(EVP_md5(), a1));
-  CHECK(account[0][1].as<std::string>() == digestHex(EVP_sha256(), a1));
+  CHECK(account[0][0].as<std::string>() == tel::crypto::md5Hex(a1));
+  CHECK(account[0][1].as<std::string>() == tel::crypto::sha256Hex(a1));
   CHECK(account[0][2].as<std::string>().find(sip_password) == std::string::npos);
 
   auto stored_user = txn.exec_params("SELECT password_hash, row_to_json(u)::text FROM users u WHERE id = $1",
@@ -155,6 +141,6 @@ TEST_CASE("secrets are stored only as hashes") {
 
   auto stored_key = txn.exec_params("SELECT key_hash, row_to_json(k)::text FROM api_keys k WHERE id = $1",
                                     key.json["id"].get<std::string>());
-  CHECK(stored_key[0][0].as<std::string>() == digestHex(EVP_sha256(), secret));
+  CHECK(stored_key[0][0].as<std::string>() == tel::crypto::sha256Hex(secret));
   CHECK(stored_key[0][1].as<std::string>().find(secret) == std::string::npos);
 }

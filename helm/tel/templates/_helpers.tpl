@@ -9,7 +9,7 @@
 {{- end -}}
 
 {{- define "tel.labels" -}}
-{{- $root := index . 0 -}}{{- $service := index . 1 }}
+{{- $root := index . 0 -}}{{- $service := index . 1 -}}
 app.kubernetes.io/name: {{ $service }}
 app.kubernetes.io/instance: {{ $root.Release.Name }}
 app.kubernetes.io/part-of: tel
@@ -18,7 +18,7 @@ helm.sh/chart: {{ printf "%s-%s" $root.Chart.Name $root.Chart.Version }}
 {{- end -}}
 
 {{- define "tel.selector" -}}
-{{- $root := index . 0 -}}{{- $service := index . 1 }}
+{{- $root := index . 0 -}}{{- $service := index . 1 -}}
 app.kubernetes.io/name: {{ $service }}
 app.kubernetes.io/instance: {{ $root.Release.Name }}
 {{- end -}}

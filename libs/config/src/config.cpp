@@ -191,6 +191,14 @@ void Config::rejectUnknownKeys() const {
   }
 }
 
+std::string configFileFromArgs(int argc, char** argv, const std::string& env_var) {
+  for (int i = 1; i + 1 < argc; ++i) {
+    if (std::string_view(argv[i]) == "--config") return argv[i + 1];
+  }
+  const char* from_env = std::getenv(env_var.c_str());
+  return from_env ? from_env : "";
+}
+
 std::optional<std::chrono::milliseconds> parseDuration(const std::string& text) {
   size_t digits = 0;
   while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;

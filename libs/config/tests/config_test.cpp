@@ -73,3 +73,13 @@ TEST_CASE("defaults apply when a key is absent, and booleans are strict") {
   CHECK(config.getInt("absent", 0, 10, 7) == 7);
   CHECK_THROWS_WITH(config.getBool("flag"), Catch::Contains("flag"));
 }
+
+TEST_CASE("the config file comes from --config, else from the environment variable") {
+  char program[] = "svc";
+  char flag[] = "--config";
+  char path[] = "/etc/svc.yaml";
+  char* with_flag[] = {program, flag, path};
+  CHECK(tel::config::configFileFromArgs(3, with_flag, "TEL_TEST_NO_SUCH_VARIABLE") == "/etc/svc.yaml");
+  char* without[] = {program};
+  CHECK(tel::config::configFileFromArgs(1, without, "TEL_TEST_NO_SUCH_VARIABLE").empty());
+}

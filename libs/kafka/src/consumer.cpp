@@ -2,6 +2,7 @@
 
 #include <map>
 
+#include "conf.h"
 #include "tel/kafka/kafka.h"
 
 namespace tel::kafka {
@@ -17,15 +18,11 @@ absl::StatusOr<std::unique_ptr<Consumer>> Consumer::create(const ConsumerOptions
       {"enable.partition.eof", "false"},
   };
   for (const auto& [name, value] : options.extra) properties[name] = value;
-  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
-  std::string error;
-  for (const auto& [name, value] : properties) {
-    if (conf->set(name, value, error) != RdKafka::Conf::CONF_OK) {
-      return absl::InvalidArgumentError("kafka property " + name + ": " + error);
-    }
-  }
+  auto conf = makeConf(properties);
+  if (!conf.ok()) return conf.status();
   std::unique_ptr<Consumer> consumer(new Consumer());
-  consumer->consumer_.reset(RdKafka::KafkaConsumer::create(conf.get(), error));
+  std::string error;
+  consumer->consumer_.reset(RdKafka::KafkaConsumer::create(conf->get(), error));
   if (!consumer->consumer_) return absl::UnavailableError("kafka consumer: " + error);
   const auto subscribed = consumer->consumer_->subscribe(options.topics);
   if (subscribed != RdKafka::ERR_NO_ERROR) {

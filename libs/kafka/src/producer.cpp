@@ -1,10 +1,10 @@
 #include <librdkafka/rdkafkacpp.h>
 
+#include "conf.h"
 #include "tel/kafka/kafka.h"
 
 namespace tel::kafka {
-namespace {
-
+// Carries each message's callback through librdkafka as the message opaque.
 absl::StatusOr<std::unique_ptr<RdKafka::Conf>> makeConf(const Properties& properties) {
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   std::string error;
@@ -16,9 +16,6 @@ absl::StatusOr<std::unique_ptr<RdKafka::Conf>> makeConf(const Properties& proper
   return conf;
 }
 
-}  // namespace
-
-// Carries each message's callback through librdkafka as the message opaque.
 class Producer::DeliveryReporter : public RdKafka::DeliveryReportCb {
  public:
   explicit DeliveryReporter(Producer& owner) : owner_(owner) {}

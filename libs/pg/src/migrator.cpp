@@ -1,7 +1,5 @@
 #include "tel/pg/migrator.h"
 
-#include <openssl/sha.h>
-
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -9,6 +7,8 @@
 #include <pqxx/pqxx>
 #include <regex>
 #include <sstream>
+
+#include "tel/crypto/crypto.h"
 
 namespace tel::pg {
 namespace {
@@ -21,18 +21,6 @@ std::string readFile(const std::string& path) {
   std::stringstream text;
   text << in.rdbuf();
   return text.str();
-}
-
-std::string sha256Hex(const std::string& data) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned char byte : digest) {
-    hex += kHex[byte >> 4];
-    hex += kHex[byte & 0xf];
-  }
-  return hex;
 }
 
 }  // namespace
@@ -86,7 +74,7 @@ absl::StatusOr<MigrationReport> applyMigrations(const std::string& database_url,
     absl::Status problem = absl::OkStatus();
     for (const auto& file : *files) {
       const std::string sql = readFile(file.path);
-      const std::string checksum = sha256Hex(sql);
+      const std::string checksum = crypto::sha256Hex(sql);
       if (auto it = applied.find(file.version); it != applied.end()) {
         if (it->second.second != checksum) {
           problem = absl::FailedPreconditionError(

@@ -1,10 +1,11 @@
 #include "tel/redis/redis_client.h"
 
 #include <hiredis/hiredis.h>
-#include <openssl/sha.h>
 
 #include <charconv>
 #include <regex>
+
+#include "tel/crypto/crypto.h"
 
 namespace tel::redis {
 
@@ -46,18 +47,6 @@ Reply convert(const redisReply* raw) {
       reply.type = Reply::Type::kNil;
   }
   return reply;
-}
-
-std::string sha1Hex(const std::string& text) {
-  unsigned char digest[SHA_DIGEST_LENGTH];
-  SHA1(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned char byte : digest) {
-    hex += kHex[byte >> 4];
-    hex += kHex[byte & 0xf];
-  }
-  return hex;
 }
 
 }  // namespace
@@ -186,7 +175,7 @@ absl::StatusOr<Reply> RedisClient::eval(const std::string& script,
     command.insert(command.end(), args.begin(), args.end());
     return command;
   };
-  auto result = command(build("EVALSHA", sha1Hex(script)));
+  auto result = command(build("EVALSHA", crypto::sha1Hex(script)));
   if (!result.ok() && result.status().message().find("NOSCRIPT") != std::string_view::npos) {
     result = command(build("EVAL", script));
   }

@@ -1,10 +1,9 @@
 #include "accounts_service.h"
 
-#include <openssl/rand.h>
-
 #include <chrono>
 #include <cstdio>
 
+#include "tel/crypto/crypto.h"
 #include "tel/grpc/status.h"
 #include "tel/metrics/admin_server.h"
 #include "validation.h"
@@ -17,8 +16,9 @@ using grpc::StatusCode;
 using grpc_util::invalidArgument;
 
 std::string newUuid() {
+  const std::string random = crypto::randomBytes(16);
   unsigned char bytes[16];
-  if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("RAND_bytes failed");
+  std::copy(random.begin(), random.end(), bytes);
   bytes[6] = (bytes[6] & 0x0f) | 0x40;  // version 4
   bytes[8] = (bytes[8] & 0x3f) | 0x80;  // RFC 4122 variant
   char text[37];
@@ -100,7 +100,7 @@ grpc::Status AccountsService::installAdminKey(const std::string& admin_key) {
   if (!parsed || parsed->kind != kAdminKeyKind) {
     return invalidArgument("admin_key", "is not an admin key (tela_<12>_<43>)");
   }
-  return store_->ensureAdminKey(parsed->prefix, sha256Hex(admin_key));
+  return store_->ensureAdminKey(parsed->prefix, crypto::sha256Hex(admin_key));
 }
 
 grpc::Status AccountsService::authenticate(const v1::AuthenticateRequest& request,
@@ -113,7 +113,7 @@ grpc::Status AccountsService::authenticate(const v1::AuthenticateRequest& reques
                        : store_->findApiKey(parsed->prefix, &stored);
   if (found.error_code() == StatusCode::NOT_FOUND) return kUnauthenticated;
   if (!found.ok()) return found;
-  if (stored.revoked || !constantTimeEquals(stored.hash, sha256Hex(request.api_key()))) {
+  if (stored.revoked || !crypto::constantTimeEquals(stored.hash, crypto::sha256Hex(request.api_key()))) {
     return kUnauthenticated;
   }
   out->set_kind(admin ? v1::Principal::KIND_ADMIN : v1::Principal::KIND_TENANT);

@@ -45,9 +45,6 @@ struct ParsedKey {
 // Checks the shape only; says nothing about whether the key exists.
 std::optional<ParsedKey> parseApiKey(std::string_view key);
 
-std::string sha256Hex(std::string_view data);
-bool constantTimeEquals(std::string_view a, std::string_view b);
-
 // A random password for SIP accounts: 20 characters of [A-Za-z0-9], ~119 bits.
 std::string generateSipPassword();
 

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "credentials.h"
+#include "tel/crypto/crypto.h"
 
 using namespace tel::accounts;
 
@@ -29,7 +30,7 @@ TEST_CASE("digest HA1 values match RFC test vectors") {
 TEST_CASE("API keys have a visible prefix and parse back") {
   const auto key = generateApiKey(kTenantKeyKind);
   CHECK(key.key.rfind(key.prefix + "_", 0) == 0);
-  CHECK(key.hash == sha256Hex(key.key));
+  CHECK(key.hash == tel::crypto::sha256Hex(key.key));
   auto parsed = parseApiKey(key.key);
   REQUIRE(parsed);
   CHECK(parsed->kind == "telk");
@@ -51,7 +52,4 @@ TEST_CASE("generated SIP passwords are long and alphanumeric") {
   const auto password = generateSipPassword();
   CHECK(password.size() == 20);
   for (char c : password) CHECK(std::isalnum(static_cast<unsigned char>(c)));
-  CHECK(constantTimeEquals("abc", "abc"));
-  CHECK_FALSE(constantTimeEquals("abc", "abd"));
-  CHECK_FALSE(constantTimeEquals("abc", "abcd"));
 }

@@ -75,6 +75,10 @@ class Config {
   EnvironmentLookup env_;
 };
 
+// The configuration file a service was pointed at: "--config FILE" on the command line, else the
+// environment variable `env_var`, else "" (no file: defaults and environment only).
+std::string configFileFromArgs(int argc, char** argv, const std::string& env_var);
+
 // Parsing helpers, exposed for reuse and tests.
 std::optional<std::chrono::milliseconds> parseDuration(const std::string& text);
 std::optional<HostPort> parseHostPort(const std::string& text);

@@ -1,0 +1,26 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+// Small wrappers over OpenSSL used across the platform: digests as hex, random bytes, base64url.
+// All throw std::runtime_error only when OpenSSL itself fails (out of entropy, memory).
+namespace tel::crypto {
+
+std::string toHex(std::string_view bytes);
+std::string md5Hex(std::string_view data);
+std::string sha1Hex(std::string_view data);
+std::string sha256Hex(std::string_view data);
+
+std::string randomBytes(size_t count);
+// Uniform over [A-Za-z0-9].
+std::string randomAlphanumeric(size_t length);
+
+// RFC 4648 section 5, without padding.
+std::string base64UrlEncode(std::string_view bytes);
+std::optional<std::string> base64UrlDecode(std::string_view text);
+
+bool constantTimeEquals(std::string_view a, std::string_view b);
+
+}  // namespace tel::crypto

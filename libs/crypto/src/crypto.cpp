@@ -1,0 +1,98 @@
+#include "tel/crypto/crypto.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include <stdexcept>
+
+namespace tel::crypto {
+namespace {
+
+std::string digestHex(const EVP_MD* md, std::string_view data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  if (EVP_Digest(data.data(), data.size(), digest, &size, md, nullptr) != 1) {
+    throw std::runtime_error("OpenSSL EVP_Digest failed");
+  }
+  return toHex(std::string_view(reinterpret_cast<const char*>(digest), size));
+}
+
+constexpr char kBase64Url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+}  // namespace
+
+std::string toHex(std::string_view bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(bytes.size() * 2);
+  for (unsigned char byte : bytes) {
+    hex += kHex[byte >> 4];
+    hex += kHex[byte & 0xf];
+  }
+  return hex;
+}
+
+std::string md5Hex(std::string_view data) { return digestHex(EVP_md5(), data); }
+std::string sha1Hex(std::string_view data) { return digestHex(EVP_sha1(), data); }
+std::string sha256Hex(std::string_view data) { return digestHex(EVP_sha256(), data); }
+
+std::string randomBytes(size_t count) {
+  std::string bytes(count, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(bytes.data()), static_cast<int>(count)) != 1) {
+    throw std::runtime_error("OpenSSL RAND_bytes failed");
+  }
+  return bytes;
+}
+
+std::string randomAlphanumeric(size_t length) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  std::string out;
+  while (out.size() < length) {
+    // Rejection sampling keeps the distribution uniform over the 62 characters.
+    for (unsigned char byte : randomBytes(length)) {
+      if (byte < 248 && out.size() < length) out += kAlphabet[byte % 62];
+    }
+  }
+  return out;
+}
+
+std::string base64UrlEncode(std::string_view data) {
+  std::string out;
+  uint32_t buffer = 0;
+  int bits = 0;
+  for (unsigned char byte : data) {
+    buffer = (buffer << 8) | byte;
+    bits += 8;
+    while (bits >= 6) {
+      bits -= 6;
+      out += kBase64Url[(buffer >> bits) & 63];
+    }
+  }
+  if (bits > 0) out += kBase64Url[(buffer << (6 - bits)) & 63];
+  return out;
+}
+
+std::optional<std::string> base64UrlDecode(std::string_view text) {
+  std::string out;
+  uint32_t buffer = 0;
+  int bits = 0;
+  for (char c : text) {
+    const char* position = std::char_traits<char>::find(kBase64Url, 64, c);
+    if (position == nullptr) return std::nullopt;
+    buffer = (buffer << 6) | static_cast<uint32_t>(position - kBase64Url);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((buffer >> bits) & 0xff);
+    }
+  }
+  return out;
+}
+
+bool constantTimeEquals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+}  // namespace tel::crypto

@@ -1,0 +1,33 @@
+#include <catch2/catch.hpp>
+
+#include "tel/crypto/crypto.h"
+
+using namespace tel::crypto;
+
+TEST_CASE("digests match known vectors") {
+  CHECK(md5Hex("") == "d41d8cd98f00b204e9800998ecf8427e");
+  CHECK(sha1Hex("abc") == "a9993e364706816aba3e25717850c26c9cd0d89d");
+  CHECK(sha256Hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST_CASE("base64url round-trips every length and rejects foreign characters") {
+  const std::string bytes = randomBytes(64);
+  for (size_t length = 0; length <= bytes.size(); ++length) {
+    const auto encoded = base64UrlEncode(bytes.substr(0, length));
+    CHECK(encoded.find_first_of("+/=") == std::string::npos);
+    CHECK(base64UrlDecode(encoded) == bytes.substr(0, length));
+  }
+  CHECK(base64UrlEncode("\xfb\xff") == "-_8");  // RFC 4648 section 5 alphabet
+  CHECK_FALSE(base64UrlDecode("abc+"));
+  CHECK_FALSE(base64UrlDecode("a b"));
+}
+
+TEST_CASE("random alphanumerics and constant-time comparison") {
+  const auto text = randomAlphanumeric(100);
+  CHECK(text.size() == 100);
+  for (char c : text) CHECK(std::isalnum(static_cast<unsigned char>(c)));
+  CHECK(randomAlphanumeric(100) != text);
+  CHECK(constantTimeEquals("abc", "abc"));
+  CHECK_FALSE(constantTimeEquals("abc", "abd"));
+  CHECK_FALSE(constantTimeEquals("abc", "ab"));
+}

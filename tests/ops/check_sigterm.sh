@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# A service started beside the running stack (on free ports) serves, then exits 0 on SIGTERM after
+# a graceful shutdown.
+set -uo pipefail
+build=${1:?usage: check_sigterm.sh <build dir>}
+: "${TEL_PG_URL:?run through ./tel test}" "${TEL_REDIS_URL:?}"
+failed=0
+check() {  # check NAME ENV... : start, wait for "serving", SIGTERM, expect exit 0 within 10 s
+  local name=$1 log
+  shift
+  log=$(mktemp)
+  env "$@" "$build/services/$name/$name" >"$log" 2>&1 &
+  local pid=$!
+  for ((i = 0; i < 100; i++)); do grep -q "\"msg\":\"$name serving\"" "$log" && break; sleep 0.1; done
+  if ! grep -q "\"msg\":\"$name serving\"" "$log"; then
+    echo "FAIL $name did not start:"; cat "$log"; kill -KILL $pid 2>/dev/null; failed=1; return
+  fi
+  kill -TERM $pid
+  local status=124
+  for ((i = 0; i < 100; i++)); do
+    if ! kill -0 $pid 2>/dev/null; then wait $pid; status=$?; break; fi
+    sleep 0.1
+  done
+  if [[ $status != 0 ]] || ! grep -q '"msg":"shutting down"' "$log"; then
+    echo "FAIL $name: exit status $status after SIGTERM"; cat "$log"; kill -KILL $pid 2>/dev/null; failed=1
+  else
+    echo "ok $name stopped cleanly on SIGTERM"
+  fi
+  rm -f "$log"
+}
+check accounts TEL_ACCOUNTS_GRPC_LISTEN=127.0.0.1:0 TEL_ACCOUNTS_ADMIN_LISTEN=127.0.0.1:0 \
+  TEL_ACCOUNTS_DATABASE_URL="$TEL_PG_URL" TEL_ACCOUNTS_PASSWORD_HASH_LOG2N=12
+check gateway TEL_GATEWAY_HTTP_LISTEN=127.0.0.1:0 TEL_GATEWAY_ADMIN_LISTEN=127.0.0.1:0 \
+  TEL_GATEWAY_REDIS_URL="$TEL_REDIS_URL"
+exit $failed

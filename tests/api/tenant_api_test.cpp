@@ -153,7 +153,7 @@ TEST_CASE("lists page newest first without repeats") {
   CHECK(tenant.api->get("/v1/numbers?page_token=garbage").status == 400);
 }
 
-TEST_CASE("admin keys manage tenants; tenant keys manage their tenant's resources") {
+TEST_CASE("admin keys manage tenants, tenant keys manage their own tenant resources") {
   Platform platform = Platform::fromEnv();
   TestTenant tenant(platform);
   auto admin = platform.admin();

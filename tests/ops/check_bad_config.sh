@@ -22,6 +22,10 @@ expect workers TEL_ACCOUNTS_DATABASE_URL=postgresql://x@127.0.0.1:1/x TEL_ACCOUN
 expect grpc.listen TEL_ACCOUNTS_DATABASE_URL=postgresql://x@127.0.0.1:1/x TEL_ACCOUNTS_GRPC_LISTEN=nowhere "$accounts"
 expect redis.url TEL_GATEWAY_REDIS_URL=http://wrong "$gateway"
 expect limits.body_bytes TEL_GATEWAY_REDIS_URL=redis://127.0.0.1:1 TEL_GATEWAY_LIMITS_BODY_BYTES=10 "$gateway"
+media=$build/services/media-relay/media-relay
+expect rtp.bind TEL_MEDIA_RELAY_RTP_BIND=somewhere "$media"
+expect rtp.port_max TEL_MEDIA_RELAY_RTP_PORT_MIN=30000 TEL_MEDIA_RELAY_RTP_PORT_MAX=30001 "$media"
+expect timeouts.media TEL_MEDIA_RELAY_TIMEOUTS_MEDIA=forever "$media"
 config=$(mktemp)
 printf 'http:\n  listne: 127.0.0.1:1\nredis:\n  url: redis://127.0.0.1:1\n' >"$config"
 expect http.listne "$gateway" --config "$config"

@@ -110,7 +110,7 @@ TEST_CASE("messages with one key keep their order") {
   }
 }
 
-TEST_CASE("creating topics that exist is not an error; an unreachable broker is") {
+TEST_CASE("creating topics that exist is not an error, but an unreachable broker is") {
   Fixture fixture;
   CHECK(ensureTopics(fixture.brokers, {{fixture.topic, 3, 1, {}}}, 10s).ok());
   CHECK_FALSE(ensureTopics("127.0.0.1:1", {{"x", 1, 1, {}}}, 1s).ok());

@@ -1,0 +1,53 @@
+// media-relay: RTP/RTCP relay between call legs (tel.media.v1 over gRPC).
+#include <iostream>
+
+#include "media_relay_config.h"
+#include "media_relay_service.h"
+#include "relay_engine.h"
+#include "tel/grpc/server.h"
+#include "tel/grpc/shutdown_signal.h"
+#include "tel/metrics/admin_server.h"
+
+int main(int argc, char** argv) {
+  tel::grpc_util::ShutdownSignal shutdown_signal;
+  tel::media::MediaRelayConfig config;
+  try {
+    auto source = tel::config::Config::fromFile(
+        tel::config::configFileFromArgs(argc, argv, "TEL_MEDIA_RELAY_CONFIG"), "TEL_MEDIA_RELAY");
+    config = tel::media::MediaRelayConfig::load(source);
+  } catch (const std::exception& e) {
+    std::cerr << "media-relay: " << e.what() << "\n";
+    return 2;
+  }
+  auto log = tel::log::Logger::create("media-relay", config.log_level);
+  try {
+    auto registry = std::make_shared<prometheus::Registry>();
+    tel::metrics::registerProcessMetrics(*registry, "media-relay", TEL_VERSION);
+    tel::media::RelayEngine engine(config.relay, log, *registry);
+    engine.start();
+    tel::media::MediaRelayService service(engine);
+    tel::metrics::AdminServer admin("media-relay", registry, [&] {
+      const auto stats = engine.stats();
+      if (stats.ports_in_use() >= stats.ports_total()) {
+        return tel::metrics::HealthReport{false, "no free RTP ports"};
+      }
+      return tel::metrics::HealthReport{};
+    });
+    const int admin_port = admin.start(config.admin_listen.host, config.admin_listen.port);
+    tel::grpc_util::GrpcServer server(config.grpc_listen.str(), {&service});
+    const int grpc_port = server.start();
+    log.info("media-relay serving",
+             {{"grpc_port", std::to_string(grpc_port)}, {"admin_port", std::to_string(admin_port)},
+              {"rtp_ports", std::to_string(config.relay.port_min) + "-" + std::to_string(config.relay.port_max)},
+              {"workers", std::to_string(config.relay.workers)}});
+    const int signal = shutdown_signal.wait();
+    log.info("shutting down", {{"signal", std::to_string(signal)}});
+    server.shutdown(std::chrono::seconds(5));
+    engine.stop();
+    admin.stop();
+  } catch (const std::exception& e) {
+    log.error("fatal", {{"error", e.what()}});
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,139 @@
+#pragma once
+
+#include <sys/socket.h>
+
+#include <array>
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "port_pool.h"
+#include "relay_types.h"
+
+namespace tel::media {
+
+// Totals a worker accumulates on its own thread and publishes once a second.
+struct WorkerTotals {
+  std::atomic<uint64_t> packets_relayed{0};
+  std::atomic<uint64_t> bytes_relayed{0};
+  std::atomic<uint64_t> dropped_malformed{0};
+  std::atomic<uint64_t> dropped_oversized{0};
+  std::atomic<uint64_t> dropped_foreign_source{0};
+  std::atomic<uint64_t> dropped_no_destination{0};
+  std::atomic<uint64_t> sessions{0};
+  std::atomic<uint64_t> legs{0};
+};
+
+// One relay thread with its own epoll. It owns its sessions, their legs and their sockets
+// outright: every field below is touched only on the worker's thread. Other threads hand it work
+// with post(); results go back through the Done callbacks, which run on the worker's thread.
+//
+// The packet path: epoll says a leg socket is readable; recvmmsg takes up to kBatch packets; each
+// is checked (size, RTP/RTCP structure, source against the latched peer) and counted; those with
+// a destination leave in one sendmmsg from the linked leg's socket. No allocation, no lock, no
+// system call per packet beyond the two batched ones.
+class RelayWorker {
+ public:
+  using SessionEnded = std::function<void(const std::string& session_id, const std::string& reason)>;
+
+  RelayWorker(int index, const RelayOptions& options, PortPool& ports, SessionEnded on_ended);
+  ~RelayWorker();
+  RelayWorker(const RelayWorker&) = delete;
+  RelayWorker& operator=(const RelayWorker&) = delete;
+
+  void start();
+  void stop();
+  // Runs `task` on the worker thread.
+  void post(std::function<void()> task);
+
+  // These run on the worker thread (call them from posted tasks).
+  void createSessionOnWorker(const std::string& session_id, const std::string& tenant_id,
+                             const std::string& call_id, Done<v1::Session> done);
+  void addLegOnWorker(const std::string& session_id, const std::string& leg_id,
+                      std::optional<SocketAddress> remote, Done<v1::Leg> done);
+  void updateLegOnWorker(const std::string& session_id, const std::string& leg_id,
+                         std::optional<SocketAddress> remote, Done<v1::Leg> done);
+  void linkOnWorker(const std::string& session_id, const std::string& leg_a,
+                    const std::string& leg_b, Done<v1::Session> done);
+  void getSessionOnWorker(const std::string& session_id, Done<v1::Session> done);
+  void deleteSessionOnWorker(const std::string& session_id, Done<v1::Session> done);
+
+  const WorkerTotals& totals() const { return totals_; }
+
+ private:
+  struct Leg;
+  struct Session;
+  // One UDP socket of a leg (RTP or RTCP) and what it latched.
+  struct LegSocket {
+    int fd = -1;
+    Leg* leg = nullptr;
+    bool rtcp = false;
+    bool latched = false;
+    SocketAddress peer;
+    Clock::time_point last_from_peer{};
+  };
+  struct Counters {
+    uint64_t packets_in = 0, bytes_in = 0, packets_out = 0, bytes_out = 0;
+    uint64_t malformed = 0, oversized = 0, foreign = 0, no_destination = 0;
+  };
+  struct Leg {
+    std::string id;
+    uint16_t port = 0;
+    LegSocket rtp;
+    LegSocket rtcp;
+    std::optional<SocketAddress> sdp_remote;
+    Leg* linked = nullptr;
+    Session* session = nullptr;
+    Counters counters;
+  };
+  struct Session {
+    std::string id, tenant_id, call_id;
+    std::map<std::string, std::unique_ptr<Leg>> legs;
+    Clock::time_point created{};
+    Clock::time_point last_media{};
+    bool had_media = false;
+  };
+
+  static constexpr int kBatch = 32;
+  static constexpr size_t kBufferBytes = 2048;
+
+  void run();
+  void drainTasks();
+  void handleReadable(LegSocket& socket, Clock::time_point now);
+  bool openSocket(LegSocket& socket, uint16_t port);
+  void closeLeg(Leg& leg);
+  v1::Session endSession(Session& session, const std::string& reason);
+  void sweepTimeouts(Clock::time_point now);
+  void describe(const Session& session, v1::Session* out) const;
+  void describe(const Leg& leg, v1::Leg* out) const;
+
+  const int index_;
+  const RelayOptions options_;
+  PortPool& ports_;
+  SessionEnded on_ended_;
+  int epoll_fd_ = -1;
+  int wake_fd_ = -1;
+  std::thread thread_;
+  std::atomic<bool> stopping_{false};
+
+  std::mutex tasks_mutex_;
+  std::vector<std::function<void()>> tasks_;  // guarded by tasks_mutex_
+
+  // Worker-thread state.
+  std::unordered_map<std::string, std::unique_ptr<Session>> sessions_;
+  std::array<std::array<uint8_t, kBufferBytes>, kBatch> buffers_{};
+  std::array<mmsghdr, kBatch> in_messages_{};
+  std::array<iovec, kBatch> in_iovecs_{};
+  std::array<sockaddr_storage, kBatch> sources_{};
+  std::array<mmsghdr, kBatch> out_messages_{};
+  std::array<iovec, kBatch> out_iovecs_{};
+  WorkerTotals totals_;
+};
+
+}  // namespace tel::media

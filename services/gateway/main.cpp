@@ -29,10 +29,12 @@ int main(int argc, char** argv) {
     auto channel = grpc::CreateChannel(config.accounts_address, grpc::InsecureChannelCredentials());
     std::shared_ptr<tel::accounts::v1::Accounts::StubInterface> accounts =
         tel::accounts::v1::Accounts::NewStub(channel);
+    std::shared_ptr<tel::calls::v1::CallLog::StubInterface> call_log = tel::calls::v1::CallLog::NewStub(
+        grpc::CreateChannel(config.call_log_address, grpc::InsecureChannelCredentials()));
     auto redis = std::make_shared<tel::redis::RedisClient>(redis_options);
     auto limiter = std::make_shared<tel::gateway::RedisRateLimiter>(
         redis, config.rate_per_second, config.rate_burst);
-    tel::gateway::GatewayServer server(config.server, accounts, limiter, log, *registry);
+    tel::gateway::GatewayServer server(config.server, accounts, call_log, limiter, log, *registry);
 
     tel::metrics::AdminServer admin("gateway", registry, [&] {
       const auto state = channel->GetState(/*try_to_connect=*/true);

@@ -67,6 +67,17 @@ TEST_CASE("without a tenant set, the application role sees no tenant rows") {
   REQUIRE(tenant.api->post("/v1/users", {{"email", "eve@e.example.com"}, {"password", "0123456789ab"}}).status == 201);
 
   pqxx::connection app(requireEnv("TEL_PG_URL"));
+  {
+    // Call history normally arrives through Kafka; a row in each call table is enough here.
+    pqxx::work seed(app);
+    seed.exec_params("SELECT set_config('tel.tenant_id', $1, true)", tenant.id);
+    seed.exec_params("INSERT INTO call_events (tenant_id, event_id, call_id, sequence, type, occurred_at, payload)"
+                     " VALUES ($1, 'e1', 'c1', 1, 'call.started', now(), '')", tenant.id);
+    seed.exec_params("INSERT INTO calls (tenant_id, call_id, started_at) VALUES ($1, 'c1', now())", tenant.id);
+    seed.exec_params("INSERT INTO call_legs (tenant_id, call_id, leg_id, position) VALUES ($1, 'c1', 'b1', 0)",
+                     tenant.id);
+    seed.commit();
+  }
   pqxx::connection owner(requireEnv("TEL_PG_OWNER_URL"));
   pqxx::work owner_txn(owner);
   const auto tables = tenantTables(owner_txn);

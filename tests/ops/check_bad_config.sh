@@ -26,6 +26,9 @@ media=$build/services/media-relay/media-relay
 expect rtp.bind TEL_MEDIA_RELAY_RTP_BIND=somewhere "$media"
 expect rtp.port_max TEL_MEDIA_RELAY_RTP_PORT_MIN=30000 TEL_MEDIA_RELAY_RTP_PORT_MAX=30001 "$media"
 expect timeouts.media TEL_MEDIA_RELAY_TIMEOUTS_MEDIA=forever "$media"
+cdr=$build/services/cdr-ingest/cdr-ingest
+expect kafka.brokers TEL_CDR_INGEST_DATABASE_URL=postgresql://x@127.0.0.1:1/x "$cdr"
+expect batch.max_events TEL_CDR_INGEST_DATABASE_URL=postgresql://x@127.0.0.1:1/x TEL_CDR_INGEST_KAFKA_BROKERS=127.0.0.1:1 TEL_CDR_INGEST_BATCH_MAX_EVENTS=0 "$cdr"
 config=$(mktemp)
 printf 'http:\n  listne: 127.0.0.1:1\nredis:\n  url: redis://127.0.0.1:1\n' >"$config"
 expect http.listne "$gateway" --config "$config"

@@ -3,7 +3,7 @@
 # a graceful shutdown.
 set -uo pipefail
 build=${1:?usage: check_sigterm.sh <build dir>}
-: "${TEL_PG_URL:?run through ./tel test}" "${TEL_REDIS_URL:?}"
+: "${TEL_PG_URL:?run through ./tel test}" "${TEL_REDIS_URL:?}" "${TEL_KAFKA_BROKERS:?}"
 failed=0
 check() {  # check NAME ENV... : start, wait for "serving", SIGTERM, expect exit 0 within 10 s
   local name=$1 log
@@ -32,6 +32,9 @@ check accounts TEL_ACCOUNTS_GRPC_LISTEN=127.0.0.1:0 TEL_ACCOUNTS_ADMIN_LISTEN=12
   TEL_ACCOUNTS_DATABASE_URL="$TEL_PG_URL" TEL_ACCOUNTS_PASSWORD_HASH_LOG2N=12
 check media-relay TEL_MEDIA_RELAY_GRPC_LISTEN=127.0.0.1:0 TEL_MEDIA_RELAY_ADMIN_LISTEN=127.0.0.1:0 \
   TEL_MEDIA_RELAY_RTP_PORT_MIN=45000 TEL_MEDIA_RELAY_RTP_PORT_MAX=45099
+check cdr-ingest TEL_CDR_INGEST_GRPC_LISTEN=127.0.0.1:0 TEL_CDR_INGEST_ADMIN_LISTEN=127.0.0.1:0 \
+  TEL_CDR_INGEST_DATABASE_URL="$TEL_PG_URL" TEL_CDR_INGEST_KAFKA_BROKERS="$TEL_KAFKA_BROKERS" \
+  TEL_CDR_INGEST_KAFKA_GROUP=sigterm-check
 check gateway TEL_GATEWAY_HTTP_LISTEN=127.0.0.1:0 TEL_GATEWAY_ADMIN_LISTEN=127.0.0.1:0 \
   TEL_GATEWAY_REDIS_URL="$TEL_REDIS_URL"
 exit $failed

@@ -7,6 +7,7 @@ GatewayConfig GatewayConfig::load(config::Config& source) {
   config.http_listen = source.getHostPort("http.listen", "127.0.0.1:17080");
   config.admin_listen = source.getHostPort("admin.listen", "127.0.0.1:17081");
   config.accounts_address = source.getString("accounts.address", "127.0.0.1:17110");
+  config.call_log_address = source.getString("call_log.address", "127.0.0.1:17130");
   config.redis_url = source.getSecret("redis.url");
   config.rate_per_second =
       static_cast<double>(source.getInt("limits.requests_per_second", 1, 100000, 50));

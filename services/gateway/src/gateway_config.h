@@ -17,6 +17,7 @@ struct GatewayConfig {
   config::HostPort http_listen;
   config::HostPort admin_listen;
   std::string accounts_address;
+  std::string call_log_address;
   std::string redis_url;  // secret (may carry a password)
   double rate_per_second = 50;
   int rate_burst = 100;

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <nlohmann/json.hpp>
 
+#include "gateway_forward.h"
 #include "json_request.h"
 #include "tel/metrics/admin_server.h"
 
@@ -43,11 +44,6 @@ json listJson(const google::protobuf::RepeatedPtrField<Item>& items, const std::
   return page;
 }
 
-void writeJson(httplib::Response& response, int status, const json& body) {
-  response.status = status;
-  response.set_content(body.dump(), kJson);
-}
-
 // Paging parameters from the query string; the accounts service checks the token.
 std::optional<ApiError> readPage(const httplib::Request& request, int32_t* limit, std::string* token) {
   if (request.has_param("limit")) {
@@ -70,6 +66,11 @@ bool isJsonContentType(const httplib::Request& request) {
 
 }  // namespace
 
+void writeJson(httplib::Response& response, int status, const nlohmann::json& body) {
+  response.status = status;
+  response.set_content(body.dump(), kJson);
+}
+
 void writeError(httplib::Response& response, const ApiError& error) {
   response.status = error.status;
   if (error.retry_after_seconds) {
@@ -81,10 +82,12 @@ void writeError(httplib::Response& response, const ApiError& error) {
 
 GatewayServer::GatewayServer(GatewayOptions options,
                              std::shared_ptr<v1::Accounts::StubInterface> accounts,
+                             std::shared_ptr<calls::v1::CallLog::StubInterface> call_log,
                              std::shared_ptr<RateLimiter> rate_limiter, log::Logger logger,
                              prometheus::Registry& registry)
     : options_(std::move(options)),
       accounts_(std::move(accounts)),
+      call_log_(std::move(call_log)),
       rate_limiter_(std::move(rate_limiter)),
       log_(std::move(logger)),
       requests_(prometheus::BuildCounter()
@@ -226,22 +229,6 @@ void GatewayServer::route(const std::string& method, const std::string& pattern,
   else throw std::logic_error("unsupported method " + method);
 }
 
-// Calls a backend method with the request's deadline and answers with its result rendered by
-// `render` (204 answers carry no body), or with the API error its status maps to.
-template <typename Request, typename Response, typename Render>
-void GatewayServer::forward(Call& call, StubMethod<Request, Response> method,
-                            const Request& request, int success_status, Render render) {
-  Response reply;
-  auto context = backendContext();
-  const grpc::Status status = ((*accounts_).*method)(context.get(), request, &reply);
-  if (!status.ok()) return writeError(call.response, fromGrpc(status));
-  if (success_status == 204) {
-    call.response.status = 204;
-    return;
-  }
-  writeJson(call.response, success_status, render(reply));
-}
-
 // GET <collection>: the caller's tenant's rows, newest first, paged.
 template <typename ListResponse, typename Item>
 void GatewayServer::registerList(
@@ -299,6 +286,7 @@ void GatewayServer::registerRoutes() {
   registerSipAccountRoutes();
   registerNumberRoutes();
   registerApiKeyRoutes();
+  registerCallLogRoutes();
 }
 
 void GatewayServer::registerTenantRoutes() {

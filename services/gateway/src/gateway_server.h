@@ -1,6 +1,7 @@
 #pragma once
 
 #include <httplib.h>
+#include <nlohmann/json_fwd.hpp>
 #include <prometheus/counter.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
@@ -14,6 +15,7 @@
 #include "api_error.h"
 #include "rate_limiter.h"
 #include "tel/accounts/v1/accounts.grpc.pb.h"
+#include "tel/calls/v1/calls.grpc.pb.h"
 #include "tel/log/log.h"
 
 namespace tel::gateway {
@@ -37,6 +39,7 @@ struct GatewayOptions {
 class GatewayServer {
  public:
   GatewayServer(GatewayOptions options, std::shared_ptr<v1::Accounts::StubInterface> accounts,
+                std::shared_ptr<calls::v1::CallLog::StubInterface> call_log,
                 std::shared_ptr<RateLimiter> rate_limiter, log::Logger logger,
                 prometheus::Registry& registry);
   ~GatewayServer();
@@ -68,18 +71,26 @@ class GatewayServer {
   void registerSipAccountRoutes();
   void registerNumberRoutes();
   void registerApiKeyRoutes();
+  void registerCallLogRoutes();
   void route(const std::string& method, const std::string& pattern, const std::string& label,
              Access access, Handler handler);
   void serve(const std::string& method, const std::string& label, Access access,
              const Handler& handler, const httplib::Request& request, httplib::Response& response);
   std::optional<ApiError> authenticate(const httplib::Request& request, Principal* out);
   std::unique_ptr<grpc::ClientContext> backendContext() const;
+  template <typename Stub, typename Request, typename Response>
+  using MethodOf = grpc::Status (Stub::*)(grpc::ClientContext*, const Request&, Response*);
   template <typename Request, typename Response>
-  using StubMethod = grpc::Status (v1::Accounts::StubInterface::*)(grpc::ClientContext*,
-                                                                   const Request&, Response*);
+  using StubMethod = MethodOf<v1::Accounts::StubInterface, Request, Response>;
+  // Calls `method` on `stub` and answers with the rendered result or the mapped error.
+  template <typename Stub, typename Request, typename Response, typename Render>
+  void forwardTo(Call& call, Stub& stub, MethodOf<Stub, Request, Response> method,
+                 const Request& request, int success_status, Render render);
   template <typename Request, typename Response, typename Render>
   void forward(Call& call, StubMethod<Request, Response> method, const Request& request,
-               int success_status, Render render);
+               int success_status, Render render) {
+    forwardTo(call, *accounts_, method, request, success_status, render);
+  }
   template <typename ListResponse, typename Item>
   void registerList(const std::string& collection, StubMethod<v1::ListRequest, ListResponse> list,
                     const google::protobuf::RepeatedPtrField<Item>& (ListResponse::*items)() const);
@@ -91,6 +102,7 @@ class GatewayServer {
 
   GatewayOptions options_;
   std::shared_ptr<v1::Accounts::StubInterface> accounts_;
+  std::shared_ptr<calls::v1::CallLog::StubInterface> call_log_;
   std::shared_ptr<RateLimiter> rate_limiter_;
   log::Logger log_;
   prometheus::Family<prometheus::Counter>& requests_;
@@ -99,6 +111,9 @@ class GatewayServer {
   httplib::Server server_;
   std::thread thread_;
 };
+
+// Writes a JSON body with the status.
+void writeJson(httplib::Response& response, int status, const nlohmann::json& body);
 
 // Writes an API error (status, JSON body, Retry-After, WWW-Authenticate as they apply).
 void writeError(httplib::Response& response, const ApiError& error);

@@ -1,0 +1,168 @@
+#include "call_projection.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+namespace tel::cdr {
+namespace {
+
+void setTime(int64_t micros, google::protobuf::Timestamp* out) {
+  out->set_seconds(micros / 1000000);
+  out->set_nanos(static_cast<int32_t>((micros % 1000000) * 1000));
+}
+
+int64_t micros(const google::protobuf::Timestamp& time) {
+  return time.seconds() * 1000000 + time.nanos() / 1000;
+}
+
+// Whole seconds, rounded to nearest, never negative.
+uint32_t seconds(int64_t from, int64_t to) {
+  if (to <= from) return 0;
+  return static_cast<uint32_t>((to - from + 500000) / 1000000);
+}
+
+v1::Disposition deriveDisposition(const v1::CallRecord& record) {
+  if (record.has_answered_at()) return v1::DISPOSITION_ANSWERED;
+  switch (record.sip_status()) {
+    case 486:
+    case 600:
+      return v1::DISPOSITION_BUSY;
+    case 408:
+    case 480:
+      return v1::DISPOSITION_NO_ANSWER;
+    case 487:
+      return v1::DISPOSITION_CANCELLED;
+    default:
+      return v1::DISPOSITION_FAILED;
+  }
+}
+
+}  // namespace
+
+std::string eventType(const v1::CallEvent& event) {
+  switch (event.kind_case()) {
+    case v1::CallEvent::kCallStarted: return "call.started";
+    case v1::CallEvent::kLegCreated: return "call.leg_created";
+    case v1::CallEvent::kLegRinging: return "call.ringing";
+    case v1::CallEvent::kLegAnswered: return "call.answered";
+    case v1::CallEvent::kCallBridged: return "call.bridged";
+    case v1::CallEvent::kLegEnded: return "call.leg_ended";
+    case v1::CallEvent::kCallEnded: return "call.ended";
+    case v1::CallEvent::KIND_NOT_SET: return "";
+  }
+  return "";
+}
+
+v1::CallRecord projectCall(const std::string& tenant_id, const std::string& call_id,
+                           std::vector<CallEventRecord> events) {
+  // Sequence order, ties broken by event id so that the fold is deterministic; duplicates out.
+  std::sort(events.begin(), events.end(), [](const auto& a, const auto& b) {
+    return a.sequence != b.sequence ? a.sequence < b.sequence : a.event_id < b.event_id;
+  });
+  std::set<std::string> seen;
+  v1::CallRecord record;
+  record.set_call_id(call_id);
+  record.set_tenant_id(tenant_id);
+  std::map<std::string, v1::CallLeg> legs;  // by leg id, so legs come out in a stable order
+  std::vector<std::string> leg_order;
+  auto leg = [&](const std::string& id) -> v1::CallLeg& {
+    auto [it, inserted] = legs.try_emplace(id);
+    if (inserted) {
+      it->second.set_leg_id(id);
+      leg_order.push_back(id);
+    }
+    return it->second;
+  };
+  int64_t first_event = INT64_MAX;
+  int64_t answered_micros = 0;
+
+  for (const auto& item : events) {
+    if (!seen.insert(item.event_id).second) continue;
+    first_event = std::min(first_event, item.occurred_micros);
+    const auto& event = item.event;
+    switch (event.kind_case()) {
+      case v1::CallEvent::kCallStarted: {
+        const auto& started = event.call_started();
+        record.set_direction(started.direction());
+        record.set_caller(started.caller());
+        record.set_called(started.called());
+        record.set_number_id(started.number_id());
+        record.set_caller_account_id(started.caller_account_id());
+        setTime(item.occurred_micros, record.mutable_started_at());
+        break;
+      }
+      case v1::CallEvent::kLegCreated: {
+        const auto& created = event.leg_created();
+        auto& l = leg(created.leg_id());
+        l.set_target_kind(created.target_kind());
+        l.set_target(created.target());
+        l.set_account_id(created.account_id());
+        l.set_extension(created.extension());
+        setTime(item.occurred_micros, l.mutable_created_at());
+        break;
+      }
+      case v1::CallEvent::kLegRinging: {
+        auto& l = leg(event.leg_ringing().leg_id());
+        if (!l.has_ringing_at()) setTime(item.occurred_micros, l.mutable_ringing_at());
+        break;
+      }
+      case v1::CallEvent::kLegAnswered:
+      case v1::CallEvent::kCallBridged: {
+        const std::string& id = event.has_leg_answered() ? event.leg_answered().leg_id()
+                                                         : event.call_bridged().leg_id();
+        auto& l = leg(id);
+        if (!l.has_answered_at()) setTime(item.occurred_micros, l.mutable_answered_at());
+        // The call is answered by the first leg that answered.
+        if (answered_micros == 0 || item.occurred_micros < answered_micros) {
+          answered_micros = item.occurred_micros;
+          record.set_answered_leg_id(id);
+        }
+        break;
+      }
+      case v1::CallEvent::kLegEnded: {
+        const auto& ended = event.leg_ended();
+        auto& l = leg(ended.leg_id());
+        setTime(item.occurred_micros, l.mutable_ended_at());
+        l.set_sip_status(ended.sip_status());
+        l.set_end_reason(ended.reason());
+        *l.mutable_media() = ended.media();
+        break;
+      }
+      case v1::CallEvent::kCallEnded: {
+        const auto& ended = event.call_ended();
+        setTime(item.occurred_micros, record.mutable_ended_at());
+        record.set_disposition(ended.disposition());
+        record.set_hangup_side(ended.hangup_side());
+        record.set_sip_status(ended.sip_status());
+        record.set_cause(ended.cause());
+        *record.mutable_caller_media() = ended.caller_media();
+        record.set_complete(true);
+        break;
+      }
+      case v1::CallEvent::KIND_NOT_SET:
+        break;
+    }
+  }
+  record.set_events(seen.size());
+  if (!record.has_started_at() && first_event != INT64_MAX) setTime(first_event, record.mutable_started_at());
+  if (answered_micros != 0) {
+    setTime(answered_micros, record.mutable_answered_at());
+    const auto& answered = legs[record.answered_leg_id()];
+    record.set_answered_by(!answered.extension().empty() ? answered.extension() : answered.target());
+  }
+  if (record.complete() && record.disposition() == v1::DISPOSITION_UNSPECIFIED) {
+    record.set_disposition(deriveDisposition(record));
+  }
+  const int64_t start = micros(record.started_at());
+  if (record.has_answered_at()) {
+    record.set_ring_seconds(seconds(start, answered_micros));
+    if (record.has_ended_at()) record.set_talk_seconds(seconds(answered_micros, micros(record.ended_at())));
+  } else if (record.has_ended_at()) {
+    record.set_ring_seconds(seconds(start, micros(record.ended_at())));
+  }
+  for (const auto& id : leg_order) *record.add_legs() = legs[id];
+  return record;
+}
+
+}  // namespace tel::cdr

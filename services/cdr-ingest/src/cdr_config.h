@@ -1,0 +1,25 @@
+#pragma once
+
+#include "ingest_loop.h"
+#include "tel/config/config.h"
+
+namespace tel::cdr {
+
+// Everything cdr-ingest reads at start; environment prefix TEL_CDR_INGEST.
+struct CdrConfig {
+  config::HostPort grpc_listen;
+  config::HostPort admin_listen;
+  std::string database_url;  // secret
+  int database_pool_size = 4;
+  std::string kafka_brokers;
+  std::string kafka_topic;
+  std::string kafka_group;
+  std::chrono::milliseconds kafka_session_timeout{10000};
+  IngestOptions ingest;
+  int workers = 4;
+  log::Level log_level = log::Level::kInfo;
+
+  static CdrConfig load(config::Config& source);
+};
+
+}  // namespace tel::cdr

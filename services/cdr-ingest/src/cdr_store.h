@@ -1,0 +1,54 @@
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "call_projection.h"
+#include "tel/pg/connection_pool.h"
+
+namespace tel::cdr {
+
+// A decoded event on its way into the store.
+struct IncomingEvent {
+  std::string tenant_id;
+  std::string call_id;
+  std::string type;
+  std::string payload;  // serialized CallEvent
+  CallEventRecord record;
+};
+
+struct BatchResult {
+  size_t new_events = 0;      // events not seen before
+  size_t calls_updated = 0;   // call records recomputed
+};
+
+// Call events and call records in Postgres.
+//
+// writeBatch stores a batch in one transaction: the events go in with ON CONFLICT DO NOTHING (the
+// event id is the idempotency key), and only calls that received new events are recomputed from
+// all their stored events and upserted with their legs. Replaying a topic therefore inserts
+// nothing and changes nothing. Each tenant's rows are written with that tenant set, so row-level
+// security checks every row. Thread-safe (the pool is).
+class CdrStore {
+ public:
+  explicit CdrStore(std::shared_ptr<pg::ConnectionPool> pool);
+
+  // Throws on database errors; the caller retries the whole batch (it is idempotent).
+  BatchResult writeBatch(const std::vector<IncomingEvent>& events);
+
+  grpc::Status listCalls(const v1::ListCallsRequest& request, v1::ListCallsResponse* out);
+  grpc::Status getCall(const std::string& tenant_id, const std::string& call_id, v1::CallRecord* out);
+
+  bool healthy() { return pool_->ping(); }
+
+ private:
+  BatchResult writeTenant(pqxx::work& txn, const std::string& tenant_id,
+                          const std::vector<const IncomingEvent*>& events);
+
+  std::shared_ptr<pg::ConnectionPool> pool_;
+};
+
+}  // namespace tel::cdr

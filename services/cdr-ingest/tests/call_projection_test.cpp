@@ -1,0 +1,128 @@
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <google/protobuf/util/message_differencer.h>
+#include <random>
+
+#include "call_projection.h"
+
+using namespace tel::cdr;
+
+namespace {
+
+constexpr int64_t kStart = 1'790'000'000'000'000;  // micros
+
+// An answered inbound call: started, two legs rung in parallel, b1 answers, b2 cancelled, caller
+// hangs up after 42 s of talk.
+std::vector<CallEventRecord> answeredCall() {
+  std::vector<CallEventRecord> events;
+  uint64_t sequence = 0;
+  auto add = [&](int64_t at_ms, auto fill) {
+    CallEventRecord record;
+    record.sequence = ++sequence;
+    record.event_id = "e" + std::to_string(sequence);
+    record.occurred_micros = kStart + at_ms * 1000;
+    fill(record.event);
+    events.push_back(record);
+  };
+  add(0, [](v1::CallEvent& e) {
+    auto* s = e.mutable_call_started();
+    s->set_direction(v1::DIRECTION_INBOUND);
+    s->set_caller("+380441112233");
+    s->set_called("+15550001000");
+  });
+  add(10, [](v1::CallEvent& e) {
+    auto* l = e.mutable_leg_created();
+    l->set_leg_id("b1");
+    l->set_extension("101");
+    l->set_target_kind(v1::LEG_TARGET_ACCOUNT);
+  });
+  add(11, [](v1::CallEvent& e) { e.mutable_leg_created()->set_leg_id("b2"); });
+  add(200, [](v1::CallEvent& e) { e.mutable_leg_ringing()->set_leg_id("b1"); });
+  add(5400, [](v1::CallEvent& e) { e.mutable_leg_answered()->set_leg_id("b1"); });
+  add(5410, [](v1::CallEvent& e) {
+    auto* l = e.mutable_leg_ended();
+    l->set_leg_id("b2");
+    l->set_sip_status(487);
+    l->set_reason("cancelled");
+  });
+  add(47400, [](v1::CallEvent& e) {
+    auto* l = e.mutable_leg_ended();
+    l->set_leg_id("b1");
+    l->set_sip_status(200);
+    l->set_reason("bye");
+    l->mutable_media()->set_packets_in(2100);
+  });
+  add(47401, [](v1::CallEvent& e) {
+    auto* c = e.mutable_call_ended();
+    c->set_hangup_side(v1::SIDE_CALLER);
+    c->set_cause("normal clearing");
+    c->mutable_caller_media()->set_packets_in(2100);
+  });
+  return events;
+}
+
+}  // namespace
+
+TEST_CASE("an answered call folds into one record with times, parties and legs") {
+  auto record = projectCall("t1", "c1", answeredCall());
+  CHECK(record.direction() == v1::DIRECTION_INBOUND);
+  CHECK(record.caller() == "+380441112233");
+  CHECK(record.disposition() == v1::DISPOSITION_ANSWERED);
+  CHECK(record.hangup_side() == v1::SIDE_CALLER);
+  CHECK(record.answered_leg_id() == "b1");
+  CHECK(record.answered_by() == "101");
+  CHECK(record.ring_seconds() == 5);
+  CHECK(record.talk_seconds() == 42);
+  CHECK(record.complete());
+  CHECK(record.events() == 8);
+  REQUIRE(record.legs_size() == 2);
+  CHECK(record.legs(0).leg_id() == "b1");
+  CHECK(record.legs(0).media().packets_in() == 2100);
+  CHECK(record.legs(1).end_reason() == "cancelled");
+  CHECK(record.caller_media().packets_in() == 2100);
+}
+
+TEST_CASE("order of arrival and duplicates do not change the record") {
+  const auto expected = projectCall("t1", "c1", answeredCall());
+  std::mt19937 random(7);
+  for (int round = 0; round < 20; ++round) {
+    auto events = answeredCall();
+    auto duplicates = events;
+    events.insert(events.end(), duplicates.begin(), duplicates.begin() + round % 8);
+    std::shuffle(events.begin(), events.end(), random);
+    const auto record = projectCall("t1", "c1", events);
+    CHECK(google::protobuf::util::MessageDifferencer::Equals(record, expected));
+  }
+}
+
+TEST_CASE("a call still in progress is incomplete, and dispositions are derived when not given") {
+  auto events = answeredCall();
+  events.resize(3);
+  auto partial = projectCall("t1", "c1", events);
+  CHECK_FALSE(partial.complete());
+  CHECK(partial.disposition() == v1::DISPOSITION_UNSPECIFIED);
+  CHECK(partial.events() == 3);
+
+  for (auto [status, disposition] : std::vector<std::pair<uint32_t, v1::Disposition>>{
+           {486, v1::DISPOSITION_BUSY}, {480, v1::DISPOSITION_NO_ANSWER},
+           {487, v1::DISPOSITION_CANCELLED}, {503, v1::DISPOSITION_FAILED}}) {
+    std::vector<CallEventRecord> unanswered(2);
+    unanswered[0] = {"s", 1, kStart, {}};
+    unanswered[0].event.mutable_call_started()->set_caller("x");
+    unanswered[1] = {"e", 2, kStart + 20'000'000, {}};
+    unanswered[1].event.mutable_call_ended()->set_sip_status(status);
+    auto record = projectCall("t1", "c2", unanswered);
+    CHECK(record.disposition() == disposition);
+    CHECK(record.ring_seconds() == 20);
+    CHECK(record.talk_seconds() == 0);
+  }
+}
+
+TEST_CASE("events without a call.started still give the call a start time") {
+  std::vector<CallEventRecord> events(1);
+  events[0] = {"x", 3, kStart + 5'000'000, {}};
+  events[0].event.mutable_leg_ringing()->set_leg_id("b1");
+  auto record = projectCall("t1", "c3", events);
+  CHECK(record.started_at().seconds() == (kStart + 5'000'000) / 1000000);
+  CHECK(eventType(events[0].event) == "call.ringing");
+}

@@ -1,0 +1,158 @@
+// GET /v1/calls and /v1/calls/{id}: the call log, from cdr-ingest's CallLog service.
+#include <google/protobuf/util/time_util.h>
+
+#include <charconv>
+#include <nlohmann/json.hpp>
+
+#include "gateway_forward.h"
+
+namespace tel::gateway {
+namespace {
+
+using nlohmann::json;
+namespace calls_v1 = ::tel::calls::v1;
+
+// Enum values as the API spells them: DIRECTION_INBOUND -> "inbound".
+template <typename Enum>
+std::string enumName(Enum value, const google::protobuf::EnumDescriptor* descriptor,
+                     const std::string& prefix) {
+  const auto* entry = descriptor->FindValueByNumber(value);
+  if (entry == nullptr || entry->number() == 0) return "";
+  std::string name = entry->name().substr(prefix.size());
+  for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return name;
+}
+
+template <typename Enum>
+std::optional<Enum> enumValue(const std::string& text, const google::protobuf::EnumDescriptor* descriptor,
+                              const std::string& prefix) {
+  std::string name = prefix;
+  for (char c : text) name += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  const auto* entry = descriptor->FindValueByName(name);
+  if (entry == nullptr || entry->number() == 0) return std::nullopt;
+  return static_cast<Enum>(entry->number());
+}
+
+json time(const google::protobuf::Timestamp& value, bool present) {
+  if (!present) return nullptr;
+  return google::protobuf::util::TimeUtil::ToString(value);
+}
+
+json media(const calls_v1::MediaCounters& counters) {
+  return {{"packets_in", counters.packets_in()}, {"packets_out", counters.packets_out()},
+          {"bytes_in", counters.bytes_in()}, {"bytes_out", counters.bytes_out()}};
+}
+
+json callJson(const calls_v1::CallRecord& call, bool with_legs) {
+  json out = {
+      {"id", call.call_id()},
+      {"direction", enumName(call.direction(), calls_v1::Direction_descriptor(), "DIRECTION_")},
+      {"caller", call.caller()},
+      {"called", call.called()},
+      {"number_id", call.number_id()},
+      {"caller_account_id", call.caller_account_id()},
+      {"started_at", time(call.started_at(), call.has_started_at())},
+      {"answered_at", time(call.answered_at(), call.has_answered_at())},
+      {"ended_at", time(call.ended_at(), call.has_ended_at())},
+      {"ring_seconds", call.ring_seconds()},
+      {"talk_seconds", call.talk_seconds()},
+      {"disposition", call.complete() ? enumName(call.disposition(), calls_v1::Disposition_descriptor(), "DISPOSITION_")
+                                      : "in_progress"},
+      {"hangup_side", enumName(call.hangup_side(), calls_v1::Side_descriptor(), "SIDE_")},
+      {"sip_status", call.sip_status()},
+      {"cause", call.cause()},
+      {"answered_by", call.answered_by()},
+      {"answered_leg_id", call.answered_leg_id()},
+      {"caller_media", media(call.caller_media())},
+      {"complete", call.complete()},
+  };
+  if (with_legs) {
+    out["legs"] = json::array();
+    for (const auto& leg : call.legs()) {
+      out["legs"].push_back({
+          {"id", leg.leg_id()},
+          {"target_kind", enumName(leg.target_kind(), calls_v1::LegTargetKind_descriptor(), "LEG_TARGET_")},
+          {"target", leg.target()},
+          {"account_id", leg.account_id()},
+          {"extension", leg.extension()},
+          {"created_at", time(leg.created_at(), leg.has_created_at())},
+          {"ringing_at", time(leg.ringing_at(), leg.has_ringing_at())},
+          {"answered_at", time(leg.answered_at(), leg.has_answered_at())},
+          {"ended_at", time(leg.ended_at(), leg.has_ended_at())},
+          {"sip_status", leg.sip_status()},
+          {"end_reason", leg.end_reason()},
+          {"media", media(leg.media())},
+      });
+    }
+  }
+  return out;
+}
+
+// Fills the filters of the request from the query string; an error names the parameter.
+std::optional<ApiError> readCallFilters(const httplib::Request& request,
+                                        calls_v1::ListCallsRequest* out) {
+  for (const char* name : {"from", "to"}) {
+    if (!request.has_param(name)) continue;
+    google::protobuf::Timestamp value;
+    if (!google::protobuf::util::TimeUtil::FromString(request.get_param_value(name), &value)) {
+      return ApiError::invalid(name, std::string(name) + ": must be an RFC 3339 time, e.g. 2026-11-27T00:00:00Z");
+    }
+    *(std::string(name) == "from" ? out->mutable_from() : out->mutable_to()) = value;
+  }
+  if (request.has_param("direction")) {
+    auto value = enumValue<calls_v1::Direction>(request.get_param_value("direction"),
+                                                calls_v1::Direction_descriptor(), "DIRECTION_");
+    if (!value) return ApiError::invalid("direction", "direction: one of inbound, outbound, internal");
+    out->set_direction(*value);
+  }
+  if (request.has_param("disposition")) {
+    auto value = enumValue<calls_v1::Disposition>(request.get_param_value("disposition"),
+                                                  calls_v1::Disposition_descriptor(), "DISPOSITION_");
+    if (!value) {
+      return ApiError::invalid("disposition", "disposition: one of answered, busy, no_answer, failed, cancelled");
+    }
+    out->set_disposition(*value);
+  }
+  for (const char* name : {"number", "extension"}) {
+    if (!request.has_param(name)) continue;
+    const std::string value = request.get_param_value(name);
+    if (value.empty() || value.size() > 64) return ApiError::invalid(name, std::string(name) + ": 1 to 64 characters");
+    std::string(name) == "number" ? out->set_number(value) : out->set_extension(value);
+  }
+  if (request.has_param("limit")) {
+    const std::string text = request.get_param_value("limit");
+    int limit = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), limit);
+    if (ec != std::errc() || end != text.data() + text.size() || limit < 1 || limit > 200) {
+      return ApiError::invalid("limit", "limit: must be an integer from 1 to 200");
+    }
+    out->set_limit(limit);
+  }
+  if (request.has_param("page_token")) out->set_page_token(request.get_param_value("page_token"));
+  return std::nullopt;
+}
+
+}  // namespace
+
+void GatewayServer::registerCallLogRoutes() {
+  route("GET", "/v1/calls", "/v1/calls", Access::kTenant, [this](Call& call) {
+    calls_v1::ListCallsRequest request;
+    request.set_tenant_id(call.principal.tenant_id);
+    if (auto error = readCallFilters(call.request, &request)) return writeError(call.response, *error);
+    forwardTo(call, *call_log_, &calls_v1::CallLog::StubInterface::ListCalls, request, 200,
+              [](const calls_v1::ListCallsResponse& reply) {
+                json page = {{"items", json::array()}, {"next_page_token", reply.next_page_token()}};
+                for (const auto& item : reply.calls()) page["items"].push_back(callJson(item, false));
+                return page;
+              });
+  });
+  route("GET", R"(/v1/calls/([^/]+))", "/v1/calls/{id}", Access::kTenant, [this](Call& call) {
+    calls_v1::GetCallRequest request;
+    request.set_tenant_id(call.principal.tenant_id);
+    request.set_call_id(call.request.matches[1]);
+    forwardTo(call, *call_log_, &calls_v1::CallLog::StubInterface::GetCall, request, 200,
+              [](const calls_v1::CallRecord& record) { return callJson(record, true); });
+  });
+}
+
+}  // namespace tel::gateway

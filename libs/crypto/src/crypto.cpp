@@ -2,6 +2,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include <stdexcept>
@@ -36,6 +37,16 @@ std::string toHex(std::string_view bytes) {
 std::string md5Hex(std::string_view data) { return digestHex(EVP_md5(), data); }
 std::string sha1Hex(std::string_view data) { return digestHex(EVP_sha1(), data); }
 std::string sha256Hex(std::string_view data) { return digestHex(EVP_sha256(), data); }
+
+std::string hmacSha256(std::string_view key, std::string_view data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+           reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest, &size) == nullptr) {
+    throw std::runtime_error("OpenSSL HMAC failed");
+  }
+  return std::string(reinterpret_cast<const char*>(digest), size);
+}
 
 std::string randomBytes(size_t count) {
   std::string bytes(count, '\0');

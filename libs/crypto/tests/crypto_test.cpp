@@ -10,6 +10,11 @@ TEST_CASE("digests match known vectors") {
   CHECK(sha256Hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
+TEST_CASE("HMAC-SHA256 matches RFC 4231 test case 2") {
+  CHECK(toHex(hmacSha256("Jefe", "what do ya want for nothing?")) ==
+        "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+}
+
 TEST_CASE("base64url round-trips every length and rejects foreign characters") {
   const std::string bytes = randomBytes(64);
   for (size_t length = 0; length <= bytes.size(); ++length) {

@@ -99,6 +99,9 @@ class AccountStore {
   virtual grpc::Status revokeApiKey(const std::string& tenant_id, const std::string& id,
                                     v1::ApiKey* out) = 0;
 
+  virtual grpc::Status findSipCredentials(const std::string& sip_domain, const std::string& username,
+                                          v1::SipCredentials* out) = 0;
+
   virtual bool healthy() = 0;
 };
 

@@ -422,4 +422,14 @@ AccountsService::Reactor* AccountsService::RevokeApiKey(Ctx* c, const v1::GetReq
   TEL_GET(RevokeApiKey, "API key", store_->revokeApiKey(r->tenant_id(), r->id(), o));
 }
 
+AccountsService::Reactor* AccountsService::GetSipCredentials(Ctx* c, const v1::GetSipCredentialsRequest* r,
+                                                             v1::SipCredentials* o) {
+  return handle(c, "GetSipCredentials", [=, this] {
+    if (checkSipDomain(r->sip_domain()) != "" || checkSipUsername(r->username()) != "") {
+      return grpc_util::notFound("SIP account");  // what cannot exist is simply not found
+    }
+    return store_->findSipCredentials(r->sip_domain(), r->username(), o);
+  });
+}
+
 }  // namespace tel::accounts

@@ -59,6 +59,7 @@ class AccountsService final : public v1::Accounts::CallbackService {
   Reactor* CreateApiKey(Ctx*, const v1::CreateApiKeyRequest*, v1::ApiKey*) override;
   Reactor* ListApiKeys(Ctx*, const v1::ListRequest*, v1::ListApiKeysResponse*) override;
   Reactor* RevokeApiKey(Ctx*, const v1::GetRequest*, v1::ApiKey*) override;
+  Reactor* GetSipCredentials(Ctx*, const v1::GetSipCredentialsRequest*, v1::SipCredentials*) override;
 
   size_t queuedRequests() const { return executor_.queued(); }
 

@@ -178,6 +178,30 @@ PgAccountStore::PgAccountStore(std::shared_ptr<pg::ConnectionPool> pool) : pool_
 
 bool PgAccountStore::healthy() { return pool_->ping(); }
 
+grpc::Status PgAccountStore::findSipCredentials(const std::string& sip_domain,
+                                                const std::string& username,
+                                                v1::SipCredentials* out) {
+  return guarded([&] {
+    bool found = false;
+    pool_->inTransaction([&](pqxx::work& txn) {
+      auto rows = txn.exec_params(
+          "SELECT tenant_id::text, account_id::text, extension, ha1_md5, ha1_sha256, outbound_allowed"
+          " FROM tel_find_sip_account($1, $2)",
+          sip_domain, username);
+      if (rows.empty()) return;
+      found = true;
+      out->set_tenant_id(rows[0][0].as<std::string>());
+      out->set_account_id(rows[0][1].as<std::string>());
+      out->set_username(username);
+      out->set_extension(rows[0][2].as<std::string>());
+      out->set_ha1_md5(rows[0][3].as<std::string>());
+      out->set_ha1_sha256(rows[0][4].as<std::string>());
+      out->set_outbound_allowed(rows[0][5].as<bool>());
+    });
+    return found ? Status::OK : grpc_util::notFound("SIP account");
+  });
+}
+
 grpc::Status PgAccountStore::findApiKey(const std::string& prefix, StoredKey* out) {
   return guarded([&] {
     bool found = false;

@@ -58,6 +58,9 @@ class PgAccountStore final : public AccountStore {
   grpc::Status revokeApiKey(const std::string& tenant_id, const std::string& id,
                             v1::ApiKey* out) override;
 
+  grpc::Status findSipCredentials(const std::string& sip_domain, const std::string& username,
+                                  v1::SipCredentials* out) override;
+
   bool healthy() override;
 
  private:

@@ -13,6 +13,9 @@ std::string md5Hex(std::string_view data);
 std::string sha1Hex(std::string_view data);
 std::string sha256Hex(std::string_view data);
 
+// HMAC-SHA256 as raw 32 bytes.
+std::string hmacSha256(std::string_view key, std::string_view data);
+
 std::string randomBytes(size_t count);
 // Uniform over [A-Za-z0-9].
 std::string randomAlphanumeric(size_t length);

@@ -1,0 +1,46 @@
+#include "sip_edge_config.h"
+
+#include <sstream>
+
+#include "tel/crypto/crypto.h"
+
+namespace tel::sip {
+
+SipEdgeConfig SipEdgeConfig::load(config::Config& source) {
+  SipEdgeConfig config;
+  const auto listen = source.getHostPort("sip.listen", "127.0.0.1:17060", /*allow_zero=*/false);
+  config.sip.listen_host = listen.host;
+  config.sip.listen_port = listen.port;
+  config.admin_listen = source.getHostPort("admin.listen", "127.0.0.1:17141");
+  config.accounts_address = source.getString("accounts.address", "127.0.0.1:17110");
+  config.redis_url = source.getSecret("redis.url");
+  // Without a configured secret every process makes its own: fine for one instance, but nonces
+  // issued by one instance then fail on another, so a cluster must set it.
+  config.nonce_secret = source.getSecret("auth.nonce_secret", crypto::toHex(crypto::randomBytes(32)));
+  if (config.nonce_secret.size() < 16) throw config::ConfigError("auth.nonce_secret", "must be at least 16 characters");
+  config.nonce_lifetime = std::chrono::duration_cast<std::chrono::seconds>(
+      source.getDuration("auth.nonce_lifetime", std::chrono::seconds(300)));
+  const std::string algorithms = source.getString("auth.algorithms", "MD5,SHA-256");
+  std::stringstream list(algorithms);
+  for (std::string item; std::getline(list, item, ',');) {
+    item.erase(0, item.find_first_not_of(' '));
+    item.erase(item.find_last_not_of(' ') + 1);
+    if (item != "MD5" && item != "SHA-256") {
+      throw config::ConfigError("auth.algorithms", "'" + item + "' is not MD5 or SHA-256");
+    }
+    config.algorithms.push_back(item);
+  }
+  if (config.algorithms.empty()) throw config::ConfigError("auth.algorithms", "must name at least one algorithm");
+  config.registrar.min_expires = source.getInt("registrar.min_expires", 1, 86400, 60);
+  config.registrar.max_expires = source.getInt("registrar.max_expires", 1, 604800, 3600);
+  config.registrar.default_expires = source.getInt("registrar.default_expires", 1, 604800, 600);
+  if (config.registrar.max_expires < config.registrar.min_expires) {
+    throw config::ConfigError("registrar.max_expires", "must not be below registrar.min_expires");
+  }
+  config.workers = static_cast<int>(source.getInt("workers", 1, 256, 8));
+  config.log_level = log::parseLevel(source.getString("log.level", "info"));
+  source.rejectUnknownKeys();
+  return config;
+}
+
+}  // namespace tel::sip

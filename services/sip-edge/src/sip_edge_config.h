@@ -1,0 +1,25 @@
+#pragma once
+
+#include "registrar.h"
+#include "sip_stack.h"
+#include "tel/config/config.h"
+
+namespace tel::sip {
+
+// Everything sip-edge reads at start; environment prefix TEL_SIP_EDGE.
+struct SipEdgeConfig {
+  SipStackOptions sip;
+  config::HostPort admin_listen;
+  std::string accounts_address;
+  std::string redis_url;     // secret
+  std::string nonce_secret;  // secret; shared by all instances behind one load balancer
+  std::chrono::seconds nonce_lifetime{300};
+  std::vector<std::string> algorithms;
+  RegistrarOptions registrar;
+  int workers = 8;
+  log::Level log_level = log::Level::kInfo;
+
+  static SipEdgeConfig load(config::Config& source);
+};
+
+}  // namespace tel::sip

@@ -1,0 +1,228 @@
+#include "sip_stack.h"
+
+#include <sofia-sip/auth_digest.h>
+#include <sofia-sip/nua.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/su_wait.h>
+#include <sofia-sip/url.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <stdexcept>
+
+namespace tel::sip {
+
+struct SipStack::SofiaState {
+  su_home_t home[1] = {SU_HOME_INIT(home)};
+  su_root_t* root = nullptr;
+  nua_t* nua = nullptr;
+  bool shutdown_done = false;
+};
+
+struct SipStack::Event {
+  nua_event_t event;
+  int status;
+  const char* phrase;
+  nua_handle_t* handle;
+  const sip_t* sip;
+};
+
+namespace {
+
+void nuaCallback(nua_event_t event, int status, char const* phrase, nua_t*, nua_magic_t* magic,
+                 nua_handle_t* nh, nua_hmagic_t*, sip_t const* sip, tagi_t[]) {
+  auto* stack = reinterpret_cast<SipStack*>(magic);
+  stack->dispatchOnSipThread(SipStack::Event{event, status, phrase, nh, sip});
+}
+
+int onWake(su_root_magic_t* magic, su_wait_t*, su_wakeup_arg_t*) {
+  reinterpret_cast<std::function<void()>*>(magic)->operator()();
+  return 0;
+}
+
+std::string text(const char* value) { return value ? value : ""; }
+
+std::optional<int64_t> parseSeconds(const char* value) {
+  if (value == nullptr) return std::nullopt;
+  try {
+    size_t used = 0;
+    const long long parsed = std::stoll(value, &used);
+    if (used != std::strlen(value) || parsed < 0) return std::nullopt;
+    return parsed;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+}  // namespace
+
+SipStack::SipStack(SipStackOptions options, RegisterHandler on_register, log::Logger logger)
+    : options_(std::move(options)),
+      on_register_(std::move(on_register)),
+      log_(std::move(logger)),
+      sofia_(std::make_unique<SofiaState>()) {
+  wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (wake_fd_ < 0) throw std::runtime_error("sip-edge: eventfd failed");
+}
+
+SipStack::~SipStack() {
+  stop();
+  close(wake_fd_);
+}
+
+void SipStack::start() {
+  std::promise<void> started;
+  auto ready = started.get_future();
+  thread_ = std::thread([this, started = std::move(started)]() mutable { runOnSipThread(std::move(started)); });
+  ready.get();  // rethrows a bind failure
+  running_ = true;
+}
+
+void SipStack::stop() {
+  if (!thread_.joinable()) return;
+  post([this] { su_root_break(sofia_->root); });
+  thread_.join();
+  running_ = false;
+}
+
+void SipStack::post(std::function<void()> task) {
+  {
+    std::lock_guard lock(tasks_mutex_);
+    tasks_.push_back(std::move(task));
+  }
+  const uint64_t one = 1;
+  (void)!write(wake_fd_, &one, sizeof one);
+}
+
+void SipStack::drainOnSipThread() {
+  uint64_t count;
+  (void)!read(wake_fd_, &count, sizeof count);
+  std::vector<std::function<void()>> tasks;
+  {
+    std::lock_guard lock(tasks_mutex_);
+    tasks.swap(tasks_);
+  }
+  for (auto& task : tasks) task();
+}
+
+void SipStack::runOnSipThread(std::promise<void> started) {
+  su_init();
+  auto& sofia = *sofia_;
+  std::function<void()> drain = [this] { drainOnSipThread(); };
+  sofia.root = su_root_create(reinterpret_cast<su_root_magic_t*>(&drain));
+  su_wait_t wait[1];
+  su_wait_create(wait, wake_fd_, SU_WAIT_IN);
+  su_root_register(sofia.root, wait, onWake, nullptr, 0);
+
+  const std::string url = "sip:" + options_.listen_host + ":" + std::to_string(options_.listen_port);
+  sofia.nua = nua_create(sofia.root, nuaCallback, reinterpret_cast<nua_magic_t*>(this),
+                         NUTAG_URL(url.c_str()),
+                         NUTAG_APPL_METHOD("REGISTER"),
+                         NUTAG_ALLOW("REGISTER"),
+                         NUTAG_MEDIA_ENABLE(0),
+                         SIPTAG_SERVER_STR(options_.server_name.c_str()),
+                         TAG_END());
+  if (sofia.nua == nullptr) {
+    su_root_destroy(sofia.root);
+    su_deinit();
+    started.set_exception(std::make_exception_ptr(
+        std::runtime_error("sip-edge: cannot listen on " + url + " (UDP and TCP)")));
+    return;
+  }
+  started.set_value();
+  su_root_run(sofia.root);
+
+  // Shutting down: nua answers what it still holds, then reports nua_r_shutdown.
+  nua_shutdown(sofia.nua);
+  for (int i = 0; i < 100 && !sofia.shutdown_done; ++i) su_root_step(sofia.root, 50);
+  nua_destroy(sofia.nua);
+  su_root_destroy(sofia.root);
+  su_home_deinit(sofia.home);
+  su_deinit();
+}
+
+void SipStack::dispatchOnSipThread(const Event& event) {
+  switch (event.event) {
+    case nua_i_register:
+      handleRegisterOnSipThread(event);
+      break;
+    case nua_r_shutdown:
+      if (event.status >= 200) sofia_->shutdown_done = true;
+      break;
+    case nua_i_invite:
+      // Calls arrive with the B2BUA; until then say so plainly.
+      nua_respond(event.handle, 501, "Not Implemented", NUTAG_WITH_THIS(sofia_->nua), TAG_END());
+      nua_handle_destroy(event.handle);
+      break;
+    default:
+      break;
+  }
+}
+
+void SipStack::handleRegisterOnSipThread(const Event& event) {
+  const sip_t* sip = event.sip;
+  if (sip == nullptr || sip->sip_to == nullptr || sip->sip_to->a_url->url_host == nullptr) {
+    nua_respond(event.handle, 400, "Bad Request", NUTAG_WITH_THIS(sofia_->nua), TAG_END());
+    nua_handle_destroy(event.handle);
+    return;
+  }
+  RegisterRequest request;
+  request.aor_user = text(sip->sip_to->a_url->url_user);
+  request.aor_domain = text(sip->sip_to->a_url->url_host);
+  for (auto* c = request.aor_domain.data(); *c; ++c) *c = static_cast<char>(std::tolower(static_cast<unsigned char>(*c)));
+  if (sip->sip_authorization != nullptr) {
+    auth_response_t parsed[1];
+    std::memset(parsed, 0, sizeof parsed);
+    parsed->ar_size = sizeof(auth_response_t);
+    if (auth_digest_response_get(sofia_->home, parsed, sip->sip_authorization->au_params) >= 0) {
+      request.digest = DigestResponse{text(parsed->ar_username), text(parsed->ar_realm),
+                                      text(parsed->ar_nonce),    text(parsed->ar_uri),
+                                      text(parsed->ar_response), text(parsed->ar_algorithm),
+                                      text(parsed->ar_qop),      text(parsed->ar_nc),
+                                      text(parsed->ar_cnonce)};
+    }
+  }
+  for (const sip_contact_t* contact = sip->sip_contact; contact; contact = contact->m_next) {
+    if (contact->m_url->url_type == url_any) {
+      request.wildcard = true;
+      continue;
+    }
+    char* uri = url_as_string(sofia_->home, contact->m_url);
+    request.contacts.push_back({text(uri), parseSeconds(contact->m_expires)});
+    su_free(sofia_->home, uri);
+  }
+  if (sip->sip_expires) request.expires_header = static_cast<int64_t>(sip->sip_expires->ex_delta);
+  if (sip->sip_via) {
+    const auto* via = sip->sip_via;
+    request.source = text(via->v_received ? via->v_received : via->v_host) + ":" +
+                     text(via->v_rport && *via->v_rport ? via->v_rport : (via->v_port ? via->v_port : "5060"));
+  }
+  if (sip->sip_user_agent) request.user_agent = text(sip->sip_user_agent->g_string);
+  if (sip->sip_call_id) request.call_id = text(sip->sip_call_id->i_id);
+  if (sip->sip_cseq) request.cseq = sip->sip_cseq->cs_seq;
+
+  auto* saved = new nua_saved_event_t[1];
+  nua_save_event(sofia_->nua, saved);
+  nua_handle_t* handle = event.handle;
+  on_register_(std::move(request), [this, handle, saved](SipResponse response) {
+    post([this, handle, saved, response = std::move(response)] {
+      respondOnSipThread(handle, saved, response);
+    });
+  });
+}
+
+void SipStack::respondOnSipThread(void* handle, void* saved_event, const SipResponse& response) {
+  auto* saved = static_cast<nua_saved_event_t*>(saved_event);
+  std::string headers;
+  for (const auto& [name, value] : response.headers) headers += name + ": " + value + "\r\n";
+  if (!headers.empty()) headers.resize(headers.size() - 2);
+  nua_respond(static_cast<nua_handle_t*>(handle), response.status, response.phrase.c_str(),
+              NUTAG_WITH_SAVED(saved), TAG_IF(!headers.empty(), SIPTAG_HEADER_STR(headers.c_str())),
+              TAG_END());
+  nua_destroy_event(saved);
+  delete[] saved;
+  nua_handle_destroy(static_cast<nua_handle_t*>(handle));
+}
+
+}  // namespace tel::sip

@@ -1,0 +1,72 @@
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "registrar.h"
+#include "tel/log/log.h"
+
+namespace tel::sip {
+
+struct SipStackOptions {
+  std::string listen_host = "127.0.0.1";
+  int listen_port = 17060;  // UDP and TCP
+  std::string server_name = "tel-sip-edge";
+};
+
+// The SIP side of sip-edge: sofia-sip's nua on its own thread (the SIP thread), which owns the
+// su_root, the nua object and every handle. Nothing else touches them; other threads hand work
+// over with post(), which queues a closure and wakes the SIP thread through an eventfd that the
+// su_root watches. Functions named ...OnSipThread run only there.
+//
+// Requests that need blocking work (a REGISTER needs the accounts service and Redis) are saved
+// with nua_save_event, handed to `RegisterHandler` (which runs the work elsewhere), and answered
+// later on the SIP thread through the `respond` callback it is given.
+class SipStack {
+ public:
+  using Respond = std::function<void(SipResponse)>;
+  using RegisterHandler = std::function<void(RegisterRequest, Respond)>;
+
+  SipStack(SipStackOptions options, RegisterHandler on_register, log::Logger logger);
+  ~SipStack();
+  SipStack(const SipStack&) = delete;
+  SipStack& operator=(const SipStack&) = delete;
+
+  // Starts the SIP thread; throws if the transports cannot be bound.
+  void start();
+  // Shuts nua down (answering what it still holds) and joins the SIP thread.
+  void stop();
+  // Runs `task` on the SIP thread. Thread-safe.
+  void post(std::function<void()> task);
+
+  // Called by the nua callback trampoline; public only for it.
+  struct Event;
+  void dispatchOnSipThread(const Event& event);
+
+ private:
+  void runOnSipThread(std::promise<void> started);
+  void drainOnSipThread();
+  void handleRegisterOnSipThread(const Event& event);
+  void respondOnSipThread(void* handle, void* saved, const SipResponse& response);
+
+  SipStackOptions options_;
+  RegisterHandler on_register_;
+  log::Logger log_;
+  std::thread thread_;
+  int wake_fd_ = -1;
+  std::mutex tasks_mutex_;
+  std::vector<std::function<void()>> tasks_;  // guarded by tasks_mutex_
+  std::atomic<bool> running_{false};
+
+  // SIP thread state (opaque here to keep sofia headers out of this header).
+  struct SofiaState;
+  std::unique_ptr<SofiaState> sofia_;
+};
+
+}  // namespace tel::sip

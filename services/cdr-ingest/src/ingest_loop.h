@@ -14,7 +14,7 @@
 namespace tel::cdr {
 
 struct IngestOptions {
-  size_t max_batch = 2000;
+  size_t max_batch = 5000;
   std::chrono::milliseconds poll_wait{100};
 };
 

@@ -16,15 +16,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   tel::grpc_util::ShutdownSignal shutdown_signal;
-  tel::accounts::AccountsConfig config;
-  try {
-    auto source = tel::config::Config::fromFile(
-        tel::config::configFileFromArgs(argc, argv, "TEL_ACCOUNTS_CONFIG"), "TEL_ACCOUNTS");
-    config = tel::accounts::AccountsConfig::load(source);
-  } catch (const std::exception& e) {
-    std::cerr << "accounts: " << e.what() << "\n";
-    return 2;
-  }
+  const auto config = tel::config::loadServiceConfig<tel::accounts::AccountsConfig>(argc, argv, "accounts", "TEL_ACCOUNTS");
   auto log = tel::log::Logger::create("accounts", config.log_level);
   try {
     auto registry = std::make_shared<prometheus::Registry>();

@@ -12,15 +12,7 @@
 
 int main(int argc, char** argv) {
   tel::grpc_util::ShutdownSignal shutdown_signal;
-  tel::cdr::CdrConfig config;
-  try {
-    auto source = tel::config::Config::fromFile(
-        tel::config::configFileFromArgs(argc, argv, "TEL_CDR_INGEST_CONFIG"), "TEL_CDR_INGEST");
-    config = tel::cdr::CdrConfig::load(source);
-  } catch (const std::exception& e) {
-    std::cerr << "cdr-ingest: " << e.what() << "\n";
-    return 2;
-  }
+  const auto config = tel::config::loadServiceConfig<tel::cdr::CdrConfig>(argc, argv, "cdr-ingest", "TEL_CDR_INGEST");
   auto log = tel::log::Logger::create("cdr-ingest", config.log_level);
   try {
     auto registry = std::make_shared<prometheus::Registry>();

@@ -9,19 +9,7 @@
 
 int main(int argc, char** argv) {
   tel::grpc_util::ShutdownSignal shutdown_signal;
-  tel::gateway::GatewayConfig config;
-  tel::redis::RedisOptions redis_options;
-  try {
-    auto source = tel::config::Config::fromFile(
-        tel::config::configFileFromArgs(argc, argv, "TEL_GATEWAY_CONFIG"), "TEL_GATEWAY");
-    config = tel::gateway::GatewayConfig::load(source);
-    auto parsed = tel::redis::parseRedisUrl(config.redis_url);
-    if (!parsed.ok()) throw tel::config::ConfigError("redis.url", std::string(parsed.status().message()));
-    redis_options = *parsed;
-  } catch (const std::exception& e) {
-    std::cerr << "gateway: " << e.what() << "\n";
-    return 2;
-  }
+  const auto config = tel::config::loadServiceConfig<tel::gateway::GatewayConfig>(argc, argv, "gateway", "TEL_GATEWAY");
   auto log = tel::log::Logger::create("gateway", config.log_level);
   try {
     auto registry = std::make_shared<prometheus::Registry>();
@@ -31,7 +19,7 @@ int main(int argc, char** argv) {
         tel::accounts::v1::Accounts::NewStub(channel);
     std::shared_ptr<tel::calls::v1::CallLog::StubInterface> call_log = tel::calls::v1::CallLog::NewStub(
         grpc::CreateChannel(config.call_log_address, grpc::InsecureChannelCredentials()));
-    auto redis = std::make_shared<tel::redis::RedisClient>(redis_options);
+    auto redis = std::make_shared<tel::redis::RedisClient>(config.redis);
     auto limiter = std::make_shared<tel::gateway::RedisRateLimiter>(
         redis, config.rate_per_second, config.rate_burst);
     tel::gateway::GatewayServer server(config.server, accounts, call_log, limiter, log, *registry);

@@ -10,15 +10,7 @@
 
 int main(int argc, char** argv) {
   tel::grpc_util::ShutdownSignal shutdown_signal;
-  tel::media::MediaRelayConfig config;
-  try {
-    auto source = tel::config::Config::fromFile(
-        tel::config::configFileFromArgs(argc, argv, "TEL_MEDIA_RELAY_CONFIG"), "TEL_MEDIA_RELAY");
-    config = tel::media::MediaRelayConfig::load(source);
-  } catch (const std::exception& e) {
-    std::cerr << "media-relay: " << e.what() << "\n";
-    return 2;
-  }
+  const auto config = tel::config::loadServiceConfig<tel::media::MediaRelayConfig>(argc, argv, "media-relay", "TEL_MEDIA_RELAY");
   auto log = tel::log::Logger::create("media-relay", config.log_level);
   try {
     auto registry = std::make_shared<prometheus::Registry>();

@@ -13,24 +13,12 @@
 
 int main(int argc, char** argv) {
   tel::grpc_util::ShutdownSignal shutdown_signal;
-  tel::sip::SipEdgeConfig config;
-  tel::redis::RedisOptions redis_options;
-  try {
-    auto source = tel::config::Config::fromFile(
-        tel::config::configFileFromArgs(argc, argv, "TEL_SIP_EDGE_CONFIG"), "TEL_SIP_EDGE");
-    config = tel::sip::SipEdgeConfig::load(source);
-    auto parsed = tel::redis::parseRedisUrl(config.redis_url);
-    if (!parsed.ok()) throw tel::config::ConfigError("redis.url", std::string(parsed.status().message()));
-    redis_options = *parsed;
-  } catch (const std::exception& e) {
-    std::cerr << "sip-edge: " << e.what() << "\n";
-    return 2;
-  }
+  const auto config = tel::config::loadServiceConfig<tel::sip::SipEdgeConfig>(argc, argv, "sip-edge", "TEL_SIP_EDGE");
   auto log = tel::log::Logger::create("sip-edge", config.log_level);
   try {
     auto registry = std::make_shared<prometheus::Registry>();
     tel::metrics::registerProcessMetrics(*registry, "sip-edge", TEL_VERSION);
-    auto redis = std::make_shared<tel::redis::RedisClient>(redis_options);
+    auto redis = std::make_shared<tel::redis::RedisClient>(config.redis);
     tel::sip::RedisBindings bindings(redis);
     auto channel = grpc::CreateChannel(config.accounts_address, grpc::InsecureChannelCredentials());
     tel::sip::AccountsCredentials credentials(tel::accounts::v1::Accounts::NewStub(channel),

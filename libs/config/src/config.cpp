@@ -4,6 +4,7 @@
 
 #include <cctype>
 #include <charconv>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -197,6 +198,11 @@ std::string configFileFromArgs(int argc, char** argv, const std::string& env_var
   }
   const char* from_env = std::getenv(env_var.c_str());
   return from_env ? from_env : "";
+}
+
+void exitWithConfigError(const std::string& service, const std::string& message) {
+  std::fprintf(stderr, "%s: %s\n", service.c_str(), message.c_str());
+  std::exit(2);
 }
 
 std::optional<std::chrono::milliseconds> parseDuration(const std::string& text) {

@@ -8,7 +8,9 @@ GatewayConfig GatewayConfig::load(config::Config& source) {
   config.admin_listen = source.getHostPort("admin.listen", "127.0.0.1:17081");
   config.accounts_address = source.getString("accounts.address", "127.0.0.1:17110");
   config.call_log_address = source.getString("call_log.address", "127.0.0.1:17130");
-  config.redis_url = source.getSecret("redis.url");
+  auto redis = redis::parseRedisUrl(source.getSecret("redis.url"));
+  if (!redis.ok()) throw config::ConfigError("redis.url", std::string(redis.status().message()));
+  config.redis = *redis;
   config.rate_per_second =
       static_cast<double>(source.getInt("limits.requests_per_second", 1, 100000, 50));
   config.rate_burst = static_cast<int>(source.getInt("limits.burst", 1, 1000000, 100));

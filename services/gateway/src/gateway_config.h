@@ -6,6 +6,7 @@
 #include "gateway_server.h"
 #include "tel/config/config.h"
 #include "tel/log/log.h"
+#include "tel/redis/redis_client.h"
 
 namespace tel::gateway {
 
@@ -18,7 +19,7 @@ struct GatewayConfig {
   config::HostPort admin_listen;
   std::string accounts_address;
   std::string call_log_address;
-  std::string redis_url;  // secret (may carry a password)
+  redis::RedisOptions redis;  // from redis.url (secret: may carry a password)
   double rate_per_second = 50;
   int rate_burst = 100;
   GatewayOptions server;

@@ -13,7 +13,9 @@ SipEdgeConfig SipEdgeConfig::load(config::Config& source) {
   config.sip.listen_port = listen.port;
   config.admin_listen = source.getHostPort("admin.listen", "127.0.0.1:17141");
   config.accounts_address = source.getString("accounts.address", "127.0.0.1:17110");
-  config.redis_url = source.getSecret("redis.url");
+  auto redis = redis::parseRedisUrl(source.getSecret("redis.url"));
+  if (!redis.ok()) throw config::ConfigError("redis.url", std::string(redis.status().message()));
+  config.redis = *redis;
   // Without a configured secret every process makes its own: fine for one instance, but nonces
   // issued by one instance then fail on another, so a cluster must set it.
   config.nonce_secret = source.getSecret("auth.nonce_secret", crypto::toHex(crypto::randomBytes(32)));

@@ -3,6 +3,7 @@
 #include "registrar.h"
 #include "sip_stack.h"
 #include "tel/config/config.h"
+#include "tel/redis/redis_client.h"
 
 namespace tel::sip {
 
@@ -11,7 +12,7 @@ struct SipEdgeConfig {
   SipStackOptions sip;
   config::HostPort admin_listen;
   std::string accounts_address;
-  std::string redis_url;     // secret
+  redis::RedisOptions redis;  // from redis.url (secret)
   std::string nonce_secret;  // secret; shared by all instances behind one load balancer
   std::chrono::seconds nonce_lifetime{300};
   std::vector<std::string> algorithms;

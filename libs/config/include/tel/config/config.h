@@ -79,6 +79,21 @@ class Config {
 // environment variable `env_var`, else "" (no file: defaults and environment only).
 std::string configFileFromArgs(int argc, char** argv, const std::string& env_var);
 
+[[noreturn]] void exitWithConfigError(const std::string& service, const std::string& message);
+
+// Loads a service's typed configuration (T::load(Config&)) from the file named on the command line
+// or by <PREFIX>_CONFIG, with <PREFIX>_* environment overrides. On any error it prints
+// "<service>: <what is wrong, naming the key>" and exits with status 2: a service never starts
+// with a configuration it does not understand.
+template <typename T>
+T loadServiceConfig(int argc, char** argv, const std::string& service, const std::string& prefix) {
+  try {
+    auto source = Config::fromFile(configFileFromArgs(argc, argv, prefix + "_CONFIG"), prefix);
+    return T::load(source);
+  } catch (const std::exception& e) {
+    exitWithConfigError(service, e.what());
+  }
+}
 // Parsing helpers, exposed for reuse and tests.
 std::optional<std::chrono::milliseconds> parseDuration(const std::string& text);
 std::optional<HostPort> parseHostPort(const std::string& text);

@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -28,12 +27,11 @@ RelayWorker::RelayWorker(int index, const RelayOptions& options, PortPool& ports
                          SessionEnded on_ended)
     : index_(index), options_(options), ports_(ports), on_ended_(std::move(on_ended)) {
   epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
-  wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (epoll_fd_ < 0 || wake_fd_ < 0) throw std::runtime_error("media worker: epoll/eventfd failed");
+  if (epoll_fd_ < 0) throw std::runtime_error("media worker: epoll_create1 failed");
   epoll_event event{};
   event.events = EPOLLIN;
   event.data.u64 = kWakeTag;
-  epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &event);
+  epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, tasks_.fd(), &event);
   for (int i = 0; i < kBatch; ++i) {
     in_iovecs_[i] = {buffers_[i].data(), kBufferBytes};
     in_messages_[i].msg_hdr.msg_iov = &in_iovecs_[i];
@@ -49,7 +47,6 @@ RelayWorker::~RelayWorker() {
   for (auto& [id, session] : sessions_) {
     for (auto& [leg_id, leg] : session->legs) closeLeg(*leg);
   }
-  close(wake_fd_);
   close(epoll_fd_);
 }
 
@@ -59,30 +56,11 @@ void RelayWorker::start() {
 
 void RelayWorker::stop() {
   if (stopping_.exchange(true)) return;
-  const uint64_t one = 1;
-  (void)!write(wake_fd_, &one, sizeof one);
+  tasks_.post([] {});  // wakes the loop, which then sees stopping_
   if (thread_.joinable()) thread_.join();
 }
 
-void RelayWorker::post(std::function<void()> task) {
-  {
-    std::lock_guard lock(tasks_mutex_);
-    tasks_.push_back(std::move(task));
-  }
-  const uint64_t one = 1;
-  (void)!write(wake_fd_, &one, sizeof one);
-}
-
-void RelayWorker::drainTasks() {
-  uint64_t count;
-  (void)!read(wake_fd_, &count, sizeof count);
-  std::vector<std::function<void()>> tasks;
-  {
-    std::lock_guard lock(tasks_mutex_);
-    tasks.swap(tasks_);
-  }
-  for (auto& task : tasks) task();
-}
+void RelayWorker::post(std::function<void()> task) { tasks_.post(std::move(task)); }
 
 void RelayWorker::run() {
   std::array<epoll_event, 64> events;
@@ -100,13 +78,13 @@ void RelayWorker::run() {
     }
     // Tasks and timeouts may delete sessions, so they run after this round's socket events,
     // whose LegSocket pointers are then no longer in use.
-    if (woken) drainTasks();
+    if (woken) tasks_.drain();
     if (now - last_sweep >= std::chrono::seconds(1)) {
       sweepTimeouts(now);
       last_sweep = now;
     }
   }
-  drainTasks();
+  tasks_.drain();
 }
 
 void RelayWorker::handleReadable(LegSocket& socket, Clock::time_point now) {

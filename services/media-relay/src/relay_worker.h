@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "port_pool.h"
+#include "tel/loop/wakeup_queue.h"
 #include "relay_types.h"
 
 namespace tel::media {
@@ -104,7 +105,6 @@ class RelayWorker {
   static constexpr size_t kBufferBytes = 2048;
 
   void run();
-  void drainTasks();
   void handleReadable(LegSocket& socket, Clock::time_point now);
   bool openSocket(LegSocket& socket, uint16_t port);
   void closeLeg(Leg& leg);
@@ -118,12 +118,9 @@ class RelayWorker {
   PortPool& ports_;
   SessionEnded on_ended_;
   int epoll_fd_ = -1;
-  int wake_fd_ = -1;
+  loop::WakeupQueue tasks_;
   std::thread thread_;
   std::atomic<bool> stopping_{false};
-
-  std::mutex tasks_mutex_;
-  std::vector<std::function<void()>> tasks_;  // guarded by tasks_mutex_
 
   // Worker-thread state.
   std::unordered_map<std::string, std::unique_ptr<Session>> sessions_;

@@ -5,7 +5,6 @@
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/su_wait.h>
 #include <sofia-sip/url.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -61,15 +60,9 @@ SipStack::SipStack(SipStackOptions options, RegisterHandler on_register, log::Lo
     : options_(std::move(options)),
       on_register_(std::move(on_register)),
       log_(std::move(logger)),
-      sofia_(std::make_unique<SofiaState>()) {
-  wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (wake_fd_ < 0) throw std::runtime_error("sip-edge: eventfd failed");
-}
+      sofia_(std::make_unique<SofiaState>()) {}
 
-SipStack::~SipStack() {
-  stop();
-  close(wake_fd_);
-}
+SipStack::~SipStack() { stop(); }
 
 void SipStack::start() {
   std::promise<void> started;
@@ -86,33 +79,15 @@ void SipStack::stop() {
   running_ = false;
 }
 
-void SipStack::post(std::function<void()> task) {
-  {
-    std::lock_guard lock(tasks_mutex_);
-    tasks_.push_back(std::move(task));
-  }
-  const uint64_t one = 1;
-  (void)!write(wake_fd_, &one, sizeof one);
-}
-
-void SipStack::drainOnSipThread() {
-  uint64_t count;
-  (void)!read(wake_fd_, &count, sizeof count);
-  std::vector<std::function<void()>> tasks;
-  {
-    std::lock_guard lock(tasks_mutex_);
-    tasks.swap(tasks_);
-  }
-  for (auto& task : tasks) task();
-}
+void SipStack::post(std::function<void()> task) { tasks_.post(std::move(task)); }
 
 void SipStack::runOnSipThread(std::promise<void> started) {
   su_init();
   auto& sofia = *sofia_;
-  std::function<void()> drain = [this] { drainOnSipThread(); };
+  std::function<void()> drain = [this] { tasks_.drain(); };
   sofia.root = su_root_create(reinterpret_cast<su_root_magic_t*>(&drain));
   su_wait_t wait[1];
-  su_wait_create(wait, wake_fd_, SU_WAIT_IN);
+  su_wait_create(wait, tasks_.fd(), SU_WAIT_IN);
   su_root_register(sofia.root, wait, onWake, nullptr, 0);
 
   const std::string url = "sip:" + options_.listen_host + ":" + std::to_string(options_.listen_port);

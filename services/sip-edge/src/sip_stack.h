@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "registrar.h"
+#include "tel/loop/wakeup_queue.h"
 #include "tel/log/log.h"
 
 namespace tel::sip {
@@ -51,7 +52,6 @@ class SipStack {
 
  private:
   void runOnSipThread(std::promise<void> started);
-  void drainOnSipThread();
   void handleRegisterOnSipThread(const Event& event);
   void respondOnSipThread(void* handle, void* saved, const SipResponse& response);
 
@@ -59,9 +59,7 @@ class SipStack {
   RegisterHandler on_register_;
   log::Logger log_;
   std::thread thread_;
-  int wake_fd_ = -1;
-  std::mutex tasks_mutex_;
-  std::vector<std::function<void()>> tasks_;  // guarded by tasks_mutex_
+  loop::WakeupQueue tasks_;  // drained on the SIP thread (its fd is watched by the su_root)
   std::atomic<bool> running_{false};
 
   // SIP thread state (opaque here to keep sofia headers out of this header).

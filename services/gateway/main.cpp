@@ -5,6 +5,7 @@
 #include "gateway_server.h"
 #include "rate_limiter.h"
 #include "tel/grpc/shutdown_signal.h"
+#include "tel/grpc/status.h"
 #include "tel/metrics/admin_server.h"
 
 int main(int argc, char** argv) {
@@ -25,8 +26,7 @@ int main(int argc, char** argv) {
     tel::gateway::GatewayServer server(config.server, accounts, call_log, limiter, log, *registry);
 
     tel::metrics::AdminServer admin("gateway", registry, [&] {
-      const auto state = channel->GetState(/*try_to_connect=*/true);
-      if (state == GRPC_CHANNEL_TRANSIENT_FAILURE || state == GRPC_CHANNEL_SHUTDOWN) {
+      if (!tel::grpc_util::channelUsable(*channel)) {
         return tel::metrics::HealthReport{false, "accounts service unreachable"};
       }
       if (!redis->ping()) return tel::metrics::HealthReport{false, "redis unreachable"};

@@ -9,6 +9,7 @@
 #include "sip_stack.h"
 #include "tel/grpc/blocking_executor.h"
 #include "tel/grpc/shutdown_signal.h"
+#include "tel/grpc/status.h"
 #include "tel/metrics/admin_server.h"
 
 int main(int argc, char** argv) {
@@ -38,8 +39,7 @@ int main(int argc, char** argv) {
     stack.start();
 
     tel::metrics::AdminServer admin("sip-edge", registry, [&] {
-      const auto state = channel->GetState(/*try_to_connect=*/true);
-      if (state == GRPC_CHANNEL_TRANSIENT_FAILURE || state == GRPC_CHANNEL_SHUTDOWN) {
+      if (!tel::grpc_util::channelUsable(*channel)) {
         return tel::metrics::HealthReport{false, "accounts service unreachable"};
       }
       if (!redis->ping()) return tel::metrics::HealthReport{false, "redis unreachable"};

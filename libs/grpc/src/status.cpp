@@ -14,6 +14,11 @@ std::string fieldOf(const grpc::Status& status) {
   return status.error_details();
 }
 
+bool channelUsable(grpc::Channel& channel) {
+  const auto state = channel.GetState(/*try_to_connect=*/true);
+  return state != GRPC_CHANNEL_TRANSIENT_FAILURE && state != GRPC_CHANNEL_SHUTDOWN;
+}
+
 grpc::Status notFound(const std::string& what) {
   return grpc::Status(grpc::StatusCode::NOT_FOUND, what + " not found");
 }

@@ -13,6 +13,9 @@ grpc::Status invalidArgument(const std::string& field, const std::string& reason
 std::string fieldOf(const grpc::Status& status);
 
 grpc::Status notFound(const std::string& what);
+
+// For readiness probes: false while the channel cannot reach its server (it keeps trying).
+bool channelUsable(grpc::Channel& channel);
 grpc::Status alreadyExists(const std::string& field, const std::string& what);
 
 }  // namespace tel::grpc_util

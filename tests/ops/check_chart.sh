@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The Helm chart lints and renders for the default and a production-like configuration, every
+# rendered document names its kind, and a misspelt value or a broken template is refused.
+set -uo pipefail
+root=${1:?usage: check_chart.sh <repo root>}
+helm=${TEL_HELM:?run through ./tel test (it builds helm)}
+chart=$root/helm/tel
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+failed=0
+check() { local what=$1; shift; if "$@" >"$work/out" 2>&1; then echo "ok: $what"; else echo "FAIL: $what"; cat "$work/out"; failed=1; fi; }
+fails() { ! "$@"; }
+renders_kinds() {  # every document of the rendering has apiVersion and kind
+  "$helm" template t "$chart" "$@" >"$work/rendered.yaml" || return 1
+  local docs kinds
+  docs=$(grep -c '^apiVersion:' "$work/rendered.yaml")
+  kinds=$(grep -c '^kind:' "$work/rendered.yaml")
+  [[ $docs -gt 10 && $docs == "$kinds" ]]
+}
+
+check "helm lint (default values)" "$helm" lint --strict "$chart"
+check "helm lint (production values)" "$helm" lint --strict "$chart" -f "$chart/ci/production-values.yaml"
+check "renders with default values" renders_kinds
+check "renders with production values" renders_kinds -f "$chart/ci/production-values.yaml"
+check "a misspelt value is refused by the schema" fails "$helm" template t "$chart" --set gateway.replicsa=3
+check "a value of the wrong type is refused" fails "$helm" template t "$chart" --set accounts.replicas=many
+cp -r "$chart" "$work/broken"
+printf '{{ .Values.gateway.replicas | nosuchfunction }}\n' >"$work/broken/templates/broken.yaml"
+check "a broken template is refused" fails "$helm" lint --strict "$work/broken"
+exit $failed

@@ -21,7 +21,8 @@ check() {  # check DESCRIPTION COMMAND...
   if "$@"; then echo "ok: $what"; else echo "FAIL: $what"; failed=1; fi
 }
 sipp_register() {  # sipp_register SCENARIO USER PASSWORD DOMAIN EXPIRES [TRANSPORT [PORT]]
-  local port=${7:-$((20000 + RANDOM % 20000))}
+  # 47000-49999: clear of media-relay's range (30000-30999) and of the unit tests' fixed ports.
+  local port=${7:-$((47000 + RANDOM % 3000))}
   (cd "$work" && timeout 30 sipp -sf "$here/$1" -m 1 -s "$2" -au "$2" -ap "$3" -key domain "$4" \
     -key expires "$5" -t "${6:-u1}" -i 127.0.0.1 -p "$port" -timeout 15 -trace_err \
     -error_file "$work/sipp-$2-$port.err" "$TEL_SIP_ADDR" >"$work/sipp-$2-$port.out" 2>&1)
@@ -42,7 +43,7 @@ for name in a b; do
     "{\"username\":\"alice\",\"extension\":\"101\",\"password\":\"Alice-$name-password\"}" | jq -r .id)
 done
 
-device_port=$((40000 + RANDOM % 5000))  # the UDP "phone" keeps its port, so its contact stays the same
+device_port=$((46000 + RANDOM % 1000))  # the UDP "phone" keeps its port, so its contact stays the same
 check "registers with digest over UDP" \
   sipp_register register.xml alice "Alice-a-password" "a-$run.sip.test" 300 u1 "$device_port"
 check "the binding is in Redis" test "$(bindings "${tenant_id[a]}" "${account_id[a]}")" = 1

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # The Helm chart lints and renders for the default and a production-like configuration, every
-# rendered document names its kind, and a misspelt value or a broken template is refused.
+# rendered object is valid against the Kubernetes schemas (strict: unknown fields are errors), and
+# a misspelt value, a broken template or an invalid manifest is refused.
 set -uo pipefail
 root=${1:?usage: check_chart.sh <repo root>}
 helm=${TEL_HELM:?run through ./tel test (it builds helm)}
+validate=${TEL_KUBERNETES_VALIDATE:?run through ./tel test (it installs kubernetes-validate)}
+kubernetes_version=1.30.0
 chart=$root/helm/tel
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -22,6 +25,13 @@ check "helm lint (default values)" "$helm" lint --strict "$chart"
 check "helm lint (production values)" "$helm" lint --strict "$chart" -f "$chart/ci/production-values.yaml"
 check "renders with default values" renders_kinds
 check "renders with production values" renders_kinds -f "$chart/ci/production-values.yaml"
+check "every rendered object is valid for Kubernetes $kubernetes_version" \
+  "$validate" --strict --quiet -k "$kubernetes_version" "$work/rendered.yaml"
+"$helm" template t "$chart" >"$work/default.yaml"
+check "the default rendering is valid too" "$validate" --strict --quiet -k "$kubernetes_version" "$work/default.yaml"
+sed 's/^  minAvailable:/  minAvailabel:/' "$work/default.yaml" >"$work/invalid.yaml"
+check "an invalid manifest is refused by the validation" \
+  fails "$validate" --strict --quiet -k "$kubernetes_version" "$work/invalid.yaml"
 check "a misspelt value is refused by the schema" fails "$helm" template t "$chart" --set gateway.replicsa=3
 check "a value of the wrong type is refused" fails "$helm" template t "$chart" --set accounts.replicas=many
 cp -r "$chart" "$work/broken"

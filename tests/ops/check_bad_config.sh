@@ -37,4 +37,27 @@ config=$(mktemp)
 printf 'http:\n  listne: 127.0.0.1:1\nredis:\n  url: redis://127.0.0.1:1\n' >"$config"
 expect http.listne "$gateway" --config "$config"
 rm -f "$config"
+# telctl refuses what it cannot use, with a message, before touching anything.
+telctl=$build/tools/telctl/telctl
+expect_status() {  # expect_status STATUS TEXT COMMAND...: exit STATUS and mention TEXT
+  local status=$1 text=$2 output got
+  shift 2
+  output=$(timeout 10 "$@" 2>&1)
+  got=$?
+  if [[ $got != "$status" || $output != *"$text"* ]]; then
+    echo "FAIL: expected exit $status mentioning '$text', got $got: $output"
+    failed=1
+  else
+    echo "ok: $output"
+  fi
+}
+topics=$(mktemp)
+printf 'call-events twelve\n' >"$topics"
+expect_status 1 "bad line" "$telctl" create-topics 127.0.0.1:1 "$topics"
+printf 'call-events 0\n' >"$topics"
+expect_status 1 "bad line" "$telctl" create-topics 127.0.0.1:1 "$topics"
+expect_status 1 "cannot read" "$telctl" create-topics 127.0.0.1:1 /nonexistent/topics.txt
+expect_status 1 "does not exist" "$telctl" migrate postgresql://x@127.0.0.1:1/x /nonexistent/migrations
+expect_status 2 "usage" "$telctl" frobnicate
+rm -f "$topics"
 exit $failed

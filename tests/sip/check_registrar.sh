@@ -61,6 +61,14 @@ check "un-REGISTER (Expires: 0) is accepted" \
   sipp_register register.xml alice "Alice-a-password" "a-$run.sip.test" 0 u1 "$device_port"
 check "and removes that device's binding only" test "$(bindings "${tenant_id[a]}" "${account_id[a]}")" = 1
 
+invite_refused() {
+  local port=$((47000 + RANDOM % 3000))
+  (cd "$work" && timeout 30 sipp -sf "$here/invite_refused.xml" -m 1 -key domain "a-$run.sip.test" \
+    -i 127.0.0.1 -p "$port" -timeout 15 -trace_err -error_file "$work/sipp-invite-$port.err" \
+    "$TEL_SIP_ADDR" >"$work/sipp-invite-$port.out" 2>&1)
+}
+check "an INVITE is refused with 405 and Allow: REGISTER (no calls here yet)" invite_refused
+
 # Garbage and malformed requests: the stack drops or rejects them and keeps serving.
 host=${TEL_SIP_ADDR%:*}
 port=${TEL_SIP_ADDR##*:}

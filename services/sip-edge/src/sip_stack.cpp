@@ -126,8 +126,10 @@ void SipStack::dispatchOnSipThread(const Event& event) {
       if (event.status >= 200) sofia_->shutdown_done = true;
       break;
     case nua_i_invite:
-      // Calls arrive with the B2BUA; until then say so plainly.
-      nua_respond(event.handle, 501, "Not Implemented", NUTAG_WITH_THIS(sofia_->nua), TAG_END());
+      // This sip-edge is a registrar only: calls are refused as RFC 3261 section 8.2.1 says for a
+      // method the server does not accept, naming what it does accept.
+      nua_respond(event.handle, 405, "Method Not Allowed", NUTAG_WITH_THIS(sofia_->nua),
+                  SIPTAG_ALLOW_STR("REGISTER, OPTIONS"), TAG_END());
       nua_handle_destroy(event.handle);
       break;
     default:

@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
 
     tel::cdr::CallLogService call_log(store, config.workers);
     tel::metrics::AdminServer admin("cdr-ingest", registry, [&] {
+      if (!ingest.consuming()) return tel::metrics::HealthReport{false, "waiting for Kafka partitions"};
       return store.healthy() ? tel::metrics::HealthReport{}
                              : tel::metrics::HealthReport{false, "database unreachable"};
     });

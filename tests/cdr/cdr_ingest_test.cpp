@@ -217,6 +217,17 @@ TEST_CASE("one tenant's call log never shows another's calls") {
   REQUIRE(seen_by_b.status == 200);
   CHECK(seen_by_b.json["caller"] == "+10000000000");
   CHECK(a.api->get("/v1/calls/" + call.call_id).json["caller"] == "+380441119999");
+
+  // A call that only A has: B gets 404 and never sees it listed.
+  CallScript only_a(a.id);
+  only_a.started(calls::DIRECTION_INBOUND, "+380441118888", "+15550001000").ended(486, 1s);
+  produce(tel::events::kCallEventsTopic, only_a.events);
+  REQUIRE(awaitCall(*a.api, only_a.call_id, 5s).first.status == 200);
+  auto foreign = b.api->get("/v1/calls/" + only_a.call_id);
+  CHECK(foreign.status == 404);
+  CHECK(foreign.errorCode() == "not_found");
+  CHECK(b.api->get("/v1/calls?limit=200").body.find(only_a.call_id) == std::string::npos);
+  CHECK(b.api->get("/v1/calls?number=%2B380441118888").json["items"].empty());
 }
 
 namespace {

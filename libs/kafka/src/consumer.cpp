@@ -66,6 +66,14 @@ absl::StatusOr<std::vector<Message>> Consumer::poll(size_t max_messages,
   return batch;
 }
 
+size_t Consumer::assignedPartitions() {
+  std::vector<RdKafka::TopicPartition*> partitions;
+  if (consumer_->assignment(partitions) != RdKafka::ERR_NO_ERROR) return 0;
+  const size_t count = partitions.size();
+  RdKafka::TopicPartition::destroy(partitions);
+  return count;
+}
+
 absl::Status Consumer::commit(const std::vector<Message>& processed) {
   if (processed.empty()) return absl::OkStatus();
   std::map<std::pair<std::string, int32_t>, int64_t> next_offsets;

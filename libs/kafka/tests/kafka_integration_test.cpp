@@ -67,6 +67,7 @@ TEST_CASE("every produced message is consumed exactly once when offsets are comm
   fixture.produce(0, 500);
   auto consumer = fixture.consumer();
   auto seen = fixture.consume(*consumer, 500, /*commit=*/true, 60s);
+  CHECK(consumer->assignedPartitions() == 3);
   std::map<std::string, int> counts;
   for (const auto& message : seen) ++counts[message.value];
   CHECK(seen.size() == 500);

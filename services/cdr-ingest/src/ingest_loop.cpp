@@ -41,6 +41,7 @@ void IngestLoop::run(const std::atomic<bool>& stop) {
       std::this_thread::sleep_for(std::chrono::milliseconds(500));
       continue;
     }
+    consuming_ = consumer_.assignedPartitions() > 0;
     if (batch->empty()) continue;
     const auto started = std::chrono::steady_clock::now();
     consumed_.Increment(static_cast<double>(batch->size()));

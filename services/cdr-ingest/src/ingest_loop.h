@@ -28,6 +28,8 @@ class IngestLoop {
   IngestLoop(kafka::Consumer& consumer, CdrStore& store, IngestOptions options, log::Logger logger,
              prometheus::Registry& registry);
   void run(const std::atomic<bool>& stop);
+  // True once the group has given this instance partitions: before that, events wait.
+  bool consuming() const { return consuming_; }
 
  private:
   kafka::Consumer& consumer_;
@@ -41,6 +43,7 @@ class IngestLoop {
   prometheus::Counter& write_failures_;
   prometheus::Histogram& batch_seconds_;
   prometheus::Histogram& ended_to_stored_seconds_;
+  std::atomic<bool> consuming_{false};
 };
 
 }  // namespace tel::cdr

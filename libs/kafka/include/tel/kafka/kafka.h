@@ -103,6 +103,8 @@ class Consumer {
   // Up to max_messages, waiting at most `timeout` for the first; errors other than "nothing yet"
   // and partition EOF are returned.
   absl::StatusOr<std::vector<Message>> poll(size_t max_messages, std::chrono::milliseconds timeout);
+  // Partitions currently assigned to this member (0 until the group has balanced).
+  size_t assignedPartitions();
   // Synchronously commits, per partition, the offset after the highest message in `processed`.
   absl::Status commit(const std::vector<Message>& processed);
   void close();

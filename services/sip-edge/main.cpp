@@ -1,13 +1,17 @@
-// sip-edge: the SIP side of the platform (sofia-sip). This version is the registrar; the B2BUA and
-// the call-control API follow.
+// sip-edge: the SIP side of the platform (sofia-sip): registrar, B2BUA and the call-control API.
 #include <iostream>
 
 #include "accounts_credentials.h"
+#include "b2bua.h"
 #include "bindings.h"
+#include "call_admission.h"
+#include "call_backends.h"
+#include "call_control_service.h"
 #include "registrar.h"
 #include "sip_edge_config.h"
 #include "sip_stack.h"
 #include "tel/grpc/blocking_executor.h"
+#include "tel/grpc/server.h"
 #include "tel/grpc/shutdown_signal.h"
 #include "tel/grpc/status.h"
 #include "tel/metrics/admin_server.h"
@@ -21,37 +25,72 @@ int main(int argc, char** argv) {
     tel::metrics::registerProcessMetrics(*registry, "sip-edge", TEL_VERSION);
     auto redis = std::make_shared<tel::redis::RedisClient>(config.redis);
     tel::sip::RedisBindings bindings(redis);
-    auto channel = grpc::CreateChannel(config.accounts_address, grpc::InsecureChannelCredentials());
-    tel::sip::AccountsCredentials credentials(tel::accounts::v1::Accounts::NewStub(channel),
-                                              std::chrono::seconds(2));
+    auto accounts_channel = grpc::CreateChannel(config.accounts_address, grpc::InsecureChannelCredentials());
+    std::shared_ptr<tel::accounts::v1::Accounts::StubInterface> accounts =
+        tel::accounts::v1::Accounts::NewStub(accounts_channel);
+    auto media_channel = grpc::CreateChannel(config.media_relay_address, grpc::InsecureChannelCredentials());
+    const auto kRpcTimeout = std::chrono::seconds(2);
+    tel::sip::AccountsCredentials credentials(accounts, kRpcTimeout);
+    tel::sip::AccountsNumberDirectory numbers(accounts, kRpcTimeout);
+    tel::sip::RedisChannelLimiter channels(redis, config.max_call_duration);
+    tel::sip::GrpcMediaControl media(tel::media::v1::MediaRelay::NewStub(media_channel), kRpcTimeout);
+    auto producer = tel::kafka::Producer::create({config.kafka_brokers, "sip-edge", {{"linger.ms", "2"}}});
+    if (!producer.ok()) {
+      log.error("cannot create the Kafka producer", {{"error", std::string(producer.status().message())}});
+      return 1;
+    }
+    tel::sip::KafkaEventSink events(**producer, "sip-edge", log);
     tel::sip::DigestAuthenticator authenticator(config.nonce_secret, config.nonce_lifetime, config.algorithms);
     tel::sip::Registrar registrar(authenticator, credentials, bindings, config.registrar, log, *registry);
-    tel::grpc_util::BlockingExecutor workers(config.workers);
+    tel::sip::CallAdmission admission(config.admission, numbers, credentials, bindings, authenticator, channels,
+                                      media, log);
+    tel::sip::ApplicationHub applications;
 
+    // Worker threads for blocking work (REGISTER, admission, media-relay, Redis). They are stopped
+    // explicitly before the objects their tasks use go away.
+    auto workers = std::make_unique<tel::grpc_util::BlockingExecutor>(config.workers);
     tel::sip::SipStack stack(
         config.sip,
         [&](tel::sip::RegisterRequest request, tel::sip::SipStack::Respond respond) {
-          workers.post([&registrar, request = std::move(request), respond = std::move(respond)] {
+          workers->post([&registrar, request = std::move(request), respond = std::move(respond)] {
             respond(registrar.handle(request, std::chrono::system_clock::now()));
           });
         },
         log);
+    tel::sip::B2bua b2bua(stack, admission, bindings, media, events, applications, *workers, config.b2bua, log,
+                          *registry);
+    stack.setCallHandler(&b2bua);
     stack.start();
 
+    tel::sip::CallControlService control(applications, b2bua);
+    tel::grpc_util::GrpcServer control_server(config.control_listen.str(),
+                                              {&control});
+    const int control_port = control_server.start();
+
     tel::metrics::AdminServer admin("sip-edge", registry, [&] {
-      if (!tel::grpc_util::channelUsable(*channel)) {
+      if (!tel::grpc_util::channelUsable(*accounts_channel)) {
         return tel::metrics::HealthReport{false, "accounts service unreachable"};
+      }
+      if (!tel::grpc_util::channelUsable(*media_channel)) {
+        return tel::metrics::HealthReport{false, "media-relay unreachable"};
       }
       if (!redis->ping()) return tel::metrics::HealthReport{false, "redis unreachable"};
       return tel::metrics::HealthReport{};
     });
     const int admin_port = admin.start(config.admin_listen.host, config.admin_listen.port);
     log.info("sip-edge serving", {{"sip", config.sip.listen_host + ":" + std::to_string(config.sip.listen_port)},
+                                  {"control_port", std::to_string(control_port)},
                                   {"admin_port", std::to_string(admin_port)}});
     const int signal = shutdown_signal.wait();
     log.info("shutting down", {{"signal", std::to_string(signal)}});
-    stack.stop();
+    applications.closeAll();
+    control_server.shutdown(std::chrono::seconds(2));
+    stack.stop();     // ends the calls still up (BYE / 503) and joins the SIP thread
+    workers.reset();  // finishes queued blocking work; results posted to the stopped stack are dropped
     admin.stop();
+    if (auto flushed = (*producer)->flush(std::chrono::seconds(5)); !flushed.ok()) {
+      log.error("call events not flushed", {{"error", std::string(flushed.message())}});
+    }
   } catch (const std::exception& e) {
     log.error("fatal", {{"error", e.what()}});
     return 1;

@@ -25,17 +25,22 @@ TEST_CASE("tenant B can neither see nor change nor delete tenant A's rows") {
   auto sip = a.api->post("/v1/sip-accounts", {{"username", "anna"}, {"extension", "201"}});
   auto user = a.api->post("/v1/users", {{"email", "anna@a.example.com"}, {"password", "0123456789ab"}});
   auto key = a.api->post("/v1/api-keys", {{"name", "a-crm"}});
+  auto carrier = a.api->post("/v1/carriers", {{"name", "A trunk"}, {"addresses", {"192.0.2.0/24"}},
+                                              {"outbound_uri", "sip:trunk.a.example.net"}});
   REQUIRE(number.status == 201);
+  REQUIRE(carrier.status == 201);
   REQUIRE(sip.status == 201);
   REQUIRE(user.status == 201);
   REQUIRE(key.status == 201);
   // B has rows of its own too, so that "empty list" cannot pass by accident.
   REQUIRE(b.api->post("/v1/numbers", {{"e164", uniqueE164()}}).status == 201);
+  REQUIRE(b.api->post("/v1/carriers", {{"name", "B trunk"}}).status == 201);
 
   const std::vector<Resource> resources = {
       {"/v1/numbers", number.json["id"], {{"channels", 9}}},
       {"/v1/sip-accounts", sip.json["id"], {{"display_name", "hijacked"}}},
       {"/v1/users", user.json["id"], {{"name", "hijacked"}}},
+      {"/v1/carriers", carrier.json["id"], {{"addresses", {"198.51.100.0/24"}}, {"name", "hijacked"}}},
   };
 
   std::map<std::string, std::string> before;

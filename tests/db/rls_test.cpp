@@ -65,6 +65,7 @@ TEST_CASE("without a tenant set, the application role sees no tenant rows") {
   REQUIRE(tenant.api->post("/v1/numbers", {{"e164", uniqueE164()}}).status == 201);
   REQUIRE(tenant.api->post("/v1/sip-accounts", {{"username", "eve"}, {"extension", "301"}}).status == 201);
   REQUIRE(tenant.api->post("/v1/users", {{"email", "eve@e.example.com"}, {"password", "0123456789ab"}}).status == 201);
+  REQUIRE(tenant.api->post("/v1/carriers", {{"name", "trunk"}, {"addresses", {"192.0.2.0/24"}}}).status == 201);
 
   pqxx::connection app(requireEnv("TEL_PG_URL"));
   {
@@ -119,6 +120,41 @@ TEST_CASE("with a tenant set, only that tenant's rows are visible or writable") 
     CHECK(txn.exec_params("UPDATE numbers SET label = 'x' WHERE tenant_id = $1", b.id).affected_rows() == 0);
     CHECK(txn.exec_params("DELETE FROM numbers WHERE tenant_id = $1", b.id).affected_rows() == 0);
   }
+}
+
+TEST_CASE("the inbound number lookup crosses tenants for the number and its own carriers only") {
+  Platform platform = Platform::fromEnv();
+  TestTenant a(platform, "lookup-a");
+  TestTenant b(platform, "lookup-b");
+  const std::string e164 = uniqueE164();
+  auto number = a.api->post("/v1/numbers", {{"e164", e164}});
+  auto a_trunk = a.api->post("/v1/carriers", {{"name", "A trunk"}, {"addresses", {"192.0.2.0/24"}}});
+  // B's carrier claims the same addresses: it must never make a call to A's number B's.
+  auto b_trunk = b.api->post("/v1/carriers", {{"name", "B trunk"}, {"addresses", {"192.0.2.0/24", "198.51.100.0/24"}}});
+  REQUIRE(number.status == 201);
+  REQUIRE(a_trunk.status == 201);
+  REQUIRE(b_trunk.status == 201);
+
+  // As the application role with no tenant set: numbers and carriers look empty, the function
+  // answers the one number.
+  pqxx::connection app(requireEnv("TEL_PG_URL"));
+  pqxx::work txn(app);
+  CHECK(txn.exec("SELECT count(*) FROM numbers")[0][0].as<int>() == 0);
+  CHECK(txn.exec("SELECT count(*) FROM carriers")[0][0].as<int>() == 0);
+  auto lookup = [&](const std::string& source) {
+    return txn.exec_params(
+        "SELECT tenant_id::text, number_id::text, coalesce(carrier_id::text, '')"
+        " FROM tel_lookup_inbound_number($1, NULLIF($2, '')::inet)", e164, source);
+  };
+  auto inside = lookup("192.0.2.77");
+  REQUIRE(inside.size() == 1);
+  CHECK(inside[0][0].as<std::string>() == a.id);
+  CHECK(inside[0][1].as<std::string>() == number.json["id"].get<std::string>());
+  CHECK(inside[0][2].as<std::string>() == a_trunk.json["id"].get<std::string>());
+  CHECK(lookup("198.51.100.1")[0][2].as<std::string>().empty());  // only B's block
+  CHECK(lookup("")[0][2].as<std::string>().empty());
+  CHECK(txn.exec_params("SELECT count(*) FROM tel_lookup_inbound_number($1, NULL)", uniqueE164())[0][0]
+            .as<int>() == 0);
 }
 
 TEST_CASE("secrets are stored only as hashes") {

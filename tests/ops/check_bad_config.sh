@@ -30,9 +30,16 @@ cdr=$build/services/cdr-ingest/cdr-ingest
 expect kafka.brokers TEL_CDR_INGEST_DATABASE_URL=postgresql://x@127.0.0.1:1/x "$cdr"
 expect batch.max_events TEL_CDR_INGEST_DATABASE_URL=postgresql://x@127.0.0.1:1/x TEL_CDR_INGEST_KAFKA_BROKERS=127.0.0.1:1 TEL_CDR_INGEST_BATCH_MAX_EVENTS=0 "$cdr"
 sip=$build/services/sip-edge/sip-edge
-expect sip.listen TEL_SIP_EDGE_REDIS_URL=redis://127.0.0.1:1 TEL_SIP_EDGE_SIP_LISTEN=127.0.0.1:0 "$sip"
-expect auth.algorithms TEL_SIP_EDGE_REDIS_URL=redis://127.0.0.1:1 TEL_SIP_EDGE_AUTH_ALGORITHMS=MD5,SHA-512 "$sip"
-expect auth.nonce_secret TEL_SIP_EDGE_REDIS_URL=redis://127.0.0.1:1 TEL_SIP_EDGE_AUTH_NONCE_SECRET=short "$sip"
+expect kafka.brokers TEL_SIP_EDGE_REDIS_URL=redis://127.0.0.1:1 "$sip"
+sip_env=(TEL_SIP_EDGE_REDIS_URL=redis://127.0.0.1:1 TEL_SIP_EDGE_KAFKA_BROKERS=127.0.0.1:1)
+expect sip.listen "${sip_env[@]}" TEL_SIP_EDGE_SIP_LISTEN=127.0.0.1:0 "$sip"
+expect auth.algorithms "${sip_env[@]}" TEL_SIP_EDGE_AUTH_ALGORITHMS=MD5,SHA-512 "$sip"
+expect auth.nonce_secret "${sip_env[@]}" TEL_SIP_EDGE_AUTH_NONCE_SECRET=short "$sip"
+expect calls.decision_timeout "${sip_env[@]}" TEL_SIP_EDGE_CALLS_DECISION_TIMEOUT=1ms "$sip"
+expect calls.max_duration "${sip_env[@]}" TEL_SIP_EDGE_CALLS_MAX_DURATION=5s "$sip"
+routing=$build/services/routing/routing
+expect workers TEL_ROUTING_WORKERS=0 "$routing"
+expect admin.listen TEL_ROUTING_ADMIN_LISTEN=nowhere "$routing"
 config=$(mktemp)
 printf 'http:\n  listne: 127.0.0.1:1\nredis:\n  url: redis://127.0.0.1:1\n' >"$config"
 expect http.listne "$gateway" --config "$config"

@@ -102,6 +102,27 @@ class AccountStore {
   virtual grpc::Status findSipCredentials(const std::string& sip_domain, const std::string& username,
                                           v1::SipCredentials* out) = 0;
 
+  // Carriers; deleted through deleteRow("carriers", ...).
+  virtual grpc::Status createCarrier(const v1::Carrier& carrier, v1::Carrier* out) = 0;
+  virtual grpc::Status listCarriers(const std::string& tenant_id, const Page& page,
+                                    v1::ListCarriersResponse* out) = 0;
+  virtual grpc::Status getCarrier(const std::string& tenant_id, const std::string& id,
+                                  v1::Carrier* out) = 0;
+  // Replaces the addresses only when request.replace_addresses() is set.
+  virtual grpc::Status updateCarrier(const v1::UpdateCarrierRequest& request, v1::Carrier* out) = 0;
+
+  // Across tenants: the number `e164` and, among its own tenant's carriers, the oldest one whose
+  // addresses contain `source_ip` (an empty `source_ip` matches none). NOT_FOUND for a number no
+  // tenant has.
+  virtual grpc::Status lookupInboundNumber(const std::string& e164, const std::string& source_ip,
+                                           v1::InboundNumber* out) = 0;
+  virtual grpc::Status findSipAccountByExtension(const std::string& tenant_id,
+                                                 const std::string& extension,
+                                                 v1::SipAccount* out) = 0;
+  // The tenant's oldest carrier with an outbound URI (NOT_FOUND when it has none); caller_id is the
+  // carrier's or else the e164 of the tenant's oldest number (empty when it has none).
+  virtual grpc::Status findOutboundRoute(const std::string& tenant_id, v1::OutboundRoute* out) = 0;
+
   virtual bool healthy() = 0;
 };
 

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <set>
 
 #include "tel/crypto/crypto.h"
 #include "tel/grpc/status.h"
@@ -51,6 +52,58 @@ Status checkId(const std::string& id, const char* what) {
 const Status kUnauthenticated(StatusCode::UNAUTHENTICATED, "invalid or revoked API key");
 
 }  // namespace
+
+grpc::Status completeRoute(const v1::NumberRoute& route, v1::NumberRoute* out) {
+  using Kind = v1::NumberRoute;
+  const bool extensions = route.kind() == Kind::KIND_EXTENSIONS;
+  const bool external = route.kind() == Kind::KIND_EXTERNAL;
+  if (!extensions && !external && route.kind() != Kind::KIND_NONE) {
+    return invalidArgument("route.kind", "must be one of none, extensions, external");
+  }
+  if (!extensions && !route.extensions().empty()) {
+    return invalidArgument("route.extensions", "must be empty unless kind is extensions");
+  }
+  if (!external && !route.external().empty()) {
+    return invalidArgument("route.external", "must be empty unless kind is external");
+  }
+  if (extensions) {
+    if (route.extensions().empty() || route.extensions_size() > 20) {
+      return invalidArgument("route.extensions", "must list 1 to 20 extensions");
+    }
+    std::set<std::string> seen;
+    for (int i = 0; i < route.extensions_size(); ++i) {
+      const std::string entry = "entry " + std::to_string(i + 1) + " ";
+      if (std::string problem = checkExtension(route.extensions(i)); !problem.empty()) {
+        return invalidArgument("route.extensions", entry + problem);
+      }
+      if (!seen.insert(route.extensions(i)).second) {
+        return invalidArgument("route.extensions", entry + "repeats an extension");
+      }
+    }
+  }
+  if (external) {
+    TEL_CHECK_FIELD("route.external", route.external().empty()
+                                          ? "must not be empty when kind is external"
+                                          : checkExternalTarget(route.external()));
+  }
+  const int timeout = route.ring_timeout_seconds() == 0 ? 30 : route.ring_timeout_seconds();
+  if (timeout < 5 || timeout > 300) {
+    return invalidArgument("route.ring_timeout_seconds", "must be between 5 and 300");
+  }
+  *out = route;
+  out->set_ring_timeout_seconds(timeout);
+  return Status::OK;
+}
+
+grpc::Status checkCarrierAddresses(const google::protobuf::RepeatedPtrField<std::string>& addresses) {
+  if (addresses.size() > 32) return invalidArgument("addresses", "must list at most 32 addresses");
+  for (int i = 0; i < addresses.size(); ++i) {
+    if (std::string problem = checkCarrierAddress(addresses[i]); !problem.empty()) {
+      return invalidArgument("addresses", "entry " + std::to_string(i + 1) + " " + problem);
+    }
+  }
+  return Status::OK;
+}
 
 grpc::Status parsePage(int32_t limit, const std::string& token, Page* out) {
   if (limit < 0 || limit > 200) return invalidArgument("limit", "must be between 1 and 200");
@@ -257,6 +310,7 @@ grpc::Status AccountsService::createNumber(const v1::CreateNumberRequest& reques
   number.set_e164(request.e164());
   number.set_channels(channels);
   number.set_label(request.label());
+  if (auto status = completeRoute(request.route(), number.mutable_route()); !status.ok()) return status;
   return store_->createNumber(number, out);
 }
 
@@ -267,7 +321,12 @@ grpc::Status AccountsService::updateNumber(const v1::UpdateNumberRequest& reques
     return invalidArgument("channels", "must be between 1 and 1000");
   }
   if (request.has_label() && !request.label().empty()) TEL_CHECK_FIELD("label", checkName(request.label(), 200));
-  return store_->updateNumber(request, out);
+  if (!request.has_route()) return store_->updateNumber(request, out);
+  v1::UpdateNumberRequest completed = request;
+  if (auto status = completeRoute(request.route(), completed.mutable_route()); !status.ok()) {
+    return status;
+  }
+  return store_->updateNumber(completed, out);
 }
 
 grpc::Status AccountsService::createApiKey(const v1::CreateApiKeyRequest& request, v1::ApiKey* out) {
@@ -284,6 +343,62 @@ grpc::Status AccountsService::createApiKey(const v1::CreateApiKeyRequest& reques
   if (status.ok()) {
     out->set_secret(generated.key);  // shown once
     log_.info("api key created", {{"tenant_id", request.tenant_id()}, {"prefix", generated.prefix}});
+  }
+  return status;
+}
+
+grpc::Status AccountsService::createCarrier(const v1::CreateCarrierRequest& request,
+                                            v1::Carrier* out) {
+  if (auto status = checkTenant(request.tenant_id()); !status.ok()) return status;
+  TEL_CHECK_FIELD("name", checkName(request.name(), 100));
+  if (auto status = checkCarrierAddresses(request.addresses()); !status.ok()) return status;
+  if (!request.outbound_uri().empty()) TEL_CHECK_FIELD("outbound_uri", checkOutboundUri(request.outbound_uri()));
+  if (!request.caller_id().empty()) TEL_CHECK_FIELD("caller_id", checkE164(request.caller_id()));
+  v1::Carrier carrier;
+  carrier.set_tenant_id(request.tenant_id());
+  carrier.set_name(request.name());
+  *carrier.mutable_addresses() = request.addresses();
+  carrier.set_outbound_uri(request.outbound_uri());
+  carrier.set_caller_id(request.caller_id());
+  Status status = store_->createCarrier(carrier, out);
+  if (status.ok()) log_.info("carrier created", {{"tenant_id", out->tenant_id()}, {"carrier_id", out->id()}});
+  return status;
+}
+
+grpc::Status AccountsService::updateCarrier(const v1::UpdateCarrierRequest& request,
+                                            v1::Carrier* out) {
+  if (auto status = checkTenant(request.tenant_id()); !status.ok()) return status;
+  if (auto status = checkId(request.id(), "carrier"); !status.ok()) return status;
+  if (request.has_name()) TEL_CHECK_FIELD("name", checkName(request.name(), 100));
+  if (!request.replace_addresses() && !request.addresses().empty()) {
+    return invalidArgument("addresses", "replace the list with replace_addresses set");
+  }
+  if (auto status = checkCarrierAddresses(request.addresses()); !status.ok()) return status;
+  if (request.has_outbound_uri() && !request.outbound_uri().empty()) {
+    TEL_CHECK_FIELD("outbound_uri", checkOutboundUri(request.outbound_uri()));
+  }
+  if (request.has_caller_id() && !request.caller_id().empty()) {
+    TEL_CHECK_FIELD("caller_id", checkE164(request.caller_id()));
+  }
+  return store_->updateCarrier(request, out);
+}
+
+grpc::Status AccountsService::lookupInboundNumber(const v1::LookupInboundNumberRequest& request,
+                                                  v1::InboundNumber* out) {
+  if (!request.source_ip().empty() && !isIpAddress(request.source_ip())) {
+    return invalidArgument("source_ip", "must be an IPv4 or IPv6 address");
+  }
+  // A number that cannot exist is simply not found.
+  if (!checkE164(request.e164()).empty()) return grpc_util::notFound("number");
+  return store_->lookupInboundNumber(request.e164(), request.source_ip(), out);
+}
+
+grpc::Status AccountsService::getOutboundRoute(const v1::GetOutboundRouteRequest& request,
+                                               v1::OutboundRoute* out) {
+  if (auto status = checkTenant(request.tenant_id()); !status.ok()) return status;
+  Status status = store_->findOutboundRoute(request.tenant_id(), out);
+  if (status.error_code() == StatusCode::NOT_FOUND) {
+    return Status(StatusCode::FAILED_PRECONDITION, "tenant has no outbound carrier");
   }
   return status;
 }
@@ -430,6 +545,42 @@ AccountsService::Reactor* AccountsService::GetSipCredentials(Ctx* c, const v1::G
     }
     return store_->findSipCredentials(r->sip_domain(), r->username(), o);
   });
+}
+
+AccountsService::Reactor* AccountsService::CreateCarrier(Ctx* c, const v1::CreateCarrierRequest* r,
+                                                         v1::Carrier* o) {
+  return handle(c, "CreateCarrier", [=, this] { return createCarrier(*r, o); });
+}
+AccountsService::Reactor* AccountsService::ListCarriers(Ctx* c, const v1::ListRequest* r,
+                                                        v1::ListCarriersResponse* o) {
+  TEL_LIST(ListCarriers, listCarriers);
+}
+AccountsService::Reactor* AccountsService::GetCarrier(Ctx* c, const v1::GetRequest* r, v1::Carrier* o) {
+  TEL_GET(GetCarrier, "carrier", store_->getCarrier(r->tenant_id(), r->id(), o));
+}
+AccountsService::Reactor* AccountsService::UpdateCarrier(Ctx* c, const v1::UpdateCarrierRequest* r,
+                                                         v1::Carrier* o) {
+  return handle(c, "UpdateCarrier", [=, this] { return updateCarrier(*r, o); });
+}
+AccountsService::Reactor* AccountsService::DeleteCarrier(Ctx* c, const v1::GetRequest* r, v1::Empty*) {
+  TEL_GET(DeleteCarrier, "carrier", store_->deleteRow("carriers", r->tenant_id(), r->id()));
+}
+
+AccountsService::Reactor* AccountsService::LookupInboundNumber(
+    Ctx* c, const v1::LookupInboundNumberRequest* r, v1::InboundNumber* o) {
+  return handle(c, "LookupInboundNumber", [=, this] { return lookupInboundNumber(*r, o); });
+}
+AccountsService::Reactor* AccountsService::ResolveExtension(Ctx* c, const v1::ResolveExtensionRequest* r,
+                                                            v1::SipAccount* o) {
+  return handle(c, "ResolveExtension", [=, this] {
+    if (auto status = checkTenant(r->tenant_id()); !status.ok()) return status;
+    if (!checkExtension(r->extension()).empty()) return grpc_util::notFound("SIP account");
+    return store_->findSipAccountByExtension(r->tenant_id(), r->extension(), o);
+  });
+}
+AccountsService::Reactor* AccountsService::GetOutboundRoute(Ctx* c, const v1::GetOutboundRouteRequest* r,
+                                                            v1::OutboundRoute* o) {
+  return handle(c, "GetOutboundRoute", [=, this] { return getOutboundRoute(*r, o); });
 }
 
 }  // namespace tel::accounts

@@ -60,6 +60,14 @@ class AccountsService final : public v1::Accounts::CallbackService {
   Reactor* ListApiKeys(Ctx*, const v1::ListRequest*, v1::ListApiKeysResponse*) override;
   Reactor* RevokeApiKey(Ctx*, const v1::GetRequest*, v1::ApiKey*) override;
   Reactor* GetSipCredentials(Ctx*, const v1::GetSipCredentialsRequest*, v1::SipCredentials*) override;
+  Reactor* CreateCarrier(Ctx*, const v1::CreateCarrierRequest*, v1::Carrier*) override;
+  Reactor* ListCarriers(Ctx*, const v1::ListRequest*, v1::ListCarriersResponse*) override;
+  Reactor* GetCarrier(Ctx*, const v1::GetRequest*, v1::Carrier*) override;
+  Reactor* UpdateCarrier(Ctx*, const v1::UpdateCarrierRequest*, v1::Carrier*) override;
+  Reactor* DeleteCarrier(Ctx*, const v1::GetRequest*, v1::Empty*) override;
+  Reactor* LookupInboundNumber(Ctx*, const v1::LookupInboundNumberRequest*, v1::InboundNumber*) override;
+  Reactor* ResolveExtension(Ctx*, const v1::ResolveExtensionRequest*, v1::SipAccount*) override;
+  Reactor* GetOutboundRoute(Ctx*, const v1::GetOutboundRouteRequest*, v1::OutboundRoute*) override;
 
   size_t queuedRequests() const { return executor_.queued(); }
 
@@ -77,6 +85,11 @@ class AccountsService final : public v1::Accounts::CallbackService {
   grpc::Status createNumber(const v1::CreateNumberRequest& request, v1::Number* out);
   grpc::Status updateNumber(const v1::UpdateNumberRequest& request, v1::Number* out);
   grpc::Status createApiKey(const v1::CreateApiKeyRequest& request, v1::ApiKey* out);
+  grpc::Status createCarrier(const v1::CreateCarrierRequest& request, v1::Carrier* out);
+  grpc::Status updateCarrier(const v1::UpdateCarrierRequest& request, v1::Carrier* out);
+  grpc::Status lookupInboundNumber(const v1::LookupInboundNumberRequest& request,
+                                   v1::InboundNumber* out);
+  grpc::Status getOutboundRoute(const v1::GetOutboundRouteRequest& request, v1::OutboundRoute* out);
 
   std::shared_ptr<AccountStore> store_;
   AccountsServiceOptions options_;
@@ -91,5 +104,13 @@ class AccountsService final : public v1::Accounts::CallbackService {
 
 // Page settings from a request: limit 1..200 (default 50) and a token from a previous page.
 grpc::Status parsePage(int32_t limit, const std::string& token, Page* out);
+
+// Checks a number's route and completes it (ring timeout 0 -> 30 s) into `out`. Errors name the
+// field as "route.<field>". The extensions need not exist yet: routing treats a missing one as
+// unavailable, so accounts can be created after the number that rings them.
+grpc::Status completeRoute(const v1::NumberRoute& route, v1::NumberRoute* out);
+
+// Checks a carrier's source addresses (0..32, each an address or a CIDR block), field "addresses".
+grpc::Status checkCarrierAddresses(const google::protobuf::RepeatedPtrField<std::string>& addresses);
 
 }  // namespace tel::accounts

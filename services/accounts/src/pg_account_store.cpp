@@ -112,14 +112,81 @@ void mapSipAccount(const pqxx::row& row, v1::SipAccount* out) {
   setTimestamp(row[7].as<int64_t>(), out->mutable_created_at());
 }
 
-const char* kNumberColumns = "id, tenant_id, e164, channels, label";
+// A Postgres array literal ({"a","b"}) for text[] and cidr[] parameters and updates.
+std::string arrayLiteral(const google::protobuf::RepeatedPtrField<std::string>& items) {
+  std::string literal = "{";
+  for (const auto& item : items) {
+    if (literal.size() > 1) literal += ',';
+    literal += '"';
+    for (char c : item) {
+      if (c == '"' || c == '\\') literal += '\\';
+      literal += c;
+    }
+    literal += '"';
+  }
+  return literal + "}";
+}
+
+// The elements of an array column.
+void readArray(const pqxx::field& field, google::protobuf::RepeatedPtrField<std::string>* out) {
+  auto parser = field.as_array();
+  for (auto item = parser.get_next(); item.first != pqxx::array_parser::done; item = parser.get_next()) {
+    if (item.first == pqxx::array_parser::string_value) out->Add(std::move(item.second));
+  }
+}
+
+// How numbers.route_kind spells the route kinds.
+const char* routeKindColumn(v1::NumberRoute::Kind kind) {
+  switch (kind) {
+    case v1::NumberRoute::KIND_EXTENSIONS: return "extensions";
+    case v1::NumberRoute::KIND_EXTERNAL: return "external";
+    default: return "none";
+  }
+}
+v1::NumberRoute::Kind routeKindOf(const std::string& column) {
+  if (column == "extensions") return v1::NumberRoute::KIND_EXTENSIONS;
+  if (column == "external") return v1::NumberRoute::KIND_EXTERNAL;
+  return v1::NumberRoute::KIND_NONE;
+}
+
+// Four columns from `first`: route_kind, route_extensions, route_external, ring_timeout_seconds.
+void mapRoute(const pqxx::row& row, pqxx::row::size_type first, v1::NumberRoute* out) {
+  out->set_kind(routeKindOf(row[first].as<std::string>()));
+  readArray(row[first + 1], out->mutable_extensions());
+  out->set_external(row[first + 2].as<std::string>());
+  out->set_ring_timeout_seconds(row[first + 3].as<int>());
+}
+
+const char* kNumberColumns =
+    "id, tenant_id, e164, channels, label,"
+    " route_kind, route_extensions, route_external, ring_timeout_seconds";
 void mapNumber(const pqxx::row& row, v1::Number* out) {
   out->set_id(row[0].as<std::string>());
   out->set_tenant_id(row[1].as<std::string>());
   out->set_e164(row[2].as<std::string>());
   out->set_channels(row[3].as<int>());
   out->set_label(row[4].as<std::string>());
-  setTimestamp(row[5].as<int64_t>(), out->mutable_created_at());
+  mapRoute(row, 5, out->mutable_route());
+  setTimestamp(row[9].as<int64_t>(), out->mutable_created_at());
+}
+
+// Postgres shows a host address as a /32 (/128) block; the API shows it as it was given.
+std::string addressText(std::string block) {
+  const std::string host_suffix = block.find(':') == std::string::npos ? "/32" : "/128";
+  if (block.ends_with(host_suffix)) block.resize(block.size() - host_suffix.size());
+  return block;
+}
+
+const char* kCarrierColumns = "id, tenant_id, name, addresses, outbound_uri, caller_id";
+void mapCarrier(const pqxx::row& row, v1::Carrier* out) {
+  out->set_id(row[0].as<std::string>());
+  out->set_tenant_id(row[1].as<std::string>());
+  out->set_name(row[2].as<std::string>());
+  readArray(row[3], out->mutable_addresses());
+  for (auto& address : *out->mutable_addresses()) address = addressText(std::move(address));
+  out->set_outbound_uri(row[4].as<std::string>());
+  out->set_caller_id(row[5].as<std::string>());
+  setTimestamp(row[6].as<int64_t>(), out->mutable_created_at());
 }
 
 const char* kApiKeyColumns =
@@ -378,17 +445,19 @@ grpc::Status PgAccountStore::updateUser(const v1::UpdateUserRequest& request,
 
 grpc::Status PgAccountStore::deleteRow(const std::string& table, const std::string& tenant_id,
                                        const std::string& id) {
-  if (table != "users" && table != "sip_accounts" && table != "numbers") {
-    return Status(StatusCode::INTERNAL, "deleteRow: table not deletable");
+  static const std::pair<const char*, const char*> kDeletable[] = {
+      {"users", "user"}, {"sip_accounts", "SIP account"}, {"numbers", "number"}, {"carriers", "carrier"}};
+  const char* what = nullptr;
+  for (const auto& [name, noun] : kDeletable) {
+    if (table == name) what = noun;
   }
+  if (what == nullptr) return Status(StatusCode::INTERNAL, "deleteRow: table not deletable");
   return guarded([&] {
     bool found = false;
     pool_->inTenantTransaction(tenant_id, [&](pqxx::work& txn) {
       found = txn.exec_params("DELETE FROM " + table + " WHERE id = $1", id).affected_rows() == 1;
     });
-    return found ? Status::OK : grpc_util::notFound(table == "sip_accounts" ? "SIP account"
-                                                    : table == "numbers"    ? "number"
-                                                                            : "user");
+    return found ? Status::OK : grpc_util::notFound(what);
   });
 }
 
@@ -475,10 +544,14 @@ grpc::Status PgAccountStore::updateSipAccount(
 grpc::Status PgAccountStore::createNumber(const v1::Number& number, v1::Number* out) {
   return guarded([&] {
     pool_->inTenantTransaction(number.tenant_id(), [&](pqxx::work& txn) {
+      const auto& route = number.route();
       auto rows = txn.exec_params(
-          "INSERT INTO numbers (tenant_id, e164, channels, label) VALUES ($1, $2, $3, $4)" +
+          "INSERT INTO numbers (tenant_id, e164, channels, label, route_kind, route_extensions,"
+          " route_external, ring_timeout_seconds) VALUES ($1, $2, $3, $4, $5, $6::text[], $7, $8)" +
               returning(kNumberColumns),
-          number.tenant_id(), number.e164(), number.channels(), number.label());
+          number.tenant_id(), number.e164(), number.channels(), number.label(),
+          routeKindColumn(route.kind()), arrayLiteral(route.extensions()), route.external(),
+          route.ring_timeout_seconds());
       mapNumber(rows[0], out);
     });
     return Status::OK;
@@ -518,6 +591,14 @@ grpc::Status PgAccountStore::updateNumber(const v1::UpdateNumberRequest& request
       UpdateBuilder update(txn);
       if (request.has_channels()) update.set("channels", request.channels());
       if (request.has_label()) update.set("label", request.label());
+      if (request.has_route()) {
+        // The whole route at once: the service has checked and completed it.
+        const auto& route = request.route();
+        update.set("route_kind", std::string(routeKindColumn(route.kind())));
+        update.set("route_extensions", arrayLiteral(route.extensions()));
+        update.set("route_external", route.external());
+        update.set("ring_timeout_seconds", route.ring_timeout_seconds());
+      }
       const std::string sql = update.empty()
           ? select(kNumberColumns, "numbers") + " WHERE id = $1"
           : "UPDATE numbers SET " + update.sql() + " WHERE id = $1" + returning(kNumberColumns);
@@ -570,6 +651,127 @@ grpc::Status PgAccountStore::revokeApiKey(const std::string& tenant_id, const st
       mapApiKey(rows[0], out);
     });
     return found ? Status::OK : grpc_util::notFound("API key");
+  });
+}
+
+grpc::Status PgAccountStore::createCarrier(const v1::Carrier& carrier, v1::Carrier* out) {
+  return guarded([&] {
+    pool_->inTenantTransaction(carrier.tenant_id(), [&](pqxx::work& txn) {
+      auto rows = txn.exec_params(
+          "INSERT INTO carriers (tenant_id, name, addresses, outbound_uri, caller_id)"
+          " VALUES ($1, $2, $3::cidr[], $4, $5)" + returning(kCarrierColumns),
+          carrier.tenant_id(), carrier.name(), arrayLiteral(carrier.addresses()),
+          carrier.outbound_uri(), carrier.caller_id());
+      mapCarrier(rows[0], out);
+    });
+    return Status::OK;
+  });
+}
+
+grpc::Status PgAccountStore::listCarriers(const std::string& tenant_id, const Page& page,
+                                          v1::ListCarriersResponse* out) {
+  return guarded([&] {
+    pool_->inTenantTransaction(tenant_id, [&](pqxx::work& txn) {
+      auto rows = txn.exec(select(kCarrierColumns, "carriers") + " WHERE true" + pageClause(page, txn));
+      fillPage<v1::Carrier>(rows, page, mapCarrier, out->mutable_carriers(),
+                            out->mutable_next_page_token());
+    });
+    return Status::OK;
+  });
+}
+
+grpc::Status PgAccountStore::getCarrier(const std::string& tenant_id, const std::string& id,
+                                        v1::Carrier* out) {
+  return guarded([&] {
+    bool found = false;
+    pool_->inTenantTransaction(tenant_id, [&](pqxx::work& txn) {
+      auto rows = txn.exec_params(select(kCarrierColumns, "carriers") + " WHERE id = $1", id);
+      if (rows.empty()) return;
+      found = true;
+      mapCarrier(rows[0], out);
+    });
+    return found ? Status::OK : grpc_util::notFound("carrier");
+  });
+}
+
+grpc::Status PgAccountStore::updateCarrier(const v1::UpdateCarrierRequest& request,
+                                           v1::Carrier* out) {
+  return guarded([&] {
+    bool found = false;
+    pool_->inTenantTransaction(request.tenant_id(), [&](pqxx::work& txn) {
+      UpdateBuilder update(txn);
+      if (request.has_name()) update.set("name", request.name());
+      if (request.replace_addresses()) update.set("addresses", arrayLiteral(request.addresses()));
+      if (request.has_outbound_uri()) update.set("outbound_uri", request.outbound_uri());
+      if (request.has_caller_id()) update.set("caller_id", request.caller_id());
+      const std::string sql = update.empty()
+          ? select(kCarrierColumns, "carriers") + " WHERE id = $1"
+          : "UPDATE carriers SET " + update.sql() + " WHERE id = $1" + returning(kCarrierColumns);
+      auto rows = txn.exec_params(sql, request.id());
+      if (rows.empty()) return;
+      found = true;
+      mapCarrier(rows[0], out);
+    });
+    return found ? Status::OK : grpc_util::notFound("carrier");
+  });
+}
+
+grpc::Status PgAccountStore::lookupInboundNumber(const std::string& e164,
+                                                 const std::string& source_ip,
+                                                 v1::InboundNumber* out) {
+  return guarded([&] {
+    bool found = false;
+    pool_->inTransaction([&](pqxx::work& txn) {
+      auto rows = txn.exec_params(
+          "SELECT tenant_id::text, number_id::text, e164, channels, route_kind, route_extensions,"
+          " route_external, ring_timeout_seconds, coalesce(carrier_id::text, '')"
+          " FROM tel_lookup_inbound_number($1, NULLIF($2, '')::inet)",
+          e164, source_ip);
+      if (rows.empty()) return;
+      found = true;
+      out->set_tenant_id(rows[0][0].as<std::string>());
+      out->set_number_id(rows[0][1].as<std::string>());
+      out->set_e164(rows[0][2].as<std::string>());
+      out->set_channels(rows[0][3].as<int>());
+      mapRoute(rows[0], 4, out->mutable_route());
+      out->set_carrier_id(rows[0][8].as<std::string>());
+    });
+    return found ? Status::OK : grpc_util::notFound("number");
+  });
+}
+
+grpc::Status PgAccountStore::findSipAccountByExtension(const std::string& tenant_id,
+                                                       const std::string& extension,
+                                                       v1::SipAccount* out) {
+  return guarded([&] {
+    bool found = false;
+    pool_->inTenantTransaction(tenant_id, [&](pqxx::work& txn) {
+      auto rows = txn.exec_params(select(kSipColumns, "sip_accounts") + " WHERE extension = $1",
+                                  extension);
+      if (rows.empty()) return;
+      found = true;
+      mapSipAccount(rows[0], out);
+    });
+    return found ? Status::OK : grpc_util::notFound("SIP account");
+  });
+}
+
+grpc::Status PgAccountStore::findOutboundRoute(const std::string& tenant_id,
+                                               v1::OutboundRoute* out) {
+  return guarded([&] {
+    bool found = false;
+    pool_->inTenantTransaction(tenant_id, [&](pqxx::work& txn) {
+      auto rows = txn.exec(
+          "SELECT c.id::text, c.outbound_uri, CASE WHEN c.caller_id <> '' THEN c.caller_id ELSE"
+          " coalesce((SELECT n.e164 FROM numbers n ORDER BY n.created_at, n.id LIMIT 1), '') END"
+          " FROM carriers c WHERE c.outbound_uri <> '' ORDER BY c.created_at, c.id LIMIT 1");
+      if (rows.empty()) return;
+      found = true;
+      out->set_carrier_id(rows[0][0].as<std::string>());
+      out->set_outbound_uri(rows[0][1].as<std::string>());
+      out->set_caller_id(rows[0][2].as<std::string>());
+    });
+    return found ? Status::OK : grpc_util::notFound("outbound carrier");
   });
 }
 

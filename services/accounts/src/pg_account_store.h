@@ -61,6 +61,19 @@ class PgAccountStore final : public AccountStore {
   grpc::Status findSipCredentials(const std::string& sip_domain, const std::string& username,
                                   v1::SipCredentials* out) override;
 
+  grpc::Status createCarrier(const v1::Carrier& carrier, v1::Carrier* out) override;
+  grpc::Status listCarriers(const std::string& tenant_id, const Page& page,
+                            v1::ListCarriersResponse* out) override;
+  grpc::Status getCarrier(const std::string& tenant_id, const std::string& id,
+                          v1::Carrier* out) override;
+  grpc::Status updateCarrier(const v1::UpdateCarrierRequest& request, v1::Carrier* out) override;
+
+  grpc::Status lookupInboundNumber(const std::string& e164, const std::string& source_ip,
+                                   v1::InboundNumber* out) override;
+  grpc::Status findSipAccountByExtension(const std::string& tenant_id, const std::string& extension,
+                                         v1::SipAccount* out) override;
+  grpc::Status findOutboundRoute(const std::string& tenant_id, v1::OutboundRoute* out) override;
+
   bool healthy() override;
 
  private:

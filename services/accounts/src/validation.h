@@ -17,6 +17,15 @@ std::string checkName(std::string_view name, size_t max_length);
 std::string checkUserPassword(std::string_view password);
 std::string checkSipPassword(std::string_view password, std::string_view username);
 std::string checkRole(std::string_view role);
+// Where a routed number may forward to: "+E.164" or "sip:user@host[:port]" (at most 256 bytes).
+std::string checkExternalTarget(std::string_view target);
+// A carrier's outbound URI: "sip:host[:port]" or "sip:user@host[:port]" (at most 256 bytes).
+std::string checkOutboundUri(std::string_view uri);
+// A carrier's source address: an IPv4/IPv6 address or a CIDR block without host bits, at most
+// /8 (IPv4) or /16 (IPv6) wide: a wider block would let most of the Internet pass as the carrier.
+std::string checkCarrierAddress(std::string_view address);
+// An IPv4 or IPv6 address (no prefix, no zone).
+bool isIpAddress(std::string_view text);
 bool isUuid(std::string_view text);
 
 // "Acme Dental, Ltd." -> "acme-dental-ltd"; used under the platform's SIP base domain.

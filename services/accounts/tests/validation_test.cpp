@@ -51,3 +51,64 @@ TEST_CASE("slugs and ids") {
   CHECK_FALSE(isUuid("123e4567-e89b-12d3-a456-42661417400"));
   CHECK_FALSE(isUuid("' OR 1=1 --"));
 }
+
+TEST_CASE("external targets of a number's route: +E.164 or sip:user@host[:port]") {
+  CHECK(checkExternalTarget("+380441234567").empty());
+  CHECK(checkExternalTarget("sip:alice@example.com").empty());
+  CHECK(checkExternalTarget("sip:alice@example.com:5080").empty());
+  CHECK(checkExternalTarget("sip:+15550001@203.0.113.7").empty());
+  CHECK(checkExternalTarget("sip:bob@[2001:db8::1]:5060").empty());
+  CHECK_FALSE(checkExternalTarget("").empty());
+  CHECK_FALSE(checkExternalTarget("380441234567").empty());
+  CHECK_FALSE(checkExternalTarget("+0441234567").empty());
+  CHECK_FALSE(checkExternalTarget("sip:example.com").empty());  // no user
+  CHECK_FALSE(checkExternalTarget("sips:alice@example.com").empty());
+  CHECK_FALSE(checkExternalTarget("sip:alice@example.com:0").empty());
+  CHECK_FALSE(checkExternalTarget("sip:alice@example.com:65536").empty());
+  CHECK_FALSE(checkExternalTarget("sip:alice@example.com;transport=tcp").empty());
+  CHECK_FALSE(checkExternalTarget("sip:al ice@example.com").empty());
+  CHECK_FALSE(checkExternalTarget("sip:alice@exa mple.com").empty());
+  CHECK_FALSE(checkExternalTarget("sip:alice@-example.com").empty());
+  CHECK_FALSE(checkExternalTarget("sip:alice@[not-v6]").empty());
+  CHECK_FALSE(checkExternalTarget("sip:" + std::string(250, 'a') + "@example.com").empty());
+}
+
+TEST_CASE("a carrier's outbound URI: sip:host[:port] or sip:user@host[:port]") {
+  CHECK(checkOutboundUri("sip:sip.carrier.example").empty());
+  CHECK(checkOutboundUri("sip:203.0.113.10:5060").empty());
+  CHECK(checkOutboundUri("sip:trunk42@sip.carrier.example:5080").empty());
+  CHECK(checkOutboundUri("sip:[2001:db8::10]").empty());
+  CHECK_FALSE(checkOutboundUri("sip:").empty());
+  CHECK_FALSE(checkOutboundUri("http://carrier.example").empty());
+  CHECK_FALSE(checkOutboundUri("sip:carrier.example:").empty());
+  CHECK_FALSE(checkOutboundUri("sip:carrier.example:abc").empty());
+  CHECK_FALSE(checkOutboundUri("sip:carrier.example;transport=tls").empty());
+  CHECK_FALSE(checkOutboundUri("sip:@carrier.example").empty());
+  CHECK_FALSE(checkOutboundUri("sip:2001:db8::10").empty());  // IPv6 needs brackets
+}
+
+TEST_CASE("a carrier's source addresses: addresses and CIDR blocks") {
+  CHECK(checkCarrierAddress("203.0.113.7").empty());
+  CHECK(checkCarrierAddress("203.0.113.0/24").empty());
+  CHECK(checkCarrierAddress("10.0.0.0/8").empty());
+  CHECK(checkCarrierAddress("203.0.113.7/32").empty());
+  CHECK(checkCarrierAddress("2001:db8::1").empty());
+  CHECK(checkCarrierAddress("2001:db8::/32").empty());
+  CHECK_FALSE(checkCarrierAddress("").empty());
+  CHECK_FALSE(checkCarrierAddress("carrier.example").empty());
+  CHECK_FALSE(checkCarrierAddress("203.0.113").empty());
+  CHECK_FALSE(checkCarrierAddress("203.0.113.300").empty());
+  CHECK_FALSE(checkCarrierAddress("203.0.113.0/33").empty());
+  CHECK_FALSE(checkCarrierAddress("203.0.113.0/").empty());
+  CHECK_FALSE(checkCarrierAddress("203.0.113.0/-1").empty());
+  CHECK_FALSE(checkCarrierAddress("203.0.113.7/24").empty());  // host bits set
+  CHECK_FALSE(checkCarrierAddress("0.0.0.0/0").empty());       // the whole Internet
+  CHECK_FALSE(checkCarrierAddress("10.0.0.0/7").empty());
+  CHECK_FALSE(checkCarrierAddress("::/0").empty());
+  CHECK_FALSE(checkCarrierAddress("2001:db8::1/64").empty());
+  CHECK_FALSE(checkCarrierAddress("fe80::1%eth0").empty());
+  CHECK(isIpAddress("198.51.100.1"));
+  CHECK(isIpAddress("::1"));
+  CHECK_FALSE(isIpAddress("198.51.100.0/24"));
+  CHECK_FALSE(isIpAddress("localhost"));
+}

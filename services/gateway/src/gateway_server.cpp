@@ -36,10 +36,71 @@ json messageJson(const google::protobuf::Message& message) {
   return rendered;
 }
 
+// How the API spells route kinds; KIND_NONE, KIND_EXTENSIONS, KIND_EXTERNAL in the proto.
+const char* routeKindName(v1::NumberRoute::Kind kind) {
+  switch (kind) {
+    case v1::NumberRoute::KIND_EXTENSIONS: return "extensions";
+    case v1::NumberRoute::KIND_EXTERNAL: return "external";
+    default: return "none";
+  }
+}
+
+// A resource as the API shows it: the proto mapping, except where an item type says otherwise.
+template <typename Item>
+json itemJson(const Item& item) {
+  return messageJson(item);
+}
+// A number's route with its kind spelt as the API takes it, every field always present.
+json itemJson(const v1::Number& number) {
+  json rendered = messageJson(number);
+  const auto& route = number.route();
+  rendered["route"] = {{"kind", routeKindName(route.kind())},
+                       {"extensions", json(std::vector<std::string>(route.extensions().begin(),
+                                                                    route.extensions().end()))},
+                       {"external", route.external()},
+                       {"ring_timeout_seconds", route.ring_timeout_seconds()}};
+  return rendered;
+}
+
+// The "route" object of a number body into request->route(), when the body has one. The accounts
+// service checks the targets; here only what the proto cannot carry (kind names, int64 timeouts).
+template <typename Request>
+std::optional<ApiError> readRoute(const JsonRequest& body, Request* request) {
+  auto route = body.object("route", {{"kind", FieldType::kString, true},
+                                     {"extensions", FieldType::kStringArray},
+                                     {"external", FieldType::kString},
+                                     {"ring_timeout_seconds", FieldType::kInteger}});
+  if (!route) return std::nullopt;
+  if (!route->ok()) return route->error;
+  auto* out = request->mutable_route();
+  const std::string kind = *route->string("kind");
+  if (kind == "none") {
+    out->set_kind(v1::NumberRoute::KIND_NONE);
+  } else if (kind == "extensions") {
+    out->set_kind(v1::NumberRoute::KIND_EXTENSIONS);
+  } else if (kind == "external") {
+    out->set_kind(v1::NumberRoute::KIND_EXTERNAL);
+  } else {
+    return ApiError::invalid("route.kind", "route.kind: must be one of none, extensions, external");
+  }
+  for (auto& extension : route->strings("extensions").value_or(std::vector<std::string>{})) {
+    out->add_extensions(std::move(extension));
+  }
+  out->set_external(route->string("external").value_or(""));
+  if (auto timeout = route->integer("ring_timeout_seconds")) {
+    if (*timeout < 5 || *timeout > 300) {
+      return ApiError::invalid("route.ring_timeout_seconds",
+                               "route.ring_timeout_seconds: must be between 5 and 300");
+    }
+    out->set_ring_timeout_seconds(static_cast<int32_t>(*timeout));
+  }
+  return std::nullopt;
+}
+
 template <typename Item>
 json listJson(const google::protobuf::RepeatedPtrField<Item>& items, const std::string& next_token) {
   json page = {{"items", json::array()}};
-  for (const auto& item : items) page["items"].push_back(messageJson(item));
+  for (const auto& item : items) page["items"].push_back(itemJson(item));
   page["next_page_token"] = next_token;
   return page;
 }
@@ -262,7 +323,7 @@ void GatewayServer::registerGetAndDelete(const std::string& collection,
   const std::string pattern = collection + "/([^/]+)";
   const std::string label = collection + "/{id}";
   route("GET", pattern, label, Access::kTenant, [=, this](Call& call) {
-    forward(call, get, request_for(call), 200, [](const Item& item) { return messageJson(item); });
+    forward(call, get, request_for(call), 200, [](const Item& item) { return itemJson(item); });
   });
   route("DELETE", pattern, label, Access::kTenant, [=, this](Call& call) {
     forward(call, remove, request_for(call), 204, noBody);
@@ -285,6 +346,7 @@ void GatewayServer::registerRoutes() {
   registerUserRoutes();
   registerSipAccountRoutes();
   registerNumberRoutes();
+  registerCarrierRoutes();
   registerApiKeyRoutes();
   registerCallLogRoutes();
 }
@@ -425,10 +487,10 @@ void GatewayServer::registerSipAccountRoutes() {
 }
 
 void GatewayServer::registerNumberRoutes() {
-  auto render = [](const auto& message) { return messageJson(message); };
+  auto render = [](const v1::Number& number) { return itemJson(number); };
   route("POST", "/v1/numbers", "/v1/numbers", Access::kTenant, [=, this](Call& call) {
     JsonRequest body = JsonRequest::parse(call.request.body, {{"e164", FieldType::kString, true}, {"channels", FieldType::kInteger},
-              {"label", FieldType::kString}});
+              {"label", FieldType::kString}, {"route", FieldType::kObject}});
     if (!body.ok()) return writeError(call.response, *body.error);
     v1::CreateNumberRequest request;
     request.set_tenant_id(call.principal.tenant_id);
@@ -440,10 +502,12 @@ void GatewayServer::registerNumberRoutes() {
       request.set_channels(static_cast<int32_t>(*channels));
     }
     request.set_label(body.string("label").value_or(""));
+    if (auto error = readRoute(body, &request)) return writeError(call.response, *error);
     forward(call, &v1::Accounts::StubInterface::CreateNumber, request, 201, render);
   });
   route("PATCH", R"(/v1/numbers/([^/]+))", "/v1/numbers/{id}", Access::kTenant, [=, this](Call& call) {
-    JsonRequest body = JsonRequest::parse(call.request.body, {{"channels", FieldType::kInteger}, {"label", FieldType::kString}});
+    JsonRequest body = JsonRequest::parse(call.request.body, {{"channels", FieldType::kInteger}, {"label", FieldType::kString},
+              {"route", FieldType::kObject}});
     if (!body.ok()) return writeError(call.response, *body.error);
     v1::UpdateNumberRequest request;
     request.set_tenant_id(call.principal.tenant_id);
@@ -455,11 +519,52 @@ void GatewayServer::registerNumberRoutes() {
       request.set_channels(static_cast<int32_t>(*channels));
     }
     if (auto label = body.string("label")) request.set_label(*label);
+    if (auto error = readRoute(body, &request)) return writeError(call.response, *error);
     forward(call, &v1::Accounts::StubInterface::UpdateNumber, request, 200, render);
   });
   registerList("/v1/numbers", &v1::Accounts::StubInterface::ListNumbers, &v1::ListNumbersResponse::numbers);
   registerGetAndDelete("/v1/numbers", &v1::Accounts::StubInterface::GetNumber,
                        &v1::Accounts::StubInterface::DeleteNumber);
+}
+
+void GatewayServer::registerCarrierRoutes() {
+  auto render = [](const v1::Carrier& carrier) { return itemJson(carrier); };
+  route("POST", "/v1/carriers", "/v1/carriers", Access::kTenant, [=, this](Call& call) {
+    JsonRequest body = JsonRequest::parse(call.request.body, {{"name", FieldType::kString, true},
+              {"addresses", FieldType::kStringArray}, {"outbound_uri", FieldType::kString},
+              {"caller_id", FieldType::kString}});
+    if (!body.ok()) return writeError(call.response, *body.error);
+    v1::CreateCarrierRequest request;
+    request.set_tenant_id(call.principal.tenant_id);
+    request.set_name(*body.string("name"));
+    for (auto& address : body.strings("addresses").value_or(std::vector<std::string>{})) {
+      request.add_addresses(std::move(address));
+    }
+    request.set_outbound_uri(body.string("outbound_uri").value_or(""));
+    request.set_caller_id(body.string("caller_id").value_or(""));
+    forward(call, &v1::Accounts::StubInterface::CreateCarrier, request, 201, render);
+  });
+  route("PATCH", R"(/v1/carriers/([^/]+))", "/v1/carriers/{id}", Access::kTenant, [=, this](Call& call) {
+    JsonRequest body = JsonRequest::parse(call.request.body, {{"name", FieldType::kString},
+              {"addresses", FieldType::kStringArray}, {"outbound_uri", FieldType::kString},
+              {"caller_id", FieldType::kString}});
+    if (!body.ok()) return writeError(call.response, *body.error);
+    v1::UpdateCarrierRequest request;
+    request.set_tenant_id(call.principal.tenant_id);
+    request.set_id(call.request.matches[1]);
+    if (auto name = body.string("name")) request.set_name(*name);
+    // Present addresses replace the list ([] empties it); absent ones leave it as it is.
+    if (auto addresses = body.strings("addresses")) {
+      request.set_replace_addresses(true);
+      for (auto& address : *addresses) request.add_addresses(std::move(address));
+    }
+    if (auto uri = body.string("outbound_uri")) request.set_outbound_uri(*uri);
+    if (auto caller_id = body.string("caller_id")) request.set_caller_id(*caller_id);
+    forward(call, &v1::Accounts::StubInterface::UpdateCarrier, request, 200, render);
+  });
+  registerList("/v1/carriers", &v1::Accounts::StubInterface::ListCarriers, &v1::ListCarriersResponse::carriers);
+  registerGetAndDelete("/v1/carriers", &v1::Accounts::StubInterface::GetCarrier,
+                       &v1::Accounts::StubInterface::DeleteCarrier);
 }
 
 void GatewayServer::registerApiKeyRoutes() {

@@ -70,6 +70,7 @@ class GatewayServer {
   void registerUserRoutes();
   void registerSipAccountRoutes();
   void registerNumberRoutes();
+  void registerCarrierRoutes();
   void registerApiKeyRoutes();
   void registerCallLogRoutes();
   void route(const std::string& method, const std::string& pattern, const std::string& label,

@@ -6,12 +6,13 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "api_error.h"
 
 namespace tel::gateway {
 
-enum class FieldType { kString, kInteger, kBoolean };
+enum class FieldType { kString, kInteger, kBoolean, kStringArray, kObject };
 
 struct FieldSpec {
   const char* name;
@@ -32,12 +33,19 @@ class JsonRequest {
   std::optional<std::string> string(const char* name) const;
   std::optional<int64_t> integer(const char* name) const;
   std::optional<bool> boolean(const char* name) const;
+  std::optional<std::vector<std::string>> strings(const char* name) const;
+  // The kObject field `name`, validated like a body against `fields`; its errors name nested
+  // fields as "<name>.<field>". Nullopt when the field is absent.
+  std::optional<JsonRequest> object(const char* name, std::initializer_list<FieldSpec> fields) const;
 
   JsonRequest();
   ~JsonRequest();
   JsonRequest(JsonRequest&&) noexcept;
 
  private:
+  static JsonRequest validate(nlohmann::json parsed, std::initializer_list<FieldSpec> fields,
+                              const std::string& prefix);
+
   std::unique_ptr<nlohmann::json> object_;
 };
 

@@ -53,3 +53,44 @@ TEST_CASE("huge integers are clamped, not wrapped") {
   REQUIRE(request.ok());
   CHECK(*request.integer("channels") == INT64_MAX);
 }
+
+TEST_CASE("arrays of strings and nested objects are typed and checked") {
+  auto parse = [](const std::string& body) {
+    return JsonRequest::parse(body, {{"addresses", FieldType::kStringArray},
+                                     {"route", FieldType::kObject}});
+  };
+  auto request = parse(R"({"addresses": ["203.0.113.0/24", "198.51.100.7"], "route": {"kind": "external"}})");
+  REQUIRE(request.ok());
+  CHECK(*request.strings("addresses") == std::vector<std::string>{"203.0.113.0/24", "198.51.100.7"});
+  auto route = request.object("route", {{"kind", FieldType::kString, true}, {"ring_timeout_seconds", FieldType::kInteger}});
+  REQUIRE(route);
+  REQUIRE(route->ok());
+  CHECK(*route->string("kind") == "external");
+  CHECK_FALSE(route->integer("ring_timeout_seconds"));
+  CHECK(parse("{}").ok());
+  CHECK(parse(R"({"addresses": []})").strings("addresses")->empty());
+  CHECK_FALSE(parse("{}").object("route", {}));
+
+  for (const char* body : {R"({"addresses": "203.0.113.1"})", R"({"addresses": ["203.0.113.1", 7]})",
+                           R"({"addresses": [null]})"}) {
+    auto bad = parse(body);
+    REQUIRE_FALSE(bad.ok());
+    CHECK(bad.error->field == "addresses");
+  }
+  auto not_object = parse(R"({"route": ["external"]})");
+  REQUIRE_FALSE(not_object.ok());
+  CHECK(not_object.error->field == "route");
+
+  auto nested = parse(R"({"route": {"kind": "external", "colour": "red"}})");
+  REQUIRE(nested.ok());
+  auto unknown = nested.object("route", {{"kind", FieldType::kString, true}});
+  REQUIRE_FALSE(unknown->ok());
+  CHECK(unknown->error->field == "route.colour");
+  auto missing = parse(R"({"route": {}})").object("route", {{"kind", FieldType::kString, true}});
+  REQUIRE_FALSE(missing->ok());
+  CHECK(missing->error->field == "route.kind");
+  CHECK(missing->error->message == "route.kind: is required");
+  auto wrong = parse(R"({"route": {"kind": 1}})").object("route", {{"kind", FieldType::kString, true}});
+  REQUIRE_FALSE(wrong->ok());
+  CHECK(wrong->error->field == "route.kind");
+}

@@ -19,6 +19,7 @@ struct SipAccountCredentials {
   std::string account_id;
   std::string extension;
   DigestCredentials digest;
+  bool outbound_allowed = false;  // may call numbers outside the platform
 };
 
 // Looks up the account allowed to register as username@domain. nullopt: no such account.

@@ -13,6 +13,27 @@ SipEdgeConfig SipEdgeConfig::load(config::Config& source) {
   config.sip.listen_port = listen.port;
   config.admin_listen = source.getHostPort("admin.listen", "127.0.0.1:17141");
   config.accounts_address = source.getString("accounts.address", "127.0.0.1:17110");
+  config.control_listen = source.getHostPort("control.listen", "127.0.0.1:17142");
+  config.media_relay_address = source.getString("media_relay.address", "127.0.0.1:17120");
+  config.kafka_brokers = source.getString("kafka.brokers");
+  // Request-URI hosts that carriers use for our numbers, besides IP addresses: the public names of
+  // the SIP service. Any other host is a tenant's SIP domain.
+  std::stringstream hosts(source.getString("calls.carrier_hosts", "localhost"));
+  for (std::string host; std::getline(hosts, host, ',');) {
+    host.erase(0, host.find_first_not_of(' '));
+    host.erase(host.find_last_not_of(' ') + 1);
+    if (!host.empty()) config.admission.carrier_hosts.push_back(host);
+  }
+  config.b2bua.decision_timeout = source.getDuration("calls.decision_timeout", std::chrono::seconds(5));
+  if (config.b2bua.decision_timeout < std::chrono::milliseconds(100)) {
+    throw config::ConfigError("calls.decision_timeout", "must be at least 100ms");
+  }
+  config.b2bua.edge_host = source.getString("calls.edge_host", config.sip.listen_host);
+  config.max_call_duration = std::chrono::duration_cast<std::chrono::seconds>(
+      source.getDuration("calls.max_duration", std::chrono::hours(4)));
+  if (config.max_call_duration < std::chrono::minutes(1)) {
+    throw config::ConfigError("calls.max_duration", "must be at least 1m");
+  }
   auto redis = redis::parseRedisUrl(source.getSecret("redis.url"));
   if (!redis.ok()) throw config::ConfigError("redis.url", std::string(redis.status().message()));
   config.redis = *redis;

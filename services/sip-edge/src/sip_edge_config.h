@@ -1,5 +1,7 @@
 #pragma once
 
+#include "b2bua.h"
+#include "call_admission.h"
 #include "registrar.h"
 #include "sip_stack.h"
 #include "tel/config/config.h"
@@ -12,6 +14,12 @@ struct SipEdgeConfig {
   SipStackOptions sip;
   config::HostPort admin_listen;
   std::string accounts_address;
+  config::HostPort control_listen;  // the call-control gRPC API
+  std::string media_relay_address;
+  std::string kafka_brokers;
+  CallAdmissionOptions admission;
+  B2buaOptions b2bua;
+  std::chrono::seconds max_call_duration{4 * 3600};  // a number's channel is held at most this long
   redis::RedisOptions redis;  // from redis.url (secret)
   std::string nonce_secret;  // secret; shared by all instances behind one load balancer
   std::chrono::seconds nonce_lifetime{300};

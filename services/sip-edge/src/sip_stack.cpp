@@ -1,8 +1,6 @@
 #include "sip_stack.h"
 
 #include <sofia-sip/auth_digest.h>
-#include <sofia-sip/nua.h>
-#include <sofia-sip/sip_header.h>
 #include <sofia-sip/su_wait.h>
 #include <sofia-sip/url.h>
 #include <unistd.h>
@@ -10,29 +8,28 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "sofia_event.h"
+
 namespace tel::sip {
 
 struct SipStack::SofiaState {
   su_home_t home[1] = {SU_HOME_INIT(home)};
   su_root_t* root = nullptr;
   nua_t* nua = nullptr;
+  su_timer_t* tick = nullptr;
   bool shutdown_done = false;
-};
-
-struct SipStack::Event {
-  nua_event_t event;
-  int status;
-  const char* phrase;
-  nua_handle_t* handle;
-  const sip_t* sip;
 };
 
 namespace {
 
 void nuaCallback(nua_event_t event, int status, char const* phrase, nua_t*, nua_magic_t* magic,
-                 nua_handle_t* nh, nua_hmagic_t*, sip_t const* sip, tagi_t[]) {
+                 nua_handle_t* nh, nua_hmagic_t*, sip_t const* sip, tagi_t tags[]) {
   auto* stack = reinterpret_cast<SipStack*>(magic);
-  stack->dispatchOnSipThread(SipStack::Event{event, status, phrase, nh, sip});
+  stack->dispatchOnSipThread(SipStack::Event{event, status, phrase, nh, sip, tags});
+}
+
+void onTick(su_root_magic_t*, su_timer_t*, su_timer_arg_t* arg) {
+  reinterpret_cast<CallHandler*>(arg)->tickOnSipThread();
 }
 
 int onWake(su_root_magic_t* magic, su_wait_t*, su_wakeup_arg_t*) {
@@ -94,7 +91,10 @@ void SipStack::runOnSipThread(std::promise<void> started) {
   sofia.nua = nua_create(sofia.root, nuaCallback, reinterpret_cast<nua_magic_t*>(this),
                          NUTAG_URL(url.c_str()),
                          NUTAG_APPL_METHOD("REGISTER"),
-                         NUTAG_ALLOW("REGISTER"),
+                         NUTAG_ALLOW(calls_ ? "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER" : "REGISTER"),
+                         NUTAG_AUTOACK(1),
+                         NUTAG_AUTOALERT(0),
+                         NUTAG_AUTOANSWER(0),
                          NUTAG_MEDIA_ENABLE(0),
                          SIPTAG_SERVER_STR(options_.server_name.c_str()),
                          TAG_END());
@@ -105,10 +105,20 @@ void SipStack::runOnSipThread(std::promise<void> started) {
         std::runtime_error("sip-edge: cannot listen on " + url + " (UDP and TCP)")));
     return;
   }
+  if (calls_ != nullptr) {
+    sofia.tick = su_timer_create(su_root_task(sofia.root), CallHandler::kTickMillis);
+    su_timer_set_for_ever(sofia.tick, onTick, reinterpret_cast<su_timer_arg_t*>(calls_));
+  }
   started.set_value();
   su_root_run(sofia.root);
 
-  // Shutting down: nua answers what it still holds, then reports nua_r_shutdown.
+  // Shutting down: calls are ended (BYE, CANCEL, 503), nua answers what it still holds, then
+  // reports nua_r_shutdown.
+  if (calls_ != nullptr) {
+    su_timer_destroy(sofia.tick);
+    calls_->shutdownOnSipThread();
+    for (int i = 0; i < 20; ++i) su_root_step(sofia.root, 50);
+  }
   nua_shutdown(sofia.nua);
   for (int i = 0; i < 100 && !sofia.shutdown_done; ++i) su_root_step(sofia.root, 50);
   nua_destroy(sofia.nua);
@@ -125,17 +135,20 @@ void SipStack::dispatchOnSipThread(const Event& event) {
     case nua_r_shutdown:
       if (event.status >= 200) sofia_->shutdown_done = true;
       break;
-    case nua_i_invite:
-      // This sip-edge is a registrar only: calls are refused as RFC 3261 section 8.2.1 says for a
-      // method the server does not accept, naming what it does accept.
-      nua_respond(event.handle, 405, "Method Not Allowed", NUTAG_WITH_THIS(sofia_->nua),
-                  SIPTAG_ALLOW_STR("REGISTER, OPTIONS"), TAG_END());
-      nua_handle_destroy(event.handle);
-      break;
     default:
+      if (calls_ != nullptr && calls_->handleOnSipThread(event)) break;
+      if (event.event == nua_i_invite) {
+        // Without a call handler this sip-edge is a registrar only: calls are refused as RFC 3261
+        // section 8.2.1 says for a method the server does not accept, naming what it accepts.
+        nua_respond(event.handle, 405, "Method Not Allowed", NUTAG_WITH_THIS(sofia_->nua),
+                    SIPTAG_ALLOW_STR("REGISTER, OPTIONS"), TAG_END());
+        nua_handle_destroy(event.handle);
+      }
       break;
   }
 }
+
+nua_t* SipStack::nuaOnSipThread() const { return sofia_->nua; }
 
 void SipStack::handleRegisterOnSipThread(const Event& event) {
   const sip_t* sip = event.sip;

@@ -13,7 +13,11 @@
 #include "tel/loop/wakeup_queue.h"
 #include "tel/log/log.h"
 
+struct nua_s;
+
 namespace tel::sip {
+
+class CallHandler;
 
 struct SipStackOptions {
   std::string listen_host = "127.0.0.1";
@@ -35,6 +39,9 @@ class SipStack {
   using RegisterHandler = std::function<void(RegisterRequest, Respond)>;
 
   SipStack(SipStackOptions options, RegisterHandler on_register, log::Logger logger);
+  // Everything that is not a REGISTER goes to `calls` (set before start(); may stay null, and then
+  // INVITEs are refused with 405).
+  void setCallHandler(CallHandler* calls) { calls_ = calls; }
   ~SipStack();
   SipStack(const SipStack&) = delete;
   SipStack& operator=(const SipStack&) = delete;
@@ -46,9 +53,10 @@ class SipStack {
   // Runs `task` on the SIP thread. Thread-safe.
   void post(std::function<void()> task);
 
-  // Called by the nua callback trampoline; public only for it.
+  // Called by the nua callback trampoline; public only for it. Defined in sofia_event.h.
   struct Event;
   void dispatchOnSipThread(const Event& event);
+  ::nua_s* nuaOnSipThread() const;
 
  private:
   void runOnSipThread(std::promise<void> started);
@@ -57,6 +65,7 @@ class SipStack {
 
   SipStackOptions options_;
   RegisterHandler on_register_;
+  CallHandler* calls_ = nullptr;
   log::Logger log_;
   std::thread thread_;
   loop::WakeupQueue tasks_;  // drained on the SIP thread (its fd is watched by the su_root)
@@ -65,6 +74,19 @@ class SipStack {
   // SIP thread state (opaque here to keep sofia headers out of this header).
   struct SofiaState;
   std::unique_ptr<SofiaState> sofia_;
+};
+
+// The B2BUA side of the SIP thread (see b2bua.h).
+class CallHandler {
+ public:
+  virtual ~CallHandler() = default;
+  // Handles a nua event that concerns calls; false when it is not one.
+  virtual bool handleOnSipThread(const SipStack::Event& event) = 0;
+  // Called every kTickMillis milliseconds, for timeouts.
+  virtual void tickOnSipThread() = 0;
+  // Ends every call (nua is about to shut down).
+  virtual void shutdownOnSipThread() = 0;
+  static constexpr int kTickMillis = 200;
 };
 
 }  // namespace tel::sip

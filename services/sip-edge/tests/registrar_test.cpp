@@ -2,53 +2,15 @@
 #include <catch2/catch.hpp>
 #include <map>
 
+#include "fakes.h"
 #include "registrar.h"
 #include "tel/crypto/crypto.h"
 
 using namespace tel::sip;
+using namespace tel::sip::testing;
 using namespace std::chrono_literals;
 
 namespace {
-
-struct FakeCredentials : CredentialsSource {
-  std::map<std::pair<std::string, std::string>, SipAccountCredentials> accounts;
-  bool down = false;
-  absl::StatusOr<std::optional<SipAccountCredentials>> find(const std::string& domain,
-                                                            const std::string& user) override {
-    if (down) return absl::UnavailableError("down");
-    auto it = accounts.find({domain, user});
-    if (it == accounts.end()) return std::nullopt;
-    return it->second;
-  }
-};
-
-struct FakeBindings : Bindings {
-  std::map<std::string, std::map<std::string, Binding>> by_account;
-  std::map<std::string, uint64_t> nonce_counts;
-  absl::StatusOr<std::vector<Binding>> list(const std::string& t, const std::string& a, int64_t now) override {
-    std::vector<Binding> out;
-    for (auto& [contact, binding] : by_account[t + a]) if (binding.expires_at > now) out.push_back(binding);
-    return out;
-  }
-  absl::Status upsert(const std::string& t, const std::string& a, const Binding& b) override {
-    by_account[t + a][b.contact] = b;
-    return absl::OkStatus();
-  }
-  absl::Status remove(const std::string& t, const std::string& a, const std::string& c) override {
-    by_account[t + a].erase(c);
-    return absl::OkStatus();
-  }
-  absl::Status removeAll(const std::string& t, const std::string& a) override {
-    by_account.erase(t + a);
-    return absl::OkStatus();
-  }
-  absl::StatusOr<bool> acceptNonceCount(const std::string& nonce, uint64_t count, int) override {
-    uint64_t& last = nonce_counts[nonce];
-    if (count <= last) return false;
-    last = count;
-    return true;
-  }
-};
 
 struct Fixture {
   DigestAuthenticator authenticator{"secret-for-tests", 300s};

@@ -1,0 +1,54 @@
+// routing: the dial plan. Attaches to sip-edge's call-control API and decides where each new call
+// goes (see router.h).
+#include "adapters.h"
+#include "router.h"
+#include "routing_config.h"
+#include "tel/grpc/blocking_executor.h"
+#include "tel/grpc/shutdown_signal.h"
+#include "tel/grpc/status.h"
+#include "tel/metrics/admin_server.h"
+
+int main(int argc, char** argv) {
+  tel::grpc_util::ShutdownSignal shutdown_signal;
+  const auto config = tel::config::loadServiceConfig<tel::routing::RoutingConfig>(argc, argv, "routing", "TEL_ROUTING");
+  auto log = tel::log::Logger::create("routing", config.log_level);
+  try {
+    auto registry = std::make_shared<prometheus::Registry>();
+    tel::metrics::registerProcessMetrics(*registry, "routing", TEL_VERSION);
+    const auto kRpcTimeout = std::chrono::seconds(2);
+    auto accounts_channel = grpc::CreateChannel(config.accounts_address, grpc::InsecureChannelCredentials());
+    auto control_channel = grpc::CreateChannel(config.call_control_address, grpc::InsecureChannelCredentials());
+    std::shared_ptr<tel::calls::v1::CallControl::StubInterface> control =
+        tel::calls::v1::CallControl::NewStub(control_channel);
+    tel::routing::AccountsRouteDirectory directory(tel::accounts::v1::Accounts::NewStub(accounts_channel), kRpcTimeout);
+    tel::routing::GrpcCallCommander commander(control, kRpcTimeout);
+    tel::routing::Router router(directory, commander, log, *registry);
+    auto workers = std::make_unique<tel::grpc_util::BlockingExecutor>(config.workers);
+    tel::routing::ApplicationLink link(
+        control, "routing",
+        [&](tel::calls::v1::CallNotification notification) {
+          workers->post([&router, notification = std::move(notification)] { router.handle(notification); });
+        },
+        log);
+    link.start();
+
+    tel::metrics::AdminServer admin("routing", registry, [&] {
+      if (!link.attached()) return tel::metrics::HealthReport{false, "not attached to sip-edge call control"};
+      if (!tel::grpc_util::channelUsable(*accounts_channel)) {
+        return tel::metrics::HealthReport{false, "accounts service unreachable"};
+      }
+      return tel::metrics::HealthReport{};
+    });
+    const int admin_port = admin.start(config.admin_listen.host, config.admin_listen.port);
+    log.info("routing serving", {{"call_control", config.call_control_address}, {"admin_port", std::to_string(admin_port)}});
+    const int signal = shutdown_signal.wait();
+    log.info("shutting down", {{"signal", std::to_string(signal)}});
+    link.stop();
+    workers.reset();
+    admin.stop();
+  } catch (const std::exception& e) {
+    log.error("fatal", {{"error", e.what()}});
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,188 @@
+// The dial plan with in-memory fakes of accounts and call control.
+#include <catch2/catch.hpp>
+
+#include <map>
+#include <vector>
+
+#include "router.h"
+
+using namespace tel;
+using namespace tel::routing;
+
+namespace {
+
+struct FakeDirectory : RouteDirectory {
+  std::map<std::string, accounts::v1::Number> numbers;
+  std::map<std::string, accounts::v1::SipAccount> extensions;
+  std::optional<accounts::v1::OutboundRoute> outbound;
+  bool down = false;
+
+  absl::StatusOr<accounts::v1::Number> number(const std::string&, const std::string& id) override {
+    if (down) return absl::UnavailableError("down");
+    auto it = numbers.find(id);
+    if (it == numbers.end()) return absl::NotFoundError("no number");
+    return it->second;
+  }
+  absl::StatusOr<std::optional<accounts::v1::SipAccount>> extension(const std::string&, const std::string& ext) override {
+    if (down) return absl::UnavailableError("down");
+    auto it = extensions.find(ext);
+    if (it == extensions.end()) return std::nullopt;
+    return it->second;
+  }
+  absl::StatusOr<std::optional<accounts::v1::OutboundRoute>> outboundRoute(const std::string&) override {
+    if (down) return absl::UnavailableError("down");
+    return outbound;
+  }
+};
+
+struct FakeCommander : CallCommander {
+  std::vector<calls::v1::DialRequest> dials;
+  std::vector<calls::v1::HangupRequest> hangups;
+  absl::Status dial(const calls::v1::DialRequest& request) override {
+    dials.push_back(request);
+    return absl::OkStatus();
+  }
+  absl::Status hangup(const calls::v1::HangupRequest& request) override {
+    hangups.push_back(request);
+    return absl::OkStatus();
+  }
+};
+
+struct Fixture {
+  FakeDirectory directory;
+  FakeCommander commander;
+  prometheus::Registry registry;
+  Router router{directory, commander, log::Logger::create("routing-test", log::Level::kError), registry};
+
+  Fixture() {
+    for (auto [ext, id] : {std::pair{"101", "acc-101"}, std::pair{"102", "acc-102"}}) {
+      accounts::v1::SipAccount account;
+      account.set_id(id);
+      account.set_extension(ext);
+      directory.extensions[ext] = account;
+    }
+  }
+
+  void route(const std::string& number_id, accounts::v1::NumberRoute::Kind kind, std::vector<std::string> extensions,
+             std::string external = "") {
+    accounts::v1::Number number;
+    number.set_id(number_id);
+    number.mutable_route()->set_kind(kind);
+    for (auto& e : extensions) number.mutable_route()->add_extensions(e);
+    number.mutable_route()->set_external(external);
+    number.mutable_route()->set_ring_timeout_seconds(20);
+    directory.numbers[number_id] = number;
+  }
+
+  static calls::v1::CallOffered inbound(const std::string& number_id) {
+    calls::v1::CallOffered offered;
+    offered.set_tenant_id("tenant-a");
+    offered.set_direction(calls::v1::DIRECTION_INBOUND);
+    offered.set_caller("+15557654321");
+    offered.set_called("+15550001000");
+    offered.set_number_id(number_id);
+    return offered;
+  }
+
+  static calls::v1::CallOffered fromAccount(const std::string& called, bool outbound_allowed = true) {
+    calls::v1::CallOffered offered;
+    offered.set_tenant_id("tenant-a");
+    offered.set_direction(calls::v1::DIRECTION_OUTBOUND);
+    offered.set_caller("101");
+    offered.set_called(called);
+    offered.set_caller_account_id("acc-101");
+    offered.set_caller_outbound_allowed(outbound_allowed);
+    return offered;
+  }
+};
+
+}  // namespace
+
+TEST_CASE_METHOD(Fixture, "a number routed to extensions rings them all with its timeout") {
+  route("n1", accounts::v1::NumberRoute::KIND_EXTENSIONS, {"101", "102", "199"});
+  auto decision = router.decide("call-1", inbound("n1"));
+  REQUIRE(decision.dial);
+  CHECK(decision.dial->call_id() == "call-1");
+  CHECK(decision.dial->timeout_seconds() == 20);
+  REQUIRE(decision.dial->targets().size() == 2);  // 199 does not exist
+  CHECK(decision.dial->targets(0).account().account_id() == "acc-101");
+  CHECK(decision.dial->targets(1).account().extension() == "102");
+}
+
+TEST_CASE_METHOD(Fixture, "a number whose extensions are all gone, or not routed, gets 480") {
+  route("n1", accounts::v1::NumberRoute::KIND_EXTENSIONS, {"198", "199"});
+  route("n2", accounts::v1::NumberRoute::KIND_NONE, {});
+  for (const char* id : {"n1", "n2"}) {
+    auto decision = router.decide("call-1", inbound(id));
+    REQUIRE(decision.hangup);
+    CHECK(decision.hangup->status_code() == 480);
+  }
+}
+
+TEST_CASE_METHOD(Fixture, "a number forwarded to a phone number leaves through the carrier with the caller's id") {
+  route("n1", accounts::v1::NumberRoute::KIND_EXTERNAL, {}, "+15559998888");
+  accounts::v1::OutboundRoute outbound;
+  outbound.set_outbound_uri("sip:trunk@carrier.example:5080");
+  outbound.set_caller_id("+15550001000");
+  directory.outbound = outbound;
+  auto decision = router.decide("call-1", inbound("n1"));
+  REQUIRE(decision.dial);
+  CHECK(decision.dial->targets(0).external().request_uri() == "sip:+15559998888@carrier.example:5080");
+  CHECK(decision.dial->targets(0).external().caller_id().empty());  // the original caller shows
+}
+
+TEST_CASE_METHOD(Fixture, "a number forwarded to a SIP URI is dialled directly") {
+  route("n1", accounts::v1::NumberRoute::KIND_EXTERNAL, {}, "sip:desk@pbx.example.org");
+  auto decision = router.decide("call-1", inbound("n1"));
+  REQUIRE(decision.dial);
+  CHECK(decision.dial->targets(0).external().request_uri() == "sip:desk@pbx.example.org");
+}
+
+TEST_CASE_METHOD(Fixture, "an account dialling an extension makes an internal call") {
+  auto decision = router.decide("call-1", fromAccount("102"));
+  REQUIRE(decision.dial);
+  CHECK(decision.dial->targets(0).account().account_id() == "acc-102");
+}
+
+TEST_CASE_METHOD(Fixture, "an account dialling a number goes out with the tenant's caller id") {
+  accounts::v1::OutboundRoute outbound;
+  outbound.set_outbound_uri("sip:127.0.0.1:46100");
+  outbound.set_caller_id("+15550001000");
+  directory.outbound = outbound;
+  auto decision = router.decide("call-1", fromAccount("0015559998888"));
+  REQUIRE(decision.dial);
+  CHECK(decision.dial->targets(0).external().request_uri() == "sip:+15559998888@127.0.0.1:46100");
+  CHECK(decision.dial->targets(0).external().caller_id() == "+15550001000");
+}
+
+TEST_CASE_METHOD(Fixture, "refusals: unknown destination 404, outbound not allowed 403, no carrier 503, self 486") {
+  CHECK(router.decide("c", fromAccount("hello")).hangup->status_code() == 404);
+  CHECK(router.decide("c", fromAccount("+15559998888", false)).hangup->status_code() == 403);
+  CHECK(router.decide("c", fromAccount("+15559998888")).hangup->status_code() == 503);
+  CHECK(router.decide("c", fromAccount("101")).hangup->status_code() == 486);
+}
+
+TEST_CASE_METHOD(Fixture, "accounts down: the caller hears 503") {
+  directory.down = true;
+  CHECK(router.decide("c", inbound("n1")).hangup->status_code() == 503);
+  CHECK(router.decide("c", fromAccount("102")).hangup->status_code() == 503);
+}
+
+TEST_CASE_METHOD(Fixture, "notifications drive commands: offer then dial, a failed dial then hangup") {
+  route("n1", accounts::v1::NumberRoute::KIND_EXTENSIONS, {"101"});
+  calls::v1::CallNotification offer;
+  offer.set_call_id("call-9");
+  *offer.mutable_offered() = inbound("n1");
+  router.handle(offer);
+  REQUIRE(commander.dials.size() == 1);
+
+  calls::v1::CallNotification failed;
+  failed.set_call_id("call-9");
+  failed.mutable_dial_failed()->set_status_code(486);
+  failed.mutable_dial_failed()->set_reason("busy");
+  router.handle(failed);
+  REQUIRE(commander.hangups.size() == 1);
+  CHECK(commander.hangups[0].status_code() == 486);
+  CHECK(callerStatusAfterFailedDial(487) == 480);
+  CHECK(callerStatusAfterFailedDial(408) == 480);
+}

@@ -1,0 +1,964 @@
+#include "b2bua.h"
+
+#include <sofia-sip/auth_digest.h>
+#include <sofia-sip/url.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "sofia_event.h"
+#include "tel/events/call_events.h"
+
+namespace tel::sip {
+namespace {
+
+using calls::v1::CallEvent;
+using calls::v1::CallNotification;
+
+std::string text(const char* value) { return value ? value : ""; }
+
+std::string payloadOf(const sip_t* sip) {
+  if (sip == nullptr || sip->sip_payload == nullptr || sip->sip_payload->pl_data == nullptr) return {};
+  return std::string(sip->sip_payload->pl_data, sip->sip_payload->pl_len);
+}
+
+// Why a B leg's final response failed it, in the words of the call-control API.
+std::string failureReason(int status) {
+  switch (status) {
+    case 486:
+    case 600:
+      return "busy";
+    case 408:
+    case 487:
+      return "no_answer";
+    case 403:
+    case 603:
+      return "rejected";
+    default:
+      return "unavailable";
+  }
+}
+
+// Which failure tells the caller most when every leg failed: busy, then a refusal, then no answer.
+int failureRank(int status) {
+  const std::string reason = failureReason(status);
+  if (reason == "busy") return 4;
+  if (reason == "rejected") return 3;
+  if (reason == "no_answer") return 2;
+  return 1;
+}
+
+calls::v1::Disposition dispositionAfterFailedDial(const std::string& reason) {
+  if (reason == "busy") return calls::v1::DISPOSITION_BUSY;
+  if (reason == "no_answer") return calls::v1::DISPOSITION_NO_ANSWER;
+  return calls::v1::DISPOSITION_FAILED;
+}
+
+const char* phraseOf(int status) {
+  switch (status) {
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 408: return "Request Timeout";
+    case 480: return "Temporarily Unavailable";
+    case 486: return "Busy Here";
+    case 487: return "Request Terminated";
+    case 488: return "Not Acceptable Here";
+    case 500: return "Server Internal Error";
+    case 503: return "Service Unavailable";
+    case 600: return "Busy Everywhere";
+    case 603: return "Decline";
+    default: return status < 500 ? "Request Failed" : "Server Error";
+  }
+}
+
+nua_callstate callStateOf(const SipStack::Event& event) {
+  int state = nua_callstate_init;
+  tl_gets(event.tags, NUTAG_CALLSTATE_REF(state), TAG_END());
+  return static_cast<nua_callstate>(state);
+}
+
+std::string headerBlock(const std::vector<std::pair<std::string, std::string>>& headers) {
+  std::string block;
+  for (const auto& [name, value] : headers) block += name + ": " + value + "\r\n";
+  if (!block.empty()) block.resize(block.size() - 2);
+  return block;
+}
+
+}  // namespace
+
+struct B2bua::Leg {
+  enum class State { kCalling, kRinging, kAnswered, kEnded };
+  std::string id;
+  Handle handle = nullptr;  // null once sofia has destroyed the dialog
+  State state = State::kCalling;
+  int final_status = 0;
+  std::string reason;
+  calls::v1::LegTargetKind kind = calls::v1::LEG_TARGET_UNSPECIFIED;
+  std::string target;
+  std::string account_id;
+  std::string extension;
+  RelayEndpoint relay;  // where this leg's party sends audio
+
+  bool live() const { return state != State::kEnded; }
+};
+
+struct B2bua::PlannedLeg {
+  std::string id;
+  calls::v1::LegTargetKind kind = calls::v1::LEG_TARGET_UNSPECIFIED;
+  std::string request_uri;
+  std::string next_hop;  // "sip:host:port;transport=x" when the device is behind NAT
+  std::string from_user;
+  std::string account_id;
+  std::string extension;
+  RelayEndpoint relay;
+};
+
+struct B2bua::Call {
+  enum class State { kAdmitting, kOffered, kDialing, kAnswering, kBridged, kDialFailed, kEnding };
+  std::string id;
+  std::string sip_call_id;
+  State state = State::kAdmitting;
+  Admission admission;
+  uint64_t application = 0;
+  log::Logger log;
+
+  explicit Call(log::Logger logger) : log(std::move(logger)) {}
+
+  Handle caller = nullptr;
+  bool caller_answered = false;
+  bool caller_ringing = false;  // 180/183 sent
+  bool caller_gone = false;     // the caller's dialog is over (CANCEL, BYE, error)
+  std::string caller_sdp;
+
+  std::map<std::string, Leg> legs;  // the B legs by id
+  int dials = 0;
+  std::string bridged_leg;
+  std::string early_media_leg;
+  std::string failed_reason;  // of the last failed dial
+
+  // A re-INVITE being passed through: the leg that sent it and the one it was forwarded to.
+  std::string reinvite_from;
+  std::string reinvite_to;
+
+  Clock::time_point deadline = Clock::time_point::max();  // the application's or the dial's
+  uint64_t next_sequence = 1;
+
+  Handle handleOf(const std::string& leg_id) const {
+    if (leg_id == "a") return caller_gone ? nullptr : caller;
+    auto it = legs.find(leg_id);
+    return it == legs.end() ? nullptr : it->second.handle;
+  }
+};
+
+B2bua::B2bua(SipStack& stack, CallAdmission& admission, Bindings& bindings, MediaControl& media,
+             EventSink& events, ApplicationHub& applications, grpc_util::BlockingExecutor& workers,
+             B2buaOptions options, log::Logger logger, prometheus::Registry& registry)
+    : stack_(stack),
+      admission_(admission),
+      bindings_(bindings),
+      media_(media),
+      events_(events),
+      applications_(applications),
+      workers_(workers),
+      options_(std::move(options)),
+      log_(std::move(logger)),
+      active_calls_(prometheus::BuildGauge()
+                        .Name("tel_sip_calls_active")
+                        .Help("Calls in progress on this sip-edge")
+                        .Register(registry)
+                        .Add({})),
+      ended_calls_(prometheus::BuildCounter()
+                       .Name("tel_sip_calls_total")
+                       .Help("Admitted calls that ended, by disposition")
+                       .Register(registry)),
+      refused_calls_(prometheus::BuildCounter()
+                         .Name("tel_sip_calls_refused_total")
+                         .Help("INVITEs refused before a call began, by SIP status")
+                         .Register(registry)) {}
+
+B2bua::~B2bua() = default;
+
+template <typename Work, typename Then>
+void B2bua::runBlocking(Work work, Then then) {
+  workers_.post([this, work = std::move(work), then = std::move(then)]() mutable {
+    auto result = work();
+    stack_.post([then = std::move(then), result = std::move(result)]() mutable { then(std::move(result)); });
+  });
+}
+
+B2bua::Call* B2bua::findCall(const std::string& call_id) {
+  auto it = calls_.find(call_id);
+  return it == calls_.end() ? nullptr : it->second.get();
+}
+
+bool B2bua::handleOnSipThread(const SipStack::Event& event) {
+  const auto known = handles_.find(event.handle);
+  Call* call = known == handles_.end() ? nullptr : findCall(known->second.call_id);
+  const std::string leg_id = known == handles_.end() ? std::string() : known->second.leg_id;
+  log_.debug("nua event", {{"event", nua_event_name(event.event)}, {"status", std::to_string(event.status)},
+                           {"call_id", call ? call->id : ""}, {"leg_id", leg_id}});
+  switch (event.event) {
+    case nua_i_invite:
+      if (known == handles_.end()) {
+        onNewInviteOnSipThread(event);
+      } else if (call != nullptr) {
+        onReinviteOnSipThread(*call, leg_id, event);
+      } else {
+        nua_respond(event.handle, 481, "Call/Transaction Does Not Exist", TAG_END());
+      }
+      return true;
+    case nua_r_invite:
+      if (call != nullptr) onInviteResponseOnSipThread(*call, leg_id, event);
+      return true;
+    case nua_i_cancel:
+      if (call != nullptr && leg_id == "a") {
+        call->caller_gone = true;  // nua has answered the INVITE with 487
+        endCallOnSipThread(*call, calls::v1::DISPOSITION_CANCELLED, calls::v1::SIDE_CALLER, 487,
+                           "cancelled by the caller");
+      }
+      return true;
+    case nua_i_bye:
+      if (call != nullptr) onByeOnSipThread(*call, leg_id);
+      return true;
+    case nua_i_state:
+      if (callStateOf(event) == nua_callstate_terminated) onTerminatedOnSipThread(event.handle);
+      return true;
+    case nua_i_ack:
+    case nua_r_bye:
+    case nua_r_cancel:
+    case nua_i_active:
+    case nua_i_terminated:
+    case nua_i_prack:
+      return true;
+    default:
+      return false;
+  }
+}
+
+void B2bua::onNewInviteOnSipThread(const SipStack::Event& event) {
+  const sip_t* sip = event.sip;
+  Handle handle = event.handle;
+  if (sip == nullptr || sip->sip_request == nullptr || sip->sip_from == nullptr) {
+    nua_respond(handle, 400, "Bad Request", TAG_END());
+    refused_calls_.Add({{"status", "400"}}).Increment();
+    handles_[handle] = LegRef{"", "a"};  // destroyed when sofia reports the end of the dialog
+    return;
+  }
+  handles_[handle] = LegRef{"", "a"};
+  const std::string offer = payloadOf(sip);
+  auto media = findAudioEndpoint(offer);
+  if (!media.ok()) {
+    // RFC 3261 13.3.1.3: an offer we cannot take gets 488, with the reason in a Warning header.
+    const std::string warning = "399 tel-sip-edge \"" + std::string(media.status().message()) + "\"";
+    nua_respond(handle, 488, "Not Acceptable Here", SIPTAG_WARNING_STR(warning.c_str()), TAG_END());
+    refused_calls_.Add({{"status", "488"}}).Increment();
+    return;
+  }
+
+  const std::string new_call_id = events::newEventId();
+  auto call = std::make_unique<Call>(log_.withFields({{"call_id", new_call_id}}));
+  call->id = new_call_id;
+  call->sip_call_id = sip->sip_call_id ? text(sip->sip_call_id->i_id) : "";
+  call->caller = handle;
+  call->caller_sdp = offer;
+  handles_[handle] = LegRef{call->id, "a"};
+
+  InviteRequest invite;
+  invite.call_id = call->id;
+  invite.request_user = text(sip->sip_request->rq_url->url_user);
+  invite.request_host = text(sip->sip_request->rq_url->url_host);
+  for (auto& c : invite.request_host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  invite.from_user = text(sip->sip_from->a_url->url_user);
+  if (sip->sip_via) invite.source_ip = text(sip->sip_via->v_received ? sip->sip_via->v_received : sip->sip_via->v_host);
+  if (sip->sip_proxy_authorization != nullptr) {
+    auth_response_t parsed[1];
+    std::memset(parsed, 0, sizeof parsed);
+    parsed->ar_size = sizeof(auth_response_t);
+    su_home_t home[1] = {SU_HOME_INIT(home)};
+    if (auth_digest_response_get(home, parsed, sip->sip_proxy_authorization->au_params) >= 0) {
+      invite.proxy_authorization =
+          DigestResponse{text(parsed->ar_username), text(parsed->ar_realm),  text(parsed->ar_nonce),
+                         text(parsed->ar_uri),      text(parsed->ar_response), text(parsed->ar_algorithm),
+                         text(parsed->ar_qop),      text(parsed->ar_nc),       text(parsed->ar_cnonce)};
+    }
+    su_home_deinit(home);
+  }
+  invite.caller_media = *media;
+  call->log.info("call arriving", {{"sip_call_id", call->sip_call_id}, {"to", invite.request_user},
+                                   {"from", invite.from_user}, {"source", invite.source_ip}});
+  nua_respond(handle, 100, "Trying", TAG_END());
+  const std::string call_id = call->id;
+  calls_[call_id] = std::move(call);
+  active_calls_.Increment();
+
+  runBlocking([this, invite] { return admission_.admit(invite, std::chrono::system_clock::now()); },
+              [this, call_id](Admission admission) { onAdmittedOnSipThread(call_id, std::move(admission)); });
+}
+
+void B2bua::onAdmittedOnSipThread(const std::string& call_id, Admission admission) {
+  Call* call = findCall(call_id);
+  if (call == nullptr) return;
+  call->admission = std::move(admission);
+  const Admission& admitted = call->admission;
+  if (!admitted.tenant_id.empty()) call->log = call->log.withFields({{"tenant_id", admitted.tenant_id}});
+
+  if (admitted.refusal && admitted.refusal->status != 486) {
+    const SipResponse& refusal = *admitted.refusal;
+    if (!call->caller_gone) {
+      const std::string headers = headerBlock(refusal.headers);
+      nua_respond(call->caller, refusal.status, refusal.phrase.c_str(),
+                  TAG_IF(!headers.empty(), SIPTAG_HEADER_STR(headers.c_str())), TAG_END());
+    }
+    refused_calls_.Add({{"status", std::to_string(refusal.status)}}).Increment();
+    if (refusal.status != 407) call->log.info("call refused", {{"status", std::to_string(refusal.status)}});
+    calls_.erase(call_id);
+    active_calls_.Decrement();
+    return;
+  }
+
+  CallEvent started;
+  auto* details = started.mutable_call_started();
+  details->set_direction(admitted.direction);
+  details->set_caller(admitted.caller);
+  details->set_called(admitted.called);
+  details->set_number_id(admitted.number_id);
+  details->set_caller_account_id(admitted.caller_account_id);
+  publishOnSipThread(*call, started);
+
+  if (admitted.refusal) {  // every channel of the number is busy: the tenant sees the missed call
+    endCallOnSipThread(*call, calls::v1::DISPOSITION_BUSY, calls::v1::SIDE_SYSTEM, 486, "all channels busy");
+    return;
+  }
+  if (call->caller_gone) {  // cancelled while being admitted
+    endCallOnSipThread(*call, calls::v1::DISPOSITION_CANCELLED, calls::v1::SIDE_CALLER, 487, "cancelled by the caller");
+    return;
+  }
+
+  CallNotification offer;
+  offer.set_call_id(call->id);
+  auto* offered = offer.mutable_offered();
+  offered->set_tenant_id(admitted.tenant_id);
+  offered->set_direction(admitted.direction);
+  offered->set_caller(admitted.caller);
+  offered->set_called(admitted.called);
+  offered->set_number_id(admitted.number_id);
+  offered->set_caller_account_id(admitted.caller_account_id);
+  offered->set_caller_outbound_allowed(admitted.caller_outbound_allowed);
+  auto application = applications_.offer(offer);
+  if (!application) {
+    call->log.error("no application attached to take the call");
+    endCallOnSipThread(*call, calls::v1::DISPOSITION_FAILED, calls::v1::SIDE_SYSTEM, 503, "no application attached");
+    return;
+  }
+  call->application = *application;
+  call->state = Call::State::kOffered;
+  call->deadline = Clock::now() + options_.decision_timeout;
+}
+
+void B2bua::dial(const calls::v1::DialRequest& request, std::function<void(grpc::Status)> done) {
+  stack_.post([this, request, done = std::move(done)]() mutable { dialOnSipThread(request, std::move(done)); });
+}
+
+void B2bua::dialOnSipThread(const calls::v1::DialRequest& request, std::function<void(grpc::Status)> done) {
+  Call* call = findCall(request.call_id());
+  if (call == nullptr || call->state == Call::State::kEnding) {
+    done(grpc::Status(grpc::StatusCode::NOT_FOUND, "no such call"));
+    return;
+  }
+  if (call->state != Call::State::kOffered && call->state != Call::State::kDialFailed) {
+    done(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "the call is not waiting for a dial"));
+    return;
+  }
+  if (request.targets().empty() || request.targets().size() > 20) {
+    done(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "targets: 1 to 20 required"));
+    return;
+  }
+  if (request.timeout_seconds() > 600) {
+    done(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "timeout_seconds: at most 600"));
+    return;
+  }
+  for (const auto& target : request.targets()) {
+    if (target.has_external() && target.external().request_uri().rfind("sip:", 0) != 0) {
+      done(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "targets.external.request_uri: must be a sip: URI"));
+      return;
+    }
+    if (target.has_account() && target.account().account_id().empty()) {
+      done(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "targets.account.account_id: required"));
+      return;
+    }
+    if (!target.has_account() && !target.has_external()) {
+      done(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "targets: each needs account or external"));
+      return;
+    }
+  }
+  call->state = Call::State::kDialing;
+  call->deadline = Clock::time_point::max();  // set when the legs are placed
+  const int dial_number = ++call->dials;
+  const std::string call_id = call->id;
+  const std::string tenant_id = call->admission.tenant_id;
+  const std::string session = call->admission.media_session;
+  const std::string caller = call->admission.caller;
+  const uint32_t timeout = request.timeout_seconds() == 0 ? 30 : request.timeout_seconds();
+  runBlocking(
+      [this, request, dial_number, tenant_id, session, caller, call_id] {
+        // Every registered device of an account target becomes a leg; then each leg gets its ports.
+        std::vector<PlannedLeg> planned;
+        const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count();
+        for (const auto& target : request.targets()) {
+          if (target.has_external()) {
+            PlannedLeg leg;
+            leg.kind = calls::v1::LEG_TARGET_EXTERNAL;
+            leg.request_uri = target.external().request_uri();
+            leg.from_user = target.external().caller_id().empty() ? caller : target.external().caller_id();
+            planned.push_back(std::move(leg));
+            continue;
+          }
+          auto devices = bindings_.list(tenant_id, target.account().account_id(), now);
+          if (!devices.ok()) {
+            log_.error("bindings lookup failed", {{"call_id", call_id}, {"error", std::string(devices.status().message())}});
+            continue;
+          }
+          for (const Binding& device : *devices) {
+            PlannedLeg leg;
+            leg.kind = calls::v1::LEG_TARGET_ACCOUNT;
+            leg.request_uri = device.contact;
+            leg.from_user = caller;
+            leg.account_id = target.account().account_id();
+            leg.extension = target.account().extension();
+            // A device behind NAT is reached where its REGISTER came from, not at its Contact.
+            if (!device.source.empty() && device.contact.find("@" + device.source) == std::string::npos) {
+              const bool tcp = device.contact.find("transport=tcp") != std::string::npos;
+              leg.next_hop = "sip:" + device.source + (tcp ? ";transport=tcp" : "");
+            }
+            planned.push_back(std::move(leg));
+          }
+        }
+        std::vector<PlannedLeg> ready;
+        for (size_t i = 0; i < planned.size(); ++i) {
+          planned[i].id = "b" + std::to_string(dial_number) + "." + std::to_string(i + 1);
+          auto relay = media_.addLeg(session, planned[i].id, std::nullopt);
+          if (!relay.ok()) {
+            log_.error("media leg failed", {{"call_id", call_id}, {"error", std::string(relay.status().message())}});
+            continue;
+          }
+          planned[i].relay = *relay;
+          ready.push_back(std::move(planned[i]));
+        }
+        return ready;
+      },
+      [this, call_id, timeout, done = std::move(done)](std::vector<PlannedLeg> legs) mutable {
+        placeLegsOnSipThread(call_id, std::move(legs), timeout, std::move(done));
+      });
+}
+
+void B2bua::placeLegsOnSipThread(const std::string& call_id, std::vector<PlannedLeg> planned,
+                                 uint32_t timeout_seconds, std::function<void(grpc::Status)> done) {
+  Call* call = findCall(call_id);
+  if (call == nullptr || call->state != Call::State::kDialing) {
+    done(grpc::Status(grpc::StatusCode::NOT_FOUND, "the call ended while dialling"));
+    return;
+  }
+  done(grpc::Status::OK);
+  nua_t* nua = stack_.nuaOnSipThread();
+  for (PlannedLeg& plan : planned) {
+    auto sdp = rewriteAudioEndpoint(call->caller_sdp, AudioEndpoint{plan.relay.ip, plan.relay.port});
+    if (!sdp.ok()) continue;  // the offer was checked on arrival; this cannot fail on a valid one
+    const std::string from = "<sip:" + plan.from_user + "@" + options_.edge_host + ">";
+    const std::string to = "<" + plan.request_uri + ">";
+    Handle handle = nua_handle(nua, nullptr, SIPTAG_TO_STR(to.c_str()), SIPTAG_FROM_STR(from.c_str()),
+                               TAG_IF(!plan.next_hop.empty(), NUTAG_PROXY(plan.next_hop.c_str())), TAG_END());
+    if (handle == nullptr) continue;
+    handles_[handle] = LegRef{call->id, plan.id};
+    Leg leg;
+    leg.id = plan.id;
+    leg.handle = handle;
+    leg.kind = plan.kind;
+    leg.target = plan.request_uri;
+    leg.account_id = plan.account_id;
+    leg.extension = plan.extension;
+    leg.relay = plan.relay;
+    call->legs[plan.id] = leg;
+
+    CallEvent created;
+    auto* details = created.mutable_leg_created();
+    details->set_leg_id(plan.id);
+    details->set_target_kind(plan.kind);
+    details->set_target(plan.kind == calls::v1::LEG_TARGET_ACCOUNT && !plan.extension.empty() ? plan.extension
+                                                                                             : plan.request_uri);
+    details->set_account_id(plan.account_id);
+    details->set_extension(plan.extension);
+    publishOnSipThread(*call, created);
+
+    nua_invite(handle, NUTAG_URL(plan.request_uri.c_str()), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+               SIPTAG_PAYLOAD_STR(sdp->c_str()), TAG_END());
+  }
+  if (call->legs.empty() || std::none_of(call->legs.begin(), call->legs.end(),
+                                         [](const auto& entry) { return entry.second.live(); })) {
+    dialFailedOnSipThread(*call, 480, "unavailable");
+    return;
+  }
+  call->deadline = Clock::now() + std::chrono::seconds(timeout_seconds);
+}
+
+void B2bua::onInviteResponseOnSipThread(Call& call, const std::string& leg_id, const SipStack::Event& event) {
+  if (!call.reinvite_to.empty() && leg_id == call.reinvite_to) {
+    // The answer to a re-INVITE we passed through: hand it back to the side that sent it.
+    if (event.status < 200) return;
+    Handle from = call.handleOf(call.reinvite_from);
+    const std::string from_leg = call.reinvite_from;
+    call.reinvite_from.clear();
+    call.reinvite_to.clear();
+    if (from == nullptr) return;
+    if (event.status >= 300) {
+      nua_respond(from, event.status, text(event.phrase).c_str(), TAG_END());
+      return;
+    }
+    const std::string answer = payloadOf(event.sip);
+    const RelayEndpoint relay = from_leg == "a" ? call.admission.caller_relay : call.legs[from_leg].relay;
+    auto sdp = rewriteAudioEndpoint(answer, AudioEndpoint{relay.ip, relay.port});
+    if (auto remote = findAudioEndpoint(answer); remote.ok() && !remote->onHold()) {
+      const std::string session = call.admission.media_session;
+      runBlocking([this, session, leg_id, remote = *remote] {
+                    return media_.updateLeg(session, leg_id, RelayEndpoint{remote.ip, remote.port});
+                  },
+                  [](absl::Status) {});
+    }
+    if (!sdp.ok()) {
+      nua_respond(from, 488, "Not Acceptable Here", TAG_END());
+      return;
+    }
+    nua_respond(from, 200, "OK", SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp->c_str()),
+                TAG_END());
+    return;
+  }
+  auto found = call.legs.find(leg_id);
+  if (found == call.legs.end()) return;
+  Leg& leg = found->second;
+  const int status = event.status;
+  if (status < 100 || status == 100) return;
+  if (status < 200) {
+    if (!leg.live() || call.state != Call::State::kDialing) return;
+    const std::string early_sdp = payloadOf(event.sip);
+    if (leg.state == Leg::State::kCalling) {
+      leg.state = Leg::State::kRinging;
+      CallEvent ringing;
+      ringing.mutable_leg_ringing()->set_leg_id(leg.id);
+      ringing.mutable_leg_ringing()->set_early_media(!early_sdp.empty());
+      publishOnSipThread(call, ringing);
+      CallNotification notice;
+      notice.mutable_ringing()->set_leg_id(leg.id);
+      notifyOnSipThread(call, notice);
+    }
+    if (call.caller_gone) return;
+    // Early media (183 with SDP): the first leg that offers it is heard by the caller.
+    auto remote = findAudioEndpoint(early_sdp);
+    if (remote.ok() && call.early_media_leg.empty()) {
+      call.early_media_leg = leg.id;
+      auto sdp = rewriteAudioEndpoint(early_sdp, AudioEndpoint{call.admission.caller_relay.ip,
+                                                               call.admission.caller_relay.port});
+      const std::string session = call.admission.media_session;
+      const std::string call_id = call.id;
+      const std::string leg_id_copy = leg.id;
+      runBlocking(
+          [this, session, leg_id_copy, remote = *remote] {
+            auto status = media_.updateLeg(session, leg_id_copy, RelayEndpoint{remote.ip, remote.port});
+            return status.ok() ? media_.link(session, "a", leg_id_copy) : status;
+          },
+          [this, call_id, sdp](absl::Status linked) {
+            Call* current = findCall(call_id);
+            if (current == nullptr || current->caller_gone || current->caller_answered || !sdp.ok() || !linked.ok()) {
+              return;
+            }
+            nua_respond(current->caller, 183, "Session Progress", SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+                        SIPTAG_PAYLOAD_STR(sdp->c_str()), TAG_END());
+            current->caller_ringing = true;
+          });
+      return;
+    }
+    if (!call.caller_ringing) {
+      nua_respond(call.caller, 180, "Ringing", TAG_END());
+      call.caller_ringing = true;
+    }
+    return;
+  }
+  if (status < 300) {
+    onLegAnsweredOnSipThread(call, leg, event);
+    return;
+  }
+  onLegFailedOnSipThread(call, leg, status, event.phrase);
+}
+
+void B2bua::onLegAnsweredOnSipThread(Call& call, Leg& leg, const SipStack::Event& event) {
+  if (call.state != Call::State::kDialing || !leg.live()) {
+    // Another leg won (or the call is ending): this late answer is hung up at once.
+    if (leg.handle) nua_bye(leg.handle, TAG_END());
+    if (leg.live()) {
+      leg.state = Leg::State::kEnded;
+      leg.final_status = 200;
+      leg.reason = "answered_elsewhere";
+    }
+    return;
+  }
+  auto remote = findAudioEndpoint(payloadOf(event.sip));
+  if (!remote.ok()) {
+    call.log.warn("answer without usable SDP", {{"leg_id", leg.id}, {"error", std::string(remote.status().message())}});
+    nua_bye(leg.handle, TAG_END());
+    onLegFailedOnSipThread(call, leg, 488, "Not Acceptable Here");
+    return;
+  }
+  leg.state = Leg::State::kAnswered;
+  leg.final_status = 200;
+  leg.reason = "answered";
+  call.state = Call::State::kAnswering;
+  call.bridged_leg = leg.id;
+  call.deadline = Clock::time_point::max();
+  CallEvent answered;
+  answered.mutable_leg_answered()->set_leg_id(leg.id);
+  publishOnSipThread(call, answered);
+  // First answer wins: the other legs are cancelled.
+  for (auto& [id, other] : call.legs) {
+    if (id == leg.id || !other.live()) continue;
+    other.state = Leg::State::kEnded;
+    other.final_status = 487;
+    other.reason = "answered_elsewhere";
+    if (other.handle) nua_cancel(other.handle, TAG_END());
+  }
+  const std::string answer = payloadOf(event.sip);
+  const std::string session = call.admission.media_session;
+  const std::string call_id = call.id;
+  const std::string leg_id = leg.id;
+  runBlocking(
+      [this, session, leg_id, remote = *remote] {
+        absl::Status status = absl::OkStatus();
+        if (!remote.onHold()) status = media_.updateLeg(session, leg_id, RelayEndpoint{remote.ip, remote.port});
+        return status.ok() ? media_.link(session, "a", leg_id) : status;
+      },
+      [this, call_id, leg_id, answer](absl::Status linked) {
+        Call* current = findCall(call_id);
+        if (current == nullptr || current->state != Call::State::kAnswering) return;
+        if (!linked.ok()) {
+          current->log.error("media link failed", {{"leg_id", leg_id}, {"error", std::string(linked.message())}});
+          endCallOnSipThread(*current, calls::v1::DISPOSITION_FAILED, calls::v1::SIDE_SYSTEM, 500, "media failure");
+          return;
+        }
+        if (current->caller_gone) return;  // the CANCEL handler has ended the call
+        const RelayEndpoint& relay = current->admission.caller_relay;
+        auto sdp = rewriteAudioEndpoint(answer, AudioEndpoint{relay.ip, relay.port});
+        if (!sdp.ok()) {
+          endCallOnSipThread(*current, calls::v1::DISPOSITION_FAILED, calls::v1::SIDE_SYSTEM, 488, "unusable answer");
+          return;
+        }
+        nua_respond(current->caller, 200, "OK", SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+                    SIPTAG_PAYLOAD_STR(sdp->c_str()), TAG_END());
+        current->caller_answered = true;
+        current->state = Call::State::kBridged;
+        CallEvent bridged;
+        bridged.mutable_call_bridged()->set_leg_id(leg_id);
+        publishOnSipThread(*current, bridged);
+        CallNotification notice;
+        notice.mutable_bridged()->set_leg_id(leg_id);
+        notifyOnSipThread(*current, notice);
+        current->log.info("call bridged", {{"leg_id", leg_id}});
+      });
+}
+
+void B2bua::onLegFailedOnSipThread(Call& call, Leg& leg, int status, const char* phrase) {
+  if (!leg.live()) return;  // ended by us (cancelled, timed out): its reason is already set
+  leg.state = Leg::State::kEnded;
+  leg.final_status = status;
+  leg.reason = failureReason(status);
+  call.log.info("leg failed", {{"leg_id", leg.id}, {"status", std::to_string(status)}, {"phrase", text(phrase)}});
+  if (call.state != Call::State::kDialing) return;
+  if (std::any_of(call.legs.begin(), call.legs.end(), [](const auto& entry) { return entry.second.live(); })) return;
+  int best = 0;
+  for (const auto& [id, other] : call.legs) {
+    if (other.final_status >= 300 && (best == 0 || failureRank(other.final_status) > failureRank(best))) {
+      best = other.final_status;
+    }
+  }
+  dialFailedOnSipThread(call, best == 0 ? 480 : best, failureReason(best == 0 ? 480 : best));
+}
+
+void B2bua::dialFailedOnSipThread(Call& call, int status, const std::string& reason) {
+  call.state = Call::State::kDialFailed;
+  call.failed_reason = reason;
+  call.early_media_leg.clear();
+  CallNotification notice;
+  notice.set_call_id(call.id);
+  notice.mutable_dial_failed()->set_status_code(static_cast<uint32_t>(status));
+  notice.mutable_dial_failed()->set_reason(reason);
+  call.deadline = Clock::now() + options_.decision_timeout;
+  if (!applications_.notify(call.application, notice)) {
+    // The application has gone: nobody will decide, so the caller hears the failure now.
+    endCallOnSipThread(call, dispositionAfterFailedDial(reason), calls::v1::SIDE_SYSTEM, status == 487 ? 480 : status,
+                       reason);
+  }
+}
+
+void B2bua::onByeOnSipThread(Call& call, const std::string& leg_id) {
+  if (leg_id == "a") {
+    call.caller_gone = true;
+    endCallOnSipThread(call, call.caller_answered ? calls::v1::DISPOSITION_ANSWERED : calls::v1::DISPOSITION_CANCELLED,
+                       calls::v1::SIDE_CALLER, 200, "normal clearing");
+    return;
+  }
+  auto found = call.legs.find(leg_id);
+  if (found == call.legs.end()) return;
+  Leg& leg = found->second;
+  const bool was_bridged = leg_id == call.bridged_leg;
+  leg.state = Leg::State::kEnded;
+  if (leg.reason.empty() || leg.reason == "answered") leg.reason = "bye";
+  if (was_bridged) {
+    endCallOnSipThread(call, calls::v1::DISPOSITION_ANSWERED, calls::v1::SIDE_CALLEE, 200, "normal clearing");
+  }
+}
+
+void B2bua::onReinviteOnSipThread(Call& call, const std::string& leg_id, const SipStack::Event& event) {
+  const std::string other = leg_id == "a" ? call.bridged_leg : "a";
+  Handle target = call.state == Call::State::kBridged && !other.empty() ? call.handleOf(other) : nullptr;
+  if (target == nullptr || !call.reinvite_from.empty()) {
+    // RFC 3261 14.2: a re-INVITE while another is in progress gets 491; before the call is
+    // bridged there is nobody to pass it to.
+    nua_respond(event.handle, call.reinvite_from.empty() ? 488 : 491,
+                call.reinvite_from.empty() ? "Not Acceptable Here" : "Request Pending", TAG_END());
+    return;
+  }
+  const std::string offer = payloadOf(event.sip);
+  auto remote = findAudioEndpoint(offer);
+  if (!remote.ok()) {
+    nua_respond(event.handle, 488, "Not Acceptable Here", TAG_END());
+    return;
+  }
+  const RelayEndpoint relay = other == "a" ? call.admission.caller_relay : call.legs[other].relay;
+  auto sdp = rewriteAudioEndpoint(offer, AudioEndpoint{relay.ip, relay.port});
+  if (!sdp.ok()) {
+    nua_respond(event.handle, 488, "Not Acceptable Here", TAG_END());
+    return;
+  }
+  if (!remote->onHold()) {
+    const std::string session = call.admission.media_session;
+    runBlocking([this, session, leg_id, remote = *remote] {
+                  return media_.updateLeg(session, leg_id, RelayEndpoint{remote.ip, remote.port});
+                },
+                [](absl::Status) {});
+  }
+  call.reinvite_from = leg_id;
+  call.reinvite_to = other;
+  call.log.info("re-INVITE passed through", {{"from_leg", leg_id}, {"to_leg", other}});
+  nua_invite(target, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp->c_str()), TAG_END());
+}
+
+void B2bua::onTerminatedOnSipThread(Handle handle) {
+  auto found = handles_.find(handle);
+  if (found == handles_.end()) return;
+  const LegRef ref = found->second;
+  handles_.erase(found);
+  nua_handle_destroy(handle);
+  Call* call = findCall(ref.call_id);
+  if (call == nullptr) return;
+  if (ref.leg_id == "a") {
+    call->caller = nullptr;
+    const bool was_gone = call->caller_gone;
+    call->caller_gone = true;
+    if (!was_gone && call->state != Call::State::kEnding) {
+      // The caller's dialog broke without BYE or CANCEL (no ACK, transport failure).
+      endCallOnSipThread(*call, call->caller_answered ? calls::v1::DISPOSITION_ANSWERED : calls::v1::DISPOSITION_FAILED,
+                         calls::v1::SIDE_SYSTEM, 408, "caller dialog lost");
+    }
+    return;
+  }
+  auto leg = call->legs.find(ref.leg_id);
+  if (leg == call->legs.end()) return;
+  leg->second.handle = nullptr;
+  if (leg->second.live()) {
+    // Ended without a final response we saw (transport error, timeout inside sofia).
+    onLegFailedOnSipThread(*call, leg->second, 408, "Request Timeout");
+  }
+  if (leg->second.id == call->bridged_leg && call->state == Call::State::kBridged) {
+    endCallOnSipThread(*call, calls::v1::DISPOSITION_ANSWERED, calls::v1::SIDE_CALLEE, 200, "callee dialog ended");
+  }
+}
+
+void B2bua::hangup(const calls::v1::HangupRequest& request, std::function<void(grpc::Status)> done) {
+  stack_.post([this, request, done = std::move(done)] {
+    Call* call = findCall(request.call_id());
+    if (call == nullptr || call->state == Call::State::kEnding) {
+      done(grpc::Status(grpc::StatusCode::NOT_FOUND, "no such call"));
+      return;
+    }
+    const uint32_t status = request.status_code() == 0 ? 480 : request.status_code();
+    if (status < 400 || status > 699) {
+      done(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "status_code: must be 400-699"));
+      return;
+    }
+    calls::v1::Disposition disposition = calls::v1::DISPOSITION_FAILED;
+    if (call->caller_answered) {
+      disposition = calls::v1::DISPOSITION_ANSWERED;
+    } else if (!call->failed_reason.empty()) {
+      disposition = dispositionAfterFailedDial(call->failed_reason);
+    } else if (status == 486 || status == 600) {
+      disposition = calls::v1::DISPOSITION_BUSY;
+    }
+    endCallOnSipThread(*call, disposition, calls::v1::SIDE_SYSTEM, static_cast<int>(status),
+                       request.reason().empty() ? phraseOf(static_cast<int>(status)) : request.reason());
+    done(grpc::Status::OK);
+  });
+}
+
+void B2bua::listLiveCalls(std::function<void(calls::v1::ListLiveCallsResponse)> done) {
+  stack_.post([this, done = std::move(done)] {
+    static constexpr const char* kStates[] = {"admitting", "offered", "dialing", "answering",
+                                              "bridged",   "dial_failed", "ending"};
+    calls::v1::ListLiveCallsResponse response;
+    for (const auto& [id, call] : calls_) {
+      auto* live = response.add_calls();
+      live->set_call_id(id);
+      live->set_tenant_id(call->admission.tenant_id);
+      live->set_state(kStates[static_cast<int>(call->state)]);
+      live->set_legs(static_cast<uint32_t>(call->legs.size()));
+    }
+    done(std::move(response));
+  });
+}
+
+void B2bua::tickOnSipThread() {
+  const auto now = Clock::now();
+  std::vector<std::string> due;
+  for (const auto& [id, call] : calls_) {
+    if (call->deadline <= now) due.push_back(id);
+  }
+  for (const auto& id : due) {
+    Call* call = findCall(id);
+    if (call == nullptr) continue;
+    call->deadline = Clock::time_point::max();
+    if (call->state == Call::State::kDialing) {
+      // Nobody answered in time: the ringing legs are cancelled and the application decides.
+      for (auto& [leg_id, leg] : call->legs) {
+        if (!leg.live()) continue;
+        leg.state = Leg::State::kEnded;
+        leg.final_status = 487;
+        leg.reason = "no_answer";
+        if (leg.handle) nua_cancel(leg.handle, TAG_END());
+      }
+      dialFailedOnSipThread(*call, 480, "no_answer");
+    } else if (call->state == Call::State::kOffered || call->state == Call::State::kDialFailed) {
+      call->log.warn("the application did not act on the call in time");
+      const auto disposition = call->failed_reason.empty() ? calls::v1::DISPOSITION_FAILED
+                                                           : dispositionAfterFailedDial(call->failed_reason);
+      endCallOnSipThread(*call, disposition, calls::v1::SIDE_SYSTEM, call->failed_reason == "busy" ? 486 : 480,
+                         "application did not act");
+    }
+  }
+}
+
+void B2bua::shutdownOnSipThread() {
+  std::vector<std::string> ids;
+  for (const auto& [id, call] : calls_) ids.push_back(id);
+  for (const auto& id : ids) {
+    if (Call* call = findCall(id); call != nullptr && call->state != Call::State::kEnding) {
+      endCallOnSipThread(*call, call->caller_answered ? calls::v1::DISPOSITION_ANSWERED : calls::v1::DISPOSITION_FAILED,
+                         calls::v1::SIDE_SYSTEM, 503, "sip-edge shutting down");
+    }
+  }
+}
+
+void B2bua::endCallOnSipThread(Call& call, calls::v1::Disposition disposition, calls::v1::Side side, int status,
+                               const std::string& cause) {
+  if (call.state == Call::State::kEnding) return;
+  call.state = Call::State::kEnding;
+  call.deadline = Clock::time_point::max();
+  if (!call.caller_gone && call.caller != nullptr) {
+    if (!call.caller_answered) {
+      const int final_status = status >= 300 ? status : 480;
+      nua_respond(call.caller, final_status, phraseOf(final_status), TAG_END());
+    } else if (side != calls::v1::SIDE_CALLER) {
+      nua_bye(call.caller, TAG_END());
+    }
+  }
+  for (auto& [id, leg] : call.legs) {
+    if (leg.state == Leg::State::kAnswered) {
+      if (leg.handle && !(side == calls::v1::SIDE_CALLEE && id == call.bridged_leg)) nua_bye(leg.handle, TAG_END());
+      leg.state = Leg::State::kEnded;
+      leg.reason = side == calls::v1::SIDE_CALLER ? "caller_hangup" : (side == calls::v1::SIDE_CALLEE ? "bye" : "system_hangup");
+    } else if (leg.live()) {
+      if (leg.handle) nua_cancel(leg.handle, TAG_END());
+      leg.state = Leg::State::kEnded;
+      leg.final_status = 487;
+      leg.reason = side == calls::v1::SIDE_CALLER ? "cancelled" : "system_hangup";
+    }
+  }
+  // The record's closing facts, kept until the media counters are in.
+  CallEvent ended;
+  auto* details = ended.mutable_call_ended();
+  details->set_disposition(disposition);
+  details->set_hangup_side(side);
+  details->set_sip_status(static_cast<uint32_t>(status));
+  details->set_cause(cause);
+  const std::string call_id = call.id;
+  const std::string session = call.admission.media_session;
+  const Admission admission = call.admission;
+  call.log.info("call ending", {{"disposition", calls::v1::Disposition_Name(disposition)},
+                                {"side", calls::v1::Side_Name(side)}, {"status", std::to_string(status)}});
+  ended_calls_.Add({{"disposition", calls::v1::Disposition_Name(disposition)}}).Increment();
+  CallEvent* stored = new CallEvent(std::move(ended));
+  runBlocking(
+      [this, session, admission, call_id] {
+        std::map<std::string, calls::v1::MediaCounters> counters;
+        if (!session.empty()) {
+          auto deleted = media_.deleteSession(session);
+          if (deleted.ok()) {
+            counters = std::move(*deleted);
+          } else {
+            // The relay frees the ports itself when the media stops (its media timeout).
+            log_.error("media session delete failed", {{"call_id", call_id}, {"error", std::string(deleted.status().message())}});
+          }
+        }
+        admission_.release(admission, call_id);
+        return counters;
+      },
+      [this, call_id, stored](std::map<std::string, calls::v1::MediaCounters> counters) {
+        std::unique_ptr<CallEvent> ended(stored);
+        Call* current = findCall(call_id);
+        if (current == nullptr) return;
+        if (auto a = counters.find("a"); a != counters.end()) {
+          *ended->mutable_call_ended()->mutable_caller_media() = a->second;
+        }
+        finishEndedCallOnSipThread(call_id, std::move(counters));
+        if (!current->admission.tenant_id.empty()) publishOnSipThread(*current, *ended);
+        CallNotification notice;
+        notice.mutable_ended()->set_disposition(ended->call_ended().disposition());
+        notice.mutable_ended()->set_hangup_side(ended->call_ended().hangup_side());
+        notifyOnSipThread(*current, notice);
+        calls_.erase(call_id);
+        active_calls_.Decrement();
+      });
+}
+
+void B2bua::finishEndedCallOnSipThread(const std::string& call_id,
+                                       std::map<std::string, calls::v1::MediaCounters> counters) {
+  Call* call = findCall(call_id);
+  if (call == nullptr || call->admission.tenant_id.empty()) return;
+  for (const auto& [id, leg] : call->legs) {
+    CallEvent ended;
+    auto* details = ended.mutable_leg_ended();
+    details->set_leg_id(id);
+    details->set_sip_status(static_cast<uint32_t>(leg.final_status));
+    details->set_reason(leg.reason);
+    if (auto found = counters.find(id); found != counters.end()) *details->mutable_media() = found->second;
+    publishOnSipThread(*call, ended);
+  }
+}
+
+void B2bua::publishOnSipThread(Call& call, const CallEvent& event) {
+  events_.publish(call.admission.tenant_id, call.id, call.next_sequence++, event);
+}
+
+void B2bua::notifyOnSipThread(Call& call, CallNotification notification) {
+  if (call.application == 0) return;
+  notification.set_call_id(call.id);
+  applications_.notify(call.application, notification);
+}
+
+}  // namespace tel::sip

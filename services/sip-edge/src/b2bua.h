@@ -1,0 +1,110 @@
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "call_admission.h"
+#include "call_control_service.h"
+#include "sip_stack.h"
+#include "tel/grpc/blocking_executor.h"
+
+struct nua_handle_s;
+
+namespace tel::sip {
+
+struct B2buaOptions {
+  // How long a call may wait for its application to act (after the offer, after a failed dial)
+  // before sip-edge refuses it itself.
+  std::chrono::milliseconds decision_timeout{5000};
+  // The host in the From of the legs sip-edge places (callers see "number@host").
+  std::string edge_host = "127.0.0.1";
+};
+
+// The B2BUA: every call is an A leg (the caller's dialog, which sip-edge answers as a UAS) and B legs
+// (dialogs sip-edge places as a UAC), with media through media-relay and the decisions taken by an
+// application over the call-control API.
+//
+// Threading: the call table and every sofia handle belong to the SIP thread; functions named
+// ...OnSipThread run there. Blocking work (admission, Redis, media-relay) runs on `workers` and its
+// result is posted back to the SIP thread, where the call is looked up again by id: it may have
+// ended meanwhile. Call-control commands arrive on gRPC threads and are posted the same way.
+class B2bua final : public CallCommands, public CallHandler {
+ public:
+  B2bua(SipStack& stack, CallAdmission& admission, Bindings& bindings, MediaControl& media,
+        EventSink& events, ApplicationHub& applications, grpc_util::BlockingExecutor& workers,
+        B2buaOptions options, log::Logger logger, prometheus::Registry& registry);
+  ~B2bua() override;
+
+  // CallHandler (SIP thread).
+  bool handleOnSipThread(const SipStack::Event& event) override;
+  void tickOnSipThread() override;
+  void shutdownOnSipThread() override;
+
+  // CallCommands (any thread).
+  void dial(const calls::v1::DialRequest& request, std::function<void(grpc::Status)> done) override;
+  void hangup(const calls::v1::HangupRequest& request, std::function<void(grpc::Status)> done) override;
+  void listLiveCalls(std::function<void(calls::v1::ListLiveCallsResponse)> done) override;
+
+  struct Call;
+  struct Leg;
+  struct PlannedLeg;
+
+ private:
+  using Handle = struct ::nua_handle_s*;
+  using Clock = std::chrono::steady_clock;
+
+  // Runs `work` on a worker, then `then(result)` on the SIP thread.
+  template <typename Work, typename Then>
+  void runBlocking(Work work, Then then);
+
+  void onNewInviteOnSipThread(const SipStack::Event& event);
+  void onAdmittedOnSipThread(const std::string& call_id, Admission admission);
+  void onReinviteOnSipThread(Call& call, const std::string& leg_id, const SipStack::Event& event);
+  void onInviteResponseOnSipThread(Call& call, const std::string& leg_id, const SipStack::Event& event);
+  void onLegAnsweredOnSipThread(Call& call, Leg& leg, const SipStack::Event& event);
+  void onLegFailedOnSipThread(Call& call, Leg& leg, int status, const char* phrase);
+  void onByeOnSipThread(Call& call, const std::string& leg_id);
+  void onTerminatedOnSipThread(Handle handle);
+  void dialOnSipThread(const calls::v1::DialRequest& request, std::function<void(grpc::Status)> done);
+  void placeLegsOnSipThread(const std::string& call_id, std::vector<PlannedLeg> legs, uint32_t timeout_seconds,
+                            std::function<void(grpc::Status)> done);
+  void dialFailedOnSipThread(Call& call, int status, const std::string& reason);
+  void endCallOnSipThread(Call& call, calls::v1::Disposition disposition, calls::v1::Side side, int status,
+                          const std::string& cause);
+  void finishEndedCallOnSipThread(const std::string& call_id,
+                                  std::map<std::string, calls::v1::MediaCounters> counters);
+  void publishOnSipThread(Call& call, const calls::v1::CallEvent& event);
+  void notifyOnSipThread(Call& call, calls::v1::CallNotification notification);
+  Call* findCall(const std::string& call_id);
+
+  SipStack& stack_;
+  CallAdmission& admission_;
+  Bindings& bindings_;
+  MediaControl& media_;
+  EventSink& events_;
+  ApplicationHub& applications_;
+  grpc_util::BlockingExecutor& workers_;
+  B2buaOptions options_;
+  log::Logger log_;
+
+  // SIP thread only.
+  std::map<std::string, std::unique_ptr<Call>> calls_;
+  struct LegRef {
+    std::string call_id;
+    std::string leg_id;  // "a" for the caller
+  };
+  std::unordered_map<Handle, LegRef> handles_;
+
+  prometheus::Gauge& active_calls_;
+  prometheus::Family<prometheus::Counter>& ended_calls_;
+  prometheus::Family<prometheus::Counter>& refused_calls_;
+};
+
+}  // namespace tel::sip

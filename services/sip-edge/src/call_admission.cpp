@@ -1,0 +1,204 @@
+#include "call_admission.h"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+
+#include "tel/crypto/crypto.h"
+#include "tel/phone/e164.h"
+
+namespace tel::sip {
+namespace {
+
+SipResponse refuse(int status, std::string phrase) { return SipResponse{status, std::move(phrase), {}}; }
+
+SipResponse unavailable() { return SipResponse{503, "Service Unavailable", {{"Retry-After", "5"}}}; }
+
+bool isIpLiteral(const std::string& host) {
+  in6_addr v6;
+  in_addr v4;
+  std::string bare = host;
+  if (bare.size() > 2 && bare.front() == '[' && bare.back() == ']') bare = bare.substr(1, bare.size() - 2);
+  return inet_pton(AF_INET, bare.c_str(), &v4) == 1 || inet_pton(AF_INET6, bare.c_str(), &v6) == 1;
+}
+
+}  // namespace
+
+CallAdmission::CallAdmission(CallAdmissionOptions options, NumberDirectory& numbers,
+                             CredentialsSource& credentials, Bindings& nonces,
+                             const DigestAuthenticator& authenticator, ChannelLimiter& channels,
+                             MediaControl& media, log::Logger logger)
+    : options_(std::move(options)),
+      numbers_(numbers),
+      credentials_(credentials),
+      nonces_(nonces),
+      authenticator_(authenticator),
+      channels_(channels),
+      media_(media),
+      log_(std::move(logger)),
+      decoy_{crypto::md5Hex(crypto::randomBytes(16)), crypto::sha256Hex(crypto::randomBytes(16))} {}
+
+bool CallAdmission::isCarrierHost(const std::string& host) const {
+  if (isIpLiteral(host)) return true;
+  return std::find(options_.carrier_hosts.begin(), options_.carrier_hosts.end(), host) != options_.carrier_hosts.end();
+}
+
+Admission CallAdmission::admit(const InviteRequest& invite, DigestAuthenticator::Clock::time_point now) {
+  if (invite.request_user.empty()) {
+    Admission refused;
+    refused.refusal = refuse(404, "Not Found");
+    return refused;
+  }
+  return isCarrierHost(invite.request_host) ? admitFromCarrier(invite) : admitFromAccount(invite, now);
+}
+
+Admission CallAdmission::admitFromCarrier(const InviteRequest& invite) {
+  Admission admission;
+  const auto e164 = phone::toE164(invite.request_user);
+  if (!e164) {
+    admission.refusal = refuse(404, "Not Found");
+    return admission;
+  }
+  auto number = numbers_.lookupInbound(*e164, invite.source_ip);
+  if (!number.ok()) {
+    log_.error("number lookup failed", {{"call_id", invite.call_id}, {"error", std::string(number.status().message())}});
+    admission.refusal = unavailable();
+    return admission;
+  }
+  if (!*number) {
+    admission.refusal = refuse(404, "Not Found");
+    return admission;
+  }
+  // Only the tenant's own carriers may deliver calls to its numbers: anyone else reaching the port
+  // would otherwise make free calls into (and, through forwarding, out of) the tenant.
+  if ((*number)->carrier_id().empty()) {
+    log_.warn("call from an address that is not the tenant's carrier",
+              {{"call_id", invite.call_id}, {"tenant_id", (*number)->tenant_id()}, {"source", invite.source_ip}});
+    admission.refusal = refuse(403, "Forbidden");
+    return admission;
+  }
+  admission.tenant_id = (*number)->tenant_id();
+  admission.direction = calls::v1::DIRECTION_INBOUND;
+  admission.caller = invite.from_user;
+  admission.called = *e164;
+  admission.number_id = (*number)->number_id();
+  auto held = channels_.acquire(admission.tenant_id, admission.number_id, invite.call_id, (*number)->channels());
+  if (!held.ok()) {
+    log_.error("channel count failed", {{"call_id", invite.call_id}, {"error", std::string(held.status().message())}});
+    admission.refusal = unavailable();
+    return admission;
+  }
+  if (!*held) {
+    admission.refusal = refuse(486, "Busy Here");
+    return admission;
+  }
+  admission.holds_channel = true;
+  if (!setUpMedia(admission, invite)) {
+    release(admission, invite.call_id);
+    admission.holds_channel = false;
+  }
+  return admission;
+}
+
+SipResponse CallAdmission::challenge(const std::string& realm, DigestAuthenticator::Clock::time_point now,
+                                     bool stale) {
+  SipResponse response{407, "Proxy Authentication Required", {}};
+  for (auto& value : authenticator_.challenges(realm, now, stale)) {
+    response.headers.emplace_back("Proxy-Authenticate", std::move(value));
+  }
+  return response;
+}
+
+Admission CallAdmission::admitFromAccount(const InviteRequest& invite, DigestAuthenticator::Clock::time_point now) {
+  Admission admission;
+  const std::string& realm = invite.request_host;
+  if (!invite.proxy_authorization || invite.proxy_authorization->realm != realm) {
+    admission.refusal = challenge(realm, now, false);
+    return admission;
+  }
+  const DigestResponse& digest = *invite.proxy_authorization;
+  auto found = credentials_.find(realm, digest.username);
+  if (!found.ok()) {
+    log_.error("credentials lookup failed", {{"call_id", invite.call_id}, {"error", std::string(found.status().message())}});
+    admission.refusal = unavailable();
+    return admission;
+  }
+  // Unknown users are checked against decoy credentials, so they look like wrong passwords.
+  const DigestCredentials& credentials = *found ? (*found)->digest : decoy_;
+  switch (authenticator_.verify(digest, "INVITE", credentials, now)) {
+    case DigestVerdict::kMalformed:
+      admission.refusal = refuse(400, "Bad Proxy-Authorization Header");
+      return admission;
+    case DigestVerdict::kStaleNonce:
+      admission.refusal = challenge(realm, now, true);
+      return admission;
+    case DigestVerdict::kBadNonce:
+    case DigestVerdict::kWrongResponse:
+      log_.warn("call refused: wrong credentials", {{"call_id", invite.call_id}, {"domain", realm},
+                                                   {"user", digest.username}, {"source", invite.source_ip}});
+      admission.refusal = refuse(403, "Forbidden");
+      return admission;
+    case DigestVerdict::kOk:
+      break;
+  }
+  uint64_t nonce_count = 1;
+  if (!digest.nc.empty()) {
+    try {
+      nonce_count = std::stoull(digest.nc, nullptr, 16);
+    } catch (const std::exception&) {
+      admission.refusal = refuse(400, "Bad Proxy-Authorization Header");
+      return admission;
+    }
+  }
+  auto fresh = nonces_.acceptNonceCount(digest.nonce, nonce_count, 3600);
+  if (!fresh.ok()) {
+    admission.refusal = unavailable();
+    return admission;
+  }
+  if (!*fresh) {
+    admission.refusal = challenge(realm, now, true);
+    return admission;
+  }
+  const SipAccountCredentials& account = **found;
+  admission.tenant_id = account.tenant_id;
+  admission.caller = account.extension.empty() ? digest.username : account.extension;
+  admission.called = invite.request_user;
+  admission.caller_account_id = account.account_id;
+  admission.caller_outbound_allowed = account.outbound_allowed;
+  auto internal = numbers_.isExtension(account.tenant_id, invite.request_user);
+  if (!internal.ok()) {
+    admission.refusal = unavailable();
+    return admission;
+  }
+  admission.direction = *internal ? calls::v1::DIRECTION_INTERNAL : calls::v1::DIRECTION_OUTBOUND;
+  setUpMedia(admission, invite);
+  return admission;
+}
+
+bool CallAdmission::setUpMedia(Admission& admission, const InviteRequest& invite) {
+  auto session = media_.createSession(admission.tenant_id, invite.call_id);
+  std::optional<RelayEndpoint> remote;
+  if (!invite.caller_media.onHold()) remote = RelayEndpoint{invite.caller_media.ip, invite.caller_media.port};
+  absl::StatusOr<RelayEndpoint> leg = session.ok() ? media_.addLeg(*session, "a", remote) : session.status();
+  if (!leg.ok()) {
+    log_.error("media set-up failed", {{"call_id", invite.call_id}, {"tenant_id", admission.tenant_id},
+                                       {"error", std::string(leg.status().message())}});
+    if (session.ok()) (void)media_.deleteSession(*session);
+    admission.refusal = unavailable();
+    return false;
+  }
+  admission.media_session = *session;
+  admission.caller_relay = *leg;
+  return true;
+}
+
+void CallAdmission::release(const Admission& admission, const std::string& call_id) {
+  if (!admission.holds_channel) return;
+  if (auto status = channels_.release(admission.tenant_id, admission.number_id, call_id); !status.ok()) {
+    // The hold lapses by itself (see RedisChannelLimiter); until then the number has one channel less.
+    log_.error("channel release failed", {{"call_id", call_id}, {"tenant_id", admission.tenant_id},
+                                          {"error", std::string(status.message())}});
+  }
+}
+
+}  // namespace tel::sip

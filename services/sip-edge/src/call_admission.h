@@ -1,0 +1,82 @@
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bindings.h"
+#include "call_backends.h"
+#include "digest_auth.h"
+#include "registrar.h"
+#include "sdp.h"
+#include "tel/log/log.h"
+
+namespace tel::sip {
+
+// What the SIP thread copies out of a new INVITE for admission.
+struct InviteRequest {
+  std::string call_id;            // ours (a UUID), used everywhere after this point
+  std::string request_user;       // the dialled number or extension
+  std::string request_host;
+  std::string from_user;
+  std::string source_ip;          // where the INVITE came from (after NAT)
+  std::optional<DigestResponse> proxy_authorization;
+  AudioEndpoint caller_media;
+};
+
+// The verdict on a new INVITE. Either a SIP refusal, or an admitted call with its tenant, media
+// session and (for calls to a number) a held channel.
+struct Admission {
+  std::optional<SipResponse> refusal;
+  std::string tenant_id;
+  calls::v1::Direction direction = calls::v1::DIRECTION_UNSPECIFIED;
+  std::string caller;
+  std::string called;
+  std::string number_id;           // inbound: the number called
+  bool holds_channel = false;      // one of the number's channels is held for this call
+  std::string caller_account_id;   // outbound / internal
+  bool caller_outbound_allowed = false;
+  std::string media_session;
+  RelayEndpoint caller_relay;      // where the caller must send its audio
+};
+
+struct CallAdmissionOptions {
+  // Request-URI hosts that mean "a carrier calling one of our numbers" (besides IP literals). Any
+  // other host is a tenant's SIP domain, and the caller must authenticate as an account there.
+  std::vector<std::string> carrier_hosts;
+};
+
+// Decides who a new INVITE is (a tenant's carrier calling a number, or an account calling out),
+// checks it, and sets up what the call needs before it is offered to an application. Blocking:
+// runs on worker threads.
+class CallAdmission {
+ public:
+  CallAdmission(CallAdmissionOptions options, NumberDirectory& numbers, CredentialsSource& credentials,
+                Bindings& nonces, const DigestAuthenticator& authenticator, ChannelLimiter& channels,
+                MediaControl& media, log::Logger logger);
+
+  Admission admit(const InviteRequest& invite, DigestAuthenticator::Clock::time_point now);
+  // Gives back what an admitted call holds (its channel). The media session is deleted by the B2BUA
+  // together with the counters it reads.
+  void release(const Admission& admission, const std::string& call_id);
+
+ private:
+  bool isCarrierHost(const std::string& host) const;
+  Admission admitFromCarrier(const InviteRequest& invite);
+  Admission admitFromAccount(const InviteRequest& invite, DigestAuthenticator::Clock::time_point now);
+  bool setUpMedia(Admission& admission, const InviteRequest& invite);
+  SipResponse challenge(const std::string& realm, DigestAuthenticator::Clock::time_point now, bool stale);
+
+  CallAdmissionOptions options_;
+  NumberDirectory& numbers_;
+  CredentialsSource& credentials_;
+  Bindings& nonces_;
+  const DigestAuthenticator& authenticator_;
+  ChannelLimiter& channels_;
+  MediaControl& media_;
+  log::Logger log_;
+  DigestCredentials decoy_;
+};
+
+}  // namespace tel::sip

@@ -1,0 +1,186 @@
+#include "call_backends.h"
+
+#include "tel/events/call_events.h"
+
+namespace tel::sip {
+namespace {
+
+template <typename Timeout>
+void setDeadline(grpc::ClientContext& context, Timeout timeout) {
+  context.set_deadline(std::chrono::system_clock::now() + timeout);
+}
+
+absl::Status fromGrpc(const char* what, const grpc::Status& status) {
+  if (status.ok()) return absl::OkStatus();
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                      std::string(what) + ": " + status.error_message());
+}
+
+calls::v1::MediaCounters countersOf(const media::v1::LegCounters& counters) {
+  calls::v1::MediaCounters result;
+  result.set_packets_in(counters.packets_in());
+  result.set_packets_out(counters.packets_out());
+  result.set_bytes_in(counters.bytes_in());
+  result.set_bytes_out(counters.bytes_out());
+  return result;
+}
+
+// KEYS[1] = the number's set; ARGV = now, hold until, channels, call id.
+constexpr char kAcquireScript[] = R"lua(
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+if redis.call('ZSCORE', KEYS[1], ARGV[4]) then return 1 end
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[4])
+redis.call('EXPIREAT', KEYS[1], ARGV[2])
+return 1
+)lua";
+
+}  // namespace
+
+absl::StatusOr<std::optional<accounts::v1::InboundNumber>> AccountsNumberDirectory::lookupInbound(
+    const std::string& e164, const std::string& source_ip) {
+  accounts::v1::LookupInboundNumberRequest request;
+  request.set_e164(e164);
+  request.set_source_ip(source_ip);
+  accounts::v1::InboundNumber reply;
+  grpc::ClientContext context;
+  setDeadline(context, timeout_);
+  const grpc::Status status = stub_->LookupInboundNumber(&context, request, &reply);
+  if (status.error_code() == grpc::StatusCode::NOT_FOUND) return std::nullopt;
+  if (!status.ok()) return fromGrpc("accounts", status);
+  return reply;
+}
+
+absl::StatusOr<bool> AccountsNumberDirectory::isExtension(const std::string& tenant_id,
+                                                         const std::string& extension) {
+  accounts::v1::ResolveExtensionRequest request;
+  request.set_tenant_id(tenant_id);
+  request.set_extension(extension);
+  accounts::v1::SipAccount reply;
+  grpc::ClientContext context;
+  setDeadline(context, timeout_);
+  const grpc::Status status = stub_->ResolveExtension(&context, request, &reply);
+  if (status.error_code() == grpc::StatusCode::NOT_FOUND ||
+      status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
+    return false;
+  }
+  if (!status.ok()) return fromGrpc("accounts", status);
+  return true;
+}
+
+std::string RedisChannelLimiter::key(const std::string& tenant_id, const std::string& number_id) {
+  return "tel:chan:" + tenant_id + ":" + number_id;
+}
+
+absl::StatusOr<bool> RedisChannelLimiter::acquire(const std::string& tenant_id, const std::string& number_id,
+                                                  const std::string& call_id, int channels) {
+  const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  auto reply = redis_->eval(kAcquireScript, {key(tenant_id, number_id)},
+                            {std::to_string(now), std::to_string(now + max_hold_.count()),
+                             std::to_string(channels), call_id});
+  if (!reply.ok()) return reply.status();
+  return reply->integer == 1;
+}
+
+absl::Status RedisChannelLimiter::release(const std::string& tenant_id, const std::string& number_id,
+                                          const std::string& call_id) {
+  auto reply = redis_->command({"ZREM", key(tenant_id, number_id), call_id});
+  return reply.ok() ? absl::OkStatus() : reply.status();
+}
+
+absl::StatusOr<std::string> GrpcMediaControl::createSession(const std::string& tenant_id,
+                                                            const std::string& call_id) {
+  media::v1::CreateSessionRequest request;
+  request.set_tenant_id(tenant_id);
+  request.set_call_id(call_id);
+  media::v1::Session reply;
+  grpc::ClientContext context;
+  setDeadline(context, timeout_);
+  if (auto status = fromGrpc("media-relay", stub_->CreateSession(&context, request, &reply)); !status.ok()) {
+    return status;
+  }
+  return reply.session_id();
+}
+
+absl::StatusOr<RelayEndpoint> GrpcMediaControl::addLeg(const std::string& session_id, const std::string& leg_id,
+                                                       const std::optional<RelayEndpoint>& remote) {
+  media::v1::AddLegRequest request;
+  request.set_session_id(session_id);
+  request.set_leg_id(leg_id);
+  if (remote) {
+    request.mutable_remote_rtp()->set_ip(remote->ip);
+    request.mutable_remote_rtp()->set_port(static_cast<uint32_t>(remote->port));
+  }
+  media::v1::Leg reply;
+  grpc::ClientContext context;
+  setDeadline(context, timeout_);
+  if (auto status = fromGrpc("media-relay", stub_->AddLeg(&context, request, &reply)); !status.ok()) {
+    return status;
+  }
+  return RelayEndpoint{reply.local_rtp().ip(), static_cast<int>(reply.local_rtp().port())};
+}
+
+absl::Status GrpcMediaControl::updateLeg(const std::string& session_id, const std::string& leg_id,
+                                         const RelayEndpoint& remote) {
+  media::v1::UpdateLegRequest request;
+  request.set_session_id(session_id);
+  request.set_leg_id(leg_id);
+  request.mutable_remote_rtp()->set_ip(remote.ip);
+  request.mutable_remote_rtp()->set_port(static_cast<uint32_t>(remote.port));
+  media::v1::Leg reply;
+  grpc::ClientContext context;
+  setDeadline(context, timeout_);
+  return fromGrpc("media-relay", stub_->UpdateLeg(&context, request, &reply));
+}
+
+absl::Status GrpcMediaControl::link(const std::string& session_id, const std::string& leg_a,
+                                    const std::string& leg_b) {
+  media::v1::LinkRequest request;
+  request.set_session_id(session_id);
+  request.set_leg_a(leg_a);
+  request.set_leg_b(leg_b);
+  media::v1::Session reply;
+  grpc::ClientContext context;
+  setDeadline(context, timeout_);
+  return fromGrpc("media-relay", stub_->Link(&context, request, &reply));
+}
+
+absl::StatusOr<std::map<std::string, calls::v1::MediaCounters>> GrpcMediaControl::deleteSession(
+    const std::string& session_id) {
+  media::v1::SessionRef request;
+  request.set_session_id(session_id);
+  media::v1::Session reply;
+  grpc::ClientContext context;
+  setDeadline(context, timeout_);
+  if (auto status = fromGrpc("media-relay", stub_->DeleteSession(&context, request, &reply)); !status.ok()) {
+    return status;
+  }
+  std::map<std::string, calls::v1::MediaCounters> counters;
+  for (const auto& leg : reply.legs()) counters[leg.leg_id()] = countersOf(leg.counters());
+  return counters;
+}
+
+void KafkaEventSink::publish(const std::string& tenant_id, const std::string& call_id, uint64_t sequence,
+                             const calls::v1::CallEvent& event) {
+  const auto encoded = events::encodeCallEvent(tenant_id, call_id, sequence, event,
+                                               std::chrono::system_clock::now(), producer_name_);
+  // Delivery failures are reported by the producer after its own retries; they are logged so that
+  // an operator sees them (the record would be missing an event).
+  auto status = producer_.produce(events::kCallEventsTopic, encoded.key, encoded.value,
+                                  [log = log_, call_id, sequence](const kafka::Delivery& delivery) {
+                                    if (!delivery.status.ok()) {
+                                      log.error("call event not delivered",
+                                                {{"call_id", call_id},
+                                                 {"sequence", std::to_string(sequence)},
+                                                 {"error", std::string(delivery.status.message())}});
+                                    }
+                                  });
+  if (!status.ok()) {
+    log_.error("call event not queued", {{"call_id", call_id}, {"tenant_id", tenant_id},
+                                         {"error", std::string(status.message())}});
+  }
+}
+
+}  // namespace tel::sip

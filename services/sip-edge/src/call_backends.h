@@ -1,0 +1,136 @@
+#pragma once
+
+#include <absl/status/statusor.h>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "tel/accounts/v1/accounts.grpc.pb.h"
+#include "tel/calls/v1/calls.pb.h"
+#include "tel/kafka/kafka.h"
+#include "tel/media/v1/media_relay.grpc.pb.h"
+#include "tel/log/log.h"
+#include "tel/redis/redis_client.h"
+
+// What the B2BUA needs from the rest of the platform, each behind a small interface. Every method
+// here except EventSink::publish blocks (gRPC, Redis) and runs on a worker thread, never on the SIP
+// thread.
+namespace tel::sip {
+
+// The tenant a dialled number belongs to, and whether the caller is one of its carriers.
+class NumberDirectory {
+ public:
+  virtual ~NumberDirectory() = default;
+  // nullopt: no tenant has this number.
+  virtual absl::StatusOr<std::optional<accounts::v1::InboundNumber>> lookupInbound(
+      const std::string& e164, const std::string& source_ip) = 0;
+  // true: the tenant has an account with this extension (the call is internal).
+  virtual absl::StatusOr<bool> isExtension(const std::string& tenant_id, const std::string& extension) = 0;
+};
+
+class AccountsNumberDirectory final : public NumberDirectory {
+ public:
+  AccountsNumberDirectory(std::shared_ptr<accounts::v1::Accounts::StubInterface> stub,
+                          std::chrono::milliseconds timeout)
+      : stub_(std::move(stub)), timeout_(timeout) {}
+  absl::StatusOr<std::optional<accounts::v1::InboundNumber>> lookupInbound(
+      const std::string& e164, const std::string& source_ip) override;
+  absl::StatusOr<bool> isExtension(const std::string& tenant_id, const std::string& extension) override;
+
+ private:
+  std::shared_ptr<accounts::v1::Accounts::StubInterface> stub_;
+  std::chrono::milliseconds timeout_;
+};
+
+// Concurrent calls per number, shared by every sip-edge instance.
+class ChannelLimiter {
+ public:
+  virtual ~ChannelLimiter() = default;
+  // Takes one of the number's `channels` for `call_id`; false when all are in use.
+  virtual absl::StatusOr<bool> acquire(const std::string& tenant_id, const std::string& number_id,
+                                       const std::string& call_id, int channels) = 0;
+  virtual absl::Status release(const std::string& tenant_id, const std::string& number_id,
+                               const std::string& call_id) = 0;
+};
+
+// A sorted set per number in Redis: member = call id, score = when the hold lapses. A sip-edge
+// that dies mid-call cannot release its channels, so every hold lapses after `max_hold` (longer
+// than any call is allowed to last) and lapsed holds are swept on the next acquire.
+class RedisChannelLimiter final : public ChannelLimiter {
+ public:
+  RedisChannelLimiter(std::shared_ptr<redis::RedisClient> redis, std::chrono::seconds max_hold)
+      : redis_(std::move(redis)), max_hold_(max_hold) {}
+  absl::StatusOr<bool> acquire(const std::string& tenant_id, const std::string& number_id,
+                               const std::string& call_id, int channels) override;
+  absl::Status release(const std::string& tenant_id, const std::string& number_id,
+                       const std::string& call_id) override;
+  static std::string key(const std::string& tenant_id, const std::string& number_id);
+
+ private:
+  std::shared_ptr<redis::RedisClient> redis_;
+  std::chrono::seconds max_hold_;
+};
+
+struct RelayEndpoint {
+  std::string ip;
+  int port = 0;
+};
+
+// media-relay: one session per call, one leg per SIP dialog side.
+class MediaControl {
+ public:
+  virtual ~MediaControl() = default;
+  virtual absl::StatusOr<std::string> createSession(const std::string& tenant_id, const std::string& call_id) = 0;
+  // Allocates the leg's ports; `remote` (from the leg's SDP) may be unknown yet.
+  virtual absl::StatusOr<RelayEndpoint> addLeg(const std::string& session_id, const std::string& leg_id,
+                                               const std::optional<RelayEndpoint>& remote) = 0;
+  virtual absl::Status updateLeg(const std::string& session_id, const std::string& leg_id,
+                                 const RelayEndpoint& remote) = 0;
+  virtual absl::Status link(const std::string& session_id, const std::string& leg_a, const std::string& leg_b) = 0;
+  // Frees the ports; returns each leg's final counters by leg id.
+  virtual absl::StatusOr<std::map<std::string, calls::v1::MediaCounters>> deleteSession(
+      const std::string& session_id) = 0;
+};
+
+class GrpcMediaControl final : public MediaControl {
+ public:
+  GrpcMediaControl(std::shared_ptr<media::v1::MediaRelay::StubInterface> stub, std::chrono::milliseconds timeout)
+      : stub_(std::move(stub)), timeout_(timeout) {}
+  absl::StatusOr<std::string> createSession(const std::string& tenant_id, const std::string& call_id) override;
+  absl::StatusOr<RelayEndpoint> addLeg(const std::string& session_id, const std::string& leg_id,
+                                       const std::optional<RelayEndpoint>& remote) override;
+  absl::Status updateLeg(const std::string& session_id, const std::string& leg_id,
+                         const RelayEndpoint& remote) override;
+  absl::Status link(const std::string& session_id, const std::string& leg_a, const std::string& leg_b) override;
+  absl::StatusOr<std::map<std::string, calls::v1::MediaCounters>> deleteSession(const std::string& session_id) override;
+
+ private:
+  std::shared_ptr<media::v1::MediaRelay::StubInterface> stub_;
+  std::chrono::milliseconds timeout_;
+};
+
+// Call events to Kafka. publish() does not block (the producer queues and batches).
+class EventSink {
+ public:
+  virtual ~EventSink() = default;
+  virtual void publish(const std::string& tenant_id, const std::string& call_id, uint64_t sequence,
+                       const calls::v1::CallEvent& event) = 0;
+};
+
+class KafkaEventSink final : public EventSink {
+ public:
+  KafkaEventSink(kafka::Producer& producer, std::string producer_name, log::Logger logger)
+      : producer_(producer), producer_name_(std::move(producer_name)), log_(std::move(logger)) {}
+  void publish(const std::string& tenant_id, const std::string& call_id, uint64_t sequence,
+               const calls::v1::CallEvent& event) override;
+
+ private:
+  kafka::Producer& producer_;
+  std::string producer_name_;
+  log::Logger log_;
+};
+
+}  // namespace tel::sip

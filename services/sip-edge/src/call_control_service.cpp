@@ -1,0 +1,144 @@
+#include "call_control_service.h"
+
+#include <deque>
+
+namespace tel::sip {
+
+// One attached application's notification stream. Writes are queued and sent one at a time, as
+// gRPC allows only one write in flight. Owned by gRPC: it deletes itself in OnDone, after it has
+// detached from the hub (so the hub never holds a dangling pointer).
+class ApplicationStream final : public grpc::ServerWriteReactor<calls::v1::CallNotification> {
+ public:
+  // Initial metadata goes out at once: the application learns that it is attached before any call.
+  ApplicationStream(ApplicationHub& hub, uint64_t id) : hub_(hub), id_(id) { StartSendInitialMetadata(); }
+
+  bool push(const calls::v1::CallNotification& notification) {
+    std::lock_guard lock(mutex_);
+    if (closed_) return false;
+    queue_.push_back(notification);
+    if (!writing_) {
+      writing_ = true;
+      StartWrite(&queue_.front());
+    }
+    return true;
+  }
+
+  void close(const grpc::Status& status) {
+    std::lock_guard lock(mutex_);
+    finishLocked(status);
+  }
+
+  void OnWriteDone(bool ok) override {
+    std::lock_guard lock(mutex_);
+    queue_.pop_front();
+    if (!ok) {
+      finishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE, "write failed"));
+      return;
+    }
+    if (!queue_.empty() && !closed_) {
+      StartWrite(&queue_.front());
+    } else {
+      writing_ = false;
+    }
+  }
+
+  void OnCancel() override {
+    hub_.detach(id_);
+    close(grpc::Status::CANCELLED);
+  }
+
+  void OnDone() override {
+    hub_.detach(id_);
+    delete this;
+  }
+
+ private:
+  void finishLocked(const grpc::Status& status) {
+    if (closed_) return;
+    closed_ = true;
+    Finish(status);
+  }
+
+  ApplicationHub& hub_;
+  const uint64_t id_;
+  std::mutex mutex_;
+  std::deque<calls::v1::CallNotification> queue_;  // front() is being written while writing_
+  bool writing_ = false;
+  bool closed_ = false;
+};
+
+ApplicationHub::~ApplicationHub() { closeAll(); }
+
+grpc::ServerWriteReactor<calls::v1::CallNotification>* ApplicationHub::attach(
+    grpc::CallbackServerContext*, const calls::v1::AttachRequest&) {
+  std::lock_guard lock(mutex_);
+  auto* stream = new ApplicationStream(*this, next_id_);
+  streams_[next_id_++] = stream;
+  return stream;
+}
+
+void ApplicationHub::detach(uint64_t application) {
+  std::lock_guard lock(mutex_);
+  streams_.erase(application);
+}
+
+std::optional<uint64_t> ApplicationHub::offer(const calls::v1::CallNotification& notification) {
+  std::lock_guard lock(mutex_);
+  for (size_t tries = 0; tries < streams_.size(); ++tries) {
+    auto it = streams_.upper_bound(next_offer_);
+    if (it == streams_.end()) it = streams_.begin();
+    next_offer_ = it->first;
+    if (it->second->push(notification)) return it->first;
+  }
+  return std::nullopt;
+}
+
+bool ApplicationHub::notify(uint64_t application, const calls::v1::CallNotification& notification) {
+  std::lock_guard lock(mutex_);
+  auto it = streams_.find(application);
+  return it != streams_.end() && it->second->push(notification);
+}
+
+size_t ApplicationHub::attached() const {
+  std::lock_guard lock(mutex_);
+  return streams_.size();
+}
+
+void ApplicationHub::closeAll() {
+  std::lock_guard lock(mutex_);
+  for (auto& [id, stream] : streams_) stream->close(grpc::Status(grpc::StatusCode::UNAVAILABLE, "sip-edge is shutting down"));
+}
+
+grpc::ServerWriteReactor<calls::v1::CallNotification>* CallControlService::Attach(
+    grpc::CallbackServerContext* context, const calls::v1::AttachRequest* request) {
+  return hub_.attach(context, *request);
+}
+
+grpc::ServerUnaryReactor* CallControlService::Dial(grpc::CallbackServerContext* context,
+                                                   const calls::v1::DialRequest* request,
+                                                   calls::v1::CommandResult*) {
+  auto* reactor = context->DefaultReactor();
+  commands_.dial(*request, [reactor](grpc::Status status) { reactor->Finish(status); });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* CallControlService::Hangup(grpc::CallbackServerContext* context,
+                                                     const calls::v1::HangupRequest* request,
+                                                     calls::v1::CommandResult*) {
+  auto* reactor = context->DefaultReactor();
+  commands_.hangup(*request, [reactor](grpc::Status status) { reactor->Finish(status); });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* CallControlService::ListLiveCalls(grpc::CallbackServerContext* context,
+                                                            const calls::v1::ListLiveCallsRequest*,
+                                                            calls::v1::ListLiveCallsResponse* reply) {
+  auto* reactor = context->DefaultReactor();
+  commands_.listLiveCalls([reactor, reply](calls::v1::ListLiveCallsResponse calls) {
+    *reply = std::move(calls);
+    reactor->Finish(grpc::Status::OK);
+  });
+  return reactor;
+}
+
+}  // namespace tel::sip

@@ -1,0 +1,76 @@
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+
+#include "tel/calls/v1/call_control.grpc.pb.h"
+
+namespace tel::sip {
+
+// What the call-control API asks of the B2BUA. Implementations may run the work on another thread;
+// `done` is called exactly once, from any thread.
+class CallCommands {
+ public:
+  virtual ~CallCommands() = default;
+  virtual void dial(const calls::v1::DialRequest& request, std::function<void(grpc::Status)> done) = 0;
+  virtual void hangup(const calls::v1::HangupRequest& request, std::function<void(grpc::Status)> done) = 0;
+  virtual void listLiveCalls(std::function<void(calls::v1::ListLiveCallsResponse)> done) = 0;
+};
+
+class ApplicationStream;
+
+// The applications attached to this sip-edge (routing instances, later queue and IVR) and their
+// notification streams. Thread-safe: the SIP thread offers and notifies, gRPC threads attach and
+// detach.
+class ApplicationHub {
+ public:
+  ApplicationHub() = default;
+  ~ApplicationHub();
+  ApplicationHub(const ApplicationHub&) = delete;
+  ApplicationHub& operator=(const ApplicationHub&) = delete;
+
+  // Offers a new call to one attached application (round robin) and returns its id; nullopt when
+  // no application is attached.
+  std::optional<uint64_t> offer(const calls::v1::CallNotification& notification);
+  // Queues a notification for the application; false when it has gone.
+  bool notify(uint64_t application, const calls::v1::CallNotification& notification);
+  size_t attached() const;
+  // Ends every stream (at shutdown), so that applications reconnect elsewhere.
+  void closeAll();
+
+  grpc::ServerWriteReactor<calls::v1::CallNotification>* attach(grpc::CallbackServerContext* context,
+                                                                const calls::v1::AttachRequest& request);
+  void detach(uint64_t application);
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<uint64_t, ApplicationStream*> streams_;  // guarded by mutex_; streams detach before they die
+  uint64_t next_id_ = 1;
+  uint64_t next_offer_ = 0;
+};
+
+class CallControlService final : public calls::v1::CallControl::CallbackService {
+ public:
+  CallControlService(ApplicationHub& hub, CallCommands& commands) : hub_(hub), commands_(commands) {}
+
+  grpc::ServerWriteReactor<calls::v1::CallNotification>* Attach(grpc::CallbackServerContext* context,
+                                                                const calls::v1::AttachRequest* request) override;
+  grpc::ServerUnaryReactor* Dial(grpc::CallbackServerContext* context, const calls::v1::DialRequest* request,
+                                 calls::v1::CommandResult* reply) override;
+  grpc::ServerUnaryReactor* Hangup(grpc::CallbackServerContext* context, const calls::v1::HangupRequest* request,
+                                   calls::v1::CommandResult* reply) override;
+  grpc::ServerUnaryReactor* ListLiveCalls(grpc::CallbackServerContext* context,
+                                          const calls::v1::ListLiveCallsRequest* request,
+                                          calls::v1::ListLiveCallsResponse* reply) override;
+
+ private:
+  ApplicationHub& hub_;
+  CallCommands& commands_;
+};
+
+}  // namespace tel::sip

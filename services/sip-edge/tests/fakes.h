@@ -1,0 +1,115 @@
+#pragma once
+
+// In-memory fakes of sip-edge's ports, shared by the unit tests.
+#include <map>
+#include <set>
+
+#include "call_backends.h"
+#include "registrar.h"
+
+namespace tel::sip::testing {
+
+struct FakeCredentials : CredentialsSource {
+  std::map<std::pair<std::string, std::string>, SipAccountCredentials> accounts;
+  bool down = false;
+  absl::StatusOr<std::optional<SipAccountCredentials>> find(const std::string& domain,
+                                                            const std::string& user) override {
+    if (down) return absl::UnavailableError("down");
+    auto it = accounts.find({domain, user});
+    if (it == accounts.end()) return std::nullopt;
+    return it->second;
+  }
+};
+
+struct FakeBindings : Bindings {
+  std::map<std::string, std::map<std::string, Binding>> by_account;
+  std::map<std::string, uint64_t> nonce_counts;
+  absl::StatusOr<std::vector<Binding>> list(const std::string& t, const std::string& a, int64_t now) override {
+    std::vector<Binding> out;
+    for (auto& [contact, binding] : by_account[t + a]) if (binding.expires_at > now) out.push_back(binding);
+    return out;
+  }
+  absl::Status upsert(const std::string& t, const std::string& a, const Binding& b) override {
+    by_account[t + a][b.contact] = b;
+    return absl::OkStatus();
+  }
+  absl::Status remove(const std::string& t, const std::string& a, const std::string& c) override {
+    by_account[t + a].erase(c);
+    return absl::OkStatus();
+  }
+  absl::Status removeAll(const std::string& t, const std::string& a) override {
+    by_account.erase(t + a);
+    return absl::OkStatus();
+  }
+  absl::StatusOr<bool> acceptNonceCount(const std::string& nonce, uint64_t count, int) override {
+    uint64_t& last = nonce_counts[nonce];
+    if (count <= last) return false;
+    last = count;
+    return true;
+  }
+};
+
+
+struct FakeNumbers : NumberDirectory {
+  std::map<std::string, accounts::v1::InboundNumber> numbers;  // by e164
+  std::map<std::string, std::string> carrier_ips;              // source ip -> tenant
+  std::set<std::pair<std::string, std::string>> extensions;    // tenant, extension
+  absl::StatusOr<std::optional<accounts::v1::InboundNumber>> lookupInbound(const std::string& e164,
+                                                                           const std::string& ip) override {
+    auto it = numbers.find(e164);
+    if (it == numbers.end()) return std::nullopt;
+    auto found = it->second;
+    auto carrier = carrier_ips.find(ip);
+    if (carrier != carrier_ips.end() && carrier->second == found.tenant_id()) found.set_carrier_id("carrier-1");
+    return found;
+  }
+  absl::StatusOr<bool> isExtension(const std::string& tenant, const std::string& extension) override {
+    return extensions.count({tenant, extension}) > 0;
+  }
+};
+
+struct FakeChannels : ChannelLimiter {
+  std::map<std::string, std::set<std::string>> held;  // number -> calls
+  absl::StatusOr<bool> acquire(const std::string&, const std::string& number, const std::string& call,
+                               int channels) override {
+    auto& calls = held[number];
+    if (static_cast<int>(calls.size()) >= channels) return false;
+    calls.insert(call);
+    return true;
+  }
+  absl::Status release(const std::string&, const std::string& number, const std::string& call) override {
+    held[number].erase(call);
+    return absl::OkStatus();
+  }
+};
+
+struct FakeMedia : MediaControl {
+  int sessions = 0;
+  int next_port = 30000;
+  bool down = false;
+  std::map<std::string, std::map<std::string, std::optional<RelayEndpoint>>> legs;  // session -> leg -> remote
+  absl::StatusOr<std::string> createSession(const std::string&, const std::string& call) override {
+    if (down) return absl::UnavailableError("media-relay down");
+    ++sessions;
+    legs["s-" + call];
+    return "s-" + call;
+  }
+  absl::StatusOr<RelayEndpoint> addLeg(const std::string& session, const std::string& leg,
+                                       const std::optional<RelayEndpoint>& remote) override {
+    legs[session][leg] = remote;
+    next_port += 2;
+    return RelayEndpoint{"127.0.0.1", next_port};
+  }
+  absl::Status updateLeg(const std::string& session, const std::string& leg, const RelayEndpoint& remote) override {
+    legs[session][leg] = remote;
+    return absl::OkStatus();
+  }
+  absl::Status link(const std::string&, const std::string&, const std::string&) override { return absl::OkStatus(); }
+  absl::StatusOr<std::map<std::string, calls::v1::MediaCounters>> deleteSession(const std::string& session) override {
+    legs.erase(session);
+    --sessions;
+    return std::map<std::string, calls::v1::MediaCounters>{};
+  }
+};
+
+}  // namespace tel::sip::testing

@@ -9,3 +9,12 @@ for user in manager1 manager2; do
   grep -q "\"username\":\"$user\"" <<<"$accounts" || { echo "FAIL: SIP account $user missing"; exit 1; }
 done
 echo "ok: demo tenant has its number and SIP accounts"
+
+# `./tel demo` places a real call and prints its record: answered, with audio both ways.
+root=$(cd "$(dirname "$0")/../.." && pwd)
+output=$("$root/tel" demo 2>&1) || { echo "FAIL: ./tel demo failed:"; echo "$output"; exit 1; }
+record=$(sed -n '/^{/,/^}/p' <<<"$output")
+jq -e '.disposition == "answered" and .answered_by == "101" and .caller_media.packets_in > 0 and
+  .caller_media.packets_out > 0 and .legs[0].media.packets_in > 0' >/dev/null <<<"$record" ||
+  { echo "FAIL: unexpected demo call record:"; echo "$output"; exit 1; }
+echo "ok: ./tel demo placed a call and printed its record"

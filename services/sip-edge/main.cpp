@@ -10,6 +10,7 @@
 #include "registrar.h"
 #include "sip_edge_config.h"
 #include "sip_stack.h"
+#include "source_guard.h"
 #include "tel/grpc/blocking_executor.h"
 #include "tel/grpc/server.h"
 #include "tel/grpc/shutdown_signal.h"
@@ -45,6 +46,7 @@ int main(int argc, char** argv) {
     tel::sip::CallAdmission admission(config.admission, numbers, credentials, bindings, authenticator, channels,
                                       media, log);
     tel::sip::ApplicationHub applications;
+    tel::sip::SourceGuard guard(config.protection, *registry);
 
     // Worker threads for blocking work (REGISTER, admission, media-relay, Redis). They are stopped
     // explicitly before the objects their tasks use go away.
@@ -52,11 +54,14 @@ int main(int argc, char** argv) {
     tel::sip::SipStack stack(
         config.sip,
         [&](tel::sip::RegisterRequest request, tel::sip::SipStack::Respond respond) {
-          workers->post([&registrar, request = std::move(request), respond = std::move(respond)] {
-            respond(registrar.handle(request, std::chrono::system_clock::now()));
+          workers->post([&registrar, &stack, request = std::move(request), respond = std::move(respond)] {
+            auto response = registrar.handle(request, std::chrono::system_clock::now());
+            if (response.authentication_failed) stack.reportAuthenticationFailure(request.source_ip);
+            respond(std::move(response));
           });
         },
         log);
+    if (config.protection_enabled) stack.setSourceGuard(&guard);
     tel::sip::B2bua b2bua(stack, admission, bindings, media, events, applications, *workers, config.b2bua, log,
                           *registry);
     stack.setCallHandler(&b2bua);

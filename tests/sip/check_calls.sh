@@ -67,10 +67,11 @@ device() {  # device USER SCENARIO_FILE [SIPP ARGS...]: registers USER's phone a
   local user=$1 file=$2
   shift 2
   port=${phone_port[$user]}
+  device_runs=$((${device_runs:-0} + 1))
   sipp_register register.xml "$user" "${password[$user]}" "$domain" 300 u1 "$port" || return 1
   (cd "$work" && exec timeout 60 sipp -sf "$file" -m 1 -i 127.0.0.1 -p "$port" -mp $((port + 2)) -rtp_echo \
-    -key from_check . -timeout 50 -trace_err -error_file "$work/device-$user-$port.err" "$@" \
-    >"$work/device-$user-$port.out" 2>&1) &
+    -timeout 50 -trace_err -error_file "$work/device-$user-$device_runs.err" "$@" \
+    >"$work/device-$user-$device_runs.out" 2>&1) &
   device_pid=$!
   pids+=("$device_pid")
 }
@@ -99,7 +100,13 @@ phone_call() {  # phone_call USER DIALLED BLOCK [SIPP ARGS...]: a call placed by
     -key user "$user" -key domain "$domain" -i 127.0.0.1 -p "$port" -mp $((port + 2)) -timeout 50 -trace_err \
     -error_file "$work/phone-$user-$port.err" "$@" "$TEL_SIP_ADDR" >"$work/phone-$user-$port.out" 2>&1)
 }
-finished() { wait "$1"; }  # finished PID: the background peer ended its scenario successfully
+finished() {  # finished PID: the background peer ended its scenario successfully
+  local status
+  wait "$1"
+  status=$?
+  ((status == 0)) || echo "  sipp exit status $status"
+  return $status
+}
 
 # record NUMBER: the call log's only call for NUMBER, once complete (prints its JSON with legs)
 record() {
@@ -123,6 +130,10 @@ sed -i "s#\[audio\]#$work/silence.al#" "$plain" "$waits_for_bye" "$with_hold"
 answers=$(scenario uas_answer.xml caller-bye)
 answers_then_hangs_up=$(scenario uas_answer.xml callee-bye)
 answers_hold=$(scenario uas_answer.xml hold caller-bye)
+# sipp does not expand keys inside a regexp either: the From check is written into each copy.
+far_end_answers=$(scenario uas_answer.xml caller-bye)
+sed -i "s/\[from_check\]/sip:.${main_number#+}@/" "$far_end_answers"  # '.' for the '+'
+sed -i 's/\[from_check\]/./' "$answers" "$answers_then_hangs_up" "$answers_hold"
 
 # --- Answered, audio both ways through the relay, caller hangs up --------------------------------
 number=$(new_number "$(ring '"101"')")
@@ -195,8 +206,8 @@ call=$(api "$key" GET "/v1/calls?direction=internal" | jq -r '.items[0].id')
 check "record: internal, 102 -> 101, answered" expect "$(api "$key" GET "/v1/calls/$call")" \
   '.direction == "internal" and .caller == "102" and .called == "101" and .disposition == "answered"'
 
-(cd "$work" && exec timeout 60 sipp -sf "$answers" -m 1 -i 127.0.0.1 -p "$carrier_port" -mp $((carrier_port + 2)) \
-  -rtp_echo -key from_check "sip:\\$main_number@" -timeout 50 -trace_err -error_file "$work/far-end.err" \
+(cd "$work" && exec timeout 60 sipp -sf "$far_end_answers" -m 1 -i 127.0.0.1 -p "$carrier_port" -mp $((carrier_port + 2)) \
+  -rtp_echo -timeout 50 -trace_err -error_file "$work/far-end.err" \
   >"$work/far-end.out" 2>&1) &
 far_end=$!
 pids+=("$far_end")

@@ -117,6 +117,7 @@ struct B2bua::Call {
   enum class State { kAdmitting, kOffered, kDialing, kAnswering, kBridged, kDialFailed, kEnding };
   std::string id;
   std::string sip_call_id;
+  std::string source_ip;
   State state = State::kAdmitting;
   Admission admission;
   uint64_t application = 0;
@@ -284,6 +285,7 @@ void B2bua::onNewInviteOnSipThread(const SipStack::Event& event) {
     su_home_deinit(home);
   }
   invite.caller_media = *media;
+  call->source_ip = invite.source_ip;
   call->log.info("call arriving", {{"sip_call_id", call->sip_call_id}, {"to", invite.request_user},
                                    {"from", invite.from_user}, {"source", invite.source_ip}});
   nua_respond(handle, 100, "Trying", TAG_END());
@@ -310,6 +312,7 @@ void B2bua::onAdmittedOnSipThread(const std::string& call_id, Admission admissio
                   TAG_IF(!headers.empty(), SIPTAG_HEADER_STR(headers.c_str())), TAG_END());
     }
     refused_calls_.Add({{"status", std::to_string(refusal.status)}}).Increment();
+    if (refusal.authentication_failed) stack_.reportAuthenticationFailure(call->source_ip);
     if (refusal.status != 407) call->log.info("call refused", {{"status", std::to_string(refusal.status)}});
     calls_.erase(call_id);
     active_calls_.Decrement();

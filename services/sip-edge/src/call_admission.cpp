@@ -137,6 +137,7 @@ Admission CallAdmission::admitFromAccount(const InviteRequest& invite, DigestAut
       log_.warn("call refused: wrong credentials", {{"call_id", invite.call_id}, {"domain", realm},
                                                    {"user", digest.username}, {"source", invite.source_ip}});
       admission.refusal = refuse(403, "Forbidden");
+      admission.refusal->authentication_failed = true;
       return admission;
     case DigestVerdict::kOk:
       break;

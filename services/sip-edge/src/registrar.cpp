@@ -62,10 +62,13 @@ SipResponse Registrar::handle(const RegisterRequest& request, DigestAuthenticato
       return challenge(request.aor_domain, now, false, "bad_nonce");
     case DigestVerdict::kStaleNonce:
       return challenge(request.aor_domain, now, true, "stale");
-    case DigestVerdict::kWrongResponse:
+    case DigestVerdict::kWrongResponse: {
       log_.warn("registration refused", {{"domain", request.aor_domain}, {"user", digest.username},
                                          {"source", request.source}});
-      return challenge(request.aor_domain, now, false, "wrong_credentials");
+      auto response = challenge(request.aor_domain, now, false, "wrong_credentials");
+      response.authentication_failed = true;
+      return response;
+    }
     case DigestVerdict::kOk:
       break;
   }

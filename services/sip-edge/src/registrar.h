@@ -43,7 +43,8 @@ struct RegisterRequest {
   std::vector<ContactEntry> contacts;
   bool wildcard = false;  // "Contact: *"
   std::optional<int64_t> expires_header;
-  std::string source;
+  std::string source;     // host:port the REGISTER came from
+  std::string source_ip;
   std::string user_agent;
   std::string call_id;
   uint32_t cseq = 0;
@@ -53,6 +54,7 @@ struct SipResponse {
   int status = 500;
   std::string phrase = "Server Internal Error";
   std::vector<std::pair<std::string, std::string>> headers;  // name, value; repeated names allowed
+  bool authentication_failed = false;  // wrong credentials: counts towards banning the source
 };
 
 struct RegistrarOptions {

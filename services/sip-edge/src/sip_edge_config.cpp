@@ -5,12 +5,27 @@
 #include "tel/crypto/crypto.h"
 
 namespace tel::sip {
+namespace {
+
+std::vector<std::string> commaList(const std::string& text) {
+  std::vector<std::string> items;
+  std::stringstream list(text);
+  for (std::string item; std::getline(list, item, ',');) {
+    item.erase(0, item.find_first_not_of(' '));
+    item.erase(item.find_last_not_of(' ') + 1);
+    if (!item.empty()) items.push_back(item);
+  }
+  return items;
+}
+
+}  // namespace
 
 SipEdgeConfig SipEdgeConfig::load(config::Config& source) {
   SipEdgeConfig config;
   const auto listen = source.getHostPort("sip.listen", "127.0.0.1:17060", /*allow_zero=*/false);
   config.sip.listen_host = listen.host;
   config.sip.listen_port = listen.port;
+  config.sip.max_message_bytes = static_cast<size_t>(source.getInt("sip.max_message_bytes", 2048, 1 << 20, 32768));
   config.admin_listen = source.getHostPort("admin.listen", "127.0.0.1:17141");
   config.accounts_address = source.getString("accounts.address", "127.0.0.1:17110");
   config.control_listen = source.getHostPort("control.listen", "127.0.0.1:17142");
@@ -18,12 +33,7 @@ SipEdgeConfig SipEdgeConfig::load(config::Config& source) {
   config.kafka_brokers = source.getString("kafka.brokers");
   // Request-URI hosts that carriers use for our numbers, besides IP addresses: the public names of
   // the SIP service. Any other host is a tenant's SIP domain.
-  std::stringstream hosts(source.getString("calls.carrier_hosts", "localhost"));
-  for (std::string host; std::getline(hosts, host, ',');) {
-    host.erase(0, host.find_first_not_of(' '));
-    host.erase(host.find_last_not_of(' ') + 1);
-    if (!host.empty()) config.admission.carrier_hosts.push_back(host);
-  }
+  config.admission.carrier_hosts = commaList(source.getString("calls.carrier_hosts", "localhost"));
   config.b2bua.decision_timeout = source.getDuration("calls.decision_timeout", std::chrono::seconds(5));
   if (config.b2bua.decision_timeout < std::chrono::milliseconds(100)) {
     throw config::ConfigError("calls.decision_timeout", "must be at least 100ms");
@@ -60,6 +70,24 @@ SipEdgeConfig SipEdgeConfig::load(config::Config& source) {
   if (config.registrar.max_expires < config.registrar.min_expires) {
     throw config::ConfigError("registrar.max_expires", "must not be below registrar.min_expires");
   }
+  auto& guard = config.protection;
+  config.protection_enabled = source.getBool("protection.enabled", true);
+  guard.flood_requests = static_cast<int>(source.getInt("protection.flood_requests", 1, 100000, 16));
+  guard.flood_window = std::chrono::duration_cast<std::chrono::seconds>(
+      source.getDuration("protection.flood_window", std::chrono::seconds(2)));
+  guard.auth_failures = static_cast<int>(source.getInt("protection.auth_failures", 1, 1000, 3));
+  guard.auth_window = std::chrono::duration_cast<std::chrono::seconds>(
+      source.getDuration("protection.auth_window", std::chrono::minutes(10)));
+  guard.ban_time = std::chrono::duration_cast<std::chrono::seconds>(
+      source.getDuration("protection.ban_time", std::chrono::minutes(10)));
+  if (guard.flood_window.count() < 1) throw config::ConfigError("protection.flood_window", "must be at least 1s");
+  if (guard.ban_time.count() < 1) throw config::ConfigError("protection.ban_time", "must be at least 1s");
+  guard.allow = commaList(source.getString("protection.allow", ""));
+  if (auto bad = SourceGuard::invalidAllowEntry(guard.allow)) {
+    throw config::ConfigError("protection.allow", "'" + *bad + "' is not an IP address or CIDR block");
+  }
+  const std::string scanners = source.getString("protection.scanner_user_agents", "");
+  if (!scanners.empty()) guard.scanner_user_agents = commaList(scanners);
   config.workers = static_cast<int>(source.getInt("workers", 1, 256, 8));
   config.log_level = log::parseLevel(source.getString("log.level", "info"));
   source.rejectUnknownKeys();

@@ -4,6 +4,7 @@
 #include "call_admission.h"
 #include "registrar.h"
 #include "sip_stack.h"
+#include "source_guard.h"
 #include "tel/config/config.h"
 #include "tel/redis/redis_client.h"
 
@@ -25,6 +26,8 @@ struct SipEdgeConfig {
   std::chrono::seconds nonce_lifetime{300};
   std::vector<std::string> algorithms;
   RegistrarOptions registrar;
+  bool protection_enabled = true;
+  SourceGuardOptions protection;
   int workers = 8;
   log::Level log_level = log::Level::kInfo;
 

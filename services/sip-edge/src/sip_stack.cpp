@@ -1,6 +1,7 @@
 #include "sip_stack.h"
 
 #include <sofia-sip/auth_digest.h>
+#include <sofia-sip/nta_tag.h>
 #include <sofia-sip/su_wait.h>
 #include <sofia-sip/url.h>
 #include <unistd.h>
@@ -8,7 +9,9 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "kernel_source_filter.h"
 #include "sofia_event.h"
+#include "source_guard.h"
 
 namespace tel::sip {
 
@@ -17,6 +20,7 @@ struct SipStack::SofiaState {
   su_root_t* root = nullptr;
   nua_t* nua = nullptr;
   su_timer_t* tick = nullptr;
+  KernelSourceFilter filter;
   bool shutdown_done = false;
 };
 
@@ -28,8 +32,10 @@ void nuaCallback(nua_event_t event, int status, char const* phrase, nua_t*, nua_
   stack->dispatchOnSipThread(SipStack::Event{event, status, phrase, nh, sip, tags});
 }
 
-void onTick(su_root_magic_t*, su_timer_t*, su_timer_arg_t* arg) {
-  reinterpret_cast<CallHandler*>(arg)->tickOnSipThread();
+std::string sourceIpOf(const sip_t* sip) {
+  if (sip == nullptr || sip->sip_via == nullptr) return {};
+  const char* ip = sip->sip_via->v_received ? sip->sip_via->v_received : sip->sip_via->v_host;
+  return ip ? ip : "";
 }
 
 int onWake(su_root_magic_t* magic, su_wait_t*, su_wakeup_arg_t*) {
@@ -90,12 +96,17 @@ void SipStack::runOnSipThread(std::promise<void> started) {
   const std::string url = "sip:" + options_.listen_host + ":" + std::to_string(options_.listen_port);
   sofia.nua = nua_create(sofia.root, nuaCallback, reinterpret_cast<nua_magic_t*>(this),
                          NUTAG_URL(url.c_str()),
-                         NUTAG_APPL_METHOD("REGISTER"),
+                         // OPTIONS is answered here rather than by nua so that banned sources
+                         // and scanners can be screened before anything is sent back.
+                         NUTAG_APPL_METHOD("REGISTER, OPTIONS"),
                          NUTAG_ALLOW(calls_ ? "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER" : "REGISTER"),
                          NUTAG_AUTOACK(1),
                          NUTAG_AUTOALERT(0),
                          NUTAG_AUTOANSWER(0),
                          NUTAG_MEDIA_ENABLE(0),
+                         // Nothing legitimate comes near this; larger messages are refused before
+                         // they are parsed into memory.
+                         NTATAG_MAXSIZE(options_.max_message_bytes),
                          SIPTAG_SERVER_STR(options_.server_name.c_str()),
                          TAG_END());
   if (sofia.nua == nullptr) {
@@ -105,17 +116,18 @@ void SipStack::runOnSipThread(std::promise<void> started) {
         std::runtime_error("sip-edge: cannot listen on " + url + " (UDP and TCP)")));
     return;
   }
-  if (calls_ != nullptr) {
-    sofia.tick = su_timer_create(su_root_task(sofia.root), CallHandler::kTickMillis);
-    su_timer_set_for_ever(sofia.tick, onTick, reinterpret_cast<su_timer_arg_t*>(calls_));
-  }
+  sofia.filter = KernelSourceFilter::forListeningPort(options_.listen_port);
+  sofia.tick = su_timer_create(su_root_task(sofia.root), CallHandler::kTickMillis);
+  su_timer_set_for_ever(
+      sofia.tick, [](su_root_magic_t*, su_timer_t*, su_timer_arg_t* arg) { reinterpret_cast<SipStack*>(arg)->tickOnSipThread(); },
+      reinterpret_cast<su_timer_arg_t*>(this));
   started.set_value();
   su_root_run(sofia.root);
 
   // Shutting down: calls are ended (BYE, CANCEL, 503), nua answers what it still holds, then
   // reports nua_r_shutdown.
+  su_timer_destroy(sofia.tick);
   if (calls_ != nullptr) {
-    su_timer_destroy(sofia.tick);
     calls_->shutdownOnSipThread();
     for (int i = 0; i < 20; ++i) su_root_step(sofia.root, 50);
   }
@@ -128,9 +140,14 @@ void SipStack::runOnSipThread(std::promise<void> started) {
 }
 
 void SipStack::dispatchOnSipThread(const Event& event) {
+  if (!screenOnSipThread(event)) return;
   switch (event.event) {
     case nua_i_register:
       handleRegisterOnSipThread(event);
+      break;
+    case nua_i_options:
+      nua_respond(event.handle, 200, "OK", NUTAG_WITH_THIS(sofia_->nua), TAG_END());
+      nua_handle_destroy(event.handle);
       break;
     case nua_r_shutdown:
       if (event.status >= 200) sofia_->shutdown_done = true;
@@ -149,6 +166,51 @@ void SipStack::dispatchOnSipThread(const Event& event) {
 }
 
 nua_t* SipStack::nuaOnSipThread() const { return sofia_->nua; }
+
+void SipStack::reportAuthenticationFailure(const std::string& ip) {
+  if (guard_ != nullptr && !ip.empty()) guard_->onAuthenticationFailure(ip, SourceGuard::Clock::now());
+}
+
+void SipStack::tickOnSipThread() {
+  if (guard_ != nullptr && guard_->sweep(SourceGuard::Clock::now())) {
+    if (auto status = sofia_->filter.install(guard_->bannedIpv4()); !status.ok()) {
+      log_.error("cannot update the kernel source filter", {{"error", std::string(status.message())}});
+    }
+  }
+  if (calls_ != nullptr) calls_->tickOnSipThread();
+}
+
+bool SipStack::screenOnSipThread(const Event& event) {
+  if (guard_ == nullptr) return true;
+  // Requests that continue a dialog or transaction are not counted: only what starts something.
+  switch (event.event) {
+    case nua_i_invite:
+      if (event.sip != nullptr && event.sip->sip_to != nullptr && event.sip->sip_to->a_tag != nullptr) return true;
+      break;
+    case nua_i_register:
+    case nua_i_options:
+    case nua_i_message:
+    case nua_i_subscribe:
+    case nua_i_publish:
+    case nua_i_refer:
+    case nua_i_notify:
+    case nua_i_info:
+      break;
+    default:
+      return true;
+  }
+  const std::string ip = sourceIpOf(event.sip);
+  const std::string agent =
+      event.sip && event.sip->sip_user_agent && event.sip->sip_user_agent->g_string ? event.sip->sip_user_agent->g_string : "";
+  if (guard_->onRequest(ip, agent, SourceGuard::Clock::now()) == SourceGuard::Verdict::kAllow) return true;
+  // Banned: the kernel filter drops what comes next; this request gets a cheap refusal, without any
+  // lookup, so that sofia frees its transaction.
+  if (event.event == nua_i_invite || event.event == nua_i_register || event.event == nua_i_options) {
+    nua_respond(event.handle, 403, "Forbidden", NUTAG_WITH_THIS(sofia_->nua), TAG_END());
+    nua_handle_destroy(event.handle);
+  }
+  return false;
+}
 
 void SipStack::handleRegisterOnSipThread(const Event& event) {
   const sip_t* sip = event.sip;
@@ -183,6 +245,7 @@ void SipStack::handleRegisterOnSipThread(const Event& event) {
     su_free(sofia_->home, uri);
   }
   if (sip->sip_expires) request.expires_header = static_cast<int64_t>(sip->sip_expires->ex_delta);
+  request.source_ip = sourceIpOf(sip);
   if (sip->sip_via) {
     const auto* via = sip->sip_via;
     request.source = text(via->v_received ? via->v_received : via->v_host) + ":" +

@@ -18,11 +18,13 @@ struct nua_s;
 namespace tel::sip {
 
 class CallHandler;
+class SourceGuard;
 
 struct SipStackOptions {
   std::string listen_host = "127.0.0.1";
   int listen_port = 17060;  // UDP and TCP
   std::string server_name = "tel-sip-edge";
+  size_t max_message_bytes = 32768;
 };
 
 // The SIP side of sip-edge: sofia-sip's nua on its own thread (the SIP thread), which owns the
@@ -42,6 +44,11 @@ class SipStack {
   // Everything that is not a REGISTER goes to `calls` (set before start(); may stay null, and then
   // INVITEs are refused with 405).
   void setCallHandler(CallHandler* calls) { calls_ = calls; }
+  // Screens every new request's source (flood, bans, scanners) when set before start(); banned
+  // IPv4 sources are then dropped in the kernel (see kernel_source_filter.h).
+  void setSourceGuard(SourceGuard* guard) { guard_ = guard; }
+  // A failed authentication from `ip` (any thread).
+  void reportAuthenticationFailure(const std::string& ip);
   ~SipStack();
   SipStack(const SipStack&) = delete;
   SipStack& operator=(const SipStack&) = delete;
@@ -61,11 +68,15 @@ class SipStack {
  private:
   void runOnSipThread(std::promise<void> started);
   void handleRegisterOnSipThread(const Event& event);
+  // False when the request's source is banned (the request has then been answered or dropped).
+  bool screenOnSipThread(const Event& event);
+  void tickOnSipThread();
   void respondOnSipThread(void* handle, void* saved, const SipResponse& response);
 
   SipStackOptions options_;
   RegisterHandler on_register_;
   CallHandler* calls_ = nullptr;
+  SourceGuard* guard_ = nullptr;
   log::Logger log_;
   std::thread thread_;
   loop::WakeupQueue tasks_;  // drained on the SIP thread (its fd is watched by the su_root)

@@ -1,0 +1,73 @@
+#!/usr/bin/env python3
+"""Sends raw SIP requests over UDP from a chosen source address and reports what came back.
+
+Used by the protection and malformed-input tests: a request is built from the method, user agent and
+optional raw text, sent `count` times (each a new transaction), and the status codes of the
+responses received within `wait` seconds after the last one are printed, space separated (nothing
+when no response came back)."""
+import argparse
+import random
+import socket
+import time
+
+
+def request(method, target, source, port, user_agent, index):
+    branch = "z9hG4bK-%08x-%d" % (random.getrandbits(32), index)
+    lines = [
+        "%s sip:probe@%s SIP/2.0" % (method, target),
+        "Via: SIP/2.0/UDP %s:%d;branch=%s;rport" % (source, port, branch),
+        "From: <sip:probe@%s>;tag=%08x" % (source, random.getrandbits(32)),
+        "To: <sip:probe@%s>" % target,
+        "Call-ID: %08x-%d@%s" % (random.getrandbits(32), index, source),
+        "CSeq: 1 %s" % method,
+        "Max-Forwards: 70",
+    ]
+    if user_agent:
+        lines.append("User-Agent: " + user_agent)
+    lines.append("Content-Length: 0")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--target", required=True, help="host:port of sip-edge")
+    parser.add_argument("--source", default="127.0.0.1")
+    parser.add_argument("--method", default="OPTIONS")
+    parser.add_argument("--user-agent", default="")
+    parser.add_argument("--count", type=int, default=1)
+    parser.add_argument("--interval", type=float, default=0.0)
+    parser.add_argument("--wait", type=float, default=1.0)
+    parser.add_argument("--raw", help="send this text (\\r\\n-escaped) instead of a built request")
+    args = parser.parse_args()
+    host, port = args.target.rsplit(":", 1)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind((args.source, 0))
+    local_port = sock.getsockname()[1]
+    for index in range(args.count):
+        if args.raw is not None:
+            payload = args.raw.encode().decode("unicode_escape").encode("latin-1")
+        else:
+            payload = request(args.method, host, args.source, local_port, args.user_agent, index)
+        sock.sendto(payload, (host, int(port)))
+        if args.interval:
+            time.sleep(args.interval)
+    statuses = []
+    deadline = time.time() + args.wait
+    while True:
+        remaining = deadline - time.time()
+        if remaining <= 0:
+            break
+        sock.settimeout(remaining)
+        try:
+            data = sock.recv(65535)
+        except socket.timeout:
+            break
+        first = data.split(b"\r\n", 1)[0].decode("latin-1")
+        parts = first.split(" ")
+        if len(parts) >= 2 and parts[0] == "SIP/2.0" and parts[1] != "100":
+            statuses.append(parts[1])
+    print(" ".join(statuses))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# SIP calls per second: sipp uac -> system -> sipp uas, ramping the rate, for two systems in one run:
+#   kamailio  Kamailio 5.6 as a transaction-stateful proxy (the anchor)
+#   tel       sip-edge (B2BUA) -> routing (number routed to the UAS's SIP URI) -> sipp uas, with
+#             SDP so that media-relay allocates and frees ports for both legs
+# Each step runs BENCH_SECONDS (60) at one rate; a step passes with < 0.1% failed calls. The CPU
+# time of the system under test is read from /proc before and after each step (all its processes;
+# for tel also the backing services, reported separately). sipp runs on the same 2 cores.
+# Needs the local stack (./tel up) and `./tel env` in the environment.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+: "${TEL_API_URL:?run through bench/run sip}" "${TEL_ADMIN_KEY:?}" "${TEL_SIP_ADDR:?}"
+seconds=${BENCH_SECONDS:-60}
+kamailio_rates=${BENCH_KAMAILIO_RATES:-"200 400 800 1200 1600 2000"}
+tel_rates=${BENCH_TEL_RATES:-"50 100 200 300 400 600 800"}
+work=$(mktemp -d)
+uas_port=46550
+uac_port=46560
+kamailio_port=46570
+pids=()
+tenant=""
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
+  [[ -f $work/kamailio.pid ]] && kill "$(cat "$work/kamailio.pid")" 2>/dev/null
+  [[ -n $tenant ]] && curl -s -X DELETE -H "Authorization: Bearer $TEL_ADMIN_KEY" "$TEL_API_URL/v1/tenants/$tenant" >/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+api() {  # api KEY METHOD PATH [JSON]
+  curl -sS -X "$2" -H "Authorization: Bearer $1" -H 'Content-Type: application/json' ${4:+--data "$4"} "$TEL_API_URL$3"
+}
+clock_ticks=$(getconf CLK_TCK)
+cpu_seconds() {  # cpu_seconds PID...: user + system time of the processes (all their threads)
+  local total=0 pid fields
+  for pid in "$@"; do
+    [[ -r /proc/$pid/stat ]] || continue
+    read -ra fields < <(sed 's/^.*) //' "/proc/$pid/stat")
+    total=$((total + fields[11] + fields[12]))
+  done
+  echo "scale=3; $total / $clock_ticks" | bc
+}
+pids_of() { pgrep -d ' ' -f "$1" || true; }
+
+# --- The far end: sipp's built-in UAS (answers with SDP) -------------------------------------------
+sipp -sn uas -i 127.0.0.1 -p "$uas_port" -mp 46600 -nostdin -bg >/dev/null 2>&1 || true
+uas_pid=$(pgrep -f "sipp -sn uas -i 127.0.0.1 -p $uas_port" | head -1)
+pids+=("$uas_pid")
+
+# --- Kamailio ----------------------------------------------------------------------------------
+modules=$(dirname "$(find /usr/lib -name tm.so -path '*kamailio*' | head -1)")
+sed -e "s#@PORT@#$kamailio_port#" -e "s#@UAS_PORT@#$uas_port#" -e "s#@MODULES@#$modules#" \
+  -e "s#@CHILDREN@#$(nproc)#" "$here/kamailio.cfg.in" >"$work/kamailio.cfg"
+kamailio -f "$work/kamailio.cfg" -P "$work/kamailio.pid" -m 256 -M 16 -w "$work" >"$work/kamailio.log" 2>&1 ||
+  { cat "$work/kamailio.log"; echo "kamailio did not start"; exit 1; }
+sleep 1
+kamailio_pids=$(pids_of "kamailio -f $work/kamailio.cfg")
+kamailio_version=$(kamailio -v 2>/dev/null | head -1)
+
+# --- tel: a tenant whose number is routed to the UAS --------------------------------------------
+tenant=$(api "$TEL_ADMIN_KEY" POST /v1/tenants "{\"name\":\"bench sip $$\",\"sip_domain\":\"bench-$$.sip.test\"}" | jq -r .id)
+key=$(api "$TEL_ADMIN_KEY" POST "/v1/tenants/$tenant/api-keys" '{"name":"bench"}' | jq -r .secret)
+number="+1555$(printf '%07d' $(((RANDOM * 32768 + RANDOM) % 10000000)))"
+api "$key" POST /v1/carriers '{"name":"bench carrier","addresses":["127.0.0.1"]}' >/dev/null
+api "$key" POST /v1/numbers "{\"e164\":\"$number\",\"channels\":1000,\"route\":{\"kind\":\"external\",\"external\":\"sip:bench@127.0.0.1:$uas_port\"}}" | jq -e .id >/dev/null ||
+  { echo "cannot create the benchmark number"; exit 1; }
+path_pids="$(pids_of build/services/sip-edge/sip-edge) $(pids_of build/services/routing/routing) $(pids_of build/services/media-relay/media-relay)"
+backing_pids="$(pids_of build/services/accounts/accounts) $(pids_of build/services/cdr-ingest/cdr-ingest) $(pids_of 'postgres') $(pids_of redis-server) $(pids_of kafka.Kafka)"
+
+# step TARGET RATE: one step; prints "rate ok|FAIL successful failed cpu_path cpu_backing"
+step() {
+  local target=$1 rate=$2 calls=$(($2 * seconds)) before_path before_backing out
+  if [[ $target == kamailio ]]; then before_path=$(cpu_seconds $kamailio_pids); before_backing=0
+  else before_path=$(cpu_seconds $path_pids); before_backing=$(cpu_seconds $backing_pids); fi
+  out=$work/uac-$target-$rate.out
+  sipp -sn uac -i 127.0.0.1 -p "$uac_port" -mp 46700 -s "$number" -r "$rate" -m "$calls" -d 0 -l 5000 \
+    -recv_timeout 10000 -timeout $((seconds + 60)) -nostdin -trace_err -error_file "$work/uac-$target-$rate.err" \
+    "127.0.0.1:$([[ $target == kamailio ]] && echo $kamailio_port || echo "${TEL_SIP_ADDR##*:}")" >"$out" 2>&1
+  sleep 2  # let the system finish the last calls before reading its CPU time
+  local after_path after_backing successful failed
+  if [[ $target == kamailio ]]; then after_path=$(cpu_seconds $kamailio_pids); after_backing=0
+  else after_path=$(cpu_seconds $path_pids); after_backing=$(cpu_seconds $backing_pids); fi
+  successful=$(awk -F'|' '/Successful call/ {gsub(/ /, "", $3); print $3}' "$out" | tail -1)
+  failed=$(awk -F'|' '/Failed call/ {gsub(/ /, "", $3); print $3}' "$out" | tail -1)
+  successful=${successful:-0}
+  failed=${failed:-$calls}
+  local verdict=ok
+  if ((successful + failed < calls)) || ((failed * 1000 >= calls)); then verdict=FAIL; fi
+  printf '%s %s %s %s %s %s\n' "$rate" "$verdict" "$successful" "$failed" \
+    "$(echo "scale=3; ($after_path - $before_path) * 1000000 / ($successful + 1)" | bc)" \
+    "$(echo "scale=3; ($after_backing - $before_backing) * 1000000 / ($successful + 1)" | bc)"
+}
+
+ramp() {  # ramp TARGET RATES...: steps until one fails; prints a table, remembers the best rate
+  local target=$1
+  shift
+  best=0
+  printf '  %-8s %6s %-5s %10s %8s %18s %22s\n' "$target" rate verdict successful failed "CPU/call (us)" "backing CPU/call (us)"
+  for rate in "$@"; do
+    read -r r verdict successful failed cpu backing < <(step "$target" "$rate")
+    printf '  %-8s %6s %-5s %10s %8s %18s %22s\n' "" "$r" "$verdict" "$successful" "$failed" "$cpu" "$backing"
+    [[ $verdict == ok ]] || break
+    best=$r
+    best_cpu=$cpu
+  done
+}
+
+echo "SIP calls/s, $(nproc) cores, ${seconds} s per step, sipp uac/uas on the same machine"
+echo "anchor: $kamailio_version (tm, record-route, $(nproc) UDP workers)"
+ramp kamailio $kamailio_rates
+kamailio_best=$best
+kamailio_cpu=${best_cpu:-0}
+ramp tel $tel_rates
+tel_best=$best
+tel_cpu=${best_cpu:-0}
+echo
+echo "max rate held with < 0.1% failed calls: tel $tel_best calls/s, kamailio $kamailio_best calls/s" \
+  "(ratio $(echo "scale=2; $tel_best / ($kamailio_best + 0.0001)" | bc))"
+echo "CPU per call at that rate: tel call path $tel_cpu us, kamailio $kamailio_cpu us" \
+  "(ratio $(echo "scale=2; $tel_cpu / ($kamailio_cpu + 0.0001)" | bc))"

@@ -46,7 +46,7 @@ sipp -sn uas -i 127.0.0.1 -p "$uas_port" -mp 46600 -nostdin -bg >/dev/null 2>&1 
 uas_pid=$(pgrep -f "sipp -sn uas -i 127.0.0.1 -p $uas_port" | head -1)
 pids+=("$uas_pid")
 
-# --- Kamailio ----------------------------------------------------------------------------------
+# --- Kamailio (record-routes; the UAC follows the route set, [routes] in uac.xml) ----------------------------------------------------------------------------------
 modules=$(dirname "$(find /usr/lib -name tm.so -path '*kamailio*' | head -1)")
 sed -e "s#@PORT@#$kamailio_port#" -e "s#@UAS_PORT@#$uas_port#" -e "s#@MODULES@#$modules#" \
   -e "s#@CHILDREN@#$(nproc)#" "$here/kamailio.cfg.in" >"$work/kamailio.cfg"
@@ -72,8 +72,8 @@ step() {
   if [[ $target == kamailio ]]; then before_path=$(cpu_seconds $kamailio_pids); before_backing=0
   else before_path=$(cpu_seconds $path_pids); before_backing=$(cpu_seconds $backing_pids); fi
   out=$work/uac-$target-$rate.out
-  sipp -sn uac -i 127.0.0.1 -p "$uac_port" -mp 46700 -s "$number" -r "$rate" -m "$calls" -d 0 -l 5000 \
-    -recv_timeout 10000 -timeout $((seconds + 60)) -nostdin -trace_err -error_file "$work/uac-$target-$rate.err" \
+  sipp -sf "$here/uac.xml" -i 127.0.0.1 -p "$uac_port" -mp 46700 -s "$number" -r "$rate" -m "$calls" -l 5000 \
+    -recv_timeout 10000 -timeout $((seconds + 60)) -nostdin \
     "127.0.0.1:$([[ $target == kamailio ]] && echo $kamailio_port || echo "${TEL_SIP_ADDR##*:}")" >"$out" 2>&1
   sleep 2  # let the system finish the last calls before reading its CPU time
   local after_path after_backing successful failed
@@ -104,6 +104,13 @@ ramp() {  # ramp TARGET RATES...: steps until one fails; prints a table, remembe
   done
 }
 
+# A short unrecorded warm-up through each system (caches, connections, the UAS's sockets).
+warm_up() {
+  sipp -sf "$here/uac.xml" -i 127.0.0.1 -p "$uac_port" -mp 46700 -s "$number" -r 20 -m 40 -timeout 30 -nostdin "$1" >/dev/null 2>&1
+}
+warm_up "127.0.0.1:$kamailio_port"
+warm_up "$TEL_SIP_ADDR"
+
 echo "SIP calls/s, $(nproc) cores, ${seconds} s per step, sipp uac/uas on the same machine"
 echo "anchor: $kamailio_version (tm, record-route, $(nproc) UDP workers)"
 ramp kamailio $kamailio_rates
@@ -113,7 +120,8 @@ ramp tel $tel_rates
 tel_best=$best
 tel_cpu=${best_cpu:-0}
 echo
+ratio() { if [[ $2 == 0 ]]; then echo "n/a"; else echo "scale=2; $1 / $2" | bc; fi; }
 echo "max rate held with < 0.1% failed calls: tel $tel_best calls/s, kamailio $kamailio_best calls/s" \
-  "(ratio $(echo "scale=2; $tel_best / ($kamailio_best + 0.0001)" | bc))"
+  "(ratio $(ratio "$tel_best" "$kamailio_best"))"
 echo "CPU per call at that rate: tel call path $tel_cpu us, kamailio $kamailio_cpu us" \
-  "(ratio $(echo "scale=2; $tel_cpu / ($kamailio_cpu + 0.0001)" | bc))"
+  "(ratio $(ratio "$tel_cpu" "$kamailio_cpu"))"

@@ -17,23 +17,26 @@ int main(int argc, char** argv) {
     tel::metrics::registerProcessMetrics(*registry, "routing", TEL_VERSION);
     const auto kRpcTimeout = std::chrono::seconds(2);
     auto accounts_channel = grpc::CreateChannel(config.accounts_address, grpc::InsecureChannelCredentials());
-    auto control_channel = grpc::CreateChannel(config.call_control_address, grpc::InsecureChannelCredentials());
-    std::shared_ptr<tel::calls::v1::CallControl::StubInterface> control =
-        tel::calls::v1::CallControl::NewStub(control_channel);
     tel::routing::AccountsRouteDirectory directory(tel::accounts::v1::Accounts::NewStub(accounts_channel), kRpcTimeout);
-    tel::routing::GrpcCallCommander commander(control, kRpcTimeout);
-    tel::routing::Router router(directory, commander, log, *registry);
+    tel::routing::Router router(directory, log, *registry);
     auto workers = std::make_unique<tel::grpc_util::BlockingExecutor>(config.workers);
-    tel::routing::ApplicationLink link(
-        control, "routing",
-        [&](tel::calls::v1::CallNotification notification) {
-          workers->post([&router, notification = std::move(notification)] { router.handle(notification); });
+    tel::routing::SipEdgeFleet fleet(
+        config.call_control_address,
+        [&](tel::calls::v1::CallNotification notification, std::shared_ptr<tel::routing::CallCommander> commander) {
+          workers->post([&router, notification = std::move(notification), commander = std::move(commander)] {
+            router.handle(notification, *commander);
+          });
         },
-        log);
-    link.start();
+        kRpcTimeout, config.resolve_interval, log);
+    fleet.start();
 
     tel::metrics::AdminServer admin("routing", registry, [&] {
-      if (!link.attached()) return tel::metrics::HealthReport{false, "not attached to sip-edge call control"};
+      const size_t members = fleet.members();
+      const size_t attached = fleet.attached();
+      if (members == 0 || attached < members) {
+        return tel::metrics::HealthReport{false, "attached to " + std::to_string(attached) + " of " +
+                                                     std::to_string(members) + " sip-edge call-control APIs"};
+      }
       if (!tel::grpc_util::channelUsable(*accounts_channel)) {
         return tel::metrics::HealthReport{false, "accounts service unreachable"};
       }
@@ -43,7 +46,7 @@ int main(int argc, char** argv) {
     log.info("routing serving", {{"call_control", config.call_control_address}, {"admin_port", std::to_string(admin_port)}});
     const int signal = shutdown_signal.wait();
     log.info("shutting down", {{"signal", std::to_string(signal)}});
-    link.stop();
+    fleet.stop();
     workers.reset();
     admin.stop();
   } catch (const std::exception& e) {

@@ -1,5 +1,11 @@
 #include "adapters.h"
 
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+#include <netdb.h>
+
+#include <set>
+
 namespace tel::routing {
 namespace {
 
@@ -122,6 +128,111 @@ void ApplicationLink::run() {
     std::this_thread::sleep_for(backoff);
     backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
   }
+}
+
+std::vector<std::string> resolveAll(const std::string& host_port) {
+  const auto colon = host_port.rfind(':');
+  if (colon == std::string::npos) return {};
+  std::string host = host_port.substr(0, colon);
+  const std::string port = host_port.substr(colon + 1);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (getaddrinfo(host.c_str(), port.c_str(), &hints, &found) != 0) return {};
+  std::set<std::string> addresses;
+  for (const addrinfo* entry = found; entry != nullptr; entry = entry->ai_next) {
+    char text[NI_MAXHOST];
+    if (getnameinfo(entry->ai_addr, entry->ai_addrlen, text, sizeof text, nullptr, 0, NI_NUMERICHOST) != 0) continue;
+    const std::string ip = text;
+    addresses.insert((ip.find(':') != std::string::npos ? "[" + ip + "]" : ip) + ":" + port);
+  }
+  freeaddrinfo(found);
+  return {addresses.begin(), addresses.end()};
+}
+
+SipEdgeFleet::SipEdgeFleet(std::string address, Handler handler, std::chrono::milliseconds rpc_timeout,
+                           std::chrono::seconds refresh, log::Logger logger)
+    : address_(std::move(address)),
+      handler_(std::move(handler)),
+      rpc_timeout_(rpc_timeout),
+      refresh_(refresh),
+      log_(std::move(logger)) {}
+
+SipEdgeFleet::~SipEdgeFleet() { stop(); }
+
+void SipEdgeFleet::start() { resolver_ = std::thread([this] { run(); }); }
+
+void SipEdgeFleet::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (resolver_.joinable()) resolver_.join();
+  std::map<std::string, Member> members;
+  {
+    std::lock_guard lock(mutex_);
+    members.swap(members_);
+  }
+  for (auto& [address, member] : members) member.link->stop();
+}
+
+size_t SipEdgeFleet::members() const {
+  std::lock_guard lock(mutex_);
+  return members_.size();
+}
+
+size_t SipEdgeFleet::attached() const {
+  std::lock_guard lock(mutex_);
+  return static_cast<size_t>(std::count_if(members_.begin(), members_.end(),
+                                           [](const auto& entry) { return entry.second.link->attached(); }));
+}
+
+void SipEdgeFleet::run() {
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    lock.unlock();
+    const auto addresses = resolveAll(address_);
+    if (addresses.empty()) log_.warn("sip-edge address does not resolve", {{"address", address_}});
+    reconcile(addresses);
+    lock.lock();
+    wake_.wait_for(lock, refresh_, [this] { return stopping_; });
+  }
+}
+
+void SipEdgeFleet::reconcile(const std::vector<std::string>& addresses) {
+  std::vector<std::unique_ptr<ApplicationLink>> gone;
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) return;
+    for (auto it = members_.begin(); it != members_.end();) {
+      if (std::find(addresses.begin(), addresses.end(), it->first) == addresses.end()) {
+        log_.info("sip-edge gone; detaching", {{"sip_edge", it->first}});
+        gone.push_back(std::move(it->second.link));
+        it = members_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    for (const auto& address : addresses) {
+      if (members_.count(address)) continue;
+      std::shared_ptr<calls::v1::CallControl::StubInterface> stub =
+          calls::v1::CallControl::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+      Member member;
+      member.commander = std::make_shared<GrpcCallCommander>(stub, rpc_timeout_);
+      member.link = std::make_unique<ApplicationLink>(
+          stub, "routing",
+          [handler = handler_, commander = member.commander](calls::v1::CallNotification notification) {
+            handler(std::move(notification), commander);
+          },
+          log_.withFields({{"sip_edge", address}}));
+      member.link->start();
+      members_.emplace(address, std::move(member));
+    }
+  }
+  for (auto& link : gone) link->stop();  // joins its reader, outside the lock
 }
 
 }  // namespace tel::routing

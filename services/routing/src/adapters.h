@@ -2,6 +2,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <map>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -61,6 +63,46 @@ class ApplicationLink {
   std::atomic<bool> attached_{false};
   std::mutex mutex_;
   grpc::ClientContext* current_ = nullptr;  // guarded by mutex_; cancelled by stop()
+};
+
+// Every address `host_port` resolves to, as "ip:port" ("[v6]:port"); empty when it does not resolve.
+std::vector<std::string> resolveAll(const std::string& host_port);
+
+// Keeps routing attached to every sip-edge behind one name: the name is resolved again every
+// `refresh`, and each address (a Kubernetes headless Service lists every sip-edge pod) gets its own
+// ApplicationLink and commander; addresses that disappear are detached. A notification is handed
+// over with the commander of the sip-edge it came from, since a call can only be driven there.
+class SipEdgeFleet {
+ public:
+  using Handler = std::function<void(calls::v1::CallNotification, std::shared_ptr<CallCommander>)>;
+
+  SipEdgeFleet(std::string address, Handler handler, std::chrono::milliseconds rpc_timeout,
+               std::chrono::seconds refresh, log::Logger logger);
+  ~SipEdgeFleet();
+  void start();
+  void stop();
+  // sip-edges known / attached right now.
+  size_t members() const;
+  size_t attached() const;
+
+ private:
+  struct Member {
+    std::shared_ptr<CallCommander> commander;
+    std::unique_ptr<ApplicationLink> link;
+  };
+  void run();
+  void reconcile(const std::vector<std::string>& addresses);
+
+  std::string address_;
+  Handler handler_;
+  std::chrono::milliseconds rpc_timeout_;
+  std::chrono::seconds refresh_;
+  log::Logger log_;
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;                  // guarded by mutex_
+  std::map<std::string, Member> members_;  // guarded by mutex_; by "ip:port"
+  std::thread resolver_;
 };
 
 }  // namespace tel::routing

@@ -30,10 +30,8 @@ uint32_t callerStatusAfterFailedDial(uint32_t dial_status) {
   return dial_status;
 }
 
-Router::Router(RouteDirectory& directory, CallCommander& commander, log::Logger logger,
-               prometheus::Registry& registry)
+Router::Router(RouteDirectory& directory, log::Logger logger, prometheus::Registry& registry)
     : directory_(directory),
-      commander_(commander),
       log_(std::move(logger)),
       decisions_(prometheus::BuildCounter()
                      .Name("tel_routing_decisions_total")
@@ -42,12 +40,12 @@ Router::Router(RouteDirectory& directory, CallCommander& commander, log::Logger 
 
 void Router::count(const char* outcome) { decisions_.Add({{"outcome", outcome}}).Increment(); }
 
-void Router::handle(const calls::v1::CallNotification& notification) {
+void Router::handle(const calls::v1::CallNotification& notification, CallCommander& commander) {
   const std::string& call_id = notification.call_id();
   if (notification.has_offered()) {
     const auto& offered = notification.offered();
     Decision decision = decide(call_id, offered);
-    absl::Status status = decision.dial ? commander_.dial(*decision.dial) : commander_.hangup(*decision.hangup);
+    absl::Status status = decision.dial ? commander.dial(*decision.dial) : commander.hangup(*decision.hangup);
     if (!status.ok()) {
       log_.error("call-control command failed", {{"call_id", call_id}, {"tenant_id", offered.tenant_id()},
                                                  {"error", std::string(status.message())}});
@@ -57,7 +55,7 @@ void Router::handle(const calls::v1::CallNotification& notification) {
   if (notification.has_dial_failed()) {
     // Nothing else to try in this minimal plan: the caller hears why.
     const auto& failed = notification.dial_failed();
-    auto status = commander_.hangup(hangupWith(call_id, callerStatusAfterFailedDial(failed.status_code()), failed.reason()));
+    auto status = commander.hangup(hangupWith(call_id, callerStatusAfterFailedDial(failed.status_code()), failed.reason()));
     if (!status.ok() && status.code() != absl::StatusCode::kNotFound) {
       log_.error("hangup failed", {{"call_id", call_id}, {"error", std::string(status.message())}});
     }

@@ -45,9 +45,10 @@ struct Decision {
 // own): notifications are handled on worker threads.
 class Router {
  public:
-  Router(RouteDirectory& directory, CallCommander& commander, log::Logger logger, prometheus::Registry& registry);
+  Router(RouteDirectory& directory, log::Logger logger, prometheus::Registry& registry);
 
-  void handle(const calls::v1::CallNotification& notification);
+  // Acts on a notification through `commander`, the call-control API of the sip-edge it came from.
+  void handle(const calls::v1::CallNotification& notification, CallCommander& commander);
   Decision decide(const std::string& call_id, const calls::v1::CallOffered& offered);
 
  private:
@@ -58,7 +59,6 @@ class Router {
   void count(const char* outcome);
 
   RouteDirectory& directory_;
-  CallCommander& commander_;
   log::Logger log_;
   prometheus::Family<prometheus::Counter>& decisions_;
 };

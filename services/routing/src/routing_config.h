@@ -7,7 +7,9 @@ namespace tel::routing {
 
 // Everything routing reads at start; environment prefix TEL_ROUTING.
 struct RoutingConfig {
-  std::string call_control_address;  // sip-edge's call-control API
+  // sip-edge's call-control API; every address the name resolves to is attached (one per sip-edge).
+  std::string call_control_address;
+  std::chrono::seconds resolve_interval{10};
   std::string accounts_address;
   config::HostPort admin_listen;
   int workers = 4;

@@ -52,7 +52,7 @@ struct Fixture {
   FakeDirectory directory;
   FakeCommander commander;
   prometheus::Registry registry;
-  Router router{directory, commander, log::Logger::create("routing-test", log::Level::kError), registry};
+  Router router{directory, log::Logger::create("routing-test", log::Level::kError), registry};
 
   Fixture() {
     for (auto [ext, id] : {std::pair{"101", "acc-101"}, std::pair{"102", "acc-102"}}) {
@@ -173,14 +173,14 @@ TEST_CASE_METHOD(Fixture, "notifications drive commands: offer then dial, a fail
   calls::v1::CallNotification offer;
   offer.set_call_id("call-9");
   *offer.mutable_offered() = inbound("n1");
-  router.handle(offer);
+  router.handle(offer, commander);
   REQUIRE(commander.dials.size() == 1);
 
   calls::v1::CallNotification failed;
   failed.set_call_id("call-9");
   failed.mutable_dial_failed()->set_status_code(486);
   failed.mutable_dial_failed()->set_reason("busy");
-  router.handle(failed);
+  router.handle(failed, commander);
   REQUIRE(commander.hangups.size() == 1);
   CHECK(commander.hangups[0].status_code() == 486);
   CHECK(callerStatusAfterFailedDial(487) == 480);

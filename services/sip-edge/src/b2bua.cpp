@@ -299,7 +299,17 @@ void B2bua::onNewInviteOnSipThread(const SipStack::Event& event) {
 
 void B2bua::onAdmittedOnSipThread(const std::string& call_id, Admission admission) {
   Call* call = findCall(call_id);
-  if (call == nullptr) return;
+  if (call == nullptr || call->state == Call::State::kEnding) {
+    // The caller gave up while the call was being admitted: give back what admission took.
+    runBlocking(
+        [this, call_id, admission = std::move(admission)] {
+          if (!admission.media_session.empty()) (void)media_.deleteSession(admission.media_session);
+          admission_.release(admission, call_id);
+          return true;
+        },
+        [](bool) {});
+    return;
+  }
   call->admission = std::move(admission);
   const Admission& admitted = call->admission;
   if (!admitted.tenant_id.empty()) call->log = call->log.withFields({{"tenant_id", admitted.tenant_id}});

@@ -125,15 +125,17 @@ expect() { jq -e "$2" >/dev/null <<<"$1" || { echo "  record: $(jq -c 'del(.legs
 plain=$(scenario uac_call.xml caller-bye)
 waits_for_bye=$(scenario uac_call.xml callee-bye)
 with_hold=$(scenario uac_call.xml hold caller-bye)
+with_early_media=$(scenario uac_call.xml early-media caller-bye)
 # sipp takes the rtp_stream file name literally, not from a key.
-sed -i "s#\[audio\]#$work/silence.al#" "$plain" "$waits_for_bye" "$with_hold"
+sed -i "s#\[audio\]#$work/silence.al#" "$plain" "$waits_for_bye" "$with_hold" "$with_early_media"
 answers=$(scenario uas_answer.xml caller-bye)
 answers_then_hangs_up=$(scenario uas_answer.xml callee-bye)
 answers_hold=$(scenario uas_answer.xml hold caller-bye)
+answers_after_early_media=$(scenario uas_answer.xml early-media caller-bye)
 # sipp does not expand keys inside a regexp either: the From check is written into each copy.
 far_end_answers=$(scenario uas_answer.xml caller-bye)
 sed -i "s/\[from_check\]/sip:.${main_number#+}@/" "$far_end_answers"  # '.' for the '+'
-sed -i 's/\[from_check\]/./' "$answers" "$answers_then_hangs_up" "$answers_hold"
+sed -i 's/\[from_check\]/./' "$answers" "$answers_then_hangs_up" "$answers_hold" "$answers_after_early_media"
 
 # --- Answered, audio both ways through the relay, caller hangs up --------------------------------
 number=$(new_number "$(ring '"101"')")
@@ -164,6 +166,15 @@ device alice "$answers_hold"
 check "hold (sendonly -> recvonly) and resume pass through the B2BUA" carrier_call "$number" "$with_hold" -d 500
 check "the phone answered both re-INVITEs" finished "$device_pid"
 check "record: answered" expect "$(record "$number")" '.disposition == "answered"'
+
+# --- Early media: the phone's 183 with SDP reaches the caller, pointed at the relay --------------
+number=$(new_number "$(ring '"101"')")
+device alice "$answers_after_early_media"
+check "early media (183 with SDP) passed on, its SDP rewritten to the relay" \
+  carrier_call "$number" "$with_early_media" -d 500
+check "the phone saw the whole call" finished "$device_pid"
+check "record: answered, the leg rang with early media" expect "$(record "$number")" \
+  '.disposition == "answered" and .legs[0].ringing_at != null'
 
 # --- Busy, no answer, cancel ---------------------------------------------------------------------
 number=$(new_number "$(ring '"101"')")

@@ -94,6 +94,7 @@ ramp() {  # ramp TARGET RATES...: steps until one fails; prints a table, remembe
   local target=$1
   shift
   best=0
+  best_cpu=0
   printf '  %-8s %6s %-5s %10s %8s %18s %22s\n' "$target" rate verdict successful failed "CPU/call (us)" "backing CPU/call (us)"
   for rate in "$@"; do
     read -r r verdict successful failed cpu backing < <(step "$target" "$rate")

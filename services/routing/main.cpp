@@ -17,7 +17,8 @@ int main(int argc, char** argv) {
     tel::metrics::registerProcessMetrics(*registry, "routing", TEL_VERSION);
     const auto kRpcTimeout = std::chrono::seconds(2);
     auto accounts_channel = grpc::CreateChannel(config.accounts_address, grpc::InsecureChannelCredentials());
-    tel::routing::AccountsRouteDirectory directory(tel::accounts::v1::Accounts::NewStub(accounts_channel), kRpcTimeout);
+    tel::routing::AccountsRouteDirectory directory(tel::accounts::v1::Accounts::NewStub(accounts_channel), kRpcTimeout,
+                                                   config.cache_ttl);
     tel::routing::Router router(directory, log, *registry);
     auto workers = std::make_unique<tel::grpc_util::BlockingExecutor>(config.workers);
     tel::routing::SipEdgeFleet fleet(

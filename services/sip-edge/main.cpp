@@ -32,7 +32,7 @@ int main(int argc, char** argv) {
     auto media_channel = grpc::CreateChannel(config.media_relay_address, grpc::InsecureChannelCredentials());
     const auto kRpcTimeout = std::chrono::seconds(2);
     tel::sip::AccountsCredentials credentials(accounts, kRpcTimeout);
-    tel::sip::AccountsNumberDirectory numbers(accounts, kRpcTimeout);
+    tel::sip::AccountsNumberDirectory numbers(accounts, kRpcTimeout, config.lookup_cache_ttl);
     tel::sip::RedisChannelLimiter channels(redis, config.max_call_duration);
     tel::sip::GrpcMediaControl media(tel::media::v1::MediaRelay::NewStub(media_channel), kRpcTimeout);
     auto producer = tel::kafka::Producer::create({config.kafka_brokers, "sip-edge", {{"linger.ms", "2"}}});

@@ -22,6 +22,8 @@ void setDeadline(grpc::ClientContext& context, std::chrono::milliseconds timeout
 
 absl::StatusOr<accounts::v1::Number> AccountsRouteDirectory::number(const std::string& tenant_id,
                                                                    const std::string& number_id) {
+  const std::string key = tenant_id + "|" + number_id;
+  if (auto cached = numbers_.get(key)) return *cached;
   accounts::v1::GetRequest request;
   request.set_tenant_id(tenant_id);
   request.set_id(number_id);
@@ -29,11 +31,14 @@ absl::StatusOr<accounts::v1::Number> AccountsRouteDirectory::number(const std::s
   grpc::ClientContext context;
   setDeadline(context, timeout_);
   if (auto status = fromGrpc("accounts", stub_->GetNumber(&context, request, &reply)); !status.ok()) return status;
+  numbers_.put(key, reply);
   return reply;
 }
 
 absl::StatusOr<std::optional<accounts::v1::SipAccount>> AccountsRouteDirectory::extension(
     const std::string& tenant_id, const std::string& extension) {
+  const std::string key = tenant_id + "|" + extension;
+  if (auto cached = extensions_.get(key)) return cached;
   accounts::v1::ResolveExtensionRequest request;
   request.set_tenant_id(tenant_id);
   request.set_extension(extension);
@@ -46,11 +51,13 @@ absl::StatusOr<std::optional<accounts::v1::SipAccount>> AccountsRouteDirectory::
     return std::nullopt;
   }
   if (!status.ok()) return fromGrpc("accounts", status);
+  extensions_.put(key, reply);
   return reply;
 }
 
 absl::StatusOr<std::optional<accounts::v1::OutboundRoute>> AccountsRouteDirectory::outboundRoute(
     const std::string& tenant_id) {
+  if (auto cached = outbound_.get(tenant_id)) return cached;
   accounts::v1::GetOutboundRouteRequest request;
   request.set_tenant_id(tenant_id);
   accounts::v1::OutboundRoute reply;
@@ -59,6 +66,7 @@ absl::StatusOr<std::optional<accounts::v1::OutboundRoute>> AccountsRouteDirector
   const grpc::Status status = stub_->GetOutboundRoute(&context, request, &reply);
   if (status.error_code() == grpc::StatusCode::FAILED_PRECONDITION) return std::nullopt;
   if (!status.ok()) return fromGrpc("accounts", status);
+  outbound_.put(tenant_id, reply);
   return reply;
 }
 

@@ -39,6 +39,8 @@ return 1
 
 absl::StatusOr<std::optional<accounts::v1::InboundNumber>> AccountsNumberDirectory::lookupInbound(
     const std::string& e164, const std::string& source_ip) {
+  const std::string key = e164 + "|" + source_ip;
+  if (auto cached = numbers_.get(key)) return cached;
   accounts::v1::LookupInboundNumberRequest request;
   request.set_e164(e164);
   request.set_source_ip(source_ip);
@@ -48,11 +50,14 @@ absl::StatusOr<std::optional<accounts::v1::InboundNumber>> AccountsNumberDirecto
   const grpc::Status status = stub_->LookupInboundNumber(&context, request, &reply);
   if (status.error_code() == grpc::StatusCode::NOT_FOUND) return std::nullopt;
   if (!status.ok()) return fromGrpc("accounts", status);
+  numbers_.put(key, reply);
   return reply;
 }
 
 absl::StatusOr<bool> AccountsNumberDirectory::isExtension(const std::string& tenant_id,
                                                          const std::string& extension) {
+  const std::string key = tenant_id + "|" + extension;
+  if (extensions_.get(key)) return true;
   accounts::v1::ResolveExtensionRequest request;
   request.set_tenant_id(tenant_id);
   request.set_extension(extension);
@@ -65,6 +70,7 @@ absl::StatusOr<bool> AccountsNumberDirectory::isExtension(const std::string& ten
     return false;
   }
   if (!status.ok()) return fromGrpc("accounts", status);
+  extensions_.put(key, true);
   return true;
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "tel/accounts/v1/accounts.grpc.pb.h"
+#include "tel/cache/ttl_cache.h"
 #include "tel/calls/v1/calls.pb.h"
 #include "tel/kafka/kafka.h"
 #include "tel/media/v1/media_relay.grpc.pb.h"
@@ -31,11 +32,13 @@ class NumberDirectory {
   virtual absl::StatusOr<bool> isExtension(const std::string& tenant_id, const std::string& extension) = 0;
 };
 
+// Found numbers and extensions are kept for `cache_ttl` (a route or carrier change reaches calls
+// that much later); misses are not kept, so a new number works at once.
 class AccountsNumberDirectory final : public NumberDirectory {
  public:
   AccountsNumberDirectory(std::shared_ptr<accounts::v1::Accounts::StubInterface> stub,
-                          std::chrono::milliseconds timeout)
-      : stub_(std::move(stub)), timeout_(timeout) {}
+                          std::chrono::milliseconds timeout, std::chrono::milliseconds cache_ttl)
+      : stub_(std::move(stub)), timeout_(timeout), numbers_(cache_ttl, 100000), extensions_(cache_ttl, 100000) {}
   absl::StatusOr<std::optional<accounts::v1::InboundNumber>> lookupInbound(
       const std::string& e164, const std::string& source_ip) override;
   absl::StatusOr<bool> isExtension(const std::string& tenant_id, const std::string& extension) override;
@@ -43,6 +46,8 @@ class AccountsNumberDirectory final : public NumberDirectory {
  private:
   std::shared_ptr<accounts::v1::Accounts::StubInterface> stub_;
   std::chrono::milliseconds timeout_;
+  cache::TtlCache<accounts::v1::InboundNumber> numbers_;  // by e164 and source address
+  cache::TtlCache<bool> extensions_;                       // by tenant and extension
 };
 
 // Concurrent calls per number, shared by every sip-edge instance.

@@ -38,6 +38,7 @@ SipEdgeConfig SipEdgeConfig::load(config::Config& source) {
   if (config.b2bua.decision_timeout < std::chrono::milliseconds(100)) {
     throw config::ConfigError("calls.decision_timeout", "must be at least 100ms");
   }
+  config.lookup_cache_ttl = source.getDuration("calls.lookup_cache_ttl", std::chrono::seconds(5));
   config.b2bua.edge_host = source.getString("calls.edge_host", config.sip.listen_host);
   config.max_call_duration = std::chrono::duration_cast<std::chrono::seconds>(
       source.getDuration("calls.max_duration", std::chrono::hours(4)));

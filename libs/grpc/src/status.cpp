@@ -23,6 +23,15 @@ grpc::Status notFound(const std::string& what) {
   return grpc::Status(grpc::StatusCode::NOT_FOUND, what + " not found");
 }
 
+absl::Status toAbsl(const char* peer, const grpc::Status& status) {
+  if (status.ok()) return absl::OkStatus();
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()), std::string(peer) + ": " + status.error_message());
+}
+
+void setTimeout(grpc::ClientContext& context, std::chrono::milliseconds timeout) {
+  context.set_deadline(std::chrono::system_clock::now() + timeout);
+}
+
 grpc::Status alreadyExists(const std::string& field, const std::string& what) {
   return grpc::Status(grpc::StatusCode::ALREADY_EXISTS, what, field);
 }

@@ -6,19 +6,9 @@
 
 #include <set>
 
+#include "tel/grpc/status.h"
+
 namespace tel::routing {
-namespace {
-
-absl::Status fromGrpc(const char* what, const grpc::Status& status) {
-  if (status.ok()) return absl::OkStatus();
-  return absl::Status(static_cast<absl::StatusCode>(status.error_code()), std::string(what) + ": " + status.error_message());
-}
-
-void setDeadline(grpc::ClientContext& context, std::chrono::milliseconds timeout) {
-  context.set_deadline(std::chrono::system_clock::now() + timeout);
-}
-
-}  // namespace
 
 absl::StatusOr<accounts::v1::Number> AccountsRouteDirectory::number(const std::string& tenant_id,
                                                                    const std::string& number_id) {
@@ -29,8 +19,8 @@ absl::StatusOr<accounts::v1::Number> AccountsRouteDirectory::number(const std::s
   request.set_id(number_id);
   accounts::v1::Number reply;
   grpc::ClientContext context;
-  setDeadline(context, timeout_);
-  if (auto status = fromGrpc("accounts", stub_->GetNumber(&context, request, &reply)); !status.ok()) return status;
+  grpc_util::setTimeout(context, timeout_);
+  if (auto status = grpc_util::toAbsl("accounts", stub_->GetNumber(&context, request, &reply)); !status.ok()) return status;
   numbers_.put(key, reply);
   return reply;
 }
@@ -44,13 +34,13 @@ absl::StatusOr<std::optional<accounts::v1::SipAccount>> AccountsRouteDirectory::
   request.set_extension(extension);
   accounts::v1::SipAccount reply;
   grpc::ClientContext context;
-  setDeadline(context, timeout_);
+  grpc_util::setTimeout(context, timeout_);
   const grpc::Status status = stub_->ResolveExtension(&context, request, &reply);
   // A dialled string that cannot be an extension is simply not one.
   if (status.error_code() == grpc::StatusCode::NOT_FOUND || status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
     return std::nullopt;
   }
-  if (!status.ok()) return fromGrpc("accounts", status);
+  if (!status.ok()) return grpc_util::toAbsl("accounts", status);
   extensions_.put(key, reply);
   return reply;
 }
@@ -62,10 +52,10 @@ absl::StatusOr<std::optional<accounts::v1::OutboundRoute>> AccountsRouteDirector
   request.set_tenant_id(tenant_id);
   accounts::v1::OutboundRoute reply;
   grpc::ClientContext context;
-  setDeadline(context, timeout_);
+  grpc_util::setTimeout(context, timeout_);
   const grpc::Status status = stub_->GetOutboundRoute(&context, request, &reply);
   if (status.error_code() == grpc::StatusCode::FAILED_PRECONDITION) return std::nullopt;
-  if (!status.ok()) return fromGrpc("accounts", status);
+  if (!status.ok()) return grpc_util::toAbsl("accounts", status);
   outbound_.put(tenant_id, reply);
   return reply;
 }
@@ -73,15 +63,15 @@ absl::StatusOr<std::optional<accounts::v1::OutboundRoute>> AccountsRouteDirector
 absl::Status GrpcCallCommander::dial(const calls::v1::DialRequest& request) {
   calls::v1::CommandResult reply;
   grpc::ClientContext context;
-  setDeadline(context, timeout_);
-  return fromGrpc("sip-edge", stub_->Dial(&context, request, &reply));
+  grpc_util::setTimeout(context, timeout_);
+  return grpc_util::toAbsl("sip-edge", stub_->Dial(&context, request, &reply));
 }
 
 absl::Status GrpcCallCommander::hangup(const calls::v1::HangupRequest& request) {
   calls::v1::CommandResult reply;
   grpc::ClientContext context;
-  setDeadline(context, timeout_);
-  return fromGrpc("sip-edge", stub_->Hangup(&context, request, &reply));
+  grpc_util::setTimeout(context, timeout_);
+  return grpc_util::toAbsl("sip-edge", stub_->Hangup(&context, request, &reply));
 }
 
 ApplicationLink::ApplicationLink(std::shared_ptr<calls::v1::CallControl::StubInterface> stub, std::string application,

@@ -1,20 +1,10 @@
 #include "call_backends.h"
 
 #include "tel/events/call_events.h"
+#include "tel/grpc/status.h"
 
 namespace tel::sip {
 namespace {
-
-template <typename Timeout>
-void setDeadline(grpc::ClientContext& context, Timeout timeout) {
-  context.set_deadline(std::chrono::system_clock::now() + timeout);
-}
-
-absl::Status fromGrpc(const char* what, const grpc::Status& status) {
-  if (status.ok()) return absl::OkStatus();
-  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
-                      std::string(what) + ": " + status.error_message());
-}
 
 calls::v1::MediaCounters countersOf(const media::v1::LegCounters& counters) {
   calls::v1::MediaCounters result;
@@ -46,10 +36,10 @@ absl::StatusOr<std::optional<accounts::v1::InboundNumber>> AccountsNumberDirecto
   request.set_source_ip(source_ip);
   accounts::v1::InboundNumber reply;
   grpc::ClientContext context;
-  setDeadline(context, timeout_);
+  grpc_util::setTimeout(context, timeout_);
   const grpc::Status status = stub_->LookupInboundNumber(&context, request, &reply);
   if (status.error_code() == grpc::StatusCode::NOT_FOUND) return std::nullopt;
-  if (!status.ok()) return fromGrpc("accounts", status);
+  if (!status.ok()) return grpc_util::toAbsl("accounts", status);
   numbers_.put(key, reply);
   return reply;
 }
@@ -63,13 +53,13 @@ absl::StatusOr<bool> AccountsNumberDirectory::isExtension(const std::string& ten
   request.set_extension(extension);
   accounts::v1::SipAccount reply;
   grpc::ClientContext context;
-  setDeadline(context, timeout_);
+  grpc_util::setTimeout(context, timeout_);
   const grpc::Status status = stub_->ResolveExtension(&context, request, &reply);
   if (status.error_code() == grpc::StatusCode::NOT_FOUND ||
       status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
     return false;
   }
-  if (!status.ok()) return fromGrpc("accounts", status);
+  if (!status.ok()) return grpc_util::toAbsl("accounts", status);
   extensions_.put(key, true);
   return true;
 }
@@ -103,8 +93,8 @@ absl::StatusOr<std::string> GrpcMediaControl::createSession(const std::string& t
   request.set_call_id(call_id);
   media::v1::Session reply;
   grpc::ClientContext context;
-  setDeadline(context, timeout_);
-  if (auto status = fromGrpc("media-relay", stub_->CreateSession(&context, request, &reply)); !status.ok()) {
+  grpc_util::setTimeout(context, timeout_);
+  if (auto status = grpc_util::toAbsl("media-relay", stub_->CreateSession(&context, request, &reply)); !status.ok()) {
     return status;
   }
   return reply.session_id();
@@ -121,8 +111,8 @@ absl::StatusOr<RelayEndpoint> GrpcMediaControl::addLeg(const std::string& sessio
   }
   media::v1::Leg reply;
   grpc::ClientContext context;
-  setDeadline(context, timeout_);
-  if (auto status = fromGrpc("media-relay", stub_->AddLeg(&context, request, &reply)); !status.ok()) {
+  grpc_util::setTimeout(context, timeout_);
+  if (auto status = grpc_util::toAbsl("media-relay", stub_->AddLeg(&context, request, &reply)); !status.ok()) {
     return status;
   }
   return RelayEndpoint{reply.local_rtp().ip(), static_cast<int>(reply.local_rtp().port())};
@@ -137,8 +127,8 @@ absl::Status GrpcMediaControl::updateLeg(const std::string& session_id, const st
   request.mutable_remote_rtp()->set_port(static_cast<uint32_t>(remote.port));
   media::v1::Leg reply;
   grpc::ClientContext context;
-  setDeadline(context, timeout_);
-  return fromGrpc("media-relay", stub_->UpdateLeg(&context, request, &reply));
+  grpc_util::setTimeout(context, timeout_);
+  return grpc_util::toAbsl("media-relay", stub_->UpdateLeg(&context, request, &reply));
 }
 
 absl::Status GrpcMediaControl::link(const std::string& session_id, const std::string& leg_a,
@@ -149,8 +139,8 @@ absl::Status GrpcMediaControl::link(const std::string& session_id, const std::st
   request.set_leg_b(leg_b);
   media::v1::Session reply;
   grpc::ClientContext context;
-  setDeadline(context, timeout_);
-  return fromGrpc("media-relay", stub_->Link(&context, request, &reply));
+  grpc_util::setTimeout(context, timeout_);
+  return grpc_util::toAbsl("media-relay", stub_->Link(&context, request, &reply));
 }
 
 absl::StatusOr<std::map<std::string, calls::v1::MediaCounters>> GrpcMediaControl::deleteSession(
@@ -159,8 +149,8 @@ absl::StatusOr<std::map<std::string, calls::v1::MediaCounters>> GrpcMediaControl
   request.set_session_id(session_id);
   media::v1::Session reply;
   grpc::ClientContext context;
-  setDeadline(context, timeout_);
-  if (auto status = fromGrpc("media-relay", stub_->DeleteSession(&context, request, &reply)); !status.ok()) {
+  grpc_util::setTimeout(context, timeout_);
+  if (auto status = grpc_util::toAbsl("media-relay", stub_->DeleteSession(&context, request, &reply)); !status.ok()) {
     return status;
   }
   std::map<std::string, calls::v1::MediaCounters> counters;

@@ -1,7 +1,9 @@
 #pragma once
 
+#include <absl/status/status.h>
 #include <grpcpp/grpcpp.h>
 
+#include <chrono>
 #include <string>
 
 namespace tel::grpc_util {
@@ -17,5 +19,11 @@ grpc::Status notFound(const std::string& what);
 // For readiness probes: false while the channel cannot reach its server (it keeps trying).
 bool channelUsable(grpc::Channel& channel);
 grpc::Status alreadyExists(const std::string& field, const std::string& what);
+
+// A client call's outcome as absl::Status with the same code, the message prefixed by the peer
+// ("accounts: deadline exceeded").
+absl::Status toAbsl(const char* peer, const grpc::Status& status);
+// Gives a client call `timeout` from now.
+void setTimeout(grpc::ClientContext& context, std::chrono::milliseconds timeout);
 
 }  // namespace tel::grpc_util

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include "tel/accounts/v1/accounts.grpc.pb.h"
+#include "tel/crypto/crypto.h"
 #include "tel/testing/api_client.h"
 #include "tel/testing/env.h"
 
@@ -37,6 +38,14 @@ grpc::Status outboundRoute(v1::Accounts::Stub& stub, const std::string& tenant_i
   v1::GetOutboundRouteRequest request;
   request.set_tenant_id(tenant_id);
   return stub.GetOutboundRoute(context().get(), request, out);
+}
+
+grpc::Status carrierCredentials(v1::Accounts::Stub& stub, const std::string& tenant_id,
+                                const std::string& username, v1::CarrierCredentials* out) {
+  v1::GetCarrierCredentialsRequest request;
+  request.set_tenant_id(tenant_id);
+  request.set_username(username);
+  return stub.GetCarrierCredentials(context().get(), request, out);
 }
 
 std::string created(const HttpResult& reply) {
@@ -192,4 +201,89 @@ TEST_CASE("GetOutboundRoute: the oldest carrier with an outbound URI, caller id 
   TestTenant other(platform, "outbound-other");
   CHECK(outboundRoute(*stub, other.id, &route).error_code() == grpc::StatusCode::FAILED_PRECONDITION);
   CHECK(outboundRoute(*stub, "not-a-tenant", &route).error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_CASE("LookupInboundNumber: the tenant's SIP domain, and whether any of its carriers has credentials") {
+  auto stub = accounts();
+  Platform platform = Platform::fromEnv();
+  TestTenant a(platform, "inbound-auth-a");
+  TestTenant b(platform, "inbound-auth-b");
+  const std::string e164 = uniqueE164();
+  created(a.api->post("/v1/numbers", {{"e164", e164}}));
+  const std::string listed = created(a.api->post("/v1/carriers", {{"name", "Listed"}, {"addresses", {"203.0.113.0/24"}}}));
+  // Another tenant's carrier with credentials does not count for A.
+  created(b.api->post("/v1/carriers", {{"name", "B"}, {"auth_username", "b-trunk"}, {"auth_password", "B-trunk-secret-1"}}));
+
+  v1::InboundNumber found;
+  REQUIRE(lookup(*stub, e164, "203.0.113.5", &found).ok());
+  CHECK(found.tenant_id() == a.id);
+  CHECK(found.sip_domain() == a.sip_domain);
+  CHECK_FALSE(found.carrier_auth());
+  CHECK(found.carrier_id() == listed);
+
+  const std::string authenticated = created(a.api->post(
+      "/v1/carriers", {{"name", "Digest"}, {"auth_username", "a-trunk"}, {"auth_password", "A-trunk-secret-1"}}));
+  for (const std::string& source : std::vector<std::string>{"203.0.113.5", "192.0.2.1", ""}) {
+    INFO(source);
+    v1::InboundNumber reply;
+    REQUIRE(lookup(*stub, e164, source, &reply).ok());
+    CHECK(reply.sip_domain() == a.sip_domain);
+    CHECK(reply.carrier_auth());
+  }
+
+  // Without credentials again, the tenant has none to challenge for.
+  REQUIRE(a.api->patch("/v1/carriers/" + authenticated, {{"auth_username", ""}, {"auth_password", ""}}).status == 200);
+  REQUIRE(lookup(*stub, e164, "192.0.2.1", &found).ok());
+  CHECK_FALSE(found.carrier_auth());
+  CHECK(found.sip_domain() == a.sip_domain);
+}
+
+TEST_CASE("GetCarrierCredentials: the HA1 values of the tenant's carrier with that username, or NOT_FOUND") {
+  auto stub = accounts();
+  Platform platform = Platform::fromEnv();
+  TestTenant a(platform, "carrier-cred-a");
+  TestTenant b(platform, "carrier-cred-b");
+  const std::string password = "Trunk-password-42";
+  const std::string trunk = created(a.api->post(
+      "/v1/carriers", {{"name", "Trunk"}, {"auth_username", "Trunk.A"}, {"auth_password", password}}));
+  created(a.api->post("/v1/carriers", {{"name", "No credentials"}, {"addresses", {"192.0.2.0/24"}}}));
+  const std::string b_trunk = created(b.api->post(
+      "/v1/carriers", {{"name", "B trunk"}, {"auth_username", "trunk-b"}, {"auth_password", "Other-password-7"}}));
+
+  v1::CarrierCredentials credentials;
+  REQUIRE(carrierCredentials(*stub, a.id, "Trunk.A", &credentials).ok());
+  CHECK(credentials.carrier_id() == trunk);
+  const std::string a1 = "Trunk.A:" + a.sip_domain + ":" + password;
+  CHECK(credentials.ha1_md5() == tel::crypto::md5Hex(a1));
+  CHECK(credentials.ha1_sha256() == tel::crypto::sha256Hex(a1));
+  CHECK(credentials.ha1_md5().size() == 32);
+  CHECK(credentials.ha1_sha256().size() == 64);
+
+  v1::CarrierCredentials missing;
+  // Another tenant's carrier, in either direction.
+  CHECK(carrierCredentials(*stub, a.id, "trunk-b", &missing).error_code() == grpc::StatusCode::NOT_FOUND);
+  CHECK(carrierCredentials(*stub, b.id, "Trunk.A", &missing).error_code() == grpc::StatusCode::NOT_FOUND);
+  REQUIRE(carrierCredentials(*stub, b.id, "trunk-b", &credentials).ok());
+  CHECK(credentials.carrier_id() == b_trunk);
+  // Unknown, differently cased, empty (carriers without credentials have ""), impossible names.
+  for (const std::string& username :
+       std::vector<std::string>{"nobody", "trunk.a", "", "' OR 1=1 --", std::string(65, 'u')}) {
+    INFO(username);
+    CHECK(carrierCredentials(*stub, a.id, username, &missing).error_code() == grpc::StatusCode::NOT_FOUND);
+  }
+  CHECK(carrierCredentials(*stub, "not-a-tenant", "Trunk.A", &missing).error_code() ==
+        grpc::StatusCode::INVALID_ARGUMENT);
+
+  // New credentials replace the old ones; removed ones are gone.
+  const std::string path = "/v1/carriers/" + trunk;
+  REQUIRE(a.api->patch(path, {{"auth_username", "renamed"}, {"auth_password", "Changed-password-1"}}).status == 200);
+  CHECK(carrierCredentials(*stub, a.id, "Trunk.A", &missing).error_code() == grpc::StatusCode::NOT_FOUND);
+  REQUIRE(carrierCredentials(*stub, a.id, "renamed", &credentials).ok());
+  CHECK(credentials.carrier_id() == trunk);
+  CHECK(credentials.ha1_md5() == tel::crypto::md5Hex("renamed:" + a.sip_domain + ":Changed-password-1"));
+  REQUIRE(a.api->patch(path, {{"auth_username", ""}, {"auth_password", ""}}).status == 200);
+  CHECK(carrierCredentials(*stub, a.id, "renamed", &missing).error_code() == grpc::StatusCode::NOT_FOUND);
+  // A deleted carrier's credentials go with it.
+  REQUIRE(b.api->del("/v1/carriers/" + b_trunk).status == 204);
+  CHECK(carrierCredentials(*stub, b.id, "trunk-b", &missing).error_code() == grpc::StatusCode::NOT_FOUND);
 }

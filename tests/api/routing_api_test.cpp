@@ -227,3 +227,133 @@ TEST_CASE("bad routes and carriers are refused with 400 naming the field, changi
   }
   CHECK(api.get(carrier_path).body == carrier.body);
 }
+
+TEST_CASE("carrier credentials: the username is shown, the password never, and they change as a pair") {
+  TestTenant tenant(Platform::fromEnv());
+  auto& api = *tenant.api;
+  const std::string password = "Trunk-Secret-2024";
+  // Nowhere in a response: not as a field, not as a value (nor as its HA1).
+  auto no_secret = [&](const HttpResult& reply) {
+    INFO(reply.body);
+    CHECK(reply.body.find(password) == std::string::npos);
+    CHECK(reply.body.find("auth_password") == std::string::npos);
+    CHECK(reply.body.find("ha1") == std::string::npos);
+  };
+
+  auto created = api.post("/v1/carriers", {{"name", "Registered trunk"},
+                                           {"auth_username", "Trunk.01"},
+                                           {"auth_password", password}});
+  REQUIRE(created.status == 201);
+  CHECK(created.json["auth_username"] == "Trunk.01");
+  no_secret(created);
+  const std::string path = "/v1/carriers/" + created.json["id"].get<std::string>();
+  auto fetched = api.get(path);
+  REQUIRE(fetched.status == 200);
+  CHECK(fetched.json == created.json);
+  no_secret(fetched);
+  auto listed = api.get("/v1/carriers");
+  REQUIRE(listed.status == 200);
+  REQUIRE(listed.json["items"].size() == 1);
+  CHECK(listed.json["items"][0]["auth_username"] == "Trunk.01");
+  no_secret(listed);
+
+  // Without credentials, auth_username is there and empty.
+  auto plain = api.post("/v1/carriers", {{"name", "Address trunk"}, {"addresses", {"192.0.2.0/28"}}});
+  REQUIRE(plain.status == 201);
+  CHECK(plain.json["auth_username"] == "");
+
+  // Another carrier of the same tenant cannot take the username; another tenant's can.
+  auto taken = api.post("/v1/carriers", {{"name", "Twin"}, {"auth_username", "Trunk.01"},
+                                         {"auth_password", "Another-Secret-99"}});
+  CHECK(taken.status == 409);
+  CHECK(taken.errorField() == "auth_username");
+  TestTenant other(Platform::fromEnv(), "carrier-auth-other");
+  CHECK(other.api->post("/v1/carriers", {{"name", "Same name"}, {"auth_username", "Trunk.01"},
+                                         {"auth_password", password}}).status == 201);
+
+  // Other fields change without touching the credentials.
+  auto renamed = api.patch(path, {{"name", "Renamed trunk"}});
+  REQUIRE(renamed.status == 200);
+  CHECK(renamed.json["auth_username"] == "Trunk.01");
+
+  // New credentials replace the old; both empty remove them.
+  auto changed = api.patch(path, {{"auth_username", "trunk-02"}, {"auth_password", "Brand-New-Secret-7"}});
+  REQUIRE(changed.status == 200);
+  CHECK(changed.json["auth_username"] == "trunk-02");
+  CHECK(changed.body.find("Brand-New-Secret-7") == std::string::npos);
+  no_secret(changed);
+  auto removed = api.patch(path, {{"auth_username", ""}, {"auth_password", ""}});
+  REQUIRE(removed.status == 200);
+  CHECK(removed.json["auth_username"] == "");
+  CHECK(removed.json["name"] == "Renamed trunk");
+  CHECK(api.get(path).json["auth_username"] == "");
+  // The username is free again, for a new carrier too.
+  CHECK(api.post("/v1/carriers", {{"name", "Reuse"}, {"auth_username", "trunk-02"},
+                                  {"auth_password", password}}).status == 201);
+  // Credentials can be added to a carrier that had none.
+  auto added = api.patch("/v1/carriers/" + plain.json["id"].get<std::string>(),
+                         {{"auth_username", "addr-trunk"}, {"auth_password", password}});
+  REQUIRE(added.status == 200);
+  CHECK(added.json["auth_username"] == "addr-trunk");
+  CHECK(added.json["addresses"] == json{"192.0.2.0/28"});
+}
+
+TEST_CASE("bad carrier credentials are refused with 400 naming the field, changing nothing") {
+  TestTenant tenant(Platform::fromEnv());
+  auto& api = *tenant.api;
+  struct Case {
+    json body;
+    std::string field;
+  };
+  const std::string good = "Good-Password-123";
+  const std::vector<Case> cases = {
+      {{{"auth_username", "trunk"}}, "auth_password"},
+      {{{"auth_password", good}}, "auth_username"},
+      {{{"auth_username", "trunk"}, {"auth_password", ""}}, "auth_password"},
+      {{{"auth_username", ""}, {"auth_password", good}}, "auth_username"},
+      {{{"auth_username", "trunk"}, {"auth_password", "short-pw"}}, "auth_password"},
+      {{{"auth_username", "trunk"}, {"auth_password", "elevenchars"}}, "auth_password"},
+      {{{"auth_username", "trunk"}, {"auth_password", std::string(129, 'p')}}, "auth_password"},
+      {{{"auth_username", "trunk"}, {"auth_password", "with spaces inside"}}, "auth_password"},
+      {{{"auth_username", "trunk"}, {"auth_password", "my-trunk-password"}}, "auth_password"},
+      {{{"auth_username", "trunk@example.net"}, {"auth_password", good}}, "auth_username"},
+      {{{"auth_username", "trunk:1"}, {"auth_password", good}}, "auth_username"},
+      {{{"auth_username", std::string(65, 'u')}, {"auth_password", good}}, "auth_username"},
+      {{{"auth_username", 7}, {"auth_password", good}}, "auth_username"},
+      {{{"auth_username", "trunk"}, {"auth_password", 123456789012}}, "auth_password"},
+  };
+  for (const auto& c : cases) {
+    json body = c.body;
+    body["name"] = "Trunk";
+    INFO(body.dump());
+    auto reply = api.post("/v1/carriers", body);
+    CHECK(reply.status == 400);
+    CHECK(reply.errorCode() == "invalid_argument");
+    CHECK(reply.errorField() == c.field);
+    CHECK(reply.json["error"]["message"].get<std::string>().rfind(c.field + ":", 0) == 0);
+    CHECK(reply.body.find(good) == std::string::npos);
+  }
+  CHECK(api.get("/v1/carriers").json["items"].empty());
+
+  // The same on an existing carrier with credentials leaves it as it was.
+  auto carrier = api.post("/v1/carriers", {{"name", "Trunk"}, {"auth_username", "kept"},
+                                           {"auth_password", good}});
+  REQUIRE(carrier.status == 201);
+  const std::string path = "/v1/carriers/" + carrier.json["id"].get<std::string>();
+  for (const auto& c : cases) {
+    json body = c.body;
+    body["name"] = "changed";
+    INFO(body.dump());
+    auto reply = api.patch(path, body);
+    CHECK(reply.status == 400);
+    CHECK(reply.errorField() == c.field);
+  }
+  // Removing needs both fields empty: one empty field alone is refused too.
+  for (const json& half : {json{{"auth_username", ""}}, json{{"auth_password", ""}}}) {
+    INFO(half.dump());
+    auto reply = api.patch(path, half);
+    CHECK(reply.status == 400);
+    CHECK(reply.errorField() == (half.contains("auth_username") ? "auth_password" : "auth_username"));
+  }
+  CHECK(api.get(path).body == carrier.body);
+}

@@ -129,8 +129,10 @@ TEST_CASE("the inbound number lookup crosses tenants for the number and its own 
   const std::string e164 = uniqueE164();
   auto number = a.api->post("/v1/numbers", {{"e164", e164}});
   auto a_trunk = a.api->post("/v1/carriers", {{"name", "A trunk"}, {"addresses", {"192.0.2.0/24"}}});
-  // B's carrier claims the same addresses: it must never make a call to A's number B's.
-  auto b_trunk = b.api->post("/v1/carriers", {{"name", "B trunk"}, {"addresses", {"192.0.2.0/24", "198.51.100.0/24"}}});
+  // B's carrier claims the same addresses: it must never make a call to A's number B's. It has
+  // digest credentials too, which must not count as A's.
+  auto b_trunk = b.api->post("/v1/carriers", {{"name", "B trunk"}, {"addresses", {"192.0.2.0/24", "198.51.100.0/24"}},
+                                              {"auth_username", "b-trunk"}, {"auth_password", "B-trunk-secret-1"}});
   REQUIRE(number.status == 201);
   REQUIRE(a_trunk.status == 201);
   REQUIRE(b_trunk.status == 201);
@@ -143,18 +145,27 @@ TEST_CASE("the inbound number lookup crosses tenants for the number and its own 
   CHECK(txn.exec("SELECT count(*) FROM carriers")[0][0].as<int>() == 0);
   auto lookup = [&](const std::string& source) {
     return txn.exec_params(
-        "SELECT tenant_id::text, number_id::text, coalesce(carrier_id::text, '')"
-        " FROM tel_lookup_inbound_number($1, NULLIF($2, '')::inet)", e164, source);
+        "SELECT tenant_id::text, number_id::text, coalesce(carrier_id::text, ''), sip_domain, carrier_auth"
+        " FROM tel_lookup_inbound_number_v2($1, NULLIF($2, '')::inet)", e164, source);
   };
   auto inside = lookup("192.0.2.77");
   REQUIRE(inside.size() == 1);
   CHECK(inside[0][0].as<std::string>() == a.id);
   CHECK(inside[0][1].as<std::string>() == number.json["id"].get<std::string>());
   CHECK(inside[0][2].as<std::string>() == a_trunk.json["id"].get<std::string>());
+  CHECK(inside[0][3].as<std::string>() == a.sip_domain);
+  CHECK_FALSE(inside[0][4].as<bool>());  // only B's carrier has credentials
   CHECK(lookup("198.51.100.1")[0][2].as<std::string>().empty());  // only B's block
   CHECK(lookup("")[0][2].as<std::string>().empty());
-  CHECK(txn.exec_params("SELECT count(*) FROM tel_lookup_inbound_number($1, NULL)", uniqueE164())[0][0]
+  CHECK(txn.exec_params("SELECT count(*) FROM tel_lookup_inbound_number_v2($1, NULL)", uniqueE164())[0][0]
             .as<int>() == 0);
+  // 0005's function still answers, for accounts services of the previous release during an update.
+  auto previous = txn.exec_params(
+      "SELECT tenant_id::text, coalesce(carrier_id::text, '') FROM tel_lookup_inbound_number($1, '192.0.2.77')",
+      e164);
+  REQUIRE(previous.size() == 1);
+  CHECK(previous[0][0].as<std::string>() == a.id);
+  CHECK(previous[0][1].as<std::string>() == a_trunk.json["id"].get<std::string>());
 }
 
 TEST_CASE("secrets are stored only as hashes") {
@@ -163,9 +174,13 @@ TEST_CASE("secrets are stored only as hashes") {
   auto sip = tenant.api->post("/v1/sip-accounts", {{"username", "frank"}, {"extension", "401"}});
   auto user = tenant.api->post("/v1/users", {{"email", "frank@f.example.com"}, {"password", "frank's long password"}});
   auto key = tenant.api->post("/v1/api-keys", {{"name", "crm"}});
+  const std::string carrier_password = "Frank's-trunk-secret";
+  auto carrier = tenant.api->post("/v1/carriers", {{"name", "Frank's trunk"}, {"auth_username", "Frank.Trunk"},
+                                                   {"auth_password", carrier_password}});
   REQUIRE(sip.status == 201);
   REQUIRE(user.status == 201);
   REQUIRE(key.status == 201);
+  REQUIRE(carrier.status == 201);
   const std::string sip_password = sip.json["password"];
   const std::string secret = key.json["secret"];
 
@@ -190,4 +205,69 @@ TEST_CASE("secrets are stored only as hashes") {
                                     key.json["id"].get<std::string>());
   CHECK(stored_key[0][0].as<std::string>() == tel::crypto::sha256Hex(secret));
   CHECK(stored_key[0][1].as<std::string>().find(secret) == std::string::npos);
+
+  // A carrier's digest password: HA1 with the tenant's SIP domain as realm, as for SIP accounts.
+  auto trunk = txn.exec_params(
+      "SELECT auth_username, auth_ha1_md5, auth_ha1_sha256, row_to_json(c)::text FROM carriers c WHERE id = $1",
+      carrier.json["id"].get<std::string>());
+  REQUIRE(trunk.size() == 1);
+  const std::string trunk_a1 = "Frank.Trunk:" + tenant.sip_domain + ":" + carrier_password;
+  CHECK(trunk[0][0].as<std::string>() == "Frank.Trunk");
+  CHECK(trunk[0][1].as<std::string>() == tel::crypto::md5Hex(trunk_a1));
+  CHECK(trunk[0][2].as<std::string>() == tel::crypto::sha256Hex(trunk_a1));
+  CHECK(trunk[0][3].as<std::string>().find(carrier_password) == std::string::npos);
+
+  // Changed credentials are stored the same way.
+  txn.abort();
+  const std::string new_password = "Frank's-new-secret";
+  REQUIRE(tenant.api->patch("/v1/carriers/" + carrier.json["id"].get<std::string>(),
+                            {{"auth_username", "frank2"}, {"auth_password", new_password}}).status == 200);
+  pqxx::work again(app);
+  again.exec_params("SELECT set_config('tel.tenant_id', $1, true)", tenant.id);
+  auto changed = again.exec_params(
+      "SELECT auth_ha1_md5, auth_ha1_sha256, row_to_json(c)::text FROM carriers c WHERE id = $1",
+      carrier.json["id"].get<std::string>());
+  REQUIRE(changed.size() == 1);
+  const std::string new_a1 = "frank2:" + tenant.sip_domain + ":" + new_password;
+  CHECK(changed[0][0].as<std::string>() == tel::crypto::md5Hex(new_a1));
+  CHECK(changed[0][1].as<std::string>() == tel::crypto::sha256Hex(new_a1));
+  CHECK(changed[0][2].as<std::string>().find(new_password) == std::string::npos);
+}
+
+TEST_CASE("a carrier's credentials are all set or all empty, and unique within the tenant") {
+  Platform platform = Platform::fromEnv();
+  TestTenant tenant(platform);
+  auto with = tenant.api->post("/v1/carriers", {{"name", "with"}, {"auth_username", "trunk"},
+                                                {"auth_password", "Carrier-secret-9"}});
+  auto without = tenant.api->post("/v1/carriers", {{"name", "without"}});
+  REQUIRE(with.status == 201);
+  REQUIRE(without.status == 201);
+  const std::string with_id = with.json["id"], without_id = without.json["id"];
+
+  pqxx::connection app(requireEnv("TEL_PG_URL"));
+  // Each statement in its own transaction: a refused one aborts it.
+  auto refused = [&](const std::string& sql, const std::string& id) {
+    pqxx::work txn(app);
+    txn.exec_params("SELECT set_config('tel.tenant_id', $1, true)", tenant.id);
+    try {
+      txn.exec_params(sql, id);
+    } catch (const pqxx::integrity_constraint_violation&) {
+      return true;
+    }
+    return false;
+  };
+  const std::string md5(32, 'a'), sha256(64, 'b');
+  CHECK(refused("UPDATE carriers SET auth_ha1_md5 = '' WHERE id = $1", with_id));
+  CHECK(refused("UPDATE carriers SET auth_username = '' WHERE id = $1", with_id));
+  CHECK(refused("UPDATE carriers SET auth_username = 'x' WHERE id = $1", without_id));
+  CHECK(refused("UPDATE carriers SET auth_username = 'x', auth_ha1_md5 = '" + md5 + "' WHERE id = $1", without_id));
+  CHECK(refused("UPDATE carriers SET auth_username = 'x', auth_ha1_md5 = 'plain', auth_ha1_sha256 = '" + sha256 +
+                "' WHERE id = $1", without_id));
+  // The same username as the tenant's other carrier.
+  CHECK(refused("UPDATE carriers SET auth_username = 'trunk', auth_ha1_md5 = '" + md5 + "', auth_ha1_sha256 = '" +
+                sha256 + "' WHERE id = $1", without_id));
+  CHECK_FALSE(refused("UPDATE carriers SET auth_username = 'other', auth_ha1_md5 = '" + md5 +
+                      "', auth_ha1_sha256 = '" + sha256 + "' WHERE id = $1", without_id));
+  CHECK_FALSE(refused("UPDATE carriers SET auth_username = '', auth_ha1_md5 = '', auth_ha1_sha256 = '' WHERE id = $1",
+                      with_id));
 }

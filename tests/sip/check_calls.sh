@@ -238,6 +238,27 @@ check "malformed SDP: 488" refused_call "$number" 488 "m=audio notaport RTP/AVP 
 check "an offer without audio: 488" refused_call "$number" 488 "m=video 4000 RTP/AVP 31"
 PHONE_PASSWORD=wrong-password check "a phone with a wrong password cannot call: 403" phone_call bob 101 refused
 
+# --- A carrier authenticating by digest instead of by address (after the refusals: once the
+# tenant has a carrier with credentials, unlisted addresses are challenged rather than refused) --
+api "$key" POST /v1/carriers "{\"name\":\"digest carrier\",\"auth_username\":\"trunk-$run\",\"auth_password\":\"Trunk-password-$run\"}" >/dev/null
+trunk_source="127.$((RANDOM % 200 + 20)).9.$((RANDOM % 250 + 1))"  # not a listed address
+digest_carrier_call() {  # digest_carrier_call NUMBER BLOCK PASSWORD [SIPP ARGS...]
+  local number=$1 block=$2 secret=$3 file
+  shift 3
+  file=$(scenario uac_account_call.xml "$block")
+  take_port
+  (cd "$work" && timeout 60 sipp -sf "$file" -m 1 -s "$number" -au "trunk-$run" -ap "$secret" -key user "trunk-$run" \
+    -key domain "$TEL_SIP_ADDR" -i "$trunk_source" -p "$port" -mp $((port + 2)) -timeout 50 -trace_err \
+    -error_file "$work/trunk-$port.err" "$@" "$TEL_SIP_ADDR" >"$work/trunk-$port.out" 2>&1)
+}
+number=$(new_number "$(ring '"101"')")
+device alice "$answers"
+check "a carrier calling from an unlisted address is challenged (407) and gets in with its credentials" \
+  digest_carrier_call "$number" answered "Trunk-password-$run" -d 500
+check "the phone had the call" finished "$device_pid"
+check "record: inbound, answered" expect "$(record "$number")" '.direction == "inbound" and .disposition == "answered"'
+check "the same carrier with a wrong password: 403" digest_carrier_call "$number" refused wrong-password-123
+
 # --- A number with one channel: the second concurrent call gets 486 ------------------------------
 number=$(new_number "$(ring '"103"')" 1)
 device carol "$answers"

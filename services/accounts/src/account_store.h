@@ -38,6 +38,14 @@ struct StoredSipAccount {
   std::string ha1_sha256;
 };
 
+// A carrier's digest credentials as stored: the username and its HA1 values (see credentials.h);
+// all empty when the carrier has none. The password itself is never stored.
+struct CarrierDigest {
+  std::string username;
+  std::string ha1_md5;
+  std::string ha1_sha256;
+};
+
 struct UserCredentials {
   std::string id;
   std::string tenant_id;
@@ -102,18 +110,27 @@ class AccountStore {
   virtual grpc::Status findSipCredentials(const std::string& sip_domain, const std::string& username,
                                           v1::SipCredentials* out) = 0;
 
-  // Carriers; deleted through deleteRow("carriers", ...).
-  virtual grpc::Status createCarrier(const v1::Carrier& carrier, v1::Carrier* out) = 0;
+  // Carriers; deleted through deleteRow("carriers", ...). A username already used by another of
+  // the tenant's carriers gives ALREADY_EXISTS naming auth_username.
+  virtual grpc::Status createCarrier(const v1::Carrier& carrier, const CarrierDigest& auth,
+                                     v1::Carrier* out) = 0;
   virtual grpc::Status listCarriers(const std::string& tenant_id, const Page& page,
                                     v1::ListCarriersResponse* out) = 0;
   virtual grpc::Status getCarrier(const std::string& tenant_id, const std::string& id,
                                   v1::Carrier* out) = 0;
-  // Replaces the addresses only when request.replace_addresses() is set.
-  virtual grpc::Status updateCarrier(const v1::UpdateCarrierRequest& request, v1::Carrier* out) = 0;
+  // Replaces the addresses only when request.replace_addresses() is set, and the credentials only
+  // when `new_auth` is set (all empty: removes them). The request's auth fields are ignored.
+  virtual grpc::Status updateCarrier(const v1::UpdateCarrierRequest& request,
+                                     const std::optional<CarrierDigest>& new_auth,
+                                     v1::Carrier* out) = 0;
+  // The tenant's carrier whose auth_username is `username` (non-empty). NOT_FOUND when none.
+  virtual grpc::Status findCarrierCredentials(const std::string& tenant_id,
+                                              const std::string& username,
+                                              v1::CarrierCredentials* out) = 0;
 
   // Across tenants: the number `e164` and, among its own tenant's carriers, the oldest one whose
-  // addresses contain `source_ip` (an empty `source_ip` matches none). NOT_FOUND for a number no
-  // tenant has.
+  // addresses contain `source_ip` (an empty `source_ip` matches none); the tenant's SIP domain and
+  // whether any of its carriers has digest credentials. NOT_FOUND for a number no tenant has.
   virtual grpc::Status lookupInboundNumber(const std::string& e164, const std::string& source_ip,
                                            v1::InboundNumber* out) = 0;
   virtual grpc::Status findSipAccountByExtension(const std::string& tenant_id,

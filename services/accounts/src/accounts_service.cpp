@@ -347,6 +347,29 @@ grpc::Status AccountsService::createApiKey(const v1::CreateApiKeyRequest& reques
   return status;
 }
 
+grpc::Status AccountsService::carrierDigest(const std::string& tenant_id,
+                                            const std::string& username,
+                                            const std::string& password, CarrierDigest* out) {
+  *out = {};
+  if (username.empty() && password.empty()) return Status::OK;
+  if (username.empty()) {
+    return invalidArgument("auth_username", "must be set together with auth_password");
+  }
+  if (password.empty()) {
+    return invalidArgument("auth_password", "must be set together with auth_username");
+  }
+  TEL_CHECK_FIELD("auth_username", checkCarrierUsername(username));
+  // The same rules as a SIP account's password: the HA1 values are as guessable as the password.
+  TEL_CHECK_FIELD("auth_password", checkSipPassword(password, username));
+  // The realm is the tenant's SIP domain, fixed at creation, so the HA1 values stay valid.
+  v1::Tenant tenant;
+  if (auto status = store_->getTenant(tenant_id, &tenant); !status.ok()) return status;
+  out->username = username;
+  out->ha1_md5 = digestHa1Md5(username, tenant.sip_domain(), password);
+  out->ha1_sha256 = digestHa1Sha256(username, tenant.sip_domain(), password);
+  return Status::OK;
+}
+
 grpc::Status AccountsService::createCarrier(const v1::CreateCarrierRequest& request,
                                             v1::Carrier* out) {
   if (auto status = checkTenant(request.tenant_id()); !status.ok()) return status;
@@ -354,13 +377,19 @@ grpc::Status AccountsService::createCarrier(const v1::CreateCarrierRequest& requ
   if (auto status = checkCarrierAddresses(request.addresses()); !status.ok()) return status;
   if (!request.outbound_uri().empty()) TEL_CHECK_FIELD("outbound_uri", checkOutboundUri(request.outbound_uri()));
   if (!request.caller_id().empty()) TEL_CHECK_FIELD("caller_id", checkE164(request.caller_id()));
+  CarrierDigest auth;
+  if (auto status = carrierDigest(request.tenant_id(), request.auth_username(),
+                                  request.auth_password(), &auth);
+      !status.ok()) {
+    return status;
+  }
   v1::Carrier carrier;
   carrier.set_tenant_id(request.tenant_id());
   carrier.set_name(request.name());
   *carrier.mutable_addresses() = request.addresses();
   carrier.set_outbound_uri(request.outbound_uri());
   carrier.set_caller_id(request.caller_id());
-  Status status = store_->createCarrier(carrier, out);
+  Status status = store_->createCarrier(carrier, auth, out);
   if (status.ok()) log_.info("carrier created", {{"tenant_id", out->tenant_id()}, {"carrier_id", out->id()}});
   return status;
 }
@@ -380,7 +409,35 @@ grpc::Status AccountsService::updateCarrier(const v1::UpdateCarrierRequest& requ
   if (request.has_caller_id() && !request.caller_id().empty()) {
     TEL_CHECK_FIELD("caller_id", checkE164(request.caller_id()));
   }
-  return store_->updateCarrier(request, out);
+  // Credentials change as a pair: both set replaces them, both empty removes them.
+  if (request.has_auth_username() && !request.has_auth_password()) {
+    return invalidArgument("auth_password",
+                           "must be given with auth_username (both empty remove the credentials)");
+  }
+  if (request.has_auth_password() && !request.has_auth_username()) {
+    return invalidArgument("auth_username",
+                           "must be given with auth_password (both empty remove the credentials)");
+  }
+  std::optional<CarrierDigest> new_auth;
+  if (request.has_auth_username()) {
+    new_auth.emplace();
+    if (auto status = carrierDigest(request.tenant_id(), request.auth_username(),
+                                    request.auth_password(), &*new_auth);
+        !status.ok()) {
+      return status;
+    }
+  }
+  return store_->updateCarrier(request, new_auth, out);
+}
+
+grpc::Status AccountsService::getCarrierCredentials(const v1::GetCarrierCredentialsRequest& request,
+                                                    v1::CarrierCredentials* out) {
+  if (auto status = checkTenant(request.tenant_id()); !status.ok()) return status;
+  // A username that cannot exist (the empty one among them) is simply not found.
+  if (!checkCarrierUsername(request.username()).empty()) {
+    return grpc_util::notFound("carrier credentials");
+  }
+  return store_->findCarrierCredentials(request.tenant_id(), request.username(), out);
 }
 
 grpc::Status AccountsService::lookupInboundNumber(const v1::LookupInboundNumberRequest& request,
@@ -581,6 +638,10 @@ AccountsService::Reactor* AccountsService::ResolveExtension(Ctx* c, const v1::Re
 AccountsService::Reactor* AccountsService::GetOutboundRoute(Ctx* c, const v1::GetOutboundRouteRequest* r,
                                                             v1::OutboundRoute* o) {
   return handle(c, "GetOutboundRoute", [=, this] { return getOutboundRoute(*r, o); });
+}
+AccountsService::Reactor* AccountsService::GetCarrierCredentials(
+    Ctx* c, const v1::GetCarrierCredentialsRequest* r, v1::CarrierCredentials* o) {
+  return handle(c, "GetCarrierCredentials", [=, this] { return getCarrierCredentials(*r, o); });
 }
 
 }  // namespace tel::accounts

@@ -68,6 +68,8 @@ class AccountsService final : public v1::Accounts::CallbackService {
   Reactor* LookupInboundNumber(Ctx*, const v1::LookupInboundNumberRequest*, v1::InboundNumber*) override;
   Reactor* ResolveExtension(Ctx*, const v1::ResolveExtensionRequest*, v1::SipAccount*) override;
   Reactor* GetOutboundRoute(Ctx*, const v1::GetOutboundRouteRequest*, v1::OutboundRoute*) override;
+  Reactor* GetCarrierCredentials(Ctx*, const v1::GetCarrierCredentialsRequest*,
+                                 v1::CarrierCredentials*) override;
 
   size_t queuedRequests() const { return executor_.queued(); }
 
@@ -85,11 +87,18 @@ class AccountsService final : public v1::Accounts::CallbackService {
   grpc::Status createNumber(const v1::CreateNumberRequest& request, v1::Number* out);
   grpc::Status updateNumber(const v1::UpdateNumberRequest& request, v1::Number* out);
   grpc::Status createApiKey(const v1::CreateApiKeyRequest& request, v1::ApiKey* out);
+  // A carrier's digest credentials from its auth username and password, checked (both or neither,
+  // errors naming auth_username / auth_password) and hashed with the tenant's SIP domain as realm;
+  // `out` is all empty when both are.
+  grpc::Status carrierDigest(const std::string& tenant_id, const std::string& username,
+                             const std::string& password, CarrierDigest* out);
   grpc::Status createCarrier(const v1::CreateCarrierRequest& request, v1::Carrier* out);
   grpc::Status updateCarrier(const v1::UpdateCarrierRequest& request, v1::Carrier* out);
   grpc::Status lookupInboundNumber(const v1::LookupInboundNumberRequest& request,
                                    v1::InboundNumber* out);
   grpc::Status getOutboundRoute(const v1::GetOutboundRouteRequest& request, v1::OutboundRoute* out);
+  grpc::Status getCarrierCredentials(const v1::GetCarrierCredentialsRequest& request,
+                                     v1::CarrierCredentials* out);
 
   std::shared_ptr<AccountStore> store_;
   AccountsServiceOptions options_;

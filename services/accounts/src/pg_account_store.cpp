@@ -28,6 +28,7 @@ Status guarded(const std::function<Status()>& body) {
         {"sip_accounts_tenant_id_username_key", "username"},
         {"sip_accounts_tenant_id_extension_key", "extension"},
         {"api_keys_prefix_key", "prefix"},
+        {"carriers_tenant_auth_username", "auth_username"},
     };
     const std::string what = e.what();
     for (const auto& [constraint, field] : kConstraintFields) {
@@ -177,7 +178,9 @@ std::string addressText(std::string block) {
   return block;
 }
 
-const char* kCarrierColumns = "id, tenant_id, name, addresses, outbound_uri, caller_id";
+// The HA1 columns are never selected here: a carrier as shown carries its auth username only.
+const char* kCarrierColumns =
+    "id, tenant_id, name, addresses, outbound_uri, caller_id, auth_username";
 void mapCarrier(const pqxx::row& row, v1::Carrier* out) {
   out->set_id(row[0].as<std::string>());
   out->set_tenant_id(row[1].as<std::string>());
@@ -186,7 +189,8 @@ void mapCarrier(const pqxx::row& row, v1::Carrier* out) {
   for (auto& address : *out->mutable_addresses()) address = addressText(std::move(address));
   out->set_outbound_uri(row[4].as<std::string>());
   out->set_caller_id(row[5].as<std::string>());
-  setTimestamp(row[6].as<int64_t>(), out->mutable_created_at());
+  out->set_auth_username(row[6].as<std::string>());
+  setTimestamp(row[7].as<int64_t>(), out->mutable_created_at());
 }
 
 const char* kApiKeyColumns =
@@ -654,14 +658,17 @@ grpc::Status PgAccountStore::revokeApiKey(const std::string& tenant_id, const st
   });
 }
 
-grpc::Status PgAccountStore::createCarrier(const v1::Carrier& carrier, v1::Carrier* out) {
+grpc::Status PgAccountStore::createCarrier(const v1::Carrier& carrier, const CarrierDigest& auth,
+                                          v1::Carrier* out) {
   return guarded([&] {
     pool_->inTenantTransaction(carrier.tenant_id(), [&](pqxx::work& txn) {
       auto rows = txn.exec_params(
-          "INSERT INTO carriers (tenant_id, name, addresses, outbound_uri, caller_id)"
-          " VALUES ($1, $2, $3::cidr[], $4, $5)" + returning(kCarrierColumns),
+          "INSERT INTO carriers (tenant_id, name, addresses, outbound_uri, caller_id, auth_username,"
+          " auth_ha1_md5, auth_ha1_sha256) VALUES ($1, $2, $3::cidr[], $4, $5, $6, $7, $8)" +
+              returning(kCarrierColumns),
           carrier.tenant_id(), carrier.name(), arrayLiteral(carrier.addresses()),
-          carrier.outbound_uri(), carrier.caller_id());
+          carrier.outbound_uri(), carrier.caller_id(), auth.username, auth.ha1_md5,
+          auth.ha1_sha256);
       mapCarrier(rows[0], out);
     });
     return Status::OK;
@@ -695,6 +702,7 @@ grpc::Status PgAccountStore::getCarrier(const std::string& tenant_id, const std:
 }
 
 grpc::Status PgAccountStore::updateCarrier(const v1::UpdateCarrierRequest& request,
+                                           const std::optional<CarrierDigest>& new_auth,
                                            v1::Carrier* out) {
   return guarded([&] {
     bool found = false;
@@ -704,6 +712,11 @@ grpc::Status PgAccountStore::updateCarrier(const v1::UpdateCarrierRequest& reque
       if (request.replace_addresses()) update.set("addresses", arrayLiteral(request.addresses()));
       if (request.has_outbound_uri()) update.set("outbound_uri", request.outbound_uri());
       if (request.has_caller_id()) update.set("caller_id", request.caller_id());
+      if (new_auth) {
+        update.set("auth_username", new_auth->username);
+        update.set("auth_ha1_md5", new_auth->ha1_md5);
+        update.set("auth_ha1_sha256", new_auth->ha1_sha256);
+      }
       const std::string sql = update.empty()
           ? select(kCarrierColumns, "carriers") + " WHERE id = $1"
           : "UPDATE carriers SET " + update.sql() + " WHERE id = $1" + returning(kCarrierColumns);
@@ -716,6 +729,29 @@ grpc::Status PgAccountStore::updateCarrier(const v1::UpdateCarrierRequest& reque
   });
 }
 
+grpc::Status PgAccountStore::findCarrierCredentials(const std::string& tenant_id,
+                                                    const std::string& username,
+                                                    v1::CarrierCredentials* out) {
+  return guarded([&] {
+    bool found = false;
+    pool_->inTenantTransaction(tenant_id, [&](pqxx::work& txn) {
+      // Row-level security scopes this to the tenant already; the explicit tenant_id and the ''
+      // guard match the partial unique index, and keep carriers without credentials out even if
+      // a caller passes "".
+      auto rows = txn.exec_params(
+          "SELECT id::text, auth_ha1_md5, auth_ha1_sha256 FROM carriers"
+          " WHERE tenant_id = $1::uuid AND auth_username = $2 AND auth_username <> ''",
+          tenant_id, username);
+      if (rows.empty()) return;
+      found = true;
+      out->set_carrier_id(rows[0][0].as<std::string>());
+      out->set_ha1_md5(rows[0][1].as<std::string>());
+      out->set_ha1_sha256(rows[0][2].as<std::string>());
+    });
+    return found ? Status::OK : grpc_util::notFound("carrier credentials");
+  });
+}
+
 grpc::Status PgAccountStore::lookupInboundNumber(const std::string& e164,
                                                  const std::string& source_ip,
                                                  v1::InboundNumber* out) {
@@ -724,8 +760,8 @@ grpc::Status PgAccountStore::lookupInboundNumber(const std::string& e164,
     pool_->inTransaction([&](pqxx::work& txn) {
       auto rows = txn.exec_params(
           "SELECT tenant_id::text, number_id::text, e164, channels, route_kind, route_extensions,"
-          " route_external, ring_timeout_seconds, coalesce(carrier_id::text, '')"
-          " FROM tel_lookup_inbound_number($1, NULLIF($2, '')::inet)",
+          " route_external, ring_timeout_seconds, coalesce(carrier_id::text, ''), sip_domain,"
+          " carrier_auth FROM tel_lookup_inbound_number_v2($1, NULLIF($2, '')::inet)",
           e164, source_ip);
       if (rows.empty()) return;
       found = true;
@@ -735,6 +771,8 @@ grpc::Status PgAccountStore::lookupInboundNumber(const std::string& e164,
       out->set_channels(rows[0][3].as<int>());
       mapRoute(rows[0], 4, out->mutable_route());
       out->set_carrier_id(rows[0][8].as<std::string>());
+      out->set_sip_domain(rows[0][9].as<std::string>());
+      out->set_carrier_auth(rows[0][10].as<bool>());
     });
     return found ? Status::OK : grpc_util::notFound("number");
   });

@@ -61,12 +61,17 @@ class PgAccountStore final : public AccountStore {
   grpc::Status findSipCredentials(const std::string& sip_domain, const std::string& username,
                                   v1::SipCredentials* out) override;
 
-  grpc::Status createCarrier(const v1::Carrier& carrier, v1::Carrier* out) override;
+  grpc::Status createCarrier(const v1::Carrier& carrier, const CarrierDigest& auth,
+                             v1::Carrier* out) override;
   grpc::Status listCarriers(const std::string& tenant_id, const Page& page,
                             v1::ListCarriersResponse* out) override;
   grpc::Status getCarrier(const std::string& tenant_id, const std::string& id,
                           v1::Carrier* out) override;
-  grpc::Status updateCarrier(const v1::UpdateCarrierRequest& request, v1::Carrier* out) override;
+  grpc::Status updateCarrier(const v1::UpdateCarrierRequest& request,
+                             const std::optional<CarrierDigest>& new_auth,
+                             v1::Carrier* out) override;
+  grpc::Status findCarrierCredentials(const std::string& tenant_id, const std::string& username,
+                                      v1::CarrierCredentials* out) override;
 
   grpc::Status lookupInboundNumber(const std::string& e164, const std::string& source_ip,
                                    v1::InboundNumber* out) override;

@@ -144,6 +144,14 @@ std::string checkSipPassword(std::string_view password, std::string_view usernam
   return "";
 }
 
+std::string checkCarrierUsername(std::string_view username) {
+  static const std::regex kUser(R"(^[A-Za-z0-9._-]{1,64}$)");
+  if (!matches(username, kUser)) {
+    return "must be 1 to 64 characters of A-Z, a-z, 0-9, '.', '_', '-'";
+  }
+  return "";
+}
+
 std::string checkRole(std::string_view role) {
   if (role == "owner" || role == "admin" || role == "agent") return "";
   return "must be one of owner, admin, agent";

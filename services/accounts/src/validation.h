@@ -16,6 +16,9 @@ std::string checkSipDomain(std::string_view domain);
 std::string checkName(std::string_view name, size_t max_length);
 std::string checkUserPassword(std::string_view password);
 std::string checkSipPassword(std::string_view password, std::string_view username);
+// The digest username a carrier authenticates with: 1 to 64 of [A-Za-z0-9._-] (carriers choose
+// their own, so upper case is allowed, unlike SIP account usernames).
+std::string checkCarrierUsername(std::string_view username);
 std::string checkRole(std::string_view role);
 // Where a routed number may forward to: "+E.164" or "sip:user@host[:port]" (at most 256 bytes).
 std::string checkExternalTarget(std::string_view target);

@@ -28,6 +28,17 @@ TEST_CASE("extensions, usernames, e-mails, roles") {
   CHECK_FALSE(checkRole("root").empty());
 }
 
+TEST_CASE("carrier digest usernames: 1 to 64 of [A-Za-z0-9._-]") {
+  CHECK(checkCarrierUsername("t").empty());
+  CHECK(checkCarrierUsername("Trunk-01_main.example").empty());
+  CHECK(checkCarrierUsername(std::string(64, 'u')).empty());
+  CHECK_FALSE(checkCarrierUsername("").empty());
+  CHECK_FALSE(checkCarrierUsername(std::string(65, 'u')).empty());
+  CHECK_FALSE(checkCarrierUsername("trunk@example.net").empty());
+  CHECK_FALSE(checkCarrierUsername("trunk one").empty());
+  CHECK_FALSE(checkCarrierUsername("trunk:1").empty());  // would break H(username:realm:password)
+}
+
 TEST_CASE("time zones must exist") {
   CHECK(checkTimezone("UTC").empty());
   CHECK(checkTimezone("Europe/Kyiv").empty());

@@ -527,12 +527,15 @@ void GatewayServer::registerNumberRoutes() {
                        &v1::Accounts::StubInterface::DeleteNumber);
 }
 
+// A carrier's auth_password is write-only: the accounts service keeps only digest HA1 values and
+// never returns either; responses show auth_username ("" when the carrier has no credentials).
 void GatewayServer::registerCarrierRoutes() {
   auto render = [](const v1::Carrier& carrier) { return itemJson(carrier); };
   route("POST", "/v1/carriers", "/v1/carriers", Access::kTenant, [=, this](Call& call) {
     JsonRequest body = JsonRequest::parse(call.request.body, {{"name", FieldType::kString, true},
               {"addresses", FieldType::kStringArray}, {"outbound_uri", FieldType::kString},
-              {"caller_id", FieldType::kString}});
+              {"caller_id", FieldType::kString}, {"auth_username", FieldType::kString},
+              {"auth_password", FieldType::kString}});
     if (!body.ok()) return writeError(call.response, *body.error);
     v1::CreateCarrierRequest request;
     request.set_tenant_id(call.principal.tenant_id);
@@ -542,12 +545,15 @@ void GatewayServer::registerCarrierRoutes() {
     }
     request.set_outbound_uri(body.string("outbound_uri").value_or(""));
     request.set_caller_id(body.string("caller_id").value_or(""));
+    request.set_auth_username(body.string("auth_username").value_or(""));
+    request.set_auth_password(body.string("auth_password").value_or(""));
     forward(call, &v1::Accounts::StubInterface::CreateCarrier, request, 201, render);
   });
   route("PATCH", R"(/v1/carriers/([^/]+))", "/v1/carriers/{id}", Access::kTenant, [=, this](Call& call) {
     JsonRequest body = JsonRequest::parse(call.request.body, {{"name", FieldType::kString},
               {"addresses", FieldType::kStringArray}, {"outbound_uri", FieldType::kString},
-              {"caller_id", FieldType::kString}});
+              {"caller_id", FieldType::kString}, {"auth_username", FieldType::kString},
+              {"auth_password", FieldType::kString}});
     if (!body.ok()) return writeError(call.response, *body.error);
     v1::UpdateCarrierRequest request;
     request.set_tenant_id(call.principal.tenant_id);
@@ -560,6 +566,9 @@ void GatewayServer::registerCarrierRoutes() {
     }
     if (auto uri = body.string("outbound_uri")) request.set_outbound_uri(*uri);
     if (auto caller_id = body.string("caller_id")) request.set_caller_id(*caller_id);
+    // Both replace the credentials, both "" remove them; the accounts service refuses one alone.
+    if (auto username = body.string("auth_username")) request.set_auth_username(*username);
+    if (auto password = body.string("auth_password")) request.set_auth_password(*password);
     forward(call, &v1::Accounts::StubInterface::UpdateCarrier, request, 200, render);
   });
   registerList("/v1/carriers", &v1::Accounts::StubInterface::ListCarriers, &v1::ListCarriersResponse::carriers);

@@ -196,8 +196,6 @@ bool B2bua::handleOnSipThread(const SipStack::Event& event) {
   const auto known = handles_.find(event.handle);
   Call* call = known == handles_.end() ? nullptr : findCall(known->second.call_id);
   const std::string leg_id = known == handles_.end() ? std::string() : known->second.leg_id;
-  log_.debug("nua event", {{"event", nua_event_name(event.event)}, {"status", std::to_string(event.status)},
-                           {"call_id", call ? call->id : ""}, {"leg_id", leg_id}});
   switch (event.event) {
     case nua_i_invite:
       if (known == handles_.end()) {
@@ -239,13 +237,14 @@ bool B2bua::handleOnSipThread(const SipStack::Event& event) {
 void B2bua::onNewInviteOnSipThread(const SipStack::Event& event) {
   const sip_t* sip = event.sip;
   Handle handle = event.handle;
+  // Known from here on, so that the handle is destroyed when sofia reports the dialog's end, even
+  // for an INVITE refused below.
+  handles_[handle] = LegRef{"", "a"};
   if (sip == nullptr || sip->sip_request == nullptr || sip->sip_from == nullptr) {
     nua_respond(handle, 400, "Bad Request", TAG_END());
     refused_calls_.Add({{"status", "400"}}).Increment();
-    handles_[handle] = LegRef{"", "a"};  // destroyed when sofia reports the end of the dialog
     return;
   }
-  handles_[handle] = LegRef{"", "a"};
   const std::string offer = payloadOf(sip);
   auto media = findAudioEndpoint(offer);
   if (!media.ok()) {

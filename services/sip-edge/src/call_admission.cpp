@@ -49,10 +49,10 @@ Admission CallAdmission::admit(const InviteRequest& invite, DigestAuthenticator:
     refused.refusal = refuse(404, "Not Found");
     return refused;
   }
-  return isCarrierHost(invite.request_host) ? admitFromCarrier(invite) : admitFromAccount(invite, now);
+  return isCarrierHost(invite.request_host) ? admitFromCarrier(invite, now) : admitFromAccount(invite, now);
 }
 
-Admission CallAdmission::admitFromCarrier(const InviteRequest& invite) {
+Admission CallAdmission::admitFromCarrier(const InviteRequest& invite, DigestAuthenticator::Clock::time_point now) {
   Admission admission;
   const auto e164 = phone::toE164(invite.request_user);
   if (!e164) {
@@ -69,14 +69,8 @@ Admission CallAdmission::admitFromCarrier(const InviteRequest& invite) {
     admission.refusal = refuse(404, "Not Found");
     return admission;
   }
-  // Only the tenant's own carriers may deliver calls to its numbers: anyone else reaching the port
-  // would otherwise make free calls into (and, through forwarding, out of) the tenant.
-  if ((*number)->carrier_id().empty()) {
-    log_.warn("call from an address that is not the tenant's carrier",
-              {{"call_id", invite.call_id}, {"tenant_id", (*number)->tenant_id()}, {"source", invite.source_ip}});
-    admission.refusal = refuse(403, "Forbidden");
-    return admission;
-  }
+  admission.refusal = authenticateCarrier(invite, **number, now);
+  if (admission.refusal) return admission;
   admission.tenant_id = (*number)->tenant_id();
   admission.direction = calls::v1::DIRECTION_INBOUND;
   admission.caller = invite.from_user;
@@ -109,6 +103,42 @@ SipResponse CallAdmission::challenge(const std::string& realm, DigestAuthenticat
   return response;
 }
 
+std::optional<SipResponse> CallAdmission::checkDigest(const InviteRequest& invite, const std::string& realm,
+                                                      const DigestCredentials* credentials,
+                                                      DigestAuthenticator::Clock::time_point now) {
+  const DigestResponse& digest = *invite.proxy_authorization;
+  // Unknown users are checked against decoy credentials, so they look like wrong passwords.
+  switch (authenticator_.verify(digest, "INVITE", credentials ? *credentials : decoy_, now)) {
+    case DigestVerdict::kMalformed:
+      return refuse(400, "Bad Proxy-Authorization Header");
+    case DigestVerdict::kStaleNonce:
+      return challenge(realm, now, true);
+    case DigestVerdict::kBadNonce:
+    case DigestVerdict::kWrongResponse: {
+      log_.warn("call refused: wrong credentials", {{"call_id", invite.call_id}, {"domain", realm},
+                                                   {"user", digest.username}, {"source", invite.source_ip}});
+      SipResponse refusal = refuse(403, "Forbidden");
+      refusal.authentication_failed = true;
+      return refusal;
+    }
+    case DigestVerdict::kOk:
+      break;
+  }
+  // The nonce count must grow: an answer seen before is a replay.
+  uint64_t nonce_count = 1;
+  if (!digest.nc.empty()) {
+    try {
+      nonce_count = std::stoull(digest.nc, nullptr, 16);
+    } catch (const std::exception&) {
+      return refuse(400, "Bad Proxy-Authorization Header");
+    }
+  }
+  auto fresh = nonces_.acceptNonceCount(digest.nonce, nonce_count, 3600);
+  if (!fresh.ok()) return unavailable();
+  if (!*fresh) return challenge(realm, now, true);
+  return std::nullopt;
+}
+
 Admission CallAdmission::admitFromAccount(const InviteRequest& invite, DigestAuthenticator::Clock::time_point now) {
   Admission admission;
   const std::string& realm = invite.request_host;
@@ -116,53 +146,18 @@ Admission CallAdmission::admitFromAccount(const InviteRequest& invite, DigestAut
     admission.refusal = challenge(realm, now, false);
     return admission;
   }
-  const DigestResponse& digest = *invite.proxy_authorization;
-  auto found = credentials_.find(realm, digest.username);
+  const std::string& username = invite.proxy_authorization->username;
+  auto found = credentials_.find(realm, username);
   if (!found.ok()) {
     log_.error("credentials lookup failed", {{"call_id", invite.call_id}, {"error", std::string(found.status().message())}});
     admission.refusal = unavailable();
     return admission;
   }
-  // Unknown users are checked against decoy credentials, so they look like wrong passwords.
-  const DigestCredentials& credentials = *found ? (*found)->digest : decoy_;
-  switch (authenticator_.verify(digest, "INVITE", credentials, now)) {
-    case DigestVerdict::kMalformed:
-      admission.refusal = refuse(400, "Bad Proxy-Authorization Header");
-      return admission;
-    case DigestVerdict::kStaleNonce:
-      admission.refusal = challenge(realm, now, true);
-      return admission;
-    case DigestVerdict::kBadNonce:
-    case DigestVerdict::kWrongResponse:
-      log_.warn("call refused: wrong credentials", {{"call_id", invite.call_id}, {"domain", realm},
-                                                   {"user", digest.username}, {"source", invite.source_ip}});
-      admission.refusal = refuse(403, "Forbidden");
-      admission.refusal->authentication_failed = true;
-      return admission;
-    case DigestVerdict::kOk:
-      break;
-  }
-  uint64_t nonce_count = 1;
-  if (!digest.nc.empty()) {
-    try {
-      nonce_count = std::stoull(digest.nc, nullptr, 16);
-    } catch (const std::exception&) {
-      admission.refusal = refuse(400, "Bad Proxy-Authorization Header");
-      return admission;
-    }
-  }
-  auto fresh = nonces_.acceptNonceCount(digest.nonce, nonce_count, 3600);
-  if (!fresh.ok()) {
-    admission.refusal = unavailable();
-    return admission;
-  }
-  if (!*fresh) {
-    admission.refusal = challenge(realm, now, true);
-    return admission;
-  }
+  admission.refusal = checkDigest(invite, realm, *found ? &(*found)->digest : nullptr, now);
+  if (admission.refusal) return admission;
   const SipAccountCredentials& account = **found;
   admission.tenant_id = account.tenant_id;
-  admission.caller = account.extension.empty() ? digest.username : account.extension;
+  admission.caller = account.extension.empty() ? username : account.extension;
   admission.called = invite.request_user;
   admission.caller_account_id = account.account_id;
   admission.caller_outbound_allowed = account.outbound_allowed;
@@ -174,6 +169,30 @@ Admission CallAdmission::admitFromAccount(const InviteRequest& invite, DigestAut
   admission.direction = *internal ? calls::v1::DIRECTION_INTERNAL : calls::v1::DIRECTION_OUTBOUND;
   setUpMedia(admission, invite);
   return admission;
+}
+
+std::optional<SipResponse> CallAdmission::authenticateCarrier(const InviteRequest& invite,
+                                                              const accounts::v1::InboundNumber& number,
+                                                              DigestAuthenticator::Clock::time_point now) {
+  // Only the tenant's own carriers may deliver calls to its numbers: anyone else reaching the port
+  // would otherwise make free calls into (and, through forwarding, out of) the tenant. A carrier
+  // is known by its address, or, for tenants whose carriers have credentials, by digest in the
+  // tenant's domain.
+  if (!number.carrier_id().empty()) return std::nullopt;
+  if (!number.carrier_auth()) {
+    log_.warn("call from an address that is not the tenant's carrier",
+              {{"call_id", invite.call_id}, {"tenant_id", number.tenant_id()}, {"source", invite.source_ip}});
+    return refuse(403, "Forbidden");
+  }
+  const std::string& realm = number.sip_domain();
+  if (!invite.proxy_authorization || invite.proxy_authorization->realm != realm) return challenge(realm, now, false);
+  auto found = numbers_.carrierCredentials(number.tenant_id(), invite.proxy_authorization->username);
+  if (!found.ok()) {
+    log_.error("carrier credentials lookup failed",
+               {{"call_id", invite.call_id}, {"error", std::string(found.status().message())}});
+    return unavailable();
+  }
+  return checkDigest(invite, realm, *found ? &(*found)->digest : nullptr, now);
 }
 
 bool CallAdmission::setUpMedia(Admission& admission, const InviteRequest& invite) {

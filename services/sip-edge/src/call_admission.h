@@ -63,8 +63,15 @@ class CallAdmission {
 
  private:
   bool isCarrierHost(const std::string& host) const;
-  Admission admitFromCarrier(const InviteRequest& invite);
+  Admission admitFromCarrier(const InviteRequest& invite, DigestAuthenticator::Clock::time_point now);
   Admission admitFromAccount(const InviteRequest& invite, DigestAuthenticator::Clock::time_point now);
+  // nullopt when the caller is one of the number's tenant's carriers; else the refusal.
+  std::optional<SipResponse> authenticateCarrier(const InviteRequest& invite, const accounts::v1::InboundNumber& number,
+                                                 DigestAuthenticator::Clock::time_point now);
+  // Checks the INVITE's Proxy-Authorization against `credentials` (nullptr: unknown user, checked
+  // against decoys) and the nonce count; nullopt when it is right.
+  std::optional<SipResponse> checkDigest(const InviteRequest& invite, const std::string& realm,
+                                         const DigestCredentials* credentials, DigestAuthenticator::Clock::time_point now);
   bool setUpMedia(Admission& admission, const InviteRequest& invite);
   SipResponse challenge(const std::string& realm, DigestAuthenticator::Clock::time_point now, bool stale);
 

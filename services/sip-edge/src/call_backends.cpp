@@ -64,6 +64,20 @@ absl::StatusOr<bool> AccountsNumberDirectory::isExtension(const std::string& ten
   return true;
 }
 
+absl::StatusOr<std::optional<CarrierDigest>> AccountsNumberDirectory::carrierCredentials(
+    const std::string& tenant_id, const std::string& username) {
+  accounts::v1::GetCarrierCredentialsRequest request;
+  request.set_tenant_id(tenant_id);
+  request.set_username(username);
+  accounts::v1::CarrierCredentials reply;
+  grpc::ClientContext context;
+  grpc_util::setTimeout(context, timeout_);
+  const grpc::Status status = stub_->GetCarrierCredentials(&context, request, &reply);
+  if (status.error_code() == grpc::StatusCode::NOT_FOUND) return std::nullopt;
+  if (!status.ok()) return grpc_util::toAbsl("accounts", status);
+  return CarrierDigest{reply.carrier_id(), {reply.ha1_md5(), reply.ha1_sha256()}};
+}
+
 std::string RedisChannelLimiter::key(const std::string& tenant_id, const std::string& number_id) {
   return "tel:chan:" + tenant_id + ":" + number_id;
 }

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "digest_auth.h"
 #include "tel/accounts/v1/accounts.grpc.pb.h"
 #include "tel/cache/ttl_cache.h"
 #include "tel/calls/v1/calls.pb.h"
@@ -21,6 +22,11 @@
 // thread.
 namespace tel::sip {
 
+struct CarrierDigest {
+  std::string carrier_id;
+  DigestCredentials digest;
+};
+
 // The tenant a dialled number belongs to, and whether the caller is one of its carriers.
 class NumberDirectory {
  public:
@@ -30,6 +36,9 @@ class NumberDirectory {
       const std::string& e164, const std::string& source_ip) = 0;
   // true: the tenant has an account with this extension (the call is internal).
   virtual absl::StatusOr<bool> isExtension(const std::string& tenant_id, const std::string& extension) = 0;
+  // nullopt: no carrier of the tenant authenticates as `username`.
+  virtual absl::StatusOr<std::optional<CarrierDigest>> carrierCredentials(const std::string& tenant_id,
+                                                                        const std::string& username) = 0;
 };
 
 // Found numbers and extensions are kept for `cache_ttl` (a route or carrier change reaches calls
@@ -42,6 +51,8 @@ class AccountsNumberDirectory final : public NumberDirectory {
   absl::StatusOr<std::optional<accounts::v1::InboundNumber>> lookupInbound(
       const std::string& e164, const std::string& source_ip) override;
   absl::StatusOr<bool> isExtension(const std::string& tenant_id, const std::string& extension) override;
+  absl::StatusOr<std::optional<CarrierDigest>> carrierCredentials(const std::string& tenant_id,
+                                                                const std::string& username) override;
 
  private:
   std::shared_ptr<accounts::v1::Accounts::StubInterface> stub_;

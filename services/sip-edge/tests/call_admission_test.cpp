@@ -150,3 +150,38 @@ TEST_CASE_METHOD(Fixture, "an account's call is challenged, then admitted with t
   }
 }
 
+
+TEST_CASE_METHOD(Fixture, "a carrier with credentials calling from an unlisted address is challenged, then admitted") {
+  auto& number = numbers.numbers["+15550001000"];
+  number.set_carrier_auth(true);
+  number.set_sip_domain("a.sip.test");
+  const std::string ha1 = tel::crypto::md5Hex("trunk1:a.sip.test:Trunk-password-1");
+  numbers.carrier_credentials[{"tenant-a", "trunk1"}] = CarrierDigest{"carrier-7", {ha1, ""}};
+
+  InviteRequest invite = fromCarrier("+15550001000", "198.51.100.20");
+  auto challenged = admission.admit(invite, now);
+  REQUIRE(challenged.refusal);
+  CHECK(challenged.refusal->status == 407);
+  REQUIRE_FALSE(challenged.refusal->headers.empty());
+  CHECK(challenged.refusal->headers.front().second.find("realm=\"a.sip.test\"") != std::string::npos);
+
+  const std::string nonce = authenticator.newNonce("a.sip.test", now);
+  const std::string uri = "sip:+15550001000@203.0.113.5";
+  invite.proxy_authorization = DigestResponse{
+      "trunk1", "a.sip.test", nonce, uri,
+      digestResponse(false, ha1, nonce, "00000001", "beef", "auth", "INVITE", uri), "MD5", "auth", "00000001", "beef"};
+  auto admitted = admission.admit(invite, now);
+  REQUIRE_FALSE(admitted.refusal);
+  CHECK(admitted.direction == tel::calls::v1::DIRECTION_INBOUND);
+  CHECK(admitted.tenant_id == "tenant-a");
+
+  SECTION("a wrong password is refused and counts as a failed authentication") {
+    invite.call_id = "call-2";
+    invite.proxy_authorization->nc = "00000002";
+    invite.proxy_authorization->response = std::string(32, '0');
+    auto refused = admission.admit(invite, now);
+    REQUIRE(refused.refusal);
+    CHECK(refused.refusal->status == 403);
+    CHECK(refused.refusal->authentication_failed);
+  }
+}

@@ -66,6 +66,13 @@ struct FakeNumbers : NumberDirectory {
   absl::StatusOr<bool> isExtension(const std::string& tenant, const std::string& extension) override {
     return extensions.count({tenant, extension}) > 0;
   }
+  std::map<std::pair<std::string, std::string>, CarrierDigest> carrier_credentials;  // tenant, username
+  absl::StatusOr<std::optional<CarrierDigest>> carrierCredentials(const std::string& tenant,
+                                                                const std::string& username) override {
+    auto it = carrier_credentials.find({tenant, username});
+    if (it == carrier_credentials.end()) return std::nullopt;
+    return it->second;
+  }
 };
 
 struct FakeChannels : ChannelLimiter {

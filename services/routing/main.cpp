@@ -10,23 +10,27 @@
 
 int main(int argc, char** argv) {
   tel::grpc_util::ShutdownSignal shutdown_signal;
-  const auto config = tel::config::loadServiceConfig<tel::routing::RoutingConfig>(argc, argv, "routing", "TEL_ROUTING");
+  const auto config = tel::config::loadServiceConfig<tel::routing::RoutingConfig>(
+      argc, argv, "routing", "TEL_ROUTING");
   auto log = tel::log::Logger::create("routing", config.log_level);
   try {
     auto registry = std::make_shared<prometheus::Registry>();
     tel::metrics::registerProcessMetrics(*registry, "routing", TEL_VERSION);
     const auto kRpcTimeout = std::chrono::seconds(2);
-    auto accounts_channel = grpc::CreateChannel(config.accounts_address, grpc::InsecureChannelCredentials());
-    tel::routing::AccountsRouteDirectory directory(tel::accounts::v1::Accounts::NewStub(accounts_channel), kRpcTimeout,
-                                                   config.cache_ttl);
+    auto accounts_channel =
+        grpc::CreateChannel(config.accounts_address, grpc::InsecureChannelCredentials());
+    tel::routing::AccountsRouteDirectory directory(
+        tel::accounts::v1::Accounts::NewStub(accounts_channel), kRpcTimeout, config.cache_ttl);
     tel::routing::Router router(directory, log, *registry);
     auto workers = std::make_unique<tel::grpc_util::BlockingExecutor>(config.workers);
     tel::routing::SipEdgeFleet fleet(
         config.call_control_address,
-        [&](tel::calls::v1::CallNotification notification, std::shared_ptr<tel::routing::CallCommander> commander) {
-          workers->post([&router, notification = std::move(notification), commander = std::move(commander)] {
-            router.handle(notification, *commander);
-          });
+        [&](tel::calls::v1::CallNotification notification,
+            std::shared_ptr<tel::routing::CallCommander> commander) {
+          workers->post(
+              [&router, notification = std::move(notification), commander = std::move(commander)] {
+                router.handle(notification, *commander);
+              });
         },
         kRpcTimeout, config.resolve_interval, log);
     fleet.start();
@@ -35,8 +39,9 @@ int main(int argc, char** argv) {
       const size_t members = fleet.members();
       const size_t attached = fleet.attached();
       if (members == 0 || attached < members) {
-        return tel::metrics::HealthReport{false, "attached to " + std::to_string(attached) + " of " +
-                                                     std::to_string(members) + " sip-edge call-control APIs"};
+        return tel::metrics::HealthReport{false, "attached to " + std::to_string(attached) +
+                                                     " of " + std::to_string(members) +
+                                                     " sip-edge call-control APIs"};
       }
       if (!tel::grpc_util::channelUsable(*accounts_channel)) {
         return tel::metrics::HealthReport{false, "accounts service unreachable"};
@@ -44,7 +49,8 @@ int main(int argc, char** argv) {
       return tel::metrics::HealthReport{};
     });
     const int admin_port = admin.start(config.admin_listen.host, config.admin_listen.port);
-    log.info("routing serving", {{"call_control", config.call_control_address}, {"admin_port", std::to_string(admin_port)}});
+    log.info("routing serving", {{"call_control", config.call_control_address},
+                                 {"admin_port", std::to_string(admin_port)}});
     const int signal = shutdown_signal.wait();
     log.info("shutting down", {{"signal", std::to_string(signal)}});
     fleet.stop();

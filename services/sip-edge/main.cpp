@@ -19,32 +19,40 @@
 
 int main(int argc, char** argv) {
   tel::grpc_util::ShutdownSignal shutdown_signal;
-  const auto config = tel::config::loadServiceConfig<tel::sip::SipEdgeConfig>(argc, argv, "sip-edge", "TEL_SIP_EDGE");
+  const auto config = tel::config::loadServiceConfig<tel::sip::SipEdgeConfig>(
+      argc, argv, "sip-edge", "TEL_SIP_EDGE");
   auto log = tel::log::Logger::create("sip-edge", config.log_level);
   try {
     auto registry = std::make_shared<prometheus::Registry>();
     tel::metrics::registerProcessMetrics(*registry, "sip-edge", TEL_VERSION);
     auto redis = std::make_shared<tel::redis::RedisClient>(config.redis);
     tel::sip::RedisBindings bindings(redis);
-    auto accounts_channel = grpc::CreateChannel(config.accounts_address, grpc::InsecureChannelCredentials());
+    auto accounts_channel =
+        grpc::CreateChannel(config.accounts_address, grpc::InsecureChannelCredentials());
     std::shared_ptr<tel::accounts::v1::Accounts::StubInterface> accounts =
         tel::accounts::v1::Accounts::NewStub(accounts_channel);
-    auto media_channel = grpc::CreateChannel(config.media_relay_address, grpc::InsecureChannelCredentials());
+    auto media_channel =
+        grpc::CreateChannel(config.media_relay_address, grpc::InsecureChannelCredentials());
     const auto kRpcTimeout = std::chrono::seconds(2);
     tel::sip::AccountsCredentials credentials(accounts, kRpcTimeout);
     tel::sip::AccountsNumberDirectory numbers(accounts, kRpcTimeout, config.lookup_cache_ttl);
     tel::sip::RedisChannelLimiter channels(redis, config.max_call_duration);
-    tel::sip::GrpcMediaControl media(tel::media::v1::MediaRelay::NewStub(media_channel), kRpcTimeout);
-    auto producer = tel::kafka::Producer::create({config.kafka_brokers, "sip-edge", {{"linger.ms", "2"}}});
+    tel::sip::GrpcMediaControl media(tel::media::v1::MediaRelay::NewStub(media_channel),
+                                     kRpcTimeout);
+    auto producer =
+        tel::kafka::Producer::create({config.kafka_brokers, "sip-edge", {{"linger.ms", "2"}}});
     if (!producer.ok()) {
-      log.error("cannot create the Kafka producer", {{"error", std::string(producer.status().message())}});
+      log.error("cannot create the Kafka producer",
+                {{"error", std::string(producer.status().message())}});
       return 1;
     }
     tel::sip::KafkaEventSink events(**producer, "sip-edge", log);
-    tel::sip::DigestAuthenticator authenticator(config.nonce_secret, config.nonce_lifetime, config.algorithms);
-    tel::sip::Registrar registrar(authenticator, credentials, bindings, config.registrar, log, *registry);
-    tel::sip::CallAdmission admission(config.admission, numbers, credentials, bindings, authenticator, channels,
-                                      media, log);
+    tel::sip::DigestAuthenticator authenticator(config.nonce_secret, config.nonce_lifetime,
+                                                config.algorithms);
+    tel::sip::Registrar registrar(authenticator, credentials, bindings, config.registrar, log,
+                                  *registry);
+    tel::sip::CallAdmission admission(config.admission, numbers, credentials, bindings,
+                                      authenticator, channels, media, log);
     tel::sip::ApplicationHub applications;
     tel::sip::SourceGuard guard(config.protection, *registry);
 
@@ -54,22 +62,23 @@ int main(int argc, char** argv) {
     tel::sip::SipStack stack(
         config.sip,
         [&](tel::sip::RegisterRequest request, tel::sip::SipStack::Respond respond) {
-          workers->post([&registrar, &stack, request = std::move(request), respond = std::move(respond)] {
-            auto response = registrar.handle(request, std::chrono::system_clock::now());
-            if (response.authentication_failed) stack.reportAuthenticationFailure(request.source_ip);
-            respond(std::move(response));
-          });
+          workers->post(
+              [&registrar, &stack, request = std::move(request), respond = std::move(respond)] {
+                auto response = registrar.handle(request, std::chrono::system_clock::now());
+                if (response.authentication_failed)
+                  stack.reportAuthenticationFailure(request.source_ip);
+                respond(std::move(response));
+              });
         },
         log);
     if (config.protection_enabled) stack.setSourceGuard(&guard);
-    tel::sip::B2bua b2bua(stack, admission, bindings, media, events, applications, *workers, config.b2bua, log,
-                          *registry);
+    tel::sip::B2bua b2bua(stack, admission, bindings, media, events, applications, *workers,
+                          config.b2bua, log, *registry);
     stack.setCallHandler(&b2bua);
     stack.start();
 
     tel::sip::CallControlService control(applications, b2bua);
-    tel::grpc_util::GrpcServer control_server(config.control_listen.str(),
-                                              {&control});
+    tel::grpc_util::GrpcServer control_server(config.control_listen.str(), {&control});
     const int control_port = control_server.start();
 
     tel::metrics::AdminServer admin("sip-edge", registry, [&] {
@@ -83,15 +92,17 @@ int main(int argc, char** argv) {
       return tel::metrics::HealthReport{};
     });
     const int admin_port = admin.start(config.admin_listen.host, config.admin_listen.port);
-    log.info("sip-edge serving", {{"sip", config.sip.listen_host + ":" + std::to_string(config.sip.listen_port)},
-                                  {"control_port", std::to_string(control_port)},
-                                  {"admin_port", std::to_string(admin_port)}});
+    log.info("sip-edge serving",
+             {{"sip", config.sip.listen_host + ":" + std::to_string(config.sip.listen_port)},
+              {"control_port", std::to_string(control_port)},
+              {"admin_port", std::to_string(admin_port)}});
     const int signal = shutdown_signal.wait();
     log.info("shutting down", {{"signal", std::to_string(signal)}});
     applications.closeAll();
     control_server.shutdown(std::chrono::seconds(2));
-    stack.stop();     // ends the calls still up (BYE / 503) and joins the SIP thread
-    workers.reset();  // finishes queued blocking work; results posted to the stopped stack are dropped
+    stack.stop();  // ends the calls still up (BYE / 503) and joins the SIP thread
+    workers
+        .reset();  // finishes queued blocking work; results posted to the stopped stack are dropped
     admin.stop();
     if (auto flushed = (*producer)->flush(std::chrono::seconds(5)); !flushed.ok()) {
       log.error("call events not flushed", {{"error", std::string(flushed.message())}});

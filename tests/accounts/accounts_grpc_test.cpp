@@ -34,7 +34,8 @@ grpc::Status lookup(v1::Accounts::Stub& stub, const std::string& e164, const std
   return stub.LookupInboundNumber(context().get(), request, out);
 }
 
-grpc::Status outboundRoute(v1::Accounts::Stub& stub, const std::string& tenant_id, v1::OutboundRoute* out) {
+grpc::Status outboundRoute(v1::Accounts::Stub& stub, const std::string& tenant_id,
+                           v1::OutboundRoute* out) {
   v1::GetOutboundRouteRequest request;
   request.set_tenant_id(tenant_id);
   return stub.GetOutboundRoute(context().get(), request, out);
@@ -56,21 +57,27 @@ std::string created(const HttpResult& reply) {
 
 }  // namespace
 
-TEST_CASE("LookupInboundNumber: the number's tenant and route, and the carrier the source belongs to") {
+TEST_CASE(
+    "LookupInboundNumber: the number's tenant and route, and the carrier the source belongs to") {
   auto stub = accounts();
   Platform platform = Platform::fromEnv();
   TestTenant a(platform, "inbound-a");
   TestTenant b(platform, "inbound-b");
   const std::string e164 = uniqueE164();
   const std::string number_id = created(a.api->post(
-      "/v1/numbers", {{"e164", e164}, {"channels", 7},
-                      {"route", {{"kind", "extensions"}, {"extensions", {"101", "102"}}, {"ring_timeout_seconds", 25}}}}));
+      "/v1/numbers",
+      {{"e164", e164},
+       {"channels", 7},
+       {"route",
+        {{"kind", "extensions"}, {"extensions", {"101", "102"}}, {"ring_timeout_seconds", 25}}}}));
   created(a.api->post("/v1/carriers", {{"name", "Old trunk"}}));  // the oldest, but no addresses
-  const std::string v4_trunk = created(
-      a.api->post("/v1/carriers", {{"name", "Trunk"}, {"addresses", {"203.0.113.0/24", "198.51.100.9"}}}));
-  const std::string v6_trunk = created(a.api->post("/v1/carriers", {{"name", "v6"}, {"addresses", {"2001:db8:5::/48"}}}));
+  const std::string v4_trunk = created(a.api->post(
+      "/v1/carriers", {{"name", "Trunk"}, {"addresses", {"203.0.113.0/24", "198.51.100.9"}}}));
+  const std::string v6_trunk =
+      created(a.api->post("/v1/carriers", {{"name", "v6"}, {"addresses", {"2001:db8:5::/48"}}}));
   // Another tenant's carrier with the same and more addresses never matches A's number.
-  created(b.api->post("/v1/carriers", {{"name", "B"}, {"addresses", {"203.0.113.0/24", "192.0.2.0/24"}}}));
+  created(b.api->post("/v1/carriers",
+                      {{"name", "B"}, {"addresses", {"203.0.113.0/24", "192.0.2.0/24"}}}));
 
   v1::InboundNumber found;
   REQUIRE(lookup(*stub, e164, "203.0.113.200", &found).ok());
@@ -88,10 +95,10 @@ TEST_CASE("LookupInboundNumber: the number's tenant and route, and the carrier t
   for (const auto& [source, carrier] : std::vector<std::pair<std::string, std::string>>{
            {"198.51.100.9", v4_trunk},
            {"2001:db8:5:1::10", v6_trunk},
-           {"198.51.100.10", ""},   // next to the carrier's host address
-           {"203.0.114.1", ""},     // just outside the block
-           {"192.0.2.5", ""},       // only B's carrier has it
-           {"", ""}}) {             // no source given
+           {"198.51.100.10", ""},  // next to the carrier's host address
+           {"203.0.114.1", ""},    // just outside the block
+           {"192.0.2.5", ""},      // only B's carrier has it
+           {"", ""}}) {            // no source given
     INFO(source);
     v1::InboundNumber reply;
     REQUIRE(lookup(*stub, e164, source, &reply).ok());
@@ -100,7 +107,8 @@ TEST_CASE("LookupInboundNumber: the number's tenant and route, and the carrier t
   }
 
   // When two carriers contain the source, the oldest one is the answer.
-  created(a.api->post("/v1/carriers", {{"name", "Overlapping"}, {"addresses", {"203.0.113.128/25"}}}));
+  created(
+      a.api->post("/v1/carriers", {{"name", "Overlapping"}, {"addresses", {"203.0.113.128/25"}}}));
   v1::InboundNumber overlapped;
   REQUIRE(lookup(*stub, e164, "203.0.113.200", &overlapped).ok());
   CHECK(overlapped.carrier_id() == v4_trunk);
@@ -114,10 +122,13 @@ TEST_CASE("LookupInboundNumber: the number's tenant and route, and the carrier t
   CHECK(unrouted.route().ring_timeout_seconds() == 30);
 
   v1::InboundNumber none;
-  CHECK(lookup(*stub, uniqueE164(), "203.0.113.200", &none).error_code() == grpc::StatusCode::NOT_FOUND);
+  CHECK(lookup(*stub, uniqueE164(), "203.0.113.200", &none).error_code() ==
+        grpc::StatusCode::NOT_FOUND);
   CHECK(lookup(*stub, "not-a-number", "", &none).error_code() == grpc::StatusCode::NOT_FOUND);
-  CHECK(lookup(*stub, e164, "203.0.113.0/24", &none).error_code() == grpc::StatusCode::INVALID_ARGUMENT);
-  CHECK(lookup(*stub, e164, "trunk.example.net", &none).error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(lookup(*stub, e164, "203.0.113.0/24", &none).error_code() ==
+        grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(lookup(*stub, e164, "trunk.example.net", &none).error_code() ==
+        grpc::StatusCode::INVALID_ARGUMENT);
 }
 
 TEST_CASE("ResolveExtension: the tenant's SIP account with that extension, or NOT_FOUND") {
@@ -125,10 +136,14 @@ TEST_CASE("ResolveExtension: the tenant's SIP account with that extension, or NO
   Platform platform = Platform::fromEnv();
   TestTenant a(platform, "resolve-a");
   TestTenant b(platform, "resolve-b");
-  const std::string alice = created(a.api->post("/v1/sip-accounts", {{"username", "alice"}, {"extension", "101"}, {"display_name", "Alice"}}));
-  const std::string bob = created(b.api->post("/v1/sip-accounts", {{"username", "bob"}, {"extension", "102"}}));
+  const std::string alice = created(
+      a.api->post("/v1/sip-accounts",
+                  {{"username", "alice"}, {"extension", "101"}, {"display_name", "Alice"}}));
+  const std::string bob =
+      created(b.api->post("/v1/sip-accounts", {{"username", "bob"}, {"extension", "102"}}));
 
-  auto resolve = [&](const std::string& tenant_id, const std::string& extension, v1::SipAccount* out) {
+  auto resolve = [&](const std::string& tenant_id, const std::string& extension,
+                     v1::SipAccount* out) {
     v1::ResolveExtensionRequest request;
     request.set_tenant_id(tenant_id);
     request.set_extension(extension);
@@ -144,16 +159,21 @@ TEST_CASE("ResolveExtension: the tenant's SIP account with that extension, or NO
   CHECK(account.password().empty());
 
   v1::SipAccount missing;
-  CHECK(resolve(a.id, "102", &missing).error_code() == grpc::StatusCode::NOT_FOUND);  // B's extension
-  CHECK(resolve(b.id, "101", &missing).error_code() == grpc::StatusCode::NOT_FOUND);  // A's extension
+  CHECK(resolve(a.id, "102", &missing).error_code() ==
+        grpc::StatusCode::NOT_FOUND);  // B's extension
+  CHECK(resolve(b.id, "101", &missing).error_code() ==
+        grpc::StatusCode::NOT_FOUND);  // A's extension
   CHECK(resolve(a.id, "999", &missing).error_code() == grpc::StatusCode::NOT_FOUND);
   CHECK(resolve(a.id, "' OR 1=1 --", &missing).error_code() == grpc::StatusCode::NOT_FOUND);
-  CHECK(resolve("not-a-tenant", "101", &missing).error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(resolve("not-a-tenant", "101", &missing).error_code() ==
+        grpc::StatusCode::INVALID_ARGUMENT);
   REQUIRE(resolve(b.id, "102", &account).ok());
   CHECK(account.id() == bob);
 }
 
-TEST_CASE("GetOutboundRoute: the oldest carrier with an outbound URI, caller id falling back to the oldest number") {
+TEST_CASE(
+    "GetOutboundRoute: the oldest carrier with an outbound URI, caller id falling back to the "
+    "oldest number") {
   auto stub = accounts();
   Platform platform = Platform::fromEnv();
   TestTenant tenant(platform, "outbound");
@@ -164,10 +184,12 @@ TEST_CASE("GetOutboundRoute: the oldest carrier with an outbound URI, caller id 
   CHECK(none.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
   CHECK(none.error_message() == "tenant has no outbound carrier");
   created(api.post("/v1/carriers", {{"name", "Inbound only"}, {"addresses", {"203.0.113.0/24"}}}));
-  CHECK(outboundRoute(*stub, tenant.id, &route).error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK(outboundRoute(*stub, tenant.id, &route).error_code() ==
+        grpc::StatusCode::FAILED_PRECONDITION);
 
   // No caller id anywhere yet: empty.
-  const std::string first = created(api.post("/v1/carriers", {{"name", "First"}, {"outbound_uri", "sip:first.example.net"}}));
+  const std::string first = created(
+      api.post("/v1/carriers", {{"name", "First"}, {"outbound_uri", "sip:first.example.net"}}));
   REQUIRE(outboundRoute(*stub, tenant.id, &route).ok());
   CHECK(route.carrier_id() == first);
   CHECK(route.outbound_uri() == "sip:first.example.net");
@@ -176,9 +198,10 @@ TEST_CASE("GetOutboundRoute: the oldest carrier with an outbound URI, caller id 
   const std::string oldest_number = uniqueE164();
   created(api.post("/v1/numbers", {{"e164", oldest_number}}));
   created(api.post("/v1/numbers", {{"e164", uniqueE164()}}));
-  const std::string second = created(api.post("/v1/carriers", {{"name", "Second"},
-                                                               {"outbound_uri", "sip:out@second.example.net:5080"},
-                                                               {"caller_id", "+380441112233"}}));
+  const std::string second =
+      created(api.post("/v1/carriers", {{"name", "Second"},
+                                        {"outbound_uri", "sip:out@second.example.net:5080"},
+                                        {"caller_id", "+380441112233"}}));
   REQUIRE(outboundRoute(*stub, tenant.id, &route).ok());
   CHECK(route.carrier_id() == first);
   CHECK(route.caller_id() == oldest_number);
@@ -195,24 +218,32 @@ TEST_CASE("GetOutboundRoute: the oldest carrier with an outbound URI, caller id 
   CHECK(route.caller_id() == "+380441112233");
 
   REQUIRE(api.del("/v1/carriers/" + second).status == 204);
-  CHECK(outboundRoute(*stub, tenant.id, &route).error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK(outboundRoute(*stub, tenant.id, &route).error_code() ==
+        grpc::StatusCode::FAILED_PRECONDITION);
 
   // Another tenant's carriers are never the answer.
   TestTenant other(platform, "outbound-other");
-  CHECK(outboundRoute(*stub, other.id, &route).error_code() == grpc::StatusCode::FAILED_PRECONDITION);
-  CHECK(outboundRoute(*stub, "not-a-tenant", &route).error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(outboundRoute(*stub, other.id, &route).error_code() ==
+        grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK(outboundRoute(*stub, "not-a-tenant", &route).error_code() ==
+        grpc::StatusCode::INVALID_ARGUMENT);
 }
 
-TEST_CASE("LookupInboundNumber: the tenant's SIP domain, and whether any of its carriers has credentials") {
+TEST_CASE(
+    "LookupInboundNumber: the tenant's SIP domain, and whether any of its carriers has "
+    "credentials") {
   auto stub = accounts();
   Platform platform = Platform::fromEnv();
   TestTenant a(platform, "inbound-auth-a");
   TestTenant b(platform, "inbound-auth-b");
   const std::string e164 = uniqueE164();
   created(a.api->post("/v1/numbers", {{"e164", e164}}));
-  const std::string listed = created(a.api->post("/v1/carriers", {{"name", "Listed"}, {"addresses", {"203.0.113.0/24"}}}));
+  const std::string listed =
+      created(a.api->post("/v1/carriers", {{"name", "Listed"}, {"addresses", {"203.0.113.0/24"}}}));
   // Another tenant's carrier with credentials does not count for A.
-  created(b.api->post("/v1/carriers", {{"name", "B"}, {"auth_username", "b-trunk"}, {"auth_password", "B-trunk-secret-1"}}));
+  created(b.api->post(
+      "/v1/carriers",
+      {{"name", "B"}, {"auth_username", "b-trunk"}, {"auth_password", "B-trunk-secret-1"}}));
 
   v1::InboundNumber found;
   REQUIRE(lookup(*stub, e164, "203.0.113.5", &found).ok());
@@ -222,7 +253,8 @@ TEST_CASE("LookupInboundNumber: the tenant's SIP domain, and whether any of its 
   CHECK(found.carrier_id() == listed);
 
   const std::string authenticated = created(a.api->post(
-      "/v1/carriers", {{"name", "Digest"}, {"auth_username", "a-trunk"}, {"auth_password", "A-trunk-secret-1"}}));
+      "/v1/carriers",
+      {{"name", "Digest"}, {"auth_username", "a-trunk"}, {"auth_password", "A-trunk-secret-1"}}));
   for (const std::string& source : std::vector<std::string>{"203.0.113.5", "192.0.2.1", ""}) {
     INFO(source);
     v1::InboundNumber reply;
@@ -232,23 +264,30 @@ TEST_CASE("LookupInboundNumber: the tenant's SIP domain, and whether any of its 
   }
 
   // Without credentials again, the tenant has none to challenge for.
-  REQUIRE(a.api->patch("/v1/carriers/" + authenticated, {{"auth_username", ""}, {"auth_password", ""}}).status == 200);
+  REQUIRE(
+      a.api->patch("/v1/carriers/" + authenticated, {{"auth_username", ""}, {"auth_password", ""}})
+          .status == 200);
   REQUIRE(lookup(*stub, e164, "192.0.2.1", &found).ok());
   CHECK_FALSE(found.carrier_auth());
   CHECK(found.sip_domain() == a.sip_domain);
 }
 
-TEST_CASE("GetCarrierCredentials: the HA1 values of the tenant's carrier with that username, or NOT_FOUND") {
+TEST_CASE(
+    "GetCarrierCredentials: the HA1 values of the tenant's carrier with that username, or "
+    "NOT_FOUND") {
   auto stub = accounts();
   Platform platform = Platform::fromEnv();
   TestTenant a(platform, "carrier-cred-a");
   TestTenant b(platform, "carrier-cred-b");
   const std::string password = "Trunk-password-42";
-  const std::string trunk = created(a.api->post(
-      "/v1/carriers", {{"name", "Trunk"}, {"auth_username", "Trunk.A"}, {"auth_password", password}}));
-  created(a.api->post("/v1/carriers", {{"name", "No credentials"}, {"addresses", {"192.0.2.0/24"}}}));
+  const std::string trunk = created(
+      a.api->post("/v1/carriers",
+                  {{"name", "Trunk"}, {"auth_username", "Trunk.A"}, {"auth_password", password}}));
+  created(
+      a.api->post("/v1/carriers", {{"name", "No credentials"}, {"addresses", {"192.0.2.0/24"}}}));
   const std::string b_trunk = created(b.api->post(
-      "/v1/carriers", {{"name", "B trunk"}, {"auth_username", "trunk-b"}, {"auth_password", "Other-password-7"}}));
+      "/v1/carriers",
+      {{"name", "B trunk"}, {"auth_username", "trunk-b"}, {"auth_password", "Other-password-7"}}));
 
   v1::CarrierCredentials credentials;
   REQUIRE(carrierCredentials(*stub, a.id, "Trunk.A", &credentials).ok());
@@ -261,29 +300,38 @@ TEST_CASE("GetCarrierCredentials: the HA1 values of the tenant's carrier with th
 
   v1::CarrierCredentials missing;
   // Another tenant's carrier, in either direction.
-  CHECK(carrierCredentials(*stub, a.id, "trunk-b", &missing).error_code() == grpc::StatusCode::NOT_FOUND);
-  CHECK(carrierCredentials(*stub, b.id, "Trunk.A", &missing).error_code() == grpc::StatusCode::NOT_FOUND);
+  CHECK(carrierCredentials(*stub, a.id, "trunk-b", &missing).error_code() ==
+        grpc::StatusCode::NOT_FOUND);
+  CHECK(carrierCredentials(*stub, b.id, "Trunk.A", &missing).error_code() ==
+        grpc::StatusCode::NOT_FOUND);
   REQUIRE(carrierCredentials(*stub, b.id, "trunk-b", &credentials).ok());
   CHECK(credentials.carrier_id() == b_trunk);
   // Unknown, differently cased, empty (carriers without credentials have ""), impossible names.
   for (const std::string& username :
        std::vector<std::string>{"nobody", "trunk.a", "", "' OR 1=1 --", std::string(65, 'u')}) {
     INFO(username);
-    CHECK(carrierCredentials(*stub, a.id, username, &missing).error_code() == grpc::StatusCode::NOT_FOUND);
+    CHECK(carrierCredentials(*stub, a.id, username, &missing).error_code() ==
+          grpc::StatusCode::NOT_FOUND);
   }
   CHECK(carrierCredentials(*stub, "not-a-tenant", "Trunk.A", &missing).error_code() ==
         grpc::StatusCode::INVALID_ARGUMENT);
 
   // New credentials replace the old ones; removed ones are gone.
   const std::string path = "/v1/carriers/" + trunk;
-  REQUIRE(a.api->patch(path, {{"auth_username", "renamed"}, {"auth_password", "Changed-password-1"}}).status == 200);
-  CHECK(carrierCredentials(*stub, a.id, "Trunk.A", &missing).error_code() == grpc::StatusCode::NOT_FOUND);
+  REQUIRE(
+      a.api->patch(path, {{"auth_username", "renamed"}, {"auth_password", "Changed-password-1"}})
+          .status == 200);
+  CHECK(carrierCredentials(*stub, a.id, "Trunk.A", &missing).error_code() ==
+        grpc::StatusCode::NOT_FOUND);
   REQUIRE(carrierCredentials(*stub, a.id, "renamed", &credentials).ok());
   CHECK(credentials.carrier_id() == trunk);
-  CHECK(credentials.ha1_md5() == tel::crypto::md5Hex("renamed:" + a.sip_domain + ":Changed-password-1"));
+  CHECK(credentials.ha1_md5() ==
+        tel::crypto::md5Hex("renamed:" + a.sip_domain + ":Changed-password-1"));
   REQUIRE(a.api->patch(path, {{"auth_username", ""}, {"auth_password", ""}}).status == 200);
-  CHECK(carrierCredentials(*stub, a.id, "renamed", &missing).error_code() == grpc::StatusCode::NOT_FOUND);
+  CHECK(carrierCredentials(*stub, a.id, "renamed", &missing).error_code() ==
+        grpc::StatusCode::NOT_FOUND);
   // A deleted carrier's credentials go with it.
   REQUIRE(b.api->del("/v1/carriers/" + b_trunk).status == 204);
-  CHECK(carrierCredentials(*stub, b.id, "trunk-b", &missing).error_code() == grpc::StatusCode::NOT_FOUND);
+  CHECK(carrierCredentials(*stub, b.id, "trunk-b", &missing).error_code() ==
+        grpc::StatusCode::NOT_FOUND);
 }

@@ -11,7 +11,7 @@ namespace {
 struct Resource {
   std::string collection;  // e.g. "/v1/numbers"
   std::string id;
-  json patch;              // a valid change, had it been allowed
+  json patch;  // a valid change, had it been allowed
 };
 
 }  // namespace
@@ -23,9 +23,11 @@ TEST_CASE("tenant B can neither see nor change nor delete tenant A's rows") {
 
   auto number = a.api->post("/v1/numbers", {{"e164", uniqueE164()}});
   auto sip = a.api->post("/v1/sip-accounts", {{"username", "anna"}, {"extension", "201"}});
-  auto user = a.api->post("/v1/users", {{"email", "anna@a.example.com"}, {"password", "0123456789ab"}});
+  auto user =
+      a.api->post("/v1/users", {{"email", "anna@a.example.com"}, {"password", "0123456789ab"}});
   auto key = a.api->post("/v1/api-keys", {{"name", "a-crm"}});
-  auto carrier = a.api->post("/v1/carriers", {{"name", "A trunk"}, {"addresses", {"192.0.2.0/24"}},
+  auto carrier = a.api->post("/v1/carriers", {{"name", "A trunk"},
+                                              {"addresses", {"192.0.2.0/24"}},
                                               {"outbound_uri", "sip:trunk.a.example.net"}});
   REQUIRE(number.status == 201);
   REQUIRE(carrier.status == 201);
@@ -40,7 +42,9 @@ TEST_CASE("tenant B can neither see nor change nor delete tenant A's rows") {
       {"/v1/numbers", number.json["id"], {{"channels", 9}}},
       {"/v1/sip-accounts", sip.json["id"], {{"display_name", "hijacked"}}},
       {"/v1/users", user.json["id"], {{"name", "hijacked"}}},
-      {"/v1/carriers", carrier.json["id"], {{"addresses", {"198.51.100.0/24"}}, {"name", "hijacked"}}},
+      {"/v1/carriers",
+       carrier.json["id"],
+       {{"addresses", {"198.51.100.0/24"}}, {"name", "hijacked"}}},
   };
 
   std::map<std::string, std::string> before;
@@ -96,7 +100,8 @@ TEST_CASE("a number belongs to one tenant: another tenant cannot claim it") {
 
 TEST_CASE("ids that are not ids are simply not found") {
   TestTenant tenant(Platform::fromEnv());
-  for (const char* id : {"not-a-uuid", "00000000-0000-0000-0000-000000000000", "%27%20OR%201%3D1"}) {
+  for (const char* id :
+       {"not-a-uuid", "00000000-0000-0000-0000-000000000000", "%27%20OR%201%3D1"}) {
     INFO(id);
     CHECK(tenant.api->get(std::string("/v1/numbers/") + id).status == 404);
     CHECK(tenant.api->get(std::string("/v1/tenants/") + id).status == 404);

@@ -12,14 +12,20 @@ TEST_CASE("a number's route: set on create, read back, listed, replaced, default
 
   auto plain = api.post("/v1/numbers", {{"e164", uniqueE164()}});
   REQUIRE(plain.status == 201);
-  CHECK(plain.json["route"] == json{{"kind", "none"}, {"extensions", json::array()},
-                                    {"external", ""}, {"ring_timeout_seconds", 30}});
+  CHECK(plain.json["route"] == json{{"kind", "none"},
+                                    {"extensions", json::array()},
+                                    {"external", ""},
+                                    {"ring_timeout_seconds", 30}});
 
-  const json ring_group = {{"kind", "extensions"}, {"extensions", {"101", "102"}}, {"ring_timeout_seconds", 20}};
-  auto created = api.post("/v1/numbers", {{"e164", uniqueE164()}, {"label", "Sales"}, {"route", ring_group}});
+  const json ring_group = {
+      {"kind", "extensions"}, {"extensions", {"101", "102"}}, {"ring_timeout_seconds", 20}};
+  auto created =
+      api.post("/v1/numbers", {{"e164", uniqueE164()}, {"label", "Sales"}, {"route", ring_group}});
   REQUIRE(created.status == 201);
   const std::string id = created.json["id"];
-  const json expected = {{"kind", "extensions"}, {"extensions", {"101", "102"}}, {"external", ""},
+  const json expected = {{"kind", "extensions"},
+                         {"extensions", {"101", "102"}},
+                         {"external", ""},
                          {"ring_timeout_seconds", 20}};
   CHECK(created.json["route"] == expected);
   CHECK(api.get("/v1/numbers/" + id).json["route"] == expected);
@@ -38,27 +44,35 @@ TEST_CASE("a number's route: set on create, read back, listed, replaced, default
   REQUIRE(relabelled.status == 200);
   CHECK(relabelled.json["route"] == expected);
 
-  auto forwarded = api.patch("/v1/numbers/" + id, {{"route", {{"kind", "external"}, {"external", "+380441234567"}}}});
+  auto forwarded = api.patch("/v1/numbers/" + id,
+                             {{"route", {{"kind", "external"}, {"external", "+380441234567"}}}});
   REQUIRE(forwarded.status == 200);
-  const json external = {{"kind", "external"}, {"extensions", json::array()}, {"external", "+380441234567"},
+  const json external = {{"kind", "external"},
+                         {"extensions", json::array()},
+                         {"external", "+380441234567"},
                          {"ring_timeout_seconds", 30}};
   CHECK(forwarded.json["route"] == external);
   CHECK(forwarded.json["label"] == "Sales desk");
   CHECK(api.get("/v1/numbers/" + id).json["route"] == external);
 
-  auto to_sip = api.patch("/v1/numbers/" + id,
-                          {{"route", {{"kind", "external"}, {"external", "sip:desk@pbx.example.com:5080"},
-                                      {"ring_timeout_seconds", 300}}}});
+  auto to_sip = api.patch("/v1/numbers/" + id, {{"route",
+                                                 {{"kind", "external"},
+                                                  {"external", "sip:desk@pbx.example.com:5080"},
+                                                  {"ring_timeout_seconds", 300}}}});
   REQUIRE(to_sip.status == 200);
   CHECK(to_sip.json["route"]["external"] == "sip:desk@pbx.example.com:5080");
   CHECK(to_sip.json["route"]["ring_timeout_seconds"] == 300);
 
   auto unrouted = api.patch("/v1/numbers/" + id, {{"route", {{"kind", "none"}}}});
   REQUIRE(unrouted.status == 200);
-  CHECK(unrouted.json["route"] == json{{"kind", "none"}, {"extensions", json::array()}, {"external", ""},
+  CHECK(unrouted.json["route"] == json{{"kind", "none"},
+                                       {"extensions", json::array()},
+                                       {"external", ""},
                                        {"ring_timeout_seconds", 30}});
 
-  auto regrouped = api.patch("/v1/numbers/" + id, {{"route", {{"kind", "extensions"}, {"extensions", {"203", "201", "202"}}}}});
+  auto regrouped =
+      api.patch("/v1/numbers/" + id,
+                {{"route", {{"kind", "extensions"}, {"extensions", {"203", "201", "202"}}}}});
   REQUIRE(regrouped.status == 200);
   CHECK(regrouped.json["route"]["extensions"] == json{"203", "201", "202"});  // in the order given
   CHECK(api.get("/v1/numbers/" + id).json["route"] == regrouped.json["route"]);
@@ -67,10 +81,11 @@ TEST_CASE("a number's route: set on create, read back, listed, replaced, default
 TEST_CASE("carriers: create, read, list, change, delete") {
   TestTenant tenant(Platform::fromEnv());
   auto& api = *tenant.api;
-  auto created = api.post("/v1/carriers", {{"name", "Main trunk"},
-                                           {"addresses", {"203.0.113.0/24", "198.51.100.7", "2001:db8::/32"}},
-                                           {"outbound_uri", "sip:trunk.example.net:5060"},
-                                           {"caller_id", "+380441234567"}});
+  auto created =
+      api.post("/v1/carriers", {{"name", "Main trunk"},
+                                {"addresses", {"203.0.113.0/24", "198.51.100.7", "2001:db8::/32"}},
+                                {"outbound_uri", "sip:trunk.example.net:5060"},
+                                {"caller_id", "+380441234567"}});
   REQUIRE(created.status == 201);
   const std::string id = created.json["id"];
   CHECK(created.json["tenant_id"] == tenant.id);
@@ -107,8 +122,9 @@ TEST_CASE("carriers: create, read, list, change, delete") {
   REQUIRE(renamed.status == 200);
   CHECK(renamed.json["name"] == "Backup trunk");
   CHECK(renamed.json["addresses"].size() == 3);
-  auto readdressed = api.patch("/v1/carriers/" + id, {{"addresses", {"192.0.2.10"}}, {"caller_id", ""},
-                                                      {"outbound_uri", "sip:gw@192.0.2.10"}});
+  auto readdressed = api.patch(
+      "/v1/carriers/" + id,
+      {{"addresses", {"192.0.2.10"}}, {"caller_id", ""}, {"outbound_uri", "sip:gw@192.0.2.10"}});
   REQUIRE(readdressed.status == 200);
   CHECK(readdressed.json["addresses"] == json{"192.0.2.10"});
   CHECK(readdressed.json["caller_id"] == "");
@@ -142,17 +158,24 @@ TEST_CASE("bad routes and carriers are refused with 400 naming the field, changi
       {{{"kind", "extensions"}, {"extensions", {"101", "0"}}}, "route.extensions"},
       {{{"kind", "extensions"}, {"extensions", {"101", "101"}}}, "route.extensions"},
       {{{"kind", "extensions"}, {"extensions", "101"}}, "route.extensions"},
-      {{{"kind", "extensions"}, {"extensions", std::vector<std::string>(21, "101")}}, "route.extensions"},
+      {{{"kind", "extensions"}, {"extensions", std::vector<std::string>(21, "101")}},
+       "route.extensions"},
       {{{"kind", "external"}}, "route.external"},
       {{{"kind", "external"}, {"external", "380441234567"}}, "route.external"},
       {{{"kind", "external"}, {"external", "sip:pbx.example.com"}}, "route.external"},
-      {{{"kind", "external"}, {"external", "sip:desk@pbx.example.com;transport=tcp"}}, "route.external"},
+      {{{"kind", "external"}, {"external", "sip:desk@pbx.example.com;transport=tcp"}},
+       "route.external"},
       {{{"kind", "external"}, {"external", "sip:de sk@pbx.example.com"}}, "route.external"},
-      {{{"kind", "external"}, {"external", "sip:desk@" + std::string(260, 'a') + ".com"}}, "route.external"},
+      {{{"kind", "external"}, {"external", "sip:desk@" + std::string(260, 'a') + ".com"}},
+       "route.external"},
       {{{"kind", "none"}, {"external", "+380441234567"}}, "route.external"},
-      {{{"kind", "external"}, {"external", "+380441234567"}, {"ring_timeout_seconds", 4}}, "route.ring_timeout_seconds"},
-      {{{"kind", "external"}, {"external", "+380441234567"}, {"ring_timeout_seconds", 301}}, "route.ring_timeout_seconds"},
-      {{{"kind", "external"}, {"external", "+380441234567"}, {"ring_timeout_seconds", 4294967326LL}},
+      {{{"kind", "external"}, {"external", "+380441234567"}, {"ring_timeout_seconds", 4}},
+       "route.ring_timeout_seconds"},
+      {{{"kind", "external"}, {"external", "+380441234567"}, {"ring_timeout_seconds", 301}},
+       "route.ring_timeout_seconds"},
+      {{{"kind", "external"},
+        {"external", "+380441234567"},
+        {"ring_timeout_seconds", 4294967326LL}},
        "route.ring_timeout_seconds"},
       {{{"kind", "external"}, {"external", "+380441234567"}, {"colour", "red"}}, "route.colour"},
       {"external", "route"},
@@ -168,8 +191,9 @@ TEST_CASE("bad routes and carriers are refused with 400 naming the field, changi
   CHECK(api.get("/v1/numbers").json["items"].empty());
 
   // The same routes on an existing number leave it as it was.
-  auto number = api.post("/v1/numbers", {{"e164", uniqueE164()},
-                                         {"route", {{"kind", "extensions"}, {"extensions", {"101"}}}}});
+  auto number = api.post(
+      "/v1/numbers",
+      {{"e164", uniqueE164()}, {"route", {{"kind", "extensions"}, {"extensions", {"101"}}}}});
   REQUIRE(number.status == 201);
   const std::string number_path = "/v1/numbers/" + number.json["id"].get<std::string>();
   for (const auto& c : routes) {
@@ -228,7 +252,8 @@ TEST_CASE("bad routes and carriers are refused with 400 naming the field, changi
   CHECK(api.get(carrier_path).body == carrier.body);
 }
 
-TEST_CASE("carrier credentials: the username is shown, the password never, and they change as a pair") {
+TEST_CASE(
+    "carrier credentials: the username is shown, the password never, and they change as a pair") {
   TestTenant tenant(Platform::fromEnv());
   auto& api = *tenant.api;
   const std::string password = "Trunk-Secret-2024";
@@ -240,9 +265,9 @@ TEST_CASE("carrier credentials: the username is shown, the password never, and t
     CHECK(reply.body.find("ha1") == std::string::npos);
   };
 
-  auto created = api.post("/v1/carriers", {{"name", "Registered trunk"},
-                                           {"auth_username", "Trunk.01"},
-                                           {"auth_password", password}});
+  auto created = api.post(
+      "/v1/carriers",
+      {{"name", "Registered trunk"}, {"auth_username", "Trunk.01"}, {"auth_password", password}});
   REQUIRE(created.status == 201);
   CHECK(created.json["auth_username"] == "Trunk.01");
   no_secret(created);
@@ -258,18 +283,23 @@ TEST_CASE("carrier credentials: the username is shown, the password never, and t
   no_secret(listed);
 
   // Without credentials, auth_username is there and empty.
-  auto plain = api.post("/v1/carriers", {{"name", "Address trunk"}, {"addresses", {"192.0.2.0/28"}}});
+  auto plain =
+      api.post("/v1/carriers", {{"name", "Address trunk"}, {"addresses", {"192.0.2.0/28"}}});
   REQUIRE(plain.status == 201);
   CHECK(plain.json["auth_username"] == "");
 
   // Another carrier of the same tenant cannot take the username; another tenant's can.
-  auto taken = api.post("/v1/carriers", {{"name", "Twin"}, {"auth_username", "Trunk.01"},
-                                         {"auth_password", "Another-Secret-99"}});
+  auto taken = api.post(
+      "/v1/carriers",
+      {{"name", "Twin"}, {"auth_username", "Trunk.01"}, {"auth_password", "Another-Secret-99"}});
   CHECK(taken.status == 409);
   CHECK(taken.errorField() == "auth_username");
   TestTenant other(Platform::fromEnv(), "carrier-auth-other");
-  CHECK(other.api->post("/v1/carriers", {{"name", "Same name"}, {"auth_username", "Trunk.01"},
-                                         {"auth_password", password}}).status == 201);
+  CHECK(other.api
+            ->post(
+                "/v1/carriers",
+                {{"name", "Same name"}, {"auth_username", "Trunk.01"}, {"auth_password", password}})
+            .status == 201);
 
   // Other fields change without touching the credentials.
   auto renamed = api.patch(path, {{"name", "Renamed trunk"}});
@@ -277,7 +307,8 @@ TEST_CASE("carrier credentials: the username is shown, the password never, and t
   CHECK(renamed.json["auth_username"] == "Trunk.01");
 
   // New credentials replace the old; both empty remove them.
-  auto changed = api.patch(path, {{"auth_username", "trunk-02"}, {"auth_password", "Brand-New-Secret-7"}});
+  auto changed =
+      api.patch(path, {{"auth_username", "trunk-02"}, {"auth_password", "Brand-New-Secret-7"}});
   REQUIRE(changed.status == 200);
   CHECK(changed.json["auth_username"] == "trunk-02");
   CHECK(changed.body.find("Brand-New-Secret-7") == std::string::npos);
@@ -288,8 +319,9 @@ TEST_CASE("carrier credentials: the username is shown, the password never, and t
   CHECK(removed.json["name"] == "Renamed trunk");
   CHECK(api.get(path).json["auth_username"] == "");
   // The username is free again, for a new carrier too.
-  CHECK(api.post("/v1/carriers", {{"name", "Reuse"}, {"auth_username", "trunk-02"},
-                                  {"auth_password", password}}).status == 201);
+  CHECK(api.post("/v1/carriers",
+                 {{"name", "Reuse"}, {"auth_username", "trunk-02"}, {"auth_password", password}})
+            .status == 201);
   // Credentials can be added to a carrier that had none.
   auto added = api.patch("/v1/carriers/" + plain.json["id"].get<std::string>(),
                          {{"auth_username", "addr-trunk"}, {"auth_password", password}});
@@ -336,8 +368,8 @@ TEST_CASE("bad carrier credentials are refused with 400 naming the field, changi
   CHECK(api.get("/v1/carriers").json["items"].empty());
 
   // The same on an existing carrier with credentials leaves it as it was.
-  auto carrier = api.post("/v1/carriers", {{"name", "Trunk"}, {"auth_username", "kept"},
-                                           {"auth_password", good}});
+  auto carrier = api.post("/v1/carriers",
+                          {{"name", "Trunk"}, {"auth_username", "kept"}, {"auth_password", good}});
   REQUIRE(carrier.status == 201);
   const std::string path = "/v1/carriers/" + carrier.json["id"].get<std::string>();
   for (const auto& c : cases) {
@@ -353,7 +385,8 @@ TEST_CASE("bad carrier credentials are refused with 400 naming the field, changi
     INFO(half.dump());
     auto reply = api.patch(path, half);
     CHECK(reply.status == 400);
-    CHECK(reply.errorField() == (half.contains("auth_username") ? "auth_password" : "auth_username"));
+    CHECK(reply.errorField() ==
+          (half.contains("auth_username") ? "auth_password" : "auth_username"));
   }
   CHECK(api.get(path).body == carrier.body);
 }

@@ -14,11 +14,11 @@ namespace {
 // and the tenants table itself (keyed by id).
 std::vector<std::string> tenantTables(pqxx::work& txn) {
   std::vector<std::string> tables = {"tenants"};
-  for (const auto& row : txn.exec(
-           "SELECT c.table_name FROM information_schema.columns c"
-           " JOIN information_schema.tables t USING (table_schema, table_name)"
-           " WHERE c.table_schema = 'public' AND c.column_name = 'tenant_id'"
-           " AND t.table_type = 'BASE TABLE' ORDER BY 1")) {
+  for (const auto& row :
+       txn.exec("SELECT c.table_name FROM information_schema.columns c"
+                " JOIN information_schema.tables t USING (table_schema, table_name)"
+                " WHERE c.table_schema = 'public' AND c.column_name = 'tenant_id'"
+                " AND t.table_type = 'BASE TABLE' ORDER BY 1")) {
     tables.push_back(row[0].as<std::string>());
   }
   return tables;
@@ -35,7 +35,8 @@ TEST_CASE("every table with tenant data has forced row-level security and a poli
     INFO(table);
     auto rls = txn.exec_params(
         "SELECT relrowsecurity, relforcerowsecurity FROM pg_class"
-        " WHERE oid = ('public.' || $1)::regclass", table);
+        " WHERE oid = ('public.' || $1)::regclass",
+        table);
     REQUIRE(rls.size() == 1);
     CHECK(rls[0][0].as<bool>());
     CHECK(rls[0][1].as<bool>());
@@ -48,8 +49,7 @@ TEST_CASE("every table with tenant data has forced row-level security and a poli
 TEST_CASE("the application role owns nothing and cannot bypass row-level security") {
   pqxx::connection connection(requireEnv("TEL_PG_URL"));
   pqxx::work txn(connection);
-  auto role = txn.exec(
-      "SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user");
+  auto role = txn.exec("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user");
   REQUIRE(role.size() == 1);
   CHECK_FALSE(role[0][0].as<bool>());
   CHECK_FALSE(role[0][1].as<bool>());
@@ -63,20 +63,30 @@ TEST_CASE("without a tenant set, the application role sees no tenant rows") {
   Platform platform = Platform::fromEnv();
   TestTenant tenant(platform);
   REQUIRE(tenant.api->post("/v1/numbers", {{"e164", uniqueE164()}}).status == 201);
-  REQUIRE(tenant.api->post("/v1/sip-accounts", {{"username", "eve"}, {"extension", "301"}}).status == 201);
-  REQUIRE(tenant.api->post("/v1/users", {{"email", "eve@e.example.com"}, {"password", "0123456789ab"}}).status == 201);
-  REQUIRE(tenant.api->post("/v1/carriers", {{"name", "trunk"}, {"addresses", {"192.0.2.0/24"}}}).status == 201);
+  REQUIRE(
+      tenant.api->post("/v1/sip-accounts", {{"username", "eve"}, {"extension", "301"}}).status ==
+      201);
+  REQUIRE(
+      tenant.api->post("/v1/users", {{"email", "eve@e.example.com"}, {"password", "0123456789ab"}})
+          .status == 201);
+  REQUIRE(tenant.api->post("/v1/carriers", {{"name", "trunk"}, {"addresses", {"192.0.2.0/24"}}})
+              .status == 201);
 
   pqxx::connection app(requireEnv("TEL_PG_URL"));
   {
     // Call history normally arrives through Kafka; a row in each call table is enough here.
     pqxx::work seed(app);
     seed.exec_params("SELECT set_config('tel.tenant_id', $1, true)", tenant.id);
-    seed.exec_params("INSERT INTO call_events (tenant_id, event_id, call_id, sequence, type, occurred_at, payload)"
-                     " VALUES ($1, 'e1', 'c1', 1, 'call.started', now(), '')", tenant.id);
-    seed.exec_params("INSERT INTO calls (tenant_id, call_id, started_at) VALUES ($1, 'c1', now())", tenant.id);
-    seed.exec_params("INSERT INTO call_legs (tenant_id, call_id, leg_id, position) VALUES ($1, 'c1', 'b1', 0)",
+    seed.exec_params(
+        "INSERT INTO call_events (tenant_id, event_id, call_id, sequence, type, occurred_at, "
+        "payload)"
+        " VALUES ($1, 'e1', 'c1', 1, 'call.started', now(), '')",
+        tenant.id);
+    seed.exec_params("INSERT INTO calls (tenant_id, call_id, started_at) VALUES ($1, 'c1', now())",
                      tenant.id);
+    seed.exec_params(
+        "INSERT INTO call_legs (tenant_id, call_id, leg_id, position) VALUES ($1, 'c1', 'b1', 0)",
+        tenant.id);
     seed.commit();
   }
   pqxx::connection owner(requireEnv("TEL_PG_OWNER_URL"));
@@ -117,7 +127,8 @@ TEST_CASE("with a tenant set, only that tenant's rows are visible or writable") 
   {
     pqxx::work txn(app);
     txn.exec_params("SELECT set_config('tel.tenant_id', $1, true)", a.id);
-    CHECK(txn.exec_params("UPDATE numbers SET label = 'x' WHERE tenant_id = $1", b.id).affected_rows() == 0);
+    CHECK(txn.exec_params("UPDATE numbers SET label = 'x' WHERE tenant_id = $1", b.id)
+              .affected_rows() == 0);
     CHECK(txn.exec_params("DELETE FROM numbers WHERE tenant_id = $1", b.id).affected_rows() == 0);
   }
 }
@@ -128,11 +139,14 @@ TEST_CASE("the inbound number lookup crosses tenants for the number and its own 
   TestTenant b(platform, "lookup-b");
   const std::string e164 = uniqueE164();
   auto number = a.api->post("/v1/numbers", {{"e164", e164}});
-  auto a_trunk = a.api->post("/v1/carriers", {{"name", "A trunk"}, {"addresses", {"192.0.2.0/24"}}});
+  auto a_trunk =
+      a.api->post("/v1/carriers", {{"name", "A trunk"}, {"addresses", {"192.0.2.0/24"}}});
   // B's carrier claims the same addresses: it must never make a call to A's number B's. It has
   // digest credentials too, which must not count as A's.
-  auto b_trunk = b.api->post("/v1/carriers", {{"name", "B trunk"}, {"addresses", {"192.0.2.0/24", "198.51.100.0/24"}},
-                                              {"auth_username", "b-trunk"}, {"auth_password", "B-trunk-secret-1"}});
+  auto b_trunk = b.api->post("/v1/carriers", {{"name", "B trunk"},
+                                              {"addresses", {"192.0.2.0/24", "198.51.100.0/24"}},
+                                              {"auth_username", "b-trunk"},
+                                              {"auth_password", "B-trunk-secret-1"}});
   REQUIRE(number.status == 201);
   REQUIRE(a_trunk.status == 201);
   REQUIRE(b_trunk.status == 201);
@@ -145,8 +159,10 @@ TEST_CASE("the inbound number lookup crosses tenants for the number and its own 
   CHECK(txn.exec("SELECT count(*) FROM carriers")[0][0].as<int>() == 0);
   auto lookup = [&](const std::string& source) {
     return txn.exec_params(
-        "SELECT tenant_id::text, number_id::text, coalesce(carrier_id::text, ''), sip_domain, carrier_auth"
-        " FROM tel_lookup_inbound_number_v2($1, NULLIF($2, '')::inet)", e164, source);
+        "SELECT tenant_id::text, number_id::text, coalesce(carrier_id::text, ''), sip_domain, "
+        "carrier_auth"
+        " FROM tel_lookup_inbound_number_v2($1, NULLIF($2, '')::inet)",
+        e164, source);
   };
   auto inside = lookup("192.0.2.77");
   REQUIRE(inside.size() == 1);
@@ -157,11 +173,13 @@ TEST_CASE("the inbound number lookup crosses tenants for the number and its own 
   CHECK_FALSE(inside[0][4].as<bool>());  // only B's carrier has credentials
   CHECK(lookup("198.51.100.1")[0][2].as<std::string>().empty());  // only B's block
   CHECK(lookup("")[0][2].as<std::string>().empty());
-  CHECK(txn.exec_params("SELECT count(*) FROM tel_lookup_inbound_number_v2($1, NULL)", uniqueE164())[0][0]
+  CHECK(txn.exec_params("SELECT count(*) FROM tel_lookup_inbound_number_v2($1, NULL)",
+                        uniqueE164())[0][0]
             .as<int>() == 0);
   // 0005's function still answers, for accounts services of the previous release during an update.
   auto previous = txn.exec_params(
-      "SELECT tenant_id::text, coalesce(carrier_id::text, '') FROM tel_lookup_inbound_number($1, '192.0.2.77')",
+      "SELECT tenant_id::text, coalesce(carrier_id::text, '') FROM tel_lookup_inbound_number($1, "
+      "'192.0.2.77')",
       e164);
   REQUIRE(previous.size() == 1);
   CHECK(previous[0][0].as<std::string>() == a.id);
@@ -172,10 +190,12 @@ TEST_CASE("secrets are stored only as hashes") {
   Platform platform = Platform::fromEnv();
   TestTenant tenant(platform);
   auto sip = tenant.api->post("/v1/sip-accounts", {{"username", "frank"}, {"extension", "401"}});
-  auto user = tenant.api->post("/v1/users", {{"email", "frank@f.example.com"}, {"password", "frank's long password"}});
+  auto user = tenant.api->post(
+      "/v1/users", {{"email", "frank@f.example.com"}, {"password", "frank's long password"}});
   auto key = tenant.api->post("/v1/api-keys", {{"name", "crm"}});
   const std::string carrier_password = "Frank's-trunk-secret";
-  auto carrier = tenant.api->post("/v1/carriers", {{"name", "Frank's trunk"}, {"auth_username", "Frank.Trunk"},
+  auto carrier = tenant.api->post("/v1/carriers", {{"name", "Frank's trunk"},
+                                                   {"auth_username", "Frank.Trunk"},
                                                    {"auth_password", carrier_password}});
   REQUIRE(sip.status == 201);
   REQUIRE(user.status == 201);
@@ -188,27 +208,31 @@ TEST_CASE("secrets are stored only as hashes") {
   pqxx::connection app(requireEnv("TEL_PG_URL"));
   pqxx::work txn(app);
   txn.exec_params("SELECT set_config('tel.tenant_id', $1, true)", tenant.id);
-  auto account = txn.exec_params("SELECT ha1_md5, ha1_sha256, row_to_json(s)::text FROM sip_accounts s WHERE id = $1",
-                                 sip.json["id"].get<std::string>());
+  auto account = txn.exec_params(
+      "SELECT ha1_md5, ha1_sha256, row_to_json(s)::text FROM sip_accounts s WHERE id = $1",
+      sip.json["id"].get<std::string>());
   REQUIRE(account.size() == 1);
   const std::string a1 = "frank:" + tenant.sip_domain + ":" + sip_password;
   CHECK(account[0][0].as<std::string>() == tel::crypto::md5Hex(a1));
   CHECK(account[0][1].as<std::string>() == tel::crypto::sha256Hex(a1));
   CHECK(account[0][2].as<std::string>().find(sip_password) == std::string::npos);
 
-  auto stored_user = txn.exec_params("SELECT password_hash, row_to_json(u)::text FROM users u WHERE id = $1",
-                                     user.json["id"].get<std::string>());
+  auto stored_user =
+      txn.exec_params("SELECT password_hash, row_to_json(u)::text FROM users u WHERE id = $1",
+                      user.json["id"].get<std::string>());
   CHECK(stored_user[0][0].as<std::string>().rfind("scrypt$", 0) == 0);
   CHECK(stored_user[0][1].as<std::string>().find("frank's long password") == std::string::npos);
 
-  auto stored_key = txn.exec_params("SELECT key_hash, row_to_json(k)::text FROM api_keys k WHERE id = $1",
-                                    key.json["id"].get<std::string>());
+  auto stored_key =
+      txn.exec_params("SELECT key_hash, row_to_json(k)::text FROM api_keys k WHERE id = $1",
+                      key.json["id"].get<std::string>());
   CHECK(stored_key[0][0].as<std::string>() == tel::crypto::sha256Hex(secret));
   CHECK(stored_key[0][1].as<std::string>().find(secret) == std::string::npos);
 
   // A carrier's digest password: HA1 with the tenant's SIP domain as realm, as for SIP accounts.
   auto trunk = txn.exec_params(
-      "SELECT auth_username, auth_ha1_md5, auth_ha1_sha256, row_to_json(c)::text FROM carriers c WHERE id = $1",
+      "SELECT auth_username, auth_ha1_md5, auth_ha1_sha256, row_to_json(c)::text FROM carriers c "
+      "WHERE id = $1",
       carrier.json["id"].get<std::string>());
   REQUIRE(trunk.size() == 1);
   const std::string trunk_a1 = "Frank.Trunk:" + tenant.sip_domain + ":" + carrier_password;
@@ -220,8 +244,10 @@ TEST_CASE("secrets are stored only as hashes") {
   // Changed credentials are stored the same way.
   txn.abort();
   const std::string new_password = "Frank's-new-secret";
-  REQUIRE(tenant.api->patch("/v1/carriers/" + carrier.json["id"].get<std::string>(),
-                            {{"auth_username", "frank2"}, {"auth_password", new_password}}).status == 200);
+  REQUIRE(tenant.api
+              ->patch("/v1/carriers/" + carrier.json["id"].get<std::string>(),
+                      {{"auth_username", "frank2"}, {"auth_password", new_password}})
+              .status == 200);
   pqxx::work again(app);
   again.exec_params("SELECT set_config('tel.tenant_id', $1, true)", tenant.id);
   auto changed = again.exec_params(
@@ -237,8 +263,9 @@ TEST_CASE("secrets are stored only as hashes") {
 TEST_CASE("a carrier's credentials are all set or all empty, and unique within the tenant") {
   Platform platform = Platform::fromEnv();
   TestTenant tenant(platform);
-  auto with = tenant.api->post("/v1/carriers", {{"name", "with"}, {"auth_username", "trunk"},
-                                                {"auth_password", "Carrier-secret-9"}});
+  auto with = tenant.api->post(
+      "/v1/carriers",
+      {{"name", "with"}, {"auth_username", "trunk"}, {"auth_password", "Carrier-secret-9"}});
   auto without = tenant.api->post("/v1/carriers", {{"name", "without"}});
   REQUIRE(with.status == 201);
   REQUIRE(without.status == 201);
@@ -260,14 +287,22 @@ TEST_CASE("a carrier's credentials are all set or all empty, and unique within t
   CHECK(refused("UPDATE carriers SET auth_ha1_md5 = '' WHERE id = $1", with_id));
   CHECK(refused("UPDATE carriers SET auth_username = '' WHERE id = $1", with_id));
   CHECK(refused("UPDATE carriers SET auth_username = 'x' WHERE id = $1", without_id));
-  CHECK(refused("UPDATE carriers SET auth_username = 'x', auth_ha1_md5 = '" + md5 + "' WHERE id = $1", without_id));
-  CHECK(refused("UPDATE carriers SET auth_username = 'x', auth_ha1_md5 = 'plain', auth_ha1_sha256 = '" + sha256 +
-                "' WHERE id = $1", without_id));
+  CHECK(
+      refused("UPDATE carriers SET auth_username = 'x', auth_ha1_md5 = '" + md5 + "' WHERE id = $1",
+              without_id));
+  CHECK(refused(
+      "UPDATE carriers SET auth_username = 'x', auth_ha1_md5 = 'plain', auth_ha1_sha256 = '" +
+          sha256 + "' WHERE id = $1",
+      without_id));
   // The same username as the tenant's other carrier.
-  CHECK(refused("UPDATE carriers SET auth_username = 'trunk', auth_ha1_md5 = '" + md5 + "', auth_ha1_sha256 = '" +
-                sha256 + "' WHERE id = $1", without_id));
+  CHECK(refused("UPDATE carriers SET auth_username = 'trunk', auth_ha1_md5 = '" + md5 +
+                    "', auth_ha1_sha256 = '" + sha256 + "' WHERE id = $1",
+                without_id));
   CHECK_FALSE(refused("UPDATE carriers SET auth_username = 'other', auth_ha1_md5 = '" + md5 +
-                      "', auth_ha1_sha256 = '" + sha256 + "' WHERE id = $1", without_id));
-  CHECK_FALSE(refused("UPDATE carriers SET auth_username = '', auth_ha1_md5 = '', auth_ha1_sha256 = '' WHERE id = $1",
-                      with_id));
+                          "', auth_ha1_sha256 = '" + sha256 + "' WHERE id = $1",
+                      without_id));
+  CHECK_FALSE(
+      refused("UPDATE carriers SET auth_username = '', auth_ha1_md5 = '', auth_ha1_sha256 = '' "
+              "WHERE id = $1",
+              with_id));
 }

@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "tel/cache/ttl_cache.h"
+
+#include <catch2/catch.hpp>
 
 using namespace std::chrono_literals;
 using Cache = tel::cache::TtlCache<int>;

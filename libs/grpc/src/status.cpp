@@ -25,7 +25,8 @@ grpc::Status notFound(const std::string& what) {
 
 absl::Status toAbsl(const char* peer, const grpc::Status& status) {
   if (status.ok()) return absl::OkStatus();
-  return absl::Status(static_cast<absl::StatusCode>(status.error_code()), std::string(peer) + ": " + status.error_message());
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                      std::string(peer) + ": " + status.error_message());
 }
 
 void setTimeout(grpc::ClientContext& context, std::chrono::milliseconds timeout) {

@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "tel/phone/e164.h"
+
+#include <catch2/catch.hpp>
 
 using tel::phone::toE164;
 

@@ -89,9 +89,9 @@ class AccountStore {
   virtual grpc::Status getSipAccount(const std::string& tenant_id, const std::string& id,
                                      v1::SipAccount* out) = 0;
   // `new_ha1` is set when the password changes: {md5, sha256}.
-  virtual grpc::Status updateSipAccount(const v1::UpdateSipAccountRequest& request,
-                                        const std::optional<std::pair<std::string, std::string>>& new_ha1,
-                                        v1::SipAccount* out) = 0;
+  virtual grpc::Status updateSipAccount(
+      const v1::UpdateSipAccountRequest& request,
+      const std::optional<std::pair<std::string, std::string>>& new_ha1, v1::SipAccount* out) = 0;
 
   virtual grpc::Status createNumber(const v1::Number& number, v1::Number* out) = 0;
   virtual grpc::Status listNumbers(const std::string& tenant_id, const Page& page,
@@ -107,8 +107,8 @@ class AccountStore {
   virtual grpc::Status revokeApiKey(const std::string& tenant_id, const std::string& id,
                                     v1::ApiKey* out) = 0;
 
-  virtual grpc::Status findSipCredentials(const std::string& sip_domain, const std::string& username,
-                                          v1::SipCredentials* out) = 0;
+  virtual grpc::Status findSipCredentials(const std::string& sip_domain,
+                                          const std::string& username, v1::SipCredentials* out) = 0;
 
   // Carriers; deleted through deleteRow("carriers", ...). A username already used by another of
   // the tenant's carriers gives ALREADY_EXISTS naming auth_username.

@@ -31,11 +31,11 @@ std::string newUuid() {
 }
 
 // A failed check becomes INVALID_ARGUMENT naming the field.
-#define TEL_CHECK_FIELD(field, check)                                 \
-  do {                                                                \
-    if (std::string problem_ = (check); !problem_.empty()) {          \
-      return invalidArgument(field, problem_);                        \
-    }                                                                 \
+#define TEL_CHECK_FIELD(field, check)                        \
+  do {                                                       \
+    if (std::string problem_ = (check); !problem_.empty()) { \
+      return invalidArgument(field, problem_);               \
+    }                                                        \
   } while (false)
 
 // The gateway always sets tenant_id from the authenticated key; anything else is a caller bug.
@@ -95,7 +95,8 @@ grpc::Status completeRoute(const v1::NumberRoute& route, v1::NumberRoute* out) {
   return Status::OK;
 }
 
-grpc::Status checkCarrierAddresses(const google::protobuf::RepeatedPtrField<std::string>& addresses) {
+grpc::Status checkCarrierAddresses(
+    const google::protobuf::RepeatedPtrField<std::string>& addresses) {
   if (addresses.size() > 32) return invalidArgument("addresses", "must list at most 32 addresses");
   for (int i = 0; i < addresses.size(); ++i) {
     if (std::string problem = checkCarrierAddress(addresses[i]); !problem.empty()) {
@@ -141,7 +142,8 @@ AccountsService::Reactor* AccountsService::handle(Ctx* context, const char* meth
     requests_.Add({{"method", method}, {"code", code}}).Increment();
     latency_.Add({{"method", method}}, metrics::latencyBuckets())
         .Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-    if (status.error_code() == StatusCode::INTERNAL || status.error_code() == StatusCode::UNAVAILABLE) {
+    if (status.error_code() == StatusCode::INTERNAL ||
+        status.error_code() == StatusCode::UNAVAILABLE) {
       log_.error("request failed", {{"method", method}, {"error", status.error_message()}});
     }
     return status;
@@ -166,7 +168,8 @@ grpc::Status AccountsService::authenticate(const v1::AuthenticateRequest& reques
                        : store_->findApiKey(parsed->prefix, &stored);
   if (found.error_code() == StatusCode::NOT_FOUND) return kUnauthenticated;
   if (!found.ok()) return found;
-  if (stored.revoked || !crypto::constantTimeEquals(stored.hash, crypto::sha256Hex(request.api_key()))) {
+  if (stored.revoked ||
+      !crypto::constantTimeEquals(stored.hash, crypto::sha256Hex(request.api_key()))) {
     return kUnauthenticated;
   }
   out->set_kind(admin ? v1::Principal::KIND_ADMIN : v1::Principal::KIND_TENANT);
@@ -252,7 +255,8 @@ grpc::Status AccountsService::createSipAccount(const v1::CreateSipAccountRequest
   if (auto status = checkTenant(request.tenant_id()); !status.ok()) return status;
   TEL_CHECK_FIELD("username", checkSipUsername(request.username()));
   TEL_CHECK_FIELD("extension", checkExtension(request.extension()));
-  if (!request.display_name().empty()) TEL_CHECK_FIELD("display_name", checkName(request.display_name(), 100));
+  if (!request.display_name().empty())
+    TEL_CHECK_FIELD("display_name", checkName(request.display_name(), 100));
   std::string password = request.password();
   if (password.empty()) {
     password = generateSipPassword();
@@ -266,7 +270,8 @@ grpc::Status AccountsService::createSipAccount(const v1::CreateSipAccountRequest
   stored.account.set_username(request.username());
   stored.account.set_extension(request.extension());
   stored.account.set_display_name(request.display_name());
-  stored.account.set_outbound_allowed(request.has_outbound_allowed() ? request.outbound_allowed() : true);
+  stored.account.set_outbound_allowed(request.has_outbound_allowed() ? request.outbound_allowed()
+                                                                     : true);
   stored.ha1_md5 = digestHa1Md5(request.username(), tenant.sip_domain(), password);
   stored.ha1_sha256 = digestHa1Sha256(request.username(), tenant.sip_domain(), password);
   Status status = store_->createSipAccount(stored, out);
@@ -286,7 +291,8 @@ grpc::Status AccountsService::updateSipAccount(const v1::UpdateSipAccountRequest
   std::string password;
   if (request.has_password()) {
     v1::SipAccount current;
-    if (auto status = store_->getSipAccount(request.tenant_id(), request.id(), &current); !status.ok()) {
+    if (auto status = store_->getSipAccount(request.tenant_id(), request.id(), &current);
+        !status.ok()) {
       return status;
     }
     password = request.password().empty() ? generateSipPassword() : request.password();
@@ -299,28 +305,33 @@ grpc::Status AccountsService::updateSipAccount(const v1::UpdateSipAccountRequest
   return status;
 }
 
-grpc::Status AccountsService::createNumber(const v1::CreateNumberRequest& request, v1::Number* out) {
+grpc::Status AccountsService::createNumber(const v1::CreateNumberRequest& request,
+                                           v1::Number* out) {
   if (auto status = checkTenant(request.tenant_id()); !status.ok()) return status;
   TEL_CHECK_FIELD("e164", checkE164(request.e164()));
   const int channels = request.has_channels() ? request.channels() : 2;
-  if (channels < 1 || channels > 1000) return invalidArgument("channels", "must be between 1 and 1000");
+  if (channels < 1 || channels > 1000)
+    return invalidArgument("channels", "must be between 1 and 1000");
   if (!request.label().empty()) TEL_CHECK_FIELD("label", checkName(request.label(), 200));
   v1::Number number;
   number.set_tenant_id(request.tenant_id());
   number.set_e164(request.e164());
   number.set_channels(channels);
   number.set_label(request.label());
-  if (auto status = completeRoute(request.route(), number.mutable_route()); !status.ok()) return status;
+  if (auto status = completeRoute(request.route(), number.mutable_route()); !status.ok())
+    return status;
   return store_->createNumber(number, out);
 }
 
-grpc::Status AccountsService::updateNumber(const v1::UpdateNumberRequest& request, v1::Number* out) {
+grpc::Status AccountsService::updateNumber(const v1::UpdateNumberRequest& request,
+                                           v1::Number* out) {
   if (auto status = checkTenant(request.tenant_id()); !status.ok()) return status;
   if (auto status = checkId(request.id(), "number"); !status.ok()) return status;
   if (request.has_channels() && (request.channels() < 1 || request.channels() > 1000)) {
     return invalidArgument("channels", "must be between 1 and 1000");
   }
-  if (request.has_label() && !request.label().empty()) TEL_CHECK_FIELD("label", checkName(request.label(), 200));
+  if (request.has_label() && !request.label().empty())
+    TEL_CHECK_FIELD("label", checkName(request.label(), 200));
   if (!request.has_route()) return store_->updateNumber(request, out);
   v1::UpdateNumberRequest completed = request;
   if (auto status = completeRoute(request.route(), completed.mutable_route()); !status.ok()) {
@@ -329,7 +340,8 @@ grpc::Status AccountsService::updateNumber(const v1::UpdateNumberRequest& reques
   return store_->updateNumber(completed, out);
 }
 
-grpc::Status AccountsService::createApiKey(const v1::CreateApiKeyRequest& request, v1::ApiKey* out) {
+grpc::Status AccountsService::createApiKey(const v1::CreateApiKeyRequest& request,
+                                           v1::ApiKey* out) {
   if (auto status = checkTenant(request.tenant_id()); !status.ok()) return status;
   if (!request.name().empty()) TEL_CHECK_FIELD("name", checkName(request.name(), 100));
   v1::Tenant tenant;
@@ -342,7 +354,8 @@ grpc::Status AccountsService::createApiKey(const v1::CreateApiKeyRequest& reques
   Status status = store_->createApiKey(key, generated.hash, out);
   if (status.ok()) {
     out->set_secret(generated.key);  // shown once
-    log_.info("api key created", {{"tenant_id", request.tenant_id()}, {"prefix", generated.prefix}});
+    log_.info("api key created",
+              {{"tenant_id", request.tenant_id()}, {"prefix", generated.prefix}});
   }
   return status;
 }
@@ -375,7 +388,8 @@ grpc::Status AccountsService::createCarrier(const v1::CreateCarrierRequest& requ
   if (auto status = checkTenant(request.tenant_id()); !status.ok()) return status;
   TEL_CHECK_FIELD("name", checkName(request.name(), 100));
   if (auto status = checkCarrierAddresses(request.addresses()); !status.ok()) return status;
-  if (!request.outbound_uri().empty()) TEL_CHECK_FIELD("outbound_uri", checkOutboundUri(request.outbound_uri()));
+  if (!request.outbound_uri().empty())
+    TEL_CHECK_FIELD("outbound_uri", checkOutboundUri(request.outbound_uri()));
   if (!request.caller_id().empty()) TEL_CHECK_FIELD("caller_id", checkE164(request.caller_id()));
   CarrierDigest auth;
   if (auto status = carrierDigest(request.tenant_id(), request.auth_username(),
@@ -390,7 +404,8 @@ grpc::Status AccountsService::createCarrier(const v1::CreateCarrierRequest& requ
   carrier.set_outbound_uri(request.outbound_uri());
   carrier.set_caller_id(request.caller_id());
   Status status = store_->createCarrier(carrier, auth, out);
-  if (status.ok()) log_.info("carrier created", {{"tenant_id", out->tenant_id()}, {"carrier_id", out->id()}});
+  if (status.ok())
+    log_.info("carrier created", {{"tenant_id", out->tenant_id()}, {"carrier_id", out->id()}});
   return status;
 }
 
@@ -505,20 +520,20 @@ AccountsService::Reactor* AccountsService::DeleteTenant(Ctx* c, const v1::Delete
 }
 
 // The tenant-scoped list/get/delete entry points share their shape.
-#define TEL_LIST(Method, Store)                                                        \
-  return handle(c, #Method, [=, this] {                                                \
-    if (auto status = checkTenant(r->tenant_id()); !status.ok()) return status;        \
-    Page page;                                                                         \
-    if (auto status = parsePage(r->limit(), r->page_token(), &page); !status.ok()) {   \
-      return status;                                                                   \
-    }                                                                                  \
-    return store_->Store(r->tenant_id(), page, o);                                     \
+#define TEL_LIST(Method, Store)                                                      \
+  return handle(c, #Method, [=, this] {                                              \
+    if (auto status = checkTenant(r->tenant_id()); !status.ok()) return status;      \
+    Page page;                                                                       \
+    if (auto status = parsePage(r->limit(), r->page_token(), &page); !status.ok()) { \
+      return status;                                                                 \
+    }                                                                                \
+    return store_->Store(r->tenant_id(), page, o);                                   \
   })
-#define TEL_GET(Method, What, Body)                                                    \
-  return handle(c, #Method, [=, this] {                                                \
-    if (auto status = checkTenant(r->tenant_id()); !status.ok()) return status;        \
-    if (auto status = checkId(r->id(), What); !status.ok()) return status;             \
-    return Body;                                                                       \
+#define TEL_GET(Method, What, Body)                                             \
+  return handle(c, #Method, [=, this] {                                         \
+    if (auto status = checkTenant(r->tenant_id()); !status.ok()) return status; \
+    if (auto status = checkId(r->id(), What); !status.ok()) return status;      \
+    return Body;                                                                \
   })
 
 AccountsService::Reactor* AccountsService::CreateUser(Ctx* c, const v1::CreateUserRequest* r,
@@ -543,8 +558,9 @@ AccountsService::Reactor* AccountsService::VerifyUserPassword(
     Ctx* c, const v1::VerifyUserPasswordRequest* r, v1::User* o) {
   return handle(c, "VerifyUserPassword", [=, this] { return verifyUserPassword(*r, o); });
 }
-AccountsService::Reactor* AccountsService::CreateSipAccount(
-    Ctx* c, const v1::CreateSipAccountRequest* r, v1::SipAccount* o) {
+AccountsService::Reactor* AccountsService::CreateSipAccount(Ctx* c,
+                                                            const v1::CreateSipAccountRequest* r,
+                                                            v1::SipAccount* o) {
   return handle(c, "CreateSipAccount", [=, this] { return createSipAccount(*r, o); });
 }
 AccountsService::Reactor* AccountsService::ListSipAccounts(Ctx* c, const v1::ListRequest* r,
@@ -555,13 +571,15 @@ AccountsService::Reactor* AccountsService::GetSipAccount(Ctx* c, const v1::GetRe
                                                          v1::SipAccount* o) {
   TEL_GET(GetSipAccount, "SIP account", store_->getSipAccount(r->tenant_id(), r->id(), o));
 }
-AccountsService::Reactor* AccountsService::UpdateSipAccount(
-    Ctx* c, const v1::UpdateSipAccountRequest* r, v1::SipAccount* o) {
+AccountsService::Reactor* AccountsService::UpdateSipAccount(Ctx* c,
+                                                            const v1::UpdateSipAccountRequest* r,
+                                                            v1::SipAccount* o) {
   return handle(c, "UpdateSipAccount", [=, this] { return updateSipAccount(*r, o); });
 }
 AccountsService::Reactor* AccountsService::DeleteSipAccount(Ctx* c, const v1::GetRequest* r,
                                                             v1::Empty*) {
-  TEL_GET(DeleteSipAccount, "SIP account", store_->deleteRow("sip_accounts", r->tenant_id(), r->id()));
+  TEL_GET(DeleteSipAccount, "SIP account",
+          store_->deleteRow("sip_accounts", r->tenant_id(), r->id()));
 }
 AccountsService::Reactor* AccountsService::CreateNumber(Ctx* c, const v1::CreateNumberRequest* r,
                                                         v1::Number* o) {
@@ -571,14 +589,16 @@ AccountsService::Reactor* AccountsService::ListNumbers(Ctx* c, const v1::ListReq
                                                        v1::ListNumbersResponse* o) {
   TEL_LIST(ListNumbers, listNumbers);
 }
-AccountsService::Reactor* AccountsService::GetNumber(Ctx* c, const v1::GetRequest* r, v1::Number* o) {
+AccountsService::Reactor* AccountsService::GetNumber(Ctx* c, const v1::GetRequest* r,
+                                                     v1::Number* o) {
   TEL_GET(GetNumber, "number", store_->getNumber(r->tenant_id(), r->id(), o));
 }
 AccountsService::Reactor* AccountsService::UpdateNumber(Ctx* c, const v1::UpdateNumberRequest* r,
                                                         v1::Number* o) {
   return handle(c, "UpdateNumber", [=, this] { return updateNumber(*r, o); });
 }
-AccountsService::Reactor* AccountsService::DeleteNumber(Ctx* c, const v1::GetRequest* r, v1::Empty*) {
+AccountsService::Reactor* AccountsService::DeleteNumber(Ctx* c, const v1::GetRequest* r,
+                                                        v1::Empty*) {
   TEL_GET(DeleteNumber, "number", store_->deleteRow("numbers", r->tenant_id(), r->id()));
 }
 AccountsService::Reactor* AccountsService::CreateApiKey(Ctx* c, const v1::CreateApiKeyRequest* r,
@@ -594,7 +614,8 @@ AccountsService::Reactor* AccountsService::RevokeApiKey(Ctx* c, const v1::GetReq
   TEL_GET(RevokeApiKey, "API key", store_->revokeApiKey(r->tenant_id(), r->id(), o));
 }
 
-AccountsService::Reactor* AccountsService::GetSipCredentials(Ctx* c, const v1::GetSipCredentialsRequest* r,
+AccountsService::Reactor* AccountsService::GetSipCredentials(Ctx* c,
+                                                             const v1::GetSipCredentialsRequest* r,
                                                              v1::SipCredentials* o) {
   return handle(c, "GetSipCredentials", [=, this] {
     if (checkSipDomain(r->sip_domain()) != "" || checkSipUsername(r->username()) != "") {
@@ -612,14 +633,16 @@ AccountsService::Reactor* AccountsService::ListCarriers(Ctx* c, const v1::ListRe
                                                         v1::ListCarriersResponse* o) {
   TEL_LIST(ListCarriers, listCarriers);
 }
-AccountsService::Reactor* AccountsService::GetCarrier(Ctx* c, const v1::GetRequest* r, v1::Carrier* o) {
+AccountsService::Reactor* AccountsService::GetCarrier(Ctx* c, const v1::GetRequest* r,
+                                                      v1::Carrier* o) {
   TEL_GET(GetCarrier, "carrier", store_->getCarrier(r->tenant_id(), r->id(), o));
 }
 AccountsService::Reactor* AccountsService::UpdateCarrier(Ctx* c, const v1::UpdateCarrierRequest* r,
                                                          v1::Carrier* o) {
   return handle(c, "UpdateCarrier", [=, this] { return updateCarrier(*r, o); });
 }
-AccountsService::Reactor* AccountsService::DeleteCarrier(Ctx* c, const v1::GetRequest* r, v1::Empty*) {
+AccountsService::Reactor* AccountsService::DeleteCarrier(Ctx* c, const v1::GetRequest* r,
+                                                         v1::Empty*) {
   TEL_GET(DeleteCarrier, "carrier", store_->deleteRow("carriers", r->tenant_id(), r->id()));
 }
 
@@ -627,7 +650,8 @@ AccountsService::Reactor* AccountsService::LookupInboundNumber(
     Ctx* c, const v1::LookupInboundNumberRequest* r, v1::InboundNumber* o) {
   return handle(c, "LookupInboundNumber", [=, this] { return lookupInboundNumber(*r, o); });
 }
-AccountsService::Reactor* AccountsService::ResolveExtension(Ctx* c, const v1::ResolveExtensionRequest* r,
+AccountsService::Reactor* AccountsService::ResolveExtension(Ctx* c,
+                                                            const v1::ResolveExtensionRequest* r,
                                                             v1::SipAccount* o) {
   return handle(c, "ResolveExtension", [=, this] {
     if (auto status = checkTenant(r->tenant_id()); !status.ok()) return status;
@@ -635,7 +659,8 @@ AccountsService::Reactor* AccountsService::ResolveExtension(Ctx* c, const v1::Re
     return store_->findSipAccountByExtension(r->tenant_id(), r->extension(), o);
   });
 }
-AccountsService::Reactor* AccountsService::GetOutboundRoute(Ctx* c, const v1::GetOutboundRouteRequest* r,
+AccountsService::Reactor* AccountsService::GetOutboundRoute(Ctx* c,
+                                                            const v1::GetOutboundRouteRequest* r,
                                                             v1::OutboundRoute* o) {
   return handle(c, "GetOutboundRoute", [=, this] { return getOutboundRoute(*r, o); });
 }

@@ -59,13 +59,15 @@ class AccountsService final : public v1::Accounts::CallbackService {
   Reactor* CreateApiKey(Ctx*, const v1::CreateApiKeyRequest*, v1::ApiKey*) override;
   Reactor* ListApiKeys(Ctx*, const v1::ListRequest*, v1::ListApiKeysResponse*) override;
   Reactor* RevokeApiKey(Ctx*, const v1::GetRequest*, v1::ApiKey*) override;
-  Reactor* GetSipCredentials(Ctx*, const v1::GetSipCredentialsRequest*, v1::SipCredentials*) override;
+  Reactor* GetSipCredentials(Ctx*, const v1::GetSipCredentialsRequest*,
+                             v1::SipCredentials*) override;
   Reactor* CreateCarrier(Ctx*, const v1::CreateCarrierRequest*, v1::Carrier*) override;
   Reactor* ListCarriers(Ctx*, const v1::ListRequest*, v1::ListCarriersResponse*) override;
   Reactor* GetCarrier(Ctx*, const v1::GetRequest*, v1::Carrier*) override;
   Reactor* UpdateCarrier(Ctx*, const v1::UpdateCarrierRequest*, v1::Carrier*) override;
   Reactor* DeleteCarrier(Ctx*, const v1::GetRequest*, v1::Empty*) override;
-  Reactor* LookupInboundNumber(Ctx*, const v1::LookupInboundNumberRequest*, v1::InboundNumber*) override;
+  Reactor* LookupInboundNumber(Ctx*, const v1::LookupInboundNumberRequest*,
+                               v1::InboundNumber*) override;
   Reactor* ResolveExtension(Ctx*, const v1::ResolveExtensionRequest*, v1::SipAccount*) override;
   Reactor* GetOutboundRoute(Ctx*, const v1::GetOutboundRouteRequest*, v1::OutboundRoute*) override;
   Reactor* GetCarrierCredentials(Ctx*, const v1::GetCarrierCredentialsRequest*,
@@ -120,6 +122,7 @@ grpc::Status parsePage(int32_t limit, const std::string& token, Page* out);
 grpc::Status completeRoute(const v1::NumberRoute& route, v1::NumberRoute* out);
 
 // Checks a carrier's source addresses (0..32, each an address or a CIDR block), field "addresses".
-grpc::Status checkCarrierAddresses(const google::protobuf::RepeatedPtrField<std::string>& addresses);
+grpc::Status checkCarrierAddresses(
+    const google::protobuf::RepeatedPtrField<std::string>& addresses);
 
 }  // namespace tel::accounts

@@ -38,7 +38,8 @@ Status guarded(const std::function<Status()>& body) {
     }
     return Status(StatusCode::ALREADY_EXISTS, "already exists");
   } catch (const pqxx::check_violation& e) {
-    return Status(StatusCode::INVALID_ARGUMENT, std::string("rejected by the database: ") + e.what());
+    return Status(StatusCode::INVALID_ARGUMENT,
+                  std::string("rejected by the database: ") + e.what());
   } catch (const pqxx::broken_connection&) {
     return Status(StatusCode::UNAVAILABLE, "database unavailable");
   } catch (const pqxx::sql_error& e) {
@@ -131,7 +132,8 @@ std::string arrayLiteral(const google::protobuf::RepeatedPtrField<std::string>& 
 // The elements of an array column.
 void readArray(const pqxx::field& field, google::protobuf::RepeatedPtrField<std::string>* out) {
   auto parser = field.as_array();
-  for (auto item = parser.get_next(); item.first != pqxx::array_parser::done; item = parser.get_next()) {
+  for (auto item = parser.get_next(); item.first != pqxx::array_parser::done;
+       item = parser.get_next()) {
     if (item.first == pqxx::array_parser::string_value) out->Add(std::move(item.second));
   }
 }
@@ -139,9 +141,12 @@ void readArray(const pqxx::field& field, google::protobuf::RepeatedPtrField<std:
 // How numbers.route_kind spells the route kinds.
 const char* routeKindColumn(v1::NumberRoute::Kind kind) {
   switch (kind) {
-    case v1::NumberRoute::KIND_EXTENSIONS: return "extensions";
-    case v1::NumberRoute::KIND_EXTERNAL: return "external";
-    default: return "none";
+    case v1::NumberRoute::KIND_EXTENSIONS:
+      return "extensions";
+    case v1::NumberRoute::KIND_EXTERNAL:
+      return "external";
+    default:
+      return "none";
   }
 }
 v1::NumberRoute::Kind routeKindOf(const std::string& column) {
@@ -195,7 +200,8 @@ void mapCarrier(const pqxx::row& row, v1::Carrier* out) {
 
 const char* kApiKeyColumns =
     "id, tenant_id, name, prefix,"
-    " CASE WHEN revoked_at IS NULL THEN NULL ELSE (extract(epoch FROM revoked_at) * 1000000)::bigint END";
+    " CASE WHEN revoked_at IS NULL THEN NULL ELSE (extract(epoch FROM revoked_at) * "
+    "1000000)::bigint END";
 void mapApiKey(const pqxx::row& row, v1::ApiKey* out) {
   out->set_id(row[0].as<std::string>());
   out->set_tenant_id(row[1].as<std::string>());
@@ -256,7 +262,8 @@ grpc::Status PgAccountStore::findSipCredentials(const std::string& sip_domain,
     bool found = false;
     pool_->inTransaction([&](pqxx::work& txn) {
       auto rows = txn.exec_params(
-          "SELECT tenant_id::text, account_id::text, extension, ha1_md5, ha1_sha256, outbound_allowed"
+          "SELECT tenant_id::text, account_id::text, extension, ha1_md5, ha1_sha256, "
+          "outbound_allowed"
           " FROM tel_find_sip_account($1, $2)",
           sip_domain, username);
       if (rows.empty()) return;
@@ -277,7 +284,8 @@ grpc::Status PgAccountStore::findApiKey(const std::string& prefix, StoredKey* ou
   return guarded([&] {
     bool found = false;
     pool_->inTransaction([&](pqxx::work& txn) {
-      auto rows = txn.exec_params("SELECT id, tenant_id, key_hash, revoked FROM tel_find_api_key($1)", prefix);
+      auto rows = txn.exec_params(
+          "SELECT id, tenant_id, key_hash, revoked FROM tel_find_api_key($1)", prefix);
       if (rows.empty()) return;
       found = true;
       *out = {rows[0][0].as<std::string>(), rows[0][1].as<std::string>(),
@@ -295,7 +303,8 @@ grpc::Status PgAccountStore::findAdminKey(const std::string& prefix, StoredKey* 
           "SELECT id, key_hash, revoked_at IS NOT NULL FROM admin_keys WHERE prefix = $1", prefix);
       if (rows.empty()) return;
       found = true;
-      *out = {rows[0][0].as<std::string>(), "", rows[0][1].as<std::string>(), rows[0][2].as<bool>()};
+      *out = {rows[0][0].as<std::string>(), "", rows[0][1].as<std::string>(),
+              rows[0][2].as<bool>()};
     });
     return found ? Status::OK : grpc_util::notFound("key");
   });
@@ -329,14 +338,16 @@ grpc::Status PgAccountStore::createTenant(const v1::Tenant& tenant, v1::Tenant* 
 grpc::Status PgAccountStore::listTenants(const Page& page, v1::ListTenantsResponse* out) {
   return guarded([&] {
     pool_->inTransaction([&](pqxx::work& txn) {
-      auto rows = page.after
-          ? txn.exec_params(std::string("SELECT ") + kTenantColumns + ", " + kCreatedMicros +
-                                " FROM tel_list_tenants($1, 'epoch'::timestamptz + $2 * interval "
-                                "'1 microsecond', $3::uuid)",
-                            page.limit + 1, page.after->created_micros, page.after->id)
-          : txn.exec_params(std::string("SELECT ") + kTenantColumns + ", " + kCreatedMicros +
-                                " FROM tel_list_tenants($1, NULL, NULL)",
-                            page.limit + 1);
+      auto rows =
+          page.after
+              ? txn.exec_params(
+                    std::string("SELECT ") + kTenantColumns + ", " + kCreatedMicros +
+                        " FROM tel_list_tenants($1, 'epoch'::timestamptz + $2 * interval "
+                        "'1 microsecond', $3::uuid)",
+                    page.limit + 1, page.after->created_micros, page.after->id)
+              : txn.exec_params(std::string("SELECT ") + kTenantColumns + ", " + kCreatedMicros +
+                                    " FROM tel_list_tenants($1, NULL, NULL)",
+                                page.limit + 1);
       fillPage<v1::Tenant>(rows, page, mapTenant, out->mutable_tenants(),
                            out->mutable_next_page_token());
     });
@@ -364,9 +375,9 @@ grpc::Status PgAccountStore::updateTenant(const v1::UpdateTenantRequest& request
       UpdateBuilder update(txn);
       if (request.has_name()) update.set("name", request.name());
       if (request.has_timezone()) update.set("timezone", request.timezone());
-      const std::string sql =
-          update.empty() ? select(kTenantColumns, "tenants") + " WHERE id = $1"
-                         : "UPDATE tenants SET " + update.sql() + " WHERE id = $1" + returning(kTenantColumns);
+      const std::string sql = update.empty() ? select(kTenantColumns, "tenants") + " WHERE id = $1"
+                                             : "UPDATE tenants SET " + update.sql() +
+                                                   " WHERE id = $1" + returning(kTenantColumns);
       auto rows = txn.exec_params(sql, request.id());
       if (rows.empty()) return;
       found = true;
@@ -391,7 +402,8 @@ grpc::Status PgAccountStore::createUser(const v1::User& user, const std::string&
   return guarded([&] {
     pool_->inTenantTransaction(user.tenant_id(), [&](pqxx::work& txn) {
       auto rows = txn.exec_params(
-          "INSERT INTO users (tenant_id, email, name, role, password_hash) VALUES ($1, $2, $3, $4, $5)" +
+          "INSERT INTO users (tenant_id, email, name, role, password_hash) VALUES ($1, $2, $3, $4, "
+          "$5)" +
               returning(kUserColumns),
           user.tenant_id(), user.email(), user.name(), user.role(), password_hash);
       mapUser(rows[0], out);
@@ -435,9 +447,9 @@ grpc::Status PgAccountStore::updateUser(const v1::UpdateUserRequest& request,
       if (request.has_name()) update.set("name", request.name());
       if (request.has_role()) update.set("role", request.role());
       if (password_hash) update.set("password_hash", *password_hash);
-      const std::string sql =
-          update.empty() ? select(kUserColumns, "users") + " WHERE id = $1"
-                         : "UPDATE users SET " + update.sql() + " WHERE id = $1" + returning(kUserColumns);
+      const std::string sql = update.empty() ? select(kUserColumns, "users") + " WHERE id = $1"
+                                             : "UPDATE users SET " + update.sql() +
+                                                   " WHERE id = $1" + returning(kUserColumns);
       auto rows = txn.exec_params(sql, request.id());
       if (rows.empty()) return;
       found = true;
@@ -449,8 +461,10 @@ grpc::Status PgAccountStore::updateUser(const v1::UpdateUserRequest& request,
 
 grpc::Status PgAccountStore::deleteRow(const std::string& table, const std::string& tenant_id,
                                        const std::string& id) {
-  static const std::pair<const char*, const char*> kDeletable[] = {
-      {"users", "user"}, {"sip_accounts", "SIP account"}, {"numbers", "number"}, {"carriers", "carrier"}};
+  static const std::pair<const char*, const char*> kDeletable[] = {{"users", "user"},
+                                                                   {"sip_accounts", "SIP account"},
+                                                                   {"numbers", "number"},
+                                                                   {"carriers", "carrier"}};
   const char* what = nullptr;
   for (const auto& [name, noun] : kDeletable) {
     if (table == name) what = noun;
@@ -469,9 +483,10 @@ grpc::Status PgAccountStore::findUsersByEmail(const std::string& email,
                                               std::vector<UserCredentials>* out) {
   return guarded([&] {
     pool_->inTransaction([&](pqxx::work& txn) {
-      for (const auto& row :
-           txn.exec_params("SELECT id, tenant_id, password_hash FROM tel_find_users_by_email($1)", email)) {
-        out->push_back({row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>()});
+      for (const auto& row : txn.exec_params(
+               "SELECT id, tenant_id, password_hash FROM tel_find_users_by_email($1)", email)) {
+        out->push_back(
+            {row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>()});
       }
     });
     return Status::OK;
@@ -483,8 +498,10 @@ grpc::Status PgAccountStore::createSipAccount(const StoredSipAccount& stored, v1
   return guarded([&] {
     pool_->inTenantTransaction(account.tenant_id(), [&](pqxx::work& txn) {
       auto rows = txn.exec_params(
-          "INSERT INTO sip_accounts (tenant_id, username, extension, display_name, outbound_allowed,"
-          " ha1_md5, ha1_sha256) VALUES ($1, $2, $3, $4, $5, $6, $7)" + returning(kSipColumns),
+          "INSERT INTO sip_accounts (tenant_id, username, extension, display_name, "
+          "outbound_allowed,"
+          " ha1_md5, ha1_sha256) VALUES ($1, $2, $3, $4, $5, $6, $7)" +
+              returning(kSipColumns),
           account.tenant_id(), account.username(), account.extension(), account.display_name(),
           account.outbound_allowed(), stored.ha1_md5, stored.ha1_sha256);
       mapSipAccount(rows[0], out);
@@ -497,7 +514,8 @@ grpc::Status PgAccountStore::listSipAccounts(const std::string& tenant_id, const
                                              v1::ListSipAccountsResponse* out) {
   return guarded([&] {
     pool_->inTenantTransaction(tenant_id, [&](pqxx::work& txn) {
-      auto rows = txn.exec(select(kSipColumns, "sip_accounts") + " WHERE true" + pageClause(page, txn));
+      auto rows =
+          txn.exec(select(kSipColumns, "sip_accounts") + " WHERE true" + pageClause(page, txn));
       fillPage<v1::SipAccount>(rows, page, mapSipAccount, out->mutable_sip_accounts(),
                                out->mutable_next_page_token());
     });
@@ -528,14 +546,16 @@ grpc::Status PgAccountStore::updateSipAccount(
       UpdateBuilder update(txn);
       if (request.has_extension()) update.set("extension", request.extension());
       if (request.has_display_name()) update.set("display_name", request.display_name());
-      if (request.has_outbound_allowed()) update.set("outbound_allowed", request.outbound_allowed());
+      if (request.has_outbound_allowed())
+        update.set("outbound_allowed", request.outbound_allowed());
       if (new_ha1) {
         update.set("ha1_md5", new_ha1->first);
         update.set("ha1_sha256", new_ha1->second);
       }
       const std::string sql = update.empty()
-          ? select(kSipColumns, "sip_accounts") + " WHERE id = $1"
-          : "UPDATE sip_accounts SET " + update.sql() + " WHERE id = $1" + returning(kSipColumns);
+                                  ? select(kSipColumns, "sip_accounts") + " WHERE id = $1"
+                                  : "UPDATE sip_accounts SET " + update.sql() + " WHERE id = $1" +
+                                        returning(kSipColumns);
       auto rows = txn.exec_params(sql, request.id());
       if (rows.empty()) return;
       found = true;
@@ -566,7 +586,8 @@ grpc::Status PgAccountStore::listNumbers(const std::string& tenant_id, const Pag
                                          v1::ListNumbersResponse* out) {
   return guarded([&] {
     pool_->inTenantTransaction(tenant_id, [&](pqxx::work& txn) {
-      auto rows = txn.exec(select(kNumberColumns, "numbers") + " WHERE true" + pageClause(page, txn));
+      auto rows =
+          txn.exec(select(kNumberColumns, "numbers") + " WHERE true" + pageClause(page, txn));
       fillPage<v1::Number>(rows, page, mapNumber, out->mutable_numbers(),
                            out->mutable_next_page_token());
     });
@@ -603,9 +624,9 @@ grpc::Status PgAccountStore::updateNumber(const v1::UpdateNumberRequest& request
         update.set("route_external", route.external());
         update.set("ring_timeout_seconds", route.ring_timeout_seconds());
       }
-      const std::string sql = update.empty()
-          ? select(kNumberColumns, "numbers") + " WHERE id = $1"
-          : "UPDATE numbers SET " + update.sql() + " WHERE id = $1" + returning(kNumberColumns);
+      const std::string sql = update.empty() ? select(kNumberColumns, "numbers") + " WHERE id = $1"
+                                             : "UPDATE numbers SET " + update.sql() +
+                                                   " WHERE id = $1" + returning(kNumberColumns);
       auto rows = txn.exec_params(sql, request.id());
       if (rows.empty()) return;
       found = true;
@@ -633,7 +654,8 @@ grpc::Status PgAccountStore::listApiKeys(const std::string& tenant_id, const Pag
                                          v1::ListApiKeysResponse* out) {
   return guarded([&] {
     pool_->inTenantTransaction(tenant_id, [&](pqxx::work& txn) {
-      auto rows = txn.exec(select(kApiKeyColumns, "api_keys") + " WHERE true" + pageClause(page, txn));
+      auto rows =
+          txn.exec(select(kApiKeyColumns, "api_keys") + " WHERE true" + pageClause(page, txn));
       fillPage<v1::ApiKey>(rows, page, mapApiKey, out->mutable_api_keys(),
                            out->mutable_next_page_token());
     });
@@ -659,11 +681,12 @@ grpc::Status PgAccountStore::revokeApiKey(const std::string& tenant_id, const st
 }
 
 grpc::Status PgAccountStore::createCarrier(const v1::Carrier& carrier, const CarrierDigest& auth,
-                                          v1::Carrier* out) {
+                                           v1::Carrier* out) {
   return guarded([&] {
     pool_->inTenantTransaction(carrier.tenant_id(), [&](pqxx::work& txn) {
       auto rows = txn.exec_params(
-          "INSERT INTO carriers (tenant_id, name, addresses, outbound_uri, caller_id, auth_username,"
+          "INSERT INTO carriers (tenant_id, name, addresses, outbound_uri, caller_id, "
+          "auth_username,"
           " auth_ha1_md5, auth_ha1_sha256) VALUES ($1, $2, $3::cidr[], $4, $5, $6, $7, $8)" +
               returning(kCarrierColumns),
           carrier.tenant_id(), carrier.name(), arrayLiteral(carrier.addresses()),
@@ -679,7 +702,8 @@ grpc::Status PgAccountStore::listCarriers(const std::string& tenant_id, const Pa
                                           v1::ListCarriersResponse* out) {
   return guarded([&] {
     pool_->inTenantTransaction(tenant_id, [&](pqxx::work& txn) {
-      auto rows = txn.exec(select(kCarrierColumns, "carriers") + " WHERE true" + pageClause(page, txn));
+      auto rows =
+          txn.exec(select(kCarrierColumns, "carriers") + " WHERE true" + pageClause(page, txn));
       fillPage<v1::Carrier>(rows, page, mapCarrier, out->mutable_carriers(),
                             out->mutable_next_page_token());
     });
@@ -718,8 +742,9 @@ grpc::Status PgAccountStore::updateCarrier(const v1::UpdateCarrierRequest& reque
         update.set("auth_ha1_sha256", new_auth->ha1_sha256);
       }
       const std::string sql = update.empty()
-          ? select(kCarrierColumns, "carriers") + " WHERE id = $1"
-          : "UPDATE carriers SET " + update.sql() + " WHERE id = $1" + returning(kCarrierColumns);
+                                  ? select(kCarrierColumns, "carriers") + " WHERE id = $1"
+                                  : "UPDATE carriers SET " + update.sql() + " WHERE id = $1" +
+                                        returning(kCarrierColumns);
       auto rows = txn.exec_params(sql, request.id());
       if (rows.empty()) return;
       found = true;
@@ -784,8 +809,8 @@ grpc::Status PgAccountStore::findSipAccountByExtension(const std::string& tenant
   return guarded([&] {
     bool found = false;
     pool_->inTenantTransaction(tenant_id, [&](pqxx::work& txn) {
-      auto rows = txn.exec_params(select(kSipColumns, "sip_accounts") + " WHERE extension = $1",
-                                  extension);
+      auto rows =
+          txn.exec_params(select(kSipColumns, "sip_accounts") + " WHERE extension = $1", extension);
       if (rows.empty()) return;
       found = true;
       mapSipAccount(rows[0], out);

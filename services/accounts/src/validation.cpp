@@ -114,7 +114,8 @@ std::string checkTimezone(std::string_view timezone) {
 }
 
 std::string checkSipDomain(std::string_view domain) {
-  static const std::regex kDomain(R"(^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$)");
+  static const std::regex kDomain(
+      R"(^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$)");
   if (domain.size() > 253 || !matches(domain, kDomain)) return "must be a lower-case DNS name";
   return "";
 }
@@ -210,7 +211,8 @@ std::string checkCarrierAddress(std::string_view address) {
 }
 
 bool isUuid(std::string_view text) {
-  static const std::regex kUuid(R"(^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$)");
+  static const std::regex kUuid(
+      R"(^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$)");
   return matches(text, kUuid);
 }
 

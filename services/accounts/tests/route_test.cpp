@@ -34,7 +34,8 @@ TEST_CASE("a number's route gets the default ring timeout and keeps its targets"
   REQUIRE(completeRoute(route(v1::NumberRoute::KIND_EXTENSIONS, {"101", "102"}), &out).ok());
   CHECK(out.ring_timeout_seconds() == 30);
   CHECK(out.extensions_size() == 2);
-  REQUIRE(completeRoute(route(v1::NumberRoute::KIND_EXTERNAL, {}, "sip:desk@pbx.example", 45), &out).ok());
+  REQUIRE(completeRoute(route(v1::NumberRoute::KIND_EXTERNAL, {}, "sip:desk@pbx.example", 45), &out)
+              .ok());
   CHECK(out.ring_timeout_seconds() == 45);
   CHECK(out.external() == "sip:desk@pbx.example");
   REQUIRE(completeRoute(v1::NumberRoute(), &out).ok());
@@ -46,7 +47,8 @@ TEST_CASE("a bad route is refused naming the field") {
   using R = v1::NumberRoute;
   CHECK(refusedField(route(static_cast<R::Kind>(7))) == "route.kind");
   CHECK(refusedField(route(R::KIND_EXTENSIONS)) == "route.extensions");
-  CHECK(refusedField(route(R::KIND_EXTENSIONS, std::vector<std::string>(21, "101"))) == "route.extensions");
+  CHECK(refusedField(route(R::KIND_EXTENSIONS, std::vector<std::string>(21, "101"))) ==
+        "route.extensions");
   CHECK(refusedField(route(R::KIND_EXTENSIONS, {"101", "0"})) == "route.extensions");
   CHECK(refusedField(route(R::KIND_EXTENSIONS, {"101", "101"})) == "route.extensions");
   CHECK(refusedField(route(R::KIND_EXTENSIONS, {"101"}, "+380441234567")) == "route.external");
@@ -54,10 +56,15 @@ TEST_CASE("a bad route is refused naming the field") {
   CHECK(refusedField(route(R::KIND_EXTERNAL, {}, "not a number")) == "route.external");
   CHECK(refusedField(route(R::KIND_EXTERNAL, {"101"}, "+380441234567")) == "route.extensions");
   CHECK(refusedField(route(R::KIND_NONE, {"101"})) == "route.extensions");
-  CHECK(refusedField(route(R::KIND_EXTERNAL, {}, "+380441234567", 4)) == "route.ring_timeout_seconds");
-  CHECK(refusedField(route(R::KIND_EXTERNAL, {}, "+380441234567", 301)) == "route.ring_timeout_seconds");
-  CHECK(refusedField(route(R::KIND_EXTERNAL, {}, "+380441234567", -5)) == "route.ring_timeout_seconds");
-  CHECK(refusedField(route(R::KIND_EXTENSIONS, std::vector<std::string>{"101", "102", "103"}, "", 300)).empty());
+  CHECK(refusedField(route(R::KIND_EXTERNAL, {}, "+380441234567", 4)) ==
+        "route.ring_timeout_seconds");
+  CHECK(refusedField(route(R::KIND_EXTERNAL, {}, "+380441234567", 301)) ==
+        "route.ring_timeout_seconds");
+  CHECK(refusedField(route(R::KIND_EXTERNAL, {}, "+380441234567", -5)) ==
+        "route.ring_timeout_seconds");
+  CHECK(refusedField(
+            route(R::KIND_EXTENSIONS, std::vector<std::string>{"101", "102", "103"}, "", 300))
+            .empty());
 }
 
 TEST_CASE("a carrier lists at most 32 valid addresses") {

@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "validation.h"
+
+#include <catch2/catch.hpp>
 
 using namespace tel::accounts;
 

@@ -39,9 +39,12 @@ json messageJson(const google::protobuf::Message& message) {
 // How the API spells route kinds; KIND_NONE, KIND_EXTENSIONS, KIND_EXTERNAL in the proto.
 const char* routeKindName(v1::NumberRoute::Kind kind) {
   switch (kind) {
-    case v1::NumberRoute::KIND_EXTENSIONS: return "extensions";
-    case v1::NumberRoute::KIND_EXTERNAL: return "external";
-    default: return "none";
+    case v1::NumberRoute::KIND_EXTENSIONS:
+      return "extensions";
+    case v1::NumberRoute::KIND_EXTERNAL:
+      return "external";
+    default:
+      return "none";
   }
 }
 
@@ -98,7 +101,8 @@ std::optional<ApiError> readRoute(const JsonRequest& body, Request* request) {
 }
 
 template <typename Item>
-json listJson(const google::protobuf::RepeatedPtrField<Item>& items, const std::string& next_token) {
+json listJson(const google::protobuf::RepeatedPtrField<Item>& items,
+              const std::string& next_token) {
   json page = {{"items", json::array()}};
   for (const auto& item : items) page["items"].push_back(itemJson(item));
   page["next_page_token"] = next_token;
@@ -106,7 +110,8 @@ json listJson(const google::protobuf::RepeatedPtrField<Item>& items, const std::
 }
 
 // Paging parameters from the query string; the accounts service checks the token.
-std::optional<ApiError> readPage(const httplib::Request& request, int32_t* limit, std::string* token) {
+std::optional<ApiError> readPage(const httplib::Request& request, int32_t* limit,
+                                 std::string* token) {
   if (request.has_param("limit")) {
     const std::string text = request.get_param_value("limit");
     int value = 0;
@@ -174,14 +179,14 @@ GatewayServer::GatewayServer(GatewayOptions options,
   // API's JSON error body; responses of our handlers already have one.
   server_.set_error_handler(httplib::Server::HandlerWithResponse(
       [this](const httplib::Request& request, httplib::Response& response) {
-    if (!response.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-    ApiError error = fromHttpStatus(response.status);
-    if (response.status == 413) error = ApiError::payloadTooLarge(options_.max_body_bytes);
-    writeError(response, error);
-    countRequest(request.method, response.status == 404 ? "unmatched" : "rejected",
-                 response.status, std::chrono::steady_clock::now());
-    return httplib::Server::HandlerResponse::Handled;
-  }));
+        if (!response.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+        ApiError error = fromHttpStatus(response.status);
+        if (response.status == 413) error = ApiError::payloadTooLarge(options_.max_body_bytes);
+        writeError(response, error);
+        countRequest(request.method, response.status == 404 ? "unmatched" : "rejected",
+                     response.status, std::chrono::steady_clock::now());
+        return httplib::Server::HandlerResponse::Handled;
+      }));
   server_.set_exception_handler(
       [this](const httplib::Request& request, httplib::Response& response, std::exception_ptr) {
         log_.error("unhandled exception in handler", {{"path", request.path}});
@@ -193,8 +198,10 @@ GatewayServer::GatewayServer(GatewayOptions options,
 GatewayServer::~GatewayServer() { stop(); }
 
 int GatewayServer::start(const std::string& host, int port) {
-  int bound = port == 0 ? server_.bind_to_any_port(host) : (server_.bind_to_port(host, port) ? port : -1);
-  if (bound <= 0) throw std::runtime_error("gateway: cannot bind " + host + ":" + std::to_string(port));
+  int bound =
+      port == 0 ? server_.bind_to_any_port(host) : (server_.bind_to_port(host, port) ? port : -1);
+  if (bound <= 0)
+    throw std::runtime_error("gateway: cannot bind " + host + ":" + std::to_string(port));
   thread_ = std::thread([this] { server_.listen_after_bind(); });
   metrics::waitUntilListening(server_);
   return bound;
@@ -213,7 +220,8 @@ std::unique_ptr<grpc::ClientContext> GatewayServer::backendContext() const {
 
 void GatewayServer::countRequest(const std::string& method, const std::string& label, int status,
                                  std::chrono::steady_clock::time_point started) {
-  requests_.Add({{"method", method}, {"route", label}, {"status", std::to_string(status)}}).Increment();
+  requests_.Add({{"method", method}, {"route", label}, {"status", std::to_string(status)}})
+      .Increment();
   latency_.Add({{"method", method}, {"route", label}}, metrics::latencyBuckets())
       .Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
 }
@@ -264,16 +272,16 @@ void GatewayServer::serve(const std::string& method, const std::string& label, A
     try {
       handler(call);
     } catch (const std::exception& e) {
-      log_.error("request failed", {{"route", label}, {"tenant_id", call.principal.tenant_id},
-                                    {"error", e.what()}});
+      log_.error("request failed",
+                 {{"route", label}, {"tenant_id", call.principal.tenant_id}, {"error", e.what()}});
       fail(ApiError{});
     }
   }();
   countRequest(method, label, response.status, started);
   if (response.status >= 500) {
-    log_.warn("request answered with a server error",
-              {{"route", label}, {"status", std::to_string(response.status)},
-               {"tenant_id", call.principal.tenant_id}});
+    log_.warn("request answered with a server error", {{"route", label},
+                                                       {"status", std::to_string(response.status)},
+                                                       {"tenant_id", call.principal.tenant_id}});
   }
 }
 
@@ -283,11 +291,16 @@ void GatewayServer::route(const std::string& method, const std::string& pattern,
                    const httplib::Request& request, httplib::Response& response) {
     serve(method, label, access, handler, request, response);
   };
-  if (method == "GET") server_.Get(pattern, bound);
-  else if (method == "POST") server_.Post(pattern, bound);
-  else if (method == "PATCH") server_.Patch(pattern, bound);
-  else if (method == "DELETE") server_.Delete(pattern, bound);
-  else throw std::logic_error("unsupported method " + method);
+  if (method == "GET")
+    server_.Get(pattern, bound);
+  else if (method == "POST")
+    server_.Post(pattern, bound);
+  else if (method == "PATCH")
+    server_.Patch(pattern, bound);
+  else if (method == "DELETE")
+    server_.Delete(pattern, bound);
+  else
+    throw std::logic_error("unsupported method " + method);
 }
 
 // GET <collection>: the caller's tenant's rows, newest first, paged.
@@ -325,20 +338,19 @@ void GatewayServer::registerGetAndDelete(const std::string& collection,
   route("GET", pattern, label, Access::kTenant, [=, this](Call& call) {
     forward(call, get, request_for(call), 200, [](const Item& item) { return itemJson(item); });
   });
-  route("DELETE", pattern, label, Access::kTenant, [=, this](Call& call) {
-    forward(call, remove, request_for(call), 204, noBody);
-  });
+  route("DELETE", pattern, label, Access::kTenant,
+        [=, this](Call& call) { forward(call, remove, request_for(call), 204, noBody); });
 }
 
 void GatewayServer::registerRoutes() {
-  route("GET", "/v1/openapi.json", "/v1/openapi.json", Access::kPublic, [this](Call& call) {
-    call.response.set_content(options_.openapi_json, kJson);
-  });
+  route("GET", "/v1/openapi.json", "/v1/openapi.json", Access::kPublic,
+        [this](Call& call) { call.response.set_content(options_.openapi_json, kJson); });
   route("GET", "/healthz", "/healthz", Access::kPublic, [](Call& call) {
     writeJson(call.response, 200, {{"status", "alive"}});
   });
   route("GET", "/v1/me", "/v1/me", Access::kAnyKey, [](Call& call) {
-    json me = {{"kind", call.principal.admin ? "admin" : "tenant"}, {"key_id", call.principal.key_id}};
+    json me = {{"kind", call.principal.admin ? "admin" : "tenant"},
+               {"key_id", call.principal.key_id}};
     if (!call.principal.admin) me["tenant_id"] = call.principal.tenant_id;
     writeJson(call.response, 200, me);
   });
@@ -354,8 +366,9 @@ void GatewayServer::registerRoutes() {
 void GatewayServer::registerTenantRoutes() {
   auto render = [](const auto& message) { return messageJson(message); };
   route("POST", "/v1/tenants", "/v1/tenants", Access::kAdmin, [=, this](Call& call) {
-    JsonRequest body = JsonRequest::parse(call.request.body, {{"name", FieldType::kString, true}, {"sip_domain", FieldType::kString},
-              {"timezone", FieldType::kString}});
+    JsonRequest body = JsonRequest::parse(call.request.body, {{"name", FieldType::kString, true},
+                                                              {"sip_domain", FieldType::kString},
+                                                              {"timezone", FieldType::kString}});
     if (!body.ok()) return writeError(call.response, *body.error);
     v1::CreateTenantRequest request;
     request.set_name(*body.string("name"));
@@ -367,51 +380,62 @@ void GatewayServer::registerTenantRoutes() {
     v1::ListTenantsRequest request;
     int32_t limit = 0;
     std::string token;
-    if (auto error = readPage(call.request, &limit, &token)) return writeError(call.response, *error);
+    if (auto error = readPage(call.request, &limit, &token))
+      return writeError(call.response, *error);
     if (!call.principal.admin) {
       // A tenant's list of tenants is itself.
       v1::GetTenantRequest own;
       own.set_id(call.principal.tenant_id);
-      forward(call, &v1::Accounts::StubInterface::GetTenant, own, 200, [](const v1::Tenant& tenant) {
-        return json{{"items", json::array({messageJson(tenant)})}, {"next_page_token", ""}};
-      });
+      forward(call, &v1::Accounts::StubInterface::GetTenant, own, 200,
+              [](const v1::Tenant& tenant) {
+                return json{{"items", json::array({messageJson(tenant)})}, {"next_page_token", ""}};
+              });
       return;
     }
     request.set_limit(limit);
     request.set_page_token(token);
-    forward(call, &v1::Accounts::StubInterface::ListTenants, request, 200, [](const v1::ListTenantsResponse& r) { return listJson(r.tenants(), r.next_page_token()); });
+    forward(call, &v1::Accounts::StubInterface::ListTenants, request, 200,
+            [](const v1::ListTenantsResponse& r) {
+              return listJson(r.tenants(), r.next_page_token());
+            });
   });
   // A tenant key reaches only its own tenant; any other id is "not found".
   auto ownOrAdmin = [](const Call& call, const std::string& id) {
     return call.principal.admin || id == call.principal.tenant_id;
   };
-  route("GET", R"(/v1/tenants/([^/]+))", "/v1/tenants/{id}", Access::kAnyKey, [=, this](Call& call) {
-    const std::string id = call.request.matches[1];
-    if (!ownOrAdmin(call, id)) return writeError(call.response, ApiError::notFound("tenant not found"));
-    v1::GetTenantRequest request;
-    request.set_id(id);
-    forward(call, &v1::Accounts::StubInterface::GetTenant, request, 200, render);
-  });
-  route("PATCH", R"(/v1/tenants/([^/]+))", "/v1/tenants/{id}", Access::kAnyKey, [=, this](Call& call) {
-    const std::string id = call.request.matches[1];
-    if (!ownOrAdmin(call, id)) return writeError(call.response, ApiError::notFound("tenant not found"));
-    JsonRequest body = JsonRequest::parse(call.request.body, {{"name", FieldType::kString}, {"timezone", FieldType::kString}});
-    if (!body.ok()) return writeError(call.response, *body.error);
-    v1::UpdateTenantRequest request;
-    request.set_id(id);
-    if (auto name = body.string("name")) request.set_name(*name);
-    if (auto timezone = body.string("timezone")) request.set_timezone(*timezone);
-    forward(call, &v1::Accounts::StubInterface::UpdateTenant, request, 200, render);
-  });
-  route("DELETE", R"(/v1/tenants/([^/]+))", "/v1/tenants/{id}", Access::kAdmin, [=, this](Call& call) {
-    v1::DeleteTenantRequest request;
-    request.set_id(call.request.matches[1]);
-    forward(call, &v1::Accounts::StubInterface::DeleteTenant, request, 204, noBody);
-  });
+  route("GET", R"(/v1/tenants/([^/]+))", "/v1/tenants/{id}", Access::kAnyKey,
+        [=, this](Call& call) {
+          const std::string id = call.request.matches[1];
+          if (!ownOrAdmin(call, id))
+            return writeError(call.response, ApiError::notFound("tenant not found"));
+          v1::GetTenantRequest request;
+          request.set_id(id);
+          forward(call, &v1::Accounts::StubInterface::GetTenant, request, 200, render);
+        });
+  route("PATCH", R"(/v1/tenants/([^/]+))", "/v1/tenants/{id}", Access::kAnyKey,
+        [=, this](Call& call) {
+          const std::string id = call.request.matches[1];
+          if (!ownOrAdmin(call, id))
+            return writeError(call.response, ApiError::notFound("tenant not found"));
+          JsonRequest body = JsonRequest::parse(
+              call.request.body, {{"name", FieldType::kString}, {"timezone", FieldType::kString}});
+          if (!body.ok()) return writeError(call.response, *body.error);
+          v1::UpdateTenantRequest request;
+          request.set_id(id);
+          if (auto name = body.string("name")) request.set_name(*name);
+          if (auto timezone = body.string("timezone")) request.set_timezone(*timezone);
+          forward(call, &v1::Accounts::StubInterface::UpdateTenant, request, 200, render);
+        });
+  route("DELETE", R"(/v1/tenants/([^/]+))", "/v1/tenants/{id}", Access::kAdmin,
+        [=, this](Call& call) {
+          v1::DeleteTenantRequest request;
+          request.set_id(call.request.matches[1]);
+          forward(call, &v1::Accounts::StubInterface::DeleteTenant, request, 204, noBody);
+        });
   route("POST", R"(/v1/tenants/([^/]+)/api-keys)", "/v1/tenants/{id}/api-keys", Access::kAdmin,
         [=, this](Call& call) {
           JsonRequest body = JsonRequest::parse(call.request.body, {{"name", FieldType::kString}});
-    if (!body.ok()) return writeError(call.response, *body.error);
+          if (!body.ok()) return writeError(call.response, *body.error);
           v1::CreateApiKeyRequest request;
           request.set_tenant_id(call.request.matches[1]);
           request.set_name(body.string("name").value_or(""));
@@ -422,8 +446,11 @@ void GatewayServer::registerTenantRoutes() {
 void GatewayServer::registerUserRoutes() {
   auto render = [](const auto& message) { return messageJson(message); };
   route("POST", "/v1/users", "/v1/users", Access::kTenant, [=, this](Call& call) {
-    JsonRequest body = JsonRequest::parse(call.request.body, {{"email", FieldType::kString, true}, {"name", FieldType::kString},
-              {"role", FieldType::kString}, {"password", FieldType::kString, true}});
+    JsonRequest body =
+        JsonRequest::parse(call.request.body, {{"email", FieldType::kString, true},
+                                               {"name", FieldType::kString},
+                                               {"role", FieldType::kString},
+                                               {"password", FieldType::kString, true}});
     if (!body.ok()) return writeError(call.response, *body.error);
     v1::CreateUserRequest request;
     request.set_tenant_id(call.principal.tenant_id);
@@ -434,8 +461,9 @@ void GatewayServer::registerUserRoutes() {
     forward(call, &v1::Accounts::StubInterface::CreateUser, request, 201, render);
   });
   route("PATCH", R"(/v1/users/([^/]+))", "/v1/users/{id}", Access::kTenant, [=, this](Call& call) {
-    JsonRequest body = JsonRequest::parse(call.request.body, {{"name", FieldType::kString}, {"role", FieldType::kString},
-              {"password", FieldType::kString}});
+    JsonRequest body = JsonRequest::parse(call.request.body, {{"name", FieldType::kString},
+                                                              {"role", FieldType::kString},
+                                                              {"password", FieldType::kString}});
     if (!body.ok()) return writeError(call.response, *body.error);
     v1::UpdateUserRequest request;
     request.set_tenant_id(call.principal.tenant_id);
@@ -453,9 +481,12 @@ void GatewayServer::registerUserRoutes() {
 void GatewayServer::registerSipAccountRoutes() {
   auto render = [](const auto& message) { return messageJson(message); };
   route("POST", "/v1/sip-accounts", "/v1/sip-accounts", Access::kTenant, [=, this](Call& call) {
-    JsonRequest body = JsonRequest::parse(call.request.body, {{"username", FieldType::kString, true},
-              {"extension", FieldType::kString, true}, {"display_name", FieldType::kString},
-              {"outbound_allowed", FieldType::kBoolean}, {"password", FieldType::kString}});
+    JsonRequest body =
+        JsonRequest::parse(call.request.body, {{"username", FieldType::kString, true},
+                                               {"extension", FieldType::kString, true},
+                                               {"display_name", FieldType::kString},
+                                               {"outbound_allowed", FieldType::kBoolean},
+                                               {"password", FieldType::kString}});
     if (!body.ok()) return writeError(call.response, *body.error);
     v1::CreateSipAccountRequest request;
     request.set_tenant_id(call.principal.tenant_id);
@@ -468,20 +499,24 @@ void GatewayServer::registerSipAccountRoutes() {
   });
   route("PATCH", R"(/v1/sip-accounts/([^/]+))", "/v1/sip-accounts/{id}", Access::kTenant,
         [=, this](Call& call) {
-          JsonRequest body = JsonRequest::parse(call.request.body, {{"extension", FieldType::kString},
-                    {"display_name", FieldType::kString}, {"outbound_allowed", FieldType::kBoolean},
-                    {"password", FieldType::kString}});
-    if (!body.ok()) return writeError(call.response, *body.error);
+          JsonRequest body =
+              JsonRequest::parse(call.request.body, {{"extension", FieldType::kString},
+                                                     {"display_name", FieldType::kString},
+                                                     {"outbound_allowed", FieldType::kBoolean},
+                                                     {"password", FieldType::kString}});
+          if (!body.ok()) return writeError(call.response, *body.error);
           v1::UpdateSipAccountRequest request;
           request.set_tenant_id(call.principal.tenant_id);
           request.set_id(call.request.matches[1]);
           if (auto extension = body.string("extension")) request.set_extension(*extension);
           if (auto name = body.string("display_name")) request.set_display_name(*name);
-          if (auto allowed = body.boolean("outbound_allowed")) request.set_outbound_allowed(*allowed);
+          if (auto allowed = body.boolean("outbound_allowed"))
+            request.set_outbound_allowed(*allowed);
           if (auto password = body.string("password")) request.set_password(*password);
           forward(call, &v1::Accounts::StubInterface::UpdateSipAccount, request, 200, render);
         });
-  registerList("/v1/sip-accounts", &v1::Accounts::StubInterface::ListSipAccounts, &v1::ListSipAccountsResponse::sip_accounts);
+  registerList("/v1/sip-accounts", &v1::Accounts::StubInterface::ListSipAccounts,
+               &v1::ListSipAccountsResponse::sip_accounts);
   registerGetAndDelete("/v1/sip-accounts", &v1::Accounts::StubInterface::GetSipAccount,
                        &v1::Accounts::StubInterface::DeleteSipAccount);
 }
@@ -489,15 +524,18 @@ void GatewayServer::registerSipAccountRoutes() {
 void GatewayServer::registerNumberRoutes() {
   auto render = [](const v1::Number& number) { return itemJson(number); };
   route("POST", "/v1/numbers", "/v1/numbers", Access::kTenant, [=, this](Call& call) {
-    JsonRequest body = JsonRequest::parse(call.request.body, {{"e164", FieldType::kString, true}, {"channels", FieldType::kInteger},
-              {"label", FieldType::kString}, {"route", FieldType::kObject}});
+    JsonRequest body = JsonRequest::parse(call.request.body, {{"e164", FieldType::kString, true},
+                                                              {"channels", FieldType::kInteger},
+                                                              {"label", FieldType::kString},
+                                                              {"route", FieldType::kObject}});
     if (!body.ok()) return writeError(call.response, *body.error);
     v1::CreateNumberRequest request;
     request.set_tenant_id(call.principal.tenant_id);
     request.set_e164(*body.string("e164"));
     if (auto channels = body.integer("channels")) {
       if (*channels < 1 || *channels > 1000) {
-        return writeError(call.response, ApiError::invalid("channels", "channels: must be between 1 and 1000"));
+        return writeError(call.response,
+                          ApiError::invalid("channels", "channels: must be between 1 and 1000"));
       }
       request.set_channels(static_cast<int32_t>(*channels));
     }
@@ -505,24 +543,30 @@ void GatewayServer::registerNumberRoutes() {
     if (auto error = readRoute(body, &request)) return writeError(call.response, *error);
     forward(call, &v1::Accounts::StubInterface::CreateNumber, request, 201, render);
   });
-  route("PATCH", R"(/v1/numbers/([^/]+))", "/v1/numbers/{id}", Access::kTenant, [=, this](Call& call) {
-    JsonRequest body = JsonRequest::parse(call.request.body, {{"channels", FieldType::kInteger}, {"label", FieldType::kString},
-              {"route", FieldType::kObject}});
-    if (!body.ok()) return writeError(call.response, *body.error);
-    v1::UpdateNumberRequest request;
-    request.set_tenant_id(call.principal.tenant_id);
-    request.set_id(call.request.matches[1]);
-    if (auto channels = body.integer("channels")) {
-      if (*channels < 1 || *channels > 1000) {
-        return writeError(call.response, ApiError::invalid("channels", "channels: must be between 1 and 1000"));
-      }
-      request.set_channels(static_cast<int32_t>(*channels));
-    }
-    if (auto label = body.string("label")) request.set_label(*label);
-    if (auto error = readRoute(body, &request)) return writeError(call.response, *error);
-    forward(call, &v1::Accounts::StubInterface::UpdateNumber, request, 200, render);
-  });
-  registerList("/v1/numbers", &v1::Accounts::StubInterface::ListNumbers, &v1::ListNumbersResponse::numbers);
+  route("PATCH", R"(/v1/numbers/([^/]+))", "/v1/numbers/{id}", Access::kTenant,
+        [=, this](Call& call) {
+          JsonRequest body =
+              JsonRequest::parse(call.request.body, {{"channels", FieldType::kInteger},
+                                                     {"label", FieldType::kString},
+                                                     {"route", FieldType::kObject}});
+          if (!body.ok()) return writeError(call.response, *body.error);
+          v1::UpdateNumberRequest request;
+          request.set_tenant_id(call.principal.tenant_id);
+          request.set_id(call.request.matches[1]);
+          if (auto channels = body.integer("channels")) {
+            if (*channels < 1 || *channels > 1000) {
+              return writeError(
+                  call.response,
+                  ApiError::invalid("channels", "channels: must be between 1 and 1000"));
+            }
+            request.set_channels(static_cast<int32_t>(*channels));
+          }
+          if (auto label = body.string("label")) request.set_label(*label);
+          if (auto error = readRoute(body, &request)) return writeError(call.response, *error);
+          forward(call, &v1::Accounts::StubInterface::UpdateNumber, request, 200, render);
+        });
+  registerList("/v1/numbers", &v1::Accounts::StubInterface::ListNumbers,
+               &v1::ListNumbersResponse::numbers);
   registerGetAndDelete("/v1/numbers", &v1::Accounts::StubInterface::GetNumber,
                        &v1::Accounts::StubInterface::DeleteNumber);
 }
@@ -532,10 +576,13 @@ void GatewayServer::registerNumberRoutes() {
 void GatewayServer::registerCarrierRoutes() {
   auto render = [](const v1::Carrier& carrier) { return itemJson(carrier); };
   route("POST", "/v1/carriers", "/v1/carriers", Access::kTenant, [=, this](Call& call) {
-    JsonRequest body = JsonRequest::parse(call.request.body, {{"name", FieldType::kString, true},
-              {"addresses", FieldType::kStringArray}, {"outbound_uri", FieldType::kString},
-              {"caller_id", FieldType::kString}, {"auth_username", FieldType::kString},
-              {"auth_password", FieldType::kString}});
+    JsonRequest body =
+        JsonRequest::parse(call.request.body, {{"name", FieldType::kString, true},
+                                               {"addresses", FieldType::kStringArray},
+                                               {"outbound_uri", FieldType::kString},
+                                               {"caller_id", FieldType::kString},
+                                               {"auth_username", FieldType::kString},
+                                               {"auth_password", FieldType::kString}});
     if (!body.ok()) return writeError(call.response, *body.error);
     v1::CreateCarrierRequest request;
     request.set_tenant_id(call.principal.tenant_id);
@@ -549,29 +596,35 @@ void GatewayServer::registerCarrierRoutes() {
     request.set_auth_password(body.string("auth_password").value_or(""));
     forward(call, &v1::Accounts::StubInterface::CreateCarrier, request, 201, render);
   });
-  route("PATCH", R"(/v1/carriers/([^/]+))", "/v1/carriers/{id}", Access::kTenant, [=, this](Call& call) {
-    JsonRequest body = JsonRequest::parse(call.request.body, {{"name", FieldType::kString},
-              {"addresses", FieldType::kStringArray}, {"outbound_uri", FieldType::kString},
-              {"caller_id", FieldType::kString}, {"auth_username", FieldType::kString},
-              {"auth_password", FieldType::kString}});
-    if (!body.ok()) return writeError(call.response, *body.error);
-    v1::UpdateCarrierRequest request;
-    request.set_tenant_id(call.principal.tenant_id);
-    request.set_id(call.request.matches[1]);
-    if (auto name = body.string("name")) request.set_name(*name);
-    // Present addresses replace the list ([] empties it); absent ones leave it as it is.
-    if (auto addresses = body.strings("addresses")) {
-      request.set_replace_addresses(true);
-      for (auto& address : *addresses) request.add_addresses(std::move(address));
-    }
-    if (auto uri = body.string("outbound_uri")) request.set_outbound_uri(*uri);
-    if (auto caller_id = body.string("caller_id")) request.set_caller_id(*caller_id);
-    // Both replace the credentials, both "" remove them; the accounts service refuses one alone.
-    if (auto username = body.string("auth_username")) request.set_auth_username(*username);
-    if (auto password = body.string("auth_password")) request.set_auth_password(*password);
-    forward(call, &v1::Accounts::StubInterface::UpdateCarrier, request, 200, render);
-  });
-  registerList("/v1/carriers", &v1::Accounts::StubInterface::ListCarriers, &v1::ListCarriersResponse::carriers);
+  route("PATCH", R"(/v1/carriers/([^/]+))", "/v1/carriers/{id}", Access::kTenant,
+        [=, this](Call& call) {
+          JsonRequest body =
+              JsonRequest::parse(call.request.body, {{"name", FieldType::kString},
+                                                     {"addresses", FieldType::kStringArray},
+                                                     {"outbound_uri", FieldType::kString},
+                                                     {"caller_id", FieldType::kString},
+                                                     {"auth_username", FieldType::kString},
+                                                     {"auth_password", FieldType::kString}});
+          if (!body.ok()) return writeError(call.response, *body.error);
+          v1::UpdateCarrierRequest request;
+          request.set_tenant_id(call.principal.tenant_id);
+          request.set_id(call.request.matches[1]);
+          if (auto name = body.string("name")) request.set_name(*name);
+          // Present addresses replace the list ([] empties it); absent ones leave it as it is.
+          if (auto addresses = body.strings("addresses")) {
+            request.set_replace_addresses(true);
+            for (auto& address : *addresses) request.add_addresses(std::move(address));
+          }
+          if (auto uri = body.string("outbound_uri")) request.set_outbound_uri(*uri);
+          if (auto caller_id = body.string("caller_id")) request.set_caller_id(*caller_id);
+          // Both replace the credentials, both "" remove them; the accounts service refuses one
+          // alone.
+          if (auto username = body.string("auth_username")) request.set_auth_username(*username);
+          if (auto password = body.string("auth_password")) request.set_auth_password(*password);
+          forward(call, &v1::Accounts::StubInterface::UpdateCarrier, request, 200, render);
+        });
+  registerList("/v1/carriers", &v1::Accounts::StubInterface::ListCarriers,
+               &v1::ListCarriersResponse::carriers);
   registerGetAndDelete("/v1/carriers", &v1::Accounts::StubInterface::GetCarrier,
                        &v1::Accounts::StubInterface::DeleteCarrier);
 }
@@ -586,13 +639,15 @@ void GatewayServer::registerApiKeyRoutes() {
     request.set_name(body.string("name").value_or(""));
     forward(call, &v1::Accounts::StubInterface::CreateApiKey, request, 201, render);
   });
-  registerList("/v1/api-keys", &v1::Accounts::StubInterface::ListApiKeys, &v1::ListApiKeysResponse::api_keys);
-  route("DELETE", R"(/v1/api-keys/([^/]+))", "/v1/api-keys/{id}", Access::kTenant, [=, this](Call& call) {
-    v1::GetRequest request;
-    request.set_tenant_id(call.principal.tenant_id);
-    request.set_id(call.request.matches[1]);
-    forward(call, &v1::Accounts::StubInterface::RevokeApiKey, request, 200, render);
-  });
+  registerList("/v1/api-keys", &v1::Accounts::StubInterface::ListApiKeys,
+               &v1::ListApiKeysResponse::api_keys);
+  route("DELETE", R"(/v1/api-keys/([^/]+))", "/v1/api-keys/{id}", Access::kTenant,
+        [=, this](Call& call) {
+          v1::GetRequest request;
+          request.set_tenant_id(call.principal.tenant_id);
+          request.set_id(call.request.matches[1]);
+          forward(call, &v1::Accounts::StubInterface::RevokeApiKey, request, 200, render);
+        });
 }
 
 }  // namespace tel::gateway

@@ -1,7 +1,6 @@
 #pragma once
 
 #include <httplib.h>
-#include <nlohmann/json_fwd.hpp>
 #include <prometheus/counter.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
@@ -9,6 +8,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <thread>
 

@@ -38,10 +38,18 @@ JsonRequest JsonRequest::validate(nlohmann::json parsed, std::initializer_list<F
     }
     bool type_ok = false;
     switch (spec->type) {
-      case FieldType::kString: type_ok = value.is_string(); break;
-      case FieldType::kInteger: type_ok = value.is_number_integer(); break;
-      case FieldType::kBoolean: type_ok = value.is_boolean(); break;
-      case FieldType::kObject: type_ok = value.is_object(); break;
+      case FieldType::kString:
+        type_ok = value.is_string();
+        break;
+      case FieldType::kInteger:
+        type_ok = value.is_number_integer();
+        break;
+      case FieldType::kBoolean:
+        type_ok = value.is_boolean();
+        break;
+      case FieldType::kObject:
+        type_ok = value.is_object();
+        break;
       case FieldType::kStringArray:
         type_ok = value.is_array();
         for (const auto& element : value) type_ok = type_ok && element.is_string();
@@ -50,8 +58,8 @@ JsonRequest JsonRequest::validate(nlohmann::json parsed, std::initializer_list<F
     if (!type_ok) {
       static constexpr const char* kTypeNames[] = {"a string", "an integer", "a boolean",
                                                    "an array of strings", "an object"};
-      request.error = ApiError::invalid(
-          field, field + ": must be " + kTypeNames[static_cast<int>(spec->type)]);
+      request.error =
+          ApiError::invalid(field, field + ": must be " + kTypeNames[static_cast<int>(spec->type)]);
       return request;
     }
   }

@@ -1,9 +1,8 @@
 #pragma once
 
-#include <nlohmann/json_fwd.hpp>
-
 #include <initializer_list>
 #include <memory>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -36,7 +35,8 @@ class JsonRequest {
   std::optional<std::vector<std::string>> strings(const char* name) const;
   // The kObject field `name`, validated like a body against `fields`; its errors name nested
   // fields as "<name>.<field>". Nullopt when the field is absent.
-  std::optional<JsonRequest> object(const char* name, std::initializer_list<FieldSpec> fields) const;
+  std::optional<JsonRequest> object(const char* name,
+                                    std::initializer_list<FieldSpec> fields) const;
 
   JsonRequest();
   ~JsonRequest();

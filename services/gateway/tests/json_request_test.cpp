@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "json_request.h"
+
+#include <catch2/catch.hpp>
 
 using namespace tel::gateway;
 
@@ -56,13 +56,16 @@ TEST_CASE("huge integers are clamped, not wrapped") {
 
 TEST_CASE("arrays of strings and nested objects are typed and checked") {
   auto parse = [](const std::string& body) {
-    return JsonRequest::parse(body, {{"addresses", FieldType::kStringArray},
-                                     {"route", FieldType::kObject}});
+    return JsonRequest::parse(
+        body, {{"addresses", FieldType::kStringArray}, {"route", FieldType::kObject}});
   };
-  auto request = parse(R"({"addresses": ["203.0.113.0/24", "198.51.100.7"], "route": {"kind": "external"}})");
+  auto request =
+      parse(R"({"addresses": ["203.0.113.0/24", "198.51.100.7"], "route": {"kind": "external"}})");
   REQUIRE(request.ok());
-  CHECK(*request.strings("addresses") == std::vector<std::string>{"203.0.113.0/24", "198.51.100.7"});
-  auto route = request.object("route", {{"kind", FieldType::kString, true}, {"ring_timeout_seconds", FieldType::kInteger}});
+  CHECK(*request.strings("addresses") ==
+        std::vector<std::string>{"203.0.113.0/24", "198.51.100.7"});
+  auto route = request.object(
+      "route", {{"kind", FieldType::kString, true}, {"ring_timeout_seconds", FieldType::kInteger}});
   REQUIRE(route);
   REQUIRE(route->ok());
   CHECK(*route->string("kind") == "external");
@@ -71,8 +74,8 @@ TEST_CASE("arrays of strings and nested objects are typed and checked") {
   CHECK(parse(R"({"addresses": []})").strings("addresses")->empty());
   CHECK_FALSE(parse("{}").object("route", {}));
 
-  for (const char* body : {R"({"addresses": "203.0.113.1"})", R"({"addresses": ["203.0.113.1", 7]})",
-                           R"({"addresses": [null]})"}) {
+  for (const char* body : {R"({"addresses": "203.0.113.1"})",
+                           R"({"addresses": ["203.0.113.1", 7]})", R"({"addresses": [null]})"}) {
     auto bad = parse(body);
     REQUIRE_FALSE(bad.ok());
     CHECK(bad.error->field == "addresses");
@@ -90,7 +93,8 @@ TEST_CASE("arrays of strings and nested objects are typed and checked") {
   REQUIRE_FALSE(missing->ok());
   CHECK(missing->error->field == "route.kind");
   CHECK(missing->error->message == "route.kind: is required");
-  auto wrong = parse(R"({"route": {"kind": 1}})").object("route", {{"kind", FieldType::kString, true}});
+  auto wrong =
+      parse(R"({"route": {"kind": 1}})").object("route", {{"kind", FieldType::kString, true}});
   REQUIRE_FALSE(wrong->ok());
   CHECK(wrong->error->field == "route.kind");
 }

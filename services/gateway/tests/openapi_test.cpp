@@ -7,12 +7,11 @@ TEST_CASE("the compiled-in OpenAPI document is valid JSON describing every route
   auto document = nlohmann::json::parse(tel::gateway::openApiDocument());
   CHECK(document["openapi"].get<std::string>().rfind("3.", 0) == 0);
   const auto& paths = document["paths"];
-  for (const char* path : {"/v1/tenants", "/v1/tenants/{id}", "/v1/tenants/{id}/api-keys",
-                           "/v1/users", "/v1/users/{id}", "/v1/sip-accounts",
-                           "/v1/sip-accounts/{id}", "/v1/numbers", "/v1/numbers/{id}",
-                           "/v1/carriers", "/v1/carriers/{id}", "/v1/api-keys", "/v1/api-keys/{id}",
-                           "/v1/me", "/v1/openapi.json",
-                           "/v1/calls", "/v1/calls/{id}"}) {
+  for (const char* path :
+       {"/v1/tenants", "/v1/tenants/{id}", "/v1/tenants/{id}/api-keys", "/v1/users",
+        "/v1/users/{id}", "/v1/sip-accounts", "/v1/sip-accounts/{id}", "/v1/numbers",
+        "/v1/numbers/{id}", "/v1/carriers", "/v1/carriers/{id}", "/v1/api-keys",
+        "/v1/api-keys/{id}", "/v1/me", "/v1/openapi.json", "/v1/calls", "/v1/calls/{id}"}) {
     INFO(path);
     CHECK(paths.contains(path));
   }

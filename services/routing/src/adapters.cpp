@@ -10,17 +10,22 @@
 
 namespace tel::routing {
 
+using AccountsStub = accounts::v1::Accounts::StubInterface;
+using ControlStub = calls::v1::CallControl::StubInterface;
+
 absl::StatusOr<accounts::v1::Number> AccountsRouteDirectory::number(const std::string& tenant_id,
-                                                                   const std::string& number_id) {
+                                                                    const std::string& number_id) {
   const std::string key = tenant_id + "|" + number_id;
   if (auto cached = numbers_.get(key)) return *cached;
   accounts::v1::GetRequest request;
   request.set_tenant_id(tenant_id);
   request.set_id(number_id);
   accounts::v1::Number reply;
-  grpc::ClientContext context;
-  grpc_util::setTimeout(context, timeout_);
-  if (auto status = grpc_util::toAbsl("accounts", stub_->GetNumber(&context, request, &reply)); !status.ok()) return status;
+  if (auto status = grpc_util::toAbsl(
+          "accounts",
+          grpc_util::callUnary(*stub_, &AccountsStub::GetNumber, request, &reply, timeout_));
+      !status.ok())
+    return status;
   numbers_.put(key, reply);
   return reply;
 }
@@ -33,11 +38,11 @@ absl::StatusOr<std::optional<accounts::v1::SipAccount>> AccountsRouteDirectory::
   request.set_tenant_id(tenant_id);
   request.set_extension(extension);
   accounts::v1::SipAccount reply;
-  grpc::ClientContext context;
-  grpc_util::setTimeout(context, timeout_);
-  const grpc::Status status = stub_->ResolveExtension(&context, request, &reply);
+  const grpc::Status status =
+      grpc_util::callUnary(*stub_, &AccountsStub::ResolveExtension, request, &reply, timeout_);
   // A dialled string that cannot be an extension is simply not one.
-  if (status.error_code() == grpc::StatusCode::NOT_FOUND || status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
+  if (status.error_code() == grpc::StatusCode::NOT_FOUND ||
+      status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
     return std::nullopt;
   }
   if (!status.ok()) return grpc_util::toAbsl("accounts", status);
@@ -51,9 +56,8 @@ absl::StatusOr<std::optional<accounts::v1::OutboundRoute>> AccountsRouteDirector
   accounts::v1::GetOutboundRouteRequest request;
   request.set_tenant_id(tenant_id);
   accounts::v1::OutboundRoute reply;
-  grpc::ClientContext context;
-  grpc_util::setTimeout(context, timeout_);
-  const grpc::Status status = stub_->GetOutboundRoute(&context, request, &reply);
+  const grpc::Status status =
+      grpc_util::callUnary(*stub_, &AccountsStub::GetOutboundRoute, request, &reply, timeout_);
   if (status.error_code() == grpc::StatusCode::FAILED_PRECONDITION) return std::nullopt;
   if (!status.ok()) return grpc_util::toAbsl("accounts", status);
   outbound_.put(tenant_id, reply);
@@ -62,20 +66,20 @@ absl::StatusOr<std::optional<accounts::v1::OutboundRoute>> AccountsRouteDirector
 
 absl::Status GrpcCallCommander::dial(const calls::v1::DialRequest& request) {
   calls::v1::CommandResult reply;
-  grpc::ClientContext context;
-  grpc_util::setTimeout(context, timeout_);
-  return grpc_util::toAbsl("sip-edge", stub_->Dial(&context, request, &reply));
+  return grpc_util::toAbsl(
+      "sip-edge", grpc_util::callUnary(*stub_, &ControlStub::Dial, request, &reply, timeout_));
 }
 
 absl::Status GrpcCallCommander::hangup(const calls::v1::HangupRequest& request) {
   calls::v1::CommandResult reply;
-  grpc::ClientContext context;
-  grpc_util::setTimeout(context, timeout_);
-  return grpc_util::toAbsl("sip-edge", stub_->Hangup(&context, request, &reply));
+  return grpc_util::toAbsl(
+      "sip-edge", grpc_util::callUnary(*stub_, &ControlStub::Hangup, request, &reply, timeout_));
 }
 
-ApplicationLink::ApplicationLink(std::shared_ptr<calls::v1::CallControl::StubInterface> stub, std::string application,
-                                 std::function<void(calls::v1::CallNotification)> on_notification, log::Logger logger)
+ApplicationLink::ApplicationLink(std::shared_ptr<calls::v1::CallControl::StubInterface> stub,
+                                 std::string application,
+                                 std::function<void(calls::v1::CallNotification)> on_notification,
+                                 log::Logger logger)
     : stub_(std::move(stub)),
       application_(std::move(application)),
       on_notification_(std::move(on_notification)),
@@ -83,7 +87,9 @@ ApplicationLink::ApplicationLink(std::shared_ptr<calls::v1::CallControl::StubInt
 
 ApplicationLink::~ApplicationLink() { stop(); }
 
-void ApplicationLink::start() { thread_ = std::thread([this] { run(); }); }
+void ApplicationLink::start() {
+  thread_ = std::thread([this] { run(); });
+}
 
 void ApplicationLink::stop() {
   stopping_ = true;
@@ -133,7 +139,8 @@ std::vector<std::string> resolveAll(const std::string& host_port) {
   if (colon == std::string::npos) return {};
   std::string host = host_port.substr(0, colon);
   const std::string port = host_port.substr(colon + 1);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -142,7 +149,9 @@ std::vector<std::string> resolveAll(const std::string& host_port) {
   std::set<std::string> addresses;
   for (const addrinfo* entry = found; entry != nullptr; entry = entry->ai_next) {
     char text[NI_MAXHOST];
-    if (getnameinfo(entry->ai_addr, entry->ai_addrlen, text, sizeof text, nullptr, 0, NI_NUMERICHOST) != 0) continue;
+    if (getnameinfo(entry->ai_addr, entry->ai_addrlen, text, sizeof text, nullptr, 0,
+                    NI_NUMERICHOST) != 0)
+      continue;
     const std::string ip = text;
     addresses.insert((ip.find(':') != std::string::npos ? "[" + ip + "]" : ip) + ":" + port);
   }
@@ -150,8 +159,9 @@ std::vector<std::string> resolveAll(const std::string& host_port) {
   return {addresses.begin(), addresses.end()};
 }
 
-SipEdgeFleet::SipEdgeFleet(std::string address, Handler handler, std::chrono::milliseconds rpc_timeout,
-                           std::chrono::seconds refresh, log::Logger logger)
+SipEdgeFleet::SipEdgeFleet(std::string address, Handler handler,
+                           std::chrono::milliseconds rpc_timeout, std::chrono::seconds refresh,
+                           log::Logger logger)
     : address_(std::move(address)),
       handler_(std::move(handler)),
       rpc_timeout_(rpc_timeout),
@@ -160,7 +170,9 @@ SipEdgeFleet::SipEdgeFleet(std::string address, Handler handler, std::chrono::mi
 
 SipEdgeFleet::~SipEdgeFleet() { stop(); }
 
-void SipEdgeFleet::start() { resolver_ = std::thread([this] { run(); }); }
+void SipEdgeFleet::start() {
+  resolver_ = std::thread([this] { run(); });
+}
 
 void SipEdgeFleet::stop() {
   {
@@ -184,8 +196,9 @@ size_t SipEdgeFleet::members() const {
 
 size_t SipEdgeFleet::attached() const {
   std::lock_guard lock(mutex_);
-  return static_cast<size_t>(std::count_if(members_.begin(), members_.end(),
-                                           [](const auto& entry) { return entry.second.link->attached(); }));
+  return static_cast<size_t>(std::count_if(members_.begin(), members_.end(), [](const auto& entry) {
+    return entry.second.link->attached();
+  }));
 }
 
 void SipEdgeFleet::run() {
@@ -216,13 +229,14 @@ void SipEdgeFleet::reconcile(const std::vector<std::string>& addresses) {
     }
     for (const auto& address : addresses) {
       if (members_.count(address)) continue;
-      std::shared_ptr<calls::v1::CallControl::StubInterface> stub =
-          calls::v1::CallControl::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+      std::shared_ptr<calls::v1::CallControl::StubInterface> stub = calls::v1::CallControl::NewStub(
+          grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
       Member member;
       member.commander = std::make_shared<GrpcCallCommander>(stub, rpc_timeout_);
       member.link = std::make_unique<ApplicationLink>(
           stub, "routing",
-          [handler = handler_, commander = member.commander](calls::v1::CallNotification notification) {
+          [handler = handler_,
+           commander = member.commander](calls::v1::CallNotification notification) {
             handler(std::move(notification), commander);
           },
           log_.withFields({{"sip_edge", address}}));

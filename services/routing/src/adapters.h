@@ -3,8 +3,8 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <map>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -18,29 +18,32 @@ namespace tel::routing {
 // missing is asked again every time, so a new extension or carrier works at once.
 class AccountsRouteDirectory final : public RouteDirectory {
  public:
-  AccountsRouteDirectory(std::shared_ptr<accounts::v1::Accounts::StubInterface> stub, std::chrono::milliseconds timeout,
-                         std::chrono::milliseconds cache_ttl)
+  AccountsRouteDirectory(std::shared_ptr<accounts::v1::Accounts::StubInterface> stub,
+                         std::chrono::milliseconds timeout, std::chrono::milliseconds cache_ttl)
       : stub_(std::move(stub)),
         timeout_(timeout),
         numbers_(cache_ttl, 100000),
         extensions_(cache_ttl, 100000),
         outbound_(cache_ttl, 100000) {}
-  absl::StatusOr<accounts::v1::Number> number(const std::string& tenant_id, const std::string& number_id) override;
-  absl::StatusOr<std::optional<accounts::v1::SipAccount>> extension(const std::string& tenant_id,
-                                                                  const std::string& extension) override;
-  absl::StatusOr<std::optional<accounts::v1::OutboundRoute>> outboundRoute(const std::string& tenant_id) override;
+  absl::StatusOr<accounts::v1::Number> number(const std::string& tenant_id,
+                                              const std::string& number_id) override;
+  absl::StatusOr<std::optional<accounts::v1::SipAccount>> extension(
+      const std::string& tenant_id, const std::string& extension) override;
+  absl::StatusOr<std::optional<accounts::v1::OutboundRoute>> outboundRoute(
+      const std::string& tenant_id) override;
 
  private:
   std::shared_ptr<accounts::v1::Accounts::StubInterface> stub_;
   std::chrono::milliseconds timeout_;
-  cache::TtlCache<accounts::v1::Number> numbers_;                // by tenant and number id
-  cache::TtlCache<accounts::v1::SipAccount> extensions_;         // by tenant and extension
-  cache::TtlCache<accounts::v1::OutboundRoute> outbound_;        // by tenant
+  cache::TtlCache<accounts::v1::Number> numbers_;          // by tenant and number id
+  cache::TtlCache<accounts::v1::SipAccount> extensions_;   // by tenant and extension
+  cache::TtlCache<accounts::v1::OutboundRoute> outbound_;  // by tenant
 };
 
 class GrpcCallCommander final : public CallCommander {
  public:
-  GrpcCallCommander(std::shared_ptr<calls::v1::CallControl::StubInterface> stub, std::chrono::milliseconds timeout)
+  GrpcCallCommander(std::shared_ptr<calls::v1::CallControl::StubInterface> stub,
+                    std::chrono::milliseconds timeout)
       : stub_(std::move(stub)), timeout_(timeout) {}
   absl::Status dial(const calls::v1::DialRequest& request) override;
   absl::Status hangup(const calls::v1::HangupRequest& request) override;
@@ -55,8 +58,10 @@ class GrpcCallCommander final : public CallCommander {
 // backoff when the stream ends (sip-edge restarted, network cut). Owns its reader thread.
 class ApplicationLink {
  public:
-  ApplicationLink(std::shared_ptr<calls::v1::CallControl::StubInterface> stub, std::string application,
-                  std::function<void(calls::v1::CallNotification)> on_notification, log::Logger logger);
+  ApplicationLink(std::shared_ptr<calls::v1::CallControl::StubInterface> stub,
+                  std::string application,
+                  std::function<void(calls::v1::CallNotification)> on_notification,
+                  log::Logger logger);
   ~ApplicationLink();
   void start();
   void stop();
@@ -76,7 +81,8 @@ class ApplicationLink {
   grpc::ClientContext* current_ = nullptr;  // guarded by mutex_; cancelled by stop()
 };
 
-// Every address `host_port` resolves to, as "ip:port" ("[v6]:port"); empty when it does not resolve.
+// Every address `host_port` resolves to, as "ip:port" ("[v6]:port"); empty when it does not
+// resolve.
 std::vector<std::string> resolveAll(const std::string& host_port);
 
 // Keeps routing attached to every sip-edge behind one name: the name is resolved again every

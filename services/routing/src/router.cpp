@@ -5,7 +5,8 @@
 namespace tel::routing {
 namespace {
 
-calls::v1::HangupRequest hangupWith(const std::string& call_id, uint32_t status, const std::string& reason) {
+calls::v1::HangupRequest hangupWith(const std::string& call_id, uint32_t status,
+                                    const std::string& reason) {
   calls::v1::HangupRequest request;
   request.set_call_id(call_id);
   request.set_status_code(status);
@@ -45,9 +46,11 @@ void Router::handle(const calls::v1::CallNotification& notification, CallCommand
   if (notification.has_offered()) {
     const auto& offered = notification.offered();
     Decision decision = decide(call_id, offered);
-    absl::Status status = decision.dial ? commander.dial(*decision.dial) : commander.hangup(*decision.hangup);
+    absl::Status status =
+        decision.dial ? commander.dial(*decision.dial) : commander.hangup(*decision.hangup);
     if (!status.ok()) {
-      log_.error("call-control command failed", {{"call_id", call_id}, {"tenant_id", offered.tenant_id()},
+      log_.error("call-control command failed", {{"call_id", call_id},
+                                                 {"tenant_id", offered.tenant_id()},
                                                  {"error", std::string(status.message())}});
     }
     return;
@@ -55,7 +58,8 @@ void Router::handle(const calls::v1::CallNotification& notification, CallCommand
   if (notification.has_dial_failed()) {
     // Nothing else to try in this minimal plan: the caller hears why.
     const auto& failed = notification.dial_failed();
-    auto status = commander.hangup(hangupWith(call_id, callerStatusAfterFailedDial(failed.status_code()), failed.reason()));
+    auto status = commander.hangup(
+        hangupWith(call_id, callerStatusAfterFailedDial(failed.status_code()), failed.reason()));
     if (!status.ok() && status.code() != absl::StatusCode::kNotFound) {
       log_.error("hangup failed", {{"call_id", call_id}, {"error", std::string(status.message())}});
     }
@@ -71,12 +75,14 @@ Decision Router::routeInbound(const std::string& call_id, const calls::v1::CallO
   auto number = directory_.number(offered.tenant_id(), offered.number_id());
   if (!number.ok()) {
     count("error");
-    log_.error("number lookup failed", {{"call_id", call_id}, {"tenant_id", offered.tenant_id()},
+    log_.error("number lookup failed", {{"call_id", call_id},
+                                        {"tenant_id", offered.tenant_id()},
                                         {"error", std::string(number.status().message())}});
     return refuse(call_id, 503, "routing unavailable");
   }
   const auto& route = number->route();
-  const uint32_t timeout = route.ring_timeout_seconds() > 0 ? static_cast<uint32_t>(route.ring_timeout_seconds()) : 30;
+  const uint32_t timeout =
+      route.ring_timeout_seconds() > 0 ? static_cast<uint32_t>(route.ring_timeout_seconds()) : 30;
   switch (route.kind()) {
     case accounts::v1::NumberRoute::KIND_EXTENSIONS: {
       calls::v1::DialRequest dial;
@@ -108,7 +114,8 @@ Decision Router::routeInbound(const std::string& call_id, const calls::v1::CallO
   }
 }
 
-Decision Router::routeFromAccount(const std::string& call_id, const calls::v1::CallOffered& offered) {
+Decision Router::routeFromAccount(const std::string& call_id,
+                                  const calls::v1::CallOffered& offered) {
   auto account = directory_.extension(offered.tenant_id(), offered.called());
   if (!account.ok()) {
     count("error");
@@ -141,7 +148,8 @@ Decision Router::routeFromAccount(const std::string& call_id, const calls::v1::C
 }
 
 Decision Router::external(const std::string& call_id, const calls::v1::CallOffered& offered,
-                          const std::string& destination, bool keep_caller_id, uint32_t timeout_seconds) {
+                          const std::string& destination, bool keep_caller_id,
+                          uint32_t timeout_seconds) {
   calls::v1::DialRequest dial;
   dial.set_call_id(call_id);
   dial.set_timeout_seconds(timeout_seconds);

@@ -17,12 +17,14 @@ namespace tel::routing {
 class RouteDirectory {
  public:
   virtual ~RouteDirectory() = default;
-  virtual absl::StatusOr<accounts::v1::Number> number(const std::string& tenant_id, const std::string& number_id) = 0;
+  virtual absl::StatusOr<accounts::v1::Number> number(const std::string& tenant_id,
+                                                      const std::string& number_id) = 0;
   // nullopt: the tenant has no account with this extension.
-  virtual absl::StatusOr<std::optional<accounts::v1::SipAccount>> extension(const std::string& tenant_id,
-                                                                          const std::string& extension) = 0;
+  virtual absl::StatusOr<std::optional<accounts::v1::SipAccount>> extension(
+      const std::string& tenant_id, const std::string& extension) = 0;
   // nullopt: the tenant has no carrier for outbound calls.
-  virtual absl::StatusOr<std::optional<accounts::v1::OutboundRoute>> outboundRoute(const std::string& tenant_id) = 0;
+  virtual absl::StatusOr<std::optional<accounts::v1::OutboundRoute>> outboundRoute(
+      const std::string& tenant_id) = 0;
 };
 
 // sip-edge's call-control commands. Blocking.
@@ -54,8 +56,8 @@ class Router {
  private:
   Decision routeInbound(const std::string& call_id, const calls::v1::CallOffered& offered);
   Decision routeFromAccount(const std::string& call_id, const calls::v1::CallOffered& offered);
-  Decision external(const std::string& call_id, const calls::v1::CallOffered& offered, const std::string& destination,
-                    bool keep_caller_id, uint32_t timeout_seconds);
+  Decision external(const std::string& call_id, const calls::v1::CallOffered& offered,
+                    const std::string& destination, bool keep_caller_id, uint32_t timeout_seconds);
   void count(const char* outcome);
 
   RouteDirectory& directory_;

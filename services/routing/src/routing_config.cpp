@@ -7,7 +7,8 @@ RoutingConfig RoutingConfig::load(config::Config& source) {
   config.call_control_address = source.getString("call_control.address", "127.0.0.1:17142");
   config.resolve_interval = std::chrono::duration_cast<std::chrono::seconds>(
       source.getDuration("call_control.resolve_interval", std::chrono::seconds(10)));
-  if (config.resolve_interval.count() < 1) throw config::ConfigError("call_control.resolve_interval", "must be at least 1s");
+  if (config.resolve_interval.count() < 1)
+    throw config::ConfigError("call_control.resolve_interval", "must be at least 1s");
   config.accounts_address = source.getString("accounts.address", "127.0.0.1:17110");
   config.cache_ttl = source.getDuration("cache.ttl", std::chrono::seconds(5));
   config.admin_listen = source.getHostPort("admin.listen", "127.0.0.1:17151");

@@ -11,7 +11,8 @@ struct RoutingConfig {
   std::string call_control_address;
   std::chrono::seconds resolve_interval{10};
   std::string accounts_address;
-  std::chrono::milliseconds cache_ttl{5000};  // number routes, extensions, outbound routes; 0 disables
+  std::chrono::milliseconds cache_ttl{
+      5000};  // number routes, extensions, outbound routes; 0 disables
   config::HostPort admin_listen;
   int workers = 4;
   log::Level log_level = log::Level::kInfo;

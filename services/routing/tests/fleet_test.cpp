@@ -1,9 +1,8 @@
-// SipEdgeFleet against an in-process call-control server on loopback: it resolves the name, attaches,
-// receives the offer, and commands go back to the sip-edge the offer came from.
-#include <catch2/catch.hpp>
-
+// SipEdgeFleet against an in-process call-control server on loopback: it resolves the name,
+// attaches, receives the offer, and commands go back to the sip-edge the offer came from.
 #include <grpcpp/grpcpp.h>
 
+#include <catch2/catch.hpp>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -18,8 +17,8 @@ namespace {
 // A stand-in sip-edge: offers one call on every Attach, records Dial requests.
 class FakeSipEdge final : public calls::v1::CallControl::CallbackService {
  public:
-  grpc::ServerWriteReactor<calls::v1::CallNotification>* Attach(grpc::CallbackServerContext*,
-                                                                const calls::v1::AttachRequest*) override {
+  grpc::ServerWriteReactor<calls::v1::CallNotification>* Attach(
+      grpc::CallbackServerContext*, const calls::v1::AttachRequest*) override {
     class Offer final : public grpc::ServerWriteReactor<calls::v1::CallNotification> {
      public:
       Offer() {
@@ -37,7 +36,8 @@ class FakeSipEdge final : public calls::v1::CallControl::CallbackService {
     };
     return new Offer;
   }
-  grpc::ServerUnaryReactor* Dial(grpc::CallbackServerContext* context, const calls::v1::DialRequest* request,
+  grpc::ServerUnaryReactor* Dial(grpc::CallbackServerContext* context,
+                                 const calls::v1::DialRequest* request,
                                  calls::v1::CommandResult*) override {
     {
       std::lock_guard lock(mutex);
@@ -63,7 +63,8 @@ TEST_CASE("names resolve to every address, IP literals to themselves") {
   CHECK(routing::resolveAll("missing-port").empty());
 }
 
-TEST_CASE("the fleet attaches, gets the offer, and drives the call on the sip-edge that offered it") {
+TEST_CASE(
+    "the fleet attaches, gets the offer, and drives the call on the sip-edge that offered it") {
   FakeSipEdge edge;
   int port = 0;
   grpc::ServerBuilder builder;
@@ -74,7 +75,8 @@ TEST_CASE("the fleet attaches, gets the offer, and drives the call on the sip-ed
 
   routing::SipEdgeFleet fleet(
       "127.0.0.1:" + std::to_string(port),
-      [](calls::v1::CallNotification notification, std::shared_ptr<routing::CallCommander> commander) {
+      [](calls::v1::CallNotification notification,
+         std::shared_ptr<routing::CallCommander> commander) {
         calls::v1::DialRequest dial;
         dial.set_call_id(notification.call_id());
         REQUIRE(commander->dial(dial).ok());

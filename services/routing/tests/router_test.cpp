@@ -1,10 +1,9 @@
 // The dial plan with in-memory fakes of accounts and call control.
-#include <catch2/catch.hpp>
+#include "router.h"
 
+#include <catch2/catch.hpp>
 #include <map>
 #include <vector>
-
-#include "router.h"
 
 using namespace tel;
 using namespace tel::routing;
@@ -23,13 +22,15 @@ struct FakeDirectory : RouteDirectory {
     if (it == numbers.end()) return absl::NotFoundError("no number");
     return it->second;
   }
-  absl::StatusOr<std::optional<accounts::v1::SipAccount>> extension(const std::string&, const std::string& ext) override {
+  absl::StatusOr<std::optional<accounts::v1::SipAccount>> extension(
+      const std::string&, const std::string& ext) override {
     if (down) return absl::UnavailableError("down");
     auto it = extensions.find(ext);
     if (it == extensions.end()) return std::nullopt;
     return it->second;
   }
-  absl::StatusOr<std::optional<accounts::v1::OutboundRoute>> outboundRoute(const std::string&) override {
+  absl::StatusOr<std::optional<accounts::v1::OutboundRoute>> outboundRoute(
+      const std::string&) override {
     if (down) return absl::UnavailableError("down");
     return outbound;
   }
@@ -63,8 +64,8 @@ struct Fixture {
     }
   }
 
-  void route(const std::string& number_id, accounts::v1::NumberRoute::Kind kind, std::vector<std::string> extensions,
-             std::string external = "") {
+  void route(const std::string& number_id, accounts::v1::NumberRoute::Kind kind,
+             std::vector<std::string> extensions, std::string external = "") {
     accounts::v1::Number number;
     number.set_id(number_id);
     number.mutable_route()->set_kind(kind);
@@ -84,7 +85,8 @@ struct Fixture {
     return offered;
   }
 
-  static calls::v1::CallOffered fromAccount(const std::string& called, bool outbound_allowed = true) {
+  static calls::v1::CallOffered fromAccount(const std::string& called,
+                                            bool outbound_allowed = true) {
     calls::v1::CallOffered offered;
     offered.set_tenant_id("tenant-a");
     offered.set_direction(calls::v1::DIRECTION_OUTBOUND);
@@ -119,7 +121,9 @@ TEST_CASE_METHOD(Fixture, "a number whose extensions are all gone, or not routed
   }
 }
 
-TEST_CASE_METHOD(Fixture, "a number forwarded to a phone number leaves through the carrier with the caller's id") {
+TEST_CASE_METHOD(
+    Fixture,
+    "a number forwarded to a phone number leaves through the carrier with the caller's id") {
   route("n1", accounts::v1::NumberRoute::KIND_EXTERNAL, {}, "+15559998888");
   accounts::v1::OutboundRoute outbound;
   outbound.set_outbound_uri("sip:trunk@carrier.example:5080");
@@ -127,7 +131,8 @@ TEST_CASE_METHOD(Fixture, "a number forwarded to a phone number leaves through t
   directory.outbound = outbound;
   auto decision = router.decide("call-1", inbound("n1"));
   REQUIRE(decision.dial);
-  CHECK(decision.dial->targets(0).external().request_uri() == "sip:+15559998888@carrier.example:5080");
+  CHECK(decision.dial->targets(0).external().request_uri() ==
+        "sip:+15559998888@carrier.example:5080");
   CHECK(decision.dial->targets(0).external().caller_id().empty());  // the original caller shows
 }
 
@@ -155,7 +160,9 @@ TEST_CASE_METHOD(Fixture, "an account dialling a number goes out with the tenant
   CHECK(decision.dial->targets(0).external().caller_id() == "+15550001000");
 }
 
-TEST_CASE_METHOD(Fixture, "refusals: unknown destination 404, outbound not allowed 403, no carrier 503, self 486") {
+TEST_CASE_METHOD(
+    Fixture,
+    "refusals: unknown destination 404, outbound not allowed 403, no carrier 503, self 486") {
   CHECK(router.decide("c", fromAccount("hello")).hangup->status_code() == 404);
   CHECK(router.decide("c", fromAccount("+15559998888", false)).hangup->status_code() == 403);
   CHECK(router.decide("c", fromAccount("+15559998888")).hangup->status_code() == 503);
@@ -168,7 +175,8 @@ TEST_CASE_METHOD(Fixture, "accounts down: the caller hears 503") {
   CHECK(router.decide("c", fromAccount("102")).hangup->status_code() == 503);
 }
 
-TEST_CASE_METHOD(Fixture, "notifications drive commands: offer then dial, a failed dial then hangup") {
+TEST_CASE_METHOD(Fixture,
+                 "notifications drive commands: offer then dial, a failed dial then hangup") {
   route("n1", accounts::v1::NumberRoute::KIND_EXTENSIONS, {"101"});
   calls::v1::CallNotification offer;
   offer.set_call_id("call-9");

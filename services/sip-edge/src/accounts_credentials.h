@@ -26,8 +26,11 @@ class AccountsCredentials final : public CredentialsSource {
     const grpc::Status status = stub_->GetSipCredentials(&context, request, &reply);
     if (status.error_code() == grpc::StatusCode::NOT_FOUND) return std::nullopt;
     if (!status.ok()) return absl::UnavailableError("accounts: " + status.error_message());
-    return SipAccountCredentials{reply.tenant_id(), reply.account_id(), reply.extension(),
-                                 {reply.ha1_md5(), reply.ha1_sha256()}, reply.outbound_allowed()};
+    return SipAccountCredentials{reply.tenant_id(),
+                                 reply.account_id(),
+                                 reply.extension(),
+                                 {reply.ha1_md5(), reply.ha1_sha256()},
+                                 reply.outbound_allowed()};
   }
 
  private:

@@ -18,7 +18,8 @@ using calls::v1::CallNotification;
 std::string text(const char* value) { return value ? value : ""; }
 
 std::string payloadOf(const sip_t* sip) {
-  if (sip == nullptr || sip->sip_payload == nullptr || sip->sip_payload->pl_data == nullptr) return {};
+  if (sip == nullptr || sip->sip_payload == nullptr || sip->sip_payload->pl_data == nullptr)
+    return {};
   return std::string(sip->sip_payload->pl_data, sip->sip_payload->pl_len);
 }
 
@@ -56,18 +57,30 @@ calls::v1::Disposition dispositionAfterFailedDial(const std::string& reason) {
 
 const char* phraseOf(int status) {
   switch (status) {
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 408: return "Request Timeout";
-    case 480: return "Temporarily Unavailable";
-    case 486: return "Busy Here";
-    case 487: return "Request Terminated";
-    case 488: return "Not Acceptable Here";
-    case 500: return "Server Internal Error";
-    case 503: return "Service Unavailable";
-    case 600: return "Busy Everywhere";
-    case 603: return "Decline";
-    default: return status < 500 ? "Request Failed" : "Server Error";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 408:
+      return "Request Timeout";
+    case 480:
+      return "Temporarily Unavailable";
+    case 486:
+      return "Busy Here";
+    case 487:
+      return "Request Terminated";
+    case 488:
+      return "Not Acceptable Here";
+    case 500:
+      return "Server Internal Error";
+    case 503:
+      return "Service Unavailable";
+    case 600:
+      return "Busy Everywhere";
+    case 603:
+      return "Decline";
+    default:
+      return status < 500 ? "Request Failed" : "Server Error";
   }
 }
 
@@ -183,7 +196,9 @@ template <typename Work, typename Then>
 void B2bua::runBlocking(Work work, Then then) {
   workers_.post([this, work = std::move(work), then = std::move(then)]() mutable {
     auto result = work();
-    stack_.post([then = std::move(then), result = std::move(result)]() mutable { then(std::move(result)); });
+    stack_.post([then = std::move(then), result = std::move(result)]() mutable {
+      then(std::move(result));
+    });
   });
 }
 
@@ -249,7 +264,8 @@ void B2bua::onNewInviteOnSipThread(const SipStack::Event& event) {
   auto media = findAudioEndpoint(offer);
   if (!media.ok()) {
     // RFC 3261 13.3.1.3: an offer we cannot take gets 488, with the reason in a Warning header.
-    const std::string warning = "399 tel-sip-edge \"" + std::string(media.status().message()) + "\"";
+    const std::string warning =
+        "399 tel-sip-edge \"" + std::string(media.status().message()) + "\"";
     nua_respond(handle, 488, "Not Acceptable Here", SIPTAG_WARNING_STR(warning.c_str()), TAG_END());
     refused_calls_.Add({{"status", "488"}}).Increment();
     return;
@@ -267,33 +283,40 @@ void B2bua::onNewInviteOnSipThread(const SipStack::Event& event) {
   invite.call_id = call->id;
   invite.request_user = text(sip->sip_request->rq_url->url_user);
   invite.request_host = text(sip->sip_request->rq_url->url_host);
-  for (auto& c : invite.request_host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (auto& c : invite.request_host)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   invite.from_user = text(sip->sip_from->a_url->url_user);
-  if (sip->sip_via) invite.source_ip = text(sip->sip_via->v_received ? sip->sip_via->v_received : sip->sip_via->v_host);
+  if (sip->sip_via)
+    invite.source_ip =
+        text(sip->sip_via->v_received ? sip->sip_via->v_received : sip->sip_via->v_host);
   if (sip->sip_proxy_authorization != nullptr) {
     auth_response_t parsed[1];
     std::memset(parsed, 0, sizeof parsed);
     parsed->ar_size = sizeof(auth_response_t);
     su_home_t home[1] = {SU_HOME_INIT(home)};
     if (auth_digest_response_get(home, parsed, sip->sip_proxy_authorization->au_params) >= 0) {
-      invite.proxy_authorization =
-          DigestResponse{text(parsed->ar_username), text(parsed->ar_realm),  text(parsed->ar_nonce),
-                         text(parsed->ar_uri),      text(parsed->ar_response), text(parsed->ar_algorithm),
-                         text(parsed->ar_qop),      text(parsed->ar_nc),       text(parsed->ar_cnonce)};
+      invite.proxy_authorization = DigestResponse{
+          text(parsed->ar_username), text(parsed->ar_realm),    text(parsed->ar_nonce),
+          text(parsed->ar_uri),      text(parsed->ar_response), text(parsed->ar_algorithm),
+          text(parsed->ar_qop),      text(parsed->ar_nc),       text(parsed->ar_cnonce)};
     }
     su_home_deinit(home);
   }
   invite.caller_media = *media;
   call->source_ip = invite.source_ip;
-  call->log.info("call arriving", {{"sip_call_id", call->sip_call_id}, {"to", invite.request_user},
-                                   {"from", invite.from_user}, {"source", invite.source_ip}});
+  call->log.info("call arriving", {{"sip_call_id", call->sip_call_id},
+                                   {"to", invite.request_user},
+                                   {"from", invite.from_user},
+                                   {"source", invite.source_ip}});
   nua_respond(handle, 100, "Trying", TAG_END());
   const std::string call_id = call->id;
   calls_[call_id] = std::move(call);
   active_calls_.Increment();
 
   runBlocking([this, invite] { return admission_.admit(invite, std::chrono::system_clock::now()); },
-              [this, call_id](Admission admission) { onAdmittedOnSipThread(call_id, std::move(admission)); });
+              [this, call_id](Admission admission) {
+                onAdmittedOnSipThread(call_id, std::move(admission));
+              });
 }
 
 void B2bua::onAdmittedOnSipThread(const std::string& call_id, Admission admission) {
@@ -311,7 +334,8 @@ void B2bua::onAdmittedOnSipThread(const std::string& call_id, Admission admissio
   }
   call->admission = std::move(admission);
   const Admission& admitted = call->admission;
-  if (!admitted.tenant_id.empty()) call->log = call->log.withFields({{"tenant_id", admitted.tenant_id}});
+  if (!admitted.tenant_id.empty())
+    call->log = call->log.withFields({{"tenant_id", admitted.tenant_id}});
 
   if (admitted.refusal && admitted.refusal->status != 486) {
     const SipResponse& refusal = *admitted.refusal;
@@ -322,7 +346,8 @@ void B2bua::onAdmittedOnSipThread(const std::string& call_id, Admission admissio
     }
     refused_calls_.Add({{"status", std::to_string(refusal.status)}}).Increment();
     if (refusal.authentication_failed) stack_.reportAuthenticationFailure(call->source_ip);
-    if (refusal.status != 407) call->log.info("call refused", {{"status", std::to_string(refusal.status)}});
+    if (refusal.status != 407)
+      call->log.info("call refused", {{"status", std::to_string(refusal.status)}});
     calls_.erase(call_id);
     active_calls_.Decrement();
     return;
@@ -338,11 +363,13 @@ void B2bua::onAdmittedOnSipThread(const std::string& call_id, Admission admissio
   publishOnSipThread(*call, started);
 
   if (admitted.refusal) {  // every channel of the number is busy: the tenant sees the missed call
-    endCallOnSipThread(*call, calls::v1::DISPOSITION_BUSY, calls::v1::SIDE_SYSTEM, 486, "all channels busy");
+    endCallOnSipThread(*call, calls::v1::DISPOSITION_BUSY, calls::v1::SIDE_SYSTEM, 486,
+                       "all channels busy");
     return;
   }
   if (call->caller_gone) {  // cancelled while being admitted
-    endCallOnSipThread(*call, calls::v1::DISPOSITION_CANCELLED, calls::v1::SIDE_CALLER, 487, "cancelled by the caller");
+    endCallOnSipThread(*call, calls::v1::DISPOSITION_CANCELLED, calls::v1::SIDE_CALLER, 487,
+                       "cancelled by the caller");
     return;
   }
 
@@ -359,7 +386,8 @@ void B2bua::onAdmittedOnSipThread(const std::string& call_id, Admission admissio
   auto application = applications_.offer(offer);
   if (!application) {
     call->log.error("no application attached to take the call");
-    endCallOnSipThread(*call, calls::v1::DISPOSITION_FAILED, calls::v1::SIDE_SYSTEM, 503, "no application attached");
+    endCallOnSipThread(*call, calls::v1::DISPOSITION_FAILED, calls::v1::SIDE_SYSTEM, 503,
+                       "no application attached");
     return;
   }
   call->application = *application;
@@ -368,10 +396,13 @@ void B2bua::onAdmittedOnSipThread(const std::string& call_id, Admission admissio
 }
 
 void B2bua::dial(const calls::v1::DialRequest& request, std::function<void(grpc::Status)> done) {
-  stack_.post([this, request, done = std::move(done)]() mutable { dialOnSipThread(request, std::move(done)); });
+  stack_.post([this, request, done = std::move(done)]() mutable {
+    dialOnSipThread(request, std::move(done));
+  });
 }
 
-void B2bua::dialOnSipThread(const calls::v1::DialRequest& request, std::function<void(grpc::Status)> done) {
+void B2bua::dialOnSipThread(const calls::v1::DialRequest& request,
+                            std::function<void(grpc::Status)> done) {
   Call* call = findCall(request.call_id());
   if (call == nullptr || call->state == Call::State::kEnding) {
     done(grpc::Status(grpc::StatusCode::NOT_FOUND, "no such call"));
@@ -391,15 +422,18 @@ void B2bua::dialOnSipThread(const calls::v1::DialRequest& request, std::function
   }
   for (const auto& target : request.targets()) {
     if (target.has_external() && target.external().request_uri().rfind("sip:", 0) != 0) {
-      done(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "targets.external.request_uri: must be a sip: URI"));
+      done(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "targets.external.request_uri: must be a sip: URI"));
       return;
     }
     if (target.has_account() && target.account().account_id().empty()) {
-      done(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "targets.account.account_id: required"));
+      done(
+          grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "targets.account.account_id: required"));
       return;
     }
     if (!target.has_account() && !target.has_external()) {
-      done(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "targets: each needs account or external"));
+      done(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "targets: each needs account or external"));
       return;
     }
   }
@@ -423,13 +457,15 @@ void B2bua::dialOnSipThread(const calls::v1::DialRequest& request, std::function
             PlannedLeg leg;
             leg.kind = calls::v1::LEG_TARGET_EXTERNAL;
             leg.request_uri = target.external().request_uri();
-            leg.from_user = target.external().caller_id().empty() ? caller : target.external().caller_id();
+            leg.from_user =
+                target.external().caller_id().empty() ? caller : target.external().caller_id();
             planned.push_back(std::move(leg));
             continue;
           }
           auto devices = bindings_.list(tenant_id, target.account().account_id(), now);
           if (!devices.ok()) {
-            log_.error("bindings lookup failed", {{"call_id", call_id}, {"error", std::string(devices.status().message())}});
+            log_.error("bindings lookup failed",
+                       {{"call_id", call_id}, {"error", std::string(devices.status().message())}});
             continue;
           }
           for (const Binding& device : *devices) {
@@ -440,7 +476,8 @@ void B2bua::dialOnSipThread(const calls::v1::DialRequest& request, std::function
             leg.account_id = target.account().account_id();
             leg.extension = target.account().extension();
             // A device behind NAT is reached where its REGISTER came from, not at its Contact.
-            if (!device.source.empty() && device.contact.find("@" + device.source) == std::string::npos) {
+            if (!device.source.empty() &&
+                device.contact.find("@" + device.source) == std::string::npos) {
               const bool tcp = device.contact.find("transport=tcp") != std::string::npos;
               leg.next_hop = "sip:" + device.source + (tcp ? ";transport=tcp" : "");
             }
@@ -452,7 +489,8 @@ void B2bua::dialOnSipThread(const calls::v1::DialRequest& request, std::function
           planned[i].id = "b" + std::to_string(dial_number) + "." + std::to_string(i + 1);
           auto relay = media_.addLeg(session, planned[i].id, std::nullopt);
           if (!relay.ok()) {
-            log_.error("media leg failed", {{"call_id", call_id}, {"error", std::string(relay.status().message())}});
+            log_.error("media leg failed",
+                       {{"call_id", call_id}, {"error", std::string(relay.status().message())}});
             continue;
           }
           planned[i].relay = *relay;
@@ -475,12 +513,14 @@ void B2bua::placeLegsOnSipThread(const std::string& call_id, std::vector<Planned
   done(grpc::Status::OK);
   nua_t* nua = stack_.nuaOnSipThread();
   for (PlannedLeg& plan : planned) {
-    auto sdp = rewriteAudioEndpoint(call->caller_sdp, AudioEndpoint{plan.relay.ip, plan.relay.port});
+    auto sdp =
+        rewriteAudioEndpoint(call->caller_sdp, AudioEndpoint{plan.relay.ip, plan.relay.port});
     if (!sdp.ok()) continue;  // the offer was checked on arrival; this cannot fail on a valid one
     const std::string from = "<sip:" + plan.from_user + "@" + options_.edge_host + ">";
     const std::string to = "<" + plan.request_uri + ">";
-    Handle handle = nua_handle(nua, nullptr, SIPTAG_TO_STR(to.c_str()), SIPTAG_FROM_STR(from.c_str()),
-                               TAG_IF(!plan.next_hop.empty(), NUTAG_PROXY(plan.next_hop.c_str())), TAG_END());
+    Handle handle =
+        nua_handle(nua, nullptr, SIPTAG_TO_STR(to.c_str()), SIPTAG_FROM_STR(from.c_str()),
+                   TAG_IF(!plan.next_hop.empty(), NUTAG_PROXY(plan.next_hop.c_str())), TAG_END());
     if (handle == nullptr) continue;
     handles_[handle] = LegRef{call->id, plan.id};
     Leg leg;
@@ -497,14 +537,16 @@ void B2bua::placeLegsOnSipThread(const std::string& call_id, std::vector<Planned
     auto* details = created.mutable_leg_created();
     details->set_leg_id(plan.id);
     details->set_target_kind(plan.kind);
-    details->set_target(plan.kind == calls::v1::LEG_TARGET_ACCOUNT && !plan.extension.empty() ? plan.extension
-                                                                                             : plan.request_uri);
+    details->set_target(plan.kind == calls::v1::LEG_TARGET_ACCOUNT && !plan.extension.empty()
+                            ? plan.extension
+                            : plan.request_uri);
     details->set_account_id(plan.account_id);
     details->set_extension(plan.extension);
     publishOnSipThread(*call, created);
 
-    nua_invite(handle, NUTAG_URL(plan.request_uri.c_str()), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
-               SIPTAG_PAYLOAD_STR(sdp->c_str()), TAG_END());
+    nua_invite(handle, NUTAG_URL(plan.request_uri.c_str()),
+               SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp->c_str()),
+               TAG_END());
   }
   if (call->legs.empty() || std::none_of(call->legs.begin(), call->legs.end(),
                                          [](const auto& entry) { return entry.second.live(); })) {
@@ -514,7 +556,8 @@ void B2bua::placeLegsOnSipThread(const std::string& call_id, std::vector<Planned
   call->deadline = Clock::now() + std::chrono::seconds(timeout_seconds);
 }
 
-void B2bua::onInviteResponseOnSipThread(Call& call, const std::string& leg_id, const SipStack::Event& event) {
+void B2bua::onInviteResponseOnSipThread(Call& call, const std::string& leg_id,
+                                        const SipStack::Event& event) {
   if (!call.reinvite_to.empty() && leg_id == call.reinvite_to) {
     // The answer to a re-INVITE we passed through: hand it back to the side that sent it.
     if (event.status < 200) return;
@@ -528,21 +571,23 @@ void B2bua::onInviteResponseOnSipThread(Call& call, const std::string& leg_id, c
       return;
     }
     const std::string answer = payloadOf(event.sip);
-    const RelayEndpoint relay = from_leg == "a" ? call.admission.caller_relay : call.legs[from_leg].relay;
+    const RelayEndpoint relay =
+        from_leg == "a" ? call.admission.caller_relay : call.legs[from_leg].relay;
     auto sdp = rewriteAudioEndpoint(answer, AudioEndpoint{relay.ip, relay.port});
     if (auto remote = findAudioEndpoint(answer); remote.ok() && !remote->onHold()) {
       const std::string session = call.admission.media_session;
-      runBlocking([this, session, leg_id, remote = *remote] {
-                    return media_.updateLeg(session, leg_id, RelayEndpoint{remote.ip, remote.port});
-                  },
-                  [](absl::Status) {});
+      runBlocking(
+          [this, session, leg_id, remote = *remote] {
+            return media_.updateLeg(session, leg_id, RelayEndpoint{remote.ip, remote.port});
+          },
+          [](absl::Status) {});
     }
     if (!sdp.ok()) {
       nua_respond(from, 488, "Not Acceptable Here", TAG_END());
       return;
     }
-    nua_respond(from, 200, "OK", SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp->c_str()),
-                TAG_END());
+    nua_respond(from, 200, "OK", SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+                SIPTAG_PAYLOAD_STR(sdp->c_str()), TAG_END());
     return;
   }
   auto found = call.legs.find(leg_id);
@@ -575,15 +620,18 @@ void B2bua::onInviteResponseOnSipThread(Call& call, const std::string& leg_id, c
       const std::string leg_id_copy = leg.id;
       runBlocking(
           [this, session, leg_id_copy, remote = *remote] {
-            auto status = media_.updateLeg(session, leg_id_copy, RelayEndpoint{remote.ip, remote.port});
+            auto status =
+                media_.updateLeg(session, leg_id_copy, RelayEndpoint{remote.ip, remote.port});
             return status.ok() ? media_.link(session, "a", leg_id_copy) : status;
           },
           [this, call_id, sdp](absl::Status linked) {
             Call* current = findCall(call_id);
-            if (current == nullptr || current->caller_gone || current->caller_answered || !sdp.ok() || !linked.ok()) {
+            if (current == nullptr || current->caller_gone || current->caller_answered ||
+                !sdp.ok() || !linked.ok()) {
               return;
             }
-            nua_respond(current->caller, 183, "Session Progress", SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+            nua_respond(current->caller, 183, "Session Progress",
+                        SIPTAG_CONTENT_TYPE_STR("application/sdp"),
                         SIPTAG_PAYLOAD_STR(sdp->c_str()), TAG_END());
             current->caller_ringing = true;
           });
@@ -615,7 +663,8 @@ void B2bua::onLegAnsweredOnSipThread(Call& call, Leg& leg, const SipStack::Event
   }
   auto remote = findAudioEndpoint(payloadOf(event.sip));
   if (!remote.ok()) {
-    call.log.warn("answer without usable SDP", {{"leg_id", leg.id}, {"error", std::string(remote.status().message())}});
+    call.log.warn("answer without usable SDP",
+                  {{"leg_id", leg.id}, {"error", std::string(remote.status().message())}});
     nua_bye(leg.handle, TAG_END());
     onLegFailedOnSipThread(call, leg, 488, "Not Acceptable Here");
     return;
@@ -644,22 +693,26 @@ void B2bua::onLegAnsweredOnSipThread(Call& call, Leg& leg, const SipStack::Event
   runBlocking(
       [this, session, leg_id, remote = *remote] {
         absl::Status status = absl::OkStatus();
-        if (!remote.onHold()) status = media_.updateLeg(session, leg_id, RelayEndpoint{remote.ip, remote.port});
+        if (!remote.onHold())
+          status = media_.updateLeg(session, leg_id, RelayEndpoint{remote.ip, remote.port});
         return status.ok() ? media_.link(session, "a", leg_id) : status;
       },
       [this, call_id, leg_id, answer](absl::Status linked) {
         Call* current = findCall(call_id);
         if (current == nullptr || current->state != Call::State::kAnswering) return;
         if (!linked.ok()) {
-          current->log.error("media link failed", {{"leg_id", leg_id}, {"error", std::string(linked.message())}});
-          endCallOnSipThread(*current, calls::v1::DISPOSITION_FAILED, calls::v1::SIDE_SYSTEM, 500, "media failure");
+          current->log.error("media link failed",
+                             {{"leg_id", leg_id}, {"error", std::string(linked.message())}});
+          endCallOnSipThread(*current, calls::v1::DISPOSITION_FAILED, calls::v1::SIDE_SYSTEM, 500,
+                             "media failure");
           return;
         }
         if (current->caller_gone) return;  // the CANCEL handler has ended the call
         const RelayEndpoint& relay = current->admission.caller_relay;
         auto sdp = rewriteAudioEndpoint(answer, AudioEndpoint{relay.ip, relay.port});
         if (!sdp.ok()) {
-          endCallOnSipThread(*current, calls::v1::DISPOSITION_FAILED, calls::v1::SIDE_SYSTEM, 488, "unusable answer");
+          endCallOnSipThread(*current, calls::v1::DISPOSITION_FAILED, calls::v1::SIDE_SYSTEM, 488,
+                             "unusable answer");
           return;
         }
         nua_respond(current->caller, 200, "OK", SIPTAG_CONTENT_TYPE_STR("application/sdp"),
@@ -681,12 +734,16 @@ void B2bua::onLegFailedOnSipThread(Call& call, Leg& leg, int status, const char*
   leg.state = Leg::State::kEnded;
   leg.final_status = status;
   leg.reason = failureReason(status);
-  call.log.info("leg failed", {{"leg_id", leg.id}, {"status", std::to_string(status)}, {"phrase", text(phrase)}});
+  call.log.info("leg failed",
+                {{"leg_id", leg.id}, {"status", std::to_string(status)}, {"phrase", text(phrase)}});
   if (call.state != Call::State::kDialing) return;
-  if (std::any_of(call.legs.begin(), call.legs.end(), [](const auto& entry) { return entry.second.live(); })) return;
+  if (std::any_of(call.legs.begin(), call.legs.end(),
+                  [](const auto& entry) { return entry.second.live(); }))
+    return;
   int best = 0;
   for (const auto& [id, other] : call.legs) {
-    if (other.final_status >= 300 && (best == 0 || failureRank(other.final_status) > failureRank(best))) {
+    if (other.final_status >= 300 &&
+        (best == 0 || failureRank(other.final_status) > failureRank(best))) {
       best = other.final_status;
     }
   }
@@ -704,16 +761,18 @@ void B2bua::dialFailedOnSipThread(Call& call, int status, const std::string& rea
   call.deadline = Clock::now() + options_.decision_timeout;
   if (!applications_.notify(call.application, notice)) {
     // The application has gone: nobody will decide, so the caller hears the failure now.
-    endCallOnSipThread(call, dispositionAfterFailedDial(reason), calls::v1::SIDE_SYSTEM, status == 487 ? 480 : status,
-                       reason);
+    endCallOnSipThread(call, dispositionAfterFailedDial(reason), calls::v1::SIDE_SYSTEM,
+                       status == 487 ? 480 : status, reason);
   }
 }
 
 void B2bua::onByeOnSipThread(Call& call, const std::string& leg_id) {
   if (leg_id == "a") {
     call.caller_gone = true;
-    endCallOnSipThread(call, call.caller_answered ? calls::v1::DISPOSITION_ANSWERED : calls::v1::DISPOSITION_CANCELLED,
-                       calls::v1::SIDE_CALLER, 200, "normal clearing");
+    endCallOnSipThread(
+        call,
+        call.caller_answered ? calls::v1::DISPOSITION_ANSWERED : calls::v1::DISPOSITION_CANCELLED,
+        calls::v1::SIDE_CALLER, 200, "normal clearing");
     return;
   }
   auto found = call.legs.find(leg_id);
@@ -723,13 +782,16 @@ void B2bua::onByeOnSipThread(Call& call, const std::string& leg_id) {
   leg.state = Leg::State::kEnded;
   if (leg.reason.empty() || leg.reason == "answered") leg.reason = "bye";
   if (was_bridged) {
-    endCallOnSipThread(call, calls::v1::DISPOSITION_ANSWERED, calls::v1::SIDE_CALLEE, 200, "normal clearing");
+    endCallOnSipThread(call, calls::v1::DISPOSITION_ANSWERED, calls::v1::SIDE_CALLEE, 200,
+                       "normal clearing");
   }
 }
 
-void B2bua::onReinviteOnSipThread(Call& call, const std::string& leg_id, const SipStack::Event& event) {
+void B2bua::onReinviteOnSipThread(Call& call, const std::string& leg_id,
+                                  const SipStack::Event& event) {
   const std::string other = leg_id == "a" ? call.bridged_leg : "a";
-  Handle target = call.state == Call::State::kBridged && !other.empty() ? call.handleOf(other) : nullptr;
+  Handle target =
+      call.state == Call::State::kBridged && !other.empty() ? call.handleOf(other) : nullptr;
   if (target == nullptr || !call.reinvite_from.empty()) {
     // RFC 3261 14.2: a re-INVITE while another is in progress gets 491; before the call is
     // bridged there is nobody to pass it to.
@@ -751,15 +813,17 @@ void B2bua::onReinviteOnSipThread(Call& call, const std::string& leg_id, const S
   }
   if (!remote->onHold()) {
     const std::string session = call.admission.media_session;
-    runBlocking([this, session, leg_id, remote = *remote] {
-                  return media_.updateLeg(session, leg_id, RelayEndpoint{remote.ip, remote.port});
-                },
-                [](absl::Status) {});
+    runBlocking(
+        [this, session, leg_id, remote = *remote] {
+          return media_.updateLeg(session, leg_id, RelayEndpoint{remote.ip, remote.port});
+        },
+        [](absl::Status) {});
   }
   call.reinvite_from = leg_id;
   call.reinvite_to = other;
   call.log.info("re-INVITE passed through", {{"from_leg", leg_id}, {"to_leg", other}});
-  nua_invite(target, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp->c_str()), TAG_END());
+  nua_invite(target, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp->c_str()),
+             TAG_END());
 }
 
 void B2bua::onTerminatedOnSipThread(Handle handle) {
@@ -776,8 +840,10 @@ void B2bua::onTerminatedOnSipThread(Handle handle) {
     call->caller_gone = true;
     if (!was_gone && call->state != Call::State::kEnding) {
       // The caller's dialog broke without BYE or CANCEL (no ACK, transport failure).
-      endCallOnSipThread(*call, call->caller_answered ? calls::v1::DISPOSITION_ANSWERED : calls::v1::DISPOSITION_FAILED,
-                         calls::v1::SIDE_SYSTEM, 408, "caller dialog lost");
+      endCallOnSipThread(
+          *call,
+          call->caller_answered ? calls::v1::DISPOSITION_ANSWERED : calls::v1::DISPOSITION_FAILED,
+          calls::v1::SIDE_SYSTEM, 408, "caller dialog lost");
     }
     return;
   }
@@ -789,11 +855,13 @@ void B2bua::onTerminatedOnSipThread(Handle handle) {
     onLegFailedOnSipThread(*call, leg->second, 408, "Request Timeout");
   }
   if (leg->second.id == call->bridged_leg && call->state == Call::State::kBridged) {
-    endCallOnSipThread(*call, calls::v1::DISPOSITION_ANSWERED, calls::v1::SIDE_CALLEE, 200, "callee dialog ended");
+    endCallOnSipThread(*call, calls::v1::DISPOSITION_ANSWERED, calls::v1::SIDE_CALLEE, 200,
+                       "callee dialog ended");
   }
 }
 
-void B2bua::hangup(const calls::v1::HangupRequest& request, std::function<void(grpc::Status)> done) {
+void B2bua::hangup(const calls::v1::HangupRequest& request,
+                   std::function<void(grpc::Status)> done) {
   stack_.post([this, request, done = std::move(done)] {
     Call* call = findCall(request.call_id());
     if (call == nullptr || call->state == Call::State::kEnding) {
@@ -813,15 +881,16 @@ void B2bua::hangup(const calls::v1::HangupRequest& request, std::function<void(g
     } else if (status == 486 || status == 600) {
       disposition = calls::v1::DISPOSITION_BUSY;
     }
-    endCallOnSipThread(*call, disposition, calls::v1::SIDE_SYSTEM, static_cast<int>(status),
-                       request.reason().empty() ? phraseOf(static_cast<int>(status)) : request.reason());
+    endCallOnSipThread(
+        *call, disposition, calls::v1::SIDE_SYSTEM, static_cast<int>(status),
+        request.reason().empty() ? phraseOf(static_cast<int>(status)) : request.reason());
     done(grpc::Status::OK);
   });
 }
 
 void B2bua::listLiveCalls(std::function<void(calls::v1::ListLiveCallsResponse)> done) {
   stack_.post([this, done = std::move(done)] {
-    static constexpr const char* kStates[] = {"admitting", "offered", "dialing", "answering",
+    static constexpr const char* kStates[] = {"admitting", "offered",     "dialing", "answering",
                                               "bridged",   "dial_failed", "ending"};
     calls::v1::ListLiveCallsResponse response;
     for (const auto& [id, call] : calls_) {
@@ -857,10 +926,11 @@ void B2bua::tickOnSipThread() {
       dialFailedOnSipThread(*call, 480, "no_answer");
     } else if (call->state == Call::State::kOffered || call->state == Call::State::kDialFailed) {
       call->log.warn("the application did not act on the call in time");
-      const auto disposition = call->failed_reason.empty() ? calls::v1::DISPOSITION_FAILED
-                                                           : dispositionAfterFailedDial(call->failed_reason);
-      endCallOnSipThread(*call, disposition, calls::v1::SIDE_SYSTEM, call->failed_reason == "busy" ? 486 : 480,
-                         "application did not act");
+      const auto disposition = call->failed_reason.empty()
+                                   ? calls::v1::DISPOSITION_FAILED
+                                   : dispositionAfterFailedDial(call->failed_reason);
+      endCallOnSipThread(*call, disposition, calls::v1::SIDE_SYSTEM,
+                         call->failed_reason == "busy" ? 486 : 480, "application did not act");
     }
   }
 }
@@ -870,14 +940,16 @@ void B2bua::shutdownOnSipThread() {
   for (const auto& [id, call] : calls_) ids.push_back(id);
   for (const auto& id : ids) {
     if (Call* call = findCall(id); call != nullptr && call->state != Call::State::kEnding) {
-      endCallOnSipThread(*call, call->caller_answered ? calls::v1::DISPOSITION_ANSWERED : calls::v1::DISPOSITION_FAILED,
-                         calls::v1::SIDE_SYSTEM, 503, "sip-edge shutting down");
+      endCallOnSipThread(
+          *call,
+          call->caller_answered ? calls::v1::DISPOSITION_ANSWERED : calls::v1::DISPOSITION_FAILED,
+          calls::v1::SIDE_SYSTEM, 503, "sip-edge shutting down");
     }
   }
 }
 
-void B2bua::endCallOnSipThread(Call& call, calls::v1::Disposition disposition, calls::v1::Side side, int status,
-                               const std::string& cause) {
+void B2bua::endCallOnSipThread(Call& call, calls::v1::Disposition disposition, calls::v1::Side side,
+                               int status, const std::string& cause) {
   if (call.state == Call::State::kEnding) return;
   call.state = Call::State::kEnding;
   call.deadline = Clock::time_point::max();
@@ -891,9 +963,12 @@ void B2bua::endCallOnSipThread(Call& call, calls::v1::Disposition disposition, c
   }
   for (auto& [id, leg] : call.legs) {
     if (leg.state == Leg::State::kAnswered) {
-      if (leg.handle && !(side == calls::v1::SIDE_CALLEE && id == call.bridged_leg)) nua_bye(leg.handle, TAG_END());
+      if (leg.handle && !(side == calls::v1::SIDE_CALLEE && id == call.bridged_leg))
+        nua_bye(leg.handle, TAG_END());
       leg.state = Leg::State::kEnded;
-      leg.reason = side == calls::v1::SIDE_CALLER ? "caller_hangup" : (side == calls::v1::SIDE_CALLEE ? "bye" : "system_hangup");
+      leg.reason = side == calls::v1::SIDE_CALLER
+                       ? "caller_hangup"
+                       : (side == calls::v1::SIDE_CALLEE ? "bye" : "system_hangup");
     } else if (leg.live()) {
       if (leg.handle) nua_cancel(leg.handle, TAG_END());
       leg.state = Leg::State::kEnded;
@@ -912,7 +987,8 @@ void B2bua::endCallOnSipThread(Call& call, calls::v1::Disposition disposition, c
   const std::string session = call.admission.media_session;
   const Admission admission = call.admission;
   call.log.info("call ending", {{"disposition", calls::v1::Disposition_Name(disposition)},
-                                {"side", calls::v1::Side_Name(side)}, {"status", std::to_string(status)}});
+                                {"side", calls::v1::Side_Name(side)},
+                                {"status", std::to_string(status)}});
   ended_calls_.Add({{"disposition", calls::v1::Disposition_Name(disposition)}}).Increment();
   CallEvent* stored = new CallEvent(std::move(ended));
   runBlocking(
@@ -924,7 +1000,8 @@ void B2bua::endCallOnSipThread(Call& call, calls::v1::Disposition disposition, c
             counters = std::move(*deleted);
           } else {
             // The relay frees the ports itself when the media stops (its media timeout).
-            log_.error("media session delete failed", {{"call_id", call_id}, {"error", std::string(deleted.status().message())}});
+            log_.error("media session delete failed",
+                       {{"call_id", call_id}, {"error", std::string(deleted.status().message())}});
           }
         }
         admission_.release(admission, call_id);
@@ -958,7 +1035,8 @@ void B2bua::finishEndedCallOnSipThread(const std::string& call_id,
     details->set_leg_id(id);
     details->set_sip_status(static_cast<uint32_t>(leg.final_status));
     details->set_reason(leg.reason);
-    if (auto found = counters.find(id); found != counters.end()) *details->mutable_media() = found->second;
+    if (auto found = counters.find(id); found != counters.end())
+      *details->mutable_media() = found->second;
     publishOnSipThread(*call, ended);
   }
 }

@@ -27,9 +27,9 @@ struct B2buaOptions {
   std::string edge_host = "127.0.0.1";
 };
 
-// The B2BUA: every call is an A leg (the caller's dialog, which sip-edge answers as a UAS) and B legs
-// (dialogs sip-edge places as a UAC), with media through media-relay and the decisions taken by an
-// application over the call-control API.
+// The B2BUA: every call is an A leg (the caller's dialog, which sip-edge answers as a UAS) and B
+// legs (dialogs sip-edge places as a UAC), with media through media-relay and the decisions taken
+// by an application over the call-control API.
 //
 // Threading: the call table and every sofia handle belong to the SIP thread; functions named
 // ...OnSipThread run there. Blocking work (admission, Redis, media-relay) runs on `workers` and its
@@ -49,7 +49,8 @@ class B2bua final : public CallCommands, public CallHandler {
 
   // CallCommands (any thread).
   void dial(const calls::v1::DialRequest& request, std::function<void(grpc::Status)> done) override;
-  void hangup(const calls::v1::HangupRequest& request, std::function<void(grpc::Status)> done) override;
+  void hangup(const calls::v1::HangupRequest& request,
+              std::function<void(grpc::Status)> done) override;
   void listLiveCalls(std::function<void(calls::v1::ListLiveCallsResponse)> done) override;
 
   struct Call;
@@ -67,17 +68,19 @@ class B2bua final : public CallCommands, public CallHandler {
   void onNewInviteOnSipThread(const SipStack::Event& event);
   void onAdmittedOnSipThread(const std::string& call_id, Admission admission);
   void onReinviteOnSipThread(Call& call, const std::string& leg_id, const SipStack::Event& event);
-  void onInviteResponseOnSipThread(Call& call, const std::string& leg_id, const SipStack::Event& event);
+  void onInviteResponseOnSipThread(Call& call, const std::string& leg_id,
+                                   const SipStack::Event& event);
   void onLegAnsweredOnSipThread(Call& call, Leg& leg, const SipStack::Event& event);
   void onLegFailedOnSipThread(Call& call, Leg& leg, int status, const char* phrase);
   void onByeOnSipThread(Call& call, const std::string& leg_id);
   void onTerminatedOnSipThread(Handle handle);
-  void dialOnSipThread(const calls::v1::DialRequest& request, std::function<void(grpc::Status)> done);
-  void placeLegsOnSipThread(const std::string& call_id, std::vector<PlannedLeg> legs, uint32_t timeout_seconds,
-                            std::function<void(grpc::Status)> done);
+  void dialOnSipThread(const calls::v1::DialRequest& request,
+                       std::function<void(grpc::Status)> done);
+  void placeLegsOnSipThread(const std::string& call_id, std::vector<PlannedLeg> legs,
+                            uint32_t timeout_seconds, std::function<void(grpc::Status)> done);
   void dialFailedOnSipThread(Call& call, int status, const std::string& reason);
-  void endCallOnSipThread(Call& call, calls::v1::Disposition disposition, calls::v1::Side side, int status,
-                          const std::string& cause);
+  void endCallOnSipThread(Call& call, calls::v1::Disposition disposition, calls::v1::Side side,
+                          int status, const std::string& cause);
   void finishEndedCallOnSipThread(const std::string& call_id,
                                   std::map<std::string, calls::v1::MediaCounters> counters);
   void publishOnSipThread(Call& call, const calls::v1::CallEvent& event);

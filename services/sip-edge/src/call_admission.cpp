@@ -10,15 +10,20 @@
 namespace tel::sip {
 namespace {
 
-SipResponse refuse(int status, std::string phrase) { return SipResponse{status, std::move(phrase), {}}; }
+SipResponse refuse(int status, std::string phrase) {
+  return SipResponse{status, std::move(phrase), {}};
+}
 
-SipResponse unavailable() { return SipResponse{503, "Service Unavailable", {{"Retry-After", "5"}}}; }
+SipResponse unavailable() {
+  return SipResponse{503, "Service Unavailable", {{"Retry-After", "5"}}};
+}
 
 bool isIpLiteral(const std::string& host) {
   in6_addr v6;
   in_addr v4;
   std::string bare = host;
-  if (bare.size() > 2 && bare.front() == '[' && bare.back() == ']') bare = bare.substr(1, bare.size() - 2);
+  if (bare.size() > 2 && bare.front() == '[' && bare.back() == ']')
+    bare = bare.substr(1, bare.size() - 2);
   return inet_pton(AF_INET, bare.c_str(), &v4) == 1 || inet_pton(AF_INET6, bare.c_str(), &v6) == 1;
 }
 
@@ -40,19 +45,23 @@ CallAdmission::CallAdmission(CallAdmissionOptions options, NumberDirectory& numb
 
 bool CallAdmission::isCarrierHost(const std::string& host) const {
   if (isIpLiteral(host)) return true;
-  return std::find(options_.carrier_hosts.begin(), options_.carrier_hosts.end(), host) != options_.carrier_hosts.end();
+  return std::find(options_.carrier_hosts.begin(), options_.carrier_hosts.end(), host) !=
+         options_.carrier_hosts.end();
 }
 
-Admission CallAdmission::admit(const InviteRequest& invite, DigestAuthenticator::Clock::time_point now) {
+Admission CallAdmission::admit(const InviteRequest& invite,
+                               DigestAuthenticator::Clock::time_point now) {
   if (invite.request_user.empty()) {
     Admission refused;
     refused.refusal = refuse(404, "Not Found");
     return refused;
   }
-  return isCarrierHost(invite.request_host) ? admitFromCarrier(invite, now) : admitFromAccount(invite, now);
+  return isCarrierHost(invite.request_host) ? admitFromCarrier(invite, now)
+                                            : admitFromAccount(invite, now);
 }
 
-Admission CallAdmission::admitFromCarrier(const InviteRequest& invite, DigestAuthenticator::Clock::time_point now) {
+Admission CallAdmission::admitFromCarrier(const InviteRequest& invite,
+                                          DigestAuthenticator::Clock::time_point now) {
   Admission admission;
   const auto e164 = phone::toE164(invite.request_user);
   if (!e164) {
@@ -61,7 +70,8 @@ Admission CallAdmission::admitFromCarrier(const InviteRequest& invite, DigestAut
   }
   auto number = numbers_.lookupInbound(*e164, invite.source_ip);
   if (!number.ok()) {
-    log_.error("number lookup failed", {{"call_id", invite.call_id}, {"error", std::string(number.status().message())}});
+    log_.error("number lookup failed",
+               {{"call_id", invite.call_id}, {"error", std::string(number.status().message())}});
     admission.refusal = unavailable();
     return admission;
   }
@@ -76,9 +86,11 @@ Admission CallAdmission::admitFromCarrier(const InviteRequest& invite, DigestAut
   admission.caller = invite.from_user;
   admission.called = *e164;
   admission.number_id = (*number)->number_id();
-  auto held = channels_.acquire(admission.tenant_id, admission.number_id, invite.call_id, (*number)->channels());
+  auto held = channels_.acquire(admission.tenant_id, admission.number_id, invite.call_id,
+                                (*number)->channels());
   if (!held.ok()) {
-    log_.error("channel count failed", {{"call_id", invite.call_id}, {"error", std::string(held.status().message())}});
+    log_.error("channel count failed",
+               {{"call_id", invite.call_id}, {"error", std::string(held.status().message())}});
     admission.refusal = unavailable();
     return admission;
   }
@@ -94,8 +106,8 @@ Admission CallAdmission::admitFromCarrier(const InviteRequest& invite, DigestAut
   return admission;
 }
 
-SipResponse CallAdmission::challenge(const std::string& realm, DigestAuthenticator::Clock::time_point now,
-                                     bool stale) {
+SipResponse CallAdmission::challenge(const std::string& realm,
+                                     DigestAuthenticator::Clock::time_point now, bool stale) {
   SipResponse response{407, "Proxy Authentication Required", {}};
   for (auto& value : authenticator_.challenges(realm, now, stale)) {
     response.headers.emplace_back("Proxy-Authenticate", std::move(value));
@@ -103,7 +115,8 @@ SipResponse CallAdmission::challenge(const std::string& realm, DigestAuthenticat
   return response;
 }
 
-std::optional<SipResponse> CallAdmission::checkDigest(const InviteRequest& invite, const std::string& realm,
+std::optional<SipResponse> CallAdmission::checkDigest(const InviteRequest& invite,
+                                                      const std::string& realm,
                                                       const DigestCredentials* credentials,
                                                       DigestAuthenticator::Clock::time_point now) {
   const DigestResponse& digest = *invite.proxy_authorization;
@@ -115,8 +128,10 @@ std::optional<SipResponse> CallAdmission::checkDigest(const InviteRequest& invit
       return challenge(realm, now, true);
     case DigestVerdict::kBadNonce:
     case DigestVerdict::kWrongResponse: {
-      log_.warn("call refused: wrong credentials", {{"call_id", invite.call_id}, {"domain", realm},
-                                                   {"user", digest.username}, {"source", invite.source_ip}});
+      log_.warn("call refused: wrong credentials", {{"call_id", invite.call_id},
+                                                    {"domain", realm},
+                                                    {"user", digest.username},
+                                                    {"source", invite.source_ip}});
       SipResponse refusal = refuse(403, "Forbidden");
       refusal.authentication_failed = true;
       return refusal;
@@ -139,7 +154,8 @@ std::optional<SipResponse> CallAdmission::checkDigest(const InviteRequest& invit
   return std::nullopt;
 }
 
-Admission CallAdmission::admitFromAccount(const InviteRequest& invite, DigestAuthenticator::Clock::time_point now) {
+Admission CallAdmission::admitFromAccount(const InviteRequest& invite,
+                                          DigestAuthenticator::Clock::time_point now) {
   Admission admission;
   const std::string& realm = invite.request_host;
   if (!invite.proxy_authorization || invite.proxy_authorization->realm != realm) {
@@ -149,7 +165,8 @@ Admission CallAdmission::admitFromAccount(const InviteRequest& invite, DigestAut
   const std::string& username = invite.proxy_authorization->username;
   auto found = credentials_.find(realm, username);
   if (!found.ok()) {
-    log_.error("credentials lookup failed", {{"call_id", invite.call_id}, {"error", std::string(found.status().message())}});
+    log_.error("credentials lookup failed",
+               {{"call_id", invite.call_id}, {"error", std::string(found.status().message())}});
     admission.refusal = unavailable();
     return admission;
   }
@@ -171,9 +188,9 @@ Admission CallAdmission::admitFromAccount(const InviteRequest& invite, DigestAut
   return admission;
 }
 
-std::optional<SipResponse> CallAdmission::authenticateCarrier(const InviteRequest& invite,
-                                                              const accounts::v1::InboundNumber& number,
-                                                              DigestAuthenticator::Clock::time_point now) {
+std::optional<SipResponse> CallAdmission::authenticateCarrier(
+    const InviteRequest& invite, const accounts::v1::InboundNumber& number,
+    DigestAuthenticator::Clock::time_point now) {
   // Only the tenant's own carriers may deliver calls to its numbers: anyone else reaching the port
   // would otherwise make free calls into (and, through forwarding, out of) the tenant. A carrier
   // is known by its address, or, for tenants whose carriers have credentials, by digest in the
@@ -181,12 +198,16 @@ std::optional<SipResponse> CallAdmission::authenticateCarrier(const InviteReques
   if (!number.carrier_id().empty()) return std::nullopt;
   if (!number.carrier_auth()) {
     log_.warn("call from an address that is not the tenant's carrier",
-              {{"call_id", invite.call_id}, {"tenant_id", number.tenant_id()}, {"source", invite.source_ip}});
+              {{"call_id", invite.call_id},
+               {"tenant_id", number.tenant_id()},
+               {"source", invite.source_ip}});
     return refuse(403, "Forbidden");
   }
   const std::string& realm = number.sip_domain();
-  if (!invite.proxy_authorization || invite.proxy_authorization->realm != realm) return challenge(realm, now, false);
-  auto found = numbers_.carrierCredentials(number.tenant_id(), invite.proxy_authorization->username);
+  if (!invite.proxy_authorization || invite.proxy_authorization->realm != realm)
+    return challenge(realm, now, false);
+  auto found =
+      numbers_.carrierCredentials(number.tenant_id(), invite.proxy_authorization->username);
   if (!found.ok()) {
     log_.error("carrier credentials lookup failed",
                {{"call_id", invite.call_id}, {"error", std::string(found.status().message())}});
@@ -198,10 +219,13 @@ std::optional<SipResponse> CallAdmission::authenticateCarrier(const InviteReques
 bool CallAdmission::setUpMedia(Admission& admission, const InviteRequest& invite) {
   auto session = media_.createSession(admission.tenant_id, invite.call_id);
   std::optional<RelayEndpoint> remote;
-  if (!invite.caller_media.onHold()) remote = RelayEndpoint{invite.caller_media.ip, invite.caller_media.port};
-  absl::StatusOr<RelayEndpoint> leg = session.ok() ? media_.addLeg(*session, "a", remote) : session.status();
+  if (!invite.caller_media.onHold())
+    remote = RelayEndpoint{invite.caller_media.ip, invite.caller_media.port};
+  absl::StatusOr<RelayEndpoint> leg =
+      session.ok() ? media_.addLeg(*session, "a", remote) : session.status();
   if (!leg.ok()) {
-    log_.error("media set-up failed", {{"call_id", invite.call_id}, {"tenant_id", admission.tenant_id},
+    log_.error("media set-up failed", {{"call_id", invite.call_id},
+                                       {"tenant_id", admission.tenant_id},
                                        {"error", std::string(leg.status().message())}});
     if (session.ok()) (void)media_.deleteSession(*session);
     admission.refusal = unavailable();
@@ -214,9 +238,12 @@ bool CallAdmission::setUpMedia(Admission& admission, const InviteRequest& invite
 
 void CallAdmission::release(const Admission& admission, const std::string& call_id) {
   if (!admission.holds_channel) return;
-  if (auto status = channels_.release(admission.tenant_id, admission.number_id, call_id); !status.ok()) {
-    // The hold lapses by itself (see RedisChannelLimiter); until then the number has one channel less.
-    log_.error("channel release failed", {{"call_id", call_id}, {"tenant_id", admission.tenant_id},
+  if (auto status = channels_.release(admission.tenant_id, admission.number_id, call_id);
+      !status.ok()) {
+    // The hold lapses by itself (see RedisChannelLimiter); until then the number has one channel
+    // less.
+    log_.error("channel release failed", {{"call_id", call_id},
+                                          {"tenant_id", admission.tenant_id},
                                           {"error", std::string(status.message())}});
   }
 }

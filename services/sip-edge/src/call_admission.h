@@ -16,11 +16,11 @@ namespace tel::sip {
 
 // What the SIP thread copies out of a new INVITE for admission.
 struct InviteRequest {
-  std::string call_id;            // ours (a UUID), used everywhere after this point
-  std::string request_user;       // the dialled number or extension
+  std::string call_id;       // ours (a UUID), used everywhere after this point
+  std::string request_user;  // the dialled number or extension
   std::string request_host;
   std::string from_user;
-  std::string source_ip;          // where the INVITE came from (after NAT)
+  std::string source_ip;  // where the INVITE came from (after NAT)
   std::optional<DigestResponse> proxy_authorization;
   AudioEndpoint caller_media;
 };
@@ -33,12 +33,12 @@ struct Admission {
   calls::v1::Direction direction = calls::v1::DIRECTION_UNSPECIFIED;
   std::string caller;
   std::string called;
-  std::string number_id;           // inbound: the number called
-  bool holds_channel = false;      // one of the number's channels is held for this call
-  std::string caller_account_id;   // outbound / internal
+  std::string number_id;          // inbound: the number called
+  bool holds_channel = false;     // one of the number's channels is held for this call
+  std::string caller_account_id;  // outbound / internal
   bool caller_outbound_allowed = false;
   std::string media_session;
-  RelayEndpoint caller_relay;      // where the caller must send its audio
+  RelayEndpoint caller_relay;  // where the caller must send its audio
 };
 
 struct CallAdmissionOptions {
@@ -52,8 +52,9 @@ struct CallAdmissionOptions {
 // runs on worker threads.
 class CallAdmission {
  public:
-  CallAdmission(CallAdmissionOptions options, NumberDirectory& numbers, CredentialsSource& credentials,
-                Bindings& nonces, const DigestAuthenticator& authenticator, ChannelLimiter& channels,
+  CallAdmission(CallAdmissionOptions options, NumberDirectory& numbers,
+                CredentialsSource& credentials, Bindings& nonces,
+                const DigestAuthenticator& authenticator, ChannelLimiter& channels,
                 MediaControl& media, log::Logger logger);
 
   Admission admit(const InviteRequest& invite, DigestAuthenticator::Clock::time_point now);
@@ -63,17 +64,22 @@ class CallAdmission {
 
  private:
   bool isCarrierHost(const std::string& host) const;
-  Admission admitFromCarrier(const InviteRequest& invite, DigestAuthenticator::Clock::time_point now);
-  Admission admitFromAccount(const InviteRequest& invite, DigestAuthenticator::Clock::time_point now);
+  Admission admitFromCarrier(const InviteRequest& invite,
+                             DigestAuthenticator::Clock::time_point now);
+  Admission admitFromAccount(const InviteRequest& invite,
+                             DigestAuthenticator::Clock::time_point now);
   // nullopt when the caller is one of the number's tenant's carriers; else the refusal.
-  std::optional<SipResponse> authenticateCarrier(const InviteRequest& invite, const accounts::v1::InboundNumber& number,
+  std::optional<SipResponse> authenticateCarrier(const InviteRequest& invite,
+                                                 const accounts::v1::InboundNumber& number,
                                                  DigestAuthenticator::Clock::time_point now);
   // Checks the INVITE's Proxy-Authorization against `credentials` (nullptr: unknown user, checked
   // against decoys) and the nonce count; nullopt when it is right.
   std::optional<SipResponse> checkDigest(const InviteRequest& invite, const std::string& realm,
-                                         const DigestCredentials* credentials, DigestAuthenticator::Clock::time_point now);
+                                         const DigestCredentials* credentials,
+                                         DigestAuthenticator::Clock::time_point now);
   bool setUpMedia(Admission& admission, const InviteRequest& invite);
-  SipResponse challenge(const std::string& realm, DigestAuthenticator::Clock::time_point now, bool stale);
+  SipResponse challenge(const std::string& realm, DigestAuthenticator::Clock::time_point now,
+                        bool stale);
 
   CallAdmissionOptions options_;
   NumberDirectory& numbers_;

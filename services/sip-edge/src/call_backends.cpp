@@ -4,6 +4,9 @@
 #include "tel/grpc/status.h"
 
 namespace tel::sip {
+
+using AccountsStub = accounts::v1::Accounts::StubInterface;
+using MediaStub = media::v1::MediaRelay::StubInterface;
 namespace {
 
 calls::v1::MediaCounters countersOf(const media::v1::LegCounters& counters) {
@@ -35,9 +38,8 @@ absl::StatusOr<std::optional<accounts::v1::InboundNumber>> AccountsNumberDirecto
   request.set_e164(e164);
   request.set_source_ip(source_ip);
   accounts::v1::InboundNumber reply;
-  grpc::ClientContext context;
-  grpc_util::setTimeout(context, timeout_);
-  const grpc::Status status = stub_->LookupInboundNumber(&context, request, &reply);
+  const grpc::Status status =
+      grpc_util::callUnary(*stub_, &AccountsStub::LookupInboundNumber, request, &reply, timeout_);
   if (status.error_code() == grpc::StatusCode::NOT_FOUND) return std::nullopt;
   if (!status.ok()) return grpc_util::toAbsl("accounts", status);
   numbers_.put(key, reply);
@@ -45,16 +47,15 @@ absl::StatusOr<std::optional<accounts::v1::InboundNumber>> AccountsNumberDirecto
 }
 
 absl::StatusOr<bool> AccountsNumberDirectory::isExtension(const std::string& tenant_id,
-                                                         const std::string& extension) {
+                                                          const std::string& extension) {
   const std::string key = tenant_id + "|" + extension;
   if (extensions_.get(key)) return true;
   accounts::v1::ResolveExtensionRequest request;
   request.set_tenant_id(tenant_id);
   request.set_extension(extension);
   accounts::v1::SipAccount reply;
-  grpc::ClientContext context;
-  grpc_util::setTimeout(context, timeout_);
-  const grpc::Status status = stub_->ResolveExtension(&context, request, &reply);
+  const grpc::Status status =
+      grpc_util::callUnary(*stub_, &AccountsStub::ResolveExtension, request, &reply, timeout_);
   if (status.error_code() == grpc::StatusCode::NOT_FOUND ||
       status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
     return false;
@@ -70,9 +71,8 @@ absl::StatusOr<std::optional<CarrierDigest>> AccountsNumberDirectory::carrierCre
   request.set_tenant_id(tenant_id);
   request.set_username(username);
   accounts::v1::CarrierCredentials reply;
-  grpc::ClientContext context;
-  grpc_util::setTimeout(context, timeout_);
-  const grpc::Status status = stub_->GetCarrierCredentials(&context, request, &reply);
+  const grpc::Status status =
+      grpc_util::callUnary(*stub_, &AccountsStub::GetCarrierCredentials, request, &reply, timeout_);
   if (status.error_code() == grpc::StatusCode::NOT_FOUND) return std::nullopt;
   if (!status.ok()) return grpc_util::toAbsl("accounts", status);
   return CarrierDigest{reply.carrier_id(), {reply.ha1_md5(), reply.ha1_sha256()}};
@@ -82,7 +82,8 @@ std::string RedisChannelLimiter::key(const std::string& tenant_id, const std::st
   return "tel:chan:" + tenant_id + ":" + number_id;
 }
 
-absl::StatusOr<bool> RedisChannelLimiter::acquire(const std::string& tenant_id, const std::string& number_id,
+absl::StatusOr<bool> RedisChannelLimiter::acquire(const std::string& tenant_id,
+                                                  const std::string& number_id,
                                                   const std::string& call_id, int channels) {
   const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
                           std::chrono::system_clock::now().time_since_epoch())
@@ -94,7 +95,8 @@ absl::StatusOr<bool> RedisChannelLimiter::acquire(const std::string& tenant_id, 
   return reply->integer == 1;
 }
 
-absl::Status RedisChannelLimiter::release(const std::string& tenant_id, const std::string& number_id,
+absl::Status RedisChannelLimiter::release(const std::string& tenant_id,
+                                          const std::string& number_id,
                                           const std::string& call_id) {
   auto reply = redis_->command({"ZREM", key(tenant_id, number_id), call_id});
   return reply.ok() ? absl::OkStatus() : reply.status();
@@ -106,15 +108,17 @@ absl::StatusOr<std::string> GrpcMediaControl::createSession(const std::string& t
   request.set_tenant_id(tenant_id);
   request.set_call_id(call_id);
   media::v1::Session reply;
-  grpc::ClientContext context;
-  grpc_util::setTimeout(context, timeout_);
-  if (auto status = grpc_util::toAbsl("media-relay", stub_->CreateSession(&context, request, &reply)); !status.ok()) {
+  if (auto status = grpc_util::toAbsl(
+          "media-relay",
+          grpc_util::callUnary(*stub_, &MediaStub::CreateSession, request, &reply, timeout_));
+      !status.ok()) {
     return status;
   }
   return reply.session_id();
 }
 
-absl::StatusOr<RelayEndpoint> GrpcMediaControl::addLeg(const std::string& session_id, const std::string& leg_id,
+absl::StatusOr<RelayEndpoint> GrpcMediaControl::addLeg(const std::string& session_id,
+                                                       const std::string& leg_id,
                                                        const std::optional<RelayEndpoint>& remote) {
   media::v1::AddLegRequest request;
   request.set_session_id(session_id);
@@ -124,9 +128,10 @@ absl::StatusOr<RelayEndpoint> GrpcMediaControl::addLeg(const std::string& sessio
     request.mutable_remote_rtp()->set_port(static_cast<uint32_t>(remote->port));
   }
   media::v1::Leg reply;
-  grpc::ClientContext context;
-  grpc_util::setTimeout(context, timeout_);
-  if (auto status = grpc_util::toAbsl("media-relay", stub_->AddLeg(&context, request, &reply)); !status.ok()) {
+  if (auto status = grpc_util::toAbsl(
+          "media-relay",
+          grpc_util::callUnary(*stub_, &MediaStub::AddLeg, request, &reply, timeout_));
+      !status.ok()) {
     return status;
   }
   return RelayEndpoint{reply.local_rtp().ip(), static_cast<int>(reply.local_rtp().port())};
@@ -140,9 +145,8 @@ absl::Status GrpcMediaControl::updateLeg(const std::string& session_id, const st
   request.mutable_remote_rtp()->set_ip(remote.ip);
   request.mutable_remote_rtp()->set_port(static_cast<uint32_t>(remote.port));
   media::v1::Leg reply;
-  grpc::ClientContext context;
-  grpc_util::setTimeout(context, timeout_);
-  return grpc_util::toAbsl("media-relay", stub_->UpdateLeg(&context, request, &reply));
+  return grpc_util::toAbsl("media-relay", grpc_util::callUnary(*stub_, &MediaStub::UpdateLeg,
+                                                               request, &reply, timeout_));
 }
 
 absl::Status GrpcMediaControl::link(const std::string& session_id, const std::string& leg_a,
@@ -152,9 +156,8 @@ absl::Status GrpcMediaControl::link(const std::string& session_id, const std::st
   request.set_leg_a(leg_a);
   request.set_leg_b(leg_b);
   media::v1::Session reply;
-  grpc::ClientContext context;
-  grpc_util::setTimeout(context, timeout_);
-  return grpc_util::toAbsl("media-relay", stub_->Link(&context, request, &reply));
+  return grpc_util::toAbsl(
+      "media-relay", grpc_util::callUnary(*stub_, &MediaStub::Link, request, &reply, timeout_));
 }
 
 absl::StatusOr<std::map<std::string, calls::v1::MediaCounters>> GrpcMediaControl::deleteSession(
@@ -162,9 +165,10 @@ absl::StatusOr<std::map<std::string, calls::v1::MediaCounters>> GrpcMediaControl
   media::v1::SessionRef request;
   request.set_session_id(session_id);
   media::v1::Session reply;
-  grpc::ClientContext context;
-  grpc_util::setTimeout(context, timeout_);
-  if (auto status = grpc_util::toAbsl("media-relay", stub_->DeleteSession(&context, request, &reply)); !status.ok()) {
+  if (auto status = grpc_util::toAbsl(
+          "media-relay",
+          grpc_util::callUnary(*stub_, &MediaStub::DeleteSession, request, &reply, timeout_));
+      !status.ok()) {
     return status;
   }
   std::map<std::string, calls::v1::MediaCounters> counters;
@@ -172,24 +176,26 @@ absl::StatusOr<std::map<std::string, calls::v1::MediaCounters>> GrpcMediaControl
   return counters;
 }
 
-void KafkaEventSink::publish(const std::string& tenant_id, const std::string& call_id, uint64_t sequence,
-                             const calls::v1::CallEvent& event) {
+void KafkaEventSink::publish(const std::string& tenant_id, const std::string& call_id,
+                             uint64_t sequence, const calls::v1::CallEvent& event) {
   const auto encoded = events::encodeCallEvent(tenant_id, call_id, sequence, event,
                                                std::chrono::system_clock::now(), producer_name_);
   // Delivery failures are reported by the producer after its own retries; they are logged so that
   // an operator sees them (the record would be missing an event).
-  auto status = producer_.produce(events::kCallEventsTopic, encoded.key, encoded.value,
-                                  [log = log_, call_id, sequence](const kafka::Delivery& delivery) {
-                                    if (!delivery.status.ok()) {
-                                      log.error("call event not delivered",
-                                                {{"call_id", call_id},
-                                                 {"sequence", std::to_string(sequence)},
-                                                 {"error", std::string(delivery.status.message())}});
-                                    }
-                                  });
+  auto status =
+      producer_.produce(events::kCallEventsTopic, encoded.key, encoded.value,
+                        [log = log_, call_id, sequence](const kafka::Delivery& delivery) {
+                          if (!delivery.status.ok()) {
+                            log.error("call event not delivered",
+                                      {{"call_id", call_id},
+                                       {"sequence", std::to_string(sequence)},
+                                       {"error", std::string(delivery.status.message())}});
+                          }
+                        });
   if (!status.ok()) {
-    log_.error("call event not queued", {{"call_id", call_id}, {"tenant_id", tenant_id},
-                                         {"error", std::string(status.message())}});
+    log_.error(
+        "call event not queued",
+        {{"call_id", call_id}, {"tenant_id", tenant_id}, {"error", std::string(status.message())}});
   }
 }
 

@@ -13,8 +13,8 @@
 #include "tel/cache/ttl_cache.h"
 #include "tel/calls/v1/calls.pb.h"
 #include "tel/kafka/kafka.h"
-#include "tel/media/v1/media_relay.grpc.pb.h"
 #include "tel/log/log.h"
+#include "tel/media/v1/media_relay.grpc.pb.h"
 #include "tel/redis/redis_client.h"
 
 // What the B2BUA needs from the rest of the platform, each behind a small interface. Every method
@@ -35,10 +35,11 @@ class NumberDirectory {
   virtual absl::StatusOr<std::optional<accounts::v1::InboundNumber>> lookupInbound(
       const std::string& e164, const std::string& source_ip) = 0;
   // true: the tenant has an account with this extension (the call is internal).
-  virtual absl::StatusOr<bool> isExtension(const std::string& tenant_id, const std::string& extension) = 0;
+  virtual absl::StatusOr<bool> isExtension(const std::string& tenant_id,
+                                           const std::string& extension) = 0;
   // nullopt: no carrier of the tenant authenticates as `username`.
-  virtual absl::StatusOr<std::optional<CarrierDigest>> carrierCredentials(const std::string& tenant_id,
-                                                                        const std::string& username) = 0;
+  virtual absl::StatusOr<std::optional<CarrierDigest>> carrierCredentials(
+      const std::string& tenant_id, const std::string& username) = 0;
 };
 
 // Found numbers and extensions are kept for `cache_ttl` (a route or carrier change reaches calls
@@ -47,18 +48,22 @@ class AccountsNumberDirectory final : public NumberDirectory {
  public:
   AccountsNumberDirectory(std::shared_ptr<accounts::v1::Accounts::StubInterface> stub,
                           std::chrono::milliseconds timeout, std::chrono::milliseconds cache_ttl)
-      : stub_(std::move(stub)), timeout_(timeout), numbers_(cache_ttl, 100000), extensions_(cache_ttl, 100000) {}
+      : stub_(std::move(stub)),
+        timeout_(timeout),
+        numbers_(cache_ttl, 100000),
+        extensions_(cache_ttl, 100000) {}
   absl::StatusOr<std::optional<accounts::v1::InboundNumber>> lookupInbound(
       const std::string& e164, const std::string& source_ip) override;
-  absl::StatusOr<bool> isExtension(const std::string& tenant_id, const std::string& extension) override;
-  absl::StatusOr<std::optional<CarrierDigest>> carrierCredentials(const std::string& tenant_id,
-                                                                const std::string& username) override;
+  absl::StatusOr<bool> isExtension(const std::string& tenant_id,
+                                   const std::string& extension) override;
+  absl::StatusOr<std::optional<CarrierDigest>> carrierCredentials(
+      const std::string& tenant_id, const std::string& username) override;
 
  private:
   std::shared_ptr<accounts::v1::Accounts::StubInterface> stub_;
   std::chrono::milliseconds timeout_;
   cache::TtlCache<accounts::v1::InboundNumber> numbers_;  // by e164 and source address
-  cache::TtlCache<bool> extensions_;                       // by tenant and extension
+  cache::TtlCache<bool> extensions_;                      // by tenant and extension
 };
 
 // Concurrent calls per number, shared by every sip-edge instance.
@@ -99,13 +104,16 @@ struct RelayEndpoint {
 class MediaControl {
  public:
   virtual ~MediaControl() = default;
-  virtual absl::StatusOr<std::string> createSession(const std::string& tenant_id, const std::string& call_id) = 0;
+  virtual absl::StatusOr<std::string> createSession(const std::string& tenant_id,
+                                                    const std::string& call_id) = 0;
   // Allocates the leg's ports; `remote` (from the leg's SDP) may be unknown yet.
-  virtual absl::StatusOr<RelayEndpoint> addLeg(const std::string& session_id, const std::string& leg_id,
+  virtual absl::StatusOr<RelayEndpoint> addLeg(const std::string& session_id,
+                                               const std::string& leg_id,
                                                const std::optional<RelayEndpoint>& remote) = 0;
   virtual absl::Status updateLeg(const std::string& session_id, const std::string& leg_id,
                                  const RelayEndpoint& remote) = 0;
-  virtual absl::Status link(const std::string& session_id, const std::string& leg_a, const std::string& leg_b) = 0;
+  virtual absl::Status link(const std::string& session_id, const std::string& leg_a,
+                            const std::string& leg_b) = 0;
   // Frees the ports; returns each leg's final counters by leg id.
   virtual absl::StatusOr<std::map<std::string, calls::v1::MediaCounters>> deleteSession(
       const std::string& session_id) = 0;
@@ -113,15 +121,19 @@ class MediaControl {
 
 class GrpcMediaControl final : public MediaControl {
  public:
-  GrpcMediaControl(std::shared_ptr<media::v1::MediaRelay::StubInterface> stub, std::chrono::milliseconds timeout)
+  GrpcMediaControl(std::shared_ptr<media::v1::MediaRelay::StubInterface> stub,
+                   std::chrono::milliseconds timeout)
       : stub_(std::move(stub)), timeout_(timeout) {}
-  absl::StatusOr<std::string> createSession(const std::string& tenant_id, const std::string& call_id) override;
+  absl::StatusOr<std::string> createSession(const std::string& tenant_id,
+                                            const std::string& call_id) override;
   absl::StatusOr<RelayEndpoint> addLeg(const std::string& session_id, const std::string& leg_id,
                                        const std::optional<RelayEndpoint>& remote) override;
   absl::Status updateLeg(const std::string& session_id, const std::string& leg_id,
                          const RelayEndpoint& remote) override;
-  absl::Status link(const std::string& session_id, const std::string& leg_a, const std::string& leg_b) override;
-  absl::StatusOr<std::map<std::string, calls::v1::MediaCounters>> deleteSession(const std::string& session_id) override;
+  absl::Status link(const std::string& session_id, const std::string& leg_a,
+                    const std::string& leg_b) override;
+  absl::StatusOr<std::map<std::string, calls::v1::MediaCounters>> deleteSession(
+      const std::string& session_id) override;
 
  private:
   std::shared_ptr<media::v1::MediaRelay::StubInterface> stub_;

@@ -10,7 +10,9 @@ namespace tel::sip {
 class ApplicationStream final : public grpc::ServerWriteReactor<calls::v1::CallNotification> {
  public:
   // Initial metadata goes out at once: the application learns that it is attached before any call.
-  ApplicationStream(ApplicationHub& hub, uint64_t id) : hub_(hub), id_(id) { StartSendInitialMetadata(); }
+  ApplicationStream(ApplicationHub& hub, uint64_t id) : hub_(hub), id_(id) {
+    StartSendInitialMetadata();
+  }
 
   bool push(const calls::v1::CallNotification& notification) {
     std::lock_guard lock(mutex_);
@@ -106,7 +108,8 @@ size_t ApplicationHub::attached() const {
 
 void ApplicationHub::closeAll() {
   std::lock_guard lock(mutex_);
-  for (auto& [id, stream] : streams_) stream->close(grpc::Status(grpc::StatusCode::UNAVAILABLE, "sip-edge is shutting down"));
+  for (auto& [id, stream] : streams_)
+    stream->close(grpc::Status(grpc::StatusCode::UNAVAILABLE, "sip-edge is shutting down"));
 }
 
 grpc::ServerWriteReactor<calls::v1::CallNotification>* CallControlService::Attach(
@@ -130,9 +133,9 @@ grpc::ServerUnaryReactor* CallControlService::Hangup(grpc::CallbackServerContext
   return reactor;
 }
 
-grpc::ServerUnaryReactor* CallControlService::ListLiveCalls(grpc::CallbackServerContext* context,
-                                                            const calls::v1::ListLiveCallsRequest*,
-                                                            calls::v1::ListLiveCallsResponse* reply) {
+grpc::ServerUnaryReactor* CallControlService::ListLiveCalls(
+    grpc::CallbackServerContext* context, const calls::v1::ListLiveCallsRequest*,
+    calls::v1::ListLiveCallsResponse* reply) {
   auto* reactor = context->DefaultReactor();
   commands_.listLiveCalls([reactor, reply](calls::v1::ListLiveCallsResponse calls) {
     *reply = std::move(calls);

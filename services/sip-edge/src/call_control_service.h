@@ -17,8 +17,10 @@ namespace tel::sip {
 class CallCommands {
  public:
   virtual ~CallCommands() = default;
-  virtual void dial(const calls::v1::DialRequest& request, std::function<void(grpc::Status)> done) = 0;
-  virtual void hangup(const calls::v1::HangupRequest& request, std::function<void(grpc::Status)> done) = 0;
+  virtual void dial(const calls::v1::DialRequest& request,
+                    std::function<void(grpc::Status)> done) = 0;
+  virtual void hangup(const calls::v1::HangupRequest& request,
+                      std::function<void(grpc::Status)> done) = 0;
   virtual void listLiveCalls(std::function<void(calls::v1::ListLiveCallsResponse)> done) = 0;
 };
 
@@ -43,26 +45,30 @@ class ApplicationHub {
   // Ends every stream (at shutdown), so that applications reconnect elsewhere.
   void closeAll();
 
-  grpc::ServerWriteReactor<calls::v1::CallNotification>* attach(grpc::CallbackServerContext* context,
-                                                                const calls::v1::AttachRequest& request);
+  grpc::ServerWriteReactor<calls::v1::CallNotification>* attach(
+      grpc::CallbackServerContext* context, const calls::v1::AttachRequest& request);
   void detach(uint64_t application);
 
  private:
   mutable std::mutex mutex_;
-  std::map<uint64_t, ApplicationStream*> streams_;  // guarded by mutex_; streams detach before they die
+  std::map<uint64_t, ApplicationStream*>
+      streams_;  // guarded by mutex_; streams detach before they die
   uint64_t next_id_ = 1;
   uint64_t next_offer_ = 0;
 };
 
 class CallControlService final : public calls::v1::CallControl::CallbackService {
  public:
-  CallControlService(ApplicationHub& hub, CallCommands& commands) : hub_(hub), commands_(commands) {}
+  CallControlService(ApplicationHub& hub, CallCommands& commands)
+      : hub_(hub), commands_(commands) {}
 
-  grpc::ServerWriteReactor<calls::v1::CallNotification>* Attach(grpc::CallbackServerContext* context,
-                                                                const calls::v1::AttachRequest* request) override;
-  grpc::ServerUnaryReactor* Dial(grpc::CallbackServerContext* context, const calls::v1::DialRequest* request,
+  grpc::ServerWriteReactor<calls::v1::CallNotification>* Attach(
+      grpc::CallbackServerContext* context, const calls::v1::AttachRequest* request) override;
+  grpc::ServerUnaryReactor* Dial(grpc::CallbackServerContext* context,
+                                 const calls::v1::DialRequest* request,
                                  calls::v1::CommandResult* reply) override;
-  grpc::ServerUnaryReactor* Hangup(grpc::CallbackServerContext* context, const calls::v1::HangupRequest* request,
+  grpc::ServerUnaryReactor* Hangup(grpc::CallbackServerContext* context,
+                                   const calls::v1::HangupRequest* request,
                                    calls::v1::CommandResult* reply) override;
   grpc::ServerUnaryReactor* ListLiveCalls(grpc::CallbackServerContext* context,
                                           const calls::v1::ListLiveCallsRequest* request,

@@ -23,7 +23,8 @@ KernelSourceFilter KernelSourceFilter::forListeningPort(int port) {
     if (end == entry->d_name || *end != '\0' || fd == dirfd(dir)) continue;
     sockaddr_in address{};
     socklen_t length = sizeof address;
-    if (getsockname(static_cast<int>(fd), reinterpret_cast<sockaddr*>(&address), &length) != 0) continue;
+    if (getsockname(static_cast<int>(fd), reinterpret_cast<sockaddr*>(&address), &length) != 0)
+      continue;
     if (address.sin_family != AF_INET || ntohs(address.sin_port) != port) continue;
     int type = 0;
     socklen_t type_length = sizeof type;
@@ -31,7 +32,8 @@ KernelSourceFilter KernelSourceFilter::forListeningPort(int port) {
     int listening = 0;
     socklen_t listening_length = sizeof listening;
     getsockopt(static_cast<int>(fd), SOL_SOCKET, SO_ACCEPTCONN, &listening, &listening_length);
-    if (type == SOCK_DGRAM || (type == SOCK_STREAM && listening)) filter.fds_.push_back(static_cast<int>(fd));
+    if (type == SOCK_DGRAM || (type == SOCK_STREAM && listening))
+      filter.fds_.push_back(static_cast<int>(fd));
   }
   closedir(dir);
   return filter;
@@ -51,8 +53,9 @@ absl::Status KernelSourceFilter::install(const std::vector<uint32_t>& banned) {
   sock_fprog fprog{static_cast<unsigned short>(program.size()), program.data()};
   const int unused = 0;  // the kernel wants an int-sized value even for SO_DETACH_FILTER
   for (const int fd : fds_) {
-    const int result = count == 0 ? setsockopt(fd, SOL_SOCKET, SO_DETACH_FILTER, &unused, sizeof unused)
-                                  : setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof fprog);
+    const int result = count == 0
+                           ? setsockopt(fd, SOL_SOCKET, SO_DETACH_FILTER, &unused, sizeof unused)
+                           : setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof fprog);
     if (result != 0 && !(count == 0 && errno == ENOENT)) {
       return absl::InternalError(std::string("socket filter: ") + std::strerror(errno));
     }

@@ -5,9 +5,7 @@
 namespace tel::sip {
 namespace {
 
-SipResponse unavailable() {
-  return {503, "Service Unavailable", {{"Retry-After", "5"}}};
-}
+SipResponse unavailable() { return {503, "Service Unavailable", {{"Retry-After", "5"}}}; }
 
 }  // namespace
 
@@ -27,8 +25,9 @@ Registrar::Registrar(const DigestAuthenticator& authenticator, CredentialsSource
 
 void Registrar::count(const char* outcome) { outcomes_.Add({{"outcome", outcome}}).Increment(); }
 
-SipResponse Registrar::challenge(const std::string& realm, DigestAuthenticator::Clock::time_point now,
-                                 bool stale, const char* outcome) {
+SipResponse Registrar::challenge(const std::string& realm,
+                                 DigestAuthenticator::Clock::time_point now, bool stale,
+                                 const char* outcome) {
   count(outcome);
   SipResponse response{401, "Unauthorized", {}};
   for (auto& value : authenticator_.challenges(realm, now, stale)) {
@@ -37,7 +36,8 @@ SipResponse Registrar::challenge(const std::string& realm, DigestAuthenticator::
   return response;
 }
 
-SipResponse Registrar::handle(const RegisterRequest& request, DigestAuthenticator::Clock::time_point now) {
+SipResponse Registrar::handle(const RegisterRequest& request,
+                              DigestAuthenticator::Clock::time_point now) {
   if (request.aor_user.empty() || request.aor_domain.empty()) {
     count("malformed");
     return {400, "Bad Request", {}};
@@ -49,8 +49,8 @@ SipResponse Registrar::handle(const RegisterRequest& request, DigestAuthenticato
   auto found = credentials_.find(request.aor_domain, digest.username);
   if (!found.ok()) {
     count("error");
-    log_.error("credentials lookup failed", {{"domain", request.aor_domain},
-                                             {"error", std::string(found.status().message())}});
+    log_.error("credentials lookup failed",
+               {{"domain", request.aor_domain}, {"error", std::string(found.status().message())}});
     return unavailable();
   }
   const DigestCredentials& credentials = *found ? (*found)->digest : decoy_;
@@ -63,8 +63,9 @@ SipResponse Registrar::handle(const RegisterRequest& request, DigestAuthenticato
     case DigestVerdict::kStaleNonce:
       return challenge(request.aor_domain, now, true, "stale");
     case DigestVerdict::kWrongResponse: {
-      log_.warn("registration refused", {{"domain", request.aor_domain}, {"user", digest.username},
-                                         {"source", request.source}});
+      log_.warn(
+          "registration refused",
+          {{"domain", request.aor_domain}, {"user", digest.username}, {"source", request.source}});
       auto response = challenge(request.aor_domain, now, false, "wrong_credentials");
       response.authentication_failed = true;
       return response;
@@ -94,13 +95,15 @@ SipResponse Registrar::handle(const RegisterRequest& request, DigestAuthenticato
     count("forbidden");
     return {403, "Forbidden", {}};
   }
-  return applyBindings(request, account,
-                       std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count());
+  return applyBindings(
+      request, account,
+      std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count());
 }
 
-SipResponse Registrar::applyBindings(const RegisterRequest& request, const SipAccountCredentials& account,
-                                     int64_t now) {
-  auto log = log_.withFields({{"tenant_id", account.tenant_id}, {"account_id", account.account_id}});
+SipResponse Registrar::applyBindings(const RegisterRequest& request,
+                                     const SipAccountCredentials& account, int64_t now) {
+  auto log =
+      log_.withFields({{"tenant_id", account.tenant_id}, {"account_id", account.account_id}});
   if (request.wildcard) {
     if (request.expires_header.value_or(-1) != 0 || request.contacts.size() > 0) {
       count("malformed");
@@ -112,14 +115,16 @@ SipResponse Registrar::applyBindings(const RegisterRequest& request, const SipAc
     return {200, "OK", {}};
   }
   for (const auto& contact : request.contacts) {
-    const int64_t expires = contact.expires.value_or(request.expires_header.value_or(options_.default_expires));
+    const int64_t expires =
+        contact.expires.value_or(request.expires_header.value_or(options_.default_expires));
     if (expires != 0 && expires < options_.min_expires) {
       count("interval_too_brief");
       return {423, "Interval Too Brief", {{"Min-Expires", std::to_string(options_.min_expires)}}};
     }
   }
   for (const auto& contact : request.contacts) {
-    int64_t expires = contact.expires.value_or(request.expires_header.value_or(options_.default_expires));
+    int64_t expires =
+        contact.expires.value_or(request.expires_header.value_or(options_.default_expires));
     absl::Status status;
     if (expires == 0) {
       status = bindings_.remove(account.tenant_id, account.account_id, contact.uri);
@@ -138,11 +143,12 @@ SipResponse Registrar::applyBindings(const RegisterRequest& request, const SipAc
   if (!current.ok()) return unavailable();
   SipResponse response{200, "OK", {}};
   for (const auto& binding : *current) {
-    response.headers.emplace_back("Contact", "<" + binding.contact + ">;expires=" +
-                                                 std::to_string(binding.expires_at - now));
+    response.headers.emplace_back(
+        "Contact", "<" + binding.contact + ">;expires=" + std::to_string(binding.expires_at - now));
   }
   count(request.contacts.empty() ? "queried" : "registered");
-  log.info("registration", {{"contacts", std::to_string(current->size())}, {"source", request.source}});
+  log.info("registration",
+           {{"contacts", std::to_string(current->size())}, {"source", request.source}});
   return response;
 }
 

@@ -26,8 +26,8 @@ struct SipAccountCredentials {
 class CredentialsSource {
  public:
   virtual ~CredentialsSource() = default;
-  virtual absl::StatusOr<std::optional<SipAccountCredentials>> find(const std::string& domain,
-                                                                    const std::string& username) = 0;
+  virtual absl::StatusOr<std::optional<SipAccountCredentials>> find(
+      const std::string& domain, const std::string& username) = 0;
 };
 
 struct ContactEntry {
@@ -43,7 +43,7 @@ struct RegisterRequest {
   std::vector<ContactEntry> contacts;
   bool wildcard = false;  // "Contact: *"
   std::optional<int64_t> expires_header;
-  std::string source;     // host:port the REGISTER came from
+  std::string source;  // host:port the REGISTER came from
   std::string source_ip;
   std::string user_agent;
   std::string call_id;
@@ -77,8 +77,8 @@ class Registrar {
   SipResponse handle(const RegisterRequest& request, DigestAuthenticator::Clock::time_point now);
 
  private:
-  SipResponse challenge(const std::string& realm, DigestAuthenticator::Clock::time_point now, bool stale,
-                        const char* outcome);
+  SipResponse challenge(const std::string& realm, DigestAuthenticator::Clock::time_point now,
+                        bool stale, const char* outcome);
   SipResponse applyBindings(const RegisterRequest& request, const SipAccountCredentials& account,
                             int64_t now);
   void count(const char* outcome);

@@ -40,7 +40,8 @@ absl::StatusOr<sdp_session_t*> parse(su_home_t* home, const std::string& text) {
   sdp_session_t* session = sdp_session(parser);
   if (session == nullptr) {
     const char* error = sdp_parsing_error(parser);
-    return absl::InvalidArgumentError(std::string("malformed SDP: ") + (error ? error : "unknown error"));
+    return absl::InvalidArgumentError(std::string("malformed SDP: ") +
+                                      (error ? error : "unknown error"));
   }
   return session;
 }
@@ -64,7 +65,8 @@ absl::StatusOr<AudioEndpoint> findAudioEndpoint(const std::string& sdp) {
   return AudioEndpoint{connection->c_address, static_cast<int>(audio->m_port)};
 }
 
-absl::StatusOr<std::string> rewriteAudioEndpoint(const std::string& sdp, const AudioEndpoint& relay) {
+absl::StatusOr<std::string> rewriteAudioEndpoint(const std::string& sdp,
+                                                 const AudioEndpoint& relay) {
   Home home;
   auto parsed = parse(home.get(), sdp);
   if (!parsed.ok()) return parsed.status();
@@ -78,7 +80,8 @@ absl::StatusOr<std::string> rewriteAudioEndpoint(const std::string& sdp, const A
   const bool hold = AudioEndpoint{original->c_address, 0}.onHold();
   const bool ipv6 = relay.ip.find(':') != std::string::npos;
 
-  auto* connection = static_cast<sdp_connection_t*>(su_zalloc(home.get(), sizeof(sdp_connection_t)));
+  auto* connection =
+      static_cast<sdp_connection_t*>(su_zalloc(home.get(), sizeof(sdp_connection_t)));
   connection->c_size = sizeof(sdp_connection_t);
   connection->c_nettype = sdp_net_in;
   connection->c_addrtype = ipv6 ? sdp_addr_ip6 : sdp_addr_ip4;
@@ -98,7 +101,8 @@ absl::StatusOr<std::string> rewriteAudioEndpoint(const std::string& sdp, const A
   const char* message = sdp_message(printer);
   if (message == nullptr) {
     const char* error = sdp_printing_error(printer);
-    return absl::InternalError(std::string("cannot print SDP: ") + (error ? error : "unknown error"));
+    return absl::InternalError(std::string("cannot print SDP: ") +
+                               (error ? error : "unknown error"));
   }
   std::string result(message, sdp_message_size(printer));
   sdp_printer_free(printer);

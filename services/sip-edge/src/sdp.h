@@ -22,6 +22,7 @@ absl::StatusOr<AudioEndpoint> findAudioEndpoint(const std::string& sdp);
 // relay's; other streams (video...) are rejected with port 0, because only audio is relayed. The
 // codecs, direction attributes and everything else pass through, so the parties negotiate with
 // each other. A hold address (0.0.0.0) is kept as it is.
-absl::StatusOr<std::string> rewriteAudioEndpoint(const std::string& sdp, const AudioEndpoint& relay);
+absl::StatusOr<std::string> rewriteAudioEndpoint(const std::string& sdp,
+                                                 const AudioEndpoint& relay);
 
 }  // namespace tel::sip

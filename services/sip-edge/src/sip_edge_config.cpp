@@ -25,7 +25,8 @@ SipEdgeConfig SipEdgeConfig::load(config::Config& source) {
   const auto listen = source.getHostPort("sip.listen", "127.0.0.1:17060", /*allow_zero=*/false);
   config.sip.listen_host = listen.host;
   config.sip.listen_port = listen.port;
-  config.sip.max_message_bytes = static_cast<size_t>(source.getInt("sip.max_message_bytes", 2048, 1 << 20, 32768));
+  config.sip.max_message_bytes =
+      static_cast<size_t>(source.getInt("sip.max_message_bytes", 2048, 1 << 20, 32768));
   config.admin_listen = source.getHostPort("admin.listen", "127.0.0.1:17141");
   config.accounts_address = source.getString("accounts.address", "127.0.0.1:17110");
   config.control_listen = source.getHostPort("control.listen", "127.0.0.1:17142");
@@ -34,7 +35,8 @@ SipEdgeConfig SipEdgeConfig::load(config::Config& source) {
   // Request-URI hosts that carriers use for our numbers, besides IP addresses: the public names of
   // the SIP service. Any other host is a tenant's SIP domain.
   config.admission.carrier_hosts = commaList(source.getString("calls.carrier_hosts", "localhost"));
-  config.b2bua.decision_timeout = source.getDuration("calls.decision_timeout", std::chrono::seconds(5));
+  config.b2bua.decision_timeout =
+      source.getDuration("calls.decision_timeout", std::chrono::seconds(5));
   if (config.b2bua.decision_timeout < std::chrono::milliseconds(100)) {
     throw config::ConfigError("calls.decision_timeout", "must be at least 100ms");
   }
@@ -50,8 +52,10 @@ SipEdgeConfig SipEdgeConfig::load(config::Config& source) {
   config.redis = *redis;
   // Without a configured secret every process makes its own: fine for one instance, but nonces
   // issued by one instance then fail on another, so a cluster must set it.
-  config.nonce_secret = source.getSecret("auth.nonce_secret", crypto::toHex(crypto::randomBytes(32)));
-  if (config.nonce_secret.size() < 16) throw config::ConfigError("auth.nonce_secret", "must be at least 16 characters");
+  config.nonce_secret =
+      source.getSecret("auth.nonce_secret", crypto::toHex(crypto::randomBytes(32)));
+  if (config.nonce_secret.size() < 16)
+    throw config::ConfigError("auth.nonce_secret", "must be at least 16 characters");
   config.nonce_lifetime = std::chrono::duration_cast<std::chrono::seconds>(
       source.getDuration("auth.nonce_lifetime", std::chrono::seconds(300)));
   const std::string algorithms = source.getString("auth.algorithms", "MD5,SHA-256");
@@ -64,7 +68,8 @@ SipEdgeConfig SipEdgeConfig::load(config::Config& source) {
     }
     config.algorithms.push_back(item);
   }
-  if (config.algorithms.empty()) throw config::ConfigError("auth.algorithms", "must name at least one algorithm");
+  if (config.algorithms.empty())
+    throw config::ConfigError("auth.algorithms", "must name at least one algorithm");
   config.registrar.min_expires = source.getInt("registrar.min_expires", 1, 86400, 60);
   config.registrar.max_expires = source.getInt("registrar.max_expires", 1, 604800, 3600);
   config.registrar.default_expires = source.getInt("registrar.default_expires", 1, 604800, 600);
@@ -73,7 +78,8 @@ SipEdgeConfig SipEdgeConfig::load(config::Config& source) {
   }
   auto& guard = config.protection;
   config.protection_enabled = source.getBool("protection.enabled", true);
-  guard.flood_requests = static_cast<int>(source.getInt("protection.flood_requests", 1, 100000, 16));
+  guard.flood_requests =
+      static_cast<int>(source.getInt("protection.flood_requests", 1, 100000, 16));
   guard.flood_window = std::chrono::duration_cast<std::chrono::seconds>(
       source.getDuration("protection.flood_window", std::chrono::seconds(2)));
   guard.auth_failures = static_cast<int>(source.getInt("protection.auth_failures", 1, 1000, 3));
@@ -81,11 +87,14 @@ SipEdgeConfig SipEdgeConfig::load(config::Config& source) {
       source.getDuration("protection.auth_window", std::chrono::minutes(10)));
   guard.ban_time = std::chrono::duration_cast<std::chrono::seconds>(
       source.getDuration("protection.ban_time", std::chrono::minutes(10)));
-  if (guard.flood_window.count() < 1) throw config::ConfigError("protection.flood_window", "must be at least 1s");
-  if (guard.ban_time.count() < 1) throw config::ConfigError("protection.ban_time", "must be at least 1s");
+  if (guard.flood_window.count() < 1)
+    throw config::ConfigError("protection.flood_window", "must be at least 1s");
+  if (guard.ban_time.count() < 1)
+    throw config::ConfigError("protection.ban_time", "must be at least 1s");
   guard.allow = commaList(source.getString("protection.allow", ""));
   if (auto bad = SourceGuard::invalidAllowEntry(guard.allow)) {
-    throw config::ConfigError("protection.allow", "'" + *bad + "' is not an IP address or CIDR block");
+    throw config::ConfigError("protection.allow",
+                              "'" + *bad + "' is not an IP address or CIDR block");
   }
   const std::string scanners = source.getString("protection.scanner_user_agents", "");
   if (!scanners.empty()) guard.scanner_user_agents = commaList(scanners);

@@ -21,8 +21,9 @@ struct SipEdgeConfig {
   CallAdmissionOptions admission;
   B2buaOptions b2bua;
   std::chrono::seconds max_call_duration{4 * 3600};
-  std::chrono::milliseconds lookup_cache_ttl{5000};  // numbers and carrier matches; 0 disables  // a number's channel is held at most this long
-  redis::RedisOptions redis;  // from redis.url (secret)
+  std::chrono::milliseconds lookup_cache_ttl{5000};  // numbers and carrier matches; 0 disables  //
+                                                     // a number's channel is held at most this long
+  redis::RedisOptions redis;                         // from redis.url (secret)
   std::string nonce_secret;  // secret; shared by all instances behind one load balancer
   std::chrono::seconds nonce_lifetime{300};
   std::vector<std::string> algorithms;

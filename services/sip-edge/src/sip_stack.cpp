@@ -70,7 +70,8 @@ SipStack::~SipStack() { stop(); }
 void SipStack::start() {
   std::promise<void> started;
   auto ready = started.get_future();
-  thread_ = std::thread([this, started = std::move(started)]() mutable { runOnSipThread(std::move(started)); });
+  thread_ = std::thread(
+      [this, started = std::move(started)]() mutable { runOnSipThread(std::move(started)); });
   ready.get();  // rethrows a bind failure
   running_ = true;
 }
@@ -93,22 +94,19 @@ void SipStack::runOnSipThread(std::promise<void> started) {
   su_wait_create(wait, tasks_.fd(), SU_WAIT_IN);
   su_root_register(sofia.root, wait, onWake, nullptr, 0);
 
-  const std::string url = "sip:" + options_.listen_host + ":" + std::to_string(options_.listen_port);
-  sofia.nua = nua_create(sofia.root, nuaCallback, reinterpret_cast<nua_magic_t*>(this),
-                         NUTAG_URL(url.c_str()),
-                         // OPTIONS is answered here rather than by nua so that banned sources
-                         // and scanners can be screened before anything is sent back.
-                         NUTAG_APPL_METHOD("REGISTER, OPTIONS"),
-                         NUTAG_ALLOW(calls_ ? "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER" : "REGISTER"),
-                         NUTAG_AUTOACK(1),
-                         NUTAG_AUTOALERT(0),
-                         NUTAG_AUTOANSWER(0),
-                         NUTAG_MEDIA_ENABLE(0),
-                         // Nothing legitimate comes near this; larger messages are refused before
-                         // they are parsed into memory.
-                         NTATAG_MAXSIZE(options_.max_message_bytes),
-                         SIPTAG_SERVER_STR(options_.server_name.c_str()),
-                         TAG_END());
+  const std::string url =
+      "sip:" + options_.listen_host + ":" + std::to_string(options_.listen_port);
+  sofia.nua = nua_create(
+      sofia.root, nuaCallback, reinterpret_cast<nua_magic_t*>(this), NUTAG_URL(url.c_str()),
+      // OPTIONS is answered here rather than by nua so that banned sources
+      // and scanners can be screened before anything is sent back.
+      NUTAG_APPL_METHOD("REGISTER, OPTIONS"),
+      NUTAG_ALLOW(calls_ ? "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER" : "REGISTER"),
+      NUTAG_AUTOACK(1), NUTAG_AUTOALERT(0), NUTAG_AUTOANSWER(0), NUTAG_MEDIA_ENABLE(0),
+      // Nothing legitimate comes near this; larger messages are refused before
+      // they are parsed into memory.
+      NTATAG_MAXSIZE(options_.max_message_bytes), SIPTAG_SERVER_STR(options_.server_name.c_str()),
+      TAG_END());
   if (sofia.nua == nullptr) {
     su_root_destroy(sofia.root);
     su_deinit();
@@ -119,7 +117,10 @@ void SipStack::runOnSipThread(std::promise<void> started) {
   sofia.filter = KernelSourceFilter::forListeningPort(options_.listen_port);
   sofia.tick = su_timer_create(su_root_task(sofia.root), CallHandler::kTickMillis);
   su_timer_set_for_ever(
-      sofia.tick, [](su_root_magic_t*, su_timer_t*, su_timer_arg_t* arg) { reinterpret_cast<SipStack*>(arg)->tickOnSipThread(); },
+      sofia.tick,
+      [](su_root_magic_t*, su_timer_t*, su_timer_arg_t* arg) {
+        reinterpret_cast<SipStack*>(arg)->tickOnSipThread();
+      },
       reinterpret_cast<su_timer_arg_t*>(this));
   started.set_value();
   su_root_run(sofia.root);
@@ -168,13 +169,15 @@ void SipStack::dispatchOnSipThread(const Event& event) {
 nua_t* SipStack::nuaOnSipThread() const { return sofia_->nua; }
 
 void SipStack::reportAuthenticationFailure(const std::string& ip) {
-  if (guard_ != nullptr && !ip.empty()) guard_->onAuthenticationFailure(ip, SourceGuard::Clock::now());
+  if (guard_ != nullptr && !ip.empty())
+    guard_->onAuthenticationFailure(ip, SourceGuard::Clock::now());
 }
 
 void SipStack::tickOnSipThread() {
   if (guard_ != nullptr && guard_->sweep(SourceGuard::Clock::now())) {
     if (auto status = sofia_->filter.install(guard_->bannedIpv4()); !status.ok()) {
-      log_.error("cannot update the kernel source filter", {{"error", std::string(status.message())}});
+      log_.error("cannot update the kernel source filter",
+                 {{"error", std::string(status.message())}});
     }
   }
   if (calls_ != nullptr) calls_->tickOnSipThread();
@@ -185,7 +188,9 @@ bool SipStack::screenOnSipThread(const Event& event) {
   // Requests that continue a dialog or transaction are not counted: only what starts something.
   switch (event.event) {
     case nua_i_invite:
-      if (event.sip != nullptr && event.sip->sip_to != nullptr && event.sip->sip_to->a_tag != nullptr) return true;
+      if (event.sip != nullptr && event.sip->sip_to != nullptr &&
+          event.sip->sip_to->a_tag != nullptr)
+        return true;
       break;
     case nua_i_register:
     case nua_i_options:
@@ -201,11 +206,15 @@ bool SipStack::screenOnSipThread(const Event& event) {
   }
   const std::string ip = sourceIpOf(event.sip);
   const std::string agent =
-      event.sip && event.sip->sip_user_agent && event.sip->sip_user_agent->g_string ? event.sip->sip_user_agent->g_string : "";
-  if (guard_->onRequest(ip, agent, SourceGuard::Clock::now()) == SourceGuard::Verdict::kAllow) return true;
+      event.sip && event.sip->sip_user_agent && event.sip->sip_user_agent->g_string
+          ? event.sip->sip_user_agent->g_string
+          : "";
+  if (guard_->onRequest(ip, agent, SourceGuard::Clock::now()) == SourceGuard::Verdict::kAllow)
+    return true;
   // Banned: the kernel filter drops what comes next; this request gets a cheap refusal, without any
   // lookup, so that sofia frees its transaction.
-  if (event.event == nua_i_invite || event.event == nua_i_register || event.event == nua_i_options) {
+  if (event.event == nua_i_invite || event.event == nua_i_register ||
+      event.event == nua_i_options) {
     nua_respond(event.handle, 403, "Forbidden", NUTAG_WITH_THIS(sofia_->nua), TAG_END());
     nua_handle_destroy(event.handle);
   }
@@ -222,17 +231,17 @@ void SipStack::handleRegisterOnSipThread(const Event& event) {
   RegisterRequest request;
   request.aor_user = text(sip->sip_to->a_url->url_user);
   request.aor_domain = text(sip->sip_to->a_url->url_host);
-  for (auto* c = request.aor_domain.data(); *c; ++c) *c = static_cast<char>(std::tolower(static_cast<unsigned char>(*c)));
+  for (auto* c = request.aor_domain.data(); *c; ++c)
+    *c = static_cast<char>(std::tolower(static_cast<unsigned char>(*c)));
   if (sip->sip_authorization != nullptr) {
     auth_response_t parsed[1];
     std::memset(parsed, 0, sizeof parsed);
     parsed->ar_size = sizeof(auth_response_t);
     if (auth_digest_response_get(sofia_->home, parsed, sip->sip_authorization->au_params) >= 0) {
-      request.digest = DigestResponse{text(parsed->ar_username), text(parsed->ar_realm),
-                                      text(parsed->ar_nonce),    text(parsed->ar_uri),
-                                      text(parsed->ar_response), text(parsed->ar_algorithm),
-                                      text(parsed->ar_qop),      text(parsed->ar_nc),
-                                      text(parsed->ar_cnonce)};
+      request.digest = DigestResponse{
+          text(parsed->ar_username), text(parsed->ar_realm),    text(parsed->ar_nonce),
+          text(parsed->ar_uri),      text(parsed->ar_response), text(parsed->ar_algorithm),
+          text(parsed->ar_qop),      text(parsed->ar_nc),       text(parsed->ar_cnonce)};
     }
   }
   for (const sip_contact_t* contact = sip->sip_contact; contact; contact = contact->m_next) {
@@ -248,8 +257,9 @@ void SipStack::handleRegisterOnSipThread(const Event& event) {
   request.source_ip = sourceIpOf(sip);
   if (sip->sip_via) {
     const auto* via = sip->sip_via;
-    request.source = text(via->v_received ? via->v_received : via->v_host) + ":" +
-                     text(via->v_rport && *via->v_rport ? via->v_rport : (via->v_port ? via->v_port : "5060"));
+    request.source =
+        text(via->v_received ? via->v_received : via->v_host) + ":" +
+        text(via->v_rport && *via->v_rport ? via->v_rport : (via->v_port ? via->v_port : "5060"));
   }
   if (sip->sip_user_agent) request.user_agent = text(sip->sip_user_agent->g_string);
   if (sip->sip_call_id) request.call_id = text(sip->sip_call_id->i_id);

@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "registrar.h"
-#include "tel/loop/wakeup_queue.h"
 #include "tel/log/log.h"
+#include "tel/loop/wakeup_queue.h"
 
 struct nua_s;
 

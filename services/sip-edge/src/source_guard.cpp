@@ -9,7 +9,8 @@ namespace tel::sip {
 namespace {
 
 std::string lowercase(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   return text;
 }
 
@@ -54,10 +55,12 @@ SourceGuard::SourceGuard(SourceGuardOptions options, prometheus::Registry& regis
     const auto slash = entry.find('/');
     const std::string address = entry.substr(0, slash);
     if (!parseAddress(address, block.v6, block.bytes)) continue;  // validated at start
-    block.prefix = slash == std::string::npos ? (block.v6 ? 128 : 32) : std::stoi(entry.substr(slash + 1));
+    block.prefix =
+        slash == std::string::npos ? (block.v6 ? 128 : 32) : std::stoi(entry.substr(slash + 1));
     allow_.push_back(block);
   }
-  for (const auto& agent : options_.scanner_user_agents) scanners_lowercase_.push_back(lowercase(agent));
+  for (const auto& agent : options_.scanner_user_agents)
+    scanners_lowercase_.push_back(lowercase(agent));
 }
 
 std::optional<std::string> SourceGuard::invalidAllowEntry(const std::vector<std::string>& allow) {
@@ -68,7 +71,9 @@ std::optional<std::string> SourceGuard::invalidAllowEntry(const std::vector<std:
     if (!parseAddress(entry.substr(0, slash), v6, bytes)) return entry;
     if (slash != std::string::npos) {
       const std::string prefix = entry.substr(slash + 1);
-      if (prefix.empty() || prefix.size() > 3 || !std::all_of(prefix.begin(), prefix.end(), ::isdigit)) return entry;
+      if (prefix.empty() || prefix.size() > 3 ||
+          !std::all_of(prefix.begin(), prefix.end(), ::isdigit))
+        return entry;
       if (std::stoi(prefix) > (v6 ? 128 : 32)) return entry;
     }
   }
@@ -95,7 +100,8 @@ SourceGuard::Source* SourceGuard::trackLocked(const std::string& ip, Clock::time
   return &it->second;
 }
 
-void SourceGuard::banLocked(const std::string& ip, Source& source, Clock::time_point now, const char* reason) {
+void SourceGuard::banLocked(const std::string& ip, Source& source, Clock::time_point now,
+                            const char* reason) {
   if (source.banned_until <= now) {
     changed_ = true;
     banned_gauge_.Increment();
@@ -138,9 +144,10 @@ void SourceGuard::onAuthenticationFailure(const std::string& ip, Clock::time_poi
   Source* source = trackLocked(ip, now);
   if (source == nullptr) return;
   auto& failures = source->failures;
-  failures.erase(std::remove_if(failures.begin(), failures.end(),
-                                [&](Clock::time_point at) { return now - at >= options_.auth_window; }),
-                 failures.end());
+  failures.erase(
+      std::remove_if(failures.begin(), failures.end(),
+                     [&](Clock::time_point at) { return now - at >= options_.auth_window; }),
+      failures.end());
   failures.push_back(now);
   if (static_cast<int>(failures.size()) >= options_.auth_failures) {
     failures.clear();
@@ -164,7 +171,8 @@ bool SourceGuard::sweep(Clock::time_point now) {
       changed_ = true;
       banned_gauge_.Decrement();
     }
-    const bool idle = now - source.last_seen > std::max(options_.auth_window, options_.flood_window);
+    const bool idle =
+        now - source.last_seen > std::max(options_.auth_window, options_.flood_window);
     if (source.banned_until == Clock::time_point{} && idle) {
       it = sources_.erase(it);
     } else {

@@ -23,11 +23,12 @@ struct SourceGuardOptions {
   int auth_failures = 3;
   std::chrono::seconds auth_window{600};
   std::chrono::seconds ban_time{600};
-  // Sources never banned (carriers, load balancers, monitoring): IPv4/IPv6 addresses or CIDR blocks.
+  // Sources never banned (carriers, load balancers, monitoring): IPv4/IPv6 addresses or CIDR
+  // blocks.
   std::vector<std::string> allow;
   // User-Agent substrings (case-insensitive) of SIP scanners; their source is banned at once.
-  std::vector<std::string> scanner_user_agents = {"friendly-scanner", "sipvicious", "sipcli", "sip-scan",
-                                                   "sundayddr", "iWar", "sipsak"};
+  std::vector<std::string> scanner_user_agents = {
+      "friendly-scanner", "sipvicious", "sipcli", "sip-scan", "sundayddr", "iWar", "sipsak"};
   size_t max_tracked_sources = 100000;  // bounds memory under a spoofed-source flood
 };
 
@@ -78,7 +79,7 @@ class SourceGuard {
   std::vector<std::string> scanners_lowercase_;
   mutable std::mutex mutex_;
   std::unordered_map<std::string, Source> sources_;  // guarded by mutex_
-  bool changed_ = false;                            // guarded by mutex_
+  bool changed_ = false;                             // guarded by mutex_
   prometheus::Family<prometheus::Counter>& bans_;
   prometheus::Gauge& banned_gauge_;
 };

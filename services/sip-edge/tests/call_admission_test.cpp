@@ -1,7 +1,8 @@
 // Admission of new INVITEs with in-memory fakes: who may call, which tenant, channels, media.
+#include "call_admission.h"
+
 #include <catch2/catch.hpp>
 
-#include "call_admission.h"
 #include "fakes.h"
 #include "tel/crypto/crypto.h"
 
@@ -18,8 +19,14 @@ struct Fixture {
   FakeBindings bindings;
   FakeChannels channels;
   FakeMedia media;
-  CallAdmission admission{CallAdmissionOptions{{"sip.example.net"}}, numbers, credentials, bindings, authenticator,
-                          channels, media, tel::log::Logger::create("admission-test", tel::log::Level::kError)};
+  CallAdmission admission{CallAdmissionOptions{{"sip.example.net"}},
+                          numbers,
+                          credentials,
+                          bindings,
+                          authenticator,
+                          channels,
+                          media,
+                          tel::log::Logger::create("admission-test", tel::log::Level::kError)};
   DigestAuthenticator::Clock::time_point now = DigestAuthenticator::Clock::now();
 
   Fixture() {
@@ -79,7 +86,8 @@ TEST_CASE_METHOD(Fixture, "a call from an address that is not the tenant's carri
   CHECK(media.sessions == 0);
 }
 
-TEST_CASE_METHOD(Fixture, "the call after the last channel gets 486, and a released channel is reusable") {
+TEST_CASE_METHOD(Fixture,
+                 "the call after the last channel gets 486, and a released channel is reusable") {
   auto first = admission.admit(fromCarrier("+15550001000", "192.0.2.1", "c1"), now);
   auto second = admission.admit(fromCarrier("+15550001000", "192.0.2.1", "c2"), now);
   auto third = admission.admit(fromCarrier("+15550001000", "192.0.2.1", "c3"), now);
@@ -101,9 +109,14 @@ TEST_CASE_METHOD(Fixture, "media-relay down: 503 and the channel is given back")
   CHECK(channels.held["number-1"].empty());
 }
 
-TEST_CASE_METHOD(Fixture, "an account's call is challenged, then admitted with the right direction") {
+TEST_CASE_METHOD(Fixture,
+                 "an account's call is challenged, then admitted with the right direction") {
   const std::string realm = "a.sip.test";
-  SipAccountCredentials alice{"tenant-a", "account-alice", "101", {tel::crypto::md5Hex("alice:" + realm + ":pw"), ""}, true};
+  SipAccountCredentials alice{"tenant-a",
+                              "account-alice",
+                              "101",
+                              {tel::crypto::md5Hex("alice:" + realm + ":pw"), ""},
+                              true};
   credentials.accounts[{realm, "alice"}] = alice;
   numbers.extensions.insert({"tenant-a", "102"});
 
@@ -122,10 +135,17 @@ TEST_CASE_METHOD(Fixture, "an account's call is challenged, then admitted with t
 
   const std::string nonce = authenticator.newNonce(realm, now);
   const std::string uri = "sip:102@" + realm;
-  invite.proxy_authorization = DigestResponse{"alice", realm, nonce, uri,
-                                              digestResponse(false, alice.digest.ha1_md5, nonce, "00000001", "c0ffee",
-                                                             "auth", "INVITE", uri),
-                                              "MD5", "auth", "00000001", "c0ffee"};
+  invite.proxy_authorization =
+      DigestResponse{"alice",
+                     realm,
+                     nonce,
+                     uri,
+                     digestResponse(false, alice.digest.ha1_md5, nonce, "00000001", "c0ffee",
+                                    "auth", "INVITE", uri),
+                     "MD5",
+                     "auth",
+                     "00000001",
+                     "c0ffee"};
   auto internal = admission.admit(invite, now);
   REQUIRE_FALSE(internal.refusal);
   CHECK(internal.direction == tel::calls::v1::DIRECTION_INTERNAL);
@@ -150,8 +170,9 @@ TEST_CASE_METHOD(Fixture, "an account's call is challenged, then admitted with t
   }
 }
 
-
-TEST_CASE_METHOD(Fixture, "a carrier with credentials calling from an unlisted address is challenged, then admitted") {
+TEST_CASE_METHOD(
+    Fixture,
+    "a carrier with credentials calling from an unlisted address is challenged, then admitted") {
   auto& number = numbers.numbers["+15550001000"];
   number.set_carrier_auth(true);
   number.set_sip_domain("a.sip.test");
@@ -163,13 +184,21 @@ TEST_CASE_METHOD(Fixture, "a carrier with credentials calling from an unlisted a
   REQUIRE(challenged.refusal);
   CHECK(challenged.refusal->status == 407);
   REQUIRE_FALSE(challenged.refusal->headers.empty());
-  CHECK(challenged.refusal->headers.front().second.find("realm=\"a.sip.test\"") != std::string::npos);
+  CHECK(challenged.refusal->headers.front().second.find("realm=\"a.sip.test\"") !=
+        std::string::npos);
 
   const std::string nonce = authenticator.newNonce("a.sip.test", now);
   const std::string uri = "sip:+15550001000@203.0.113.5";
-  invite.proxy_authorization = DigestResponse{
-      "trunk1", "a.sip.test", nonce, uri,
-      digestResponse(false, ha1, nonce, "00000001", "beef", "auth", "INVITE", uri), "MD5", "auth", "00000001", "beef"};
+  invite.proxy_authorization =
+      DigestResponse{"trunk1",
+                     "a.sip.test",
+                     nonce,
+                     uri,
+                     digestResponse(false, ha1, nonce, "00000001", "beef", "auth", "INVITE", uri),
+                     "MD5",
+                     "auth",
+                     "00000001",
+                     "beef"};
   auto admitted = admission.admit(invite, now);
   REQUIRE_FALSE(admitted.refusal);
   CHECK(admitted.direction == tel::calls::v1::DIRECTION_INBOUND);

@@ -24,9 +24,11 @@ struct FakeCredentials : CredentialsSource {
 struct FakeBindings : Bindings {
   std::map<std::string, std::map<std::string, Binding>> by_account;
   std::map<std::string, uint64_t> nonce_counts;
-  absl::StatusOr<std::vector<Binding>> list(const std::string& t, const std::string& a, int64_t now) override {
+  absl::StatusOr<std::vector<Binding>> list(const std::string& t, const std::string& a,
+                                            int64_t now) override {
     std::vector<Binding> out;
-    for (auto& [contact, binding] : by_account[t + a]) if (binding.expires_at > now) out.push_back(binding);
+    for (auto& [contact, binding] : by_account[t + a])
+      if (binding.expires_at > now) out.push_back(binding);
     return out;
   }
   absl::Status upsert(const std::string& t, const std::string& a, const Binding& b) override {
@@ -49,26 +51,28 @@ struct FakeBindings : Bindings {
   }
 };
 
-
 struct FakeNumbers : NumberDirectory {
   std::map<std::string, accounts::v1::InboundNumber> numbers;  // by e164
   std::map<std::string, std::string> carrier_ips;              // source ip -> tenant
   std::set<std::pair<std::string, std::string>> extensions;    // tenant, extension
-  absl::StatusOr<std::optional<accounts::v1::InboundNumber>> lookupInbound(const std::string& e164,
-                                                                           const std::string& ip) override {
+  absl::StatusOr<std::optional<accounts::v1::InboundNumber>> lookupInbound(
+      const std::string& e164, const std::string& ip) override {
     auto it = numbers.find(e164);
     if (it == numbers.end()) return std::nullopt;
     auto found = it->second;
     auto carrier = carrier_ips.find(ip);
-    if (carrier != carrier_ips.end() && carrier->second == found.tenant_id()) found.set_carrier_id("carrier-1");
+    if (carrier != carrier_ips.end() && carrier->second == found.tenant_id())
+      found.set_carrier_id("carrier-1");
     return found;
   }
-  absl::StatusOr<bool> isExtension(const std::string& tenant, const std::string& extension) override {
+  absl::StatusOr<bool> isExtension(const std::string& tenant,
+                                   const std::string& extension) override {
     return extensions.count({tenant, extension}) > 0;
   }
-  std::map<std::pair<std::string, std::string>, CarrierDigest> carrier_credentials;  // tenant, username
-  absl::StatusOr<std::optional<CarrierDigest>> carrierCredentials(const std::string& tenant,
-                                                                const std::string& username) override {
+  std::map<std::pair<std::string, std::string>, CarrierDigest>
+      carrier_credentials;  // tenant, username
+  absl::StatusOr<std::optional<CarrierDigest>> carrierCredentials(
+      const std::string& tenant, const std::string& username) override {
     auto it = carrier_credentials.find({tenant, username});
     if (it == carrier_credentials.end()) return std::nullopt;
     return it->second;
@@ -77,14 +81,15 @@ struct FakeNumbers : NumberDirectory {
 
 struct FakeChannels : ChannelLimiter {
   std::map<std::string, std::set<std::string>> held;  // number -> calls
-  absl::StatusOr<bool> acquire(const std::string&, const std::string& number, const std::string& call,
-                               int channels) override {
+  absl::StatusOr<bool> acquire(const std::string&, const std::string& number,
+                               const std::string& call, int channels) override {
     auto& calls = held[number];
     if (static_cast<int>(calls.size()) >= channels) return false;
     calls.insert(call);
     return true;
   }
-  absl::Status release(const std::string&, const std::string& number, const std::string& call) override {
+  absl::Status release(const std::string&, const std::string& number,
+                       const std::string& call) override {
     held[number].erase(call);
     return absl::OkStatus();
   }
@@ -94,7 +99,8 @@ struct FakeMedia : MediaControl {
   int sessions = 0;
   int next_port = 30000;
   bool down = false;
-  std::map<std::string, std::map<std::string, std::optional<RelayEndpoint>>> legs;  // session -> leg -> remote
+  std::map<std::string, std::map<std::string, std::optional<RelayEndpoint>>>
+      legs;  // session -> leg -> remote
   absl::StatusOr<std::string> createSession(const std::string&, const std::string& call) override {
     if (down) return absl::UnavailableError("media-relay down");
     ++sessions;
@@ -107,12 +113,16 @@ struct FakeMedia : MediaControl {
     next_port += 2;
     return RelayEndpoint{"127.0.0.1", next_port};
   }
-  absl::Status updateLeg(const std::string& session, const std::string& leg, const RelayEndpoint& remote) override {
+  absl::Status updateLeg(const std::string& session, const std::string& leg,
+                         const RelayEndpoint& remote) override {
     legs[session][leg] = remote;
     return absl::OkStatus();
   }
-  absl::Status link(const std::string&, const std::string&, const std::string&) override { return absl::OkStatus(); }
-  absl::StatusOr<std::map<std::string, calls::v1::MediaCounters>> deleteSession(const std::string& session) override {
+  absl::Status link(const std::string&, const std::string&, const std::string&) override {
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::map<std::string, calls::v1::MediaCounters>> deleteSession(
+      const std::string& session) override {
     legs.erase(session);
     --sessions;
     return std::map<std::string, calls::v1::MediaCounters>{};

@@ -1,7 +1,7 @@
 // SDP inspection and rewriting for the relay.
-#include <catch2/catch.hpp>
-
 #include "sdp.h"
+
+#include <catch2/catch.hpp>
 
 using namespace tel::sip;
 
@@ -31,8 +31,9 @@ TEST_CASE("the audio endpoint of an offer is found") {
 }
 
 TEST_CASE("a media-level connection wins over the session-level one") {
-  const std::string sdp = "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n"
-                          "m=audio 4000 RTP/AVP 0\r\nc=IN IP4 198.51.100.7\r\n";
+  const std::string sdp =
+      "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n"
+      "m=audio 4000 RTP/AVP 0\r\nc=IN IP4 198.51.100.7\r\n";
   auto endpoint = findAudioEndpoint(sdp);
   REQUIRE(endpoint.ok());
   CHECK(endpoint->ip == "198.51.100.7");
@@ -66,10 +67,12 @@ TEST_CASE("a hold offer keeps its hold address and direction") {
 }
 
 TEST_CASE("malformed SDP is refused with a reason") {
-  for (const std::string& bad : {std::string(), std::string("hello"), std::string("v=0\r\nm=audio x RTP/AVP 0\r\n"),
-                                std::string("v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nt=0 0\r\nm=video 5000 RTP/AVP 31\r\n"
-                                            "c=IN IP4 1.2.3.4\r\n"),
-                                std::string("v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nt=0 0\r\nm=audio 5000 RTP/AVP 0\r\n")}) {
+  for (const std::string& bad :
+       {std::string(), std::string("hello"), std::string("v=0\r\nm=audio x RTP/AVP 0\r\n"),
+        std::string("v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nt=0 0\r\nm=video 5000 RTP/AVP 31\r\n"
+                    "c=IN IP4 1.2.3.4\r\n"),
+        std::string(
+            "v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nt=0 0\r\nm=audio 5000 RTP/AVP 0\r\n")}) {
     auto endpoint = findAudioEndpoint(bad);
     CHECK_FALSE(endpoint.ok());
     CHECK_FALSE(rewriteAudioEndpoint(bad, {"127.0.0.1", 30002}).ok());

@@ -1,5 +1,7 @@
 // Source protection: flood limit, failed-authentication bans, scanners, the allow-list, expiry, and
 // the kernel filter dropping a banned source's datagrams on a real socket.
+#include "source_guard.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -9,7 +11,6 @@
 #include <catch2/catch.hpp>
 
 #include "kernel_source_filter.h"
-#include "source_guard.h"
 
 using namespace tel::sip;
 using namespace std::chrono_literals;
@@ -61,10 +62,12 @@ bool receives(int receiver, const char* from_ip) {
 }  // namespace
 
 TEST_CASE_METHOD(Fixture, "more than 16 requests within 2 s ban the source, and the ban expires") {
-  for (int i = 0; i < 16; ++i) REQUIRE(guard.onRequest("198.51.100.7", "", now) == SourceGuard::Verdict::kAllow);
+  for (int i = 0; i < 16; ++i)
+    REQUIRE(guard.onRequest("198.51.100.7", "", now) == SourceGuard::Verdict::kAllow);
   CHECK(guard.onRequest("198.51.100.7", "", now + 1s) == SourceGuard::Verdict::kBanned);
   CHECK(guard.banned("198.51.100.7", now + 5min));
-  CHECK(guard.onRequest("198.51.100.8", "", now) == SourceGuard::Verdict::kAllow);  // others unaffected
+  CHECK(guard.onRequest("198.51.100.8", "", now) ==
+        SourceGuard::Verdict::kAllow);  // others unaffected
   CHECK(guard.sweep(now + 1s));
   CHECK(guard.bannedIpv4().size() == 1);
   CHECK_FALSE(guard.sweep(now + 2s));  // nothing new
@@ -76,7 +79,8 @@ TEST_CASE_METHOD(Fixture, "more than 16 requests within 2 s ban the source, and 
 TEST_CASE_METHOD(Fixture, "a steady rate under the limit is never banned") {
   for (int second = 0; second < 60; ++second) {
     for (int i = 0; i < 7; ++i) {
-      REQUIRE(guard.onRequest("198.51.100.7", "", now + std::chrono::seconds(second)) == SourceGuard::Verdict::kAllow);
+      REQUIRE(guard.onRequest("198.51.100.7", "", now + std::chrono::seconds(second)) ==
+              SourceGuard::Verdict::kAllow);
     }
   }
 }
@@ -103,7 +107,8 @@ TEST_CASE_METHOD(Fixture, "scanner user agents are banned at once, whatever the 
 }
 
 TEST_CASE_METHOD(Fixture, "allow-listed sources are never banned") {
-  for (int i = 0; i < 100; ++i) REQUIRE(guard.onRequest("192.0.2.77", "", now) == SourceGuard::Verdict::kAllow);
+  for (int i = 0; i < 100; ++i)
+    REQUIRE(guard.onRequest("192.0.2.77", "", now) == SourceGuard::Verdict::kAllow);
   for (int i = 0; i < 5; ++i) guard.onAuthenticationFailure("192.0.2.77", now);
   CHECK_FALSE(guard.banned("192.0.2.77", now));
   CHECK(guard.onRequest("2001:db8::1", "friendly-scanner", now) == SourceGuard::Verdict::kAllow);

@@ -26,4 +26,15 @@ absl::Status toAbsl(const char* peer, const grpc::Status& status);
 // Gives a client call `timeout` from now.
 void setTimeout(grpc::ClientContext& context, std::chrono::milliseconds timeout);
 
+// One blocking unary call with a deadline: callUnary(*stub_, &Stub::GetNumber, request, &reply,
+// timeout).
+template <typename Stub, typename Request, typename Reply>
+grpc::Status callUnary(Stub& stub,
+                       grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&, Reply*),
+                       const Request& request, Reply* reply, std::chrono::milliseconds timeout) {
+  grpc::ClientContext context;
+  setTimeout(context, timeout);
+  return (stub.*method)(&context, request, reply);
+}
+
 }  // namespace tel::grpc_util

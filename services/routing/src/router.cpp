@@ -37,7 +37,14 @@ Router::Router(RouteDirectory& directory, log::Logger logger, prometheus::Regist
       decisions_(prometheus::BuildCounter()
                      .Name("tel_routing_decisions_total")
                      .Help("Routing decisions by outcome")
-                     .Register(registry)) {}
+                     .Register(registry)) {
+  // Every outcome exists from the start, so that rates over them are defined.
+  for (const char* outcome :
+       {"extensions", "external_number", "external_uri", "internal", "not_routed", "no_target",
+        "no_carrier", "outbound_forbidden", "unknown_destination", "self", "error"}) {
+    decisions_.Add({{"outcome", outcome}});
+  }
+}
 
 void Router::count(const char* outcome) { decisions_.Add({{"outcome", outcome}}).Increment(); }
 

@@ -188,7 +188,16 @@ B2bua::B2bua(SipStack& stack, CallAdmission& admission, Bindings& bindings, Medi
       refused_calls_(prometheus::BuildCounter()
                          .Name("tel_sip_calls_refused_total")
                          .Help("INVITEs refused before a call began, by SIP status")
-                         .Register(registry)) {}
+                         .Register(registry)) {
+  // The usual statuses and every disposition exist from the start, so that rates and ratios over
+  // them are defined.
+  for (const char* status : {"400", "403", "404", "407", "480", "486", "488", "503"}) {
+    refused_calls_.Add({{"status", status}});
+  }
+  for (int value = calls::v1::Disposition_MIN + 1; value <= calls::v1::Disposition_MAX; ++value) {
+    ended_calls_.Add({{"disposition", calls::v1::Disposition_Name(value)}});
+  }
+}
 
 B2bua::~B2bua() = default;
 

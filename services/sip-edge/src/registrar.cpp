@@ -21,7 +21,14 @@ Registrar::Registrar(const DigestAuthenticator& authenticator, CredentialsSource
                     .Name("tel_sip_registrations_total")
                     .Help("REGISTER requests by outcome")
                     .Register(registry)),
-      decoy_{crypto::md5Hex(crypto::randomBytes(16)), crypto::sha256Hex(crypto::randomBytes(16))} {}
+      decoy_{crypto::md5Hex(crypto::randomBytes(16)), crypto::sha256Hex(crypto::randomBytes(16))} {
+  // Every outcome exists from the start, so that rates over them are defined.
+  for (const char* outcome :
+       {"registered", "unregistered", "queried", "challenged", "stale", "bad_nonce",
+        "wrong_credentials", "forbidden", "interval_too_brief", "malformed", "error"}) {
+    outcomes_.Add({{"outcome", outcome}});
+  }
+}
 
 void Registrar::count(const char* outcome) { outcomes_.Add({{"outcome", outcome}}).Increment(); }
 

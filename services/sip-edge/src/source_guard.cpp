@@ -59,8 +59,11 @@ SourceGuard::SourceGuard(SourceGuardOptions options, prometheus::Registry& regis
         slash == std::string::npos ? (block.v6 ? 128 : 32) : std::stoi(entry.substr(slash + 1));
     allow_.push_back(block);
   }
-  for (const auto& agent : options_.scanner_user_agents)
+  for (const auto& agent : options_.scanner_user_agents) {
     scanners_lowercase_.push_back(lowercase(agent));
+  }
+  // Every reason exists from the start, so that rates over them are defined.
+  for (const char* reason : {"flood", "auth_failures", "scanner"}) bans_.Add({{"reason", reason}});
 }
 
 std::optional<std::string> SourceGuard::invalidAllowEntry(const std::vector<std::string>& allow) {

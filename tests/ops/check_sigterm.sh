@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A service started beside the running stack (on free ports) serves, then exits 0 on SIGTERM after
-# a graceful shutdown.
+# a graceful shutdown. Fixed ports (SIP, RTP) sit below the kernel's ephemeral range (32768+), so
+# that no client socket of a concurrent test can hold them.
 set -uo pipefail
 build=${1:?usage: check_sigterm.sh <build dir>}
 : "${TEL_PG_URL:?run through ./tel test}" "${TEL_REDIS_URL:?}" "${TEL_KAFKA_BROKERS:?}"
@@ -31,11 +32,11 @@ check() {  # check NAME ENV... : start, wait for "serving", SIGTERM, expect exit
 check accounts TEL_ACCOUNTS_GRPC_LISTEN=127.0.0.1:0 TEL_ACCOUNTS_ADMIN_LISTEN=127.0.0.1:0 \
   TEL_ACCOUNTS_DATABASE_URL="$TEL_PG_URL" TEL_ACCOUNTS_PASSWORD_HASH_LOG2N=12
 check media-relay TEL_MEDIA_RELAY_GRPC_LISTEN=127.0.0.1:0 TEL_MEDIA_RELAY_ADMIN_LISTEN=127.0.0.1:0 \
-  TEL_MEDIA_RELAY_RTP_PORT_MIN=45000 TEL_MEDIA_RELAY_RTP_PORT_MAX=45099
+  TEL_MEDIA_RELAY_RTP_PORT_MIN=19200 TEL_MEDIA_RELAY_RTP_PORT_MAX=19299
 check cdr-ingest TEL_CDR_INGEST_GRPC_LISTEN=127.0.0.1:0 TEL_CDR_INGEST_ADMIN_LISTEN=127.0.0.1:0 \
   TEL_CDR_INGEST_DATABASE_URL="$TEL_PG_URL" TEL_CDR_INGEST_KAFKA_BROKERS="$TEL_KAFKA_BROKERS" \
   TEL_CDR_INGEST_KAFKA_GROUP=sigterm-check
-check sip-edge TEL_SIP_EDGE_SIP_LISTEN=127.0.0.1:45160 TEL_SIP_EDGE_ADMIN_LISTEN=127.0.0.1:0 \
+check sip-edge TEL_SIP_EDGE_SIP_LISTEN=127.0.0.1:19160 TEL_SIP_EDGE_ADMIN_LISTEN=127.0.0.1:0 \
   TEL_SIP_EDGE_CONTROL_LISTEN=127.0.0.1:0 TEL_SIP_EDGE_REDIS_URL="$TEL_REDIS_URL" \
   TEL_SIP_EDGE_KAFKA_BROKERS="$TEL_KAFKA_BROKERS"
 # routing with no sip-edge to attach to: it keeps trying, and still stops at once on SIGTERM.

@@ -46,7 +46,7 @@ key=$(admin POST "/v1/tenants/$tenant/api-keys" '{"name":"protection"}' | jq -r 
 api "$key" POST /v1/sip-accounts '{"username":"alice","extension":"101","password":"Right-password-1"}' >/dev/null
 guesser=$net.5
 register_from() {  # register_from SOURCE SCENARIO PASSWORD
-  local port=$((47000 + RANDOM % 3000))
+  local port=$((26000 + RANDOM % 3000))
   (cd "$work" && timeout 10 sipp -sf "$here/$2" -m 1 -s alice -au alice -ap "$3" -key domain "prot-$run.sip.test" \
     -key expires 300 -i "$1" -p "$port" -timeout 3 -trace_err -error_file "$work/reg-$port.err" \
     "$TEL_SIP_ADDR" >"$work/reg-$port.out" 2>&1)

@@ -27,7 +27,7 @@ for name in a b; do
     "{\"username\":\"alice\",\"extension\":\"101\",\"password\":\"Alice-$name-password\"}" | jq -r .id)
 done
 
-device_port=$((46000 + RANDOM % 1000))  # the UDP "phone" keeps its port, so its contact stays the same
+device_port=$((25000 + RANDOM % 1000))  # the UDP "phone" keeps its port, so its contact stays the same
 check "registers with digest over UDP" \
   sipp_register register.xml alice "Alice-a-password" "a-$run.sip.test" 300 u1 "$device_port"
 check "the binding is in Redis" test "$(bindings "${tenant_id[a]}" "${account_id[a]}")" = 1

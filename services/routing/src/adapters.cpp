@@ -32,22 +32,7 @@ absl::StatusOr<accounts::v1::Number> AccountsRouteDirectory::number(const std::s
 
 absl::StatusOr<std::optional<accounts::v1::SipAccount>> AccountsRouteDirectory::extension(
     const std::string& tenant_id, const std::string& extension) {
-  const std::string key = tenant_id + "|" + extension;
-  if (auto cached = extensions_.get(key)) return cached;
-  accounts::v1::ResolveExtensionRequest request;
-  request.set_tenant_id(tenant_id);
-  request.set_extension(extension);
-  accounts::v1::SipAccount reply;
-  const grpc::Status status =
-      grpc_util::callUnary(*stub_, &AccountsStub::ResolveExtension, request, &reply, timeout_);
-  // A dialled string that cannot be an extension is simply not one.
-  if (status.error_code() == grpc::StatusCode::NOT_FOUND ||
-      status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
-    return std::nullopt;
-  }
-  if (!status.ok()) return grpc_util::toAbsl("accounts", status);
-  extensions_.put(key, reply);
-  return reply;
+  return extensions_.resolve(tenant_id, extension);
 }
 
 absl::StatusOr<std::optional<accounts::v1::OutboundRoute>> AccountsRouteDirectory::outboundRoute(

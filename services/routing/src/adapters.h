@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "router.h"
+#include "tel/accounts_client/extension_resolver.h"
 #include "tel/cache/ttl_cache.h"
 
 namespace tel::routing {
@@ -23,7 +24,7 @@ class AccountsRouteDirectory final : public RouteDirectory {
       : stub_(std::move(stub)),
         timeout_(timeout),
         numbers_(cache_ttl, 100000),
-        extensions_(cache_ttl, 100000),
+        extensions_(stub_, timeout, cache_ttl),
         outbound_(cache_ttl, 100000) {}
   absl::StatusOr<accounts::v1::Number> number(const std::string& tenant_id,
                                               const std::string& number_id) override;
@@ -35,8 +36,8 @@ class AccountsRouteDirectory final : public RouteDirectory {
  private:
   std::shared_ptr<accounts::v1::Accounts::StubInterface> stub_;
   std::chrono::milliseconds timeout_;
-  cache::TtlCache<accounts::v1::Number> numbers_;          // by tenant and number id
-  cache::TtlCache<accounts::v1::SipAccount> extensions_;   // by tenant and extension
+  cache::TtlCache<accounts::v1::Number> numbers_;  // by tenant and number id
+  accounts_client::ExtensionResolver extensions_;
   cache::TtlCache<accounts::v1::OutboundRoute> outbound_;  // by tenant
 };
 

@@ -421,31 +421,6 @@ void B2bua::dialOnSipThread(const calls::v1::DialRequest& request,
     done(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "the call is not waiting for a dial"));
     return;
   }
-  if (request.targets().empty() || request.targets().size() > 20) {
-    done(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "targets: 1 to 20 required"));
-    return;
-  }
-  if (request.timeout_seconds() > 600) {
-    done(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "timeout_seconds: at most 600"));
-    return;
-  }
-  for (const auto& target : request.targets()) {
-    if (target.has_external() && target.external().request_uri().rfind("sip:", 0) != 0) {
-      done(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                        "targets.external.request_uri: must be a sip: URI"));
-      return;
-    }
-    if (target.has_account() && target.account().account_id().empty()) {
-      done(
-          grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "targets.account.account_id: required"));
-      return;
-    }
-    if (!target.has_account() && !target.has_external()) {
-      done(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                        "targets: each needs account or external"));
-      return;
-    }
-  }
   call->state = Call::State::kDialing;
   call->deadline = Clock::time_point::max();  // set when the legs are placed
   const int dial_number = ++call->dials;
@@ -878,10 +853,6 @@ void B2bua::hangup(const calls::v1::HangupRequest& request,
       return;
     }
     const uint32_t status = request.status_code() == 0 ? 480 : request.status_code();
-    if (status < 400 || status > 699) {
-      done(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "status_code: must be 400-699"));
-      return;
-    }
     calls::v1::Disposition disposition = calls::v1::DISPOSITION_FAILED;
     if (call->caller_answered) {
       disposition = calls::v1::DISPOSITION_ANSWERED;

@@ -48,21 +48,9 @@ absl::StatusOr<std::optional<accounts::v1::InboundNumber>> AccountsNumberDirecto
 
 absl::StatusOr<bool> AccountsNumberDirectory::isExtension(const std::string& tenant_id,
                                                           const std::string& extension) {
-  const std::string key = tenant_id + "|" + extension;
-  if (extensions_.get(key)) return true;
-  accounts::v1::ResolveExtensionRequest request;
-  request.set_tenant_id(tenant_id);
-  request.set_extension(extension);
-  accounts::v1::SipAccount reply;
-  const grpc::Status status =
-      grpc_util::callUnary(*stub_, &AccountsStub::ResolveExtension, request, &reply, timeout_);
-  if (status.error_code() == grpc::StatusCode::NOT_FOUND ||
-      status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
-    return false;
-  }
-  if (!status.ok()) return grpc_util::toAbsl("accounts", status);
-  extensions_.put(key, true);
-  return true;
+  auto account = extensions_.resolve(tenant_id, extension);
+  if (!account.ok()) return account.status();
+  return account->has_value();
 }
 
 absl::StatusOr<std::optional<CarrierDigest>> AccountsNumberDirectory::carrierCredentials(

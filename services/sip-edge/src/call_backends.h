@@ -10,6 +10,7 @@
 
 #include "digest_auth.h"
 #include "tel/accounts/v1/accounts.grpc.pb.h"
+#include "tel/accounts_client/extension_resolver.h"
 #include "tel/cache/ttl_cache.h"
 #include "tel/calls/v1/calls.pb.h"
 #include "tel/kafka/kafka.h"
@@ -51,7 +52,7 @@ class AccountsNumberDirectory final : public NumberDirectory {
       : stub_(std::move(stub)),
         timeout_(timeout),
         numbers_(cache_ttl, 100000),
-        extensions_(cache_ttl, 100000) {}
+        extensions_(stub_, timeout, cache_ttl) {}
   absl::StatusOr<std::optional<accounts::v1::InboundNumber>> lookupInbound(
       const std::string& e164, const std::string& source_ip) override;
   absl::StatusOr<bool> isExtension(const std::string& tenant_id,
@@ -63,7 +64,7 @@ class AccountsNumberDirectory final : public NumberDirectory {
   std::shared_ptr<accounts::v1::Accounts::StubInterface> stub_;
   std::chrono::milliseconds timeout_;
   cache::TtlCache<accounts::v1::InboundNumber> numbers_;  // by e164 and source address
-  cache::TtlCache<bool> extensions_;                      // by tenant and extension
+  accounts_client::ExtensionResolver extensions_;
 };
 
 // Concurrent calls per number, shared by every sip-edge instance.

@@ -2,6 +2,8 @@
 
 #include <deque>
 
+#include "tel/grpc/status.h"
+
 namespace tel::sip {
 
 // One attached application's notification stream. Writes are queued and sent one at a time, as
@@ -112,6 +114,44 @@ void ApplicationHub::closeAll() {
     stream->close(grpc::Status(grpc::StatusCode::UNAVAILABLE, "sip-edge is shutting down"));
 }
 
+grpc::Status validateDial(const calls::v1::DialRequest& request) {
+  if (request.call_id().empty() || request.call_id().size() > 128) {
+    return grpc_util::invalidArgument("call_id", "required, at most 128 bytes");
+  }
+  if (request.targets().empty() || request.targets().size() > 20) {
+    return grpc_util::invalidArgument("targets", "1 to 20 required");
+  }
+  if (request.timeout_seconds() > 600) {
+    return grpc_util::invalidArgument("timeout_seconds", "at most 600");
+  }
+  for (const auto& target : request.targets()) {
+    if (target.has_external()) {
+      const std::string& uri = target.external().request_uri();
+      if (uri.rfind("sip:", 0) != 0 || uri.size() > 256 ||
+          uri.find_first_of(" \r\n<>\"") != std::string::npos) {
+        return grpc_util::invalidArgument("targets.external.request_uri", "must be a sip: URI");
+      }
+    } else if (target.has_account()) {
+      if (target.account().account_id().empty()) {
+        return grpc_util::invalidArgument("targets.account.account_id", "required");
+      }
+    } else {
+      return grpc_util::invalidArgument("targets", "each needs account or external");
+    }
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status validateHangup(const calls::v1::HangupRequest& request) {
+  if (request.call_id().empty() || request.call_id().size() > 128) {
+    return grpc_util::invalidArgument("call_id", "required, at most 128 bytes");
+  }
+  if (request.status_code() != 0 && (request.status_code() < 400 || request.status_code() > 699)) {
+    return grpc_util::invalidArgument("status_code", "0 (480) or 400-699");
+  }
+  return grpc::Status::OK;
+}
+
 grpc::ServerWriteReactor<calls::v1::CallNotification>* CallControlService::Attach(
     grpc::CallbackServerContext* context, const calls::v1::AttachRequest* request) {
   return hub_.attach(context, *request);
@@ -121,6 +161,10 @@ grpc::ServerUnaryReactor* CallControlService::Dial(grpc::CallbackServerContext* 
                                                    const calls::v1::DialRequest* request,
                                                    calls::v1::CommandResult*) {
   auto* reactor = context->DefaultReactor();
+  if (auto invalid = validateDial(*request); !invalid.ok()) {
+    reactor->Finish(invalid);
+    return reactor;
+  }
   commands_.dial(*request, [reactor](grpc::Status status) { reactor->Finish(status); });
   return reactor;
 }
@@ -129,6 +173,10 @@ grpc::ServerUnaryReactor* CallControlService::Hangup(grpc::CallbackServerContext
                                                      const calls::v1::HangupRequest* request,
                                                      calls::v1::CommandResult*) {
   auto* reactor = context->DefaultReactor();
+  if (auto invalid = validateHangup(*request); !invalid.ok()) {
+    reactor->Finish(invalid);
+    return reactor;
+  }
   commands_.hangup(*request, [reactor](grpc::Status status) { reactor->Finish(status); });
   return reactor;
 }

@@ -57,6 +57,10 @@ class ApplicationHub {
   uint64_t next_offer_ = 0;
 };
 
+// Request checks made before a command reaches the B2BUA: INVALID_ARGUMENT naming the field.
+grpc::Status validateDial(const calls::v1::DialRequest& request);
+grpc::Status validateHangup(const calls::v1::HangupRequest& request);
+
 class CallControlService final : public calls::v1::CallControl::CallbackService {
  public:
   CallControlService(ApplicationHub& hub, CallCommands& commands)

@@ -8,6 +8,7 @@
 #include <regex>
 #include <thread>
 
+#include "cdr_store.h"
 #include "tel/events/call_events.h"
 #include "tel/kafka/kafka.h"
 #include "tel/testing/api_client.h"
@@ -344,4 +345,35 @@ TEST_CASE("SIGKILL mid-burst loses and duplicates nothing, and a replay from off
   CHECK(after.fingerprint == rows.fingerprint);
   CHECK(after.stored_events == expected_events);
   replay->stop(SIGTERM, 10s);
+}
+
+TEST_CASE("a batch reads back only its own calls' events whatever the tenant's history") {
+  // A new tenant with thousands of stored events and no statistics about it yet (autoanalyze has
+  // not caught up): the state in which a "tenant_id = t AND call_id IN (...)" read-back scanned
+  // every event of the tenant for each batch.
+  Platform platform = Platform::fromEnv();
+  TestTenant tenant(platform, "history");
+  std::vector<tel::events::EncodedEvent> events;
+  std::vector<std::string> call_ids;
+  for (int i = 0; i < 1500; ++i) {
+    CallScript call(tenant.id);
+    call.started(calls::DIRECTION_INBOUND, "+380441110000", "+15550001000").ended(486, 1s);
+    events.insert(events.end(), call.events.begin(), call.events.end());
+    call_ids.push_back(call.call_id);
+  }
+  produce(tel::events::kCallEventsTopic, events);
+  REQUIRE(awaitCall(*tenant.api, call_ids.back(), 20s).first.status == 200);
+
+  pqxx::connection connection(requireEnv("TEL_PG_URL"));
+  pqxx::work txn(connection);
+  txn.exec_params("SELECT set_config('tel.tenant_id', $1, true)", tenant.id);
+  const auto plan = txn.exec("EXPLAIN (ANALYZE, COSTS OFF) " +
+                             tel::cdr::storedEventsQuery(txn, tenant.id, {call_ids[7], call_ids[900]}));
+  std::string text;
+  for (const auto& row : plan) text += row[0].as<std::string>() + "\n";
+  INFO(text);
+  CHECK(text.find("call_id = touched.call_id") != std::string::npos);
+  CHECK(text.find("Rows Removed by Filter") == std::string::npos);
+  const auto rows = txn.exec(tel::cdr::storedEventsQuery(txn, tenant.id, {call_ids[7], call_ids[900]}));
+  CHECK(rows.size() == 4);  // two calls, two events each
 }

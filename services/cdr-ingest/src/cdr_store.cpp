@@ -19,14 +19,14 @@ using Field = std::optional<std::string>;
 
 // COPYs rows of exactly `Columns` fields into `table` (libpqxx 6 streams tuples only).
 template <size_t Columns>
-void copyRows(pqxx::work& txn, const std::string& table, const std::vector<std::vector<Field>>& rows) {
+void copyRows(pqxx::work& txn, const std::string& table,
+              const std::vector<std::vector<Field>>& rows) {
   pqxx::stream_to stream(txn, table);
   for (const auto& row : rows) {
     if (row.size() != Columns) throw std::logic_error("copyRows: wrong column count for " + table);
     auto pointer = [&](size_t i) { return row[i] ? row[i]->c_str() : nullptr; };
-    stream << [&]<size_t... I>(std::index_sequence<I...>) {
-      return std::make_tuple(pointer(I)...);
-    }(std::make_index_sequence<Columns>{});
+    stream << [&]<size_t... I>(std::index_sequence<I...>) { return std::make_tuple(pointer(I)...); }
+    (std::make_index_sequence<Columns>{});
   }
   stream.complete();
 }
@@ -47,10 +47,18 @@ std::string fromMicros(const std::string& column) {
          " * interval '1 microsecond' END";
 }
 
-std::string quotedList(pqxx::work& txn, const std::set<std::string>& values) {
+// A FROM item with one row per call id, named touched(call_id). Joined LATERAL to a subquery that
+// matches (tenant_id, call_id) by equality, each call becomes one probe of call_events' key.
+// "tenant_id = t AND call_id IN (...)" does not do that: while the statistics still say a tenant
+// is small (a new tenant, or any burst before autoanalyze catches up) the planner scans the
+// tenant's whole index range and filters by call id, so each batch cost O(events of the tenant).
+// (calls is not probed this way: with several indexes led by tenant_id and a tenant believed
+// empty, the planner picks any of them and filters.) OFFSET 0 keeps the subquery from being
+// flattened into a join the planner could hash instead.
+std::string eachCall(pqxx::work& txn, const std::set<std::string>& call_ids) {
   std::string list;
-  for (const auto& value : values) list += (list.empty() ? "" : ",") + txn.quote(value);
-  return list;
+  for (const auto& value : call_ids) list += (list.empty() ? "" : ",") + txn.quote(value);
+  return "unnest(ARRAY[" + list + "]::text[]) AS touched(call_id)";
 }
 
 void setTimeFromColumn(const pqxx::field& field, google::protobuf::Timestamp* out) {
@@ -96,7 +104,8 @@ void mapCall(const pqxx::row& row, v1::CallRecord* out) {
 }
 
 bool isUuid(const std::string& text) {
-  static const std::regex kUuid(R"(^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$)");
+  static const std::regex kUuid(
+      R"(^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$)");
   return std::regex_match(text, kUuid);
 }
 
@@ -114,6 +123,20 @@ Status guarded(const std::function<Status()>& body) {
 
 }  // namespace
 
+std::string storedEventsQuery(pqxx::work& txn, const std::string& tenant_id,
+                              const std::set<std::string>& call_ids) {
+  // Rows this transaction wrote carry its id in xmin and are left out (no savepoints are used, so
+  // there is one such id); an overlap would be harmless anyway, since the projection counts each
+  // event id once.
+  return "SELECT e.call_id, e.event_id, e.sequence,"
+         " (extract(epoch FROM e.occurred_at) * 1000000)::bigint, e.payload FROM " +
+         eachCall(txn, call_ids) +
+         " CROSS JOIN LATERAL (SELECT * FROM call_events WHERE tenant_id = " +
+         txn.quote(tenant_id) +
+         " AND call_id = touched.call_id"
+         " AND xmin <> (pg_current_xact_id()::text::bigint % 4294967296)::text::xid OFFSET 0) e";
+}
+
 CdrStore::CdrStore(std::shared_ptr<pg::ConnectionPool> pool) : pool_(std::move(pool)) {}
 
 BatchResult CdrStore::writeBatch(const std::vector<IncomingEvent>& events) {
@@ -126,6 +149,25 @@ BatchResult CdrStore::writeBatch(const std::vector<IncomingEvent>& events) {
     txn.exec(
         "CREATE TEMP TABLE IF NOT EXISTS incoming_events (tenant_id uuid, event_id text,"
         " call_id text, sequence bigint, type text, occurred_micros bigint, payload bytea)"
+        " ON COMMIT DELETE ROWS");
+    // Staging tables carry times as microseconds since the epoch (bigint); the upserts convert.
+    txn.exec(
+        "CREATE TEMP TABLE IF NOT EXISTS incoming_call_rows (tenant_id uuid, call_id text,"
+        " direction smallint, caller text, called text, number_id text, caller_account_id text,"
+        " started bigint, answered bigint, ended bigint, ring_seconds integer, talk_seconds "
+        "integer,"
+        " disposition smallint, hangup_side smallint, sip_status integer, cause text,"
+        " answered_leg_id text, answered_by text, caller_packets_in bigint, caller_packets_out "
+        "bigint,"
+        " caller_bytes_in bigint, caller_bytes_out bigint, events integer, complete boolean)"
+        " ON COMMIT DELETE ROWS");
+    txn.exec(
+        "CREATE TEMP TABLE IF NOT EXISTS incoming_leg_rows (tenant_id uuid, call_id text, leg_id "
+        "text,"
+        " position integer, target_kind smallint, target text, account_id text, extension text,"
+        " created bigint, ringing bigint, answered bigint, ended bigint, sip_status integer,"
+        " end_reason text, packets_in bigint, packets_out bigint, bytes_in bigint, bytes_out "
+        "bigint)"
         " ON COMMIT DELETE ROWS");
     for (const auto& [tenant_id, tenant_events] : by_tenant) {
       const BatchResult result = writeTenant(txn, tenant_id, tenant_events);
@@ -140,7 +182,7 @@ BatchResult CdrStore::writeTenant(pqxx::work& txn, const std::string& tenant_id,
                                   const std::vector<const IncomingEvent*>& events) {
   BatchResult result;
   txn.exec_params("SELECT set_config('tel.tenant_id', $1, true)", tenant_id);
-  txn.exec("TRUNCATE incoming_events");
+  txn.exec("DELETE FROM incoming_events");
 
   std::vector<std::vector<Field>> rows;
   rows.reserve(events.size());
@@ -154,40 +196,25 @@ BatchResult CdrStore::writeTenant(pqxx::work& txn, const std::string& tenant_id,
 
   // New events only; the calls they belong to are the ones to recompute.
   std::set<std::string> touched;
-  for (const auto& row : txn.exec(
-           "INSERT INTO call_events (tenant_id, event_id, call_id, sequence, type, occurred_at, payload)"
-           " SELECT DISTINCT ON (call_id, event_id) tenant_id, event_id, call_id, sequence, type, " +
-           fromMicros("occurred_micros") + ", payload FROM incoming_events"
-           " ON CONFLICT (tenant_id, call_id, event_id) DO NOTHING RETURNING call_id")) {
+  for (const auto& row :
+       txn.exec("INSERT INTO call_events (tenant_id, event_id, call_id, sequence, type, "
+                "occurred_at, payload)"
+                " SELECT DISTINCT ON (call_id, event_id) tenant_id, event_id, call_id, sequence, "
+                "type, " +
+                fromMicros("occurred_micros") +
+                ", payload FROM incoming_events"
+                " ON CONFLICT (tenant_id, call_id, event_id) DO NOTHING RETURNING call_id")) {
     touched.insert(row[0].as<std::string>());
     ++result.new_events;
   }
   if (touched.empty()) return result;
 
-  // A touched call's events: this batch's (in memory) and those stored by earlier transactions,
-  // which exist only for calls that already have a record (both are written together).
+  // A touched call's events: this batch's (in memory) and those stored by earlier transactions.
   std::map<std::string, std::vector<CallEventRecord>> by_call;
   for (const auto* event : events) {
     if (touched.contains(event->call_id)) by_call[event->call_id].push_back(event->record);
   }
-  std::set<std::string> known;
-  for (const auto& row : txn.exec("SELECT call_id FROM calls WHERE tenant_id = " + txn.quote(tenant_id) +
-                                  " AND call_id IN (" + quotedList(txn, touched) + ")")) {
-    known.insert(row[0].as<std::string>());
-  }
-  // Rows this transaction wrote carry its id in xmin and are left out of the read-back (no
-  // savepoints are used, so there is one such id); an overlap would be harmless anyway, since the
-  // projection counts each event id once.
-  // A key lookup by (tenant, call). A burst grows call_events faster than autoanalyze follows, and
-  // with statistics that still say "empty" the planner would scan the whole table for every batch
-  // (quadratic over a burst); the index is always right here, so this one query insists on it.
-  txn.exec("SET LOCAL enable_seqscan = off");
-  const pqxx::result stored = known.empty() ? pqxx::result() : txn.exec(
-      "SELECT e.call_id, e.event_id, e.sequence, (extract(epoch FROM e.occurred_at) * 1000000)::bigint,"
-      " e.payload FROM call_events e WHERE e.tenant_id = " + txn.quote(tenant_id) +
-      " AND e.call_id IN (" + quotedList(txn, known) + ")"
-      " AND e.xmin <> (pg_current_xact_id()::text::bigint % 4294967296)::text::xid");
-  txn.exec("SET LOCAL enable_seqscan = on");
+  const pqxx::result stored = txn.exec(storedEventsQuery(txn, tenant_id, touched));
   for (const auto& row : stored) {
     CallEventRecord record;
     record.event_id = row[1].as<std::string>();
@@ -203,14 +230,29 @@ BatchResult CdrStore::writeTenant(pqxx::work& txn, const std::string& tenant_id,
   for (auto& [call_id, call_events] : by_call) {
     const v1::CallRecord call = projectCall(tenant_id, call_id, std::move(call_events));
     const auto& media = call.caller_media();
-    call_rows.push_back({text(tenant_id), text(call_id), number(call.direction()), text(call.caller()),
-                         text(call.called()), text(call.number_id()), text(call.caller_account_id()),
-                         micros(call.started_at(), true), micros(call.answered_at(), call.has_answered_at()),
-                         micros(call.ended_at(), call.has_ended_at()), number(call.ring_seconds()),
-                         number(call.talk_seconds()), number(call.disposition()), number(call.hangup_side()),
-                         number(call.sip_status()), text(call.cause()), text(call.answered_leg_id()),
-                         text(call.answered_by()), number(media.packets_in()), number(media.packets_out()),
-                         number(media.bytes_in()), number(media.bytes_out()), number(call.events()),
+    call_rows.push_back({text(tenant_id),
+                         text(call_id),
+                         number(call.direction()),
+                         text(call.caller()),
+                         text(call.called()),
+                         text(call.number_id()),
+                         text(call.caller_account_id()),
+                         micros(call.started_at(), true),
+                         micros(call.answered_at(), call.has_answered_at()),
+                         micros(call.ended_at(), call.has_ended_at()),
+                         number(call.ring_seconds()),
+                         number(call.talk_seconds()),
+                         number(call.disposition()),
+                         number(call.hangup_side()),
+                         number(call.sip_status()),
+                         text(call.cause()),
+                         text(call.answered_leg_id()),
+                         text(call.answered_by()),
+                         number(media.packets_in()),
+                         number(media.packets_out()),
+                         number(media.bytes_in()),
+                         number(media.bytes_out()),
+                         number(call.events()),
                          text(call.complete() ? "t" : "f")});
     for (int i = 0; i < call.legs_size(); ++i) {
       const auto& leg = call.legs(i);
@@ -228,25 +270,13 @@ BatchResult CdrStore::writeTenant(pqxx::work& txn, const std::string& tenant_id,
   result.calls_updated = call_rows.size();
 
   // Staging tables carry times as microseconds since the epoch (bigint); the upserts convert.
-  txn.exec(
-      "CREATE TEMP TABLE IF NOT EXISTS incoming_call_rows (tenant_id uuid, call_id text,"
-      " direction smallint, caller text, called text, number_id text, caller_account_id text,"
-      " started bigint, answered bigint, ended bigint, ring_seconds integer, talk_seconds integer,"
-      " disposition smallint, hangup_side smallint, sip_status integer, cause text,"
-      " answered_leg_id text, answered_by text, caller_packets_in bigint, caller_packets_out bigint,"
-      " caller_bytes_in bigint, caller_bytes_out bigint, events integer, complete boolean)"
-      " ON COMMIT DELETE ROWS");
-  txn.exec(
-      "CREATE TEMP TABLE IF NOT EXISTS incoming_leg_rows (tenant_id uuid, call_id text, leg_id text,"
-      " position integer, target_kind smallint, target text, account_id text, extension text,"
-      " created bigint, ringing bigint, answered bigint, ended bigint, sip_status integer,"
-      " end_reason text, packets_in bigint, packets_out bigint, bytes_in bigint, bytes_out bigint)"
-      " ON COMMIT DELETE ROWS");
-  txn.exec("TRUNCATE incoming_call_rows, incoming_leg_rows");
+  txn.exec("DELETE FROM incoming_call_rows");
+  txn.exec("DELETE FROM incoming_leg_rows");
   copyRows<24>(txn, "incoming_call_rows", call_rows);
   copyRows<18>(txn, "incoming_leg_rows", leg_rows);
   txn.exec(
-      "INSERT INTO calls (tenant_id, call_id, direction, caller, called, number_id, caller_account_id,"
+      "INSERT INTO calls (tenant_id, call_id, direction, caller, called, number_id, "
+      "caller_account_id,"
       " started_at, answered_at, ended_at, ring_seconds, talk_seconds, disposition, hangup_side,"
       " sip_status, cause, answered_leg_id, answered_by, caller_packets_in, caller_packets_out,"
       " caller_bytes_in, caller_bytes_out, events, complete, updated_at)"
@@ -263,26 +293,39 @@ BatchResult CdrStore::writeTenant(pqxx::work& txn, const std::string& tenant_id,
       " disposition = EXCLUDED.disposition, hangup_side = EXCLUDED.hangup_side,"
       " sip_status = EXCLUDED.sip_status, cause = EXCLUDED.cause,"
       " answered_leg_id = EXCLUDED.answered_leg_id, answered_by = EXCLUDED.answered_by,"
-      " caller_packets_in = EXCLUDED.caller_packets_in, caller_packets_out = EXCLUDED.caller_packets_out,"
+      " caller_packets_in = EXCLUDED.caller_packets_in, caller_packets_out = "
+      "EXCLUDED.caller_packets_out,"
       " caller_bytes_in = EXCLUDED.caller_bytes_in, caller_bytes_out = EXCLUDED.caller_bytes_out,"
       " events = EXCLUDED.events, complete = EXCLUDED.complete, updated_at = now()");
-  txn.exec("DELETE FROM call_legs WHERE tenant_id = " + txn.quote(tenant_id) +
-           " AND call_id IN (" + quotedList(txn, touched) + ")");
+  // A call's legs only ever grow with its events (a leg id, once seen, stays), so an upsert keeps
+  // them exact without deleting the old rows first.
   txn.exec(
-      "INSERT INTO call_legs (tenant_id, call_id, leg_id, position, target_kind, target, account_id,"
+      "INSERT INTO call_legs (tenant_id, call_id, leg_id, position, target_kind, target, "
+      "account_id,"
       " extension, created_at, ringing_at, answered_at, ended_at, sip_status, end_reason,"
       " packets_in, packets_out, bytes_in, bytes_out)"
       " SELECT tenant_id, call_id, leg_id, position, target_kind, target, account_id, extension, " +
       fromMicros("created") + ", " + fromMicros("ringing") + ", " + fromMicros("answered") + ", " +
-      fromMicros("ended") + ", sip_status, end_reason, packets_in, packets_out, bytes_in, bytes_out"
-      " FROM incoming_leg_rows");
+      fromMicros("ended") +
+      ", sip_status, end_reason, packets_in, packets_out, bytes_in, bytes_out"
+      " FROM incoming_leg_rows"
+      " ON CONFLICT (tenant_id, call_id, leg_id) DO UPDATE SET position = EXCLUDED.position,"
+      " target_kind = EXCLUDED.target_kind, target = EXCLUDED.target,"
+      " account_id = EXCLUDED.account_id, extension = EXCLUDED.extension,"
+      " created_at = EXCLUDED.created_at, ringing_at = EXCLUDED.ringing_at,"
+      " answered_at = EXCLUDED.answered_at, ended_at = EXCLUDED.ended_at,"
+      " sip_status = EXCLUDED.sip_status, end_reason = EXCLUDED.end_reason,"
+      " packets_in = EXCLUDED.packets_in, packets_out = EXCLUDED.packets_out,"
+      " bytes_in = EXCLUDED.bytes_in, bytes_out = EXCLUDED.bytes_out");
   return result;
 }
 
 grpc::Status CdrStore::listCalls(const v1::ListCallsRequest& request, v1::ListCallsResponse* out) {
-  if (!isUuid(request.tenant_id())) return grpc_util::invalidArgument("tenant_id", "must be a tenant id");
+  if (!isUuid(request.tenant_id()))
+    return grpc_util::invalidArgument("tenant_id", "must be a tenant id");
   const int limit = request.limit() == 0 ? 50 : request.limit();
-  if (limit < 1 || limit > 200) return grpc_util::invalidArgument("limit", "must be between 1 and 200");
+  if (limit < 1 || limit > 200)
+    return grpc_util::invalidArgument("limit", "must be between 1 and 200");
   // Cursor: "<started micros>.<call id>" of the last call of the previous page.
   std::optional<std::pair<int64_t, std::string>> after;
   if (!request.page_token().empty()) {
@@ -298,28 +341,39 @@ grpc::Status CdrStore::listCalls(const v1::ListCallsRequest& request, v1::ListCa
   return guarded([&] {
     pool_->inTenantTransaction(request.tenant_id(), [&](pqxx::work& txn) {
       std::string where = "true";
-      if (request.has_from()) where += " AND started_at >= 'epoch'::timestamptz + " + txn.quote(toMicros(request.from())) + " * interval '1 microsecond'";
-      if (request.has_to()) where += " AND started_at < 'epoch'::timestamptz + " + txn.quote(toMicros(request.to())) + " * interval '1 microsecond'";
-      if (request.direction() != v1::DIRECTION_UNSPECIFIED) where += " AND direction = " + txn.quote(static_cast<int>(request.direction()));
-      if (request.disposition() != v1::DISPOSITION_UNSPECIFIED) where += " AND disposition = " + txn.quote(static_cast<int>(request.disposition()));
+      if (request.has_from())
+        where += " AND started_at >= 'epoch'::timestamptz + " +
+                 txn.quote(toMicros(request.from())) + " * interval '1 microsecond'";
+      if (request.has_to())
+        where += " AND started_at < 'epoch'::timestamptz + " + txn.quote(toMicros(request.to())) +
+                 " * interval '1 microsecond'";
+      if (request.direction() != v1::DIRECTION_UNSPECIFIED)
+        where += " AND direction = " + txn.quote(static_cast<int>(request.direction()));
+      if (request.disposition() != v1::DISPOSITION_UNSPECIFIED)
+        where += " AND disposition = " + txn.quote(static_cast<int>(request.disposition()));
       if (!request.number().empty()) {
-        where += " AND (caller = " + txn.quote(request.number()) + " OR called = " + txn.quote(request.number()) + ")";
+        where += " AND (caller = " + txn.quote(request.number()) +
+                 " OR called = " + txn.quote(request.number()) + ")";
       }
       if (!request.extension().empty()) {
-        where += " AND EXISTS (SELECT 1 FROM call_legs l WHERE l.tenant_id = calls.tenant_id"
-                 " AND l.call_id = calls.call_id AND l.extension = " + txn.quote(request.extension()) + ")";
+        where +=
+            " AND EXISTS (SELECT 1 FROM call_legs l WHERE l.tenant_id = calls.tenant_id"
+            " AND l.call_id = calls.call_id AND l.extension = " +
+            txn.quote(request.extension()) + ")";
       }
       if (after) {
         where += " AND (started_at, call_id) < ('epoch'::timestamptz + " + txn.quote(after->first) +
                  " * interval '1 microsecond', " + txn.quote(after->second) + ")";
       }
-      auto rows = txn.exec(std::string("SELECT ") + kCallColumns + " FROM calls WHERE " + where +
-                           " ORDER BY started_at DESC, call_id DESC LIMIT " + std::to_string(limit + 1));
+      auto rows =
+          txn.exec(std::string("SELECT ") + kCallColumns + " FROM calls WHERE " + where +
+                   " ORDER BY started_at DESC, call_id DESC LIMIT " + std::to_string(limit + 1));
       const size_t shown = std::min(rows.size(), static_cast<size_t>(limit));
       for (size_t i = 0; i < shown; ++i) mapCall(rows[i], out->add_calls());
       if (rows.size() > shown) {
         const auto& last = out->calls(static_cast<int>(shown) - 1);
-        out->set_next_page_token(std::to_string(toMicros(last.started_at())) + "." + last.call_id());
+        out->set_next_page_token(std::to_string(toMicros(last.started_at())) + "." +
+                                 last.call_id());
       }
     });
     return Status::OK;
@@ -332,18 +386,20 @@ grpc::Status CdrStore::getCall(const std::string& tenant_id, const std::string& 
   return guarded([&] {
     bool found = false;
     pool_->inTenantTransaction(tenant_id, [&](pqxx::work& txn) {
-      auto rows = txn.exec_params(std::string("SELECT ") + kCallColumns + " FROM calls WHERE call_id = $1", call_id);
+      auto rows = txn.exec_params(
+          std::string("SELECT ") + kCallColumns + " FROM calls WHERE call_id = $1", call_id);
       if (rows.empty()) return;
       found = true;
       mapCall(rows[0], out);
-      for (const auto& row : txn.exec_params(
-               "SELECT leg_id, target_kind, target, account_id, extension,"
-               " (extract(epoch FROM created_at) * 1000000)::bigint,"
-               " (extract(epoch FROM ringing_at) * 1000000)::bigint,"
-               " (extract(epoch FROM answered_at) * 1000000)::bigint,"
-               " (extract(epoch FROM ended_at) * 1000000)::bigint,"
-               " sip_status, end_reason, packets_in, packets_out, bytes_in, bytes_out"
-               " FROM call_legs WHERE call_id = $1 ORDER BY position", call_id)) {
+      for (const auto& row :
+           txn.exec_params("SELECT leg_id, target_kind, target, account_id, extension,"
+                           " (extract(epoch FROM created_at) * 1000000)::bigint,"
+                           " (extract(epoch FROM ringing_at) * 1000000)::bigint,"
+                           " (extract(epoch FROM answered_at) * 1000000)::bigint,"
+                           " (extract(epoch FROM ended_at) * 1000000)::bigint,"
+                           " sip_status, end_reason, packets_in, packets_out, bytes_in, bytes_out"
+                           " FROM call_legs WHERE call_id = $1 ORDER BY position",
+                           call_id)) {
         auto* leg = out->add_legs();
         leg->set_leg_id(row[0].as<std::string>());
         leg->set_target_kind(static_cast<v1::LegTargetKind>(row[1].as<int>()));

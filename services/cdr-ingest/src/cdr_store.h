@@ -3,6 +3,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -21,8 +22,8 @@ struct IncomingEvent {
 };
 
 struct BatchResult {
-  size_t new_events = 0;      // events not seen before
-  size_t calls_updated = 0;   // call records recomputed
+  size_t new_events = 0;     // events not seen before
+  size_t calls_updated = 0;  // call records recomputed
 };
 
 // Call events and call records in Postgres.
@@ -32,6 +33,12 @@ struct BatchResult {
 // all their stored events and upserted with their legs. Replaying a topic therefore inserts
 // nothing and changes nothing. Each tenant's rows are written with that tenant set, so row-level
 // security checks every row. Thread-safe (the pool is).
+// The events stored for the given calls by earlier transactions, as a query: one probe of
+// call_events' key per call, whatever the statistics say about the tenant. Public so that a test
+// can check its plan.
+std::string storedEventsQuery(pqxx::work& txn, const std::string& tenant_id,
+                              const std::set<std::string>& call_ids);
+
 class CdrStore {
  public:
   explicit CdrStore(std::shared_ptr<pg::ConnectionPool> pool);
@@ -40,7 +47,8 @@ class CdrStore {
   BatchResult writeBatch(const std::vector<IncomingEvent>& events);
 
   grpc::Status listCalls(const v1::ListCallsRequest& request, v1::ListCallsResponse* out);
-  grpc::Status getCall(const std::string& tenant_id, const std::string& call_id, v1::CallRecord* out);
+  grpc::Status getCall(const std::string& tenant_id, const std::string& call_id,
+                       v1::CallRecord* out);
 
   bool healthy() { return pool_->ping(); }
 

@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
     engine.start();
     tel::media::MediaRelayService service(engine);
     tel::metrics::AdminServer admin("media-relay", registry, [&] {
+      if (service.draining()) return tel::metrics::HealthReport{false, "draining"};
       const auto stats = engine.stats();
       if (stats.ports_in_use() >= stats.ports_total()) {
         return tel::metrics::HealthReport{false, "no free RTP ports"};
@@ -33,7 +34,16 @@ int main(int argc, char** argv) {
               {"rtp_ports", std::to_string(config.relay.port_min) + "-" + std::to_string(config.relay.port_max)},
               {"workers", std::to_string(config.relay.workers)}});
     const int signal = shutdown_signal.wait();
-    log.info("shutting down", {{"signal", std::to_string(signal)}});
+    // Drain: no new sessions; the calls in progress go on until they end or the grace period does.
+    service.drain();
+    log.info("draining", {{"signal", std::to_string(signal)},
+                          {"sessions", std::to_string(engine.stats().sessions())},
+                          {"grace_ms", std::to_string(config.drain_grace.count())}});
+    const auto drained = tel::grpc_util::drainInProgress(
+        shutdown_signal, config.drain_grace, [&] { return engine.stats().sessions(); });
+    log.info("shutting down", {{"sessions_left", std::to_string(drained.left)},
+                               {"drain_ms", std::to_string(drained.took.count())},
+                               {"interrupted", drained.interrupted ? "true" : "false"}});
     server.shutdown(std::chrono::seconds(5));
     engine.stop();
     admin.stop();

@@ -7,6 +7,7 @@
 #include "call_admission.h"
 #include "call_backends.h"
 #include "call_control_service.h"
+#include "media_relay_pool.h"
 #include "registrar.h"
 #include "sip_edge_config.h"
 #include "sip_stack.h"
@@ -31,14 +32,11 @@ int main(int argc, char** argv) {
         grpc::CreateChannel(config.accounts_address, grpc::InsecureChannelCredentials());
     std::shared_ptr<tel::accounts::v1::Accounts::StubInterface> accounts =
         tel::accounts::v1::Accounts::NewStub(accounts_channel);
-    auto media_channel =
-        grpc::CreateChannel(config.media_relay_address, grpc::InsecureChannelCredentials());
     const auto kRpcTimeout = std::chrono::seconds(2);
     tel::sip::AccountsCredentials credentials(accounts, kRpcTimeout);
     tel::sip::AccountsNumberDirectory numbers(accounts, kRpcTimeout, config.lookup_cache_ttl);
     tel::sip::RedisChannelLimiter channels(redis, config.max_call_duration);
-    tel::sip::GrpcMediaControl media(tel::media::v1::MediaRelay::NewStub(media_channel),
-                                     kRpcTimeout);
+    tel::sip::MediaRelayPool media({config.media_relay_addresses, kRpcTimeout}, log, *registry);
     auto producer =
         tel::kafka::Producer::create({config.kafka_brokers, "sip-edge", {{"linger.ms", "2"}}});
     if (!producer.ok()) {
@@ -75,6 +73,7 @@ int main(int argc, char** argv) {
     tel::sip::B2bua b2bua(stack, admission, bindings, media, events, applications, *workers,
                           config.b2bua, log, *registry);
     stack.setCallHandler(&b2bua);
+    media.start([&b2bua](std::vector<std::string> lost) { b2bua.mediaLost(std::move(lost)); });
     stack.start();
 
     tel::sip::CallControlService control(applications, b2bua);
@@ -85,9 +84,8 @@ int main(int argc, char** argv) {
       if (!tel::grpc_util::channelUsable(*accounts_channel)) {
         return tel::metrics::HealthReport{false, "accounts service unreachable"};
       }
-      if (!tel::grpc_util::channelUsable(*media_channel)) {
-        return tel::metrics::HealthReport{false, "media-relay unreachable"};
-      }
+      if (stack.draining()) return tel::metrics::HealthReport{false, "draining"};
+      if (media.relaysUp() == 0) return tel::metrics::HealthReport{false, "no media-relay up"};
       if (!redis->ping()) return tel::metrics::HealthReport{false, "redis unreachable"};
       return tel::metrics::HealthReport{};
     });
@@ -97,7 +95,17 @@ int main(int argc, char** argv) {
               {"control_port", std::to_string(control_port)},
               {"admin_port", std::to_string(admin_port)}});
     const int signal = shutdown_signal.wait();
-    log.info("shutting down", {{"signal", std::to_string(signal)}});
+    // Drain: new calls get 503 (and OPTIONS too, so that a load balancer fails them over); the
+    // calls in progress go on until they end or the grace period does; then stop() ends the rest.
+    stack.drain();
+    log.info("draining", {{"signal", std::to_string(signal)},
+                          {"calls", std::to_string(b2bua.liveCalls())},
+                          {"grace_ms", std::to_string(config.drain_grace.count())}});
+    const auto drained = tel::grpc_util::drainInProgress(shutdown_signal, config.drain_grace,
+                                                         [&] { return b2bua.liveCalls(); });
+    log.info("shutting down", {{"calls_left", std::to_string(drained.left)},
+                               {"drain_ms", std::to_string(drained.took.count())},
+                               {"interrupted", drained.interrupted ? "true" : "false"}});
     applications.closeAll();
     control_server.shutdown(std::chrono::seconds(2));
     stack.stop();  // ends the calls still up (BYE / 503) and joins the SIP thread

@@ -11,6 +11,8 @@ struct MediaRelayConfig {
   config::HostPort grpc_listen;
   config::HostPort admin_listen;
   RelayOptions relay;
+  // On SIGTERM: how long calls in progress may go on while new sessions are refused.
+  std::chrono::milliseconds drain_grace{30000};
   log::Level log_level = log::Level::kInfo;
 
   static MediaRelayConfig load(config::Config& source);

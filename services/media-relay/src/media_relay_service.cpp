@@ -44,6 +44,7 @@ MediaRelayService::Reactor* MediaRelayService::CreateSession(Ctx* c, const v1::C
                                                              v1::Session* o) {
   if (!validId(r->call_id())) return reject(c, grpc_util::invalidArgument("call_id", "required, at most 128 bytes"));
   if (r->tenant_id().size() > 128) return reject(c, grpc_util::invalidArgument("tenant_id", "at most 128 bytes"));
+  if (draining_) return reject(c, grpc::Status(grpc::StatusCode::UNAVAILABLE, "media-relay is draining"));
   auto* reactor = c->DefaultReactor();
   engine_.createSession(r->tenant_id(), r->call_id(), finishInto(reactor, o));
   return reactor;

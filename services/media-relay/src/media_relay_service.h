@@ -1,5 +1,7 @@
 #pragma once
 
+#include <atomic>
+
 #include "relay_engine.h"
 #include "tel/media/v1/media_relay.grpc.pb.h"
 
@@ -10,6 +12,11 @@ namespace tel::media {
 class MediaRelayService final : public v1::MediaRelay::CallbackService {
  public:
   explicit MediaRelayService(RelayEngine& engine) : engine_(engine) {}
+
+  // From now on new sessions are refused (UNAVAILABLE, so that sip-edge picks another relay);
+  // the sessions in progress keep relaying. Any thread.
+  void drain() { draining_ = true; }
+  bool draining() const { return draining_; }
 
   using Reactor = grpc::ServerUnaryReactor;
   using Ctx = grpc::CallbackServerContext;
@@ -23,6 +30,7 @@ class MediaRelayService final : public v1::MediaRelay::CallbackService {
 
  private:
   RelayEngine& engine_;
+  std::atomic<bool> draining_{false};
 };
 
 // The address in a request, when one is given: absent (empty ip) is fine, malformed is not.

@@ -2,10 +2,10 @@
 
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
-#include <netdb.h>
 
 #include <set>
 
+#include "tel/grpc/resolve.h"
 #include "tel/grpc/status.h"
 
 namespace tel::routing {
@@ -119,31 +119,6 @@ void ApplicationLink::run() {
   }
 }
 
-std::vector<std::string> resolveAll(const std::string& host_port) {
-  const auto colon = host_port.rfind(':');
-  if (colon == std::string::npos) return {};
-  std::string host = host_port.substr(0, colon);
-  const std::string port = host_port.substr(colon + 1);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
-    host = host.substr(1, host.size() - 2);
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* found = nullptr;
-  if (getaddrinfo(host.c_str(), port.c_str(), &hints, &found) != 0) return {};
-  std::set<std::string> addresses;
-  for (const addrinfo* entry = found; entry != nullptr; entry = entry->ai_next) {
-    char text[NI_MAXHOST];
-    if (getnameinfo(entry->ai_addr, entry->ai_addrlen, text, sizeof text, nullptr, 0,
-                    NI_NUMERICHOST) != 0)
-      continue;
-    const std::string ip = text;
-    addresses.insert((ip.find(':') != std::string::npos ? "[" + ip + "]" : ip) + ":" + port);
-  }
-  freeaddrinfo(found);
-  return {addresses.begin(), addresses.end()};
-}
-
 SipEdgeFleet::SipEdgeFleet(std::string address, Handler handler,
                            std::chrono::milliseconds rpc_timeout, std::chrono::seconds refresh,
                            log::Logger logger)
@@ -190,7 +165,7 @@ void SipEdgeFleet::run() {
   std::unique_lock lock(mutex_);
   while (!stopping_) {
     lock.unlock();
-    const auto addresses = resolveAll(address_);
+    const auto addresses = grpc_util::resolveAll(address_);
     if (addresses.empty()) log_.warn("sip-edge address does not resolve", {{"address", address_}});
     reconcile(addresses);
     lock.lock();

@@ -82,9 +82,6 @@ class ApplicationLink {
   grpc::ClientContext* current_ = nullptr;  // guarded by mutex_; cancelled by stop()
 };
 
-// Every address `host_port` resolves to, as "ip:port" ("[v6]:port"); empty when it does not
-// resolve.
-std::vector<std::string> resolveAll(const std::string& host_port);
 
 // Keeps routing attached to every sip-edge behind one name: the name is resolved again every
 // `refresh`, and each address (a Kubernetes headless Service lists every sip-edge pod) gets its own

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "adapters.h"
+#include "tel/grpc/resolve.h"
 
 using namespace tel;
 using namespace std::chrono_literals;
@@ -56,11 +57,11 @@ class FakeSipEdge final : public calls::v1::CallControl::CallbackService {
 }  // namespace
 
 TEST_CASE("names resolve to every address, IP literals to themselves") {
-  CHECK(routing::resolveAll("127.0.0.1:17142") == std::vector<std::string>{"127.0.0.1:17142"});
-  const auto local = routing::resolveAll("localhost:5");
+  CHECK(tel::grpc_util::resolveAll("127.0.0.1:17142") == std::vector<std::string>{"127.0.0.1:17142"});
+  const auto local = tel::grpc_util::resolveAll("localhost:5");
   CHECK(std::find(local.begin(), local.end(), "127.0.0.1:5") != local.end());
-  CHECK(routing::resolveAll("no-such-host.invalid:5").empty());
-  CHECK(routing::resolveAll("missing-port").empty());
+  CHECK(tel::grpc_util::resolveAll("no-such-host.invalid:5").empty());
+  CHECK(tel::grpc_util::resolveAll("missing-port").empty());
 }
 
 TEST_CASE(

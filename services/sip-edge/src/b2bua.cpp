@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <set>
 
 #include "sofia_event.h"
 #include "tel/events/call_events.h"
@@ -264,6 +265,12 @@ void B2bua::onNewInviteOnSipThread(const SipStack::Event& event) {
   // Known from here on, so that the handle is destroyed when sofia reports the dialog's end, even
   // for an INVITE refused below.
   handles_[handle] = LegRef{"", "a"};
+  if (stack_.draining()) {
+    // RFC 3261 21.5.4: the caller (or the load balancer in front) tries another instance.
+    nua_respond(handle, 503, "Service Unavailable", SIPTAG_RETRY_AFTER_STR("60"), TAG_END());
+    refused_calls_.Add({{"status", "503"}}).Increment();
+    return;
+  }
   if (sip == nullptr || sip->sip_request == nullptr || sip->sip_from == nullptr) {
     nua_respond(handle, 400, "Bad Request", TAG_END());
     refused_calls_.Add({{"status", "400"}}).Increment();
@@ -913,6 +920,24 @@ void B2bua::tickOnSipThread() {
                          call->failed_reason == "busy" ? 486 : 480, "application did not act");
     }
   }
+}
+
+void B2bua::mediaLost(std::vector<std::string> session_ids) {
+  stack_.post([this, lost = std::set<std::string>(session_ids.begin(), session_ids.end())] {
+    std::vector<std::string> ids;
+    for (const auto& [id, call] : calls_) {
+      if (lost.contains(call->admission.media_session)) ids.push_back(id);
+    }
+    for (const auto& id : ids) {
+      Call* call = findCall(id);
+      if (call == nullptr || call->state == Call::State::kEnding) continue;
+      call->log.error("media relay lost: ending the call");
+      endCallOnSipThread(
+          *call,
+          call->caller_answered ? calls::v1::DISPOSITION_ANSWERED : calls::v1::DISPOSITION_FAILED,
+          calls::v1::SIDE_SYSTEM, 503, "media relay lost");
+    }
+  });
 }
 
 void B2bua::shutdownOnSipThread() {

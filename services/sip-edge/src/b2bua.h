@@ -49,6 +49,10 @@ class B2bua final : public CallCommands, public CallHandler {
 
   // CallCommands (any thread).
   void dial(const calls::v1::DialRequest& request, std::function<void(grpc::Status)> done) override;
+  // The media sessions are gone (their relay was lost): their calls end. Any thread.
+  void mediaLost(std::vector<std::string> session_ids);
+  // Calls in progress (admitted and not yet gone). Any thread.
+  size_t liveCalls() const { return static_cast<size_t>(active_calls_.Value()); }
   void hangup(const calls::v1::HangupRequest& request,
               std::function<void(grpc::Status)> done) override;
   void listLiveCalls(std::function<void(calls::v1::ListLiveCallsResponse)> done) override;

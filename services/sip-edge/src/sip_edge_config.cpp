@@ -1,5 +1,7 @@
 #include "sip_edge_config.h"
 
+#include "media_relay_pool.h"
+
 #include <sstream>
 
 #include "tel/crypto/crypto.h"
@@ -30,7 +32,12 @@ SipEdgeConfig SipEdgeConfig::load(config::Config& source) {
   config.admin_listen = source.getHostPort("admin.listen", "127.0.0.1:17141");
   config.accounts_address = source.getString("accounts.address", "127.0.0.1:17110");
   config.control_listen = source.getHostPort("control.listen", "127.0.0.1:17142");
-  config.media_relay_address = source.getString("media_relay.address", "127.0.0.1:17120");
+  config.media_relay_addresses =
+      splitAddresses(source.getString("media_relay.address", "127.0.0.1:17120"));
+  if (config.media_relay_addresses.empty()) {
+    throw config::ConfigError("media_relay.address", "names no media-relay (host:port[,host:port...])");
+  }
+  config.drain_grace = source.getDuration("drain.grace_period", std::chrono::seconds(30));
   config.kafka_brokers = source.getString("kafka.brokers");
   // Request-URI hosts that carriers use for our numbers, besides IP addresses: the public names of
   // the SIP service. Any other host is a tenant's SIP domain.

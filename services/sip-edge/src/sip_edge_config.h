@@ -16,13 +16,14 @@ struct SipEdgeConfig {
   config::HostPort admin_listen;
   std::string accounts_address;
   config::HostPort control_listen;  // the call-control gRPC API
-  std::string media_relay_address;
+  std::vector<std::string> media_relay_addresses;  // media_relay.address: "host:port[,host:port...]"
   std::string kafka_brokers;
   CallAdmissionOptions admission;
   B2buaOptions b2bua;
-  std::chrono::seconds max_call_duration{4 * 3600};
-  std::chrono::milliseconds lookup_cache_ttl{5000};  // numbers and carrier matches; 0 disables  //
-                                                     // a number's channel is held at most this long
+  std::chrono::seconds max_call_duration{4 * 3600};  // a number's channel is held at most this long
+  std::chrono::milliseconds lookup_cache_ttl{5000};  // numbers and carrier matches; 0 disables
+  // On SIGTERM: how long calls in progress may go on while new ones are refused (503).
+  std::chrono::milliseconds drain_grace{30000};
   redis::RedisOptions redis;                         // from redis.url (secret)
   std::string nonce_secret;  // secret; shared by all instances behind one load balancer
   std::chrono::seconds nonce_lifetime{300};

@@ -147,7 +147,11 @@ void SipStack::dispatchOnSipThread(const Event& event) {
       handleRegisterOnSipThread(event);
       break;
     case nua_i_options:
-      nua_respond(event.handle, 200, "OK", NUTAG_WITH_THIS(sofia_->nua), TAG_END());
+      if (draining_)
+        nua_respond(event.handle, 503, "Service Unavailable", NUTAG_WITH_THIS(sofia_->nua),
+                    SIPTAG_RETRY_AFTER_STR("60"), TAG_END());
+      else
+        nua_respond(event.handle, 200, "OK", NUTAG_WITH_THIS(sofia_->nua), TAG_END());
       nua_handle_destroy(event.handle);
       break;
     case nua_r_shutdown:

@@ -59,6 +59,11 @@ class SipStack {
   void stop();
   // Runs `task` on the SIP thread. Thread-safe.
   void post(std::function<void()> task);
+  // Stops taking new calls: new INVITEs and OPTIONS get 503 (a load balancer probing with OPTIONS
+  // takes this instance out and fails new calls over); calls in progress and REGISTER go on.
+  // Thread-safe; stop() still ends whatever is left.
+  void drain() { draining_ = true; }
+  bool draining() const { return draining_; }
 
   // Called by the nua callback trampoline; public only for it. Defined in sofia_event.h.
   struct Event;
@@ -81,6 +86,7 @@ class SipStack {
   std::thread thread_;
   loop::WakeupQueue tasks_;  // drained on the SIP thread (its fd is watched by the su_root)
   std::atomic<bool> running_{false};
+  std::atomic<bool> draining_{false};
 
   // SIP thread state (opaque here to keep sofia headers out of this header).
   struct SofiaState;

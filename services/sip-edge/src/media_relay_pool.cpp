@@ -1,0 +1,220 @@
+#include "media_relay_pool.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+#include <limits>
+
+#include "tel/grpc/resolve.h"
+#include "tel/grpc/status.h"
+
+namespace tel::sip {
+
+struct MediaRelayPool::Relay {
+  std::string address;
+  std::shared_ptr<grpc::Channel> channel;
+  std::shared_ptr<media::v1::MediaRelay::StubInterface> stub;
+  std::unique_ptr<GrpcMediaControl> control;
+  // Guarded by the pool's mutex_:
+  bool up = true;  // until probes say otherwise
+  int failed_probes = 0;
+  uint64_t probed_sessions = 0;
+  uint64_t created_since_probe = 0;
+  uint64_t load() const { return probed_sessions + created_since_probe; }
+};
+
+std::vector<std::string> splitAddresses(const std::string& list) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= list.size()) {
+    size_t end = list.find(',', start);
+    if (end == std::string::npos) end = list.size();
+    std::string item = list.substr(start, end - start);
+    item.erase(0, item.find_first_not_of(" \t"));
+    item.erase(item.find_last_not_of(" \t") + 1);
+    if (!item.empty()) out.push_back(item);
+    start = end + 1;
+  }
+  return out;
+}
+
+MediaRelayPool::MediaRelayPool(MediaRelayPoolOptions options, log::Logger logger,
+                               prometheus::Registry& registry)
+    : options_(std::move(options)),
+      log_(std::move(logger)),
+      relays_up_(prometheus::BuildGauge()
+                     .Name("tel_sip_media_relays_up")
+                     .Help("media-relay instances answering this sip-edge's probes")
+                     .Register(registry)
+                     .Add({})) {
+  resolveRelays();
+  relays_up_.Set(static_cast<double>(relaysUp()));
+}
+
+void MediaRelayPool::resolveRelays() {
+  for (const auto& name : options_.addresses) {
+    for (const auto& address : grpc_util::resolveAll(name)) {
+      std::lock_guard lock(mutex_);
+      if (std::any_of(relays_.begin(), relays_.end(),
+                      [&](const auto& relay) { return relay->address == address; }))
+        continue;
+      auto relay = std::make_unique<Relay>();
+      relay->address = address;
+      relay->channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+      relay->stub = media::v1::MediaRelay::NewStub(relay->channel);
+      relay->control = std::make_unique<GrpcMediaControl>(relay->stub, options_.rpc_timeout);
+      relays_.push_back(std::move(relay));
+      log_.info("media-relay added", {{"relay", address}});
+    }
+  }
+}
+
+std::vector<MediaRelayPool::Relay*> MediaRelayPool::relaysSnapshot() const {
+  std::lock_guard lock(mutex_);
+  std::vector<Relay*> out;
+  for (const auto& relay : relays_) out.push_back(relay.get());
+  return out;
+}
+
+MediaRelayPool::~MediaRelayPool() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (prober_.joinable()) prober_.join();
+}
+
+void MediaRelayPool::start(LostSessions on_lost) {
+  on_lost_ = std::move(on_lost);
+  prober_ = std::thread([this] { probeLoop(); });
+}
+
+size_t MediaRelayPool::relaysUp() const {
+  std::lock_guard lock(mutex_);
+  return static_cast<size_t>(
+      std::count_if(relays_.begin(), relays_.end(), [](const auto& relay) { return relay->up; }));
+}
+
+absl::StatusOr<std::string> MediaRelayPool::createSession(const std::string& tenant_id,
+                                                          const std::string& call_id) {
+  // Candidates by load, least loaded first; relays believed down are tried last (a relay that came
+  // back is usable before the next probe notices).
+  std::vector<Relay*> order = relaysSnapshot();
+  {
+    std::lock_guard lock(mutex_);
+    std::stable_sort(order.begin(), order.end(), [](const Relay* a, const Relay* b) {
+      if (a->up != b->up) return a->up;
+      return a->load() < b->load();
+    });
+  }
+  absl::Status last = absl::UnavailableError("media-relay: no relay address resolved");
+  for (Relay* relay : order) {
+    {
+      // Counted before the call, so that a burst of concurrent calls spreads before any answer.
+      std::lock_guard lock(mutex_);
+      ++relay->created_since_probe;
+    }
+    auto session = relay->control->createSession(tenant_id, call_id);
+    std::lock_guard lock(mutex_);
+    if (session.ok()) {
+      owner_[*session] = relay;
+      return session;
+    }
+    if (relay->created_since_probe > 0) --relay->created_since_probe;
+    last = session.status();
+    if (last.code() != absl::StatusCode::kUnavailable &&
+        last.code() != absl::StatusCode::kResourceExhausted &&
+        last.code() != absl::StatusCode::kDeadlineExceeded) {
+      return last;  // a refusal of the request itself: another relay would refuse it too
+    }
+  }
+  return last;
+}
+
+MediaRelayPool::Relay* MediaRelayPool::ownerOf(const std::string& session_id) {
+  std::lock_guard lock(mutex_);
+  const auto found = owner_.find(session_id);
+  return found == owner_.end() ? nullptr : found->second;
+}
+
+absl::StatusOr<RelayEndpoint> MediaRelayPool::addLeg(const std::string& session_id,
+                                                     const std::string& leg_id,
+                                                     const std::optional<RelayEndpoint>& remote) {
+  Relay* relay = ownerOf(session_id);
+  if (relay == nullptr) return absl::NotFoundError("media-relay: no such session (relay lost?)");
+  return relay->control->addLeg(session_id, leg_id, remote);
+}
+
+absl::Status MediaRelayPool::updateLeg(const std::string& session_id, const std::string& leg_id,
+                                       const RelayEndpoint& remote) {
+  Relay* relay = ownerOf(session_id);
+  if (relay == nullptr) return absl::NotFoundError("media-relay: no such session (relay lost?)");
+  return relay->control->updateLeg(session_id, leg_id, remote);
+}
+
+absl::Status MediaRelayPool::link(const std::string& session_id, const std::string& leg_a,
+                                  const std::string& leg_b) {
+  Relay* relay = ownerOf(session_id);
+  if (relay == nullptr) return absl::NotFoundError("media-relay: no such session (relay lost?)");
+  return relay->control->link(session_id, leg_a, leg_b);
+}
+
+absl::StatusOr<std::map<std::string, calls::v1::MediaCounters>> MediaRelayPool::deleteSession(
+    const std::string& session_id) {
+  Relay* relay = nullptr;
+  {
+    std::lock_guard lock(mutex_);
+    const auto found = owner_.find(session_id);
+    if (found == owner_.end()) return absl::NotFoundError("media-relay: no such session (relay lost?)");
+    relay = found->second;
+    owner_.erase(found);
+  }
+  return relay->control->deleteSession(session_id);
+}
+
+void MediaRelayPool::probeLoop() {
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    lock.unlock();
+    resolveRelays();
+    for (Relay* relay : relaysSnapshot()) {
+      media::v1::StatsRequest request;
+      media::v1::Stats stats;
+      const grpc::Status status = grpc_util::callUnary(
+          *relay->stub, &media::v1::MediaRelay::StubInterface::GetStats, request, &stats,
+          options_.rpc_timeout);
+      std::vector<std::string> lost;
+      {
+        std::lock_guard guard(mutex_);
+        if (status.ok()) {
+          if (!relay->up) log_.info("media-relay back", {{"relay", relay->address}});
+          relay->up = true;
+          relay->failed_probes = 0;
+          relay->probed_sessions = stats.sessions();
+          relay->created_since_probe = 0;
+        } else if (++relay->failed_probes >= options_.lost_after_failures && relay->up) {
+          relay->up = false;
+          for (auto it = owner_.begin(); it != owner_.end();) {
+            if (it->second == relay) {
+              lost.push_back(it->first);
+              it = owner_.erase(it);
+            } else {
+              ++it;
+            }
+          }
+          log_.error("media-relay lost", {{"relay", relay->address},
+                                          {"error", status.error_message()},
+                                          {"sessions", std::to_string(lost.size())}});
+        }
+        relays_up_.Set(static_cast<double>(std::count_if(
+            relays_.begin(), relays_.end(), [](const auto& r) { return r->up; })));
+      }
+      if (!lost.empty() && on_lost_) on_lost_(std::move(lost));
+    }
+    lock.lock();
+    wake_.wait_for(lock, options_.probe_interval, [this] { return stopping_; });
+  }
+}
+
+}  // namespace tel::sip

@@ -1,0 +1,83 @@
+#pragma once
+
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "call_backends.h"
+#include "tel/log/log.h"
+
+namespace tel::sip {
+
+struct MediaRelayPoolOptions {
+  // host:port of media-relay gRPC APIs; a name that resolves to several addresses (a headless
+  // Kubernetes Service) stands for all of them, resolved again before every probe round.
+  std::vector<std::string> addresses;
+  std::chrono::milliseconds rpc_timeout{2000};
+  std::chrono::milliseconds probe_interval{1000};
+  int lost_after_failures = 3;  // consecutive failed probes before a relay is declared lost
+};
+
+// Several media-relay instances behind one MediaControl. A new session goes to the least loaded
+// relay that is up (its session count as last probed, plus the sessions created here since), and
+// to the next one if that relay refuses (draining, full, unreachable); every later request for
+// the session goes to the relay that holds it. A prober thread asks every relay for its stats each
+// probe_interval; a relay that fails lost_after_failures probes in a row is declared lost, and the
+// sessions this sip-edge had on it are handed to the on_lost callback (their calls have no media
+// any more and must end). A relay that answers again is used again.
+class MediaRelayPool final : public MediaControl {
+ public:
+  using LostSessions = std::function<void(std::vector<std::string> session_ids)>;
+  MediaRelayPool(MediaRelayPoolOptions options, log::Logger logger, prometheus::Registry& registry);
+  ~MediaRelayPool() override;
+  MediaRelayPool(const MediaRelayPool&) = delete;
+  MediaRelayPool& operator=(const MediaRelayPool&) = delete;
+
+  // Starts probing; on_lost runs on the prober thread.
+  void start(LostSessions on_lost);
+  // Relays currently up (for the health check). Any thread.
+  size_t relaysUp() const;
+
+  absl::StatusOr<std::string> createSession(const std::string& tenant_id,
+                                            const std::string& call_id) override;
+  absl::StatusOr<RelayEndpoint> addLeg(const std::string& session_id, const std::string& leg_id,
+                                       const std::optional<RelayEndpoint>& remote) override;
+  absl::Status updateLeg(const std::string& session_id, const std::string& leg_id,
+                         const RelayEndpoint& remote) override;
+  absl::Status link(const std::string& session_id, const std::string& leg_a,
+                    const std::string& leg_b) override;
+  absl::StatusOr<std::map<std::string, calls::v1::MediaCounters>> deleteSession(
+      const std::string& session_id) override;
+
+ private:
+  struct Relay;
+  Relay* ownerOf(const std::string& session_id);
+  // Adds the relays the configured names resolve to now (relays are never removed: one that has
+  // gone stops answering probes and is declared lost).
+  void resolveRelays();
+  std::vector<Relay*> relaysSnapshot() const;
+  void probeLoop();
+
+  MediaRelayPoolOptions options_;
+  log::Logger log_;
+  prometheus::Gauge& relays_up_;
+  mutable std::mutex mutex_;  // guards relays_ (added to, never shrunk), their load and state, owner_
+  std::vector<std::unique_ptr<Relay>> relays_;
+  std::unordered_map<std::string, Relay*> owner_;
+  LostSessions on_lost_;
+  bool stopping_ = false;
+  std::condition_variable wake_;
+  std::thread prober_;
+};
+
+// "a:1,b:2" -> {"a:1", "b:2"} (blanks trimmed, empty items dropped).
+std::vector<std::string> splitAddresses(const std::string& list);
+
+}  // namespace tel::sip

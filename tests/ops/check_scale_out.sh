@@ -1,0 +1,226 @@
+#!/usr/bin/env bash
+# Scale-out, failover and graceful drain on one machine, beside the running stack (accounts, Redis,
+# Kafka, cdr-ingest and the gateway are shared): two media-relays, two sip-edges that use both, a
+# routing per sip-edge, and Kamailio's dispatcher in front of the sip-edges as the SIP load
+# balancer. sipp calls through Kamailio to a sipp UAS. Checks, in order:
+#   1. calls spread over both sip-edges and both media-relays;
+#   2. a media-relay drains on SIGTERM: new calls go to the other, its call in progress goes on to
+#      its normal end, then it exits 0;
+#   3. a media-relay is lost (SIGKILL): sip-edge ends its calls (BYE, the record says why), new
+#      calls go to the survivor;
+#   4. a sip-edge drains on SIGTERM: OPTIONS and new INVITEs get 503, Kamailio sends new calls to
+#      the other, the call in progress goes on to its end, then it exits 0;
+#   5. a sip-edge is lost (SIGKILL): new calls go to the survivor.
+# Fixed ports 20000-20999 (below the ephemeral range; no other test uses them).
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+build=${1:?usage: check_scale_out.sh <build dir>}
+: "${TEL_API_URL:?run through ./tel test}" "${TEL_ADMIN_KEY:?}" "${TEL_REDIS_URL:?}" "${TEL_KAFKA_BROKERS:?}"
+work=$(mktemp -d)
+failed=0
+declare -A pids=()
+tenant=""
+cleanup() {
+  for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null; done
+  [[ -f $work/kamailio.pid ]] && kill "$(cat "$work/kamailio.pid")" 2>/dev/null
+  pkill -f "sipp .* -p 2008[0-9]" 2>/dev/null
+  [[ -n $tenant ]] && curl -s -X DELETE -H "Authorization: Bearer $TEL_ADMIN_KEY" "$TEL_API_URL/v1/tenants/$tenant" >/dev/null
+  if ((failed)); then
+    for log in "$work"/*.log; do echo "--- $log"; grep -v "tport\|reported by\|failover support" "$log" | tail -15; done
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+check() {  # check DESCRIPTION COMMAND...
+  local what=$1
+  shift
+  if "$@"; then echo "ok: $what"; else echo "FAIL: $what"; failed=1; fi
+}
+api() {  # api KEY METHOD PATH [JSON]
+  curl -sS -X "$2" -H "Authorization: Bearer $1" -H 'Content-Type: application/json' ${4:+--data "$4"} "$TEL_API_URL$3"
+}
+metric() {  # metric ADMIN_PORT NAME: the sum of the series of NAME (0 when absent)
+  curl -s "http://127.0.0.1:$1/metrics" | awk -v name="$2" '$1 == name || index($1, name "{") == 1 {sum += $2} END {print sum + 0}'
+}
+wait_for() {  # wait_for SECONDS COMMAND...: polls every 0.2 s
+  local deadline=$((SECONDS + $1))
+  shift
+  until "$@"; do ((SECONDS < deadline)) || return 1; sleep 0.2; done
+}
+exited_cleanly() {  # exited_cleanly NAME: the process has exited with status 0
+  local pid=${pids[$1]}
+  kill -0 "$pid" 2>/dev/null && return 1
+  wait "$pid"
+  local status=$?
+  unset "pids[$1]"
+  [[ $status == 0 ]]
+}
+serving() { grep -q "\"msg\":\"$2 serving\"" "$work/$1.log"; }
+
+# --- The instances ----------------------------------------------------------------------------------
+relay_grpc=(20120 20130)
+relay_admin=(20121 20131)
+relay_rtp=(20200 20300)
+edge_sip=(20060 20070)
+edge_admin=(20061 20071)
+edge_control=(20062 20072)
+relays="127.0.0.1:${relay_grpc[0]},127.0.0.1:${relay_grpc[1]}"
+start_relay() {  # start_relay INDEX
+  local i=$1
+  env TEL_MEDIA_RELAY_GRPC_LISTEN=127.0.0.1:${relay_grpc[i]} TEL_MEDIA_RELAY_ADMIN_LISTEN=127.0.0.1:${relay_admin[i]} \
+    TEL_MEDIA_RELAY_RTP_PORT_MIN=${relay_rtp[i]} TEL_MEDIA_RELAY_RTP_PORT_MAX=$((relay_rtp[i] + 99)) \
+    TEL_MEDIA_RELAY_DRAIN_GRACE_PERIOD=20s \
+    "$build/services/media-relay/media-relay" >>"$work/relay$i.log" 2>&1 &
+  pids[relay$i]=$!
+  wait_for 10 serving "relay$i" media-relay
+}
+start_edge() {  # start_edge INDEX
+  local i=$1
+  env TEL_SIP_EDGE_SIP_LISTEN=127.0.0.1:${edge_sip[i]} TEL_SIP_EDGE_ADMIN_LISTEN=127.0.0.1:${edge_admin[i]} \
+    TEL_SIP_EDGE_CONTROL_LISTEN=127.0.0.1:${edge_control[i]} TEL_SIP_EDGE_MEDIA_RELAY_ADDRESS="$relays" \
+    TEL_SIP_EDGE_REDIS_URL="$TEL_REDIS_URL" TEL_SIP_EDGE_KAFKA_BROKERS="$TEL_KAFKA_BROKERS" \
+    TEL_SIP_EDGE_PROTECTION_ALLOW=127.0.0.1 TEL_SIP_EDGE_DRAIN_GRACE_PERIOD=20s \
+    "$build/services/sip-edge/sip-edge" >>"$work/edge$i.log" 2>&1 &
+  pids[edge$i]=$!
+  wait_for 10 serving "edge$i" sip-edge || return 1
+  env TEL_ROUTING_ADMIN_LISTEN=127.0.0.1:0 TEL_ROUTING_CALL_CONTROL_ADDRESS=127.0.0.1:${edge_control[i]} \
+    "$build/services/routing/routing" >>"$work/routing$i.log" 2>&1 &
+  pids[routing$i]=$!
+  wait_for 10 grep -q '"msg":"attached to sip-edge"' "$work/routing$i.log"
+}
+for i in 0 1; do check "media-relay $i starts" start_relay $i; done
+for i in 0 1; do check "sip-edge $i and its routing start" start_edge $i; done
+
+# --- Kamailio's dispatcher in front of the sip-edges ------------------------------------------------
+kamailio_port=20050
+modules=$(dirname "$(find /usr/lib -name dispatcher.so -path '*kamailio*' | head -1)")
+printf '1 sip:127.0.0.1:%s\n1 sip:127.0.0.1:%s\n' "${edge_sip[0]}" "${edge_sip[1]}" >"$work/dispatcher.list"
+sed -e "s#@PORT@#$kamailio_port#" -e "s#@MODULES@#$modules#" -e "s#@LIST@#$work/dispatcher.list#" \
+  "$here/kamailio_dispatcher.cfg.in" >"$work/kamailio.cfg"
+kamailio -f "$work/kamailio.cfg" -P "$work/kamailio.pid" -m 64 -M 8 -w "$work" -E >"$work/kamailio.log" 2>&1 ||
+  { echo "FAIL: kamailio did not start"; cat "$work/kamailio.log"; exit 1; }
+
+# --- A tenant whose number is routed to the UAS ---------------------------------------------------
+uas_port=20080
+sipp -sn uas -i 127.0.0.1 -p "$uas_port" -mp 20600 -nostdin -bg >/dev/null 2>&1
+tenant=$(api "$TEL_ADMIN_KEY" POST /v1/tenants "{\"name\":\"scale-out $$\",\"sip_domain\":\"scale-$$.sip.test\"}" | jq -r .id)
+key=$(api "$TEL_ADMIN_KEY" POST "/v1/tenants/$tenant/api-keys" '{"name":"scale-out"}' | jq -r .secret)
+number="+1556$(printf '%07d' $(((RANDOM * 32768 + RANDOM) % 10000000)))"
+api "$key" POST /v1/carriers '{"name":"load balancer","addresses":["127.0.0.1"]}' >/dev/null
+api "$key" POST /v1/numbers "{\"e164\":\"$number\",\"channels\":100,\"route\":{\"kind\":\"external\",\"external\":\"sip:uas@127.0.0.1:$uas_port\"}}" |
+  jq -e .id >/dev/null || { echo "FAIL: cannot create the number"; exit 1; }
+
+calls() {  # calls SCENARIO COUNT HOLD_MS [NAME]: sipp through Kamailio; true when every call succeeded
+  local name=${4:-calls-$RANDOM}
+  (cd "$work" && timeout 60 sipp -sf "$here/$1" -i 127.0.0.1 -p $((20081 + RANDOM % 8)) -mp 20700 -s "$number" \
+    -r 10 -m "$2" -d "$3" -l 50 -recv_timeout 25000 -timeout 50 -nostdin -trace_err \
+    -error_file "$work/$name.err" "127.0.0.1:$kamailio_port" >"$work/$name.out" 2>&1)
+}
+background_call() {  # background_call SCENARIO HOLD_MS NAME: one call; its sipp's pid in $call_pid
+  (cd "$work" && exec timeout 60 sipp -sf "$here/$1" -i 127.0.0.1 -p "$3" -mp $((20800 + (${3} % 10) * 20)) -s "$number" \
+    -m 1 -d "$2" -recv_timeout 25000 -timeout 50 -nostdin -trace_err -error_file "$work/$3.err" \
+    "127.0.0.1:$kamailio_port" >"$work/$3.out" 2>&1) &
+  call_pid=$!
+}
+holding() {  # holding ADMIN_PORT NAME: the instance has a call or session in progress
+  (($(metric "$1" "$2") > 0))
+}
+index_holding() {  # index_holding PORTS_ARRAY NAME: the index of the instance that holds one
+  local -n ports=$1
+  local index
+  for index in 0 1; do holding "${ports[index]}" "$2" && { echo "$index"; return; }; done
+  echo -1
+}
+total() {  # total NAME ADMIN_PORT...: the metric summed over instances
+  local name=$1 sum=0 port
+  shift
+  for port in "$@"; do sum=$((sum + $(metric "$port" "$name"))); done
+  echo "$sum"
+}
+# Nothing in progress anywhere (the calls of the previous step are all torn down), so that the
+# instance holding the next call can be told by its metrics.
+idle() {
+  [[ $(total tel_media_sessions "${relay_admin[@]}") == 0 && $(total tel_sip_calls_active "${edge_admin[@]}") == 0 ]]
+}
+one_session() { [[ $(total tel_media_sessions "${relay_admin[@]}") == 1 ]]; }
+one_call() { [[ $(total tel_sip_calls_active "${edge_admin[@]}") == 1 ]]; }
+wait_for 5 test "$(metric "${edge_admin[0]}" tel_sip_media_relays_up)" = 2
+
+# 1. Spread -----------------------------------------------------------------------------------------
+check "20 calls through the load balancer all succeed" calls uac_held.xml 20 300 spread
+for i in 0 1; do
+  check "sip-edge $i took some of them" test "$(metric "${edge_admin[i]}" tel_sip_calls_total)" -ge 3
+  check "media-relay $i relayed some of them" test "$(metric "${relay_admin[i]}" tel_media_sessions_ended_total)" -ge 3
+done
+
+# 2. A media-relay drains ---------------------------------------------------------------------------
+wait_for 5 idle
+background_call uac_held.xml 5000 20090
+check "a long call is set up" wait_for 5 one_session
+drained=$(index_holding relay_admin tel_media_sessions)
+other=$((1 - drained))
+kill -TERM "${pids[relay$drained]}"
+check "the draining media-relay is no longer ready" wait_for 3 \
+  bash -c "[[ \$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:${relay_admin[drained]}/readyz) == 503 ]]"
+before=$(metric "${relay_admin[other]}" tel_media_sessions_ended_total)
+check "new calls succeed while it drains" calls uac_held.xml 5 200 during-relay-drain
+check "...on the other media-relay" test "$(metric "${relay_admin[other]}" tel_media_sessions_ended_total)" -ge $((before + 5))
+check "the draining relay's call goes on to its normal end" wait "$call_pid"
+check "then the drained media-relay exits 0" wait_for 5 exited_cleanly "relay$drained"
+check "...with no session left" grep -q '"sessions_left":"0"' "$work/relay$drained.log"
+check "the drained media-relay starts again" start_relay "$drained"
+
+# 3. A media-relay is lost --------------------------------------------------------------------------
+wait_for 5 idle
+background_call uac_ended_by_platform.xml 0 20091
+check "a call is set up" wait_for 5 one_session
+lost=$(index_holding relay_admin tel_media_sessions)
+other=$((1 - lost))
+kill -KILL "${pids[relay$lost]}"
+wait "${pids[relay$lost]}" 2>/dev/null
+unset "pids[relay$lost]"
+check "sip-edge ends the call whose relay was lost (the caller gets a BYE)" wait "$call_pid"
+record_of_lost() {
+  api "$key" GET "/v1/calls?limit=50" | jq -e '[.items[] | select(.complete and .hangup_side == "system"
+    and .disposition == "answered" and (.cause | test("media relay lost")))] | length == 1' >/dev/null
+}
+check "its call record says the system ended it: media relay lost" wait_for 5 record_of_lost
+check "new calls go to the surviving media-relay" calls uac_held.xml 5 200 after-relay-loss
+check "the lost media-relay starts again" start_relay "$lost"
+
+# 4. A sip-edge drains ------------------------------------------------------------------------------
+wait_for 5 idle
+background_call uac_held.xml 5000 20092
+check "a long call is set up" wait_for 5 one_call
+drained=$(index_holding edge_admin tel_sip_calls_active)
+other=$((1 - drained))
+kill -TERM "${pids[edge$drained]}"
+check "the draining sip-edge is no longer ready" wait_for 3 \
+  bash -c "[[ \$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:${edge_admin[drained]}/readyz) == 503 ]]"
+check "it answers OPTIONS with 503" \
+  bash -c "[[ \$(python3 '$here/../sip/sip_probe.py' --target 127.0.0.1:${edge_sip[drained]} --method OPTIONS --wait 0.4) == 503 ]]"
+check "and a new INVITE sent to it directly with 503" \
+  bash -c "[[ \$(python3 '$here/../sip/sip_probe.py' --target 127.0.0.1:${edge_sip[drained]} --method INVITE --wait 0.4) == *503* ]]"
+before=$(metric "${edge_admin[other]}" tel_sip_calls_total)
+check "new calls through the load balancer succeed while it drains" calls uac_held.xml 5 200 during-edge-drain
+check "...on the other sip-edge" test "$(metric "${edge_admin[other]}" tel_sip_calls_total)" -ge $((before + 5))
+check "the draining sip-edge's call goes on to its normal end" wait "$call_pid"
+check "then the drained sip-edge exits 0" wait_for 5 exited_cleanly "edge$drained"
+check "...with no call left" grep -q '"calls_left":"0"' "$work/edge$drained.log"
+kill "${pids[routing$drained]}" 2>/dev/null
+unset "pids[routing$drained]"
+check "the drained sip-edge starts again" start_edge "$drained"
+check "the load balancer takes it back" wait_for 5 \
+  bash -c "[[ \$(python3 '$here/../sip/sip_probe.py' --target 127.0.0.1:${edge_sip[drained]} --method OPTIONS --wait 0.4) == 200 ]]"
+sleep 2  # a probe interval or two, so that Kamailio's dispatcher marks it active again
+
+# 5. A sip-edge is lost -----------------------------------------------------------------------------
+kill -KILL "${pids[edge0]}"
+wait "${pids[edge0]}" 2>/dev/null
+unset "pids[edge0]"
+before=$(metric "${edge_admin[1]}" tel_sip_calls_total)
+check "with one sip-edge lost, new calls through the load balancer all succeed" calls uac_held.xml 10 200 after-edge-loss
+check "...on the survivor" test "$(metric "${edge_admin[1]}" tel_sip_calls_total)" -ge $((before + 10))
+
+((failed)) && for f in "$work"/*.err; do [[ -s $f ]] && { echo "--- $f"; tail -8 "$f"; }; done
+exit $failed

@@ -106,6 +106,7 @@ int main(int argc, char** argv) {
     log.info("shutting down", {{"calls_left", std::to_string(drained.left)},
                                {"drain_ms", std::to_string(drained.took.count())},
                                {"interrupted", drained.interrupted ? "true" : "false"}});
+    media.stop();  // no more lost-relay reports into the B2BUA from here on
     applications.closeAll();
     control_server.shutdown(std::chrono::seconds(2));
     stack.stop();  // ends the calls still up (BYE / 503) and joins the SIP thread

@@ -1,12 +1,16 @@
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/health_check_service_interface.h>
 
+#include <pthread.h>
+#include <signal.h>
+
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <future>
 
 #include "tel/grpc/blocking_executor.h"
 #include "tel/grpc/server.h"
+#include "tel/grpc/shutdown_signal.h"
 #include "tel/grpc/status.h"
 
 using namespace tel::grpc_util;
@@ -54,4 +58,34 @@ TEST_CASE("the server answers health checks until it shuts down") {
   CHECK(slices[0].size() == 2);
   CHECK(slices[0].begin()[1] == 1);
   server.shutdown(std::chrono::milliseconds(100));
+}
+
+TEST_CASE("a drain ends as soon as nothing is left in progress") {
+  ShutdownSignal signal;
+  int calls_left = 3;
+  const auto result = drainInProgress(signal, std::chrono::seconds(10),
+                                      [&] { return static_cast<size_t>(calls_left--); });
+  CHECK(result.left == 0);
+  CHECK_FALSE(result.interrupted);
+  CHECK(result.took < std::chrono::seconds(2));
+}
+
+TEST_CASE("a drain gives up when its grace period ends") {
+  ShutdownSignal signal;
+  const auto result =
+      drainInProgress(signal, std::chrono::milliseconds(300), [] { return size_t{2}; });
+  CHECK(result.left == 2);
+  CHECK_FALSE(result.interrupted);
+  CHECK(result.took >= std::chrono::milliseconds(300));
+  CHECK(result.took < std::chrono::seconds(3));
+}
+
+TEST_CASE("a second signal ends a drain at once") {
+  ShutdownSignal signal;  // blocks SIGTERM in this thread: it stays pending for sigtimedwait
+  REQUIRE(pthread_kill(pthread_self(), SIGTERM) == 0);
+  const auto result =
+      drainInProgress(signal, std::chrono::seconds(10), [] { return size_t{1}; });
+  CHECK(result.interrupted);
+  CHECK(result.left == 1);
+  CHECK(result.took < std::chrono::seconds(2));
 }

@@ -76,7 +76,9 @@ std::vector<MediaRelayPool::Relay*> MediaRelayPool::relaysSnapshot() const {
   return out;
 }
 
-MediaRelayPool::~MediaRelayPool() {
+MediaRelayPool::~MediaRelayPool() { stop(); }
+
+void MediaRelayPool::stop() {
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;

@@ -42,6 +42,8 @@ class MediaRelayPool final : public MediaControl {
 
   // Starts probing; on_lost runs on the prober thread.
   void start(LostSessions on_lost);
+  // Stops probing (joins the prober): call it before whatever on_lost uses goes away.
+  void stop();
   // Relays currently up (for the health check). Any thread.
   size_t relaysUp() const;
 

@@ -142,8 +142,18 @@ total() {  # total NAME ADMIN_PORT...: the metric summed over instances
 idle() {
   [[ $(total tel_media_sessions "${relay_admin[@]}") == 0 && $(total tel_sip_calls_active "${edge_admin[@]}") == 0 ]]
 }
-one_session() { [[ $(total tel_media_sessions "${relay_admin[@]}") == 1 ]]; }
-one_call() { [[ $(total tel_sip_calls_active "${edge_admin[@]}") == 1 ]]; }
+# hold_one_call SCENARIO HOLD_MS SIPP_PORT ADMIN_PORTS_ARRAY GAUGE: with nothing else in progress,
+# places one call in the background ($call_pid) and sets $holder to the index of the instance whose
+# GAUGE counts it, $other to the other one.
+hold_one_call() {
+  local -n admin_ports=$4
+  wait_for 5 idle
+  background_call "$1" "$2" "$3"
+  one_in_progress() { [[ $(total "$5" "${admin_ports[@]}") == 1 ]]; }
+  check "a call is set up" wait_for 5 one_in_progress "$@"
+  holder=$(index_holding "$4" "$5")
+  other=$((1 - holder))
+}
 wait_for 5 test "$(metric "${edge_admin[0]}" tel_sip_media_relays_up)" = 2
 
 # 1. Spread -----------------------------------------------------------------------------------------
@@ -154,11 +164,8 @@ for i in 0 1; do
 done
 
 # 2. A media-relay drains ---------------------------------------------------------------------------
-wait_for 5 idle
-background_call uac_held.xml 5000 20090
-check "a long call is set up" wait_for 5 one_session
-drained=$(index_holding relay_admin tel_media_sessions)
-other=$((1 - drained))
+hold_one_call uac_held.xml 5000 20090 relay_admin tel_media_sessions
+drained=$holder
 kill -TERM "${pids[relay$drained]}"
 check "the draining media-relay is no longer ready" wait_for 3 \
   bash -c "[[ \$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:${relay_admin[drained]}/readyz) == 503 ]]"
@@ -171,11 +178,8 @@ check "...with no session left" grep -q '"sessions_left":"0"' "$work/relay$drain
 check "the drained media-relay starts again" start_relay "$drained"
 
 # 3. A media-relay is lost --------------------------------------------------------------------------
-wait_for 5 idle
-background_call uac_ended_by_platform.xml 0 20091
-check "a call is set up" wait_for 5 one_session
-lost=$(index_holding relay_admin tel_media_sessions)
-other=$((1 - lost))
+hold_one_call uac_ended_by_platform.xml 0 20091 relay_admin tel_media_sessions
+lost=$holder
 kill -KILL "${pids[relay$lost]}"
 wait "${pids[relay$lost]}" 2>/dev/null
 unset "pids[relay$lost]"
@@ -189,11 +193,8 @@ check "new calls go to the surviving media-relay" calls uac_held.xml 5 200 after
 check "the lost media-relay starts again" start_relay "$lost"
 
 # 4. A sip-edge drains ------------------------------------------------------------------------------
-wait_for 5 idle
-background_call uac_held.xml 5000 20092
-check "a long call is set up" wait_for 5 one_call
-drained=$(index_holding edge_admin tel_sip_calls_active)
-other=$((1 - drained))
+hold_one_call uac_held.xml 5000 20092 edge_admin tel_sip_calls_active
+drained=$holder
 kill -TERM "${pids[edge$drained]}"
 check "the draining sip-edge is no longer ready" wait_for 3 \
   bash -c "[[ \$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:${edge_admin[drained]}/readyz) == 503 ]]"

@@ -21,7 +21,9 @@ int main(int argc, char** argv) {
     tel::cdr::CdrStore store(pool);
     auto consumer = tel::kafka::Consumer::create(
         {config.kafka_brokers, config.kafka_group, {config.kafka_topic}, "cdr-ingest",
-         {{"session.timeout.ms", std::to_string(config.kafka_session_timeout.count())}}});
+         {{"session.timeout.ms", std::to_string(config.kafka_session_timeout.count())},
+          {"fetch.wait.max.ms", std::to_string(config.kafka_fetch_max_wait.count())},
+          {"fetch.min.bytes", "65536"}}});
     if (!consumer.ok()) {
       log.error("cannot create the Kafka consumer", {{"error", std::string(consumer.status().message())}});
       return 1;

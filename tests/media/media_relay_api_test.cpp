@@ -155,3 +155,102 @@ TEST_CASE("the media-relay API refuses bad requests") {
   ref.set_session_id(session.session_id());
   CHECK(stub->DeleteSession(context().get(), ref, &session).ok());
 }
+
+TEST_CASE("a call's media in the fewest requests: the session with its first leg then the link with the answer's address") {
+  auto stub = relay();
+  v1::Stats before;
+  REQUIRE(stub->GetStats(context().get(), {}, &before).ok());
+  UdpPeer caller, callee;
+
+  v1::CreateSessionRequest create;
+  create.set_tenant_id("tenant-x");
+  create.set_call_id("call-fewest-requests");
+  auto* first = create.add_legs();
+  first->set_leg_id("a");
+  first->mutable_remote_rtp()->set_ip("127.0.0.1");
+  first->mutable_remote_rtp()->set_port(caller.port);
+  v1::Session session;
+  REQUIRE(stub->CreateSession(context().get(), create, &session).ok());
+  REQUIRE(session.legs_size() == 1);
+  const auto leg_a = session.legs(0);
+  CHECK(leg_a.leg_id() == "a");
+  CHECK(leg_a.local_rtp().port() > 0);
+
+  v1::AddLegRequest add_b;
+  add_b.set_session_id(session.session_id());
+  add_b.set_leg_id("b");
+  v1::Leg leg_b;
+  REQUIRE(stub->AddLeg(context().get(), add_b, &leg_b).ok());
+  v1::LinkRequest link;
+  link.set_session_id(session.session_id());
+  link.set_leg_a("a");
+  link.set_leg_b("b");
+  link.mutable_leg_b_remote()->set_ip("127.0.0.1");
+  link.mutable_leg_b_remote()->set_port(callee.port);
+  REQUIRE(stub->Link(context().get(), link, &session).ok());
+
+  // Both addresses come from the requests (nothing latched yet): each side hears the other.
+  for (uint16_t i = 0; i < 20; ++i) callee.send(leg_b.local_rtp().port(), rtp(i));
+  CHECK(caller.receiveCount(300) == 20);
+  for (uint16_t i = 0; i < 20; ++i) caller.send(leg_a.local_rtp().port(), rtp(i));
+  CHECK(callee.receiveCount(300) == 20);
+
+  v1::SessionRef ref;
+  ref.set_session_id(session.session_id());
+  REQUIRE(stub->DeleteSession(context().get(), ref, &session).ok());
+  v1::Stats after;
+  REQUIRE(stub->GetStats(context().get(), {}, &after).ok());
+  CHECK(after.ports_in_use() == before.ports_in_use());
+  CHECK(after.sessions() == before.sessions());
+}
+
+TEST_CASE("the media-relay API refuses bad legs in CreateSession and a bad address in Link and creates nothing") {
+  auto stub = relay();
+  v1::Stats before;
+  REQUIRE(stub->GetStats(context().get(), {}, &before).ok());
+  v1::Session session;
+  v1::CreateSessionRequest twice;
+  twice.set_call_id("call-same-leg-twice");
+  twice.add_legs()->set_leg_id("a");
+  twice.add_legs()->set_leg_id("a");
+  CHECK(stub->CreateSession(context().get(), twice, &session).error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  v1::CreateSessionRequest bad_address;
+  bad_address.set_call_id("call-bad-leg-address");
+  auto* leg = bad_address.add_legs();
+  leg->set_leg_id("a");
+  leg->mutable_remote_rtp()->set_ip("999.1.1.1");
+  leg->mutable_remote_rtp()->set_port(4000);
+  grpc::ClientContext refused;
+  refused.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  const auto status = stub->CreateSession(&refused, bad_address, &session);
+  CHECK(status.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(status.error_message().find("legs[0].remote_rtp") != std::string::npos);
+  v1::CreateSessionRequest unnamed;
+  unnamed.set_call_id("call-unnamed-leg");
+  unnamed.add_legs();
+  CHECK(stub->CreateSession(context().get(), unnamed, &session).error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  v1::Stats after;
+  REQUIRE(stub->GetStats(context().get(), {}, &after).ok());
+  CHECK(after.sessions() == before.sessions());
+
+  v1::CreateSessionRequest create;
+  create.set_call_id("call-bad-link-address");
+  create.add_legs()->set_leg_id("a");
+  REQUIRE(stub->CreateSession(context().get(), create, &session).ok());
+  v1::AddLegRequest add_b;
+  add_b.set_session_id(session.session_id());
+  add_b.set_leg_id("b");
+  v1::Leg leg_b;
+  REQUIRE(stub->AddLeg(context().get(), add_b, &leg_b).ok());
+  v1::LinkRequest link;
+  link.set_session_id(session.session_id());
+  link.set_leg_a("a");
+  link.set_leg_b("b");
+  link.mutable_leg_b_remote()->set_ip("127.0.0.1");
+  link.mutable_leg_b_remote()->set_port(70000);
+  v1::Session linked;
+  CHECK(stub->Link(context().get(), link, &linked).error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  v1::SessionRef ref;
+  ref.set_session_id(session.session_id());
+  CHECK(stub->DeleteSession(context().get(), ref, &session).ok());
+}

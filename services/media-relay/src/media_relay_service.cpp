@@ -1,5 +1,8 @@
 #include "media_relay_service.h"
 
+#include <memory>
+#include <set>
+
 #include "tel/grpc/status.h"
 
 namespace tel::media {
@@ -44,10 +47,50 @@ MediaRelayService::Reactor* MediaRelayService::CreateSession(Ctx* c, const v1::C
                                                              v1::Session* o) {
   if (!validId(r->call_id())) return reject(c, grpc_util::invalidArgument("call_id", "required, at most 128 bytes"));
   if (r->tenant_id().size() > 128) return reject(c, grpc_util::invalidArgument("tenant_id", "at most 128 bytes"));
+  auto legs = std::make_shared<std::vector<NewLeg>>();
+  std::set<std::string> leg_ids;
+  for (int i = 0; i < r->legs_size(); ++i) {
+    const auto& leg = r->legs(i);
+    const std::string field = "legs[" + std::to_string(i) + "]";
+    if (!validId(leg.leg_id()) || !leg_ids.insert(leg.leg_id()).second) {
+      return reject(c, grpc_util::invalidArgument(field + ".leg_id", "required, unique, at most 128 bytes"));
+    }
+    auto remote = parseEndpoint(leg.remote_rtp(), leg.has_remote_rtp());
+    if (!remote.ok()) return reject(c, grpc_util::invalidArgument(field + ".remote_rtp", std::string(remote.status().message())));
+    legs->push_back(NewLeg{leg.leg_id(), *remote});
+  }
   if (draining_) return reject(c, grpc::Status(grpc::StatusCode::UNAVAILABLE, "media-relay is draining"));
   auto* reactor = c->DefaultReactor();
-  engine_.createSession(r->tenant_id(), r->call_id(), finishInto(reactor, o));
+  engine_.createSession(r->tenant_id(), r->call_id(),
+                        [this, reactor, o, legs](absl::StatusOr<v1::Session> session) {
+                          if (!session.ok()) {
+                            reactor->Finish(toGrpc(session.status()));
+                            return;
+                          }
+                          *o = std::move(*session);
+                          addLegsThenFinish(reactor, o, legs, 0);
+                        });
   return reactor;
+}
+
+void MediaRelayService::addLegsThenFinish(Reactor* reactor, v1::Session* session,
+                                          std::shared_ptr<std::vector<NewLeg>> legs, size_t next) {
+  if (next == legs->size()) {
+    reactor->Finish(grpc::Status::OK);
+    return;
+  }
+  const NewLeg& leg = (*legs)[next];
+  engine_.addLeg(session->session_id(), leg.id, leg.remote,
+                 [this, reactor, session, legs, next](absl::StatusOr<v1::Leg> added) {
+                   if (!added.ok()) {
+                     // All or nothing: the session goes with the leg that could not be added.
+                     engine_.deleteSession(session->session_id(), [](absl::StatusOr<v1::Session>) {});
+                     reactor->Finish(toGrpc(added.status()));
+                     return;
+                   }
+                   *session->add_legs() = std::move(*added);
+                   addLegsThenFinish(reactor, session, legs, next + 1);
+                 });
 }
 
 MediaRelayService::Reactor* MediaRelayService::AddLeg(Ctx* c, const v1::AddLegRequest* r, v1::Leg* o) {
@@ -69,8 +112,22 @@ MediaRelayService::Reactor* MediaRelayService::UpdateLeg(Ctx* c, const v1::Updat
 
 MediaRelayService::Reactor* MediaRelayService::Link(Ctx* c, const v1::LinkRequest* r, v1::Session* o) {
   if (r->leg_a() == r->leg_b()) return reject(c, grpc_util::invalidArgument("leg_b", "a leg cannot be linked to itself"));
+  auto remote = parseEndpoint(r->leg_b_remote(), r->has_leg_b_remote());
+  if (!remote.ok()) return reject(c, grpc_util::invalidArgument("leg_b_remote", std::string(remote.status().message())));
   auto* reactor = c->DefaultReactor();
-  engine_.link(r->session_id(), r->leg_a(), r->leg_b(), finishInto(reactor, o));
+  if (!*remote) {
+    engine_.link(r->session_id(), r->leg_a(), r->leg_b(), finishInto(reactor, o));
+    return reactor;
+  }
+  engine_.updateLeg(r->session_id(), r->leg_b(), *remote,
+                    [this, reactor, o, session_id = r->session_id(), leg_a = r->leg_a(),
+                     leg_b = r->leg_b()](absl::StatusOr<v1::Leg> updated) {
+                      if (!updated.ok()) {
+                        reactor->Finish(toGrpc(updated.status()));
+                        return;
+                      }
+                      engine_.link(session_id, leg_a, leg_b, finishInto(reactor, o));
+                    });
   return reactor;
 }
 

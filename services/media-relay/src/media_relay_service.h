@@ -1,6 +1,9 @@
 #pragma once
 
 #include <atomic>
+#include <memory>
+#include <optional>
+#include <vector>
 
 #include "relay_engine.h"
 #include "tel/media/v1/media_relay.grpc.pb.h"
@@ -29,6 +32,14 @@ class MediaRelayService final : public v1::MediaRelay::CallbackService {
   Reactor* GetStats(Ctx*, const v1::StatsRequest*, v1::Stats*) override;
 
  private:
+  struct NewLeg {
+    std::string id;
+    std::optional<SocketAddress> remote;
+  };
+  // CreateSession's legs, one after the other, then the reply (or the session deleted again).
+  void addLegsThenFinish(Reactor* reactor, v1::Session* session,
+                         std::shared_ptr<std::vector<NewLeg>> legs, size_t next);
+
   RelayEngine& engine_;
   std::atomic<bool> draining_{false};
 };

@@ -611,9 +611,7 @@ void B2bua::onInviteResponseOnSipThread(Call& call, const std::string& leg_id,
       const std::string leg_id_copy = leg.id;
       runBlocking(
           [this, session, leg_id_copy, remote = *remote] {
-            auto status =
-                media_.updateLeg(session, leg_id_copy, RelayEndpoint{remote.ip, remote.port});
-            return status.ok() ? media_.link(session, "a", leg_id_copy) : status;
+            return media_.link(session, "a", leg_id_copy, RelayEndpoint{remote.ip, remote.port});
           },
           [this, call_id, sdp](absl::Status linked) {
             Call* current = findCall(call_id);
@@ -683,10 +681,9 @@ void B2bua::onLegAnsweredOnSipThread(Call& call, Leg& leg, const SipStack::Event
   const std::string leg_id = leg.id;
   runBlocking(
       [this, session, leg_id, remote = *remote] {
-        absl::Status status = absl::OkStatus();
-        if (!remote.onHold())
-          status = media_.updateLeg(session, leg_id, RelayEndpoint{remote.ip, remote.port});
-        return status.ok() ? media_.link(session, "a", leg_id) : status;
+        std::optional<RelayEndpoint> address;
+        if (!remote.onHold()) address = RelayEndpoint{remote.ip, remote.port};
+        return media_.link(session, "a", leg_id, address);
       },
       [this, call_id, leg_id, answer](absl::Status linked) {
         Call* current = findCall(call_id);

@@ -217,22 +217,19 @@ std::optional<SipResponse> CallAdmission::authenticateCarrier(
 }
 
 bool CallAdmission::setUpMedia(Admission& admission, const InviteRequest& invite) {
-  auto session = media_.createSession(admission.tenant_id, invite.call_id);
   std::optional<RelayEndpoint> remote;
   if (!invite.caller_media.onHold())
     remote = RelayEndpoint{invite.caller_media.ip, invite.caller_media.port};
-  absl::StatusOr<RelayEndpoint> leg =
-      session.ok() ? media_.addLeg(*session, "a", remote) : session.status();
-  if (!leg.ok()) {
+  auto session = media_.createSession(admission.tenant_id, invite.call_id, "a", remote);
+  if (!session.ok()) {
     log_.error("media set-up failed", {{"call_id", invite.call_id},
                                        {"tenant_id", admission.tenant_id},
-                                       {"error", std::string(leg.status().message())}});
-    if (session.ok()) (void)media_.deleteSession(*session);
+                                       {"error", std::string(session.status().message())}});
     admission.refusal = unavailable();
     return false;
   }
-  admission.media_session = *session;
-  admission.caller_relay = *leg;
+  admission.media_session = session->session_id;
+  admission.caller_relay = session->first_leg;
   return true;
 }
 

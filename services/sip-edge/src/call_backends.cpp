@@ -9,6 +9,15 @@ using AccountsStub = accounts::v1::Accounts::StubInterface;
 using MediaStub = media::v1::MediaRelay::StubInterface;
 namespace {
 
+void setEndpoint(media::v1::Endpoint* out, const RelayEndpoint& endpoint) {
+  out->set_ip(endpoint.ip);
+  out->set_port(static_cast<uint32_t>(endpoint.port));
+}
+
+RelayEndpoint endpointOf(const media::v1::Endpoint& endpoint) {
+  return RelayEndpoint{endpoint.ip(), static_cast<int>(endpoint.port())};
+}
+
 calls::v1::MediaCounters countersOf(const media::v1::LegCounters& counters) {
   calls::v1::MediaCounters result;
   result.set_packets_in(counters.packets_in());
@@ -90,11 +99,15 @@ absl::Status RedisChannelLimiter::release(const std::string& tenant_id,
   return reply.ok() ? absl::OkStatus() : reply.status();
 }
 
-absl::StatusOr<std::string> GrpcMediaControl::createSession(const std::string& tenant_id,
-                                                            const std::string& call_id) {
+absl::StatusOr<CreatedSession> GrpcMediaControl::createSession(
+    const std::string& tenant_id, const std::string& call_id, const std::string& first_leg_id,
+    const std::optional<RelayEndpoint>& first_leg_remote) {
   media::v1::CreateSessionRequest request;
   request.set_tenant_id(tenant_id);
   request.set_call_id(call_id);
+  auto* leg = request.add_legs();
+  leg->set_leg_id(first_leg_id);
+  if (first_leg_remote) setEndpoint(leg->mutable_remote_rtp(), *first_leg_remote);
   media::v1::Session reply;
   if (auto status = grpc_util::toAbsl(
           "media-relay",
@@ -102,7 +115,8 @@ absl::StatusOr<std::string> GrpcMediaControl::createSession(const std::string& t
       !status.ok()) {
     return status;
   }
-  return reply.session_id();
+  if (reply.legs_size() != 1) return absl::InternalError("media-relay: the session came without its leg");
+  return CreatedSession{reply.session_id(), endpointOf(reply.legs(0).local_rtp())};
 }
 
 absl::StatusOr<RelayEndpoint> GrpcMediaControl::addLeg(const std::string& session_id,
@@ -111,10 +125,7 @@ absl::StatusOr<RelayEndpoint> GrpcMediaControl::addLeg(const std::string& sessio
   media::v1::AddLegRequest request;
   request.set_session_id(session_id);
   request.set_leg_id(leg_id);
-  if (remote) {
-    request.mutable_remote_rtp()->set_ip(remote->ip);
-    request.mutable_remote_rtp()->set_port(static_cast<uint32_t>(remote->port));
-  }
+  if (remote) setEndpoint(request.mutable_remote_rtp(), *remote);
   media::v1::Leg reply;
   if (auto status = grpc_util::toAbsl(
           "media-relay",
@@ -122,7 +133,7 @@ absl::StatusOr<RelayEndpoint> GrpcMediaControl::addLeg(const std::string& sessio
       !status.ok()) {
     return status;
   }
-  return RelayEndpoint{reply.local_rtp().ip(), static_cast<int>(reply.local_rtp().port())};
+  return endpointOf(reply.local_rtp());
 }
 
 absl::Status GrpcMediaControl::updateLeg(const std::string& session_id, const std::string& leg_id,
@@ -130,19 +141,20 @@ absl::Status GrpcMediaControl::updateLeg(const std::string& session_id, const st
   media::v1::UpdateLegRequest request;
   request.set_session_id(session_id);
   request.set_leg_id(leg_id);
-  request.mutable_remote_rtp()->set_ip(remote.ip);
-  request.mutable_remote_rtp()->set_port(static_cast<uint32_t>(remote.port));
+  setEndpoint(request.mutable_remote_rtp(), remote);
   media::v1::Leg reply;
   return grpc_util::toAbsl("media-relay", grpc_util::callUnary(*stub_, &MediaStub::UpdateLeg,
                                                                request, &reply, timeout_));
 }
 
 absl::Status GrpcMediaControl::link(const std::string& session_id, const std::string& leg_a,
-                                    const std::string& leg_b) {
+                                    const std::string& leg_b,
+                                    const std::optional<RelayEndpoint>& leg_b_remote) {
   media::v1::LinkRequest request;
   request.set_session_id(session_id);
   request.set_leg_a(leg_a);
   request.set_leg_b(leg_b);
+  if (leg_b_remote) setEndpoint(request.mutable_leg_b_remote(), *leg_b_remote);
   media::v1::Session reply;
   return grpc_util::toAbsl(
       "media-relay", grpc_util::callUnary(*stub_, &MediaStub::Link, request, &reply, timeout_));

@@ -101,20 +101,30 @@ struct RelayEndpoint {
   int port = 0;
 };
 
-// media-relay: one session per call, one leg per SIP dialog side.
+struct CreatedSession {
+  std::string session_id;
+  RelayEndpoint first_leg;  // the local address of the leg created with the session
+};
+
+// media-relay: one session per call, one leg per SIP dialog side. A call costs four requests: the
+// session with the caller's leg, each B leg, the answer (B's address and the link) and the end.
 class MediaControl {
  public:
   virtual ~MediaControl() = default;
-  virtual absl::StatusOr<std::string> createSession(const std::string& tenant_id,
-                                                    const std::string& call_id) = 0;
+  // The session with its first leg (`remote` from that leg's SDP, may be unknown yet).
+  virtual absl::StatusOr<CreatedSession> createSession(
+      const std::string& tenant_id, const std::string& call_id, const std::string& first_leg_id,
+      const std::optional<RelayEndpoint>& first_leg_remote) = 0;
   // Allocates the leg's ports; `remote` (from the leg's SDP) may be unknown yet.
   virtual absl::StatusOr<RelayEndpoint> addLeg(const std::string& session_id,
                                                const std::string& leg_id,
                                                const std::optional<RelayEndpoint>& remote) = 0;
   virtual absl::Status updateLeg(const std::string& session_id, const std::string& leg_id,
                                  const RelayEndpoint& remote) = 0;
+  // Links the two legs, after setting leg_b's remote address when given (the answer's SDP).
   virtual absl::Status link(const std::string& session_id, const std::string& leg_a,
-                            const std::string& leg_b) = 0;
+                            const std::string& leg_b,
+                            const std::optional<RelayEndpoint>& leg_b_remote) = 0;
   // Frees the ports; returns each leg's final counters by leg id.
   virtual absl::StatusOr<std::map<std::string, calls::v1::MediaCounters>> deleteSession(
       const std::string& session_id) = 0;
@@ -125,14 +135,16 @@ class GrpcMediaControl final : public MediaControl {
   GrpcMediaControl(std::shared_ptr<media::v1::MediaRelay::StubInterface> stub,
                    std::chrono::milliseconds timeout)
       : stub_(std::move(stub)), timeout_(timeout) {}
-  absl::StatusOr<std::string> createSession(const std::string& tenant_id,
-                                            const std::string& call_id) override;
+  absl::StatusOr<CreatedSession> createSession(
+      const std::string& tenant_id, const std::string& call_id, const std::string& first_leg_id,
+      const std::optional<RelayEndpoint>& first_leg_remote) override;
   absl::StatusOr<RelayEndpoint> addLeg(const std::string& session_id, const std::string& leg_id,
                                        const std::optional<RelayEndpoint>& remote) override;
   absl::Status updateLeg(const std::string& session_id, const std::string& leg_id,
                          const RelayEndpoint& remote) override;
   absl::Status link(const std::string& session_id, const std::string& leg_a,
-                    const std::string& leg_b) override;
+                    const std::string& leg_b,
+                    const std::optional<RelayEndpoint>& leg_b_remote) override;
   absl::StatusOr<std::map<std::string, calls::v1::MediaCounters>> deleteSession(
       const std::string& session_id) override;
 

@@ -98,8 +98,9 @@ size_t MediaRelayPool::relaysUp() const {
       std::count_if(relays_.begin(), relays_.end(), [](const auto& relay) { return relay->up; }));
 }
 
-absl::StatusOr<std::string> MediaRelayPool::createSession(const std::string& tenant_id,
-                                                          const std::string& call_id) {
+absl::StatusOr<CreatedSession> MediaRelayPool::createSession(
+    const std::string& tenant_id, const std::string& call_id, const std::string& first_leg_id,
+    const std::optional<RelayEndpoint>& first_leg_remote) {
   // Candidates by load, least loaded first; relays believed down are tried last (a relay that came
   // back is usable before the next probe notices).
   std::vector<Relay*> order = relaysSnapshot();
@@ -117,10 +118,10 @@ absl::StatusOr<std::string> MediaRelayPool::createSession(const std::string& ten
       std::lock_guard lock(mutex_);
       ++relay->created_since_probe;
     }
-    auto session = relay->control->createSession(tenant_id, call_id);
+    auto session = relay->control->createSession(tenant_id, call_id, first_leg_id, first_leg_remote);
     std::lock_guard lock(mutex_);
     if (session.ok()) {
-      owner_[*session] = relay;
+      owner_[session->session_id] = relay;
       return session;
     }
     if (relay->created_since_probe > 0) --relay->created_since_probe;
@@ -156,10 +157,11 @@ absl::Status MediaRelayPool::updateLeg(const std::string& session_id, const std:
 }
 
 absl::Status MediaRelayPool::link(const std::string& session_id, const std::string& leg_a,
-                                  const std::string& leg_b) {
+                                  const std::string& leg_b,
+                                  const std::optional<RelayEndpoint>& leg_b_remote) {
   Relay* relay = ownerOf(session_id);
   if (relay == nullptr) return absl::NotFoundError("media-relay: no such session (relay lost?)");
-  return relay->control->link(session_id, leg_a, leg_b);
+  return relay->control->link(session_id, leg_a, leg_b, leg_b_remote);
 }
 
 absl::StatusOr<std::map<std::string, calls::v1::MediaCounters>> MediaRelayPool::deleteSession(

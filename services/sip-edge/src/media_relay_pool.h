@@ -47,14 +47,16 @@ class MediaRelayPool final : public MediaControl {
   // Relays currently up (for the health check). Any thread.
   size_t relaysUp() const;
 
-  absl::StatusOr<std::string> createSession(const std::string& tenant_id,
-                                            const std::string& call_id) override;
+  absl::StatusOr<CreatedSession> createSession(
+      const std::string& tenant_id, const std::string& call_id, const std::string& first_leg_id,
+      const std::optional<RelayEndpoint>& first_leg_remote) override;
   absl::StatusOr<RelayEndpoint> addLeg(const std::string& session_id, const std::string& leg_id,
                                        const std::optional<RelayEndpoint>& remote) override;
   absl::Status updateLeg(const std::string& session_id, const std::string& leg_id,
                          const RelayEndpoint& remote) override;
   absl::Status link(const std::string& session_id, const std::string& leg_a,
-                    const std::string& leg_b) override;
+                    const std::string& leg_b,
+                    const std::optional<RelayEndpoint>& leg_b_remote) override;
   absl::StatusOr<std::map<std::string, calls::v1::MediaCounters>> deleteSession(
       const std::string& session_id) override;
 

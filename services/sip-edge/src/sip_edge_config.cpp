@@ -39,6 +39,7 @@ SipEdgeConfig SipEdgeConfig::load(config::Config& source) {
   }
   config.drain_grace = source.getDuration("drain.grace_period", std::chrono::seconds(30));
   config.kafka_brokers = source.getString("kafka.brokers");
+  config.kafka_linger = source.getDuration("kafka.linger", std::chrono::milliseconds(20));
   // Request-URI hosts that carriers use for our numbers, besides IP addresses: the public names of
   // the SIP service. Any other host is a tenant's SIP domain.
   config.admission.carrier_hosts = commaList(source.getString("calls.carrier_hosts", "localhost"));

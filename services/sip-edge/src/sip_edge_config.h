@@ -18,6 +18,9 @@ struct SipEdgeConfig {
   config::HostPort control_listen;  // the call-control gRPC API
   std::vector<std::string> media_relay_addresses;  // media_relay.address: "host:port[,host:port...]"
   std::string kafka_brokers;
+  // How long call events wait to be batched: fewer, fuller produce requests (the broker's CPU) for
+  // at most this much added delay between an event and its record.
+  std::chrono::milliseconds kafka_linger{20};
   CallAdmissionOptions admission;
   B2buaOptions b2bua;
   std::chrono::seconds max_call_duration{4 * 3600};  // a number's channel is held at most this long

@@ -101,11 +101,15 @@ struct FakeMedia : MediaControl {
   bool down = false;
   std::map<std::string, std::map<std::string, std::optional<RelayEndpoint>>>
       legs;  // session -> leg -> remote
-  absl::StatusOr<std::string> createSession(const std::string&, const std::string& call) override {
+  absl::StatusOr<CreatedSession> createSession(
+      const std::string&, const std::string& call, const std::string& first_leg,
+      const std::optional<RelayEndpoint>& first_leg_remote) override {
     if (down) return absl::UnavailableError("media-relay down");
     ++sessions;
-    legs["s-" + call];
-    return "s-" + call;
+    const std::string session = "s-" + call;
+    legs[session][first_leg] = first_leg_remote;
+    next_port += 2;
+    return CreatedSession{session, RelayEndpoint{"127.0.0.1", next_port}};
   }
   absl::StatusOr<RelayEndpoint> addLeg(const std::string& session, const std::string& leg,
                                        const std::optional<RelayEndpoint>& remote) override {
@@ -118,7 +122,9 @@ struct FakeMedia : MediaControl {
     legs[session][leg] = remote;
     return absl::OkStatus();
   }
-  absl::Status link(const std::string&, const std::string&, const std::string&) override {
+  absl::Status link(const std::string& session, const std::string&, const std::string& leg_b,
+                    const std::optional<RelayEndpoint>& leg_b_remote) override {
+    if (leg_b_remote) legs[session][leg_b] = leg_b_remote;
     return absl::OkStatus();
   }
   absl::StatusOr<std::map<std::string, calls::v1::MediaCounters>> deleteSession(

@@ -3,7 +3,9 @@
 //   - rtpengine in userspace mode (--table=-1 --num-threads=1), set up through its ng protocol,
 //   - a bare epoll + recvmmsg/sendmmsg forwarder with no per-packet logic (this program, --bare),
 // each pinned to core 0 while this load generator runs on core 1. For a ramp of call counts it
-// prints the system's CPU use, CPU time per relayed packet, loss and one-way latency through it.
+// prints the system's CPU use, CPU time per relayed packet, loss and one-way latency through it
+// (from just before a packet is sent to the kernel's arrival stamp on the receiving socket, so that
+// the generator's own scheduling does not count).
 //
 // Usage: bench_rtp [max_calls]        (bench/run rtp)
 #include <arpa/inet.h>
@@ -43,8 +45,11 @@ namespace {
 constexpr size_t kPacketBytes = 172;
 constexpr int kSlots = 20;  // 1 ms slots in the 20 ms packet interval: sends are spread evenly
 
-int64_t nowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
+// Wall-clock nanoseconds: the clock of the kernel's receive timestamps (SO_TIMESTAMPNS).
+int64_t realtimeNs() {
+  timespec now{};
+  clock_gettime(CLOCK_REALTIME, &now);
+  return static_cast<int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
 }
 
 sockaddr_in loopback(uint16_t port) {
@@ -322,8 +327,12 @@ struct LevelResult {
 
 LevelResult runLevel(std::vector<CallPath>& calls, int active, pid_t sut, std::chrono::seconds duration) {
   const int epoll = epoll_create1(0);
+  const int on = 1;
   for (int i = 0; i < active; ++i) {
     for (int fd : {calls[i].a_fd, calls[i].b_fd}) {
+      // The kernel stamps each packet as it reaches the generator's socket, so the latency measured
+      // ends where the relay delivered the packet, not when this busy generator got round to it.
+      setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
       epoll_event event{EPOLLIN, {.fd = fd}};
       epoll_ctl(epoll, EPOLL_CTL_ADD, fd, &event);
     }
@@ -343,7 +352,7 @@ LevelResult runLevel(std::vector<CallPath>& calls, int active, pid_t sut, std::c
     packet[2] = static_cast<char>(sequence >> 8);
     packet[3] = static_cast<char>(sequence);
     std::memcpy(&packet[8], &ssrc, 4);
-    const int64_t stamp = nowNs();
+    const int64_t stamp = realtimeNs();  // just before the packet enters the kernel
     std::memcpy(&packet[12], &stamp, 8);
     sockaddr_in to = loopback(port);
     if (sendto(fd, packet.data(), packet.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to) > 0) ++sent;
@@ -352,6 +361,8 @@ LevelResult runLevel(std::vector<CallPath>& calls, int active, pid_t sut, std::c
   std::array<std::array<char, 2048>, kBatch> buffers;
   std::array<mmsghdr, kBatch> messages{};
   std::array<iovec, kBatch> iov{};
+  using Control = std::array<char, CMSG_SPACE(sizeof(timespec))>;
+  std::array<Control, kBatch> controls{};
   for (int i = 0; i < kBatch; ++i) {
     iov[i] = {buffers[i].data(), buffers[i].size()};
     messages[i].msg_hdr.msg_iov = &iov[i];
@@ -380,13 +391,26 @@ LevelResult runLevel(std::vector<CallPath>& calls, int active, pid_t sut, std::c
         }
         continue;
       }
+      for (int i = 0; i < kBatch; ++i) {
+        messages[i].msg_hdr.msg_control = controls[i].data();
+        messages[i].msg_hdr.msg_controllen = controls[i].size();
+      }
       const int count = recvmmsg(fd, messages.data(), kBatch, MSG_DONTWAIT, nullptr);
-      const int64_t now = nowNs();
+      const int64_t now = realtimeNs();
       for (int i = 0; i < count; ++i) {
         if (messages[i].msg_len < 20) continue;
         int64_t stamp;
         std::memcpy(&stamp, &buffers[i][12], 8);
-        histogram[std::min<int64_t>((now - stamp) / 1000, 100000)]++;
+        int64_t arrived = now;  // without a kernel stamp: when this generator read it
+        for (cmsghdr* c = CMSG_FIRSTHDR(&messages[i].msg_hdr); c != nullptr;
+             c = CMSG_NXTHDR(&messages[i].msg_hdr, c)) {
+          if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+            timespec kernel{};
+            std::memcpy(&kernel, CMSG_DATA(c), sizeof kernel);
+            arrived = static_cast<int64_t>(kernel.tv_sec) * 1'000'000'000 + kernel.tv_nsec;
+          }
+        }
+        histogram[std::clamp<int64_t>((arrived - stamp) / 1000, 0, 100000)]++;
         ++received;
       }
     }

@@ -2,8 +2,10 @@
 # Scale-out, failover and graceful drain on one machine, beside the running stack (accounts, Redis,
 # Kafka, cdr-ingest and the gateway are shared): two media-relays, two sip-edges that use both, a
 # routing per sip-edge, and Kamailio's dispatcher in front of the sip-edges as the SIP load
-# balancer. sipp calls through Kamailio to a sipp UAS. Checks, in order:
-#   1. calls spread over both sip-edges and both media-relays;
+# balancer. sipp calls from the carrier's address (127.0.0.2) through Kamailio (127.0.0.1) to a sipp
+# UAS. Checks, in order:
+#   1. calls spread over both sip-edges and both media-relays, each admitted by the carrier's own
+#      address as the load balancer reports it (and a forged report from elsewhere is ignored);
 #   2. a media-relay drains on SIGTERM: new calls go to the other, its call in progress goes on to
 #      its normal end, then it exits 0;
 #   3. a media-relay is lost (SIGKILL): sip-edge ends its calls (BYE, the record says why), new
@@ -79,7 +81,8 @@ start_edge() {  # start_edge INDEX
   env TEL_SIP_EDGE_SIP_LISTEN=127.0.0.1:${edge_sip[i]} TEL_SIP_EDGE_ADMIN_LISTEN=127.0.0.1:${edge_admin[i]} \
     TEL_SIP_EDGE_CONTROL_LISTEN=127.0.0.1:${edge_control[i]} TEL_SIP_EDGE_MEDIA_RELAY_ADDRESS="$relays" \
     TEL_SIP_EDGE_REDIS_URL="$TEL_REDIS_URL" TEL_SIP_EDGE_KAFKA_BROKERS="$TEL_KAFKA_BROKERS" \
-    TEL_SIP_EDGE_PROTECTION_ALLOW=127.0.0.1 TEL_SIP_EDGE_DRAIN_GRACE_PERIOD=20s \
+    TEL_SIP_EDGE_SIP_TRUSTED_PROXIES=127.0.0.1 TEL_SIP_EDGE_PROTECTION_ALLOW=127.0.0.1,127.0.0.2 \
+    TEL_SIP_EDGE_DRAIN_GRACE_PERIOD=20s \
     "$build/services/sip-edge/sip-edge" >>"$work/edge$i.log" 2>&1 &
   pids[edge$i]=$!
   wait_for 10 serving "edge$i" sip-edge || return 1
@@ -106,18 +109,20 @@ sipp -sn uas -i 127.0.0.1 -p "$uas_port" -mp 20600 -nostdin -bg >/dev/null 2>&1
 tenant=$(api "$TEL_ADMIN_KEY" POST /v1/tenants "{\"name\":\"scale-out $$\",\"sip_domain\":\"scale-$$.sip.test\"}" | jq -r .id)
 key=$(api "$TEL_ADMIN_KEY" POST "/v1/tenants/$tenant/api-keys" '{"name":"scale-out"}' | jq -r .secret)
 number="+1556$(printf '%07d' $(((RANDOM * 32768 + RANDOM) % 10000000)))"
-api "$key" POST /v1/carriers '{"name":"load balancer","addresses":["127.0.0.1"]}' >/dev/null
+# The carrier's own address, not the load balancer's: sip-edge must see through Kamailio.
+carrier_ip=127.0.0.2
+api "$key" POST /v1/carriers "{\"name\":\"carrier\",\"addresses\":[\"$carrier_ip\"]}" >/dev/null
 api "$key" POST /v1/numbers "{\"e164\":\"$number\",\"channels\":100,\"route\":{\"kind\":\"external\",\"external\":\"sip:uas@127.0.0.1:$uas_port\"}}" |
   jq -e .id >/dev/null || { echo "FAIL: cannot create the number"; exit 1; }
 
 calls() {  # calls SCENARIO COUNT HOLD_MS [NAME]: sipp through Kamailio; true when every call succeeded
   local name=${4:-calls-$RANDOM}
-  (cd "$work" && timeout 60 sipp -sf "$here/$1" -i 127.0.0.1 -p $((20081 + RANDOM % 8)) -mp 20700 -s "$number" \
+  (cd "$work" && timeout 60 sipp -sf "$here/$1" -i "$carrier_ip" -p $((20081 + RANDOM % 8)) -mp 20700 -s "$number" \
     -r 10 -m "$2" -d "$3" -l 50 -recv_timeout 25000 -timeout 50 -nostdin -trace_err \
     -error_file "$work/$name.err" "127.0.0.1:$kamailio_port" >"$work/$name.out" 2>&1)
 }
 background_call() {  # background_call SCENARIO HOLD_MS NAME: one call; its sipp's pid in $call_pid
-  (cd "$work" && exec timeout 60 sipp -sf "$here/$1" -i 127.0.0.1 -p "$3" -mp $((20800 + (${3} % 10) * 20)) -s "$number" \
+  (cd "$work" && exec timeout 60 sipp -sf "$here/$1" -i "$carrier_ip" -p "$3" -mp $((20800 + (${3} % 10) * 20)) -s "$number" \
     -m 1 -d "$2" -recv_timeout 25000 -timeout 50 -nostdin -trace_err -error_file "$work/$3.err" \
     "127.0.0.1:$kamailio_port" >"$work/$3.out" 2>&1) &
   call_pid=$!
@@ -162,6 +167,16 @@ for i in 0 1; do
   check "sip-edge $i took some of them" test "$(metric "${edge_admin[i]}" tel_sip_calls_total)" -ge 3
   check "media-relay $i relayed some of them" test "$(metric "${relay_admin[i]}" tel_media_sessions_ended_total)" -ge 3
 done
+
+# A client that is not a trusted proxy cannot claim another source: its X-Tel-Source is ignored and
+# the call, sent straight to sip-edge from 127.0.0.3, is not the carrier's (403).
+sed -e 's/"STATUS"/"403"/' -e '0,/Max-Forwards: 70/s//Max-Forwards: 70\n      X-Tel-Source: 127.0.0.2:5060/' \
+  "$here/../sip/uac_refused.xml" >"$work/forged_source.xml"
+forged_source_refused() {
+  (cd "$work" && timeout 20 sipp -sf "$work/forged_source.xml" -i 127.0.0.3 -p 20089 -mp 20950 -s "$number" \
+    -key sdp_media "m=audio 20950 RTP/AVP 0" -m 1 -timeout 15 -nostdin "127.0.0.1:${edge_sip[0]}" >"$work/forged.out" 2>&1)
+}
+check "a forged X-Tel-Source from a client that is not a trusted proxy is ignored (403)" forged_source_refused
 
 # 2. A media-relay drains ---------------------------------------------------------------------------
 hold_one_call uac_held.xml 5000 20090 relay_admin tel_media_sessions

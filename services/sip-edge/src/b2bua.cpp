@@ -302,9 +302,7 @@ void B2bua::onNewInviteOnSipThread(const SipStack::Event& event) {
   for (auto& c : invite.request_host)
     c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   invite.from_user = text(sip->sip_from->a_url->url_user);
-  if (sip->sip_via)
-    invite.source_ip =
-        text(sip->sip_via->v_received ? sip->sip_via->v_received : sip->sip_via->v_host);
+  invite.source_ip = stack_.sourceOf(sip).ip;
   if (sip->sip_proxy_authorization != nullptr) {
     auth_response_t parsed[1];
     std::memset(parsed, 0, sizeof parsed);

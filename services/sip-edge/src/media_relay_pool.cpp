@@ -23,21 +23,6 @@ struct MediaRelayPool::Relay {
   uint64_t load() const { return probed_sessions + created_since_probe; }
 };
 
-std::vector<std::string> splitAddresses(const std::string& list) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= list.size()) {
-    size_t end = list.find(',', start);
-    if (end == std::string::npos) end = list.size();
-    std::string item = list.substr(start, end - start);
-    item.erase(0, item.find_first_not_of(" \t"));
-    item.erase(item.find_last_not_of(" \t") + 1);
-    if (!item.empty()) out.push_back(item);
-    start = end + 1;
-  }
-  return out;
-}
-
 MediaRelayPool::MediaRelayPool(MediaRelayPoolOptions options, log::Logger logger,
                                prometheus::Registry& registry)
     : options_(std::move(options)),

@@ -81,7 +81,4 @@ class MediaRelayPool final : public MediaControl {
   std::thread prober_;
 };
 
-// "a:1,b:2" -> {"a:1", "b:2"} (blanks trimmed, empty items dropped).
-std::vector<std::string> splitAddresses(const std::string& list);
-
 }  // namespace tel::sip

@@ -1,6 +1,6 @@
 #include "sip_edge_config.h"
 
-#include "media_relay_pool.h"
+#include <arpa/inet.h>
 
 #include <sstream>
 
@@ -27,13 +27,19 @@ SipEdgeConfig SipEdgeConfig::load(config::Config& source) {
   const auto listen = source.getHostPort("sip.listen", "127.0.0.1:17060", /*allow_zero=*/false);
   config.sip.listen_host = listen.host;
   config.sip.listen_port = listen.port;
+  config.sip.trusted_proxies = commaList(source.getString("sip.trusted_proxies", ""));
+  for (const auto& proxy : config.sip.trusted_proxies) {
+    in6_addr parsed{};
+    if (inet_pton(proxy.find(':') == std::string::npos ? AF_INET : AF_INET6, proxy.c_str(), &parsed) != 1)
+      throw config::ConfigError("sip.trusted_proxies", "'" + proxy + "' is not an IP address");
+  }
   config.sip.max_message_bytes =
       static_cast<size_t>(source.getInt("sip.max_message_bytes", 2048, 1 << 20, 32768));
   config.admin_listen = source.getHostPort("admin.listen", "127.0.0.1:17141");
   config.accounts_address = source.getString("accounts.address", "127.0.0.1:17110");
   config.control_listen = source.getHostPort("control.listen", "127.0.0.1:17142");
   config.media_relay_addresses =
-      splitAddresses(source.getString("media_relay.address", "127.0.0.1:17120"));
+      commaList(source.getString("media_relay.address", "127.0.0.1:17120"));
   if (config.media_relay_addresses.empty()) {
     throw config::ConfigError("media_relay.address", "names no media-relay (host:port[,host:port...])");
   }

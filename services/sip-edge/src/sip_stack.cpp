@@ -4,8 +4,11 @@
 #include <sofia-sip/nta_tag.h>
 #include <sofia-sip/su_wait.h>
 #include <sofia-sip/url.h>
+#include <arpa/inet.h>
+#include <strings.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 
@@ -30,12 +33,6 @@ void nuaCallback(nua_event_t event, int status, char const* phrase, nua_t*, nua_
                  nua_handle_t* nh, nua_hmagic_t*, sip_t const* sip, tagi_t tags[]) {
   auto* stack = reinterpret_cast<SipStack*>(magic);
   stack->dispatchOnSipThread(SipStack::Event{event, status, phrase, nh, sip, tags});
-}
-
-std::string sourceIpOf(const sip_t* sip) {
-  if (sip == nullptr || sip->sip_via == nullptr) return {};
-  const char* ip = sip->sip_via->v_received ? sip->sip_via->v_received : sip->sip_via->v_host;
-  return ip ? ip : "";
 }
 
 int onWake(su_root_magic_t* magic, su_wait_t*, su_wakeup_arg_t*) {
@@ -172,6 +169,44 @@ void SipStack::dispatchOnSipThread(const Event& event) {
 
 nua_t* SipStack::nuaOnSipThread() const { return sofia_->nua; }
 
+RequestSource SipStack::sourceOf(const sip_t* sip) const {
+  RequestSource source;
+  if (sip == nullptr || sip->sip_via == nullptr) return source;
+  // The transport peer: where the top Via says it sent from, corrected by received/rport (which
+  // sofia adds when they differ from the packet's source).
+  const sip_via_t* via = sip->sip_via;
+  source.ip = text(via->v_received ? via->v_received : via->v_host);
+  source.port = text(via->v_rport && *via->v_rport ? via->v_rport : (via->v_port ? via->v_port : "5060"));
+  if (options_.trusted_proxies.empty() ||
+      std::find(options_.trusted_proxies.begin(), options_.trusted_proxies.end(), source.ip) ==
+          options_.trusted_proxies.end()) {
+    return source;
+  }
+  for (const sip_unknown_t* header = sip->sip_unknown; header != nullptr; header = header->un_next) {
+    if (header->un_name == nullptr || header->un_value == nullptr ||
+        strcasecmp(header->un_name, "X-Tel-Source") != 0)
+      continue;
+    // "ip:port", "[v6]:port" or a bare ip
+    std::string value = header->un_value;
+    std::string port;
+    const auto colon = value.rfind(':');
+    const bool bracketed = !value.empty() && value.front() == '[';
+    if (colon != std::string::npos && (bracketed || value.find(':') == colon)) {
+      port = value.substr(colon + 1);
+      value = value.substr(0, colon);
+    }
+    if (bracketed && value.size() > 2 && value.back() == ']') value = value.substr(1, value.size() - 2);
+    in6_addr parsed{};
+    if (inet_pton(value.find(':') == std::string::npos ? AF_INET : AF_INET6, value.c_str(), &parsed) != 1)
+      return source;  // a proxy we trust sent nonsense: keep the proxy as the source
+    source.ip = value;
+    source.port = port.empty() ? "5060" : port;
+    source.via_trusted_proxy = true;
+    return source;
+  }
+  return source;
+}
+
 void SipStack::reportAuthenticationFailure(const std::string& ip) {
   if (guard_ != nullptr && !ip.empty())
     guard_->onAuthenticationFailure(ip, SourceGuard::Clock::now());
@@ -208,7 +243,7 @@ bool SipStack::screenOnSipThread(const Event& event) {
     default:
       return true;
   }
-  const std::string ip = sourceIpOf(event.sip);
+  const std::string ip = sourceOf(event.sip).ip;
   const std::string agent =
       event.sip && event.sip->sip_user_agent && event.sip->sip_user_agent->g_string
           ? event.sip->sip_user_agent->g_string
@@ -258,12 +293,11 @@ void SipStack::handleRegisterOnSipThread(const Event& event) {
     su_free(sofia_->home, uri);
   }
   if (sip->sip_expires) request.expires_header = static_cast<int64_t>(sip->sip_expires->ex_delta);
-  request.source_ip = sourceIpOf(sip);
-  if (sip->sip_via) {
-    const auto* via = sip->sip_via;
-    request.source =
-        text(via->v_received ? via->v_received : via->v_host) + ":" +
-        text(via->v_rport && *via->v_rport ? via->v_rport : (via->v_port ? via->v_port : "5060"));
+  const RequestSource source = sourceOf(sip);
+  request.source_ip = source.ip;
+  if (!source.ip.empty()) {
+    request.source = (source.ip.find(':') != std::string::npos ? "[" + source.ip + "]" : source.ip) +
+                     ":" + source.port;
   }
   if (sip->sip_user_agent) request.user_agent = text(sip->sip_user_agent->g_string);
   if (sip->sip_call_id) request.call_id = text(sip->sip_call_id->i_id);

@@ -14,6 +14,7 @@
 #include "tel/loop/wakeup_queue.h"
 
 struct nua_s;
+struct sip_s;
 
 namespace tel::sip {
 
@@ -25,6 +26,19 @@ struct SipStackOptions {
   int listen_port = 17060;  // UDP and TCP
   std::string server_name = "tel-sip-edge";
   size_t max_message_bytes = 32768;
+  // Addresses of the SIP load balancers in front (sip.trusted_proxies). A request whose transport
+  // peer is one of them is taken to come from the address in its X-Tel-Source header, which the
+  // load balancer sets (having removed any the client sent); from anyone else the header is
+  // ignored.
+  std::vector<std::string> trusted_proxies;
+};
+
+// Where a request came from: its transport peer, or for one forwarded by a trusted proxy, the
+// address that proxy received it from.
+struct RequestSource {
+  std::string ip;
+  std::string port;  // empty when unknown
+  bool via_trusted_proxy = false;
 };
 
 // The SIP side of sip-edge: sofia-sip's nua on its own thread (the SIP thread), which owns the
@@ -64,6 +78,9 @@ class SipStack {
   // Thread-safe; stop() still ends whatever is left.
   void drain() { draining_ = true; }
   bool draining() const { return draining_; }
+
+  // The source of a request (see RequestSource). SIP thread.
+  RequestSource sourceOf(const ::sip_s* sip) const;
 
   // Called by the nua callback trampoline; public only for it. Defined in sofia_event.h.
   struct Event;

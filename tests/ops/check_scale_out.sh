@@ -6,6 +6,8 @@
 # UAS. Checks, in order:
 #   1. calls spread over both sip-edges and both media-relays, each admitted by the carrier's own
 #      address as the load balancer reports it (and a forged report from elsewhere is ignored);
+#   1b. a phone behind NAT registers through the load balancer (which adds a Path) and its call
+#      comes back to it through the load balancer;
 #   2. a media-relay drains on SIGTERM: new calls go to the other, its call in progress goes on to
 #      its normal end, then it exits 0;
 #   3. a media-relay is lost (SIGKILL): sip-edge ends its calls (BYE, the record says why), new
@@ -30,7 +32,7 @@ cleanup() {
   if ((failed)); then
     for log in "$work"/*.log; do echo "--- $log"; grep -v "tport\|reported by\|failover support" "$log" | tail -15; done
   fi
-  rm -rf "$work"
+  [[ -n ${KEEP_WORK:-} ]] && echo "kept $work" || rm -rf "$work"
 }
 trap cleanup EXIT
 check() {  # check DESCRIPTION COMMAND...
@@ -76,13 +78,15 @@ start_relay() {  # start_relay INDEX
   pids[relay$i]=$!
   wait_for 10 serving "relay$i" media-relay
 }
+# Digest nonces made by one sip-edge are checked by another: they share the secret.
+nonce_secret=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
 start_edge() {  # start_edge INDEX
   local i=$1
   env TEL_SIP_EDGE_SIP_LISTEN=127.0.0.1:${edge_sip[i]} TEL_SIP_EDGE_ADMIN_LISTEN=127.0.0.1:${edge_admin[i]} \
     TEL_SIP_EDGE_CONTROL_LISTEN=127.0.0.1:${edge_control[i]} TEL_SIP_EDGE_MEDIA_RELAY_ADDRESS="$relays" \
     TEL_SIP_EDGE_REDIS_URL="$TEL_REDIS_URL" TEL_SIP_EDGE_KAFKA_BROKERS="$TEL_KAFKA_BROKERS" \
     TEL_SIP_EDGE_SIP_TRUSTED_PROXIES=127.0.0.1 TEL_SIP_EDGE_PROTECTION_ALLOW=127.0.0.1,127.0.0.2 \
-    TEL_SIP_EDGE_DRAIN_GRACE_PERIOD=20s \
+    TEL_SIP_EDGE_DRAIN_GRACE_PERIOD=20s TEL_SIP_EDGE_AUTH_NONCE_SECRET="$nonce_secret" \
     "$build/services/sip-edge/sip-edge" >>"$work/edge$i.log" 2>&1 &
   pids[edge$i]=$!
   wait_for 10 serving "edge$i" sip-edge || return 1
@@ -177,6 +181,32 @@ forged_source_refused() {
     -key sdp_media "m=audio 20950 RTP/AVP 0" -m 1 -timeout 15 -nostdin "127.0.0.1:${edge_sip[0]}" >"$work/forged.out" 2>&1)
 }
 check "a forged X-Tel-Source from a client that is not a trusted proxy is ignored (403)" forged_source_refused
+
+# 1b. A phone registers through the load balancer from behind NAT ------------------------------------
+phone_password="Phone-$RANDOM-$$-secret"
+api "$key" POST /v1/sip-accounts "{\"username\":\"phone\",\"extension\":\"201\",\"password\":\"$phone_password\"}" >/dev/null
+phone_number="+1557$(printf '%07d' $(((RANDOM * 32768 + RANDOM) % 10000000)))"
+api "$key" POST /v1/numbers "{\"e164\":\"$phone_number\",\"channels\":2,\"route\":{\"kind\":\"extensions\",\"extensions\":[\"201\"]}}" >/dev/null
+# The phone's Contact is a private address nobody can reach: only the Path leads back to it.
+sed 's|Contact: <sip:\[service\]@\[local_ip\]:\[local_port\];transport=\[transport\]>|Contact: <sip:[service]@10.255.255.1:[local_port]>|' \
+  "$here/../sip/register.xml" >"$work/register_behind_nat.xml"
+register_through_lb() {
+  (cd "$work" && timeout 20 sipp -sf "$work/register_behind_nat.xml" -m 1 -s phone -au phone -ap "$phone_password" \
+    -key domain "scale-$$.sip.test" -key expires 300 -i 127.0.0.4 -p 20095 -timeout 15 -nostdin \
+    "127.0.0.1:$kamailio_port" >"$work/register.out" 2>&1)
+}
+check "a phone behind NAT registers through the load balancer" register_through_lb
+sed "s|LB_VIA|Via: SIP/2.0/UDP 127.0.0.1:$kamailio_port|" "$here/uas_phone_via_proxy.xml" >"$work/phone.xml"
+(cd "$work" && exec timeout 30 sipp -sf "$work/phone.xml" -m 1 -i 127.0.0.4 -p 20095 -mp 20960 -timeout 25 -nostdin \
+  -trace_err -error_file "$work/phone.err" >"$work/phone.out" 2>&1) &
+phone_pid=$!
+sleep 0.5
+phone_call() {
+  (cd "$work" && timeout 30 sipp -sf "$here/uac_held.xml" -i "$carrier_ip" -p 20096 -mp 20970 -s "$phone_number" \
+    -m 1 -d 1000 -recv_timeout 20000 -timeout 25 -nostdin "127.0.0.1:$kamailio_port" >"$work/phone-call.out" 2>&1)
+}
+check "a call to it through the load balancer is answered" phone_call
+check "...by the phone, reached through the load balancer (its Path), not at its Contact" wait "$phone_pid"
 
 # 2. A media-relay drains ---------------------------------------------------------------------------
 hold_one_call uac_held.xml 5000 20090 relay_admin tel_media_sessions

@@ -121,6 +121,7 @@ struct B2bua::PlannedLeg {
   calls::v1::LegTargetKind kind = calls::v1::LEG_TARGET_UNSPECIFIED;
   std::string request_uri;
   std::string next_hop;  // "sip:host:port;transport=x" when the device is behind NAT
+  std::string route;     // the device's Path when it registered through a proxy
   std::string from_user;
   std::string account_id;
   std::string extension;
@@ -464,8 +465,11 @@ void B2bua::dialOnSipThread(const calls::v1::DialRequest& request,
             leg.from_user = caller;
             leg.account_id = target.account().account_id();
             leg.extension = target.account().extension();
-            // A device behind NAT is reached where its REGISTER came from, not at its Contact.
-            if (!device.source.empty() &&
+            // A device that registered through a proxy (the SIP load balancer) is reached through
+            // it (its Path, which knows the way through the device's NAT); one behind NAT that
+            // registered directly, where its REGISTER came from, not at its Contact.
+            leg.route = device.path;
+            if (leg.route.empty() && !device.source.empty() &&
                 device.contact.find("@" + device.source) == std::string::npos) {
               const bool tcp = device.contact.find("transport=tcp") != std::string::npos;
               leg.next_hop = "sip:" + device.source + (tcp ? ";transport=tcp" : "");
@@ -509,7 +513,8 @@ void B2bua::placeLegsOnSipThread(const std::string& call_id, std::vector<Planned
     const std::string to = "<" + plan.request_uri + ">";
     Handle handle =
         nua_handle(nua, nullptr, SIPTAG_TO_STR(to.c_str()), SIPTAG_FROM_STR(from.c_str()),
-                   TAG_IF(!plan.next_hop.empty(), NUTAG_PROXY(plan.next_hop.c_str())), TAG_END());
+                   TAG_IF(!plan.next_hop.empty(), NUTAG_PROXY(plan.next_hop.c_str())),
+                   TAG_IF(!plan.route.empty(), NUTAG_INITIAL_ROUTE_STR(plan.route.c_str())), TAG_END());
     if (handle == nullptr) continue;
     handles_[handle] = LegRef{call->id, plan.id};
     Leg leg;

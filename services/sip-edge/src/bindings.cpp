@@ -6,15 +6,17 @@
 namespace tel::sip {
 namespace {
 
-// Field values: expires_at, source, user agent, call id, cseq; tab-separated (tabs cannot occur in
-// the values: they come from single SIP header lines with tabs folded to spaces).
+// Field values: expires_at, source, user agent, call id, cseq, path; tab-separated (tabs cannot
+// occur in the values: they come from single SIP header lines with tabs folded to spaces). Values
+// written before path existed have five fields.
 std::string encode(const Binding& binding) {
   auto clean = [](std::string text) {
     for (auto& c : text) c = (c == '\t' || c == '\n' || c == '\r') ? ' ' : c;
     return text;
   };
   return std::to_string(binding.expires_at) + "\t" + clean(binding.source) + "\t" +
-         clean(binding.user_agent) + "\t" + clean(binding.call_id) + "\t" + std::to_string(binding.cseq);
+         clean(binding.user_agent) + "\t" + clean(binding.call_id) + "\t" + std::to_string(binding.cseq) +
+         "\t" + clean(binding.path);
 }
 
 std::optional<Binding> decode(const std::string& contact, const std::string& value) {
@@ -22,10 +24,11 @@ std::optional<Binding> decode(const std::string& contact, const std::string& val
   std::stringstream stream(value);
   std::string part;
   while (std::getline(stream, part, '\t')) parts.push_back(part);
-  if (parts.size() != 5) return std::nullopt;
+  if (value.ends_with('\t')) parts.emplace_back();  // getline drops a trailing empty field
+  if (parts.size() != 5 && parts.size() != 6) return std::nullopt;
   try {
-    return Binding{contact, std::stoll(parts[0]), parts[1], parts[2], parts[3],
-                   static_cast<uint32_t>(std::stoul(parts[4]))};
+    return Binding{contact,  std::stoll(parts[0]), parts[1], parts[2], parts[3],
+                   static_cast<uint32_t>(std::stoul(parts[4])), parts.size() == 6 ? parts[5] : ""};
   } catch (const std::exception&) {
     return std::nullopt;
   }

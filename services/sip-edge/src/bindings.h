@@ -19,6 +19,9 @@ struct Binding {
   std::string user_agent;
   std::string call_id;
   uint32_t cseq = 0;
+  // The REGISTER's Path (RFC 3327): the proxies a call to the device must go through, as a route
+  // set ("<sip:lb;lr>,<...>"); empty when it came straight to us.
+  std::string path;
 };
 
 // Registrations of SIP accounts, shared by every sip-edge instance. Thread-safe.

@@ -139,7 +139,7 @@ SipResponse Registrar::applyBindings(const RegisterRequest& request,
       expires = std::min(expires, options_.max_expires);
       status = bindings_.upsert(account.tenant_id, account.account_id,
                                 {contact.uri, now + expires, request.source, request.user_agent,
-                                 request.call_id, request.cseq});
+                                 request.call_id, request.cseq, request.path});
     }
     if (!status.ok()) {
       count("error");
@@ -149,6 +149,8 @@ SipResponse Registrar::applyBindings(const RegisterRequest& request,
   auto current = bindings_.list(account.tenant_id, account.account_id, now);
   if (!current.ok()) return unavailable();
   SipResponse response{200, "OK", {}};
+  // RFC 3327 section 5.3: the registrar returns the Path it stored.
+  if (!request.path.empty() && !request.contacts.empty()) response.headers.emplace_back("Path", request.path);
   for (const auto& binding : *current) {
     response.headers.emplace_back(
         "Contact", "<" + binding.contact + ">;expires=" + std::to_string(binding.expires_at - now));

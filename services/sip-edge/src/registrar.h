@@ -45,6 +45,7 @@ struct RegisterRequest {
   std::optional<int64_t> expires_header;
   std::string source;  // host:port the REGISTER came from
   std::string source_ip;
+  std::string path;  // its Path headers as a route set (RFC 3327), empty when none
   std::string user_agent;
   std::string call_id;
   uint32_t cseq = 0;

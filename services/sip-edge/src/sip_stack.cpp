@@ -299,6 +299,11 @@ void SipStack::handleRegisterOnSipThread(const Event& event) {
     request.source = (source.ip.find(':') != std::string::npos ? "[" + source.ip + "]" : source.ip) +
                      ":" + source.port;
   }
+  for (const sip_path_t* path = sip->sip_path; path != nullptr; path = path->r_next) {
+    char* uri = url_as_string(sofia_->home, path->r_url);
+    request.path += (request.path.empty() ? "<" : ",<") + text(uri) + ">";
+    su_free(sofia_->home, uri);
+  }
   if (sip->sip_user_agent) request.user_agent = text(sip->sip_user_agent->g_string);
   if (sip->sip_call_id) request.call_id = text(sip->sip_call_id->i_id);
   if (sip->sip_cseq) request.cseq = sip->sip_cseq->cs_seq;

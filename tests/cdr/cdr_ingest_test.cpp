@@ -377,3 +377,67 @@ TEST_CASE("a batch reads back only its own calls' events whatever the tenant's h
   const auto rows = txn.exec(tel::cdr::storedEventsQuery(txn, tenant.id, {call_ids[7], call_ids[900]}));
   CHECK(rows.size() == 4);  // two calls, two events each
 }
+
+namespace {
+
+// The value of one exposition line `series value` on the ingest's /metrics (-1 when absent).
+double seriesValue(const std::string& log, const std::string& series) {
+  std::ifstream in(log);
+  std::stringstream content;
+  content << in.rdbuf();
+  std::smatch port;
+  const std::string text = content.str();
+  if (!std::regex_search(text, port, std::regex("\"admin_port\":\"(\\d+)\""))) return -1;
+  httplib::Client client("127.0.0.1", std::stoi(port[1]));
+  auto reply = client.Get("/metrics");
+  if (!reply) return -1;
+  const auto at = reply->body.find("\n" + series + " ");
+  if (at == std::string::npos) return -1;
+  return std::stod(reply->body.substr(at + series.size() + 2));
+}
+
+}  // namespace
+
+TEST_CASE("per-tenant call metrics count each ended call once and a replay adds nothing") {
+  Platform platform = Platform::fromEnv();
+  TestTenant a(platform, "metrics-a");
+  TestTenant b(platform, "metrics-b");
+  const std::string topic = "test-cdr-" + uniqueSuffix(8);
+  REQUIRE(tel::kafka::ensureTopics(requireEnv("TEL_KAFKA_BROKERS"), {{topic, 1, 1, {}}}, 10s).ok());
+  const std::string log = "/tmp/" + topic + ".log";
+  auto ingest = startIngest(topic, "cdr-" + topic, log);
+
+  CallScript answered(a.id);  // 3 s from start to answer
+  answered.started(calls::DIRECTION_INBOUND, "+380441110001", "+15550001000").leg("b1", "101").answered("b1", 10s);
+  CallScript busy(a.id);
+  busy.started(calls::DIRECTION_INBOUND, "+380441110002", "+15550001000").ended(486, 1s);
+  CallScript other_tenant(b.id);
+  other_tenant.started(calls::DIRECTION_INBOUND, "+380441110003", "+15550002000").ended(487, 2s);
+  std::vector<tel::events::EncodedEvent> events;
+  for (const auto* script : {&answered, &busy, &other_tenant})
+    events.insert(events.end(), script->events.begin(), script->events.end());
+  produce(topic, events);
+
+  const std::string a_answered = "tel_tenant_calls_total{disposition=\"answered\",tenant_id=\"" + a.id + "\"}";
+  const std::string a_busy = "tel_tenant_calls_total{disposition=\"busy\",tenant_id=\"" + a.id + "\"}";
+  const std::string b_cancelled = "tel_tenant_calls_total{disposition=\"cancelled\",tenant_id=\"" + b.id + "\"}";
+  const std::string a_answer_time = "tel_tenant_time_to_answer_seconds_bucket{tenant_id=\"" + a.id + "\",le=\"3\"}";
+  const auto until = std::chrono::steady_clock::now() + 20s;
+  while (std::chrono::steady_clock::now() < until && seriesValue(log, b_cancelled) < 1) std::this_thread::sleep_for(100ms);
+  CHECK(seriesValue(log, a_answered) == 1);
+  CHECK(seriesValue(log, a_busy) == 1);
+  CHECK(seriesValue(log, b_cancelled) == 1);
+  CHECK(seriesValue(log, a_answer_time) == 1);
+  CHECK(seriesValue(log, "tel_tenant_time_to_answer_seconds_count{tenant_id=\"" + b.id + "\"}") == -1);
+
+  // The same events again (a producer retry, a replay): records and metrics stay as they are.
+  produce(topic, events);
+  CallScript marker(b.id);  // one partition: when the marker is counted, the duplicates were read
+  marker.started(calls::DIRECTION_INBOUND, "+380441110004", "+15550002000").ended(487, 2s);
+  produce(topic, marker.events);
+  const auto again = std::chrono::steady_clock::now() + 20s;
+  while (std::chrono::steady_clock::now() < again && seriesValue(log, b_cancelled) < 2) std::this_thread::sleep_for(100ms);
+  CHECK(seriesValue(log, b_cancelled) == 2);
+  CHECK(seriesValue(log, a_answered) == 1);
+  CHECK(seriesValue(log, a_busy) == 1);
+}

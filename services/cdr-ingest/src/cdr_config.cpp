@@ -16,6 +16,8 @@ CdrConfig CdrConfig::load(config::Config& source) {
   config.kafka_fetch_max_wait = source.getDuration("kafka.fetch_max_wait", std::chrono::milliseconds(50));
   config.ingest.max_batch = static_cast<size_t>(source.getInt("batch.max_events", 1, 100000, 5000));
   config.ingest.poll_wait = source.getDuration("batch.max_wait", std::chrono::milliseconds(100));
+  config.ingest.max_tenant_series =
+      static_cast<size_t>(source.getInt("metrics.max_tenants", 0, 1000000, 1000));
   config.workers = static_cast<int>(source.getInt("workers", 1, 64, 4));
   config.log_level = log::parseLevel(source.getString("log.level", "info"));
   source.rejectUnknownKeys();

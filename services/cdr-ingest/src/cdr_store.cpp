@@ -7,6 +7,7 @@
 #include <set>
 
 #include "tel/crypto/crypto.h"
+#include "tel/events/call_events.h"
 #include "tel/grpc/status.h"
 
 namespace tel::cdr {
@@ -169,10 +170,12 @@ BatchResult CdrStore::writeBatch(const std::vector<IncomingEvent>& events) {
         " end_reason text, packets_in bigint, packets_out bigint, bytes_in bigint, bytes_out "
         "bigint)"
         " ON COMMIT DELETE ROWS");
+    total = BatchResult{};  // the transaction may run again: count only the attempt that commits
     for (const auto& [tenant_id, tenant_events] : by_tenant) {
-      const BatchResult result = writeTenant(txn, tenant_id, tenant_events);
+      BatchResult result = writeTenant(txn, tenant_id, tenant_events);
       total.new_events += result.new_events;
       total.calls_updated += result.calls_updated;
+      for (auto& completed : result.completed) total.completed.push_back(std::move(completed));
     }
   });
   return total;
@@ -196,6 +199,7 @@ BatchResult CdrStore::writeTenant(pqxx::work& txn, const std::string& tenant_id,
 
   // New events only; the calls they belong to are the ones to recompute.
   std::set<std::string> touched;
+  std::set<std::string> ended_now;  // calls whose end is among the new events
   for (const auto& row :
        txn.exec("INSERT INTO call_events (tenant_id, event_id, call_id, sequence, type, "
                 "occurred_at, payload)"
@@ -203,8 +207,9 @@ BatchResult CdrStore::writeTenant(pqxx::work& txn, const std::string& tenant_id,
                 "type, " +
                 fromMicros("occurred_micros") +
                 ", payload FROM incoming_events"
-                " ON CONFLICT (tenant_id, call_id, event_id) DO NOTHING RETURNING call_id")) {
+                " ON CONFLICT (tenant_id, call_id, event_id) DO NOTHING RETURNING call_id, type")) {
     touched.insert(row[0].as<std::string>());
+    if (row[1].as<std::string>() == events::kCallEndedType) ended_now.insert(row[0].as<std::string>());
     ++result.new_events;
   }
   if (touched.empty()) return result;
@@ -229,6 +234,15 @@ BatchResult CdrStore::writeTenant(pqxx::work& txn, const std::string& tenant_id,
   std::vector<std::vector<Field>> leg_rows;
   for (auto& [call_id, call_events] : by_call) {
     const v1::CallRecord call = projectCall(tenant_id, call_id, std::move(call_events));
+    if (ended_now.contains(call_id)) {
+      CompletedCall completed{tenant_id, call.disposition(), std::nullopt};
+      if (call.has_answered_at() && call.has_started_at()) {
+        completed.ring_seconds =
+            static_cast<double>(call.answered_at().seconds() - call.started_at().seconds()) +
+            (call.answered_at().nanos() - call.started_at().nanos()) / 1e9;
+      }
+      result.completed.push_back(std::move(completed));
+    }
     const auto& media = call.caller_media();
     call_rows.push_back({text(tenant_id),
                          text(call_id),

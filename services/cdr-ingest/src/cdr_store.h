@@ -3,6 +3,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -21,9 +22,17 @@ struct IncomingEvent {
   CallEventRecord record;
 };
 
+// A call whose end this batch recorded for the first time (a replayed end is not one).
+struct CompletedCall {
+  std::string tenant_id;
+  v1::Disposition disposition = v1::DISPOSITION_UNSPECIFIED;
+  std::optional<double> ring_seconds;  // answered calls: from start to answer
+};
+
 struct BatchResult {
   size_t new_events = 0;     // events not seen before
   size_t calls_updated = 0;  // call records recomputed
+  std::vector<CompletedCall> completed;
 };
 
 // Call events and call records in Postgres.

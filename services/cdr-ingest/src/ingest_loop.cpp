@@ -13,6 +13,7 @@ IngestLoop::IngestLoop(kafka::Consumer& consumer, CdrStore& store, IngestOptions
       store_(store),
       options_(options),
       log_(std::move(logger)),
+      tenant_metrics_(registry, options_.max_tenant_series),
       consumed_(prometheus::BuildCounter().Name("tel_cdr_consumed_events_total")
                     .Help("Call events read from Kafka").Register(registry).Add({})),
       rejected_(prometheus::BuildCounter().Name("tel_cdr_rejected_events_total")
@@ -77,6 +78,7 @@ void IngestLoop::run(const std::atomic<bool>& stop) {
         const BatchResult result = store_.writeBatch(events);
         new_events_.Increment(static_cast<double>(result.new_events));
         calls_updated_.Increment(static_cast<double>(result.calls_updated));
+        for (const auto& completed : result.completed) tenant_metrics_.record(completed);
         stored = true;
         backoff = std::chrono::milliseconds(100);
       } catch (const std::exception& e) {

@@ -8,6 +8,7 @@
 #include <chrono>
 
 #include "cdr_store.h"
+#include "tenant_metrics.h"
 #include "tel/kafka/kafka.h"
 #include "tel/log/log.h"
 
@@ -16,6 +17,7 @@ namespace tel::cdr {
 struct IngestOptions {
   size_t max_batch = 5000;
   std::chrono::milliseconds poll_wait{100};
+  size_t max_tenant_series = 1000;  // see TenantCallMetrics
 };
 
 // Kafka -> Postgres. Polls a batch, decodes it (malformed events are counted, logged and skipped:
@@ -36,6 +38,7 @@ class IngestLoop {
   CdrStore& store_;
   IngestOptions options_;
   log::Logger log_;
+  TenantCallMetrics tenant_metrics_;
   prometheus::Counter& consumed_;
   prometheus::Counter& rejected_;
   prometheus::Counter& new_events_;

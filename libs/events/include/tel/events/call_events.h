@@ -11,6 +11,8 @@
 namespace tel::events {
 
 inline constexpr char kCallEventsTopic[] = "call-events";
+// The envelope type of the event that ends a call (every call has exactly one).
+inline constexpr char kCallEndedType[] = "call.ended";
 
 // A call event ready for Kafka: the key (the call id, so a call's events share a partition and
 // keep their order) and the serialized EventEnvelope carrying the CallEvent.

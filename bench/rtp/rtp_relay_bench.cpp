@@ -142,7 +142,9 @@ struct System {
 struct MediaRelay : System {
   std::string binary;
   std::unique_ptr<tel::media::v1::MediaRelay::Stub> stub;
-  explicit MediaRelay(std::string path) : binary(std::move(path)) { name = "media-relay (1 worker)"; }
+  explicit MediaRelay(std::string path) : binary(std::move(path)) {
+    name = "media-relay (1 worker)";
+  }
   bool start() override {
     setenv("TEL_MEDIA_RELAY_GRPC_LISTEN", "127.0.0.1:47120", 1);
     setenv("TEL_MEDIA_RELAY_ADMIN_LISTEN", "127.0.0.1:47121", 1);
@@ -151,7 +153,8 @@ struct MediaRelay : System {
     setenv("TEL_MEDIA_RELAY_WORKERS", "1", 1);
     setenv("TEL_MEDIA_RELAY_TIMEOUTS_SETUP", "10m", 1);
     pid = spawn({"taskset", "-c", "0", binary}, "/tmp/bench-media-relay.log");
-    stub = tel::media::v1::MediaRelay::NewStub(grpc::CreateChannel("127.0.0.1:47120", grpc::InsecureChannelCredentials()));
+    stub = tel::media::v1::MediaRelay::NewStub(
+        grpc::CreateChannel("127.0.0.1:47120", grpc::InsecureChannelCredentials()));
     grpc::ClientContext context;
     context.set_wait_for_ready(true);  // the server may still be starting
     context.set_deadline(std::chrono::system_clock::now() + 10s);
@@ -212,7 +215,8 @@ struct Rtpengine : System {
     const std::string id = "c" + std::to_string(++cookie);
     const std::string message = id + " " + dict;
     sockaddr_in address = loopback(47222);
-    sendto(control, message.data(), message.size(), 0, reinterpret_cast<sockaddr*>(&address), sizeof address);
+    sendto(control, message.data(), message.size(), 0, reinterpret_cast<sockaddr*>(&address),
+           sizeof address);
     char buffer[8192];
     const auto size = recv(control, buffer, sizeof buffer, 0);
     return size > 0 ? std::string(buffer, static_cast<size_t>(size)) : "";
@@ -229,11 +233,13 @@ struct Rtpengine : System {
   bool setUp(std::vector<CallPath>& calls) override {
     for (size_t i = 0; i < calls.size(); ++i) {
       const std::string call_id = "bench-" + std::to_string(i);
-      const std::string offer = request("d7:call-id" + bencode(call_id) + "7:command5:offer8:from-tag" +
-                                        bencode("a" + std::to_string(i)) + "3:sdp" + bencode(sdp(calls[i].a_port)) + "e");
-      const std::string answer = request("d7:call-id" + bencode(call_id) + "7:command6:answer8:from-tag" +
-                                         bencode("a" + std::to_string(i)) + "3:sdp" + bencode(sdp(calls[i].b_port)) +
-                                         "6:to-tag" + bencode("b" + std::to_string(i)) + "e");
+      const std::string offer =
+          request("d7:call-id" + bencode(call_id) + "7:command5:offer8:from-tag" +
+                  bencode("a" + std::to_string(i)) + "3:sdp" + bencode(sdp(calls[i].a_port)) + "e");
+      const std::string answer =
+          request("d7:call-id" + bencode(call_id) + "7:command6:answer8:from-tag" +
+                  bencode("a" + std::to_string(i)) + "3:sdp" + bencode(sdp(calls[i].b_port)) +
+                  "6:to-tag" + bencode("b" + std::to_string(i)) + "e");
       calls[i].b_sends_to = mediaPort(offer);
       calls[i].a_sends_to = mediaPort(answer);
       if (calls[i].a_sends_to == 0 || calls[i].b_sends_to == 0) {
@@ -247,17 +253,21 @@ struct Rtpengine : System {
 
 struct Bare : System {
   std::string self;
-  explicit Bare(std::string path) : self(std::move(path)) { name = "bare recvmmsg/sendmmsg forwarder"; }
+  explicit Bare(std::string path) : self(std::move(path)) {
+    name = "bare recvmmsg/sendmmsg forwarder";
+  }
   bool start() override { return true; }
   bool setUp(std::vector<CallPath>& calls) override {
     std::ofstream plan("/tmp/bench-bare.plan");
     for (size_t i = 0; i < calls.size(); ++i) {
       calls[i].a_sends_to = static_cast<uint16_t>(61000 + 2 * i);
       calls[i].b_sends_to = static_cast<uint16_t>(61001 + 2 * i);
-      plan << calls[i].a_sends_to << " " << calls[i].b_port << " " << calls[i].b_sends_to << " " << calls[i].a_port << "\n";
+      plan << calls[i].a_sends_to << " " << calls[i].b_port << " " << calls[i].b_sends_to << " "
+           << calls[i].a_port << "\n";
     }
     plan.close();
-    pid = spawn({"taskset", "-c", "0", self, "--bare", "/tmp/bench-bare.plan"}, "/tmp/bench-bare.log");
+    pid = spawn({"taskset", "-c", "0", self, "--bare", "/tmp/bench-bare.plan"},
+                "/tmp/bench-bare.log");
     std::this_thread::sleep_for(500ms);
     return waitpid(pid, nullptr, WNOHANG) == 0;
   }
@@ -317,15 +327,16 @@ int runBare(const std::string& plan_path) {
 
 struct LevelResult {
   int calls = 0;
-  double sut_cpu = 0;         // fraction of one core
-  double us_per_packet = 0;   // system CPU per relayed packet
-  double loss = 0;            // fraction
+  double sut_cpu = 0;        // fraction of one core
+  double us_per_packet = 0;  // system CPU per relayed packet
+  double loss = 0;           // fraction
   double p50_us = 0, p99_us = 0;
-  double generator_cpu = 0;   // fraction of one core, to show the generator was not the limit
+  double generator_cpu = 0;  // fraction of one core, to show the generator was not the limit
   uint64_t relayed = 0;
 };
 
-LevelResult runLevel(std::vector<CallPath>& calls, int active, pid_t sut, std::chrono::seconds duration) {
+LevelResult runLevel(std::vector<CallPath>& calls, int active, pid_t sut,
+                     std::chrono::seconds duration) {
   const int epoll = epoll_create1(0);
   const int on = 1;
   for (int i = 0; i < active; ++i) {
@@ -355,7 +366,9 @@ LevelResult runLevel(std::vector<CallPath>& calls, int active, pid_t sut, std::c
     const int64_t stamp = realtimeNs();  // just before the packet enters the kernel
     std::memcpy(&packet[12], &stamp, 8);
     sockaddr_in to = loopback(port);
-    if (sendto(fd, packet.data(), packet.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to) > 0) ++sent;
+    if (sendto(fd, packet.data(), packet.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to) >
+        0)
+      ++sent;
   };
   constexpr int kBatch = 32;
   std::array<std::array<char, 2048>, kBatch> buffers;
@@ -421,7 +434,8 @@ LevelResult runLevel(std::vector<CallPath>& calls, int active, pid_t sut, std::c
   result.sut_cpu = (cpuSeconds(sut) - sut_before) / wall;
   result.generator_cpu = (cpuSeconds(getpid()) - self_before) / wall;
   result.relayed = received;
-  result.us_per_packet = received ? (result.sut_cpu * wall * 1e6) / static_cast<double>(received) : 0;
+  result.us_per_packet =
+      received ? (result.sut_cpu * wall * 1e6) / static_cast<double>(received) : 0;
   result.loss = sent ? 1.0 - static_cast<double>(received) / static_cast<double>(sent) : 0;
   auto percentile = [&](double p) {
     const uint64_t target = static_cast<uint64_t>(p * static_cast<double>(received));
@@ -467,7 +481,9 @@ int main(int argc, char** argv) {
   systems.push_back(std::make_unique<Rtpengine>());
   systems.push_back(std::make_unique<Bare>(argv[0]));
 
-  std::printf("RTP relay, G.711 (172-byte packets, 50/s each way), system on core 0, generator on core 1\n");
+  std::printf(
+      "RTP relay, G.711 (172-byte packets, 50/s each way), system on core 0, generator on core "
+      "1\n");
   std::map<std::string, int> saturation;
   for (auto& system : systems) {
     if (!system->start() || !system->setUp(calls)) {
@@ -475,13 +491,15 @@ int main(int argc, char** argv) {
       system->stop();
       continue;
     }
-    std::printf("\n%s\n  calls  relayed/s  cpu%%   us/packet  loss%%     p50us  p99us  generator cpu%%\n",
-                system->name.c_str());
+    std::printf(
+        "\n%s\n  calls  relayed/s  cpu%%   us/packet  loss%%     p50us  p99us  generator cpu%%\n",
+        system->name.c_str());
     int held = 0;
     for (int level : levels) {
       const auto r = runLevel(calls, level, system->pid, 6s);
-      std::printf("  %5d  %9.0f  %5.1f  %9.2f  %7.4f  %6.0f  %6.0f  %5.1f\n", r.calls, r.relayed / 6.0,
-                  100 * r.sut_cpu, r.us_per_packet, 100 * r.loss, r.p50_us, r.p99_us, 100 * r.generator_cpu);
+      std::printf("  %5d  %9.0f  %5.1f  %9.2f  %7.4f  %6.0f  %6.0f  %5.1f\n", r.calls,
+                  r.relayed / 6.0, 100 * r.sut_cpu, r.us_per_packet, 100 * r.loss, r.p50_us,
+                  r.p99_us, 100 * r.generator_cpu);
       std::fflush(stdout);
       if (r.loss < 0.0001 && r.sut_cpu < 0.95) held = level;
       if (r.loss > 0.01 || r.generator_cpu > 0.97) break;

@@ -12,20 +12,26 @@
 
 int main(int argc, char** argv) {
   tel::grpc_util::ShutdownSignal shutdown_signal;
-  const auto config = tel::config::loadServiceConfig<tel::cdr::CdrConfig>(argc, argv, "cdr-ingest", "TEL_CDR_INGEST");
+  const auto config = tel::config::loadServiceConfig<tel::cdr::CdrConfig>(argc, argv, "cdr-ingest",
+                                                                          "TEL_CDR_INGEST");
   auto log = tel::log::Logger::create("cdr-ingest", config.log_level);
   try {
     auto registry = std::make_shared<prometheus::Registry>();
     tel::metrics::registerProcessMetrics(*registry, "cdr-ingest", TEL_VERSION);
-    auto pool = std::make_shared<tel::pg::ConnectionPool>(config.database_url, config.database_pool_size);
+    auto pool =
+        std::make_shared<tel::pg::ConnectionPool>(config.database_url, config.database_pool_size);
     tel::cdr::CdrStore store(pool);
     auto consumer = tel::kafka::Consumer::create(
-        {config.kafka_brokers, config.kafka_group, {config.kafka_topic}, "cdr-ingest",
+        {config.kafka_brokers,
+         config.kafka_group,
+         {config.kafka_topic},
+         "cdr-ingest",
          {{"session.timeout.ms", std::to_string(config.kafka_session_timeout.count())},
           {"fetch.wait.max.ms", std::to_string(config.kafka_fetch_max_wait.count())},
           {"fetch.min.bytes", "65536"}}});
     if (!consumer.ok()) {
-      log.error("cannot create the Kafka consumer", {{"error", std::string(consumer.status().message())}});
+      log.error("cannot create the Kafka consumer",
+                {{"error", std::string(consumer.status().message())}});
       return 1;
     }
     tel::cdr::IngestLoop ingest(**consumer, store, config.ingest, log, *registry);
@@ -34,7 +40,8 @@ int main(int argc, char** argv) {
 
     tel::cdr::CallLogService call_log(store, config.workers);
     tel::metrics::AdminServer admin("cdr-ingest", registry, [&] {
-      if (!ingest.consuming()) return tel::metrics::HealthReport{false, "waiting for Kafka partitions"};
+      if (!ingest.consuming())
+        return tel::metrics::HealthReport{false, "waiting for Kafka partitions"};
       return store.healthy() ? tel::metrics::HealthReport{}
                              : tel::metrics::HealthReport{false, "database unreachable"};
     });
@@ -43,7 +50,8 @@ int main(int argc, char** argv) {
     const int grpc_port = server.start();
     log.info("cdr-ingest serving", {{"grpc_port", std::to_string(grpc_port)},
                                     {"admin_port", std::to_string(admin_port)},
-                                    {"topic", config.kafka_topic}, {"group", config.kafka_group}});
+                                    {"topic", config.kafka_topic},
+                                    {"group", config.kafka_group}});
     const int signal = shutdown_signal.wait();
     log.info("shutting down", {{"signal", std::to_string(signal)}});
     stop = true;

@@ -10,7 +10,8 @@
 
 int main(int argc, char** argv) {
   tel::grpc_util::ShutdownSignal shutdown_signal;
-  const auto config = tel::config::loadServiceConfig<tel::media::MediaRelayConfig>(argc, argv, "media-relay", "TEL_MEDIA_RELAY");
+  const auto config = tel::config::loadServiceConfig<tel::media::MediaRelayConfig>(
+      argc, argv, "media-relay", "TEL_MEDIA_RELAY");
   auto log = tel::log::Logger::create("media-relay", config.log_level);
   try {
     auto registry = std::make_shared<prometheus::Registry>();
@@ -29,18 +30,19 @@ int main(int argc, char** argv) {
     const int admin_port = admin.start(config.admin_listen.host, config.admin_listen.port);
     tel::grpc_util::GrpcServer server(config.grpc_listen.str(), {&service});
     const int grpc_port = server.start();
-    log.info("media-relay serving",
-             {{"grpc_port", std::to_string(grpc_port)}, {"admin_port", std::to_string(admin_port)},
-              {"rtp_ports", std::to_string(config.relay.port_min) + "-" + std::to_string(config.relay.port_max)},
-              {"workers", std::to_string(config.relay.workers)}});
+    log.info("media-relay serving", {{"grpc_port", std::to_string(grpc_port)},
+                                     {"admin_port", std::to_string(admin_port)},
+                                     {"rtp_ports", std::to_string(config.relay.port_min) + "-" +
+                                                       std::to_string(config.relay.port_max)},
+                                     {"workers", std::to_string(config.relay.workers)}});
     const int signal = shutdown_signal.wait();
     // Drain: no new sessions; the calls in progress go on until they end or the grace period does.
     service.drain();
     log.info("draining", {{"signal", std::to_string(signal)},
                           {"sessions", std::to_string(engine.stats().sessions())},
                           {"grace_ms", std::to_string(config.drain_grace.count())}});
-    const auto drained = tel::grpc_util::drainInProgress(
-        shutdown_signal, config.drain_grace, [&] { return engine.stats().sessions(); });
+    const auto drained = tel::grpc_util::drainInProgress(shutdown_signal, config.drain_grace,
+                                                         [&] { return engine.stats().sessions(); });
     log.info("shutting down", {{"sessions_left", std::to_string(drained.left)},
                                {"drain_ms", std::to_string(drained.took.count())},
                                {"interrupted", drained.interrupted ? "true" : "false"}});

@@ -37,9 +37,10 @@ int main(int argc, char** argv) {
     tel::sip::AccountsNumberDirectory numbers(accounts, kRpcTimeout, config.lookup_cache_ttl);
     tel::sip::RedisChannelLimiter channels(redis, config.max_call_duration);
     tel::sip::MediaRelayPool media({config.media_relay_addresses, kRpcTimeout}, log, *registry);
-    auto producer =
-        tel::kafka::Producer::create({config.kafka_brokers, "sip-edge",
-                                      {{"linger.ms", std::to_string(config.kafka_linger.count())}}});
+    auto producer = tel::kafka::Producer::create(
+        {config.kafka_brokers,
+         "sip-edge",
+         {{"linger.ms", std::to_string(config.kafka_linger.count())}}});
     if (!producer.ok()) {
       log.error("cannot create the Kafka producer",
                 {{"error", std::string(producer.status().message())}});

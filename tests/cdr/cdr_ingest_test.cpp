@@ -2,8 +2,8 @@
 #include <httplib.h>
 
 #include <catch2/catch.hpp>
-#include <pqxx/pqxx>
 #include <fstream>
+#include <pqxx/pqxx>
 #include <random>
 #include <regex>
 #include <thread>
@@ -30,13 +30,16 @@ struct CallScript {
   uint64_t sequence = 0;
   std::vector<tel::events::EncodedEvent> events;
 
-  CallScript& add(std::chrono::milliseconds at, const std::function<void(calls::CallEvent&)>& fill) {
+  CallScript& add(std::chrono::milliseconds at,
+                  const std::function<void(calls::CallEvent&)>& fill) {
     calls::CallEvent event;
     fill(event);
-    events.push_back(tel::events::encodeCallEvent(tenant_id, call_id, ++sequence, event, start + at, "test"));
+    events.push_back(
+        tel::events::encodeCallEvent(tenant_id, call_id, ++sequence, event, start + at, "test"));
     return *this;
   }
-  CallScript& started(calls::Direction direction, const std::string& caller, const std::string& called) {
+  CallScript& started(calls::Direction direction, const std::string& caller,
+                      const std::string& called) {
     return add(0ms, [&](calls::CallEvent& e) {
       e.mutable_call_started()->set_direction(direction);
       e.mutable_call_started()->set_caller(caller);
@@ -75,12 +78,14 @@ struct CallScript {
 void produce(const std::string& topic, const std::vector<tel::events::EncodedEvent>& events) {
   auto producer = tel::kafka::Producer::create({requireEnv("TEL_KAFKA_BROKERS"), "test", {}});
   REQUIRE(producer.ok());
-  for (const auto& event : events) REQUIRE((*producer)->produce(topic, event.key, event.value).ok());
+  for (const auto& event : events)
+    REQUIRE((*producer)->produce(topic, event.key, event.value).ok());
   REQUIRE((*producer)->flush(20s).ok());
 }
 
 // Polls the API until the call is complete; returns it and how long that took.
-std::pair<HttpResult, std::chrono::milliseconds> awaitCall(ApiClient& api, const std::string& call_id,
+std::pair<HttpResult, std::chrono::milliseconds> awaitCall(ApiClient& api,
+                                                           const std::string& call_id,
                                                            std::chrono::milliseconds limit) {
   const auto started = std::chrono::steady_clock::now();
   HttpResult reply;
@@ -89,7 +94,8 @@ std::pair<HttpResult, std::chrono::milliseconds> awaitCall(ApiClient& api, const
     if (reply.status == 200 && reply.json["complete"] == true) break;
     std::this_thread::sleep_for(20ms);
   }
-  return {reply, std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started)};
+  return {reply, std::chrono::duration_cast<std::chrono::milliseconds>(
+                     std::chrono::steady_clock::now() - started)};
 }
 
 }  // namespace
@@ -97,7 +103,9 @@ std::pair<HttpResult, std::chrono::milliseconds> awaitCall(ApiClient& api, const
 TEST_CASE("a call's events become one call record in the API within a second") {
   TestTenant tenant(Platform::fromEnv());
   CallScript call(tenant.id);
-  call.started(calls::DIRECTION_INBOUND, "+380441112233", "+15550001000").leg("b1", "101").answered("b1", 42s);
+  call.started(calls::DIRECTION_INBOUND, "+380441112233", "+15550001000")
+      .leg("b1", "101")
+      .answered("b1", 42s);
   produce(tel::events::kCallEventsTopic, call.events);
   auto [reply, took] = awaitCall(*tenant.api, call.call_id, 5s);
   REQUIRE(reply.status == 200);
@@ -118,7 +126,9 @@ TEST_CASE("a call's events become one call record in the API within a second") {
 TEST_CASE("duplicated and reordered events give the same single record") {
   TestTenant tenant(Platform::fromEnv());
   CallScript call(tenant.id);
-  call.started(calls::DIRECTION_INBOUND, "+380441112244", "+15550001000").leg("b1", "102").answered("b1", 10s);
+  call.started(calls::DIRECTION_INBOUND, "+380441112244", "+15550001000")
+      .leg("b1", "102")
+      .answered("b1", 10s);
   auto shuffled = call.events;
   shuffled.insert(shuffled.end(), call.events.begin(), call.events.end());
   std::shuffle(shuffled.begin(), shuffled.end(), std::mt19937(3));
@@ -141,7 +151,8 @@ TEST_CASE("malformed events are skipped without blocking the calls behind them")
       {"y", call.call_id, ""},
   };
   calls::CallEvent empty;
-  mixed.push_back(tel::events::encodeCallEvent("not-a-tenant", call.call_id, 1, empty, call.start, "test"));
+  mixed.push_back(
+      tel::events::encodeCallEvent("not-a-tenant", call.call_id, 1, empty, call.start, "test"));
   mixed.insert(mixed.end(), call.events.begin(), call.events.end());
   produce(tel::events::kCallEventsTopic, mixed);
   auto [reply, took] = awaitCall(*tenant.api, call.call_id, 5s);
@@ -156,14 +167,17 @@ TEST_CASE("the call log filters, pages and refuses bad filters") {
   inbound.start = std::chrono::system_clock::now() - 3h;
   outbound.start = std::chrono::system_clock::now() - 2h;
   internal.start = std::chrono::system_clock::now() - 1h;
-  inbound.started(calls::DIRECTION_INBOUND, "+380441110000", "+15550001000").leg("b1", "101").answered("b1", 5s);
+  inbound.started(calls::DIRECTION_INBOUND, "+380441110000", "+15550001000")
+      .leg("b1", "101")
+      .answered("b1", 5s);
   outbound.started(calls::DIRECTION_OUTBOUND, "alice", "+380501110000").ended(486, 3s);
   internal.started(calls::DIRECTION_INTERNAL, "alice", "102").leg("b1", "102").ended(480, 20s);
   auto all = inbound.events;
   all.insert(all.end(), outbound.events.begin(), outbound.events.end());
   all.insert(all.end(), internal.events.begin(), internal.events.end());
   produce(tel::events::kCallEventsTopic, all);
-  for (auto* call : {&inbound, &outbound, &internal}) REQUIRE(awaitCall(*tenant.api, call->call_id, 5s).first.status == 200);
+  for (auto* call : {&inbound, &outbound, &internal})
+    REQUIRE(awaitCall(*tenant.api, call->call_id, 5s).first.status == 200);
 
   auto ids = [&](const std::string& query) {
     auto reply = tenant.api->get("/v1/calls" + query);
@@ -181,13 +195,17 @@ TEST_CASE("the call log filters, pages and refuses bad filters") {
 
   auto first = tenant.api->get("/v1/calls?limit=2");
   REQUIRE(first.json["items"].size() == 2);
-  auto second = tenant.api->get("/v1/calls?limit=2&page_token=" + first.json["next_page_token"].get<std::string>());
+  auto second = tenant.api->get("/v1/calls?limit=2&page_token=" +
+                                first.json["next_page_token"].get<std::string>());
   REQUIRE(second.json["items"].size() == 1);
   CHECK(second.json["items"][0]["id"] == inbound.call_id);
 
-  for (const auto& [query, field] : std::vector<std::pair<std::string, std::string>>{
-           {"?direction=sideways", "direction"}, {"?disposition=maybe", "disposition"},
-           {"?from=yesterday", "from"}, {"?limit=500", "limit"}, {"?page_token=zzz", "page_token"}}) {
+  for (const auto& [query, field] :
+       std::vector<std::pair<std::string, std::string>>{{"?direction=sideways", "direction"},
+                                                        {"?disposition=maybe", "disposition"},
+                                                        {"?from=yesterday", "from"},
+                                                        {"?limit=500", "limit"},
+                                                        {"?page_token=zzz", "page_token"}}) {
     INFO(query);
     auto reply = tenant.api->get("/v1/calls" + query);
     CHECK(reply.status == 400);
@@ -213,7 +231,8 @@ TEST_CASE("one tenant's call log never shows another's calls") {
   REQUIRE(reply.status == 200);
   CHECK(reply.json["caller"] == "+380441119999");
   CHECK(reply.json["disposition"] == "cancelled");
-  for (int i = 0; i < 50 && b.api->get("/v1/calls/" + call.call_id).status != 200; ++i) std::this_thread::sleep_for(20ms);
+  for (int i = 0; i < 50 && b.api->get("/v1/calls/" + call.call_id).status != 200; ++i)
+    std::this_thread::sleep_for(20ms);
   auto seen_by_b = b.api->get("/v1/calls/" + call.call_id);
   REQUIRE(seen_by_b.status == 200);
   CHECK(seen_by_b.json["caller"] == "+10000000000");
@@ -238,32 +257,40 @@ std::unique_ptr<ChildProcess> startIngest(const std::string& topic, const std::s
                                           const std::string& log) {
   auto process = std::make_unique<ChildProcess>(
       TEL_CDR_INGEST_BINARY, std::vector<std::string>{},
-      std::map<std::string, std::string>{{"TEL_CDR_INGEST_GRPC_LISTEN", "127.0.0.1:0"},
-                                         {"TEL_CDR_INGEST_ADMIN_LISTEN", "127.0.0.1:0"},
-                                         {"TEL_CDR_INGEST_DATABASE_URL", requireEnv("TEL_PG_URL")},
-                                         {"TEL_CDR_INGEST_KAFKA_BROKERS", requireEnv("TEL_KAFKA_BROKERS")},
-                                         {"TEL_CDR_INGEST_KAFKA_TOPIC", topic},
-                                         {"TEL_CDR_INGEST_KAFKA_GROUP", group},
-                                         {"TEL_CDR_INGEST_KAFKA_SESSION_TIMEOUT", "6s"},
-                                         {"TEL_CDR_INGEST_BATCH_MAX_EVENTS", "200"}},
+      std::map<std::string, std::string>{
+          {"TEL_CDR_INGEST_GRPC_LISTEN", "127.0.0.1:0"},
+          {"TEL_CDR_INGEST_ADMIN_LISTEN", "127.0.0.1:0"},
+          {"TEL_CDR_INGEST_DATABASE_URL", requireEnv("TEL_PG_URL")},
+          {"TEL_CDR_INGEST_KAFKA_BROKERS", requireEnv("TEL_KAFKA_BROKERS")},
+          {"TEL_CDR_INGEST_KAFKA_TOPIC", topic},
+          {"TEL_CDR_INGEST_KAFKA_GROUP", group},
+          {"TEL_CDR_INGEST_KAFKA_SESSION_TIMEOUT", "6s"},
+          {"TEL_CDR_INGEST_BATCH_MAX_EVENTS", "200"}},
       log);
   REQUIRE(process->waitForLog("cdr-ingest serving", 10s));
   return process;
 }
 
-double metric(const std::string& log, const std::string& name) {
+// The /metrics page of the cdr-ingest whose log is `log` (its admin port is in the log); empty
+// when it cannot be read.
+std::string scrapeIngest(const std::string& log) {
   std::ifstream in(log);
   std::stringstream content;
   content << in.rdbuf();
   std::smatch port;
   const std::string text = content.str();
-  if (!std::regex_search(text, port, std::regex("\"admin_port\":\"(\\d+)\""))) return -1;
+  if (!std::regex_search(text, port, std::regex("\"admin_port\":\"(\\d+)\""))) return {};
   httplib::Client client("127.0.0.1", std::stoi(port[1]));
   auto reply = client.Get("/metrics");
-  if (!reply) return -1;
-  std::smatch value;
-  if (!std::regex_search(reply->body, value, std::regex("\n" + name + " ([0-9.e+]+)"))) return -1;
-  return std::stod(value[1]);
+  return reply ? reply->body : std::string();
+}
+
+// The value of the exposition line `series value` (-1 when absent).
+double seriesValue(const std::string& log, const std::string& series) {
+  const std::string body = scrapeIngest(log);
+  const auto at = body.find("\n" + series + " ");
+  if (at == std::string::npos) return -1;
+  return std::stod(body.substr(at + series.size() + 2));
 }
 
 struct CallRows {
@@ -276,10 +303,12 @@ CallRows readCalls(const std::string& tenant_id) {
   pqxx::work txn(connection);
   txn.exec_params("SELECT set_config('tel.tenant_id', $1, true)", tenant_id);
   CallRows rows;
-  for (const auto& row : txn.exec("SELECT call_id, events, complete, updated_at::text FROM calls ORDER BY call_id")) {
+  for (const auto& row :
+       txn.exec("SELECT call_id, events, complete, updated_at::text FROM calls ORDER BY call_id")) {
     ++rows.calls;
     if (row[2].as<bool>()) ++rows.complete;
-    rows.fingerprint += row[0].as<std::string>() + ":" + row[1].as<std::string>() + ":" + row[3].as<std::string>() + ";";
+    rows.fingerprint += row[0].as<std::string>() + ":" + row[1].as<std::string>() + ":" +
+                        row[3].as<std::string>() + ";";
   }
   rows.stored_events = txn.exec("SELECT count(*) FROM call_events")[0][0].as<size_t>();
   return rows;
@@ -287,7 +316,8 @@ CallRows readCalls(const std::string& tenant_id) {
 
 }  // namespace
 
-TEST_CASE("SIGKILL mid-burst loses and duplicates nothing, and a replay from offset 0 changes nothing") {
+TEST_CASE(
+    "SIGKILL mid-burst loses and duplicates nothing, and a replay from offset 0 changes nothing") {
   TestTenant tenant(Platform::fromEnv());
   const std::string topic = "test-cdr-" + uniqueSuffix(8);
   REQUIRE(tel::kafka::ensureTopics(requireEnv("TEL_KAFKA_BROKERS"), {{topic, 3, 1, {}}}, 10s).ok());
@@ -335,12 +365,14 @@ TEST_CASE("SIGKILL mid-burst loses and duplicates nothing, and a replay from off
   const std::string replay_log = log + ".replay";
   auto replay = startIngest(topic, "replay-" + topic, replay_log);
   const auto replay_until = std::chrono::steady_clock::now() + 60s;
-  while (metric(replay_log, "tel_cdr_consumed_events_total") < static_cast<double>(expected_events) &&
+  while (seriesValue(replay_log, "tel_cdr_consumed_events_total") <
+             static_cast<double>(expected_events) &&
          std::chrono::steady_clock::now() < replay_until) {
     std::this_thread::sleep_for(200ms);
   }
-  CHECK(metric(replay_log, "tel_cdr_consumed_events_total") >= static_cast<double>(expected_events));
-  CHECK(metric(replay_log, "tel_cdr_stored_events_total") == 0);
+  CHECK(seriesValue(replay_log, "tel_cdr_consumed_events_total") >=
+        static_cast<double>(expected_events));
+  CHECK(seriesValue(replay_log, "tel_cdr_stored_events_total") == 0);
   const CallRows after = readCalls(tenant.id);
   CHECK(after.fingerprint == rows.fingerprint);
   CHECK(after.stored_events == expected_events);
@@ -367,36 +399,18 @@ TEST_CASE("a batch reads back only its own calls' events whatever the tenant's h
   pqxx::connection connection(requireEnv("TEL_PG_URL"));
   pqxx::work txn(connection);
   txn.exec_params("SELECT set_config('tel.tenant_id', $1, true)", tenant.id);
-  const auto plan = txn.exec("EXPLAIN (ANALYZE, COSTS OFF) " +
-                             tel::cdr::storedEventsQuery(txn, tenant.id, {call_ids[7], call_ids[900]}));
+  const auto plan =
+      txn.exec("EXPLAIN (ANALYZE, COSTS OFF) " +
+               tel::cdr::storedEventsQuery(txn, tenant.id, {call_ids[7], call_ids[900]}));
   std::string text;
   for (const auto& row : plan) text += row[0].as<std::string>() + "\n";
   INFO(text);
   CHECK(text.find("call_id = touched.call_id") != std::string::npos);
   CHECK(text.find("Rows Removed by Filter") == std::string::npos);
-  const auto rows = txn.exec(tel::cdr::storedEventsQuery(txn, tenant.id, {call_ids[7], call_ids[900]}));
+  const auto rows =
+      txn.exec(tel::cdr::storedEventsQuery(txn, tenant.id, {call_ids[7], call_ids[900]}));
   CHECK(rows.size() == 4);  // two calls, two events each
 }
-
-namespace {
-
-// The value of one exposition line `series value` on the ingest's /metrics (-1 when absent).
-double seriesValue(const std::string& log, const std::string& series) {
-  std::ifstream in(log);
-  std::stringstream content;
-  content << in.rdbuf();
-  std::smatch port;
-  const std::string text = content.str();
-  if (!std::regex_search(text, port, std::regex("\"admin_port\":\"(\\d+)\""))) return -1;
-  httplib::Client client("127.0.0.1", std::stoi(port[1]));
-  auto reply = client.Get("/metrics");
-  if (!reply) return -1;
-  const auto at = reply->body.find("\n" + series + " ");
-  if (at == std::string::npos) return -1;
-  return std::stod(reply->body.substr(at + series.size() + 2));
-}
-
-}  // namespace
 
 TEST_CASE("per-tenant call metrics count each ended call once and a replay adds nothing") {
   Platform platform = Platform::fromEnv();
@@ -408,7 +422,9 @@ TEST_CASE("per-tenant call metrics count each ended call once and a replay adds 
   auto ingest = startIngest(topic, "cdr-" + topic, log);
 
   CallScript answered(a.id);  // 3 s from start to answer
-  answered.started(calls::DIRECTION_INBOUND, "+380441110001", "+15550001000").leg("b1", "101").answered("b1", 10s);
+  answered.started(calls::DIRECTION_INBOUND, "+380441110001", "+15550001000")
+      .leg("b1", "101")
+      .answered("b1", 10s);
   CallScript busy(a.id);
   busy.started(calls::DIRECTION_INBOUND, "+380441110002", "+15550001000").ended(486, 1s);
   CallScript other_tenant(b.id);
@@ -418,17 +434,23 @@ TEST_CASE("per-tenant call metrics count each ended call once and a replay adds 
     events.insert(events.end(), script->events.begin(), script->events.end());
   produce(topic, events);
 
-  const std::string a_answered = "tel_tenant_calls_total{disposition=\"answered\",tenant_id=\"" + a.id + "\"}";
-  const std::string a_busy = "tel_tenant_calls_total{disposition=\"busy\",tenant_id=\"" + a.id + "\"}";
-  const std::string b_cancelled = "tel_tenant_calls_total{disposition=\"cancelled\",tenant_id=\"" + b.id + "\"}";
-  const std::string a_answer_time = "tel_tenant_time_to_answer_seconds_bucket{tenant_id=\"" + a.id + "\",le=\"3\"}";
+  const std::string a_answered =
+      "tel_tenant_calls_total{disposition=\"answered\",tenant_id=\"" + a.id + "\"}";
+  const std::string a_busy =
+      "tel_tenant_calls_total{disposition=\"busy\",tenant_id=\"" + a.id + "\"}";
+  const std::string b_cancelled =
+      "tel_tenant_calls_total{disposition=\"cancelled\",tenant_id=\"" + b.id + "\"}";
+  const std::string a_answer_time =
+      "tel_tenant_time_to_answer_seconds_bucket{tenant_id=\"" + a.id + "\",le=\"3\"}";
   const auto until = std::chrono::steady_clock::now() + 20s;
-  while (std::chrono::steady_clock::now() < until && seriesValue(log, b_cancelled) < 1) std::this_thread::sleep_for(100ms);
+  while (std::chrono::steady_clock::now() < until && seriesValue(log, b_cancelled) < 1)
+    std::this_thread::sleep_for(100ms);
   CHECK(seriesValue(log, a_answered) == 1);
   CHECK(seriesValue(log, a_busy) == 1);
   CHECK(seriesValue(log, b_cancelled) == 1);
   CHECK(seriesValue(log, a_answer_time) == 1);
-  CHECK(seriesValue(log, "tel_tenant_time_to_answer_seconds_count{tenant_id=\"" + b.id + "\"}") == -1);
+  CHECK(seriesValue(log, "tel_tenant_time_to_answer_seconds_count{tenant_id=\"" + b.id + "\"}") ==
+        -1);
 
   // The same events again (a producer retry, a replay): records and metrics stay as they are.
   produce(topic, events);
@@ -436,7 +458,8 @@ TEST_CASE("per-tenant call metrics count each ended call once and a replay adds 
   marker.started(calls::DIRECTION_INBOUND, "+380441110004", "+15550002000").ended(487, 2s);
   produce(topic, marker.events);
   const auto again = std::chrono::steady_clock::now() + 20s;
-  while (std::chrono::steady_clock::now() < again && seriesValue(log, b_cancelled) < 2) std::this_thread::sleep_for(100ms);
+  while (std::chrono::steady_clock::now() < again && seriesValue(log, b_cancelled) < 2)
+    std::this_thread::sleep_for(100ms);
   CHECK(seriesValue(log, b_cancelled) == 2);
   CHECK(seriesValue(log, a_answered) == 1);
   CHECK(seriesValue(log, a_busy) == 1);

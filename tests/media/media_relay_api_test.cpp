@@ -66,6 +66,28 @@ std::string rtp(uint16_t sequence) {
   return packet;
 }
 
+// Leg "b" with no address yet (a B leg being rung).
+v1::Leg addLegB(v1::MediaRelay::Stub& stub, const std::string& session_id) {
+  v1::AddLegRequest request;
+  request.set_session_id(session_id);
+  request.set_leg_id("b");
+  v1::Leg leg;
+  REQUIRE(stub.AddLeg(context().get(), request, &leg).ok());
+  return leg;
+}
+
+// Links "a" and "b", giving b's address with the link (the answer's SDP).
+v1::LinkRequest linkWithAnswer(const std::string& session_id, const std::string& ip,
+                               uint32_t port) {
+  v1::LinkRequest link;
+  link.set_session_id(session_id);
+  link.set_leg_a("a");
+  link.set_leg_b("b");
+  link.mutable_leg_b_remote()->set_ip(ip);
+  link.mutable_leg_b_remote()->set_port(port);
+  return link;
+}
+
 }  // namespace
 
 TEST_CASE("a call's media through the media-relay service, then every port is free again") {
@@ -145,18 +167,22 @@ TEST_CASE("the media-relay API refuses bad requests") {
   bad_address.set_leg_id("a");
   bad_address.mutable_remote_rtp()->set_ip("not-an-ip");
   bad_address.mutable_remote_rtp()->set_port(4000);
-  CHECK(stub->AddLeg(context().get(), bad_address, &leg).error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(stub->AddLeg(context().get(), bad_address, &leg).error_code() ==
+        grpc::StatusCode::INVALID_ARGUMENT);
   v1::LinkRequest self;
   self.set_session_id(session.session_id());
   self.set_leg_a("a");
   self.set_leg_b("a");
-  CHECK(stub->Link(context().get(), self, &session).error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(stub->Link(context().get(), self, &session).error_code() ==
+        grpc::StatusCode::INVALID_ARGUMENT);
   v1::SessionRef ref;
   ref.set_session_id(session.session_id());
   CHECK(stub->DeleteSession(context().get(), ref, &session).ok());
 }
 
-TEST_CASE("a call's media in the fewest requests: the session with its first leg then the link with the answer's address") {
+TEST_CASE(
+    "a call's media in the fewest requests: the session with its first leg then the link with the "
+    "answer's address") {
   auto stub = relay();
   v1::Stats before;
   REQUIRE(stub->GetStats(context().get(), {}, &before).ok());
@@ -176,18 +202,10 @@ TEST_CASE("a call's media in the fewest requests: the session with its first leg
   CHECK(leg_a.leg_id() == "a");
   CHECK(leg_a.local_rtp().port() > 0);
 
-  v1::AddLegRequest add_b;
-  add_b.set_session_id(session.session_id());
-  add_b.set_leg_id("b");
-  v1::Leg leg_b;
-  REQUIRE(stub->AddLeg(context().get(), add_b, &leg_b).ok());
-  v1::LinkRequest link;
-  link.set_session_id(session.session_id());
-  link.set_leg_a("a");
-  link.set_leg_b("b");
-  link.mutable_leg_b_remote()->set_ip("127.0.0.1");
-  link.mutable_leg_b_remote()->set_port(callee.port);
-  REQUIRE(stub->Link(context().get(), link, &session).ok());
+  const v1::Leg leg_b = addLegB(*stub, session.session_id());
+  REQUIRE(stub->Link(context().get(),
+                     linkWithAnswer(session.session_id(), "127.0.0.1", callee.port), &session)
+              .ok());
 
   // Both addresses come from the requests (nothing latched yet): each side hears the other.
   for (uint16_t i = 0; i < 20; ++i) callee.send(leg_b.local_rtp().port(), rtp(i));
@@ -204,7 +222,9 @@ TEST_CASE("a call's media in the fewest requests: the session with its first leg
   CHECK(after.sessions() == before.sessions());
 }
 
-TEST_CASE("the media-relay API refuses bad legs in CreateSession and a bad address in Link and creates nothing") {
+TEST_CASE(
+    "the media-relay API refuses bad legs in CreateSession and a bad address in Link and creates "
+    "nothing") {
   auto stub = relay();
   v1::Stats before;
   REQUIRE(stub->GetStats(context().get(), {}, &before).ok());
@@ -213,7 +233,8 @@ TEST_CASE("the media-relay API refuses bad legs in CreateSession and a bad addre
   twice.set_call_id("call-same-leg-twice");
   twice.add_legs()->set_leg_id("a");
   twice.add_legs()->set_leg_id("a");
-  CHECK(stub->CreateSession(context().get(), twice, &session).error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(stub->CreateSession(context().get(), twice, &session).error_code() ==
+        grpc::StatusCode::INVALID_ARGUMENT);
   v1::CreateSessionRequest bad_address;
   bad_address.set_call_id("call-bad-leg-address");
   auto* leg = bad_address.add_legs();
@@ -228,7 +249,8 @@ TEST_CASE("the media-relay API refuses bad legs in CreateSession and a bad addre
   v1::CreateSessionRequest unnamed;
   unnamed.set_call_id("call-unnamed-leg");
   unnamed.add_legs();
-  CHECK(stub->CreateSession(context().get(), unnamed, &session).error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(stub->CreateSession(context().get(), unnamed, &session).error_code() ==
+        grpc::StatusCode::INVALID_ARGUMENT);
   v1::Stats after;
   REQUIRE(stub->GetStats(context().get(), {}, &after).ok());
   CHECK(after.sessions() == before.sessions());
@@ -237,19 +259,11 @@ TEST_CASE("the media-relay API refuses bad legs in CreateSession and a bad addre
   create.set_call_id("call-bad-link-address");
   create.add_legs()->set_leg_id("a");
   REQUIRE(stub->CreateSession(context().get(), create, &session).ok());
-  v1::AddLegRequest add_b;
-  add_b.set_session_id(session.session_id());
-  add_b.set_leg_id("b");
-  v1::Leg leg_b;
-  REQUIRE(stub->AddLeg(context().get(), add_b, &leg_b).ok());
-  v1::LinkRequest link;
-  link.set_session_id(session.session_id());
-  link.set_leg_a("a");
-  link.set_leg_b("b");
-  link.mutable_leg_b_remote()->set_ip("127.0.0.1");
-  link.mutable_leg_b_remote()->set_port(70000);
+  addLegB(*stub, session.session_id());
   v1::Session linked;
-  CHECK(stub->Link(context().get(), link, &linked).error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(
+      stub->Link(context().get(), linkWithAnswer(session.session_id(), "127.0.0.1", 70000), &linked)
+          .error_code() == grpc::StatusCode::INVALID_ARGUMENT);
   v1::SessionRef ref;
   ref.set_session_id(session.session_id());
   CHECK(stub->DeleteSession(context().get(), ref, &session).ok());

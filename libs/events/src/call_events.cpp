@@ -7,7 +7,8 @@
 namespace tel::events {
 namespace {
 bool isUuid(const std::string& text) {
-  static const std::regex kUuid(R"(^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$)");
+  static const std::regex kUuid(
+      R"(^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$)");
   return std::regex_match(text, kUuid);
 }
 }  // namespace
@@ -62,7 +63,8 @@ absl::StatusOr<DecodedCallEvent> decodeCallEvent(const std::string& value) {
   if (envelope.event_id().empty() || envelope.event_id().size() > 64) {
     return absl::InvalidArgumentError("event_id: required, at most 64 bytes");
   }
-  if (!isUuid(envelope.tenant_id())) return absl::InvalidArgumentError("tenant_id: not a tenant id");
+  if (!isUuid(envelope.tenant_id()))
+    return absl::InvalidArgumentError("tenant_id: not a tenant id");
   if (envelope.call_id().empty() || envelope.call_id().size() > 128) {
     return absl::InvalidArgumentError("call_id: required, at most 128 bytes");
   }

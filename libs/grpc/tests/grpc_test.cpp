@@ -1,6 +1,5 @@
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/health_check_service_interface.h>
-
 #include <pthread.h>
 #include <signal.h>
 
@@ -36,8 +35,8 @@ TEST_CASE("the server answers health checks until it shuts down") {
   GrpcServer server("127.0.0.1:0", {});
   const int port = server.start();
   REQUIRE(port > 0);
-  auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
-                                     grpc::InsecureChannelCredentials());
+  auto channel =
+      grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials());
   // grpc.health.v1.Health/Check with an empty request (the empty service name) is 0 bytes.
   grpc::GenericStub stub(channel);
   grpc::ClientContext context;
@@ -47,8 +46,8 @@ TEST_CASE("the server answers health checks until it shuts down") {
   request = grpc::ByteBuffer(&empty, 1);
   std::promise<grpc::Status> result;
   grpc::ByteBuffer response;
-  stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request,
-                 &response, [&](grpc::Status status) { result.set_value(status); });
+  stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request, &response,
+                 [&](grpc::Status status) { result.set_value(status); });
   auto status = result.get_future().get();
   CHECK(status.ok());
   std::vector<grpc::Slice> slices;
@@ -83,8 +82,7 @@ TEST_CASE("a drain gives up when its grace period ends") {
 TEST_CASE("a second signal ends a drain at once") {
   ShutdownSignal signal;  // blocks SIGTERM in this thread: it stays pending for sigtimedwait
   REQUIRE(pthread_kill(pthread_self(), SIGTERM) == 0);
-  const auto result =
-      drainInProgress(signal, std::chrono::seconds(10), [] { return size_t{1}; });
+  const auto result = drainInProgress(signal, std::chrono::seconds(10), [] { return size_t{1}; });
   CHECK(result.interrupted);
   CHECK(result.left == 1);
   CHECK(result.took < std::chrono::seconds(2));

@@ -12,8 +12,10 @@ CdrConfig CdrConfig::load(config::Config& source) {
   config.kafka_topic = source.getString("kafka.topic", "call-events");
   config.kafka_group = source.getString("kafka.group", "cdr-ingest");
   // How long a crashed member keeps its partitions before the group hands them to the others.
-  config.kafka_session_timeout = source.getDuration("kafka.session_timeout", std::chrono::seconds(10));
-  config.kafka_fetch_max_wait = source.getDuration("kafka.fetch_max_wait", std::chrono::milliseconds(50));
+  config.kafka_session_timeout =
+      source.getDuration("kafka.session_timeout", std::chrono::seconds(10));
+  config.kafka_fetch_max_wait =
+      source.getDuration("kafka.fetch_max_wait", std::chrono::milliseconds(50));
   config.ingest.max_batch = static_cast<size_t>(source.getInt("batch.max_events", 1, 100000, 5000));
   config.ingest.poll_wait = source.getDuration("batch.max_wait", std::chrono::milliseconds(100));
   config.ingest.max_tenant_series =

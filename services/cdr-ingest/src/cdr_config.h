@@ -15,8 +15,8 @@ struct CdrConfig {
   std::string kafka_topic;
   std::string kafka_group;
   std::chrono::milliseconds kafka_session_timeout{10000};
-  // How long the broker may hold a fetch to fill it: fewer, fuller fetches (the broker's CPU) for at
-  // most this much added delay between a call event and its record.
+  // How long the broker may hold a fetch to fill it: fewer, fuller fetches (the broker's CPU) for
+  // at most this much added delay between a call event and its record.
   std::chrono::milliseconds kafka_fetch_max_wait{50};
   IngestOptions ingest;
   int workers = 4;

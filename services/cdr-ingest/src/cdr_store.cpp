@@ -209,7 +209,8 @@ BatchResult CdrStore::writeTenant(pqxx::work& txn, const std::string& tenant_id,
                 ", payload FROM incoming_events"
                 " ON CONFLICT (tenant_id, call_id, event_id) DO NOTHING RETURNING call_id, type")) {
     touched.insert(row[0].as<std::string>());
-    if (row[1].as<std::string>() == events::kCallEndedType) ended_now.insert(row[0].as<std::string>());
+    if (row[1].as<std::string>() == events::kCallEndedType)
+      ended_now.insert(row[0].as<std::string>());
     ++result.new_events;
   }
   if (touched.empty()) return result;

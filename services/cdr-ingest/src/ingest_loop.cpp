@@ -14,24 +14,42 @@ IngestLoop::IngestLoop(kafka::Consumer& consumer, CdrStore& store, IngestOptions
       options_(options),
       log_(std::move(logger)),
       tenant_metrics_(registry, options_.max_tenant_series),
-      consumed_(prometheus::BuildCounter().Name("tel_cdr_consumed_events_total")
-                    .Help("Call events read from Kafka").Register(registry).Add({})),
-      rejected_(prometheus::BuildCounter().Name("tel_cdr_rejected_events_total")
-                    .Help("Malformed call events skipped").Register(registry).Add({})),
-      new_events_(prometheus::BuildCounter().Name("tel_cdr_stored_events_total")
+      consumed_(prometheus::BuildCounter()
+                    .Name("tel_cdr_consumed_events_total")
+                    .Help("Call events read from Kafka")
+                    .Register(registry)
+                    .Add({})),
+      rejected_(prometheus::BuildCounter()
+                    .Name("tel_cdr_rejected_events_total")
+                    .Help("Malformed call events skipped")
+                    .Register(registry)
+                    .Add({})),
+      new_events_(prometheus::BuildCounter()
+                      .Name("tel_cdr_stored_events_total")
                       .Help("Call events stored for the first time (replays not counted)")
-                      .Register(registry).Add({})),
-      calls_updated_(prometheus::BuildCounter().Name("tel_cdr_call_record_updates_total")
-                         .Help("Call records recomputed and written").Register(registry).Add({})),
-      write_failures_(prometheus::BuildCounter().Name("tel_cdr_batch_write_failures_total")
+                      .Register(registry)
+                      .Add({})),
+      calls_updated_(prometheus::BuildCounter()
+                         .Name("tel_cdr_call_record_updates_total")
+                         .Help("Call records recomputed and written")
+                         .Register(registry)
+                         .Add({})),
+      write_failures_(prometheus::BuildCounter()
+                          .Name("tel_cdr_batch_write_failures_total")
                           .Help("Batches whose database write failed and was retried")
-                          .Register(registry).Add({})),
-      batch_seconds_(prometheus::BuildHistogram().Name("tel_cdr_batch_duration_seconds")
+                          .Register(registry)
+                          .Add({})),
+      batch_seconds_(prometheus::BuildHistogram()
+                         .Name("tel_cdr_batch_duration_seconds")
                          .Help("Time to store one batch and commit its offsets")
-                         .Register(registry).Add({}, metrics::latencyBuckets())),
-      ended_to_stored_seconds_(prometheus::BuildHistogram().Name("tel_cdr_call_end_to_record_seconds")
-                                   .Help("From call.ended occurring to its call record being committed")
-                                   .Register(registry).Add({}, metrics::latencyBuckets())) {}
+                         .Register(registry)
+                         .Add({}, metrics::latencyBuckets())),
+      ended_to_stored_seconds_(
+          prometheus::BuildHistogram()
+              .Name("tel_cdr_call_end_to_record_seconds")
+              .Help("From call.ended occurring to its call record being committed")
+              .Register(registry)
+              .Add({}, metrics::latencyBuckets())) {}
 
 void IngestLoop::run(const std::atomic<bool>& stop) {
   auto backoff = std::chrono::milliseconds(100);
@@ -83,8 +101,8 @@ void IngestLoop::run(const std::atomic<bool>& stop) {
         backoff = std::chrono::milliseconds(100);
       } catch (const std::exception& e) {
         write_failures_.Increment();
-        log_.error("storing call events failed; retrying", {{"error", e.what()},
-                                                              {"events", std::to_string(events.size())}});
+        log_.error("storing call events failed; retrying",
+                   {{"error", e.what()}, {"events", std::to_string(events.size())}});
         std::this_thread::sleep_for(backoff);
         backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
       }
@@ -95,11 +113,13 @@ void IngestLoop::run(const std::atomic<bool>& stop) {
       log_.warn("offset commit failed", {{"error", std::string(status.message())}});
     }
     const auto now_micros = std::chrono::duration_cast<std::chrono::microseconds>(
-                                std::chrono::system_clock::now().time_since_epoch()).count();
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count();
     for (int64_t ended : call_ends) {
       ended_to_stored_seconds_.Observe(std::max<int64_t>(0, now_micros - ended) / 1e6);
     }
-    batch_seconds_.Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    batch_seconds_.Observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   }
 }
 

@@ -8,9 +8,9 @@
 #include <chrono>
 
 #include "cdr_store.h"
-#include "tenant_metrics.h"
 #include "tel/kafka/kafka.h"
 #include "tel/log/log.h"
+#include "tenant_metrics.h"
 
 namespace tel::cdr {
 

@@ -40,8 +40,10 @@ void TenantCallMetrics::record(const CompletedCall& call) {
   calls_.Add({{"tenant_id", tenant}, {"disposition", dispositionLabel(call.disposition)}})
       .Increment();
   if (call.ring_seconds) {
-    static const prometheus::Histogram::BucketBoundaries kBuckets{1, 2, 3, 5, 8, 10, 15, 20, 30, 45, 60};
-    time_to_answer_.Add({{"tenant_id", tenant}}, kBuckets).Observe(std::max(0.0, *call.ring_seconds));
+    static const prometheus::Histogram::BucketBoundaries kBuckets{1,  2,  3,  5,  8, 10,
+                                                                  15, 20, 30, 45, 60};
+    time_to_answer_.Add({{"tenant_id", tenant}}, kBuckets)
+        .Observe(std::max(0.0, *call.ring_seconds));
   }
 }
 

@@ -20,11 +20,13 @@ MediaRelayConfig MediaRelayConfig::load(config::Config& source) {
   relay.port_min = static_cast<uint16_t>(source.getInt("rtp.port_min", 1024, 65534, 30000));
   relay.port_max = static_cast<uint16_t>(source.getInt("rtp.port_max", 1025, 65535, 39999));
   if (relay.port_max <= relay.port_min + 1) {
-    throw config::ConfigError("rtp.port_max", "must leave at least one port pair above rtp.port_min");
+    throw config::ConfigError("rtp.port_max",
+                              "must leave at least one port pair above rtp.port_min");
   }
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   relay.workers = static_cast<int>(source.getInt("workers", 1, 256, cores));
-  relay.max_packet_bytes = static_cast<size_t>(source.getInt("rtp.max_packet_bytes", 64, 2000, 1500));
+  relay.max_packet_bytes =
+      static_cast<size_t>(source.getInt("rtp.max_packet_bytes", 64, 2000, 1500));
   relay.media_timeout = source.getDuration("timeouts.media", std::chrono::seconds(60));
   relay.setup_timeout = source.getDuration("timeouts.setup", std::chrono::seconds(120));
   relay.relatch_after = source.getDuration("timeouts.relatch", std::chrono::seconds(2));

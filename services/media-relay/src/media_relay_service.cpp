@@ -43,23 +43,30 @@ absl::StatusOr<std::optional<SocketAddress>> parseEndpoint(const v1::Endpoint& e
   return address;
 }
 
-MediaRelayService::Reactor* MediaRelayService::CreateSession(Ctx* c, const v1::CreateSessionRequest* r,
+MediaRelayService::Reactor* MediaRelayService::CreateSession(Ctx* c,
+                                                             const v1::CreateSessionRequest* r,
                                                              v1::Session* o) {
-  if (!validId(r->call_id())) return reject(c, grpc_util::invalidArgument("call_id", "required, at most 128 bytes"));
-  if (r->tenant_id().size() > 128) return reject(c, grpc_util::invalidArgument("tenant_id", "at most 128 bytes"));
+  if (!validId(r->call_id()))
+    return reject(c, grpc_util::invalidArgument("call_id", "required, at most 128 bytes"));
+  if (r->tenant_id().size() > 128)
+    return reject(c, grpc_util::invalidArgument("tenant_id", "at most 128 bytes"));
   auto legs = std::make_shared<std::vector<NewLeg>>();
   std::set<std::string> leg_ids;
   for (int i = 0; i < r->legs_size(); ++i) {
     const auto& leg = r->legs(i);
     const std::string field = "legs[" + std::to_string(i) + "]";
     if (!validId(leg.leg_id()) || !leg_ids.insert(leg.leg_id()).second) {
-      return reject(c, grpc_util::invalidArgument(field + ".leg_id", "required, unique, at most 128 bytes"));
+      return reject(
+          c, grpc_util::invalidArgument(field + ".leg_id", "required, unique, at most 128 bytes"));
     }
     auto remote = parseEndpoint(leg.remote_rtp(), leg.has_remote_rtp());
-    if (!remote.ok()) return reject(c, grpc_util::invalidArgument(field + ".remote_rtp", std::string(remote.status().message())));
+    if (!remote.ok())
+      return reject(c, grpc_util::invalidArgument(field + ".remote_rtp",
+                                                  std::string(remote.status().message())));
     legs->push_back(NewLeg{leg.leg_id(), *remote});
   }
-  if (draining_) return reject(c, grpc::Status(grpc::StatusCode::UNAVAILABLE, "media-relay is draining"));
+  if (draining_)
+    return reject(c, grpc::Status(grpc::StatusCode::UNAVAILABLE, "media-relay is draining"));
   auto* reactor = c->DefaultReactor();
   engine_.createSession(r->tenant_id(), r->call_id(),
                         [this, reactor, o, legs](absl::StatusOr<v1::Session> session) {
@@ -84,7 +91,8 @@ void MediaRelayService::addLegsThenFinish(Reactor* reactor, v1::Session* session
                  [this, reactor, session, legs, next](absl::StatusOr<v1::Leg> added) {
                    if (!added.ok()) {
                      // All or nothing: the session goes with the leg that could not be added.
-                     engine_.deleteSession(session->session_id(), [](absl::StatusOr<v1::Session>) {});
+                     engine_.deleteSession(session->session_id(),
+                                           [](absl::StatusOr<v1::Session>) {});
                      reactor->Finish(toGrpc(added.status()));
                      return;
                    }
@@ -93,27 +101,38 @@ void MediaRelayService::addLegsThenFinish(Reactor* reactor, v1::Session* session
                  });
 }
 
-MediaRelayService::Reactor* MediaRelayService::AddLeg(Ctx* c, const v1::AddLegRequest* r, v1::Leg* o) {
-  if (!validId(r->leg_id())) return reject(c, grpc_util::invalidArgument("leg_id", "required, at most 128 bytes"));
+MediaRelayService::Reactor* MediaRelayService::AddLeg(Ctx* c, const v1::AddLegRequest* r,
+                                                      v1::Leg* o) {
+  if (!validId(r->leg_id()))
+    return reject(c, grpc_util::invalidArgument("leg_id", "required, at most 128 bytes"));
   auto remote = parseEndpoint(r->remote_rtp(), r->has_remote_rtp());
-  if (!remote.ok()) return reject(c, grpc_util::invalidArgument("remote_rtp", std::string(remote.status().message())));
+  if (!remote.ok())
+    return reject(c,
+                  grpc_util::invalidArgument("remote_rtp", std::string(remote.status().message())));
   auto* reactor = c->DefaultReactor();
   engine_.addLeg(r->session_id(), r->leg_id(), *remote, finishInto(reactor, o));
   return reactor;
 }
 
-MediaRelayService::Reactor* MediaRelayService::UpdateLeg(Ctx* c, const v1::UpdateLegRequest* r, v1::Leg* o) {
+MediaRelayService::Reactor* MediaRelayService::UpdateLeg(Ctx* c, const v1::UpdateLegRequest* r,
+                                                         v1::Leg* o) {
   auto remote = parseEndpoint(r->remote_rtp(), r->has_remote_rtp());
-  if (!remote.ok()) return reject(c, grpc_util::invalidArgument("remote_rtp", std::string(remote.status().message())));
+  if (!remote.ok())
+    return reject(c,
+                  grpc_util::invalidArgument("remote_rtp", std::string(remote.status().message())));
   auto* reactor = c->DefaultReactor();
   engine_.updateLeg(r->session_id(), r->leg_id(), *remote, finishInto(reactor, o));
   return reactor;
 }
 
-MediaRelayService::Reactor* MediaRelayService::Link(Ctx* c, const v1::LinkRequest* r, v1::Session* o) {
-  if (r->leg_a() == r->leg_b()) return reject(c, grpc_util::invalidArgument("leg_b", "a leg cannot be linked to itself"));
+MediaRelayService::Reactor* MediaRelayService::Link(Ctx* c, const v1::LinkRequest* r,
+                                                    v1::Session* o) {
+  if (r->leg_a() == r->leg_b())
+    return reject(c, grpc_util::invalidArgument("leg_b", "a leg cannot be linked to itself"));
   auto remote = parseEndpoint(r->leg_b_remote(), r->has_leg_b_remote());
-  if (!remote.ok()) return reject(c, grpc_util::invalidArgument("leg_b_remote", std::string(remote.status().message())));
+  if (!remote.ok())
+    return reject(
+        c, grpc_util::invalidArgument("leg_b_remote", std::string(remote.status().message())));
   auto* reactor = c->DefaultReactor();
   if (!*remote) {
     engine_.link(r->session_id(), r->leg_a(), r->leg_b(), finishInto(reactor, o));
@@ -131,7 +150,8 @@ MediaRelayService::Reactor* MediaRelayService::Link(Ctx* c, const v1::LinkReques
   return reactor;
 }
 
-MediaRelayService::Reactor* MediaRelayService::GetSession(Ctx* c, const v1::SessionRef* r, v1::Session* o) {
+MediaRelayService::Reactor* MediaRelayService::GetSession(Ctx* c, const v1::SessionRef* r,
+                                                          v1::Session* o) {
   auto* reactor = c->DefaultReactor();
   engine_.getSession(r->session_id(), finishInto(reactor, o));
   return reactor;
@@ -144,7 +164,8 @@ MediaRelayService::Reactor* MediaRelayService::DeleteSession(Ctx* c, const v1::S
   return reactor;
 }
 
-MediaRelayService::Reactor* MediaRelayService::GetStats(Ctx* c, const v1::StatsRequest*, v1::Stats* o) {
+MediaRelayService::Reactor* MediaRelayService::GetStats(Ctx* c, const v1::StatsRequest*,
+                                                        v1::Stats* o) {
   *o = engine_.stats();
   return reject(c, grpc::Status::OK);
 }

@@ -82,7 +82,6 @@ class ApplicationLink {
   grpc::ClientContext* current_ = nullptr;  // guarded by mutex_; cancelled by stop()
 };
 
-
 // Keeps routing attached to every sip-edge behind one name: the name is resolved again every
 // `refresh`, and each address (a Kubernetes headless Service lists every sip-edge pod) gets its own
 // ApplicationLink and commander; addresses that disappear are detached. A notification is handed

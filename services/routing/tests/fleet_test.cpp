@@ -57,7 +57,8 @@ class FakeSipEdge final : public calls::v1::CallControl::CallbackService {
 }  // namespace
 
 TEST_CASE("names resolve to every address, IP literals to themselves") {
-  CHECK(tel::grpc_util::resolveAll("127.0.0.1:17142") == std::vector<std::string>{"127.0.0.1:17142"});
+  CHECK(tel::grpc_util::resolveAll("127.0.0.1:17142") ==
+        std::vector<std::string>{"127.0.0.1:17142"});
   const auto local = tel::grpc_util::resolveAll("localhost:5");
   CHECK(std::find(local.begin(), local.end(), "127.0.0.1:5") != local.end());
   CHECK(tel::grpc_util::resolveAll("no-such-host.invalid:5").empty());

@@ -511,10 +511,10 @@ void B2bua::placeLegsOnSipThread(const std::string& call_id, std::vector<Planned
     if (!sdp.ok()) continue;  // the offer was checked on arrival; this cannot fail on a valid one
     const std::string from = "<sip:" + plan.from_user + "@" + options_.edge_host + ">";
     const std::string to = "<" + plan.request_uri + ">";
-    Handle handle =
-        nua_handle(nua, nullptr, SIPTAG_TO_STR(to.c_str()), SIPTAG_FROM_STR(from.c_str()),
-                   TAG_IF(!plan.next_hop.empty(), NUTAG_PROXY(plan.next_hop.c_str())),
-                   TAG_IF(!plan.route.empty(), NUTAG_INITIAL_ROUTE_STR(plan.route.c_str())), TAG_END());
+    Handle handle = nua_handle(
+        nua, nullptr, SIPTAG_TO_STR(to.c_str()), SIPTAG_FROM_STR(from.c_str()),
+        TAG_IF(!plan.next_hop.empty(), NUTAG_PROXY(plan.next_hop.c_str())),
+        TAG_IF(!plan.route.empty(), NUTAG_INITIAL_ROUTE_STR(plan.route.c_str())), TAG_END());
     if (handle == nullptr) continue;
     handles_[handle] = LegRef{call->id, plan.id};
     Leg leg;

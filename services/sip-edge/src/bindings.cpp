@@ -15,8 +15,8 @@ std::string encode(const Binding& binding) {
     return text;
   };
   return std::to_string(binding.expires_at) + "\t" + clean(binding.source) + "\t" +
-         clean(binding.user_agent) + "\t" + clean(binding.call_id) + "\t" + std::to_string(binding.cseq) +
-         "\t" + clean(binding.path);
+         clean(binding.user_agent) + "\t" + clean(binding.call_id) + "\t" +
+         std::to_string(binding.cseq) + "\t" + clean(binding.path);
 }
 
 std::optional<Binding> decode(const std::string& contact, const std::string& value) {
@@ -27,8 +27,13 @@ std::optional<Binding> decode(const std::string& contact, const std::string& val
   if (value.ends_with('\t')) parts.emplace_back();  // getline drops a trailing empty field
   if (parts.size() != 5 && parts.size() != 6) return std::nullopt;
   try {
-    return Binding{contact,  std::stoll(parts[0]), parts[1], parts[2], parts[3],
-                   static_cast<uint32_t>(std::stoul(parts[4])), parts.size() == 6 ? parts[5] : ""};
+    return Binding{contact,
+                   std::stoll(parts[0]),
+                   parts[1],
+                   parts[2],
+                   parts[3],
+                   static_cast<uint32_t>(std::stoul(parts[4])),
+                   parts.size() == 6 ? parts[5] : ""};
   } catch (const std::exception&) {
     return std::nullopt;
   }
@@ -65,7 +70,8 @@ std::string RedisBindings::key(const std::string& tenant_id, const std::string& 
 }
 
 absl::StatusOr<std::vector<Binding>> RedisBindings::list(const std::string& tenant_id,
-                                                         const std::string& account_id, int64_t now) {
+                                                         const std::string& account_id,
+                                                         int64_t now) {
   auto reply = redis_->command({"HGETALL", key(tenant_id, account_id)});
   if (!reply.ok()) return reply.status();
   std::vector<Binding> bindings;
@@ -73,7 +79,8 @@ absl::StatusOr<std::vector<Binding>> RedisBindings::list(const std::string& tena
     const std::string& contact = reply->elements[i].str;
     auto binding = decode(contact, reply->elements[i + 1].str);
     if (!binding || binding->expires_at <= now) {
-      redis_->command({"HDEL", key(tenant_id, account_id), contact}).IgnoreError();  // lazily pruned
+      redis_->command({"HDEL", key(tenant_id, account_id), contact})
+          .IgnoreError();  // lazily pruned
       continue;
     }
     bindings.push_back(*binding);
@@ -83,8 +90,9 @@ absl::StatusOr<std::vector<Binding>> RedisBindings::list(const std::string& tena
 
 absl::Status RedisBindings::upsert(const std::string& tenant_id, const std::string& account_id,
                                    const Binding& binding) {
-  return redis_->eval(kUpsert, {key(tenant_id, account_id)},
-                      {binding.contact, encode(binding), std::to_string(binding.expires_at)})
+  return redis_
+      ->eval(kUpsert, {key(tenant_id, account_id)},
+             {binding.contact, encode(binding), std::to_string(binding.expires_at)})
       .status();
 }
 
@@ -94,7 +102,9 @@ absl::Status RedisBindings::remove(const std::string& tenant_id, const std::stri
 }
 
 absl::Status RedisBindings::removeAll(const std::string& tenant_id, const std::string& account_id) {
-  return redis_->command({"DEL", key(tenant_id, account_id), key(tenant_id, account_id) + ":latest"}).status();
+  return redis_
+      ->command({"DEL", key(tenant_id, account_id), key(tenant_id, account_id) + ":latest"})
+      .status();
 }
 
 absl::StatusOr<bool> RedisBindings::acceptNonceCount(const std::string& nonce, uint64_t nonce_count,

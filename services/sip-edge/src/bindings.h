@@ -47,8 +47,8 @@ class RedisBindings final : public Bindings {
  public:
   explicit RedisBindings(std::shared_ptr<redis::RedisClient> redis) : redis_(std::move(redis)) {}
 
-  absl::StatusOr<std::vector<Binding>> list(const std::string& tenant_id, const std::string& account_id,
-                                            int64_t now) override;
+  absl::StatusOr<std::vector<Binding>> list(const std::string& tenant_id,
+                                            const std::string& account_id, int64_t now) override;
   absl::Status upsert(const std::string& tenant_id, const std::string& account_id,
                       const Binding& binding) override;
   absl::Status remove(const std::string& tenant_id, const std::string& account_id,

@@ -115,7 +115,8 @@ absl::StatusOr<CreatedSession> GrpcMediaControl::createSession(
       !status.ok()) {
     return status;
   }
-  if (reply.legs_size() != 1) return absl::InternalError("media-relay: the session came without its leg");
+  if (reply.legs_size() != 1)
+    return absl::InternalError("media-relay: the session came without its leg");
   return CreatedSession{reply.session_id(), endpointOf(reply.legs(0).local_rtp())};
 }
 

@@ -103,7 +103,8 @@ absl::StatusOr<CreatedSession> MediaRelayPool::createSession(
       std::lock_guard lock(mutex_);
       ++relay->created_since_probe;
     }
-    auto session = relay->control->createSession(tenant_id, call_id, first_leg_id, first_leg_remote);
+    auto session =
+        relay->control->createSession(tenant_id, call_id, first_leg_id, first_leg_remote);
     std::lock_guard lock(mutex_);
     if (session.ok()) {
       owner_[session->session_id] = relay;
@@ -155,7 +156,8 @@ absl::StatusOr<std::map<std::string, calls::v1::MediaCounters>> MediaRelayPool::
   {
     std::lock_guard lock(mutex_);
     const auto found = owner_.find(session_id);
-    if (found == owner_.end()) return absl::NotFoundError("media-relay: no such session (relay lost?)");
+    if (found == owner_.end())
+      return absl::NotFoundError("media-relay: no such session (relay lost?)");
     relay = found->second;
     owner_.erase(found);
   }
@@ -170,9 +172,9 @@ void MediaRelayPool::probeLoop() {
     for (Relay* relay : relaysSnapshot()) {
       media::v1::StatsRequest request;
       media::v1::Stats stats;
-      const grpc::Status status = grpc_util::callUnary(
-          *relay->stub, &media::v1::MediaRelay::StubInterface::GetStats, request, &stats,
-          options_.rpc_timeout);
+      const grpc::Status status =
+          grpc_util::callUnary(*relay->stub, &media::v1::MediaRelay::StubInterface::GetStats,
+                               request, &stats, options_.rpc_timeout);
       std::vector<std::string> lost;
       {
         std::lock_guard guard(mutex_);
@@ -196,8 +198,8 @@ void MediaRelayPool::probeLoop() {
                                           {"error", status.error_message()},
                                           {"sessions", std::to_string(lost.size())}});
         }
-        relays_up_.Set(static_cast<double>(std::count_if(
-            relays_.begin(), relays_.end(), [](const auto& r) { return r->up; })));
+        relays_up_.Set(static_cast<double>(
+            std::count_if(relays_.begin(), relays_.end(), [](const auto& r) { return r->up; })));
       }
       if (!lost.empty() && on_lost_) on_lost_(std::move(lost));
     }

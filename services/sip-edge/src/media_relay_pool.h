@@ -72,7 +72,8 @@ class MediaRelayPool final : public MediaControl {
   MediaRelayPoolOptions options_;
   log::Logger log_;
   prometheus::Gauge& relays_up_;
-  mutable std::mutex mutex_;  // guards relays_ (added to, never shrunk), their load and state, owner_
+  mutable std::mutex
+      mutex_;  // guards relays_ (added to, never shrunk), their load and state, owner_
   std::vector<std::unique_ptr<Relay>> relays_;
   std::unordered_map<std::string, Relay*> owner_;
   LostSessions on_lost_;

@@ -150,7 +150,8 @@ SipResponse Registrar::applyBindings(const RegisterRequest& request,
   if (!current.ok()) return unavailable();
   SipResponse response{200, "OK", {}};
   // RFC 3327 section 5.3: the registrar returns the Path it stored.
-  if (!request.path.empty() && !request.contacts.empty()) response.headers.emplace_back("Path", request.path);
+  if (!request.path.empty() && !request.contacts.empty())
+    response.headers.emplace_back("Path", request.path);
   for (const auto& binding : *current) {
     response.headers.emplace_back(
         "Contact", "<" + binding.contact + ">;expires=" + std::to_string(binding.expires_at - now));

@@ -30,7 +30,8 @@ SipEdgeConfig SipEdgeConfig::load(config::Config& source) {
   config.sip.trusted_proxies = commaList(source.getString("sip.trusted_proxies", ""));
   for (const auto& proxy : config.sip.trusted_proxies) {
     in6_addr parsed{};
-    if (inet_pton(proxy.find(':') == std::string::npos ? AF_INET : AF_INET6, proxy.c_str(), &parsed) != 1)
+    if (inet_pton(proxy.find(':') == std::string::npos ? AF_INET : AF_INET6, proxy.c_str(),
+                  &parsed) != 1)
       throw config::ConfigError("sip.trusted_proxies", "'" + proxy + "' is not an IP address");
   }
   config.sip.max_message_bytes =
@@ -41,7 +42,8 @@ SipEdgeConfig SipEdgeConfig::load(config::Config& source) {
   config.media_relay_addresses =
       commaList(source.getString("media_relay.address", "127.0.0.1:17120"));
   if (config.media_relay_addresses.empty()) {
-    throw config::ConfigError("media_relay.address", "names no media-relay (host:port[,host:port...])");
+    throw config::ConfigError("media_relay.address",
+                              "names no media-relay (host:port[,host:port...])");
   }
   config.drain_grace = source.getDuration("drain.grace_period", std::chrono::seconds(30));
   config.kafka_brokers = source.getString("kafka.brokers");

@@ -16,7 +16,8 @@ struct SipEdgeConfig {
   config::HostPort admin_listen;
   std::string accounts_address;
   config::HostPort control_listen;  // the call-control gRPC API
-  std::vector<std::string> media_relay_addresses;  // media_relay.address: "host:port[,host:port...]"
+  std::vector<std::string>
+      media_relay_addresses;  // media_relay.address: "host:port[,host:port...]"
   std::string kafka_brokers;
   // How long call events wait to be batched: fewer, fuller produce requests (the broker's CPU) for
   // at most this much added delay between an event and its record.
@@ -27,8 +28,8 @@ struct SipEdgeConfig {
   std::chrono::milliseconds lookup_cache_ttl{5000};  // numbers and carrier matches; 0 disables
   // On SIGTERM: how long calls in progress may go on while new ones are refused (503).
   std::chrono::milliseconds drain_grace{30000};
-  redis::RedisOptions redis;                         // from redis.url (secret)
-  std::string nonce_secret;  // secret; shared by all instances behind one load balancer
+  redis::RedisOptions redis;  // from redis.url (secret)
+  std::string nonce_secret;   // secret; shared by all instances behind one load balancer
   std::chrono::seconds nonce_lifetime{300};
   std::vector<std::string> algorithms;
   RegistrarOptions registrar;

@@ -1,10 +1,10 @@
 #include "sip_stack.h"
 
+#include <arpa/inet.h>
 #include <sofia-sip/auth_digest.h>
 #include <sofia-sip/nta_tag.h>
 #include <sofia-sip/su_wait.h>
 #include <sofia-sip/url.h>
-#include <arpa/inet.h>
 #include <strings.h>
 #include <unistd.h>
 
@@ -176,13 +176,15 @@ RequestSource SipStack::sourceOf(const sip_t* sip) const {
   // sofia adds when they differ from the packet's source).
   const sip_via_t* via = sip->sip_via;
   source.ip = text(via->v_received ? via->v_received : via->v_host);
-  source.port = text(via->v_rport && *via->v_rport ? via->v_rport : (via->v_port ? via->v_port : "5060"));
+  source.port =
+      text(via->v_rport && *via->v_rport ? via->v_rport : (via->v_port ? via->v_port : "5060"));
   if (options_.trusted_proxies.empty() ||
       std::find(options_.trusted_proxies.begin(), options_.trusted_proxies.end(), source.ip) ==
           options_.trusted_proxies.end()) {
     return source;
   }
-  for (const sip_unknown_t* header = sip->sip_unknown; header != nullptr; header = header->un_next) {
+  for (const sip_unknown_t* header = sip->sip_unknown; header != nullptr;
+       header = header->un_next) {
     if (header->un_name == nullptr || header->un_value == nullptr ||
         strcasecmp(header->un_name, "X-Tel-Source") != 0)
       continue;
@@ -195,13 +197,14 @@ RequestSource SipStack::sourceOf(const sip_t* sip) const {
       port = value.substr(colon + 1);
       value = value.substr(0, colon);
     }
-    if (bracketed && value.size() > 2 && value.back() == ']') value = value.substr(1, value.size() - 2);
+    if (bracketed && value.size() > 2 && value.back() == ']')
+      value = value.substr(1, value.size() - 2);
     in6_addr parsed{};
-    if (inet_pton(value.find(':') == std::string::npos ? AF_INET : AF_INET6, value.c_str(), &parsed) != 1)
+    if (inet_pton(value.find(':') == std::string::npos ? AF_INET : AF_INET6, value.c_str(),
+                  &parsed) != 1)
       return source;  // a proxy we trust sent nonsense: keep the proxy as the source
     source.ip = value;
     source.port = port.empty() ? "5060" : port;
-    source.via_trusted_proxy = true;
     return source;
   }
   return source;
@@ -296,8 +299,9 @@ void SipStack::handleRegisterOnSipThread(const Event& event) {
   const RequestSource source = sourceOf(sip);
   request.source_ip = source.ip;
   if (!source.ip.empty()) {
-    request.source = (source.ip.find(':') != std::string::npos ? "[" + source.ip + "]" : source.ip) +
-                     ":" + source.port;
+    request.source =
+        (source.ip.find(':') != std::string::npos ? "[" + source.ip + "]" : source.ip) + ":" +
+        source.port;
   }
   for (const sip_path_t* path = sip->sip_path; path != nullptr; path = path->r_next) {
     char* uri = url_as_string(sofia_->home, path->r_url);

@@ -38,7 +38,6 @@ struct SipStackOptions {
 struct RequestSource {
   std::string ip;
   std::string port;  // empty when unknown
-  bool via_trusted_proxy = false;
 };
 
 // The SIP side of sip-edge: sofia-sip's nua on its own thread (the SIP thread), which owns the

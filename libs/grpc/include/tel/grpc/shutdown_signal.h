@@ -19,8 +19,8 @@ class ShutdownSignal {
 };
 
 struct DrainResult {
-  size_t left = 0;             // work still in progress when the drain ended
-  bool interrupted = false;    // a second signal asked to stop at once
+  size_t left = 0;           // work still in progress when the drain ended
+  bool interrupted = false;  // a second signal asked to stop at once
   std::chrono::milliseconds took{0};
 };
 

@@ -157,6 +157,7 @@ struct B2bua::Call {
   std::string reinvite_to;
 
   Clock::time_point deadline = Clock::time_point::max();  // the application's or the dial's
+  Clock::time_point arrived = Clock::now();
   uint64_t next_sequence = 1;
 
   Handle handleOf(const std::string& leg_id) const {
@@ -183,6 +184,14 @@ B2bua::B2bua(SipStack& stack, CallAdmission& admission, Bindings& bindings, Medi
                         .Help("Calls in progress on this sip-edge")
                         .Register(registry)
                         .Add({})),
+      routing_seconds_(
+          prometheus::BuildHistogram()
+              .Name("tel_sip_call_routing_seconds")
+              .Help("From an INVITE's arrival to its first B leg being sent: admission "
+                    "and the application's decision")
+              .Register(registry)
+              .Add({}, prometheus::Histogram::BucketBoundaries{0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                                               0.5, 1, 2.5, 5})),
       ended_calls_(prometheus::BuildCounter()
                        .Name("tel_sip_calls_total")
                        .Help("Admitted calls that ended, by disposition")
@@ -504,6 +513,9 @@ void B2bua::placeLegsOnSipThread(const std::string& call_id, std::vector<Planned
     return;
   }
   done(grpc::Status::OK);
+  if (call->dials == 1 && !planned.empty()) {
+    routing_seconds_.Observe(std::chrono::duration<double>(Clock::now() - call->arrived).count());
+  }
   nua_t* nua = stack_.nuaOnSipThread();
   for (PlannedLeg& plan : planned) {
     auto sdp =

@@ -2,6 +2,7 @@
 
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
 #include <chrono>
@@ -110,6 +111,7 @@ class B2bua final : public CallCommands, public CallHandler {
   std::unordered_map<Handle, LegRef> handles_;
 
   prometheus::Gauge& active_calls_;
+  prometheus::Histogram& routing_seconds_;
   prometheus::Family<prometheus::Counter>& ended_calls_;
   prometheus::Family<prometheus::Counter>& refused_calls_;
 };

@@ -112,6 +112,10 @@ SipEdgeConfig SipEdgeConfig::load(config::Config& source) {
     throw config::ConfigError("protection.allow",
                               "'" + *bad + "' is not an IP address or CIDR block");
   }
+  // What the load balancers forward is counted per real source (X-Tel-Source); what is left under
+  // their own address (their OPTIONS probes) must never get them banned.
+  guard.allow.insert(guard.allow.end(), config.sip.trusted_proxies.begin(),
+                     config.sip.trusted_proxies.end());
   const std::string scanners = source.getString("protection.scanner_user_agents", "");
   if (!scanners.empty()) guard.scanner_user_agents = commaList(scanners);
   config.workers = static_cast<int>(source.getInt("workers", 1, 256, 8));

@@ -26,9 +26,12 @@ media=$build/services/media-relay/media-relay
 expect rtp.bind TEL_MEDIA_RELAY_RTP_BIND=somewhere "$media"
 expect rtp.port_max TEL_MEDIA_RELAY_RTP_PORT_MIN=30000 TEL_MEDIA_RELAY_RTP_PORT_MAX=30001 "$media"
 expect timeouts.media TEL_MEDIA_RELAY_TIMEOUTS_MEDIA=forever "$media"
+expect drain.grace_period TEL_MEDIA_RELAY_DRAIN_GRACE_PERIOD=soon "$media"
 cdr=$build/services/cdr-ingest/cdr-ingest
 expect kafka.brokers TEL_CDR_INGEST_DATABASE_URL=postgresql://x@127.0.0.1:1/x "$cdr"
 expect batch.max_events TEL_CDR_INGEST_DATABASE_URL=postgresql://x@127.0.0.1:1/x TEL_CDR_INGEST_KAFKA_BROKERS=127.0.0.1:1 TEL_CDR_INGEST_BATCH_MAX_EVENTS=0 "$cdr"
+expect kafka.fetch_max_wait TEL_CDR_INGEST_DATABASE_URL=postgresql://x@127.0.0.1:1/x TEL_CDR_INGEST_KAFKA_BROKERS=127.0.0.1:1 TEL_CDR_INGEST_KAFKA_FETCH_MAX_WAIT=later "$cdr"
+expect metrics.max_tenants TEL_CDR_INGEST_DATABASE_URL=postgresql://x@127.0.0.1:1/x TEL_CDR_INGEST_KAFKA_BROKERS=127.0.0.1:1 TEL_CDR_INGEST_METRICS_MAX_TENANTS=-1 "$cdr"
 sip=$build/services/sip-edge/sip-edge
 expect kafka.brokers TEL_SIP_EDGE_REDIS_URL=redis://127.0.0.1:1 "$sip"
 sip_env=(TEL_SIP_EDGE_REDIS_URL=redis://127.0.0.1:1 TEL_SIP_EDGE_KAFKA_BROKERS=127.0.0.1:1)
@@ -37,6 +40,10 @@ expect auth.algorithms "${sip_env[@]}" TEL_SIP_EDGE_AUTH_ALGORITHMS=MD5,SHA-512 
 expect auth.nonce_secret "${sip_env[@]}" TEL_SIP_EDGE_AUTH_NONCE_SECRET=short "$sip"
 expect calls.decision_timeout "${sip_env[@]}" TEL_SIP_EDGE_CALLS_DECISION_TIMEOUT=1ms "$sip"
 expect calls.max_duration "${sip_env[@]}" TEL_SIP_EDGE_CALLS_MAX_DURATION=5s "$sip"
+expect sip.trusted_proxies "${sip_env[@]}" TEL_SIP_EDGE_SIP_TRUSTED_PROXIES=10.0.0.1,lb.example "$sip"
+expect media_relay.address "${sip_env[@]}" TEL_SIP_EDGE_MEDIA_RELAY_ADDRESS=" , " "$sip"
+expect drain.grace_period "${sip_env[@]}" TEL_SIP_EDGE_DRAIN_GRACE_PERIOD=eventually "$sip"
+expect kafka.linger "${sip_env[@]}" TEL_SIP_EDGE_KAFKA_LINGER=a-while "$sip"
 routing=$build/services/routing/routing
 expect workers TEL_ROUTING_WORKERS=0 "$routing"
 expect admin.listen TEL_ROUTING_ADMIN_LISTEN=nowhere "$routing"

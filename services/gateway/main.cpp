@@ -10,7 +10,8 @@
 
 int main(int argc, char** argv) {
   tel::grpc_util::ShutdownSignal shutdown_signal;
-  const auto config = tel::config::loadServiceConfig<tel::gateway::GatewayConfig>(argc, argv, "gateway", "TEL_GATEWAY");
+  const auto config = tel::config::loadServiceConfig<tel::gateway::GatewayConfig>(
+      argc, argv, "gateway", "TEL_GATEWAY");
   auto log = tel::log::Logger::create("gateway", config.log_level);
   try {
     auto registry = std::make_shared<prometheus::Registry>();
@@ -18,12 +19,18 @@ int main(int argc, char** argv) {
     auto channel = grpc::CreateChannel(config.accounts_address, grpc::InsecureChannelCredentials());
     std::shared_ptr<tel::accounts::v1::Accounts::StubInterface> accounts =
         tel::accounts::v1::Accounts::NewStub(channel);
-    std::shared_ptr<tel::calls::v1::CallLog::StubInterface> call_log = tel::calls::v1::CallLog::NewStub(
-        grpc::CreateChannel(config.call_log_address, grpc::InsecureChannelCredentials()));
+    std::shared_ptr<tel::calls::v1::CallLog::StubInterface> call_log =
+        tel::calls::v1::CallLog::NewStub(
+            grpc::CreateChannel(config.call_log_address, grpc::InsecureChannelCredentials()));
     auto redis = std::make_shared<tel::redis::RedisClient>(config.redis);
-    auto limiter = std::make_shared<tel::gateway::RedisRateLimiter>(
-        redis, config.rate_per_second, config.rate_burst);
-    tel::gateway::GatewayServer server(config.server, accounts, call_log, limiter, log, *registry);
+    auto limiter = std::make_shared<tel::gateway::RedisRateLimiter>(redis, config.rate_per_second,
+                                                                    config.rate_burst);
+    auto sessions =
+        std::make_shared<tel::gateway::RedisSessionStore>(redis, config.server.sessions);
+    auto sign_in_guard = std::make_shared<tel::gateway::SignInGuard>(
+        redis, config.server.sign_in_max_failures, config.server.sign_in_window);
+    tel::gateway::GatewayServer server(
+        config.server, {accounts, call_log, limiter, sessions, sign_in_guard}, log, *registry);
 
     tel::metrics::AdminServer admin("gateway", registry, [&] {
       if (!tel::grpc_util::channelUsable(*channel)) {

@@ -18,6 +18,23 @@ GatewayConfig GatewayConfig::load(config::Config& source) {
       static_cast<size_t>(source.getInt("limits.body_bytes", 1024, 64 << 20, 1 << 20));
   config.server.http_threads = static_cast<int>(source.getInt("http.threads", 1, 1024, 16));
   config.server.backend_timeout = source.getDuration("backend.timeout", std::chrono::seconds(5));
+  config.server.web_root = source.getString("web.root", "");
+  config.server.sessions.idle_timeout =
+      source.getDuration("sessions.idle_timeout", std::chrono::hours(12));
+  config.server.sessions.max_age =
+      source.getDuration("sessions.max_age", std::chrono::hours(24 * 7));
+  if (config.server.sessions.idle_timeout < std::chrono::seconds(1)) {
+    throw config::ConfigError("sessions.idle_timeout", "must be at least 1s");
+  }
+  if (config.server.sessions.max_age < config.server.sessions.idle_timeout) {
+    throw config::ConfigError("sessions.max_age", "must be at least sessions.idle_timeout");
+  }
+  config.server.sign_in_max_failures =
+      static_cast<int>(source.getInt("sign_in.max_failures", 1, 1000, 10));
+  const auto window = source.getDuration("sign_in.window", std::chrono::minutes(15));
+  if (window < std::chrono::seconds(1))
+    throw config::ConfigError("sign_in.window", "must be at least 1s");
+  config.server.sign_in_window = std::chrono::duration_cast<std::chrono::seconds>(window);
   config.log_level = log::parseLevel(source.getString("log.level", "info"));
   config.server.openapi_json = openApiDocument();
   source.rejectUnknownKeys();

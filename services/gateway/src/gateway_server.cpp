@@ -7,6 +7,7 @@
 
 #include "gateway_forward.h"
 #include "json_request.h"
+#include "tel/crypto/crypto.h"
 #include "tel/metrics/admin_server.h"
 
 namespace tel::gateway {
@@ -146,15 +147,14 @@ void writeError(httplib::Response& response, const ApiError& error) {
   response.set_content(error.body(), kJson);
 }
 
-GatewayServer::GatewayServer(GatewayOptions options,
-                             std::shared_ptr<v1::Accounts::StubInterface> accounts,
-                             std::shared_ptr<calls::v1::CallLog::StubInterface> call_log,
-                             std::shared_ptr<RateLimiter> rate_limiter, log::Logger logger,
+GatewayServer::GatewayServer(GatewayOptions options, GatewayBackends backends, log::Logger logger,
                              prometheus::Registry& registry)
     : options_(std::move(options)),
-      accounts_(std::move(accounts)),
-      call_log_(std::move(call_log)),
-      rate_limiter_(std::move(rate_limiter)),
+      accounts_(std::move(backends.accounts)),
+      call_log_(std::move(backends.call_log)),
+      rate_limiter_(std::move(backends.rate_limiter)),
+      sessions_(std::move(backends.sessions)),
+      sign_in_guard_(std::move(backends.sign_in_guard)),
       log_(std::move(logger)),
       requests_(prometheus::BuildCounter()
                     .Name("tel_gateway_http_requests_total")
@@ -168,7 +168,14 @@ GatewayServer::GatewayServer(GatewayOptions options,
                         .Name("tel_gateway_rate_limited_total")
                         .Help("Requests refused by the per-key rate limit")
                         .Register(registry)
-                        .Add({})) {
+                        .Add({})),
+      sign_ins_(prometheus::BuildCounter()
+                    .Name("tel_gateway_sign_ins_total")
+                    .Help("Browser sign-in attempts by outcome (signed_in, refused, blocked)")
+                    .Register(registry)) {
+  for (const char* outcome : {"signed_in", "refused", "blocked"}) {
+    sign_ins_.Add({{"outcome", outcome}});
+  }
   const int threads = options_.http_threads;
   server_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   metrics::configureListener(server_);
@@ -228,6 +235,11 @@ void GatewayServer::countRequest(const std::string& method, const std::string& l
 
 std::optional<ApiError> GatewayServer::authenticate(const httplib::Request& request,
                                                     Principal* out) {
+  // An API client says who it is in Authorization; only requests without one use the cookie.
+  if (!request.has_header("Authorization")) {
+    const std::string session = cookieValue(request, "tel_session");
+    if (!session.empty()) return authenticateSession(session, out);
+  }
   const std::string header = request.get_header_value("Authorization");
   static constexpr std::string_view kBearer = "Bearer ";
   if (header.size() <= kBearer.size() || header.compare(0, kBearer.size(), kBearer) != 0) {
@@ -254,6 +266,19 @@ void GatewayServer::serve(const std::string& method, const std::string& label, A
   [&] {
     if (access != Access::kPublic) {
       if (auto error = authenticate(request, &call.principal)) return fail(*error);
+      if (access == Access::kSession && !call.principal.session) {
+        ApiError error = ApiError::unauthenticated();
+        error.message = "this route is for signed-in browsers (session cookie)";
+        return fail(error);
+      }
+      // A browser's state-changing request must prove it comes from our own page: another site
+      // can make the browser send the cookie, but cannot read the token to put in the header.
+      if (call.principal.session && method != "GET" && method != "HEAD" &&
+          !crypto::constantTimeEquals(request.get_header_value("X-CSRF-Token"),
+                                      call.principal.session->csrf_token)) {
+        return fail(ApiError::forbidden(
+            "missing or wrong X-CSRF-Token header (the csrf_token of the session)"));
+      }
       const RateDecision decision = rate_limiter_->take(call.principal.key_id);
       if (!decision.allowed) {
         rate_limited_.Increment();
@@ -349,8 +374,12 @@ void GatewayServer::registerRoutes() {
     writeJson(call.response, 200, {{"status", "alive"}});
   });
   route("GET", "/v1/me", "/v1/me", Access::kAnyKey, [](Call& call) {
-    json me = {{"kind", call.principal.admin ? "admin" : "tenant"},
-               {"key_id", call.principal.key_id}};
+    json me = {{"kind", call.principal.admin ? "admin" : "tenant"}};
+    if (call.principal.session) {
+      if (!call.principal.admin) me["user_id"] = call.principal.session->user_id;
+    } else {
+      me["key_id"] = call.principal.key_id;
+    }
     if (!call.principal.admin) me["tenant_id"] = call.principal.tenant_id;
     writeJson(call.response, 200, me);
   });
@@ -361,6 +390,8 @@ void GatewayServer::registerRoutes() {
   registerCarrierRoutes();
   registerApiKeyRoutes();
   registerCallLogRoutes();
+  registerSessionRoutes();
+  registerDashboard();
 }
 
 void GatewayServer::registerTenantRoutes() {

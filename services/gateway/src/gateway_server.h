@@ -14,6 +14,8 @@
 
 #include "api_error.h"
 #include "rate_limiter.h"
+#include "session_store.h"
+#include "static_files.h"
 #include "tel/accounts/v1/accounts.grpc.pb.h"
 #include "tel/calls/v1/calls.grpc.pb.h"
 #include "tel/log/log.h"
@@ -27,20 +29,34 @@ struct GatewayOptions {
   int http_threads = 16;
   std::chrono::milliseconds backend_timeout{5000};
   std::string openapi_json;
+  // The built dashboard (web/dist); empty: the gateway serves the API only.
+  std::string web_root;
+  // Sign-in: the session cookie's lifetime and the guard against password guessing.
+  SessionLimits sessions;
+  int sign_in_max_failures = 10;
+  std::chrono::seconds sign_in_window{900};
+};
+
+// What the gateway talks to besides its clients.
+struct GatewayBackends {
+  std::shared_ptr<accounts::v1::Accounts::StubInterface> accounts;
+  std::shared_ptr<calls::v1::CallLog::StubInterface> call_log;
+  std::shared_ptr<RateLimiter> rate_limiter;
+  std::shared_ptr<SessionStore> sessions;
+  std::shared_ptr<SignInGuard> sign_in_guard;
 };
 
 // The public REST/JSON API (/v1), served with cpp-httplib on a pool of worker threads.
 //
 // Every request passes, in order: authentication (Bearer API key, resolved by the accounts
-// service), the per-key rate limit, the route's access rule (admin key, tenant key, or either),
-// and body checks (JSON content type, size limit, known fields of the right types). Tenant scope
-// always comes from the key, never from the request, so a tenant can neither name nor reach
-// another tenant's rows: foreign ids answer 404 exactly like ids that do not exist.
+// service, or a browser's session cookie, whose state-changing requests must also carry the
+// session's CSRF token), the per-key (per-user) rate limit, the route's access rule (admin key,
+// tenant key, or either), and body checks (JSON content type, size limit, known fields of the right
+// types). Tenant scope always comes from the key, never from the request, so a tenant can neither
+// name nor reach another tenant's rows: foreign ids answer 404 exactly like ids that do not exist.
 class GatewayServer {
  public:
-  GatewayServer(GatewayOptions options, std::shared_ptr<v1::Accounts::StubInterface> accounts,
-                std::shared_ptr<calls::v1::CallLog::StubInterface> call_log,
-                std::shared_ptr<RateLimiter> rate_limiter, log::Logger logger,
+  GatewayServer(GatewayOptions options, GatewayBackends backends, log::Logger logger,
                 prometheus::Registry& registry);
   ~GatewayServer();
   GatewayServer(const GatewayServer&) = delete;
@@ -52,11 +68,15 @@ class GatewayServer {
   void stop();
 
  private:
-  enum class Access { kPublic, kAdmin, kTenant, kAnyKey };
+  // kSession: only a signed-in browser (sign-out, who am I).
+  enum class Access { kPublic, kAdmin, kTenant, kAnyKey, kSession };
   struct Principal {
     bool admin = false;
     std::string tenant_id;
     std::string key_id;
+    // Set when the request came with a session cookie instead of an API key.
+    std::optional<Session> session;
+    std::string session_id;
   };
   struct Call {
     const httplib::Request& request;
@@ -73,11 +93,15 @@ class GatewayServer {
   void registerCarrierRoutes();
   void registerApiKeyRoutes();
   void registerCallLogRoutes();
+  void registerSessionRoutes();
+  void registerDashboard();
+  void signIn(Call& call);
   void route(const std::string& method, const std::string& pattern, const std::string& label,
              Access access, Handler handler);
   void serve(const std::string& method, const std::string& label, Access access,
              const Handler& handler, const httplib::Request& request, httplib::Response& response);
   std::optional<ApiError> authenticate(const httplib::Request& request, Principal* out);
+  std::optional<ApiError> authenticateSession(const std::string& id, Principal* out);
   std::unique_ptr<grpc::ClientContext> backendContext() const;
   template <typename Stub, typename Request, typename Response>
   using MethodOf = grpc::Status (Stub::*)(grpc::ClientContext*, const Request&, Response*);
@@ -105,16 +129,23 @@ class GatewayServer {
   std::shared_ptr<v1::Accounts::StubInterface> accounts_;
   std::shared_ptr<calls::v1::CallLog::StubInterface> call_log_;
   std::shared_ptr<RateLimiter> rate_limiter_;
+  std::shared_ptr<SessionStore> sessions_;
+  std::shared_ptr<SignInGuard> sign_in_guard_;
+  std::optional<StaticFiles> dashboard_;
   log::Logger log_;
   prometheus::Family<prometheus::Counter>& requests_;
   prometheus::Family<prometheus::Histogram>& latency_;
   prometheus::Counter& rate_limited_;
+  prometheus::Family<prometheus::Counter>& sign_ins_;
   httplib::Server server_;
   std::thread thread_;
 };
 
 // Writes a JSON body with the status.
 void writeJson(httplib::Response& response, int status, const nlohmann::json& body);
+
+// The value of one cookie of the request's Cookie header(s), "" when absent.
+std::string cookieValue(const httplib::Request& request, const std::string& name);
 
 // Writes an API error (status, JSON body, Retry-After, WWW-Authenticate as they apply).
 void writeError(httplib::Response& response, const ApiError& error);

@@ -1,0 +1,190 @@
+// The public REST API (/v1), called from the same origin with the session cookie. Nothing here
+// knows more than the API's documented routes and error bodies.
+
+export class ApiError extends Error {
+  constructor(
+    public status: number,
+    public code: string,
+    message: string,
+    public field?: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface Page<T> {
+  items: T[];
+  next_page_token: string;
+}
+
+export interface SessionInfo {
+  kind: "user" | "admin";
+  csrf_token: string;
+  expires_at: string;
+  tenant_id?: string;
+  user?: { id: string; email: string; name: string; role: string };
+}
+
+let csrfToken = "";
+let onSessionLost: () => void = () => {};
+
+export function setCsrfToken(token: string) {
+  csrfToken = token;
+}
+// Called when an API call answers 401 for the session: the app goes back to sign-in.
+export function setSessionLostHandler(handler: () => void) {
+  onSessionLost = handler;
+}
+
+interface Options {
+  body?: unknown;
+  // An API key to use instead of the session (the admin's tenant set-up does this).
+  bearer?: string;
+}
+
+export async function api<T>(method: string, path: string, options: Options = {}): Promise<T> {
+  const headers: Record<string, string> = { Accept: "application/json" };
+  if (options.body !== undefined) headers["Content-Type"] = "application/json";
+  if (options.bearer) headers["Authorization"] = `Bearer ${options.bearer}`;
+  else if (method !== "GET" && csrfToken) headers["X-CSRF-Token"] = csrfToken;
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method,
+      headers,
+      credentials: "same-origin",
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    });
+  } catch {
+    throw new ApiError(0, "network", "The server cannot be reached. Check your connection and retry.");
+  }
+  if (response.status === 204) return undefined as T;
+  const text = await response.text();
+  let parsed: unknown = undefined;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  if (!response.ok) {
+    const error = (parsed as { error?: { code?: string; message?: string; field?: string } })?.error;
+    const failure = new ApiError(
+      response.status,
+      error?.code ?? "http_" + response.status,
+      describe(response.status, error?.message, response.headers.get("Retry-After")),
+      error?.field,
+    );
+    if (response.status === 401 && !options.bearer && path !== "/v1/sessions" && path !== "/v1/session") {
+      onSessionLost();
+    }
+    throw failure;
+  }
+  return parsed as T;
+}
+
+function describe(status: number, message: string | undefined, retryAfter: string | null): string {
+  const text = message ? message.charAt(0).toUpperCase() + message.slice(1) : `The server answered ${status}`;
+  if (status === 429 && retryAfter) return `${text} (retry in ${retryAfter} s)`;
+  return text;
+}
+
+// All pages of a list, newest first, up to `maxItems`.
+export async function listAll<T>(path: string, maxItems = 10000): Promise<T[]> {
+  const items: T[] = [];
+  let token = "";
+  const separator = path.includes("?") ? "&" : "?";
+  do {
+    const page = await api<Page<T>>(
+      "GET",
+      `${path}${separator}limit=200${token ? `&page_token=${encodeURIComponent(token)}` : ""}`,
+    );
+    items.push(...page.items);
+    token = page.next_page_token;
+  } while (token && items.length < maxItems);
+  return items;
+}
+
+export interface Tenant {
+  id: string;
+  name: string;
+  sip_domain: string;
+  timezone: string;
+  created_at: string;
+}
+export interface User {
+  id: string;
+  email: string;
+  name: string;
+  role: string;
+  created_at: string;
+}
+export interface NumberRoute {
+  kind: "none" | "extensions" | "external";
+  extensions: string[];
+  external: string;
+  ring_timeout_seconds: number;
+}
+export interface PhoneNumber {
+  id: string;
+  e164: string;
+  channels: number;
+  label: string;
+  route: NumberRoute;
+  created_at: string;
+}
+export interface SipAccount {
+  id: string;
+  username: string;
+  extension: string;
+  display_name: string;
+  outbound_allowed: boolean;
+  password?: string;
+  created_at: string;
+}
+export interface Carrier {
+  id: string;
+  name: string;
+  addresses: string[];
+  outbound_uri: string;
+  caller_id: string;
+  auth_username: string;
+  created_at: string;
+}
+export interface ApiKey {
+  id: string;
+  name: string;
+  prefix: string;
+  secret?: string;
+  created_at: string;
+  revoked_at?: string;
+}
+export interface CallLeg {
+  id: string;
+  target_kind: string;
+  target: string;
+  extension: string;
+  created_at: string | null;
+  ringing_at: string | null;
+  answered_at: string | null;
+  ended_at: string | null;
+  sip_status: number;
+  end_reason: string;
+  media: { packets_in: number; packets_out: number; bytes_in: number; bytes_out: number };
+}
+export interface CallRecord {
+  id: string;
+  direction: string;
+  caller: string;
+  called: string;
+  started_at: string | null;
+  answered_at: string | null;
+  ended_at: string | null;
+  ring_seconds: number;
+  talk_seconds: number;
+  disposition: string;
+  hangup_side: string;
+  sip_status: number;
+  cause: string;
+  answered_by: string;
+  legs?: CallLeg[];
+}

@@ -1,0 +1,93 @@
+import { api, type CallRecord } from "../api";
+import { ErrorBox, Loading, formatSeconds, formatTime, useLoad } from "../components";
+import { Link } from "../router";
+
+export function CallDetails({ id }: { id: string }) {
+  const { data: call, error, loading } = useLoad(() => api<CallRecord>("GET", `/v1/calls/${encodeURIComponent(id)}`), [id]);
+  return (
+    <section aria-labelledby="call-title">
+      <p>
+        <Link to="/calls">← Call log</Link>
+      </p>
+      <h1 id="call-title">Call details</h1>
+      <ErrorBox error={error} />
+      {loading && <Loading what="the call" />}
+      {call && (
+        <>
+          <dl className="facts">
+            <dt>Call id</dt>
+            <dd>
+              <code>{call.id}</code>
+            </dd>
+            <dt>Direction</dt>
+            <dd>{call.direction}</dd>
+            <dt>From</dt>
+            <dd>{call.caller}</dd>
+            <dt>To</dt>
+            <dd>{call.called}</dd>
+            <dt>Result</dt>
+            <dd data-testid="call-disposition">{call.disposition.replace("_", " ")}</dd>
+            <dt>Answered by</dt>
+            <dd>{call.answered_by || "—"}</dd>
+            <dt>Started</dt>
+            <dd>{formatTime(call.started_at)}</dd>
+            <dt>Answered</dt>
+            <dd>{formatTime(call.answered_at)}</dd>
+            <dt>Ended</dt>
+            <dd>{formatTime(call.ended_at)}</dd>
+            <dt>Ringing / talk</dt>
+            <dd>
+              {formatSeconds(call.ring_seconds)} / {formatSeconds(call.talk_seconds)}
+            </dd>
+            <dt>Hung up by</dt>
+            <dd>{call.hangup_side || "—"}</dd>
+            <dt>SIP status</dt>
+            <dd>
+              {call.sip_status || "—"} {call.cause}
+            </dd>
+          </dl>
+          <h2>Legs</h2>
+          {call.legs && call.legs.length > 0 ? (
+            <div className="table-wrap">
+              <table>
+                <caption className="visually-hidden">The call's legs</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Target</th>
+                    <th scope="col">Extension</th>
+                    <th scope="col">Created</th>
+                    <th scope="col">Answered</th>
+                    <th scope="col">Ended</th>
+                    <th scope="col">SIP status</th>
+                    <th scope="col">End reason</th>
+                    <th scope="col">Packets in/out</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {call.legs.map((leg) => (
+                    <tr key={leg.id} data-testid="leg-row">
+                      <td>
+                        {leg.target_kind}: {leg.target}
+                      </td>
+                      <td>{leg.extension || "—"}</td>
+                      <td>{formatTime(leg.created_at)}</td>
+                      <td>{formatTime(leg.answered_at)}</td>
+                      <td>{formatTime(leg.ended_at)}</td>
+                      <td>{leg.sip_status || "—"}</td>
+                      <td>{leg.end_reason || "—"}</td>
+                      <td>
+                        {leg.media.packets_in} / {leg.media.packets_out}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          ) : (
+            <p className="empty">No legs: nobody was dialled for this call.</p>
+          )}
+        </>
+      )}
+    </section>
+  );
+}

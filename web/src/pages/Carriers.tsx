@@ -1,0 +1,88 @@
+import { useState } from "react";
+import { api, type Carrier } from "../api";
+import { ErrorBox, Field, formatTime } from "../components";
+import { CreateForm, ListState, useCollection } from "./shared";
+
+export function Carriers() {
+  const list = useCollection<Carrier>("/v1/carriers");
+  const [name, setName] = useState("");
+  const [addresses, setAddresses] = useState("");
+  const [outboundUri, setOutboundUri] = useState("");
+  const [callerId, setCallerId] = useState("");
+  const [authUsername, setAuthUsername] = useState("");
+  const [authPassword, setAuthPassword] = useState("");
+
+  const create = async () => {
+    const body: Record<string, unknown> = {
+      name,
+      addresses: addresses.split(/[\s,]+/).filter(Boolean),
+      outbound_uri: outboundUri.trim(),
+      caller_id: callerId.trim(),
+    };
+    if (authUsername || authPassword) {
+      body.auth_username = authUsername.trim();
+      body.auth_password = authPassword;
+    }
+    await api("POST", "/v1/carriers", { body });
+    setName("");
+    setAddresses("");
+    setOutboundUri("");
+    setCallerId("");
+    setAuthUsername("");
+    setAuthPassword("");
+    list.reload();
+  };
+
+  return (
+    <section aria-labelledby="carriers-title">
+      <h1 id="carriers-title">Carriers</h1>
+      <p className="muted">SIP trunks: where inbound calls may come from and where outbound calls go.</p>
+      <CreateForm title="Add a carrier" submitText="Add carrier" onSubmit={create}>
+        <Field label="Name" name="name" value={name} onChange={setName} required />
+        <Field label="Source addresses" name="addresses" value={addresses} onChange={setAddresses} placeholder="192.0.2.10, 198.51.100.0/24" hint="IPs or CIDR blocks, comma-separated" />
+        <Field label="Outbound URI" name="outbound_uri" value={outboundUri} onChange={setOutboundUri} placeholder="sip:trunk.example.net" />
+        <Field label="Caller ID" name="caller_id" value={callerId} onChange={setCallerId} placeholder="+380441234567" />
+        <Field label="Digest user (optional)" name="auth_username" value={authUsername} onChange={setAuthUsername} />
+        <Field label="Digest password" name="auth_password" type="password" value={authPassword} onChange={setAuthPassword} autoComplete="new-password" />
+      </CreateForm>
+      <ErrorBox error={list.actionError} />
+      <ListState loading={list.loading} error={list.error} count={list.data?.length} what="carriers" empty="No carriers yet." />
+      {list.data && list.data.length > 0 && (
+        <div className="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Source addresses</th>
+                <th scope="col">Outbound URI</th>
+                <th scope="col">Caller ID</th>
+                <th scope="col">Digest user</th>
+                <th scope="col">Added</th>
+                <th scope="col">
+                  <span className="visually-hidden">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.data.map((carrier) => (
+                <tr key={carrier.id} data-testid="carrier-row">
+                  <td>{carrier.name}</td>
+                  <td>{carrier.addresses.join(", ") || "—"}</td>
+                  <td>{carrier.outbound_uri || "inbound only"}</td>
+                  <td>{carrier.caller_id || "—"}</td>
+                  <td>{carrier.auth_username || "—"}</td>
+                  <td>{formatTime(carrier.created_at)}</td>
+                  <td className="row-actions">
+                    <button type="button" className="small danger" onClick={() => list.remove(carrier, carrier.name)} aria-label={`Delete ${carrier.name}`}>
+                      Delete
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,126 @@
+import { useState } from "react";
+import { api, type SipAccount, type Tenant } from "../api";
+import { Field, Secret, formatTime } from "../components";
+import { CreateForm, ListState, useCollection } from "./shared";
+
+// 20 random characters from the browser's CSPRNG, for a password reset.
+function newPassword(): string {
+  const alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+  const bytes = crypto.getRandomValues(new Uint8Array(20));
+  return Array.from(bytes, (b) => alphabet[b % alphabet.length]).join("");
+}
+
+// What to put into a softphone: shown once, right after the password is set.
+function Credentials({ account, password, tenant }: { account: SipAccount; password: string; tenant: Tenant | null }) {
+  return (
+    <div className="card credentials" role="status" aria-live="polite" data-testid="sip-credentials">
+      <h2>Softphone settings for {account.username}</h2>
+      <p>The password is shown only now. Put these into the phone:</p>
+      <dl className="facts">
+        <dt>User name</dt>
+        <dd>
+          <code>{account.username}</code>
+        </dd>
+        <dt>Domain (realm)</dt>
+        <dd>
+          <code>{tenant?.sip_domain ?? "…"}</code>
+        </dd>
+        <dt>Extension</dt>
+        <dd>{account.extension}</dd>
+        <dt>Registrar / proxy</dt>
+        <dd>the platform's SIP address (UDP or TCP), as your operator gives it</dd>
+      </dl>
+      <Secret label="Password" value={password} />
+    </div>
+  );
+}
+
+export function SipAccounts({ tenant }: { tenant: Tenant | null }) {
+  const list = useCollection<SipAccount>("/v1/sip-accounts");
+  const [username, setUsername] = useState("");
+  const [extension, setExtension] = useState("");
+  const [displayName, setDisplayName] = useState("");
+  const [outbound, setOutbound] = useState(true);
+  const [shown, setShown] = useState<{ account: SipAccount; password: string } | null>(null);
+
+  const create = async () => {
+    const account = await api<SipAccount>("POST", "/v1/sip-accounts", {
+      body: { username: username.trim(), extension: extension.trim(), display_name: displayName, outbound_allowed: outbound },
+    });
+    setShown({ account, password: account.password ?? "" });
+    setUsername("");
+    setExtension("");
+    setDisplayName("");
+    list.reload();
+  };
+
+  const resetPassword = async (account: SipAccount) => {
+    if (!window.confirm(`Set a new password for ${account.username}? Its phones must be updated.`)) return;
+    list.setActionError(null);
+    const password = newPassword();
+    try {
+      const updated = await api<SipAccount>("PATCH", `/v1/sip-accounts/${account.id}`, { body: { password } });
+      setShown({ account: updated, password });
+    } catch (failure) {
+      list.setActionError(failure);
+    }
+  };
+
+  return (
+    <section aria-labelledby="sip-title">
+      <h1 id="sip-title">SIP accounts</h1>
+      {shown && <Credentials account={shown.account} password={shown.password} tenant={tenant} />}
+      <CreateForm title="Add a SIP account" submitText="Add account" onSubmit={create}>
+        <Field label="User name" name="username" value={username} onChange={setUsername} required placeholder="alice" />
+        <Field label="Extension" name="extension" value={extension} onChange={setExtension} required placeholder="101" />
+        <Field label="Display name" name="display_name" value={displayName} onChange={setDisplayName} placeholder="Alice Smith" />
+        <div className="field checkbox">
+          <input id="field-outbound" type="checkbox" checked={outbound} onChange={(e) => setOutbound(e.target.checked)} />
+          <label htmlFor="field-outbound">May call outside</label>
+        </div>
+      </CreateForm>
+      {list.actionError ? <div className="error" role="alert">{String((list.actionError as Error).message)}</div> : null}
+      <ListState loading={list.loading} error={list.error} count={list.data?.length} what="SIP accounts" empty="No SIP accounts yet." />
+      {list.data && list.data.length > 0 && (
+        <div className="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">User name</th>
+                <th scope="col">Extension</th>
+                <th scope="col">Display name</th>
+                <th scope="col">Outbound</th>
+                <th scope="col">Added</th>
+                <th scope="col">
+                  <span className="visually-hidden">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.data.map((account) => (
+                <tr key={account.id} data-testid="sip-row">
+                  <td>
+                    {account.username}
+                    <span className="muted">@{tenant?.sip_domain ?? ""}</span>
+                  </td>
+                  <td>{account.extension}</td>
+                  <td>{account.display_name || "—"}</td>
+                  <td>{account.outbound_allowed ? "allowed" : "no"}</td>
+                  <td>{formatTime(account.created_at)}</td>
+                  <td className="row-actions">
+                    <button type="button" className="small secondary" onClick={() => resetPassword(account)} aria-label={`New password for ${account.username}`}>
+                      New password
+                    </button>
+                    <button type="button" className="small danger" onClick={() => list.remove(account, account.username)} aria-label={`Delete ${account.username}`}>
+                      Delete
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}

@@ -7,6 +7,7 @@
 
 #include "gateway_forward.h"
 #include "json_request.h"
+#include "response_body.h"
 #include "tel/crypto/crypto.h"
 #include "tel/metrics/admin_server.h"
 
@@ -302,6 +303,8 @@ void GatewayServer::serve(const std::string& method, const std::string& label, A
       fail(ApiError{});
     }
   }();
+  // Errors keep their body in place: the library's error handler looks at it (and they are small).
+  if (response.status < 400) finishBody(request, response);
   countRequest(method, label, response.status, started);
   if (response.status >= 500) {
     log_.warn("request answered with a server error", {{"route", label},

@@ -11,6 +11,7 @@
 
 #include "gateway_forward.h"
 #include "json_request.h"
+#include "response_body.h"
 #include "tel/crypto/crypto.h"
 
 namespace tel::gateway {
@@ -252,7 +253,7 @@ void GatewayServer::registerDashboard() {
         response.set_header("Referrer-Policy", "no-referrer");
         response.set_header("X-Frame-Options", "DENY");
       }
-      response.set_content(std::move(file->body), file->content_type);
+      sendBody(request, response, file->body, file->gzipped, file->content_type);
     }
     countRequest("GET", response.status == 200 ? "dashboard" : "unmatched", response.status,
                  started);

@@ -5,6 +5,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "response_body.h"
+
 namespace tel::gateway {
 namespace {
 
@@ -69,12 +71,30 @@ std::optional<StaticFile> StaticFiles::read(const std::filesystem::path& file) c
   if (error || !std::filesystem::is_regular_file(real, error)) return std::nullopt;
   const auto relative = real.lexically_relative(root_);
   if (relative.empty() || *relative.begin() == "..") return std::nullopt;
-  std::ifstream in(real, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream body;
-  body << in.rdbuf();
+  const auto modified = std::filesystem::last_write_time(real, error);
+  const auto size = std::filesystem::file_size(real, error);
+  if (error) return std::nullopt;
   StaticFile out;
-  out.body = body.str();
+  {
+    std::lock_guard lock(mutex_);
+    auto found = cache_.find(real.string());
+    if (found != cache_.end() && found->second.modified == modified && found->second.size == size) {
+      out.body = found->second.body;
+      out.gzipped = found->second.gzipped;
+    }
+  }
+  if (!out.body) {
+    std::ifstream in(real, std::ios::binary);
+    if (!in) return std::nullopt;
+    std::ostringstream body;
+    body << in.rdbuf();
+    out.body = std::make_shared<const std::string>(body.str());
+    if (compressible(contentTypeFor(real.filename().string())) && out.body->size() >= 256) {
+      out.gzipped = std::make_shared<const std::string>(gzipCompress(*out.body, 9));
+    }
+    std::lock_guard lock(mutex_);
+    cache_[real.string()] = Cached{modified, size, out.body, out.gzipped};
+  }
   out.content_type = contentTypeFor(real.filename().string());
   out.cache_control = *relative.begin() == "assets" ? kImmutable : kRevalidate;
   return out;

@@ -38,7 +38,7 @@ TEST_CASE("static files are served with their content type and cache policy") {
   StaticFiles files(site.root);
   auto script = files.lookup("/assets/index-3f2a9c.js");
   REQUIRE(script);
-  CHECK(script->body == "console.log(1)");
+  CHECK(*script->body == "console.log(1)");
   CHECK(script->content_type == "text/javascript; charset=utf-8");
   CHECK(script->cache_control == "public, max-age=31536000, immutable");
   auto style = files.lookup("/assets/index-77aa01.css");
@@ -61,7 +61,7 @@ TEST_CASE("client-side routes get index.html but missing files and assets are no
     INFO(route);
     auto page = files.lookup(route);
     REQUIRE(page);
-    CHECK(page->body.find("<title>tel</title>") != std::string::npos);
+    CHECK(page->body->find("<title>tel</title>") != std::string::npos);
   }
   CHECK_FALSE(files.lookup("/missing.js"));
   CHECK_FALSE(files.lookup("/assets/gone"));
@@ -76,7 +76,7 @@ TEST_CASE("paths that would leave the dashboard folder are refused") {
         "/leak.txt", "/assets\\..\\..\\secret.txt", "//etc/passwd", "relative.txt", ""}) {
     INFO(path);
     auto file = files.lookup(path);
-    if (file) CHECK(file->body.find("top secret") == std::string::npos);
+    if (file) CHECK(file->body->find("top secret") == std::string::npos);
     CHECK_FALSE(file);
   }
   std::string with_nul = "/index.html";
@@ -94,4 +94,30 @@ TEST_CASE("content types by extension") {
   CHECK(tel::gateway::contentTypeFor("a.json") == "application/json");
   CHECK(tel::gateway::contentTypeFor("README") == "application/octet-stream");
   CHECK(tel::gateway::contentTypeFor("x.exe") == "application/octet-stream");
+}
+
+TEST_CASE("compressible files carry their gzip form and a rebuilt file is read again") {
+  Site site;
+  StaticFiles files(site.root);
+  std::string script(4096, 'x');
+  Site::write(site.root / "assets" / "big-1.js", script);
+  auto first = files.lookup("/assets/big-1.js");
+  REQUIRE(first);
+  REQUIRE(first->gzipped);
+  CHECK(first->gzipped->size() < 200);
+  // The cache hands out the same bytes while the file is unchanged.
+  CHECK(files.lookup("/assets/big-1.js")->body == first->body);
+  Site::write(site.root / "assets" / "big-1.js", std::string(5000, 'y'));
+  fs::last_write_time(
+      site.root / "assets" / "big-1.js",
+      fs::last_write_time(site.root / "assets" / "big-1.js") + std::chrono::seconds(2));
+  auto second = files.lookup("/assets/big-1.js");
+  REQUIRE(second);
+  CHECK(second->body->size() == 5000);
+  CHECK(second->body->front() == 'y');
+  // Images are not compressed again.
+  Site::write(site.root / "logo.png", std::string(4096, '\x89'));
+  auto image = files.lookup("/logo.png");
+  REQUIRE(image);
+  CHECK_FALSE(image->gzipped);
 }

@@ -7,6 +7,8 @@
 #include "call_admission.h"
 #include "call_backends.h"
 #include "call_control_service.h"
+#include "call_ledger.h"
+#include "lost_instance_reaper.h"
 #include "media_relay_pool.h"
 #include "registrar.h"
 #include "sip_edge_config.h"
@@ -47,6 +49,9 @@ int main(int argc, char** argv) {
       return 1;
     }
     tel::sip::KafkaEventSink events(**producer, "sip-edge", log);
+    tel::sip::RedisCallLedger ledger(redis, tel::sip::newInstanceId());
+    tel::sip::LostInstanceReaper reaper(config.cluster, ledger, media, channels, events, log,
+                                        *registry);
     tel::sip::DigestAuthenticator authenticator(config.nonce_secret, config.nonce_lifetime,
                                                 config.algorithms);
     tel::sip::Registrar registrar(authenticator, credentials, bindings, config.registrar, log,
@@ -72,11 +77,12 @@ int main(int argc, char** argv) {
         },
         log);
     if (config.protection_enabled) stack.setSourceGuard(&guard);
-    tel::sip::B2bua b2bua(stack, admission, bindings, media, events, applications, *workers,
-                          config.b2bua, log, *registry);
+    tel::sip::B2bua b2bua(stack, admission, bindings, media, events, ledger, applications,
+                          *workers, config.b2bua, log, *registry);
     stack.setCallHandler(&b2bua);
     media.start([&b2bua](std::vector<std::string> lost) { b2bua.mediaLost(std::move(lost)); });
     stack.start();
+    reaper.start();
 
     tel::sip::CallControlService control(applications, b2bua);
     tel::grpc_util::GrpcServer control_server(config.control_listen.str(), {&control});
@@ -93,7 +99,8 @@ int main(int argc, char** argv) {
     });
     const int admin_port = admin.start(config.admin_listen.host, config.admin_listen.port);
     log.info("sip-edge serving",
-             {{"sip", config.sip.listen_host + ":" + std::to_string(config.sip.listen_port)},
+             {{"instance", ledger.self()},
+              {"sip", config.sip.listen_host + ":" + std::to_string(config.sip.listen_port)},
               {"control_port", std::to_string(control_port)},
               {"admin_port", std::to_string(admin_port)}});
     const int signal = shutdown_signal.wait();
@@ -114,6 +121,7 @@ int main(int argc, char** argv) {
     stack.stop();  // ends the calls still up (BYE / 503) and joins the SIP thread
     workers
         .reset();  // finishes queued blocking work; results posted to the stopped stack are dropped
+    reaper.stop(/*leave=*/true);  // every call of ours is closed: nobody must close them again
     admin.stop();
     if (auto flushed = (*producer)->flush(std::chrono::seconds(5)); !flushed.ok()) {
       log.error("call events not flushed", {{"error", std::string(flushed.message())}});

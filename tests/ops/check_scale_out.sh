@@ -14,7 +14,9 @@
 #      calls go to the survivor;
 #   4. a sip-edge drains on SIGTERM: OPTIONS and new INVITEs get 503, Kamailio sends new calls to
 #      the other, the call in progress goes on to its end, then it exits 0;
-#   5. a sip-edge is lost (SIGKILL): new calls go to the survivor.
+#   5. a sip-edge is lost (SIGKILL): new calls go to the survivor, which also closes the lost
+#      instance's call (record complete, media session and number channel freed), and Kamailio's
+#      dialog keep-alive finds the call's sip-edge gone and sends the caller a BYE.
 # Fixed ports 20000-20999 (below the ephemeral range; no other test uses them).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -69,6 +71,7 @@ edge_sip=(20060 20070)
 edge_admin=(20061 20071)
 edge_control=(20062 20072)
 relays="127.0.0.1:${relay_grpc[0]},127.0.0.1:${relay_grpc[1]}"
+kamailio_port=20050
 start_relay() {  # start_relay INDEX
   local i=$1
   env TEL_MEDIA_RELAY_GRPC_LISTEN=127.0.0.1:${relay_grpc[i]} TEL_MEDIA_RELAY_ADMIN_LISTEN=127.0.0.1:${relay_admin[i]} \
@@ -87,6 +90,7 @@ start_edge() {  # start_edge INDEX
     TEL_SIP_EDGE_REDIS_URL="$TEL_REDIS_URL" TEL_SIP_EDGE_KAFKA_BROKERS="$TEL_KAFKA_BROKERS" \
     TEL_SIP_EDGE_SIP_TRUSTED_PROXIES=127.0.0.1 TEL_SIP_EDGE_PROTECTION_ALLOW=127.0.0.1,127.0.0.2 \
     TEL_SIP_EDGE_DRAIN_GRACE_PERIOD=20s TEL_SIP_EDGE_AUTH_NONCE_SECRET="$nonce_secret" \
+    TEL_SIP_EDGE_CALLS_OUTBOUND_PROXY="sip:127.0.0.1:$kamailio_port" TEL_SIP_EDGE_CLUSTER_LOST_AFTER=3s \
     "$build/services/sip-edge/sip-edge" >>"$work/edge$i.log" 2>&1 &
   pids[edge$i]=$!
   wait_for 10 serving "edge$i" sip-edge || return 1
@@ -99,7 +103,6 @@ for i in 0 1; do check "media-relay $i starts" start_relay $i; done
 for i in 0 1; do check "sip-edge $i and its routing start" start_edge $i; done
 
 # --- Kamailio's dispatcher in front of the sip-edges ------------------------------------------------
-kamailio_port=20050
 modules=$(dirname "$(find /usr/lib -name dispatcher.so -path '*kamailio*' | head -1)")
 printf '1 sip:127.0.0.1:%s\n1 sip:127.0.0.1:%s\n' "${edge_sip[0]}" "${edge_sip[1]}" >"$work/dispatcher.list"
 sed -e "s#@PORT@#$kamailio_port#" -e "s#@MODULES@#$modules#" -e "s#@LIST@#$work/dispatcher.list#" \
@@ -109,7 +112,7 @@ kamailio -f "$work/kamailio.cfg" -P "$work/kamailio.pid" -m 64 -M 8 -w "$work" -
 
 # --- A tenant whose number is routed to the UAS ---------------------------------------------------
 uas_port=20080
-sipp -sn uas -i 127.0.0.1 -p "$uas_port" -mp 20600 -nostdin -bg >/dev/null 2>&1
+sipp -sf "$here/uas_carrier.xml" -i 127.0.0.1 -p "$uas_port" -mp 20600 -nostdin -bg >/dev/null 2>&1
 tenant=$(api "$TEL_ADMIN_KEY" POST /v1/tenants "{\"name\":\"scale-out $$\",\"sip_domain\":\"scale-$$.sip.test\"}" | jq -r .id)
 key=$(api "$TEL_ADMIN_KEY" POST "/v1/tenants/$tenant/api-keys" '{"name":"scale-out"}' | jq -r .secret)
 number="+1556$(printf '%07d' $(((RANDOM * 32768 + RANDOM) % 10000000)))"
@@ -126,8 +129,10 @@ calls() {  # calls SCENARIO COUNT HOLD_MS [NAME]: sipp through Kamailio; true wh
     -error_file "$work/$name.err" "127.0.0.1:$kamailio_port" >"$work/$name.out" 2>&1)
 }
 background_call() {  # background_call SCENARIO HOLD_MS NAME: one call; its sipp's pid in $call_pid
-  (cd "$work" && exec timeout 60 sipp -sf "$here/$1" -i "$carrier_ip" -p "$3" -mp $((20800 + (${3} % 10) * 20)) -s "$number" \
-    -m 1 -d "$2" -recv_timeout 25000 -timeout 50 -nostdin -trace_err -error_file "$work/$3.err" \
+  local scenario=$1 limit=${CALL_LIMIT:-50}  # seconds the call may take
+  [[ $scenario == /* ]] || scenario=$here/$scenario
+  (cd "$work" && exec timeout $((limit + 10)) sipp -sf "$scenario" -i "$carrier_ip" -p "$3" -mp $((20800 + (${3} % 10) * 20)) -s "$number" \
+    -m 1 -d "$2" -recv_timeout 25000 -timeout "$limit" -nostdin -trace_err -error_file "$work/$3.err" \
     "127.0.0.1:$kamailio_port" >"$work/$3.out" 2>&1) &
   call_pid=$!
 }
@@ -261,12 +266,29 @@ check "the load balancer takes it back" wait_for 5 \
 sleep 2  # a probe interval or two, so that Kamailio's dispatcher marks it active again
 
 # 5. A sip-edge is lost -----------------------------------------------------------------------------
-kill -KILL "${pids[edge0]}"
-wait "${pids[edge0]}" 2>/dev/null
-unset "pids[edge0]"
-before=$(metric "${edge_admin[1]}" tel_sip_calls_total)
+# Kamailio's first keep-alive goes out 30 s into the call, then the dialog has 10 s to live: the
+# caller waits up to 75 s for its BYE.
+sed 's/timeout="20000"/timeout="75000"/' "$here/uac_ended_by_platform.xml" >"$work/uac_ended_by_lb.xml"
+CALL_LIMIT=90 hold_one_call "$work/uac_ended_by_lb.xml" 0 20093 edge_admin tel_sip_calls_active
+lost=$holder
+kill -KILL "${pids[edge$lost]}"
+wait "${pids[edge$lost]}" 2>/dev/null
+unset "pids[edge$lost]"
+record_of_lost_edge() {
+  api "$key" GET "/v1/calls?limit=50" | jq -e '[.items[] | select(.complete and .hangup_side == "system"
+    and .disposition == "answered" and .cause == "sip-edge lost")] | length == 1' >/dev/null
+}
+check "a surviving sip-edge closes the lost one's call: its record is complete (sip-edge lost)" \
+  wait_for 20 record_of_lost_edge
+no_relay_session() { [[ $(total tel_media_sessions "${relay_admin[@]}") == 0 ]]; }
+check "...its media session is deleted" wait_for 5 no_relay_session
+number_id=$(api "$key" GET "/v1/numbers?limit=100" | jq -r --arg e "$number" '.items[] | select(.e164 == $e) | .id')
+check "...and its number channel given back" \
+  test "$(redis-cli -p "${TEL_REDIS_URL##*:}" ZCARD "tel:chan:$tenant:$number_id")" = 0
+before=$(metric "${edge_admin[other]}" tel_sip_calls_total)
 check "with one sip-edge lost, new calls through the load balancer all succeed" calls uac_held.xml 10 200 after-edge-loss
-check "...on the survivor" test "$(metric "${edge_admin[1]}" tel_sip_calls_total)" -ge $((before + 10))
+check "...on the survivor" test "$(metric "${edge_admin[other]}" tel_sip_calls_total)" -ge $((before + 10))
+check "the load balancer ends the lost call's dialog: the caller gets a BYE" wait "$call_pid"
 
 ((failed)) && for f in "$work"/*.err; do [[ -s $f ]] && { echo "--- $f"; tail -8 "$f"; }; done
 exit $failed

@@ -168,13 +168,15 @@ struct B2bua::Call {
 };
 
 B2bua::B2bua(SipStack& stack, CallAdmission& admission, Bindings& bindings, MediaControl& media,
-             EventSink& events, ApplicationHub& applications, grpc_util::BlockingExecutor& workers,
-             B2buaOptions options, log::Logger logger, prometheus::Registry& registry)
+             EventSink& events, CallLedger& ledger, ApplicationHub& applications,
+             grpc_util::BlockingExecutor& workers, B2buaOptions options, log::Logger logger,
+             prometheus::Registry& registry)
     : stack_(stack),
       admission_(admission),
       bindings_(bindings),
       media_(media),
       events_(events),
+      ledger_(ledger),
       applications_(applications),
       workers_(workers),
       options_(std::move(options)),
@@ -227,6 +229,37 @@ B2bua::Call* B2bua::findCall(const std::string& call_id) {
   return it == calls_.end() ? nullptr : it->second.get();
 }
 
+namespace {
+// Calls a survivor would have to close: admitted ones (refused calls end at once).
+bool isLedgered(const Admission& admission) {
+  return !admission.refusal && !admission.tenant_id.empty();
+}
+}  // namespace
+
+void B2bua::recordInLedger(const std::string& call_id, const Admission& admission,
+                           const std::string& answered_leg) {
+  if (!isLedgered(admission)) return;
+  const LedgerEntry entry{call_id,
+                          admission.tenant_id,
+                          admission.holds_channel ? admission.number_id : "",
+                          admission.media_relay,
+                          admission.media_session,
+                          answered_leg};
+  const absl::Status written = answered_leg.empty() ? ledger_.record(entry) : ledger_.update(entry);
+  if (!written.ok()) {
+    log_.warn("call not written to the ledger",
+              {{"call_id", call_id}, {"error", std::string(written.message())}});
+  }
+}
+
+void B2bua::eraseFromLedger(const std::string& call_id, const Admission& admission) {
+  if (!isLedgered(admission)) return;
+  if (auto erased = ledger_.erase(call_id); !erased.ok()) {
+    log_.warn("call not erased from the ledger",
+              {{"call_id", call_id}, {"error", std::string(erased.message())}});
+  }
+}
+
 bool B2bua::handleOnSipThread(const SipStack::Event& event) {
   const auto known = handles_.find(event.handle);
   Call* call = known == handles_.end() ? nullptr : findCall(known->second.call_id);
@@ -253,6 +286,16 @@ bool B2bua::handleOnSipThread(const SipStack::Event& event) {
       return true;
     case nua_i_bye:
       if (call != nullptr) onByeOnSipThread(*call, leg_id);
+      return true;
+    case nua_i_options:  // within a dialog (SipStack answers the others)
+      if (known == handles_.end()) return false;  // not a handle of ours: SipStack answers 481
+      // Yes, the call is here, even while draining (the load balancer's dialog keep-alive); the
+      // handle stays ours either way.
+      if (call != nullptr && call->state != Call::State::kEnding)
+        nua_respond(event.handle, 200, "OK", NUTAG_WITH_THIS(stack_.nuaOnSipThread()), TAG_END());
+      else
+        nua_respond(event.handle, 481, "Call/Transaction Does Not Exist",
+                    NUTAG_WITH_THIS(stack_.nuaOnSipThread()), TAG_END());
       return true;
     case nua_i_state:
       if (callStateOf(event) == nua_callstate_terminated) onTerminatedOnSipThread(event.handle);
@@ -337,7 +380,12 @@ void B2bua::onNewInviteOnSipThread(const SipStack::Event& event) {
   calls_[call_id] = std::move(call);
   active_calls_.Increment();
 
-  runBlocking([this, invite] { return admission_.admit(invite, std::chrono::system_clock::now()); },
+  runBlocking(
+      [this, invite] {
+        Admission admission = admission_.admit(invite, std::chrono::system_clock::now());
+        recordInLedger(invite.call_id, admission, "");
+        return admission;
+      },
               [this, call_id](Admission admission) {
                 onAdmittedOnSipThread(call_id, std::move(admission));
               });
@@ -351,6 +399,7 @@ void B2bua::onAdmittedOnSipThread(const std::string& call_id, Admission admissio
         [this, call_id, admission = std::move(admission)] {
           if (!admission.media_session.empty()) (void)media_.deleteSession(admission.media_session);
           admission_.release(admission, call_id);
+          eraseFromLedger(call_id, admission);
           return true;
         },
         [](bool) {});
@@ -523,6 +572,7 @@ void B2bua::placeLegsOnSipThread(const std::string& call_id, std::vector<Planned
     if (!sdp.ok()) continue;  // the offer was checked on arrival; this cannot fail on a valid one
     const std::string from = "<sip:" + plan.from_user + "@" + options_.edge_host + ">";
     const std::string to = "<" + plan.request_uri + ">";
+    if (plan.route.empty() && plan.next_hop.empty()) plan.route = options_.outbound_proxy;
     Handle handle = nua_handle(
         nua, nullptr, SIPTAG_TO_STR(to.c_str()), SIPTAG_FROM_STR(from.c_str()),
         TAG_IF(!plan.next_hop.empty(), NUTAG_PROXY(plan.next_hop.c_str())),
@@ -691,14 +741,15 @@ void B2bua::onLegAnsweredOnSipThread(Call& call, Leg& leg, const SipStack::Event
     if (other.handle) nua_cancel(other.handle, TAG_END());
   }
   const std::string answer = payloadOf(event.sip);
-  const std::string session = call.admission.media_session;
   const std::string call_id = call.id;
   const std::string leg_id = leg.id;
   runBlocking(
-      [this, session, leg_id, remote = *remote] {
+      [this, call_id, admission = call.admission, leg_id, remote = *remote] {
         std::optional<RelayEndpoint> address;
         if (!remote.onHold()) address = RelayEndpoint{remote.ip, remote.port};
-        return media_.link(session, "a", leg_id, address);
+        absl::Status linked = media_.link(admission.media_session, "a", leg_id, address);
+        if (linked.ok()) recordInLedger(call_id, admission, leg_id);
+        return linked;
       },
       [this, call_id, leg_id, answer](absl::Status linked) {
         Call* current = findCall(call_id);
@@ -1022,6 +1073,7 @@ void B2bua::endCallOnSipThread(Call& call, calls::v1::Disposition disposition, c
           }
         }
         admission_.release(admission, call_id);
+        eraseFromLedger(call_id, admission);
         return counters;
       },
       [this, call_id, stored](std::map<std::string, calls::v1::MediaCounters> counters) {

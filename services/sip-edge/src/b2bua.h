@@ -13,6 +13,7 @@
 
 #include "call_admission.h"
 #include "call_control_service.h"
+#include "call_ledger.h"
 #include "sip_stack.h"
 #include "tel/grpc/blocking_executor.h"
 
@@ -26,6 +27,10 @@ struct B2buaOptions {
   std::chrono::milliseconds decision_timeout{5000};
   // The host in the From of the legs sip-edge places (callers see "number@host").
   std::string edge_host = "127.0.0.1";
+  // "sip:host:port;lr" of the SIP load balancer: the legs sip-edge places go through it (unless a
+  // device's Path or NAT address says otherwise), so that every dialog of a call passes the load
+  // balancer, which ends them should this instance be lost. Empty: legs go straight to their target.
+  std::string outbound_proxy;
 };
 
 // The B2BUA: every call is an A leg (the caller's dialog, which sip-edge answers as a UAS) and B
@@ -39,8 +44,9 @@ struct B2buaOptions {
 class B2bua final : public CallCommands, public CallHandler {
  public:
   B2bua(SipStack& stack, CallAdmission& admission, Bindings& bindings, MediaControl& media,
-        EventSink& events, ApplicationHub& applications, grpc_util::BlockingExecutor& workers,
-        B2buaOptions options, log::Logger logger, prometheus::Registry& registry);
+        EventSink& events, CallLedger& ledger, ApplicationHub& applications,
+        grpc_util::BlockingExecutor& workers, B2buaOptions options, log::Logger logger,
+        prometheus::Registry& registry);
   ~B2bua() override;
 
   // CallHandler (SIP thread).
@@ -91,12 +97,18 @@ class B2bua final : public CallCommands, public CallHandler {
   void publishOnSipThread(Call& call, const calls::v1::CallEvent& event);
   void notifyOnSipThread(Call& call, calls::v1::CallNotification notification);
   Call* findCall(const std::string& call_id);
+  // The call's line in this instance's ledger (workers only; a failure is logged: the call goes on,
+  // it is only not closed by a survivor should this instance be lost).
+  void recordInLedger(const std::string& call_id, const Admission& admission,
+                      const std::string& answered_leg);
+  void eraseFromLedger(const std::string& call_id, const Admission& admission);
 
   SipStack& stack_;
   CallAdmission& admission_;
   Bindings& bindings_;
   MediaControl& media_;
   EventSink& events_;
+  CallLedger& ledger_;
   ApplicationHub& applications_;
   grpc_util::BlockingExecutor& workers_;
   B2buaOptions options_;

@@ -229,6 +229,7 @@ bool CallAdmission::setUpMedia(Admission& admission, const InviteRequest& invite
     return false;
   }
   admission.media_session = session->session_id;
+  admission.media_relay = session->relay;
   admission.caller_relay = session->first_leg;
   return true;
 }

@@ -38,6 +38,7 @@ struct Admission {
   std::string caller_account_id;  // outbound / internal
   bool caller_outbound_allowed = false;
   std::string media_session;
+  std::string media_relay;     // the relay holding media_session
   RelayEndpoint caller_relay;  // where the caller must send its audio
 };
 

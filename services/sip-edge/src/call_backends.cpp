@@ -117,7 +117,7 @@ absl::StatusOr<CreatedSession> GrpcMediaControl::createSession(
   }
   if (reply.legs_size() != 1)
     return absl::InternalError("media-relay: the session came without its leg");
-  return CreatedSession{reply.session_id(), endpointOf(reply.legs(0).local_rtp())};
+  return CreatedSession{reply.session_id(), endpointOf(reply.legs(0).local_rtp()), ""};
 }
 
 absl::StatusOr<RelayEndpoint> GrpcMediaControl::addLeg(const std::string& session_id,

@@ -104,6 +104,7 @@ struct RelayEndpoint {
 struct CreatedSession {
   std::string session_id;
   RelayEndpoint first_leg;  // the local address of the leg created with the session
+  std::string relay;        // the media-relay holding it (gRPC address); empty with a single relay
 };
 
 // media-relay: one session per call, one leg per SIP dialog side. A call costs four requests: the
@@ -128,6 +129,15 @@ class MediaControl {
   // Frees the ports; returns each leg's final counters by leg id.
   virtual absl::StatusOr<std::map<std::string, calls::v1::MediaCounters>> deleteSession(
       const std::string& session_id) = 0;
+};
+
+// Media sessions another (lost) sip-edge instance created: ended by the survivors, which know only
+// the relay's address and the session id.
+class OrphanedMedia {
+ public:
+  virtual ~OrphanedMedia() = default;
+  virtual absl::StatusOr<std::map<std::string, calls::v1::MediaCounters>> deleteSessionAt(
+      const std::string& relay, const std::string& session_id) = 0;
 };
 
 class GrpcMediaControl final : public MediaControl {

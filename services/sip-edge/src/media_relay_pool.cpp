@@ -108,6 +108,7 @@ absl::StatusOr<CreatedSession> MediaRelayPool::createSession(
     std::lock_guard lock(mutex_);
     if (session.ok()) {
       owner_[session->session_id] = relay;
+      session->relay = relay->address;
       return session;
     }
     if (relay->created_since_probe > 0) --relay->created_since_probe;
@@ -162,6 +163,19 @@ absl::StatusOr<std::map<std::string, calls::v1::MediaCounters>> MediaRelayPool::
     owner_.erase(found);
   }
   return relay->control->deleteSession(session_id);
+}
+
+absl::StatusOr<std::map<std::string, calls::v1::MediaCounters>> MediaRelayPool::deleteSessionAt(
+    const std::string& relay_address, const std::string& session_id) {
+  for (Relay* relay : relaysSnapshot()) {
+    if (relay->address == relay_address) return relay->control->deleteSession(session_id);
+  }
+  // A relay this instance does not use (configured differently, or gone from DNS): asked directly.
+  GrpcMediaControl control(
+      media::v1::MediaRelay::NewStub(
+          grpc::CreateChannel(relay_address, grpc::InsecureChannelCredentials())),
+      options_.rpc_timeout);
+  return control.deleteSession(session_id);
 }
 
 void MediaRelayPool::probeLoop() {

@@ -32,7 +32,7 @@ struct MediaRelayPoolOptions {
 // probe_interval; a relay that fails lost_after_failures probes in a row is declared lost, and the
 // sessions this sip-edge had on it are handed to the on_lost callback (their calls have no media
 // any more and must end). A relay that answers again is used again.
-class MediaRelayPool final : public MediaControl {
+class MediaRelayPool final : public MediaControl, public OrphanedMedia {
  public:
   using LostSessions = std::function<void(std::vector<std::string> session_ids)>;
   MediaRelayPool(MediaRelayPoolOptions options, log::Logger logger, prometheus::Registry& registry);
@@ -59,6 +59,9 @@ class MediaRelayPool final : public MediaControl {
                     const std::optional<RelayEndpoint>& leg_b_remote) override;
   absl::StatusOr<std::map<std::string, calls::v1::MediaCounters>> deleteSession(
       const std::string& session_id) override;
+  // OrphanedMedia: a session another instance created on `relay_address`.
+  absl::StatusOr<std::map<std::string, calls::v1::MediaCounters>> deleteSessionAt(
+      const std::string& relay_address, const std::string& session_id) override;
 
  private:
   struct Relay;

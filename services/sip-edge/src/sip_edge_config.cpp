@@ -46,6 +46,16 @@ SipEdgeConfig SipEdgeConfig::load(config::Config& source) {
                               "names no media-relay (host:port[,host:port...])");
   }
   config.drain_grace = source.getDuration("drain.grace_period", std::chrono::seconds(30));
+  config.cluster.heartbeat_interval =
+      source.getDuration("cluster.heartbeat_interval", std::chrono::seconds(1));
+  config.cluster.lost_after = source.getDuration("cluster.lost_after", std::chrono::seconds(10));
+  if (config.cluster.heartbeat_interval < std::chrono::milliseconds(100))
+    throw config::ConfigError("cluster.heartbeat_interval", "must be at least 100ms");
+  if (config.cluster.lost_after < 3 * config.cluster.heartbeat_interval) {
+    throw config::ConfigError("cluster.lost_after",
+                              "must be at least 3 cluster.heartbeat_interval (a late heartbeat is "
+                              "not a death)");
+  }
   config.kafka_brokers = source.getString("kafka.brokers");
   config.kafka_linger = source.getDuration("kafka.linger", std::chrono::milliseconds(20));
   // Request-URI hosts that carriers use for our numbers, besides IP addresses: the public names of
@@ -58,6 +68,14 @@ SipEdgeConfig SipEdgeConfig::load(config::Config& source) {
   }
   config.lookup_cache_ttl = source.getDuration("calls.lookup_cache_ttl", std::chrono::seconds(5));
   config.b2bua.edge_host = source.getString("calls.edge_host", config.sip.listen_host);
+  config.b2bua.outbound_proxy = source.getString("calls.outbound_proxy", "");
+  if (!config.b2bua.outbound_proxy.empty()) {
+    auto& proxy = config.b2bua.outbound_proxy;
+    if (proxy.rfind("sip:", 0) != 0 || proxy.size() < 5 ||
+        proxy.find_first_of(" \t\r\n<>\"") != std::string::npos)
+      throw config::ConfigError("calls.outbound_proxy", "must be a SIP URI (sip:host[:port])");
+    if (proxy.find(";lr") == std::string::npos) proxy += ";lr";  // a loose route (RFC 3261 16.12)
+  }
   config.max_call_duration = std::chrono::duration_cast<std::chrono::seconds>(
       source.getDuration("calls.max_duration", std::chrono::hours(4)));
   if (config.max_call_duration < std::chrono::minutes(1)) {

@@ -2,6 +2,7 @@
 
 #include "b2bua.h"
 #include "call_admission.h"
+#include "lost_instance_reaper.h"
 #include "registrar.h"
 #include "sip_stack.h"
 #include "source_guard.h"
@@ -28,6 +29,8 @@ struct SipEdgeConfig {
   std::chrono::milliseconds lookup_cache_ttl{5000};  // numbers and carrier matches; 0 disables
   // On SIGTERM: how long calls in progress may go on while new ones are refused (503).
   std::chrono::milliseconds drain_grace{30000};
+  // Heartbeats in Redis, and when an instance that stopped beating is lost (its calls are closed).
+  ReaperOptions cluster;
   redis::RedisOptions redis;  // from redis.url (secret)
   std::string nonce_secret;   // secret; shared by all instances behind one load balancer
   std::chrono::seconds nonce_lifetime{300};

@@ -131,11 +131,19 @@ void SipStack::runOnSipThread(std::promise<void> started) {
   }
   nua_shutdown(sofia.nua);
   for (int i = 0; i < 100 && !sofia.shutdown_done; ++i) su_root_step(sofia.root, 50);
+  if (!sofia.shutdown_done) log_.warn("SIP stack shutdown did not complete within 5s");
   nua_destroy(sofia.nua);
   su_root_destroy(sofia.root);
   su_home_deinit(sofia.home);
   su_deinit();
 }
+
+namespace {
+// A request within a dialog (its To has our tag): it continues something, it starts nothing.
+bool inDialog(const sip_t* sip) {
+  return sip != nullptr && sip->sip_to != nullptr && sip->sip_to->a_tag != nullptr;
+}
+}  // namespace
 
 void SipStack::dispatchOnSipThread(const Event& event) {
   if (!screenOnSipThread(event)) return;
@@ -144,6 +152,16 @@ void SipStack::dispatchOnSipThread(const Event& event) {
       handleRegisterOnSipThread(event);
       break;
     case nua_i_options:
+      if (inDialog(event.sip)) {
+        // A keep-alive within a call (a load balancer checking that the call's sip-edge is still
+        // there): the B2BUA answers for its calls.
+        if (calls_ == nullptr || !calls_->handleOnSipThread(event)) {
+          nua_respond(event.handle, 481, "Call/Transaction Does Not Exist",
+                      NUTAG_WITH_THIS(sofia_->nua), TAG_END());
+          nua_handle_destroy(event.handle);
+        }
+        break;
+      }
       if (draining_)
         nua_respond(event.handle, 503, "Service Unavailable", NUTAG_WITH_THIS(sofia_->nua),
                     SIPTAG_RETRY_AFTER_STR("60"), TAG_END());
@@ -230,12 +248,10 @@ bool SipStack::screenOnSipThread(const Event& event) {
   // Requests that continue a dialog or transaction are not counted: only what starts something.
   switch (event.event) {
     case nua_i_invite:
-      if (event.sip != nullptr && event.sip->sip_to != nullptr &&
-          event.sip->sip_to->a_tag != nullptr)
-        return true;
+    case nua_i_options:
+      if (inDialog(event.sip)) return true;
       break;
     case nua_i_register:
-    case nua_i_options:
     case nua_i_message:
     case nua_i_subscribe:
     case nua_i_publish:

@@ -109,7 +109,7 @@ struct FakeMedia : MediaControl {
     const std::string session = "s-" + call;
     legs[session][first_leg] = first_leg_remote;
     next_port += 2;
-    return CreatedSession{session, RelayEndpoint{"127.0.0.1", next_port}};
+    return CreatedSession{session, RelayEndpoint{"127.0.0.1", next_port}, "relay:1"};
   }
   absl::StatusOr<RelayEndpoint> addLeg(const std::string& session, const std::string& leg,
                                        const std::optional<RelayEndpoint>& remote) override {

@@ -26,6 +26,14 @@ class Browser {
  public:
   explicit Browser(std::string base_url, std::string source = "")
       : base_url_(std::move(base_url)), source_(std::move(source)) {}
+  // Signs out what is still signed in, so that no session of a test outlives it in Redis.
+  ~Browser() {
+    if (cookie_.empty()) return;
+    send_csrf_ = true;
+    request("DELETE", "/v1/sessions");
+  }
+  Browser(const Browser&) = delete;
+  Browser& operator=(const Browser&) = delete;
 
   HttpResult request(const std::string& method, const std::string& path, const json& body = nullptr,
                      httplib::Headers extra = {}) {

@@ -58,6 +58,18 @@ test.beforeEach(({ page }) => {
   page.on("dialog", (dialog) => void dialog.accept());
 });
 
+// Whatever a test left signed in is signed out, so that no session outlives the run in Redis.
+async function signOutAll(request: import("@playwright/test").APIRequestContext) {
+  const session = await request.get("/v1/session");
+  if (!session.ok()) return;
+  const { csrf_token } = await session.json();
+  await request.delete("/v1/sessions", { headers: { "X-CSRF-Token": csrf_token } });
+}
+
+test.afterEach(async ({ page }) => {
+  await signOutAll(page.request);
+});
+
 test.afterAll(async () => {
   for (const id of createdTenants) await adminApi("DELETE", `/v1/tenants/${id}`).catch(() => undefined);
 });
@@ -262,6 +274,7 @@ test("on a phone the pages fit the screen", async ({ browser }) => {
     expect(overflow, `${path} is wider than the phone`).toBeLessThanOrEqual(0);
     await shot(page, name);
   }
+  await signOutAll(page.request);
   await context.close();
 });
 

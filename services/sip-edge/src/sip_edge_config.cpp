@@ -1,7 +1,5 @@
 #include "sip_edge_config.h"
 
-#include <arpa/inet.h>
-
 #include <sstream>
 
 #include "tel/crypto/crypto.h"
@@ -28,11 +26,9 @@ SipEdgeConfig SipEdgeConfig::load(config::Config& source) {
   config.sip.listen_host = listen.host;
   config.sip.listen_port = listen.port;
   config.sip.trusted_proxies = commaList(source.getString("sip.trusted_proxies", ""));
-  for (const auto& proxy : config.sip.trusted_proxies) {
-    in6_addr parsed{};
-    if (inet_pton(proxy.find(':') == std::string::npos ? AF_INET : AF_INET6, proxy.c_str(),
-                  &parsed) != 1)
-      throw config::ConfigError("sip.trusted_proxies", "'" + proxy + "' is not an IP address");
+  if (auto bad = AddressBlocks::invalidEntry(config.sip.trusted_proxies)) {
+    throw config::ConfigError("sip.trusted_proxies",
+                              "'" + *bad + "' is not an IP address or CIDR block");
   }
   config.sip.max_message_bytes =
       static_cast<size_t>(source.getInt("sip.max_message_bytes", 2048, 1 << 20, 32768));
@@ -126,7 +122,7 @@ SipEdgeConfig SipEdgeConfig::load(config::Config& source) {
   if (guard.ban_time.count() < 1)
     throw config::ConfigError("protection.ban_time", "must be at least 1s");
   guard.allow = commaList(source.getString("protection.allow", ""));
-  if (auto bad = SourceGuard::invalidAllowEntry(guard.allow)) {
+  if (auto bad = AddressBlocks::invalidEntry(guard.allow)) {
     throw config::ConfigError("protection.allow",
                               "'" + *bad + "' is not an IP address or CIDR block");
   }

@@ -58,6 +58,7 @@ std::optional<int64_t> parseSeconds(const char* value) {
 
 SipStack::SipStack(SipStackOptions options, RegisterHandler on_register, log::Logger logger)
     : options_(std::move(options)),
+      trusted_proxies_(options_.trusted_proxies),
       on_register_(std::move(on_register)),
       log_(std::move(logger)),
       sofia_(std::make_unique<SofiaState>()) {}
@@ -196,11 +197,7 @@ RequestSource SipStack::sourceOf(const sip_t* sip) const {
   source.ip = text(via->v_received ? via->v_received : via->v_host);
   source.port =
       text(via->v_rport && *via->v_rport ? via->v_rport : (via->v_port ? via->v_port : "5060"));
-  if (options_.trusted_proxies.empty() ||
-      std::find(options_.trusted_proxies.begin(), options_.trusted_proxies.end(), source.ip) ==
-          options_.trusted_proxies.end()) {
-    return source;
-  }
+  if (!trusted_proxies_.contains(source.ip)) return source;
   for (const sip_unknown_t* header = sip->sip_unknown; header != nullptr;
        header = header->un_next) {
     if (header->un_name == nullptr || header->un_value == nullptr ||

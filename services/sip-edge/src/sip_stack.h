@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "address_blocks.h"
 #include "registrar.h"
 #include "tel/log/log.h"
 #include "tel/loop/wakeup_queue.h"
@@ -26,7 +27,8 @@ struct SipStackOptions {
   int listen_port = 17060;  // UDP and TCP
   std::string server_name = "tel-sip-edge";
   size_t max_message_bytes = 32768;
-  // Addresses of the SIP load balancers in front (sip.trusted_proxies). A request whose transport
+  // Addresses or CIDR blocks of the SIP load balancers in front (sip.trusted_proxies), e.g. the
+  // pod network when only the load balancer's pods may reach sip-edge. A request whose transport
   // peer is one of them is taken to come from the address in its X-Tel-Source header, which the
   // load balancer sets (having removed any the client sent); from anyone else the header is
   // ignored.
@@ -95,6 +97,7 @@ class SipStack {
   void respondOnSipThread(void* handle, void* saved, const SipResponse& response);
 
   SipStackOptions options_;
+  AddressBlocks trusted_proxies_;
   RegisterHandler on_register_;
   CallHandler* calls_ = nullptr;
   SourceGuard* guard_ = nullptr;

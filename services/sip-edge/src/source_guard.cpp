@@ -14,33 +14,11 @@ std::string lowercase(std::string text) {
   return text;
 }
 
-// Address bytes of `ip`; false when it is neither IPv4 nor IPv6.
-bool parseAddress(const std::string& ip, bool& v6, uint8_t bytes[16]) {
-  std::memset(bytes, 0, 16);
-  if (inet_pton(AF_INET, ip.c_str(), bytes) == 1) {
-    v6 = false;
-    return true;
-  }
-  if (inet_pton(AF_INET6, ip.c_str(), bytes) == 1) {
-    v6 = true;
-    return true;
-  }
-  return false;
-}
-
-bool prefixMatches(const uint8_t* a, const uint8_t* b, int prefix) {
-  const int whole = prefix / 8;
-  if (std::memcmp(a, b, static_cast<size_t>(whole)) != 0) return false;
-  const int rest = prefix % 8;
-  if (rest == 0) return true;
-  const uint8_t mask = static_cast<uint8_t>(0xFF << (8 - rest));
-  return (a[whole] & mask) == (b[whole] & mask);
-}
-
 }  // namespace
 
 SourceGuard::SourceGuard(SourceGuardOptions options, prometheus::Registry& registry)
     : options_(std::move(options)),
+      allow_(options_.allow),
       bans_(prometheus::BuildCounter()
                 .Name("tel_sip_source_bans_total")
                 .Help("Sources banned, by reason (flood, auth_failures, scanner)")
@@ -50,15 +28,6 @@ SourceGuard::SourceGuard(SourceGuardOptions options, prometheus::Registry& regis
                         .Help("Sources banned right now")
                         .Register(registry)
                         .Add({})) {
-  for (const auto& entry : options_.allow) {
-    Block block;
-    const auto slash = entry.find('/');
-    const std::string address = entry.substr(0, slash);
-    if (!parseAddress(address, block.v6, block.bytes)) continue;  // validated at start
-    block.prefix =
-        slash == std::string::npos ? (block.v6 ? 128 : 32) : std::stoi(entry.substr(slash + 1));
-    allow_.push_back(block);
-  }
   for (const auto& agent : options_.scanner_user_agents) {
     scanners_lowercase_.push_back(lowercase(agent));
   }
@@ -66,31 +35,7 @@ SourceGuard::SourceGuard(SourceGuardOptions options, prometheus::Registry& regis
   for (const char* reason : {"flood", "auth_failures", "scanner"}) bans_.Add({{"reason", reason}});
 }
 
-std::optional<std::string> SourceGuard::invalidAllowEntry(const std::vector<std::string>& allow) {
-  for (const auto& entry : allow) {
-    const auto slash = entry.find('/');
-    bool v6 = false;
-    uint8_t bytes[16];
-    if (!parseAddress(entry.substr(0, slash), v6, bytes)) return entry;
-    if (slash != std::string::npos) {
-      const std::string prefix = entry.substr(slash + 1);
-      if (prefix.empty() || prefix.size() > 3 ||
-          !std::all_of(prefix.begin(), prefix.end(), ::isdigit))
-        return entry;
-      if (std::stoi(prefix) > (v6 ? 128 : 32)) return entry;
-    }
-  }
-  return std::nullopt;
-}
-
-bool SourceGuard::allowedLocked(const std::string& ip) const {
-  bool v6 = false;
-  uint8_t bytes[16];
-  if (!parseAddress(ip, v6, bytes)) return false;
-  return std::any_of(allow_.begin(), allow_.end(), [&](const Block& block) {
-    return block.v6 == v6 && prefixMatches(block.bytes, bytes, block.prefix);
-  });
-}
+bool SourceGuard::allowedLocked(const std::string& ip) const { return allow_.contains(ip); }
 
 SourceGuard::Source* SourceGuard::trackLocked(const std::string& ip, Clock::time_point now) {
   auto it = sources_.find(ip);

@@ -12,6 +12,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "address_blocks.h"
+
 namespace tel::sip {
 
 struct SourceGuardOptions {
@@ -42,9 +44,6 @@ class SourceGuard {
 
   SourceGuard(SourceGuardOptions options, prometheus::Registry& registry);
 
-  // Parses `allow`; returns the offending entry when one is not an address or CIDR block.
-  static std::optional<std::string> invalidAllowEntry(const std::vector<std::string>& allow);
-
   // One request from `ip` (with its User-Agent, possibly empty).
   Verdict onRequest(const std::string& ip, const std::string& user_agent, Clock::time_point now);
   void onAuthenticationFailure(const std::string& ip, Clock::time_point now);
@@ -64,18 +63,12 @@ class SourceGuard {
     Clock::time_point banned_until{};
     Clock::time_point last_seen{};
   };
-  struct Block {
-    bool v6 = false;
-    uint8_t bytes[16] = {};
-    int prefix = 0;
-  };
-
   bool allowedLocked(const std::string& ip) const;
   void banLocked(const std::string& ip, Source& source, Clock::time_point now, const char* reason);
   Source* trackLocked(const std::string& ip, Clock::time_point now);
 
   SourceGuardOptions options_;
-  std::vector<Block> allow_;
+  AddressBlocks allow_;
   std::vector<std::string> scanners_lowercase_;
   mutable std::mutex mutex_;
   std::unordered_map<std::string, Source> sources_;  // guarded by mutex_

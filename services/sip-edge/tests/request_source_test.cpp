@@ -78,3 +78,11 @@ TEST_CASE(
   ParsedRequest missing("SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK5", "");
   CHECK(stack.sourceOf(missing.sip()).ip == "192.0.2.10");
 }
+
+TEST_CASE("a trusted proxy may be named by its network: a CIDR block") {
+  auto stack = stackTrusting({"10.244.0.0/16"});
+  ParsedRequest inside("SIP/2.0/UDP 10.244.3.7:5060;branch=z9hG4bK9", "X-Tel-Source: 198.51.100.7:5070\r\n");
+  CHECK(stack.sourceOf(inside.sip()).ip == "198.51.100.7");
+  ParsedRequest outside("SIP/2.0/UDP 10.245.0.1:5060;branch=z9hG4bK10", "X-Tel-Source: 198.51.100.7:5070\r\n");
+  CHECK(stack.sourceOf(outside.sip()).ip == "10.245.0.1");
+}

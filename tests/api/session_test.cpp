@@ -123,6 +123,10 @@ TEST_CASE("a dashboard user signs in and out with an HttpOnly SameSite session c
   CHECK(who.json["user"]["email"] == a.email);
   CHECK(who.json["csrf_token"] == browser.csrf_);
   CHECK(browser.request("GET", "/v1/me").json["tenant_id"] == a.tenant.id);
+  // What a softphone needs besides its account: the domain and where to register.
+  auto tenant = browser.request("GET", "/v1/tenants/" + a.tenant.id);
+  CHECK(tenant.json["sip_domain"] == a.tenant.sip_domain);
+  CHECK(tenant.json["sip_registrar"] == requireEnv("TEL_SIP_ADDR"));
 
   // The session acts as the tenant: it reads and, with the token, changes the tenant's rows.
   const std::string e164 = uniqueE164();

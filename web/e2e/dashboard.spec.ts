@@ -177,6 +177,7 @@ test("the owner signs in with the keyboard and sets up a number, a carrier, a SI
   const credentials = page.getByTestId("sip-credentials");
   await expect(credentials).toContainText("manager1");
   await expect(credentials).toContainText(sipDomain);
+  await expect(credentials.getByTestId("sip-registrar")).toContainText(process.env.TEL_SIP_ADDR!);
   sipPassword = (await credentials.getByTestId("secret-value").textContent()) ?? "";
   expect(sipPassword.length).toBeGreaterThanOrEqual(12);
   await expect(page.getByTestId("sip-row").filter({ hasText: "manager1" })).toContainText("101");

@@ -108,6 +108,7 @@ export interface Tenant {
   id: string;
   name: string;
   sip_domain: string;
+  sip_registrar?: string;
   timezone: string;
   created_at: string;
 }

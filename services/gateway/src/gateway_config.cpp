@@ -19,6 +19,7 @@ GatewayConfig GatewayConfig::load(config::Config& source) {
   config.server.http_threads = static_cast<int>(source.getInt("http.threads", 1, 1024, 16));
   config.server.backend_timeout = source.getDuration("backend.timeout", std::chrono::seconds(5));
   config.server.web_root = source.getString("web.root", "");
+  config.server.sip_registrar = source.getString("sip.registrar", "");
   config.server.sessions.idle_timeout =
       source.getDuration("sessions.idle_timeout", std::chrono::hours(12));
   config.server.sessions.max_age =

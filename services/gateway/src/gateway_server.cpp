@@ -399,6 +399,13 @@ void GatewayServer::registerRoutes() {
 
 void GatewayServer::registerTenantRoutes() {
   auto render = [](const auto& message) { return messageJson(message); };
+  // A tenant with where its phones register, when the gateway knows it (sip.registrar): with the
+  // SIP domain, that is what a softphone needs besides its account.
+  auto tenantJson = [this](const v1::Tenant& tenant) {
+    json rendered = messageJson(tenant);
+    if (!options_.sip_registrar.empty()) rendered["sip_registrar"] = options_.sip_registrar;
+    return rendered;
+  };
   route("POST", "/v1/tenants", "/v1/tenants", Access::kAdmin, [=, this](Call& call) {
     JsonRequest body = JsonRequest::parse(call.request.body, {{"name", FieldType::kString, true},
                                                               {"sip_domain", FieldType::kString},
@@ -408,7 +415,7 @@ void GatewayServer::registerTenantRoutes() {
     request.set_name(*body.string("name"));
     request.set_sip_domain(body.string("sip_domain").value_or(""));
     request.set_timezone(body.string("timezone").value_or(""));
-    forward(call, &v1::Accounts::StubInterface::CreateTenant, request, 201, render);
+    forward(call, &v1::Accounts::StubInterface::CreateTenant, request, 201, tenantJson);
   });
   route("GET", "/v1/tenants", "/v1/tenants", Access::kAnyKey, [=, this](Call& call) {
     v1::ListTenantsRequest request;
@@ -421,16 +428,18 @@ void GatewayServer::registerTenantRoutes() {
       v1::GetTenantRequest own;
       own.set_id(call.principal.tenant_id);
       forward(call, &v1::Accounts::StubInterface::GetTenant, own, 200,
-              [](const v1::Tenant& tenant) {
-                return json{{"items", json::array({messageJson(tenant)})}, {"next_page_token", ""}};
+              [tenantJson](const v1::Tenant& tenant) {
+                return json{{"items", json::array({tenantJson(tenant)})}, {"next_page_token", ""}};
               });
       return;
     }
     request.set_limit(limit);
     request.set_page_token(token);
     forward(call, &v1::Accounts::StubInterface::ListTenants, request, 200,
-            [](const v1::ListTenantsResponse& r) {
-              return listJson(r.tenants(), r.next_page_token());
+            [tenantJson](const v1::ListTenantsResponse& r) {
+              json page = {{"items", json::array()}, {"next_page_token", r.next_page_token()}};
+              for (const auto& tenant : r.tenants()) page["items"].push_back(tenantJson(tenant));
+              return page;
             });
   });
   // A tenant key reaches only its own tenant; any other id is "not found".
@@ -444,7 +453,7 @@ void GatewayServer::registerTenantRoutes() {
             return writeError(call.response, ApiError::notFound("tenant not found"));
           v1::GetTenantRequest request;
           request.set_id(id);
-          forward(call, &v1::Accounts::StubInterface::GetTenant, request, 200, render);
+          forward(call, &v1::Accounts::StubInterface::GetTenant, request, 200, tenantJson);
         });
   route("PATCH", R"(/v1/tenants/([^/]+))", "/v1/tenants/{id}", Access::kAnyKey,
         [=, this](Call& call) {
@@ -458,7 +467,7 @@ void GatewayServer::registerTenantRoutes() {
           request.set_id(id);
           if (auto name = body.string("name")) request.set_name(*name);
           if (auto timezone = body.string("timezone")) request.set_timezone(*timezone);
-          forward(call, &v1::Accounts::StubInterface::UpdateTenant, request, 200, render);
+          forward(call, &v1::Accounts::StubInterface::UpdateTenant, request, 200, tenantJson);
         });
   route("DELETE", R"(/v1/tenants/([^/]+))", "/v1/tenants/{id}", Access::kAdmin,
         [=, this](Call& call) {

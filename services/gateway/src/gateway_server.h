@@ -29,6 +29,8 @@ struct GatewayOptions {
   int http_threads = 16;
   std::chrono::milliseconds backend_timeout{5000};
   std::string openapi_json;
+  // Where phones register (host:port), shown with each tenant; empty: not shown.
+  std::string sip_registrar;
   // The built dashboard (web/dist); empty: the gateway serves the API only.
   std::string web_root;
   // Sign-in: the session cookie's lifetime and the guard against password guessing.

@@ -27,8 +27,11 @@ function Credentials({ account, password, tenant }: { account: SipAccount; passw
         </dd>
         <dt>Extension</dt>
         <dd>{account.extension}</dd>
-        <dt>Registrar / proxy</dt>
-        <dd>the platform's SIP address (UDP or TCP), as your operator gives it</dd>
+        <dt>Registrar / outbound proxy</dt>
+        <dd data-testid="sip-registrar">
+          {tenant?.sip_registrar ? <code>{tenant.sip_registrar}</code> : "the platform's SIP address, as your operator gives it"}{" "}
+          (UDP or TCP)
+        </dd>
       </dl>
       <Secret label="Password" value={password} />
     </div>

@@ -32,6 +32,14 @@ check "the default rendering is valid too" "$validate" --strict --quiet -k "$kub
 sed 's/^  minAvailable:/  minAvailabel:/' "$work/default.yaml" >"$work/invalid.yaml"
 check "an invalid manifest is refused by the validation" \
   fails "$validate" --strict --quiet -k "$kubernetes_version" "$work/invalid.yaml"
+# The SIP load balancer's configuration, started the way the chart starts it: Kamailio accepts it.
+lb_config_valid() {
+  "$helm" template t "$chart" -f "$chart/ci/production-values.yaml" >"$work/lb.yaml" || return 1
+  mapfile -t lb_args < <("$(dirname "$validate")/python" "$root/tests/ops/sip_lb_args.py" "$work/lb.yaml" "$work/dispatcher.list") || return 1
+  ((${#lb_args[@]} > 0)) && grep -q '^1 sip:t-sip-edge-2\.' "$work/dispatcher.list" &&
+    kamailio -c -f "$root/deploy/sip-lb/kamailio.cfg" "${lb_args[@]}"
+}
+check "the SIP load balancer's Kamailio configuration passes kamailio -c with the chart's arguments" lb_config_valid
 check "a misspelt value is refused by the schema" fails "$helm" template t "$chart" --set gateway.replicsa=3
 check "a value of the wrong type is refused" fails "$helm" template t "$chart" --set accounts.replicas=many
 cp -r "$chart" "$work/broken"

@@ -105,9 +105,10 @@ for i in 0 1; do check "sip-edge $i and its routing start" start_edge $i; done
 # --- Kamailio's dispatcher in front of the sip-edges ------------------------------------------------
 modules=$(dirname "$(find /usr/lib -name dispatcher.so -path '*kamailio*' | head -1)")
 printf '1 sip:127.0.0.1:%s\n1 sip:127.0.0.1:%s\n' "${edge_sip[0]}" "${edge_sip[1]}" >"$work/dispatcher.list"
-sed -e "s#@PORT@#$kamailio_port#" -e "s#@MODULES@#$modules#" -e "s#@LIST@#$work/dispatcher.list#" \
-  "$here/kamailio_dispatcher.cfg.in" >"$work/kamailio.cfg"
-kamailio -f "$work/kamailio.cfg" -P "$work/kamailio.pid" -m 64 -M 8 -w "$work" -E >"$work/kamailio.log" 2>&1 ||
+# The chart's load balancer configuration (deploy/sip-lb), probing every second.
+kamailio -f "$here/../../deploy/sip-lb/kamailio.cfg" -l "udp:127.0.0.1:$kamailio_port" \
+  -A "DS_LIST=\"$work/dispatcher.list\"" -A DS_PROBE_INTERVAL=1 -A DS_DNS_INTERVAL=60 -A KA_INTERVAL=30 \
+  -A "MODULES=\"$modules\"" -P "$work/kamailio.pid" -m 64 -M 8 -w "$work" -E >"$work/kamailio.log" 2>&1 ||
   { echo "FAIL: kamailio did not start"; cat "$work/kamailio.log"; exit 1; }
 
 # --- A tenant whose number is routed to the UAS ---------------------------------------------------

@@ -156,6 +156,7 @@ GatewayServer::GatewayServer(GatewayOptions options, GatewayBackends backends, l
       rate_limiter_(std::move(backends.rate_limiter)),
       sessions_(std::move(backends.sessions)),
       sign_in_guard_(std::move(backends.sign_in_guard)),
+      client_address_(options_.trusted_proxies),
       log_(std::move(logger)),
       requests_(prometheus::BuildCounter()
                     .Name("tel_gateway_http_requests_total")

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "api_error.h"
+#include "client_address.h"
 #include "rate_limiter.h"
 #include "session_store.h"
 #include "static_files.h"
@@ -36,6 +37,8 @@ struct GatewayOptions {
   // Sign-in: the session cookie's lifetime and the guard against password guessing.
   SessionLimits sessions;
   int sign_in_max_failures = 10;
+  // Proxies (addresses, CIDR blocks) believed about the client in X-Forwarded-For.
+  std::vector<std::string> trusted_proxies;
   std::chrono::seconds sign_in_window{900};
 };
 
@@ -134,6 +137,7 @@ class GatewayServer {
   std::shared_ptr<SessionStore> sessions_;
   std::shared_ptr<SignInGuard> sign_in_guard_;
   std::optional<StaticFiles> dashboard_;
+  ClientAddress client_address_;
   log::Logger log_;
   prometheus::Family<prometheus::Counter>& requests_;
   prometheus::Family<prometheus::Histogram>& latency_;

@@ -121,7 +121,7 @@ void GatewayServer::signIn(Call& call) {
     login = *email;
     for (auto& c : login) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   }
-  const std::string source = call.request.remote_addr;
+  const std::string source = client_address_.of(call.request);
   if (const int wait = sign_in_guard_->blockedFor(source, login); wait > 0) {
     sign_ins_.Add({{"outcome", "blocked"}}).Increment();
     ApiError error = ApiError::rateLimited(wait);

@@ -149,6 +149,8 @@ test("the owner signs in with the keyboard and sets up a number, a carrier, a SI
 
   await nav(page, "Numbers");
   await expect(page.getByText("No numbers yet")).toBeVisible();
+  // A keyboard or screen reader user continues at the new page's content, not in the menu.
+  await expect(page.locator("#main")).toBeFocused();
   await page.getByLabel("Number (E.164)").fill(e164);
   await page.getByLabel("Label", { exact: true }).fill("Front desk");
   await page.getByLabel("Route").selectOption("extensions");

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import { api, setCsrfToken, setSessionLostHandler, type SessionInfo, type Tenant } from "./api";
 import { Loading } from "./components";
 import { Link, useRouter } from "./router";
@@ -56,6 +56,14 @@ export function App() {
       navigate("/calls");
     }
   }, [session, location.path, navigate]);
+
+  // After a client-side navigation, screen readers and keyboards start at the new page's content.
+  const firstPath = useRef(location.path);
+  useEffect(() => {
+    if (location.path === firstPath.current) return;
+    firstPath.current = "";
+    document.getElementById("main")?.focus({ preventScroll: true });
+  }, [location.path]);
 
   if (session === undefined) return <Loading what="the dashboard" />;
   if (session === null) {

@@ -4,7 +4,7 @@
 # is one the running services really export (scraped from their /metrics).
 set -uo pipefail
 root=${1:?usage: check_observability.sh <source dir>}
-: "${TEL_ADMIN_URLS:?run through ./tel test}"
+: "${TEL_ADMIN_URLS:?run through ./tel test}" "${TEL_GRAFANA_SCHEMA:?run through ./tel test (it installs the schema)}"
 files=$root/helm/tel/files
 failed=0
 check() {
@@ -42,6 +42,35 @@ dashboard_well_formed() {
 }
 check "the dashboard is well formed (unique panel ids, grid, Prometheus targets, datasource variable)" \
   dashboard_well_formed
+
+# Grafana's own dashboard schema (the TypeScript types @grafana/schema generates from it): the JSON,
+# as an object literal of type Dashboard, must compile, so a field of the wrong type or one that
+# Grafana does not know is an error. A copy with an unknown panel field must fail.
+schema_accepts() {  # schema_accepts DASHBOARD_JSON
+  local dir
+  dir=$(mktemp -d)
+  ln -s "$TEL_GRAFANA_SCHEMA/node_modules" "$dir/node_modules"
+  { echo "import type { Dashboard } from '@grafana/schema';"
+    echo "export const dashboard: Dashboard ="
+    cat "$1"
+    echo ";"; } >"$dir/dashboard.ts"
+  "$TEL_GRAFANA_SCHEMA/node_modules/.bin/tsc" --noEmit --strict --skipLibCheck --target es2020 \
+    --module esnext --moduleResolution bundler "$dir/dashboard.ts"
+  local status=$?
+  rm -rf "$dir"
+  return $status
+}
+check "the dashboard is valid against Grafana's dashboard schema (@grafana/schema $(jq -r '.devDependencies["@grafana/schema"]' "$root/tests/ops/grafana-schema/package.json"))" \
+  schema_accepts "$files/grafana-dashboard.json"
+schema_refuses_unknown_field() {
+  local bad errors
+  bad=$(mktemp --suffix=.json)
+  jq '.panels[0].gridPoss = .panels[0].gridPos' "$files/grafana-dashboard.json" >"$bad"
+  errors=$(schema_accepts "$bad" 2>&1)
+  rm -f "$bad"
+  grep -q "'\"gridPoss\"' does not exist" <<<"$errors"
+}
+check "...and the schema check refuses a panel field Grafana does not know" schema_refuses_unknown_field
 
 # Every family the services export right now (histograms also as _bucket, _sum, _count).
 exported=$(for entry in $TEL_ADMIN_URLS; do curl -fsS --max-time 5 "${entry#*=}/metrics"; done |

@@ -118,6 +118,15 @@ TEST_CASE("a dashboard user signs in and out with an HttpOnly SameSite session c
   REQUIRE(browser.cookie_.size() >= 40);
   CHECK(signed_in.body.find(browser.cookie_) == std::string::npos);  // only in the cookie
 
+  // Signing in again gives a new session and ends the old one.
+  const std::string first_cookie = browser.cookie_;
+  REQUIRE(browser.signIn({{"email", a.email}, {"password", kPassword}}).status == 201);
+  CHECK(browser.cookie_ != first_cookie);
+  Browser stale(platform.api_url);
+  stale.cookie_ = first_cookie;
+  CHECK(stale.request("GET", "/v1/session").status == 401);
+  stale.cookie_.clear();
+
   auto who = browser.request("GET", "/v1/session");
   REQUIRE(who.status == 200);
   CHECK(who.json["user"]["email"] == a.email);

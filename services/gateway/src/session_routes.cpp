@@ -167,6 +167,11 @@ void GatewayServer::signIn(Call& call) {
   }
   if (!status.ok()) return writeError(call.response, fromGrpc(status));
   sign_in_guard_->succeeded(login);
+  // Signing in again replaces the browser's session: the old id stops working (whoever may have
+  // learnt it), and every sign-in gets a fresh id.
+  if (const std::string previous = cookieValue(call.request, kCookie); !previous.empty()) {
+    (void)sessions_->remove(previous);
+  }
 
   session.csrf_token = crypto::base64UrlEncode(crypto::randomBytes(32));
   auto id = sessions_->create(session);

@@ -29,6 +29,37 @@ check "every rendered object is valid for Kubernetes $kubernetes_version" \
   "$validate" --strict --quiet -k "$kubernetes_version" "$work/rendered.yaml"
 "$helm" template t "$chart" >"$work/default.yaml"
 check "the default rendering is valid too" "$validate" --strict --quiet -k "$kubernetes_version" "$work/default.yaml"
+trial_renders_valid() {  # Postgres, Redis and Kafka in the release, wired to every service
+  "$helm" template t "$chart" --set trial.enabled=true >"$work/trial.yaml" 2>"$work/trial.err" || { cat "$work/trial.err"; return 1; }
+  "$validate" --strict --quiet -k "$kubernetes_version" "$work/trial.yaml" || return 1
+  grep -q 'value: "redis://t-trial-redis:6379"' "$work/trial.yaml" &&
+    grep -q 'PLAINTEXT://t-trial-kafka-0.t-trial-kafka:9092' "$work/trial.yaml" &&
+    grep -q 'name: t-trial-postgres, key: owner-url' "$work/trial.yaml" &&
+    grep -q 'CREATE ROLE' "$work/trial.yaml"  # deploy/postgres/roles.sql, through the chart's link
+}
+# The pods that carry calls get their drain grace period plus 15 s to exit after SIGTERM (there is
+# no preStop hook: SIGTERM starts the drain), for the default and a changed callDrainSeconds.
+drain_matches_grace() {
+  "$helm" template t "$chart" "$@" | "$(dirname "$validate")/python" -c '
+import re, sys, yaml
+checked = 0
+for doc in yaml.safe_load_all(sys.stdin):
+    if not doc or doc["kind"] not in ("Deployment", "StatefulSet", "DaemonSet"):
+        continue
+    pod = doc["spec"]["template"]["spec"]
+    for container in pod["containers"]:
+        for env in container.get("env", []):
+            if env["name"].endswith("_DRAIN_GRACE_PERIOD"):
+                drain = int(re.fullmatch(r"(\d+)s", env["value"]).group(1))
+                grace = pod["terminationGracePeriodSeconds"]
+                if grace != drain + 15 or pod.get("lifecycle") or container.get("lifecycle"):
+                    sys.exit("%s: grace %s for a drain of %ss" % (doc["metadata"]["name"], grace, drain))
+                checked += 1
+sys.exit(0 if checked == 2 else "expected sip-edge and media-relay, checked %d" % checked)'
+}
+check "sip-edge and media-relay get their drain period plus 15 s after SIGTERM" drain_matches_grace
+check "...also with callDrainSeconds changed" drain_matches_grace --set callDrainSeconds=45
+check "the trial install (trial.enabled) renders, validates and wires the services to its stores" trial_renders_valid
 sed 's/^  minAvailable:/  minAvailabel:/' "$work/default.yaml" >"$work/invalid.yaml"
 check "an invalid manifest is refused by the validation" \
   fails "$validate" --strict --quiet -k "$kubernetes_version" "$work/invalid.yaml"

@@ -166,3 +166,19 @@ spec:
       interval: {{ $root.Values.serviceMonitor.interval }}
 {{- end }}
 {{- end -}}
+
+{{/*
+Where the services find Postgres, Redis and Kafka: the external ones of the values, or the trial
+install's own (trial.enabled).
+*/}}
+{{- define "tel.postgresSecret" -}}
+{{- if .Values.trial.enabled -}}{{ printf "%s-trial-postgres" .Release.Name }}{{- else -}}{{ .Values.postgres.existingSecret }}{{- end -}}
+{{- end -}}
+
+{{- define "tel.redisUrl" -}}
+{{- if .Values.trial.enabled -}}{{ printf "redis://%s-trial-redis:6379" .Release.Name }}{{- else -}}{{ .Values.redis.url }}{{- end -}}
+{{- end -}}
+
+{{- define "tel.kafkaBrokers" -}}
+{{- if .Values.trial.enabled -}}{{ printf "%s-trial-kafka-0.%s-trial-kafka:9092" .Release.Name .Release.Name }}{{- else -}}{{ .Values.kafka.brokers }}{{- end -}}
+{{- end -}}

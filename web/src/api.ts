@@ -101,7 +101,7 @@ export async function listAll<T>(path: string, maxItems = 10000): Promise<T[]> {
     items.push(...page.items);
     token = page.next_page_token;
   } while (token && items.length < maxItems);
-  return items;
+  return items.slice(0, maxItems);
 }
 
 export interface Tenant {

@@ -9,12 +9,12 @@ function routeText(route: NumberRoute): string {
   return "not routed";
 }
 
-function routeBody(kind: string, extensions: string, external: string, timeout: string) {
+function routeBody(kind: string, extensions: string, external: string, ringTimeout: string) {
   return {
     kind,
     extensions: kind === "extensions" ? extensions.split(/[\s,]+/).filter(Boolean) : [],
     external: kind === "external" ? external.trim() : "",
-    ring_timeout_seconds: Number(timeout) || 30,
+    ring_timeout_seconds: Number(ringTimeout) || 30,
   };
 }
 
@@ -25,8 +25,8 @@ function RouteFields(props: {
   setExtensions: (v: string) => void;
   external: string;
   setExternal: (v: string) => void;
-  timeout: string;
-  setTimeout: (v: string) => void;
+  ringTimeout: string;
+  setRingTimeout: (v: string) => void;
   prefix: string;
 }) {
   return (
@@ -45,7 +45,7 @@ function RouteFields(props: {
         <Field label="Forward to" name={`${props.prefix}route.external`} value={props.external} onChange={props.setExternal} placeholder="+380441234567 or sip:desk@pbx.example.com" />
       )}
       {props.kind !== "none" && (
-        <Field label="Ring timeout (s)" name={`${props.prefix}route.ring_timeout_seconds`} type="number" value={props.timeout} onChange={props.setTimeout} />
+        <Field label="Ring timeout (s)" name={`${props.prefix}route.ring_timeout_seconds`} type="number" value={props.ringTimeout} onChange={props.setRingTimeout} />
       )}
     </>
   );
@@ -55,7 +55,7 @@ function EditRoute({ number, onDone }: { number: PhoneNumber; onDone: () => void
   const [kind, setKind] = useState<string>(number.route.kind);
   const [extensions, setExtensions] = useState(number.route.extensions.join(", "));
   const [external, setExternal] = useState(number.route.external);
-  const [timeout, setTimeout] = useState(String(number.route.ring_timeout_seconds || 30));
+  const [ringTimeout, setRingTimeout] = useState(String(number.route.ring_timeout_seconds || 30));
   const [label, setLabel] = useState(number.label);
   const [channels, setChannels] = useState(String(number.channels));
   const [error, setError] = useState<unknown>(null);
@@ -63,7 +63,7 @@ function EditRoute({ number, onDone }: { number: PhoneNumber; onDone: () => void
     setError(null);
     try {
       await api("PATCH", `/v1/numbers/${number.id}`, {
-        body: { label, channels: Number(channels), route: routeBody(kind, extensions, external, timeout) },
+        body: { label, channels: Number(channels), route: routeBody(kind, extensions, external, ringTimeout) },
       });
       onDone();
     } catch (failure) {
@@ -75,7 +75,7 @@ function EditRoute({ number, onDone }: { number: PhoneNumber; onDone: () => void
       <div className="grid">
         <Field label="Label" name="edit-label" value={label} onChange={setLabel} />
         <Field label="Channels" name="edit-channels" type="number" value={channels} onChange={setChannels} />
-        <RouteFields prefix="edit-" {...{ kind, setKind, extensions, setExtensions, external, setExternal, timeout, setTimeout }} />
+        <RouteFields prefix="edit-" {...{ kind, setKind, extensions, setExtensions, external, setExternal, ringTimeout, setRingTimeout }} />
       </div>
       <ErrorBox error={error} />
       <button type="button" onClick={save}>
@@ -96,12 +96,12 @@ export function Numbers() {
   const [kind, setKind] = useState("extensions");
   const [extensions, setExtensions] = useState("");
   const [external, setExternal] = useState("");
-  const [timeout, setTimeout] = useState("30");
+  const [ringTimeout, setRingTimeout] = useState("30");
   const [editing, setEditing] = useState("");
 
   const create = async () => {
     await api("POST", "/v1/numbers", {
-      body: { e164: e164.trim(), label, channels: Number(channels), route: routeBody(kind, extensions, external, timeout) },
+      body: { e164: e164.trim(), label, channels: Number(channels), route: routeBody(kind, extensions, external, ringTimeout) },
     });
     setE164("");
     setLabel("");
@@ -115,7 +115,7 @@ export function Numbers() {
         <Field label="Number (E.164)" name="e164" value={e164} onChange={setE164} required placeholder="+380441234567" />
         <Field label="Label" name="label" value={label} onChange={setLabel} placeholder="Main line" />
         <Field label="Channels" name="channels" type="number" value={channels} onChange={setChannels} hint="Concurrent calls" />
-        <RouteFields prefix="" {...{ kind, setKind, extensions, setExtensions, external, setExternal, timeout, setTimeout }} />
+        <RouteFields prefix="" {...{ kind, setKind, extensions, setExtensions, external, setExternal, ringTimeout, setRingTimeout }} />
       </CreateForm>
       <ErrorBox error={list.actionError} />
       <ListState loading={list.loading} error={list.error} count={list.data?.length} what="numbers" empty="No numbers yet: add the first one above." />

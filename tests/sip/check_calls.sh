@@ -287,6 +287,14 @@ settled() {
 }
 check "no call state in sip-edge and every relay port free" settled
 check "no channel held in Redis" test -z "$(redis-cli -p "${TEL_REDIS_URL##*:}" --scan --pattern "tel:chan:$tenant:*")"
+ledger_empty() {  # no sip-edge instance lists a call of this tenant as open (the ledger survivors read)
+  local key
+  for key in $(redis-cli -p "${TEL_REDIS_URL##*:}" --scan --pattern 'tel:sip-edge:*:calls'); do
+    redis-cli -p "${TEL_REDIS_URL##*:}" HVALS "$key" | grep -q "^$tenant"$'\t' && return 1
+  done
+  return 0
+}
+check "no call of the tenant left in the sip-edge call ledger" ledger_empty
 
 ((failed)) && show_sipp_errors
 exit $failed

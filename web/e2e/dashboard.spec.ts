@@ -134,7 +134,9 @@ test("the operator creates a tenant with its owner in the UI", async ({ page }) 
   await expect(page.getByRole("heading", { name: "Sign in to tel" })).toBeVisible();
 });
 
-test("the owner signs in with the keyboard and sets up a number, a carrier, a SIP account and a key", async ({ page }) => {
+test("the owner signs in with the keyboard and sets up a number, a carrier, a SIP account and a key", async ({
+  page,
+}) => {
   await page.goto("/");
   // Keyboard only: Tab into the form, type, Enter submits.
   await page.getByLabel("E-mail", { exact: true }).focus();
@@ -169,6 +171,15 @@ test("the owner signs in with the keyboard and sets up a number, a carrier, a SI
   await page.getByLabel("Source addresses").fill("127.0.0.1");
   await page.getByRole("button", { name: "Add carrier" }).click();
   await expect(page.getByTestId("carrier-row").filter({ hasText: "Local carrier" })).toContainText("127.0.0.1");
+  // Rows are edited in place (PATCH); the caller ID is checked by the API like at creation.
+  await page.getByRole("button", { name: "Edit Local carrier" }).click();
+  const editCarrier = page.getByRole("form", { name: "Edit Local carrier" });
+  await editCarrier.getByLabel("Caller ID").fill("not a number");
+  await editCarrier.getByRole("button", { name: "Save" }).click();
+  await expect(editCarrier.getByRole("alert")).toContainText("caller_id");
+  await editCarrier.getByLabel("Caller ID").fill(e164);
+  await editCarrier.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByTestId("carrier-row").filter({ hasText: "Local carrier" })).toContainText(e164);
   await shot(page, "laptop-carriers");
 
   await nav(page, "SIP accounts");
@@ -195,6 +206,21 @@ test("the owner signs in with the keyboard and sets up a number, a carrier, a SI
 
   await nav(page, "Users");
   await expect(page.getByTestId("user-row").filter({ hasText: owner.email })).toContainText("owner");
+  const agent = `agent-${suffix}@e2e.example.com`;
+  await page.getByLabel("E-mail", { exact: true }).fill(agent);
+  await page.getByLabel("Password", { exact: true }).fill(`agent-${suffix}-long-enough`);
+  await page.getByRole("button", { name: "Add user" }).click();
+  await expect(page.getByTestId("user-row").filter({ hasText: agent })).toContainText("agent");
+  await page.getByRole("button", { name: `Edit ${agent}` }).click();
+  await page
+    .getByRole("form", { name: `Edit ${agent}` })
+    .getByLabel("Role")
+    .selectOption("admin");
+  await page
+    .getByRole("form", { name: `Edit ${agent}` })
+    .getByRole("button", { name: "Save" })
+    .click();
+  await expect(page.getByTestId("user-row").filter({ hasText: agent })).toContainText("admin");
   await shot(page, "laptop-users");
 });
 
@@ -239,8 +265,12 @@ test("a real call appears in the call log with its legs and in the CSV export", 
   await page.getByRole("button", { name: "Export CSV" }).click();
   const download = await downloading;
   expect(download.suggestedFilename()).toMatch(/^calls-\d{4}-\d{2}-\d{2}\.csv$/);
-  const csv = readFileSync((await download.path())!, "utf8").trim().split("\r\n");
-  expect(csv[0]).toBe("id,started_at,answered_at,ended_at,direction,caller,called,disposition,ring_seconds,talk_seconds,answered_by,hangup_side,sip_status,cause");
+  const csv = readFileSync((await download.path())!, "utf8")
+    .trim()
+    .split("\r\n");
+  expect(csv[0]).toBe(
+    "id,started_at,answered_at,ended_at,direction,caller,called,disposition,ring_seconds,talk_seconds,answered_by,hangup_side,sip_status,cause",
+  );
   expect(csv).toHaveLength(2);
   expect(csv[1]).toContain(callId);
   expect(csv[1]).toContain(",inbound,");

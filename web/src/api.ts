@@ -71,7 +71,7 @@ export async function api<T>(method: string, path: string, options: Options = {}
     const failure = new ApiError(
       response.status,
       error?.code ?? "http_" + response.status,
-      describe(response.status, error?.message, response.headers.get("Retry-After")),
+      describe(response.status, error?.message, error?.field, response.headers.get("Retry-After")),
       error?.field,
     );
     if (response.status === 401 && !options.bearer && path !== "/v1/sessions" && path !== "/v1/session") {
@@ -82,8 +82,15 @@ export async function api<T>(method: string, path: string, options: Options = {}
   return parsed as T;
 }
 
-function describe(status: number, message: string | undefined, retryAfter: string | null): string {
-  const text = message ? message.charAt(0).toUpperCase() + message.slice(1) : `The server answered ${status}`;
+// The API's message as a sentence; one that starts with a field's name keeps it as it is spelt.
+function describe(
+  status: number,
+  message: string | undefined,
+  field: string | undefined,
+  retryAfter: string | null,
+): string {
+  let text = `The server answered ${status}`;
+  if (message) text = field && message.startsWith(field) ? message : message.charAt(0).toUpperCase() + message.slice(1);
   if (status === 429 && retryAfter) return `${text} (retry in ${retryAfter} s)`;
   return text;
 }

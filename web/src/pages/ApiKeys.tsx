@@ -27,7 +27,9 @@ export function ApiKeys() {
   return (
     <section aria-labelledby="keys-title">
       <h1 id="keys-title">API keys</h1>
-      <p className="muted">For CRMs and scripts: send as <code>Authorization: Bearer &lt;key&gt;</code>.</p>
+      <p className="muted">
+        For CRMs and scripts: send as <code>Authorization: Bearer &lt;key&gt;</code>.
+      </p>
       {created?.secret && (
         <div className="card" role="status">
           <p>The key is shown only now.</p>
@@ -38,7 +40,13 @@ export function ApiKeys() {
         <Field label="Name" name="name" value={name} onChange={setName} placeholder="CRM" />
       </CreateForm>
       <ErrorBox error={list.actionError} />
-      <ListState loading={list.loading} error={list.error} count={list.data?.length} what="API keys" empty="No API keys." />
+      <ListState
+        loading={list.loading}
+        error={list.error}
+        count={list.data?.length}
+        what="API keys"
+        empty="No API keys."
+      />
       {list.data && list.data.length > 0 && (
         <div className="table-wrap">
           <table>
@@ -64,7 +72,12 @@ export function ApiKeys() {
                   <td>{key.revoked_at ? `revoked ${formatTime(key.revoked_at)}` : "active"}</td>
                   <td className="row-actions">
                     {!key.revoked_at && (
-                      <button type="button" className="small danger" onClick={() => revoke(key)} aria-label={`Revoke ${key.name || key.prefix}`}>
+                      <button
+                        type="button"
+                        className="small danger"
+                        onClick={() => revoke(key)}
+                        aria-label={`Revoke ${key.name || key.prefix}`}
+                      >
                         Revoke
                       </button>
                     )}

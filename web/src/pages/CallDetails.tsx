@@ -3,7 +3,11 @@ import { ErrorBox, Loading, formatSeconds, formatTime, useLoad } from "../compon
 import { Link } from "../router";
 
 export function CallDetails({ id }: { id: string }) {
-  const { data: call, error, loading } = useLoad(() => api<CallRecord>("GET", `/v1/calls/${encodeURIComponent(id)}`), [id]);
+  const {
+    data: call,
+    error,
+    loading,
+  } = useLoad(() => api<CallRecord>("GET", `/v1/calls/${encodeURIComponent(id)}`), [id]);
   return (
     <section aria-labelledby="call-title">
       <p>

@@ -83,7 +83,11 @@ export function CallLog() {
           </button>
         </div>
       </div>
-      {exportError ? <div className="error" role="alert">Export failed: {errorText(exportError)}</div> : null}
+      {exportError ? (
+        <div className="error" role="alert">
+          Export failed: {errorText(exportError)}
+        </div>
+      ) : null}
       {exportNotice ? (
         <p className="notice" role="status">
           {exportNotice}
@@ -97,7 +101,12 @@ export function CallLog() {
           name="direction"
           value={form.direction}
           onChange={set("direction")}
-          options={[["", "Any"], ["inbound", "Inbound"], ["outbound", "Outbound"], ["internal", "Internal"]]}
+          options={[
+            ["", "Any"],
+            ["inbound", "Inbound"],
+            ["outbound", "Outbound"],
+            ["internal", "Internal"],
+          ]}
         />
         <Select
           label="Disposition"
@@ -114,7 +123,13 @@ export function CallLog() {
           ]}
         />
         <Field label="Number" name="number" value={form.number} onChange={set("number")} placeholder="+15550001000" />
-        <Field label="Extension" name="extension" value={form.extension} onChange={set("extension")} placeholder="101" />
+        <Field
+          label="Extension"
+          name="extension"
+          value={form.extension}
+          onChange={set("extension")}
+          placeholder="101"
+        />
         <div className="filter-buttons">
           <button type="submit">Apply</button>
           <button
@@ -133,7 +148,9 @@ export function CallLog() {
       <ErrorBox error={error} />
       {loading && !data ? <Loading what="calls" /> : null}
       {data && data.items.length === 0 && !error ? (
-        <Empty>{query ? "No calls match these filters." : "No calls yet. Calls appear here a second after they end."}</Empty>
+        <Empty>
+          {query ? "No calls match these filters." : "No calls yet. Calls appear here a second after they end."}
+        </Empty>
       ) : null}
       {data && data.items.length > 0 ? (
         <div className="table-wrap">
@@ -173,7 +190,12 @@ export function CallLog() {
         </div>
       ) : null}
       <nav className="pager" aria-label="Pages">
-        <button type="button" className="secondary" disabled={tokens.length < 2} onClick={() => setTokens(tokens.slice(0, -1))}>
+        <button
+          type="button"
+          className="secondary"
+          disabled={tokens.length < 2}
+          onClick={() => setTokens(tokens.slice(0, -1))}
+        >
           Newer
         </button>
         <span className="muted">Page {tokens.length}</span>

@@ -1,7 +1,7 @@
-import { useState } from "react";
+import { Fragment, useState } from "react";
 import { api, type Carrier } from "../api";
 import { ErrorBox, Field, formatTime } from "../components";
-import { CreateForm, ListState, useCollection } from "./shared";
+import { CreateForm, EditForm, ListState, changed, useCollection, type EditField } from "./shared";
 
 export function Carriers() {
   const list = useCollection<Carrier>("/v1/carriers");
@@ -11,6 +11,7 @@ export function Carriers() {
   const [callerId, setCallerId] = useState("");
   const [authUsername, setAuthUsername] = useState("");
   const [authPassword, setAuthPassword] = useState("");
+  const [editing, setEditing] = useState("");
 
   const create = async () => {
     const body: Record<string, unknown> = {
@@ -39,14 +40,40 @@ export function Carriers() {
       <p className="muted">SIP trunks: where inbound calls may come from and where outbound calls go.</p>
       <CreateForm title="Add a carrier" submitText="Add carrier" onSubmit={create}>
         <Field label="Name" name="name" value={name} onChange={setName} required />
-        <Field label="Source addresses" name="addresses" value={addresses} onChange={setAddresses} placeholder="192.0.2.10, 198.51.100.0/24" hint="IPs or CIDR blocks, comma-separated" />
-        <Field label="Outbound URI" name="outbound_uri" value={outboundUri} onChange={setOutboundUri} placeholder="sip:trunk.example.net" />
+        <Field
+          label="Source addresses"
+          name="addresses"
+          value={addresses}
+          onChange={setAddresses}
+          placeholder="192.0.2.10, 198.51.100.0/24"
+          hint="IPs or CIDR blocks, comma-separated"
+        />
+        <Field
+          label="Outbound URI"
+          name="outbound_uri"
+          value={outboundUri}
+          onChange={setOutboundUri}
+          placeholder="sip:trunk.example.net"
+        />
         <Field label="Caller ID" name="caller_id" value={callerId} onChange={setCallerId} placeholder="+380441234567" />
         <Field label="Digest user (optional)" name="auth_username" value={authUsername} onChange={setAuthUsername} />
-        <Field label="Digest password" name="auth_password" type="password" value={authPassword} onChange={setAuthPassword} autoComplete="new-password" />
+        <Field
+          label="Digest password"
+          name="auth_password"
+          type="password"
+          value={authPassword}
+          onChange={setAuthPassword}
+          autoComplete="new-password"
+        />
       </CreateForm>
       <ErrorBox error={list.actionError} />
-      <ListState loading={list.loading} error={list.error} count={list.data?.length} what="carriers" empty="No carriers yet." />
+      <ListState
+        loading={list.loading}
+        error={list.error}
+        count={list.data?.length}
+        what="carriers"
+        empty="No carriers yet."
+      />
       {list.data && list.data.length > 0 && (
         <div className="table-wrap">
           <table>
@@ -64,21 +91,81 @@ export function Carriers() {
               </tr>
             </thead>
             <tbody>
-              {list.data.map((carrier) => (
-                <tr key={carrier.id} data-testid="carrier-row">
-                  <td>{carrier.name}</td>
-                  <td>{carrier.addresses.join(", ") || "—"}</td>
-                  <td>{carrier.outbound_uri || "inbound only"}</td>
-                  <td>{carrier.caller_id || "—"}</td>
-                  <td>{carrier.auth_username || "—"}</td>
-                  <td>{formatTime(carrier.created_at)}</td>
-                  <td className="row-actions">
-                    <button type="button" className="small danger" onClick={() => list.remove(carrier, carrier.name)} aria-label={`Delete ${carrier.name}`}>
-                      Delete
-                    </button>
-                  </td>
-                </tr>
-              ))}
+              {list.data.map((carrier) => {
+                const fields: EditField[] = [
+                  { name: "name", label: "Name", value: carrier.name },
+                  { name: "addresses", label: "Source addresses", value: carrier.addresses.join(", ") },
+                  { name: "outbound_uri", label: "Outbound URI", value: carrier.outbound_uri },
+                  { name: "caller_id", label: "Caller ID", value: carrier.caller_id },
+                  {
+                    name: "auth_username",
+                    label: "Digest user",
+                    value: carrier.auth_username,
+                    hint: "Empty with an empty password: none",
+                  },
+                  {
+                    name: "auth_password",
+                    label: "Digest password",
+                    value: "",
+                    kind: "password",
+                    hint: "Needed to change the user",
+                  },
+                ];
+                return (
+                  <Fragment key={carrier.id}>
+                    <tr data-testid="carrier-row">
+                      <td>{carrier.name}</td>
+                      <td>{carrier.addresses.join(", ") || "—"}</td>
+                      <td>{carrier.outbound_uri || "inbound only"}</td>
+                      <td>{carrier.caller_id || "—"}</td>
+                      <td>{carrier.auth_username || "—"}</td>
+                      <td>{formatTime(carrier.created_at)}</td>
+                      <td className="row-actions">
+                        <button
+                          type="button"
+                          className="small secondary"
+                          onClick={() => setEditing(carrier.id)}
+                          aria-label={`Edit ${carrier.name}`}
+                        >
+                          Edit
+                        </button>
+                        <button
+                          type="button"
+                          className="small danger"
+                          onClick={() => list.remove(carrier, carrier.name)}
+                          aria-label={`Delete ${carrier.name}`}
+                        >
+                          Delete
+                        </button>
+                      </td>
+                    </tr>
+                    {editing === carrier.id && (
+                      <tr>
+                        <td colSpan={7}>
+                          <EditForm
+                            title={`Edit ${carrier.name}`}
+                            fields={fields}
+                            onCancel={() => setEditing("")}
+                            onSave={async (values) => {
+                              const body: Record<string, unknown> = changed(fields, values);
+                              if ("addresses" in body)
+                                body.addresses = values.addresses.split(/[\s,]+/).filter(Boolean);
+                              // The credentials change as a pair: both sent when either changed.
+                              if ("auth_username" in body || "auth_password" in body) {
+                                body.auth_username = values.auth_username.trim();
+                                body.auth_password = values.auth_password;
+                              }
+                              await api("PATCH", `/v1/carriers/${carrier.id}`, { body });
+                              setEditing("");
+                              list.reload();
+                            }}
+                          />
+                        </td>
+                      </tr>
+                    )}
+                  </Fragment>
+                );
+              })}
             </tbody>
           </table>
         </div>

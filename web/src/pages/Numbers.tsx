@@ -36,16 +36,39 @@ function RouteFields(props: {
         name={`${props.prefix}route.kind`}
         value={props.kind}
         onChange={props.setKind}
-        options={[["none", "Not routed"], ["extensions", "Ring extensions"], ["external", "Forward to a number or SIP URI"]]}
+        options={[
+          ["none", "Not routed"],
+          ["extensions", "Ring extensions"],
+          ["external", "Forward to a number or SIP URI"],
+        ]}
       />
       {props.kind === "extensions" && (
-        <Field label="Extensions" name={`${props.prefix}route.extensions`} value={props.extensions} onChange={props.setExtensions} placeholder="101, 102" hint="Rung in parallel" />
+        <Field
+          label="Extensions"
+          name={`${props.prefix}route.extensions`}
+          value={props.extensions}
+          onChange={props.setExtensions}
+          placeholder="101, 102"
+          hint="Rung in parallel"
+        />
       )}
       {props.kind === "external" && (
-        <Field label="Forward to" name={`${props.prefix}route.external`} value={props.external} onChange={props.setExternal} placeholder="+380441234567 or sip:desk@pbx.example.com" />
+        <Field
+          label="Forward to"
+          name={`${props.prefix}route.external`}
+          value={props.external}
+          onChange={props.setExternal}
+          placeholder="+380441234567 or sip:desk@pbx.example.com"
+        />
       )}
       {props.kind !== "none" && (
-        <Field label="Ring timeout (s)" name={`${props.prefix}route.ring_timeout_seconds`} type="number" value={props.ringTimeout} onChange={props.setRingTimeout} />
+        <Field
+          label="Ring timeout (s)"
+          name={`${props.prefix}route.ring_timeout_seconds`}
+          type="number"
+          value={props.ringTimeout}
+          onChange={props.setRingTimeout}
+        />
       )}
     </>
   );
@@ -75,7 +98,10 @@ function EditRoute({ number, onDone }: { number: PhoneNumber; onDone: () => void
       <div className="grid">
         <Field label="Label" name="edit-label" value={label} onChange={setLabel} />
         <Field label="Channels" name="edit-channels" type="number" value={channels} onChange={setChannels} />
-        <RouteFields prefix="edit-" {...{ kind, setKind, extensions, setExtensions, external, setExternal, ringTimeout, setRingTimeout }} />
+        <RouteFields
+          prefix="edit-"
+          {...{ kind, setKind, extensions, setExtensions, external, setExternal, ringTimeout, setRingTimeout }}
+        />
       </div>
       <ErrorBox error={error} />
       <button type="button" onClick={save}>
@@ -101,7 +127,12 @@ export function Numbers() {
 
   const create = async () => {
     await api("POST", "/v1/numbers", {
-      body: { e164: e164.trim(), label, channels: Number(channels), route: routeBody(kind, extensions, external, ringTimeout) },
+      body: {
+        e164: e164.trim(),
+        label,
+        channels: Number(channels),
+        route: routeBody(kind, extensions, external, ringTimeout),
+      },
     });
     setE164("");
     setLabel("");
@@ -112,13 +143,36 @@ export function Numbers() {
     <section aria-labelledby="numbers-title">
       <h1 id="numbers-title">Numbers</h1>
       <CreateForm title="Add a number" submitText="Add number" onSubmit={create}>
-        <Field label="Number (E.164)" name="e164" value={e164} onChange={setE164} required placeholder="+380441234567" />
+        <Field
+          label="Number (E.164)"
+          name="e164"
+          value={e164}
+          onChange={setE164}
+          required
+          placeholder="+380441234567"
+        />
         <Field label="Label" name="label" value={label} onChange={setLabel} placeholder="Main line" />
-        <Field label="Channels" name="channels" type="number" value={channels} onChange={setChannels} hint="Concurrent calls" />
-        <RouteFields prefix="" {...{ kind, setKind, extensions, setExtensions, external, setExternal, ringTimeout, setRingTimeout }} />
+        <Field
+          label="Channels"
+          name="channels"
+          type="number"
+          value={channels}
+          onChange={setChannels}
+          hint="Concurrent calls"
+        />
+        <RouteFields
+          prefix=""
+          {...{ kind, setKind, extensions, setExtensions, external, setExternal, ringTimeout, setRingTimeout }}
+        />
       </CreateForm>
       <ErrorBox error={list.actionError} />
-      <ListState loading={list.loading} error={list.error} count={list.data?.length} what="numbers" empty="No numbers yet: add the first one above." />
+      <ListState
+        loading={list.loading}
+        error={list.error}
+        count={list.data?.length}
+        what="numbers"
+        empty="No numbers yet: add the first one above."
+      />
       {list.data && list.data.length > 0 && (
         <div className="table-wrap">
           <table>
@@ -155,10 +209,20 @@ export function Numbers() {
                   </td>
                   <td>{formatTime(number.created_at)}</td>
                   <td className="row-actions">
-                    <button type="button" className="small secondary" onClick={() => setEditing(number.id)} aria-label={`Edit ${number.e164}`}>
+                    <button
+                      type="button"
+                      className="small secondary"
+                      onClick={() => setEditing(number.id)}
+                      aria-label={`Edit ${number.e164}`}
+                    >
                       Edit
                     </button>
-                    <button type="button" className="small danger" onClick={() => list.remove(number, number.e164)} aria-label={`Delete ${number.e164}`}>
+                    <button
+                      type="button"
+                      className="small danger"
+                      onClick={() => list.remove(number, number.e164)}
+                      aria-label={`Delete ${number.e164}`}
+                    >
                       Delete
                     </button>
                   </td>

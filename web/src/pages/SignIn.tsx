@@ -38,7 +38,15 @@ export function SignIn({ onSignedIn, notice }: { onSignedIn: (session: SessionIn
           <Field label="Admin key" name="admin_key" type="password" value={adminKey} onChange={setAdminKey} required />
         ) : (
           <>
-            <Field label="E-mail" name="email" type="email" value={email} onChange={setEmail} required autoComplete="username" />
+            <Field
+              label="E-mail"
+              name="email"
+              type="email"
+              value={email}
+              onChange={setEmail}
+              required
+              autoComplete="username"
+            />
             <Field
               label="Password"
               name="password"

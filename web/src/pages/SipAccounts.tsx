@@ -1,7 +1,7 @@
-import { useState } from "react";
+import { Fragment, useState } from "react";
 import { api, type SipAccount, type Tenant } from "../api";
 import { Field, Secret, formatTime } from "../components";
-import { CreateForm, ListState, useCollection } from "./shared";
+import { CreateForm, EditForm, ListState, changed, useCollection, type EditField } from "./shared";
 
 // 20 random characters from the browser's CSPRNG, for a password reset.
 function newPassword(): string {
@@ -29,7 +29,11 @@ function Credentials({ account, password, tenant }: { account: SipAccount; passw
         <dd>{account.extension}</dd>
         <dt>Registrar / outbound proxy</dt>
         <dd data-testid="sip-registrar">
-          {tenant?.sip_registrar ? <code>{tenant.sip_registrar}</code> : "the platform's SIP address, as your operator gives it"}{" "}
+          {tenant?.sip_registrar ? (
+            <code>{tenant.sip_registrar}</code>
+          ) : (
+            "the platform's SIP address, as your operator gives it"
+          )}{" "}
           (UDP or TCP)
         </dd>
       </dl>
@@ -45,10 +49,16 @@ export function SipAccounts({ tenant }: { tenant: Tenant | null }) {
   const [displayName, setDisplayName] = useState("");
   const [outbound, setOutbound] = useState(true);
   const [shown, setShown] = useState<{ account: SipAccount; password: string } | null>(null);
+  const [editing, setEditing] = useState("");
 
   const create = async () => {
     const account = await api<SipAccount>("POST", "/v1/sip-accounts", {
-      body: { username: username.trim(), extension: extension.trim(), display_name: displayName, outbound_allowed: outbound },
+      body: {
+        username: username.trim(),
+        extension: extension.trim(),
+        display_name: displayName,
+        outbound_allowed: outbound,
+      },
     });
     setShown({ account, password: account.password ?? "" });
     setUsername("");
@@ -75,15 +85,43 @@ export function SipAccounts({ tenant }: { tenant: Tenant | null }) {
       {shown && <Credentials account={shown.account} password={shown.password} tenant={tenant} />}
       <CreateForm title="Add a SIP account" submitText="Add account" onSubmit={create}>
         <Field label="User name" name="username" value={username} onChange={setUsername} required placeholder="alice" />
-        <Field label="Extension" name="extension" value={extension} onChange={setExtension} required placeholder="101" />
-        <Field label="Display name" name="display_name" value={displayName} onChange={setDisplayName} placeholder="Alice Smith" />
+        <Field
+          label="Extension"
+          name="extension"
+          value={extension}
+          onChange={setExtension}
+          required
+          placeholder="101"
+        />
+        <Field
+          label="Display name"
+          name="display_name"
+          value={displayName}
+          onChange={setDisplayName}
+          placeholder="Alice Smith"
+        />
         <div className="field checkbox">
-          <input id="field-outbound" type="checkbox" checked={outbound} onChange={(e) => setOutbound(e.target.checked)} />
+          <input
+            id="field-outbound"
+            type="checkbox"
+            checked={outbound}
+            onChange={(e) => setOutbound(e.target.checked)}
+          />
           <label htmlFor="field-outbound">May call outside</label>
         </div>
       </CreateForm>
-      {list.actionError ? <div className="error" role="alert">{String((list.actionError as Error).message)}</div> : null}
-      <ListState loading={list.loading} error={list.error} count={list.data?.length} what="SIP accounts" empty="No SIP accounts yet." />
+      {list.actionError ? (
+        <div className="error" role="alert">
+          {String((list.actionError as Error).message)}
+        </div>
+      ) : null}
+      <ListState
+        loading={list.loading}
+        error={list.error}
+        count={list.data?.length}
+        what="SIP accounts"
+        empty="No SIP accounts yet."
+      />
       {list.data && list.data.length > 0 && (
         <div className="table-wrap">
           <table>
@@ -100,26 +138,77 @@ export function SipAccounts({ tenant }: { tenant: Tenant | null }) {
               </tr>
             </thead>
             <tbody>
-              {list.data.map((account) => (
-                <tr key={account.id} data-testid="sip-row">
-                  <td>
-                    {account.username}
-                    <span className="muted">@{tenant?.sip_domain ?? ""}</span>
-                  </td>
-                  <td>{account.extension}</td>
-                  <td>{account.display_name || "—"}</td>
-                  <td>{account.outbound_allowed ? "allowed" : "no"}</td>
-                  <td>{formatTime(account.created_at)}</td>
-                  <td className="row-actions">
-                    <button type="button" className="small secondary" onClick={() => resetPassword(account)} aria-label={`New password for ${account.username}`}>
-                      New password
-                    </button>
-                    <button type="button" className="small danger" onClick={() => list.remove(account, account.username)} aria-label={`Delete ${account.username}`}>
-                      Delete
-                    </button>
-                  </td>
-                </tr>
-              ))}
+              {list.data.map((account) => {
+                const fields: EditField[] = [
+                  { name: "extension", label: "Extension", value: account.extension },
+                  { name: "display_name", label: "Display name", value: account.display_name },
+                  {
+                    name: "outbound_allowed",
+                    label: "May call outside",
+                    value: String(account.outbound_allowed),
+                    kind: "checkbox",
+                  },
+                ];
+                return (
+                  <Fragment key={account.id}>
+                    <tr data-testid="sip-row">
+                      <td>
+                        {account.username}
+                        <span className="muted">@{tenant?.sip_domain ?? ""}</span>
+                      </td>
+                      <td>{account.extension}</td>
+                      <td>{account.display_name || "—"}</td>
+                      <td>{account.outbound_allowed ? "allowed" : "no"}</td>
+                      <td>{formatTime(account.created_at)}</td>
+                      <td className="row-actions">
+                        <button
+                          type="button"
+                          className="small secondary"
+                          onClick={() => setEditing(account.id)}
+                          aria-label={`Edit ${account.username}`}
+                        >
+                          Edit
+                        </button>
+                        <button
+                          type="button"
+                          className="small secondary"
+                          onClick={() => resetPassword(account)}
+                          aria-label={`New password for ${account.username}`}
+                        >
+                          New password
+                        </button>
+                        <button
+                          type="button"
+                          className="small danger"
+                          onClick={() => list.remove(account, account.username)}
+                          aria-label={`Delete ${account.username}`}
+                        >
+                          Delete
+                        </button>
+                      </td>
+                    </tr>
+                    {editing === account.id && (
+                      <tr>
+                        <td colSpan={6}>
+                          <EditForm
+                            title={`Edit ${account.username}`}
+                            fields={fields}
+                            onCancel={() => setEditing("")}
+                            onSave={async (values) => {
+                              const body: Record<string, unknown> = changed(fields, values);
+                              if ("outbound_allowed" in body)
+                                body.outbound_allowed = values.outbound_allowed === "true";
+                              await api("PATCH", `/v1/sip-accounts/${account.id}`, { body });
+                              setEditing("");
+                              list.reload();
+                            }}
+                          />
+                        </td>
+                      </tr>
+                    )}
+                  </Fragment>
+                );
+              })}
             </tbody>
           </table>
         </div>

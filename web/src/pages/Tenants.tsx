@@ -1,7 +1,7 @@
-import { useState } from "react";
+import { Fragment, useState } from "react";
 import { api, type ApiKey, type Tenant } from "../api";
 import { ErrorBox, Field, formatTime } from "../components";
-import { CreateForm, ListState, useCollection } from "./shared";
+import { CreateForm, EditForm, ListState, changed, useCollection, type EditField } from "./shared";
 
 // The operator's view: tenants, and a new tenant with its first dashboard user. The API creates
 // users only with a tenant's key, so set-up makes a key, creates the owner with it and revokes it.
@@ -14,6 +14,7 @@ export function Tenants() {
   const [ownerName, setOwnerName] = useState("");
   const [ownerPassword, setOwnerPassword] = useState("");
   const [done, setDone] = useState("");
+  const [editing, setEditing] = useState("");
 
   const create = async () => {
     setDone("");
@@ -22,7 +23,9 @@ export function Tenants() {
     const tenant = await api<Tenant>("POST", "/v1/tenants", { body });
     list.reload();
     if (ownerEmail) {
-      const key = await api<ApiKey>("POST", `/v1/tenants/${tenant.id}/api-keys`, { body: { name: "dashboard set-up" } });
+      const key = await api<ApiKey>("POST", `/v1/tenants/${tenant.id}/api-keys`, {
+        body: { name: "dashboard set-up" },
+      });
       try {
         await api("POST", "/v1/users", {
           bearer: key.secret,
@@ -34,7 +37,9 @@ export function Tenants() {
         await api("DELETE", `/v1/api-keys/${key.id}`, { bearer: key.secret }).catch(() => undefined);
       }
     }
-    setDone(`Created ${tenant.name} (SIP domain ${tenant.sip_domain})${ownerEmail ? `; ${ownerEmail} can sign in now` : ""}.`);
+    setDone(
+      `Created ${tenant.name} (SIP domain ${tenant.sip_domain})${ownerEmail ? `; ${ownerEmail} can sign in now` : ""}.`,
+    );
     setName("");
     setSipDomain("");
     setOwnerEmail("");
@@ -52,14 +57,40 @@ export function Tenants() {
       )}
       <CreateForm title="Create a tenant" submitText="Create tenant" onSubmit={create}>
         <Field label="Company name" name="name" value={name} onChange={setName} required />
-        <Field label="Time zone" name="timezone" value={timezone} onChange={setTimezone} hint="IANA name, e.g. Europe/Kyiv" />
-        <Field label="SIP domain (optional)" name="sip_domain" value={sipDomain} onChange={setSipDomain} hint="Derived from the name when empty" />
+        <Field
+          label="Time zone"
+          name="timezone"
+          value={timezone}
+          onChange={setTimezone}
+          hint="IANA name, e.g. Europe/Kyiv"
+        />
+        <Field
+          label="SIP domain (optional)"
+          name="sip_domain"
+          value={sipDomain}
+          onChange={setSipDomain}
+          hint="Derived from the name when empty"
+        />
         <Field label="Owner e-mail" name="owner_email" type="email" value={ownerEmail} onChange={setOwnerEmail} />
         <Field label="Owner name" name="owner_name" value={ownerName} onChange={setOwnerName} />
-        <Field label="Owner password" name="owner_password" type="password" value={ownerPassword} onChange={setOwnerPassword} autoComplete="new-password" hint="At least 12 characters" />
+        <Field
+          label="Owner password"
+          name="owner_password"
+          type="password"
+          value={ownerPassword}
+          onChange={setOwnerPassword}
+          autoComplete="new-password"
+          hint="At least 12 characters"
+        />
       </CreateForm>
       <ErrorBox error={list.actionError} />
-      <ListState loading={list.loading} error={list.error} count={list.data?.length} what="tenants" empty="No tenants yet." />
+      <ListState
+        loading={list.loading}
+        error={list.error}
+        count={list.data?.length}
+        what="tenants"
+        empty="No tenants yet."
+      />
       {list.data && list.data.length > 0 && (
         <div className="table-wrap">
           <table>
@@ -75,24 +106,56 @@ export function Tenants() {
               </tr>
             </thead>
             <tbody>
-              {list.data.map((tenant) => (
-                <tr key={tenant.id} data-testid="tenant-row">
-                  <td>{tenant.name}</td>
-                  <td>{tenant.sip_domain}</td>
-                  <td>{tenant.timezone}</td>
-                  <td>{formatTime(tenant.created_at)}</td>
-                  <td className="row-actions">
-                    <button
-                      type="button"
-                      className="small danger"
-                      onClick={() => list.remove(tenant, `the tenant ${tenant.name} with all its data`)}
-                      aria-label={`Delete ${tenant.name}`}
-                    >
-                      Delete
-                    </button>
-                  </td>
-                </tr>
-              ))}
+              {list.data.map((tenant) => {
+                const fields: EditField[] = [
+                  { name: "name", label: "Company name", value: tenant.name },
+                  { name: "timezone", label: "Time zone", value: tenant.timezone },
+                ];
+                return (
+                  <Fragment key={tenant.id}>
+                    <tr data-testid="tenant-row">
+                      <td>{tenant.name}</td>
+                      <td>{tenant.sip_domain}</td>
+                      <td>{tenant.timezone}</td>
+                      <td>{formatTime(tenant.created_at)}</td>
+                      <td className="row-actions">
+                        <button
+                          type="button"
+                          className="small secondary"
+                          onClick={() => setEditing(tenant.id)}
+                          aria-label={`Edit ${tenant.name}`}
+                        >
+                          Edit
+                        </button>
+                        <button
+                          type="button"
+                          className="small danger"
+                          onClick={() => list.remove(tenant, `the tenant ${tenant.name} with all its data`)}
+                          aria-label={`Delete ${tenant.name}`}
+                        >
+                          Delete
+                        </button>
+                      </td>
+                    </tr>
+                    {editing === tenant.id && (
+                      <tr>
+                        <td colSpan={5}>
+                          <EditForm
+                            title={`Edit ${tenant.name}`}
+                            fields={fields}
+                            onCancel={() => setEditing("")}
+                            onSave={async (values) => {
+                              await api("PATCH", `/v1/tenants/${tenant.id}`, { body: changed(fields, values) });
+                              setEditing("");
+                              list.reload();
+                            }}
+                          />
+                        </td>
+                      </tr>
+                    )}
+                  </Fragment>
+                );
+              })}
             </tbody>
           </table>
         </div>

@@ -222,6 +222,18 @@ test("the owner signs in with the keyboard and sets up a number, a carrier, a SI
     .click();
   await expect(page.getByTestId("user-row").filter({ hasText: agent })).toContainText("admin");
   await shot(page, "laptop-users");
+
+  await nav(page, "Company");
+  await expect(page.getByTestId("company")).toContainText(sipDomain);
+  await expect(page.getByTestId("company")).toContainText(process.env.TEL_SIP_ADDR!);
+  await page.getByRole("button", { name: "Edit" }).click();
+  await page.getByLabel("Time zone").fill("Mars/Olympus");
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByRole("form", { name: "Edit the company" }).getByRole("alert")).toContainText("timezone");
+  await page.getByLabel("Time zone").fill("Europe/Berlin");
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByTestId("company")).toContainText("Europe/Berlin");
+  await shot(page, "laptop-company");
 });
 
 test("a real call appears in the call log with its legs and in the CSV export", async ({ page }) => {

@@ -11,6 +11,7 @@ import { Users } from "./pages/Users";
 import { Carriers } from "./pages/Carriers";
 import { ApiKeys } from "./pages/ApiKeys";
 import { Tenants } from "./pages/Tenants";
+import { Company } from "./pages/Company";
 
 const tenantPages: [string, string][] = [
   ["/calls", "Call log"],
@@ -19,6 +20,7 @@ const tenantPages: [string, string][] = [
   ["/settings/users", "Users"],
   ["/settings/carriers", "Carriers"],
   ["/settings/api-keys", "API keys"],
+  ["/settings/company", "Company"],
 ];
 
 export function App() {
@@ -97,6 +99,7 @@ export function App() {
   else if (path === "/settings/users") page = <Users />;
   else if (path === "/settings/carriers") page = <Carriers />;
   else if (path === "/settings/api-keys") page = <ApiKeys />;
+  else if (path === "/settings/company") page = <Company tenant={tenant} onChanged={setTenant} />;
   else page = <CallLog />;
 
   return (

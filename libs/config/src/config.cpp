@@ -173,6 +173,26 @@ std::chrono::milliseconds Config::getDuration(const std::string& key,
   return *parsed;
 }
 
+std::vector<std::string> splitCommaList(const std::string& text) {
+  std::vector<std::string> items;
+  size_t at = 0;
+  while (at <= text.size()) {
+    size_t end = text.find(',', at);
+    if (end == std::string::npos) end = text.size();
+    const std::string item = text.substr(at, end - at);
+    const size_t first = item.find_first_not_of(" \t");
+    if (first != std::string::npos)
+      items.push_back(item.substr(first, item.find_last_not_of(" \t") - first + 1));
+    at = end + 1;
+  }
+  return items;
+}
+
+std::vector<std::string> Config::getList(const std::string& key,
+                                         std::optional<std::string> fallback) {
+  return splitCommaList(getString(key, std::move(fallback)));
+}
+
 HostPort Config::getHostPort(const std::string& key, std::optional<std::string> fallback,
                              bool allow_zero) {
   auto value = lookup(key);

@@ -83,3 +83,12 @@ TEST_CASE("the config file comes from --config, else from the environment variab
   char* without[] = {program};
   CHECK(tel::config::configFileFromArgs(1, without, "TEL_TEST_NO_SUCH_VARIABLE").empty());
 }
+
+TEST_CASE("lists are comma-separated with items trimmed and empty ones dropped") {
+  auto config = Config::fromString("peers: \" a, b,,c \"\n", "TEL_X",
+                                   fakeEnv({{"TEL_X_HOSTS", "x.example,\ty.example"}}));
+  CHECK(config.getList("peers") == std::vector<std::string>{"a", "b", "c"});
+  CHECK(config.getList("hosts") == std::vector<std::string>{"x.example", "y.example"});
+  CHECK(config.getList("none", "").empty());
+  CHECK(tel::config::splitCommaList(" , ,").empty());
+}

@@ -20,8 +20,8 @@ GatewayConfig GatewayConfig::load(config::Config& source) {
   config.server.backend_timeout = source.getDuration("backend.timeout", std::chrono::seconds(5));
   config.server.web_root = source.getString("web.root", "");
   config.server.sip_registrar = source.getString("sip.registrar", "");
-  config.server.trusted_proxies = splitCommaList(source.getString("http.trusted_proxies", ""));
-  if (auto bad = ClientAddress::invalidEntry(config.server.trusted_proxies)) {
+  config.server.trusted_proxies = source.getList("http.trusted_proxies", "");
+  if (auto bad = net::AddressBlocks::invalidEntry(config.server.trusted_proxies)) {
     throw config::ConfigError("http.trusted_proxies", "not an address or CIDR block: " + *bad);
   }
   config.server.sessions.idle_timeout =

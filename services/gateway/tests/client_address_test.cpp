@@ -40,11 +40,7 @@ TEST_CASE("a trusted proxy is believed about the client and others are not") {
   CHECK(addresses.of(from("10.1.2.3", {"not-an-ip, 198.51.100.1"})) == "198.51.100.1");
 }
 
-TEST_CASE("trusted proxy entries are checked") {
-  CHECK_FALSE(ClientAddress::invalidEntry({"10.0.0.0/8", "::1", "192.0.2.1/32", "fd00::/128"}));
-  CHECK(ClientAddress::invalidEntry({"10.0.0.0/33"}) == "10.0.0.0/33");
-  CHECK(ClientAddress::invalidEntry({"10.0.0.0/"}) == "10.0.0.0/");
-  CHECK(ClientAddress::invalidEntry({"proxy.example.com"}) == "proxy.example.com");
-  CHECK(ClientAddress::invalidEntry({"10.0.0.1", "10.0.0.0/-1"}) == "10.0.0.0/-1");
-  CHECK(tel::gateway::splitCommaList(" a, b,,c ") == std::vector<std::string>{"a", "b", "c"});
+TEST_CASE("an IPv4 client seen through a dual-stack socket is matched as IPv4") {
+  ClientAddress addresses({"10.0.0.0/8"});
+  CHECK(addresses.of(from("::ffff:10.1.2.3", {"198.51.100.1"})) == "198.51.100.1");
 }

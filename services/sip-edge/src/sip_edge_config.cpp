@@ -1,32 +1,16 @@
 #include "sip_edge_config.h"
 
-#include <sstream>
-
 #include "tel/crypto/crypto.h"
 
 namespace tel::sip {
-namespace {
-
-std::vector<std::string> commaList(const std::string& text) {
-  std::vector<std::string> items;
-  std::stringstream list(text);
-  for (std::string item; std::getline(list, item, ',');) {
-    item.erase(0, item.find_first_not_of(' '));
-    item.erase(item.find_last_not_of(' ') + 1);
-    if (!item.empty()) items.push_back(item);
-  }
-  return items;
-}
-
-}  // namespace
 
 SipEdgeConfig SipEdgeConfig::load(config::Config& source) {
   SipEdgeConfig config;
   const auto listen = source.getHostPort("sip.listen", "127.0.0.1:17060", /*allow_zero=*/false);
   config.sip.listen_host = listen.host;
   config.sip.listen_port = listen.port;
-  config.sip.trusted_proxies = commaList(source.getString("sip.trusted_proxies", ""));
-  if (auto bad = AddressBlocks::invalidEntry(config.sip.trusted_proxies)) {
+  config.sip.trusted_proxies = source.getList("sip.trusted_proxies", "");
+  if (auto bad = net::AddressBlocks::invalidEntry(config.sip.trusted_proxies)) {
     throw config::ConfigError("sip.trusted_proxies",
                               "'" + *bad + "' is not an IP address or CIDR block");
   }
@@ -36,7 +20,7 @@ SipEdgeConfig SipEdgeConfig::load(config::Config& source) {
   config.accounts_address = source.getString("accounts.address", "127.0.0.1:17110");
   config.control_listen = source.getHostPort("control.listen", "127.0.0.1:17142");
   config.media_relay_addresses =
-      commaList(source.getString("media_relay.address", "127.0.0.1:17120"));
+      source.getList("media_relay.address", "127.0.0.1:17120");
   if (config.media_relay_addresses.empty()) {
     throw config::ConfigError("media_relay.address",
                               "names no media-relay (host:port[,host:port...])");
@@ -56,7 +40,7 @@ SipEdgeConfig SipEdgeConfig::load(config::Config& source) {
   config.kafka_linger = source.getDuration("kafka.linger", std::chrono::milliseconds(20));
   // Request-URI hosts that carriers use for our numbers, besides IP addresses: the public names of
   // the SIP service. Any other host is a tenant's SIP domain.
-  config.admission.carrier_hosts = commaList(source.getString("calls.carrier_hosts", "localhost"));
+  config.admission.carrier_hosts = source.getList("calls.carrier_hosts", "localhost");
   config.b2bua.decision_timeout =
       source.getDuration("calls.decision_timeout", std::chrono::seconds(5));
   if (config.b2bua.decision_timeout < std::chrono::milliseconds(100)) {
@@ -88,11 +72,7 @@ SipEdgeConfig SipEdgeConfig::load(config::Config& source) {
     throw config::ConfigError("auth.nonce_secret", "must be at least 16 characters");
   config.nonce_lifetime = std::chrono::duration_cast<std::chrono::seconds>(
       source.getDuration("auth.nonce_lifetime", std::chrono::seconds(300)));
-  const std::string algorithms = source.getString("auth.algorithms", "MD5,SHA-256");
-  std::stringstream list(algorithms);
-  for (std::string item; std::getline(list, item, ',');) {
-    item.erase(0, item.find_first_not_of(' '));
-    item.erase(item.find_last_not_of(' ') + 1);
+  for (const auto& item : source.getList("auth.algorithms", "MD5,SHA-256")) {
     if (item != "MD5" && item != "SHA-256") {
       throw config::ConfigError("auth.algorithms", "'" + item + "' is not MD5 or SHA-256");
     }
@@ -121,8 +101,8 @@ SipEdgeConfig SipEdgeConfig::load(config::Config& source) {
     throw config::ConfigError("protection.flood_window", "must be at least 1s");
   if (guard.ban_time.count() < 1)
     throw config::ConfigError("protection.ban_time", "must be at least 1s");
-  guard.allow = commaList(source.getString("protection.allow", ""));
-  if (auto bad = AddressBlocks::invalidEntry(guard.allow)) {
+  guard.allow = source.getList("protection.allow", "");
+  if (auto bad = net::AddressBlocks::invalidEntry(guard.allow)) {
     throw config::ConfigError("protection.allow",
                               "'" + *bad + "' is not an IP address or CIDR block");
   }
@@ -131,7 +111,7 @@ SipEdgeConfig SipEdgeConfig::load(config::Config& source) {
   guard.allow.insert(guard.allow.end(), config.sip.trusted_proxies.begin(),
                      config.sip.trusted_proxies.end());
   const std::string scanners = source.getString("protection.scanner_user_agents", "");
-  if (!scanners.empty()) guard.scanner_user_agents = commaList(scanners);
+  if (!scanners.empty()) guard.scanner_user_agents = config::splitCommaList(scanners);
   config.workers = static_cast<int>(source.getInt("workers", 1, 256, 8));
   config.log_level = log::parseLevel(source.getString("log.level", "info"));
   source.rejectUnknownKeys();

@@ -9,7 +9,7 @@
 #include <thread>
 #include <vector>
 
-#include "address_blocks.h"
+#include "tel/net/address_blocks.h"
 #include "registrar.h"
 #include "tel/log/log.h"
 #include "tel/loop/wakeup_queue.h"
@@ -97,7 +97,7 @@ class SipStack {
   void respondOnSipThread(void* handle, void* saved, const SipResponse& response);
 
   SipStackOptions options_;
-  AddressBlocks trusted_proxies_;
+  net::AddressBlocks trusted_proxies_;
   RegisterHandler on_register_;
   CallHandler* calls_ = nullptr;
   SourceGuard* guard_ = nullptr;

@@ -12,7 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "address_blocks.h"
+#include "tel/net/address_blocks.h"
 
 namespace tel::sip {
 
@@ -68,7 +68,7 @@ class SourceGuard {
   Source* trackLocked(const std::string& ip, Clock::time_point now);
 
   SourceGuardOptions options_;
-  AddressBlocks allow_;
+  net::AddressBlocks allow_;
   std::vector<std::string> scanners_lowercase_;
   mutable std::mutex mutex_;
   std::unordered_map<std::string, Source> sources_;  // guarded by mutex_

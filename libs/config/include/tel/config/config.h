@@ -40,6 +40,9 @@ EnvironmentLookup processEnvironment();
 // Every getter validates and throws ConfigError naming the key. After reading all it needs, a
 // service calls rejectUnknownKeys() so that a misspelt key in the file stops it instead of being
 // silently ignored. Not thread-safe; used once at start.
+// "a, b,,c" -> {"a", "b", "c"}: items trimmed of spaces and tabs, empty ones dropped.
+std::vector<std::string> splitCommaList(const std::string& text);
+
 class Config {
  public:
   static Config fromFile(const std::string& path, const std::string& env_prefix,
@@ -60,6 +63,9 @@ class Config {
   // "host:port", "[v6]:port"; port 0 means "any free port" and is allowed only if allow_zero.
   HostPort getHostPort(const std::string& key, std::optional<std::string> fallback = {},
                        bool allow_zero = true);
+
+  // A comma-separated list, each item trimmed, empty items dropped ("a, b,,c" is a, b, c).
+  std::vector<std::string> getList(const std::string& key, std::optional<std::string> fallback = {});
 
   void rejectUnknownKeys() const;
 

@@ -1,25 +1,31 @@
-#include "address_blocks.h"
+#include "tel/net/address_blocks.h"
 
 #include <arpa/inet.h>
 
 #include <algorithm>
 #include <cstring>
 
-namespace tel::sip {
+namespace tel::net {
 namespace {
 
-// Address bytes of `ip`; false when it is neither IPv4 nor IPv6.
+// Address bytes of `ip` (4 or 16); false when it is neither IPv4 nor IPv6. An IPv4-mapped IPv6
+// address (::ffff:a.b.c.d, what a dual-stack socket reports for an IPv4 peer) counts as IPv4.
 bool parseAddress(const std::string& ip, bool& v6, uint8_t bytes[16]) {
   std::memset(bytes, 0, 16);
   if (inet_pton(AF_INET, ip.c_str(), bytes) == 1) {
     v6 = false;
     return true;
   }
-  if (inet_pton(AF_INET6, ip.c_str(), bytes) == 1) {
-    v6 = true;
+  if (inet_pton(AF_INET6, ip.c_str(), bytes) != 1) return false;
+  static const uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  if (std::memcmp(bytes, kMapped, 12) == 0) {
+    std::memmove(bytes, bytes + 12, 4);
+    std::memset(bytes + 4, 0, 12);
+    v6 = false;
     return true;
   }
-  return false;
+  v6 = true;
+  return true;
 }
 
 bool prefixMatches(const uint8_t* a, const uint8_t* b, int prefix) {
@@ -61,6 +67,12 @@ std::optional<std::string> AddressBlocks::invalidEntry(const std::vector<std::st
   return std::nullopt;
 }
 
+bool AddressBlocks::isAddress(const std::string& text) {
+  bool v6 = false;
+  uint8_t bytes[16];
+  return parseAddress(text, v6, bytes);
+}
+
 bool AddressBlocks::contains(const std::string& ip) const {
   bool v6 = false;
   uint8_t bytes[16];
@@ -70,4 +82,4 @@ bool AddressBlocks::contains(const std::string& ip) const {
   });
 }
 
-}  // namespace tel::sip
+}  // namespace tel::net

@@ -5,11 +5,12 @@
 #include <string>
 #include <vector>
 
-namespace tel::sip {
+namespace tel::net {
 
-// A set of IPv4/IPv6 addresses and CIDR blocks ("10.0.0.1", "10.8.0.0/16", "fd00::/8"), for the
-// sources sip-edge treats specially: never banned (protection.allow), or believed when they say
-// where a request came from (sip.trusted_proxies). Immutable once built, so any thread may read it.
+// A set of IPv4/IPv6 addresses and CIDR blocks ("10.0.0.1", "10.8.0.0/16", "fd00::/8"): the
+// sources a service treats specially, e.g. proxies believed when they say where a request came
+// from, or sources never banned. An IPv4-mapped IPv6 address (::ffff:10.0.0.1) counts as the IPv4
+// address it carries. Immutable once built, so any thread may read it.
 class AddressBlocks {
  public:
   AddressBlocks() = default;
@@ -20,6 +21,8 @@ class AddressBlocks {
   static std::optional<std::string> invalidEntry(const std::vector<std::string>& entries);
 
   bool contains(const std::string& ip) const;
+  // True when `text` is an IPv4 or IPv6 address.
+  static bool isAddress(const std::string& text);
   bool empty() const { return blocks_.empty(); }
 
  private:
@@ -31,4 +34,4 @@ class AddressBlocks {
   std::vector<Block> blocks_;
 };
 
-}  // namespace tel::sip
+}  // namespace tel::net

@@ -3,6 +3,7 @@
 #include <httplib.h>
 
 #include <catch2/catch.hpp>
+#include <map>
 #include <random>
 
 #include "tel/testing/api_client.h"
@@ -211,6 +212,51 @@ TEST_CASE("state-changing requests of a session need its CSRF token") {
   // An API key client is not a browser and needs no token, even with a stray cookie.
   ApiClient api(platform.api_url, a.tenant.key);
   CHECK(api.post("/v1/numbers", {{"e164", e164}}).status == 201);
+}
+
+TEST_CASE("a user's role limits its session: admins change settings and agents only read") {
+  Platform platform = Platform::fromEnv();
+  TenantWithUser a(platform, "session-roles");
+  std::map<std::string, std::string> emails;
+  for (const std::string role : {"admin", "agent"}) {
+    emails[role] = role + "-" + uniqueSuffix(8) + "@example.com";
+    REQUIRE(a.tenant.api
+                ->post("/v1/users", {{"email", emails[role]}, {"password", kPassword}, {"role", role}})
+                .status == 201);
+  }
+  Browser admin(platform.api_url);
+  Browser agent(platform.api_url);
+  REQUIRE(admin.signIn({{"email", emails["admin"]}, {"password", kPassword}}).status == 201);
+  REQUIRE(agent.signIn({{"email", emails["agent"]}, {"password", kPassword}}).status == 201);
+
+  // An admin runs the tenant's settings but not who may sign in or call the API.
+  CHECK(admin.request("POST", "/v1/numbers", {{"e164", uniqueE164()}}).status == 201);
+  CHECK(admin.request("GET", "/v1/users").status == 200);
+  auto key = admin.request("POST", "/v1/api-keys", {{"name", "escalation"}});
+  CHECK(key.status == 403);
+  CHECK(key.errorCode() == "forbidden");
+  CHECK(key.body.find("role admin may not POST /v1/api-keys") != std::string::npos);
+  CHECK(admin.request("PATCH", "/v1/users/" + a.user_id, {{"role", "agent"}}).status == 403);
+
+  // An agent reads the call log and the numbers, changes nothing, and may sign out.
+  CHECK(agent.request("GET", "/v1/calls").status == 200);
+  CHECK(agent.request("GET", "/v1/numbers").status == 200);
+  CHECK(agent.request("GET", "/v1/users").status == 403);
+  CHECK(agent.request("GET", "/v1/api-keys").status == 403);
+  const std::string e164 = uniqueE164();
+  CHECK(agent.request("POST", "/v1/numbers", {{"e164", e164}}).status == 403);
+  CHECK(agent.request("PATCH", "/v1/tenants/" + a.tenant.id, {{"name", "renamed"}}).status == 403);
+  CHECK(a.tenant.api->get("/v1/numbers").body.find(e164) == std::string::npos);
+
+  // A role changed by the owner applies to the session at once.
+  auto users = a.tenant.api->get("/v1/users");
+  std::string agent_id;
+  for (const auto& user : users.json["items"])
+    if (user["email"] == emails["agent"]) agent_id = user["id"];
+  REQUIRE_FALSE(agent_id.empty());
+  REQUIRE(a.tenant.api->patch("/v1/users/" + agent_id, {{"role", "admin"}}).status == 200);
+  CHECK(agent.request("POST", "/v1/numbers", {{"e164", e164}}).status == 201);
+  CHECK(agent.request("DELETE", "/v1/sessions").status == 204);
 }
 
 TEST_CASE("a session of tenant A never sees or changes tenant B's rows") {

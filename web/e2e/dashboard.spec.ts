@@ -1,7 +1,8 @@
 // The dashboard in a real browser against the real platform: the operator creates a tenant, its
 // owner signs in and sets up a number, a carrier, a SIP account and an API key, a real SIP call
 // (sipp) shows up in the call log with its legs and in the CSV export, and another tenant's user
-// sees none of it. Screenshots of the main pages go to TEL_E2E_SCREENSHOTS.
+// sees none of it; an agent sees only the call log. Screenshots of the main pages go to
+// TEL_E2E_SCREENSHOTS.
 import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -321,6 +322,30 @@ test("on a phone the pages fit the screen", async ({ browser }) => {
   }
   await signOutAll(page.request);
   await context.close();
+});
+
+test("an agent sees the call log and none of the settings it may not change", async ({ page }) => {
+  expect(apiKey).not.toBe("");
+  const agent = { email: `reader-${suffix}@e2e.example.com`, password: `reader-${suffix}-long-enough` };
+  await adminApi("POST", "/v1/users", { ...agent, role: "agent" }, apiKey);
+  await signIn(page, agent.email, agent.password);
+  await expect(page.getByRole("navigation", { name: "Main" }).getByRole("link")).toHaveText(["Call log"]);
+  await expect(page.getByTestId("call-row").first()).toContainText(e164);
+  await shot(page, "agent-call-log");
+  // A settings page reached by its address reads, and the API refuses the change with its reason.
+  await page.goto("/settings/numbers");
+  await expect(page.getByTestId("number-row").first()).toBeVisible();
+  const refused = await page.evaluate(async () => {
+    const session = await (await fetch("/v1/session")).json();
+    const response = await fetch("/v1/numbers", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": session.csrf_token },
+      body: JSON.stringify({ e164: "+15550000001" }),
+    });
+    return { status: response.status, body: await response.text() };
+  });
+  expect(refused.status).toBe(403);
+  expect(refused.body).toContain("role agent may not POST /v1/numbers");
 });
 
 test("another tenant's user sees none of this tenant's data", async ({ page }) => {

@@ -23,6 +23,14 @@ const tenantPages: [string, string][] = [
   ["/settings/company", "Company"],
 ];
 
+// What the API lets each role do (the gateway enforces it): owners everything, admins everything
+// but users and API keys, agents read the call log.
+function pagesFor(role: string): [string, string][] {
+  if (role === "owner") return tenantPages;
+  if (role === "admin") return tenantPages.filter(([to]) => to !== "/settings/users" && to !== "/settings/api-keys");
+  return tenantPages.filter(([to]) => to === "/calls");
+}
+
 export function App() {
   const { location, navigate } = useRouter();
   const [session, setSession] = useState<SessionInfo | null | undefined>(undefined);
@@ -90,7 +98,8 @@ export function App() {
   };
 
   const path = location.path;
-  const pages: [string, string][] = session.kind === "admin" ? [["/admin/tenants", "Tenants"]] : tenantPages;
+  const pages: [string, string][] =
+    session.kind === "admin" ? [["/admin/tenants", "Tenants"]] : pagesFor(session.user?.role ?? "");
   let page;
   if (session.kind === "admin") page = <Tenants />;
   else if (path.startsWith("/calls/")) page = <CallDetails id={decodeURIComponent(path.slice("/calls/".length))} />;

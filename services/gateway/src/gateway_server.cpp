@@ -8,6 +8,7 @@
 #include "gateway_forward.h"
 #include "json_request.h"
 #include "response_body.h"
+#include "role_policy.h"
 #include "tel/crypto/crypto.h"
 #include "tel/metrics/admin_server.h"
 
@@ -291,6 +292,10 @@ void GatewayServer::serve(const std::string& method, const std::string& label, A
       }
       if (access == Access::kTenant && call.principal.admin) {
         return fail(ApiError::forbidden("admin keys manage tenants; use a tenant API key here"));
+      }
+      if (!call.principal.role.empty()) {
+        if (auto refusal = roleRefusal(call.principal.role, method, label))
+          return fail(ApiError::forbidden(*refusal));
       }
     }
     if ((method == "POST" || method == "PATCH" || method == "PUT") && !isJsonContentType(request)) {

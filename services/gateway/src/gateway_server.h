@@ -81,6 +81,7 @@ class GatewayServer {
     std::string key_id;
     // Set when the request came with a session cookie instead of an API key.
     std::optional<Session> session;
+    std::string role;  // the signed-in user's (owner, admin, agent); empty for keys and the operator
     std::string session_id;
   };
   struct Call {

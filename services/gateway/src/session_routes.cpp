@@ -88,6 +88,7 @@ std::optional<ApiError> GatewayServer::authenticateSession(const std::string& id
       return sessionEnded();
     }
     if (!status.ok()) return fromGrpc(status);
+    out->role = user.role();  // read on every request: a changed role applies at once
   }
   out->admin = session.admin;
   out->tenant_id = session.tenant_id;

@@ -20,9 +20,15 @@ endfunction()
 
 # tel_integration_test(<name> SOURCES ... DEPS ...): needs the running local stack that ./tel starts
 # (found through the TEL_* variables of `./tel env`); fails, never skips, when the stack is absent.
+# LOCK <resource>: cases that must not overlap with each other (or with other tests holding the
+# same lock), e.g. because they compare a shared service's counters before and after.
 function(tel_integration_test name)
-  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "" "LOCK" "SOURCES;DEPS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE Catch2::Catch2WithMain ${ARG_DEPS})
-  catch_discover_tests(${name} TEST_PREFIX "${name}:" EXTRA_ARGS --warn NoTests PROPERTIES LABELS integration TIMEOUT 300)
+  set(properties LABELS integration TIMEOUT 300)
+  if(ARG_LOCK)
+    list(APPEND properties RESOURCE_LOCK ${ARG_LOCK})
+  endif()
+  catch_discover_tests(${name} TEST_PREFIX "${name}:" EXTRA_ARGS --warn NoTests PROPERTIES ${properties})
 endfunction()

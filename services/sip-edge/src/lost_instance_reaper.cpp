@@ -83,7 +83,8 @@ void LostInstanceReaper::closeCallsOf(const std::string& instance) {
     if (auto erased = ledger_.eraseOf(instance, entry.call_id); !erased.ok()) {
       log_.error("cannot erase a closed call", {{"call_id", entry.call_id},
                                                 {"error", std::string(erased.message())}});
-      return;  // the next claim of this instance tries again; the events are idempotent by call
+      return;  // the claim lapses and a later one closes the rest (this call again: its record
+               // then ends at the later time)
     }
   }
   if (auto forgotten = ledger_.forget(instance); !forgotten.ok()) {

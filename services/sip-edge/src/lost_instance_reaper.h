@@ -16,7 +16,8 @@ namespace tel::sip {
 struct ReaperOptions {
   std::chrono::milliseconds heartbeat_interval{1000};
   // An instance whose heartbeat is this old is lost (several missed heartbeats, so that a slow
-  // Redis round trip or a stalled process is not mistaken for a death).
+  // Redis round trip or a stalled process is not mistaken for a death). Heartbeats carry each
+  // instance's wall clock: the hosts' clocks must agree to well within this (NTP).
   std::chrono::milliseconds lost_after{10000};
 };
 

@@ -386,9 +386,9 @@ void B2bua::onNewInviteOnSipThread(const SipStack::Event& event) {
         recordInLedger(invite.call_id, admission, "");
         return admission;
       },
-              [this, call_id](Admission admission) {
-                onAdmittedOnSipThread(call_id, std::move(admission));
-              });
+      [this, call_id](Admission admission) {
+        onAdmittedOnSipThread(call_id, std::move(admission));
+      });
 }
 
 void B2bua::onAdmittedOnSipThread(const std::string& call_id, Admission admission) {

@@ -1,6 +1,6 @@
 import { useState } from "react";
 import { api, type ApiKey } from "../api";
-import { ErrorBox, Field, Secret, formatTime } from "../components";
+import { Field, Secret, formatTime } from "../components";
 import { CreateForm, ListState, useCollection } from "./shared";
 
 export function ApiKeys() {
@@ -39,14 +39,7 @@ export function ApiKeys() {
       <CreateForm title="Create a key" submitText="Create key" onSubmit={create}>
         <Field label="Name" name="name" value={name} onChange={setName} placeholder="CRM" />
       </CreateForm>
-      <ErrorBox error={list.actionError} />
-      <ListState
-        loading={list.loading}
-        error={list.error}
-        count={list.data?.length}
-        what="API keys"
-        empty="No API keys."
-      />
+      <ListState list={list} what="API keys" empty="No API keys." />
       {list.data && list.data.length > 0 && (
         <div className="table-wrap">
           <table>

@@ -1,7 +1,7 @@
-import { Fragment, useState } from "react";
+import { useState } from "react";
 import { api, type Carrier } from "../api";
-import { ErrorBox, Field, formatTime } from "../components";
-import { CreateForm, EditForm, ListState, changed, useCollection, type EditField } from "./shared";
+import { Field, formatTime } from "../components";
+import { CreateForm, EditableTable, ListState, changed, useCollection } from "./shared";
 
 export function Carriers() {
   const list = useCollection<Carrier>("/v1/carriers");
@@ -11,7 +11,6 @@ export function Carriers() {
   const [callerId, setCallerId] = useState("");
   const [authUsername, setAuthUsername] = useState("");
   const [authPassword, setAuthPassword] = useState("");
-  const [editing, setEditing] = useState("");
 
   const create = async () => {
     const body: Record<string, unknown> = {
@@ -66,109 +65,53 @@ export function Carriers() {
           autoComplete="new-password"
         />
       </CreateForm>
-      <ErrorBox error={list.actionError} />
-      <ListState
-        loading={list.loading}
-        error={list.error}
-        count={list.data?.length}
-        what="carriers"
-        empty="No carriers yet."
-      />
+      <ListState list={list} what="carriers" empty="No carriers yet." />
       {list.data && list.data.length > 0 && (
-        <div className="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Source addresses</th>
-                <th scope="col">Outbound URI</th>
-                <th scope="col">Caller ID</th>
-                <th scope="col">Digest user</th>
-                <th scope="col">Added</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.data.map((carrier) => {
-                const fields: EditField[] = [
-                  { name: "name", label: "Name", value: carrier.name },
-                  { name: "addresses", label: "Source addresses", value: carrier.addresses.join(", ") },
-                  { name: "outbound_uri", label: "Outbound URI", value: carrier.outbound_uri },
-                  { name: "caller_id", label: "Caller ID", value: carrier.caller_id },
-                  {
-                    name: "auth_username",
-                    label: "Digest user",
-                    value: carrier.auth_username,
-                    hint: "Empty with an empty password: none",
-                  },
-                  {
-                    name: "auth_password",
-                    label: "Digest password",
-                    value: "",
-                    kind: "password",
-                    hint: "Needed to change the user",
-                  },
-                ];
-                return (
-                  <Fragment key={carrier.id}>
-                    <tr data-testid="carrier-row">
-                      <td>{carrier.name}</td>
-                      <td>{carrier.addresses.join(", ") || "—"}</td>
-                      <td>{carrier.outbound_uri || "inbound only"}</td>
-                      <td>{carrier.caller_id || "—"}</td>
-                      <td>{carrier.auth_username || "—"}</td>
-                      <td>{formatTime(carrier.created_at)}</td>
-                      <td className="row-actions">
-                        <button
-                          type="button"
-                          className="small secondary"
-                          onClick={() => setEditing(carrier.id)}
-                          aria-label={`Edit ${carrier.name}`}
-                        >
-                          Edit
-                        </button>
-                        <button
-                          type="button"
-                          className="small danger"
-                          onClick={() => list.remove(carrier, carrier.name)}
-                          aria-label={`Delete ${carrier.name}`}
-                        >
-                          Delete
-                        </button>
-                      </td>
-                    </tr>
-                    {editing === carrier.id && (
-                      <tr>
-                        <td colSpan={7}>
-                          <EditForm
-                            title={`Edit ${carrier.name}`}
-                            fields={fields}
-                            onCancel={() => setEditing("")}
-                            onSave={async (values) => {
-                              const body: Record<string, unknown> = changed(fields, values);
-                              if ("addresses" in body)
-                                body.addresses = values.addresses.split(/[\s,]+/).filter(Boolean);
-                              // The credentials change as a pair: both sent when either changed.
-                              if ("auth_username" in body || "auth_password" in body) {
-                                body.auth_username = values.auth_username.trim();
-                                body.auth_password = values.auth_password;
-                              }
-                              await api("PATCH", `/v1/carriers/${carrier.id}`, { body });
-                              setEditing("");
-                              list.reload();
-                            }}
-                          />
-                        </td>
-                      </tr>
-                    )}
-                  </Fragment>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
+        <EditableTable
+          columns={["Name", "Source addresses", "Outbound URI", "Caller ID", "Digest user", "Added"]}
+          rows={list.data}
+          rowTestId="carrier-row"
+          name={(carrier) => carrier.name}
+          cells={(carrier) => [
+            carrier.name,
+            carrier.addresses.join(", ") || "—",
+            carrier.outbound_uri || "inbound only",
+            carrier.caller_id || "—",
+            carrier.auth_username || "—",
+            formatTime(carrier.created_at),
+          ]}
+          fields={(carrier) => [
+            { name: "name", label: "Name", value: carrier.name },
+            { name: "addresses", label: "Source addresses", value: carrier.addresses.join(", ") },
+            { name: "outbound_uri", label: "Outbound URI", value: carrier.outbound_uri },
+            { name: "caller_id", label: "Caller ID", value: carrier.caller_id },
+            {
+              name: "auth_username",
+              label: "Digest user",
+              value: carrier.auth_username,
+              hint: "Empty with an empty password: none",
+            },
+            {
+              name: "auth_password",
+              label: "Digest password",
+              value: "",
+              kind: "password",
+              hint: "Needed to change the user",
+            },
+          ]}
+          save={async (carrier, values, fields) => {
+            const body: Record<string, unknown> = changed(fields, values);
+            if ("addresses" in body) body.addresses = values.addresses.split(/[\s,]+/).filter(Boolean);
+            // The credentials change as a pair: both sent when either changed.
+            if ("auth_username" in body || "auth_password" in body) {
+              body.auth_username = values.auth_username.trim();
+              body.auth_password = values.auth_password;
+            }
+            await api("PATCH", `/v1/carriers/${carrier.id}`, { body });
+            list.reload();
+          }}
+          remove={(carrier) => list.remove(carrier, carrier.name)}
+        />
       )}
     </section>
   );

@@ -165,14 +165,7 @@ export function Numbers() {
           {...{ kind, setKind, extensions, setExtensions, external, setExternal, ringTimeout, setRingTimeout }}
         />
       </CreateForm>
-      <ErrorBox error={list.actionError} />
-      <ListState
-        loading={list.loading}
-        error={list.error}
-        count={list.data?.length}
-        what="numbers"
-        empty="No numbers yet: add the first one above."
-      />
+      <ListState list={list} what="numbers" empty="No numbers yet: add the first one above." />
       {list.data && list.data.length > 0 && (
         <div className="table-wrap">
           <table>

@@ -1,7 +1,7 @@
-import { Fragment, useState } from "react";
+import { useState } from "react";
 import { api, type SipAccount, type Tenant } from "../api";
 import { Field, Secret, formatTime } from "../components";
-import { CreateForm, EditForm, ListState, changed, useCollection, type EditField } from "./shared";
+import { CreateForm, EditableTable, ListState, changed, useCollection } from "./shared";
 
 // 20 random characters from the browser's CSPRNG, for a password reset.
 function newPassword(): string {
@@ -49,7 +49,6 @@ export function SipAccounts({ tenant }: { tenant: Tenant | null }) {
   const [displayName, setDisplayName] = useState("");
   const [outbound, setOutbound] = useState(true);
   const [shown, setShown] = useState<{ account: SipAccount; password: string } | null>(null);
-  const [editing, setEditing] = useState("");
 
   const create = async () => {
     const account = await api<SipAccount>("POST", "/v1/sip-accounts", {
@@ -110,108 +109,51 @@ export function SipAccounts({ tenant }: { tenant: Tenant | null }) {
           <label htmlFor="field-outbound">May call outside</label>
         </div>
       </CreateForm>
-      {list.actionError ? (
-        <div className="error" role="alert">
-          {String((list.actionError as Error).message)}
-        </div>
-      ) : null}
-      <ListState
-        loading={list.loading}
-        error={list.error}
-        count={list.data?.length}
-        what="SIP accounts"
-        empty="No SIP accounts yet."
-      />
+      <ListState list={list} what="SIP accounts" empty="No SIP accounts yet." />
       {list.data && list.data.length > 0 && (
-        <div className="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">User name</th>
-                <th scope="col">Extension</th>
-                <th scope="col">Display name</th>
-                <th scope="col">Outbound</th>
-                <th scope="col">Added</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.data.map((account) => {
-                const fields: EditField[] = [
-                  { name: "extension", label: "Extension", value: account.extension },
-                  { name: "display_name", label: "Display name", value: account.display_name },
-                  {
-                    name: "outbound_allowed",
-                    label: "May call outside",
-                    value: String(account.outbound_allowed),
-                    kind: "checkbox",
-                  },
-                ];
-                return (
-                  <Fragment key={account.id}>
-                    <tr data-testid="sip-row">
-                      <td>
-                        {account.username}
-                        <span className="muted">@{tenant?.sip_domain ?? ""}</span>
-                      </td>
-                      <td>{account.extension}</td>
-                      <td>{account.display_name || "—"}</td>
-                      <td>{account.outbound_allowed ? "allowed" : "no"}</td>
-                      <td>{formatTime(account.created_at)}</td>
-                      <td className="row-actions">
-                        <button
-                          type="button"
-                          className="small secondary"
-                          onClick={() => setEditing(account.id)}
-                          aria-label={`Edit ${account.username}`}
-                        >
-                          Edit
-                        </button>
-                        <button
-                          type="button"
-                          className="small secondary"
-                          onClick={() => resetPassword(account)}
-                          aria-label={`New password for ${account.username}`}
-                        >
-                          New password
-                        </button>
-                        <button
-                          type="button"
-                          className="small danger"
-                          onClick={() => list.remove(account, account.username)}
-                          aria-label={`Delete ${account.username}`}
-                        >
-                          Delete
-                        </button>
-                      </td>
-                    </tr>
-                    {editing === account.id && (
-                      <tr>
-                        <td colSpan={6}>
-                          <EditForm
-                            title={`Edit ${account.username}`}
-                            fields={fields}
-                            onCancel={() => setEditing("")}
-                            onSave={async (values) => {
-                              const body: Record<string, unknown> = changed(fields, values);
-                              if ("outbound_allowed" in body)
-                                body.outbound_allowed = values.outbound_allowed === "true";
-                              await api("PATCH", `/v1/sip-accounts/${account.id}`, { body });
-                              setEditing("");
-                              list.reload();
-                            }}
-                          />
-                        </td>
-                      </tr>
-                    )}
-                  </Fragment>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
+        <EditableTable
+          columns={["User name", "Extension", "Display name", "Outbound", "Added"]}
+          rows={list.data}
+          rowTestId="sip-row"
+          name={(account) => account.username}
+          cells={(account) => [
+            <>
+              {account.username}
+              <span className="muted">@{tenant?.sip_domain ?? ""}</span>
+            </>,
+            account.extension,
+            account.display_name || "—",
+            account.outbound_allowed ? "allowed" : "no",
+            formatTime(account.created_at),
+          ]}
+          fields={(account) => [
+            { name: "extension", label: "Extension", value: account.extension },
+            { name: "display_name", label: "Display name", value: account.display_name },
+            {
+              name: "outbound_allowed",
+              label: "May call outside",
+              value: String(account.outbound_allowed),
+              kind: "checkbox",
+            },
+          ]}
+          save={async (account, values, fields) => {
+            const body: Record<string, unknown> = changed(fields, values);
+            if ("outbound_allowed" in body) body.outbound_allowed = values.outbound_allowed === "true";
+            await api("PATCH", `/v1/sip-accounts/${account.id}`, { body });
+            list.reload();
+          }}
+          remove={(account) => list.remove(account, account.username)}
+          actions={(account) => (
+            <button
+              type="button"
+              className="small secondary"
+              onClick={() => resetPassword(account)}
+              aria-label={`New password for ${account.username}`}
+            >
+              New password
+            </button>
+          )}
+        />
       )}
     </section>
   );

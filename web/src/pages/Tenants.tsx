@@ -1,7 +1,7 @@
-import { Fragment, useState } from "react";
+import { useState } from "react";
 import { api, type ApiKey, type Tenant } from "../api";
-import { ErrorBox, Field, formatTime } from "../components";
-import { CreateForm, EditForm, ListState, changed, useCollection, type EditField } from "./shared";
+import { Field, formatTime } from "../components";
+import { CreateForm, EditableTable, ListState, changed, useCollection } from "./shared";
 
 // The operator's view: tenants, and a new tenant with its first dashboard user. The API creates
 // users only with a tenant's key, so set-up makes a key, creates the owner with it and revokes it.
@@ -14,7 +14,6 @@ export function Tenants() {
   const [ownerName, setOwnerName] = useState("");
   const [ownerPassword, setOwnerPassword] = useState("");
   const [done, setDone] = useState("");
-  const [editing, setEditing] = useState("");
 
   const create = async () => {
     setDone("");
@@ -83,82 +82,24 @@ export function Tenants() {
           hint="At least 12 characters"
         />
       </CreateForm>
-      <ErrorBox error={list.actionError} />
-      <ListState
-        loading={list.loading}
-        error={list.error}
-        count={list.data?.length}
-        what="tenants"
-        empty="No tenants yet."
-      />
+      <ListState list={list} what="tenants" empty="No tenants yet." />
       {list.data && list.data.length > 0 && (
-        <div className="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">SIP domain</th>
-                <th scope="col">Time zone</th>
-                <th scope="col">Created</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.data.map((tenant) => {
-                const fields: EditField[] = [
-                  { name: "name", label: "Company name", value: tenant.name },
-                  { name: "timezone", label: "Time zone", value: tenant.timezone },
-                ];
-                return (
-                  <Fragment key={tenant.id}>
-                    <tr data-testid="tenant-row">
-                      <td>{tenant.name}</td>
-                      <td>{tenant.sip_domain}</td>
-                      <td>{tenant.timezone}</td>
-                      <td>{formatTime(tenant.created_at)}</td>
-                      <td className="row-actions">
-                        <button
-                          type="button"
-                          className="small secondary"
-                          onClick={() => setEditing(tenant.id)}
-                          aria-label={`Edit ${tenant.name}`}
-                        >
-                          Edit
-                        </button>
-                        <button
-                          type="button"
-                          className="small danger"
-                          onClick={() => list.remove(tenant, `the tenant ${tenant.name} with all its data`)}
-                          aria-label={`Delete ${tenant.name}`}
-                        >
-                          Delete
-                        </button>
-                      </td>
-                    </tr>
-                    {editing === tenant.id && (
-                      <tr>
-                        <td colSpan={5}>
-                          <EditForm
-                            title={`Edit ${tenant.name}`}
-                            fields={fields}
-                            onCancel={() => setEditing("")}
-                            onSave={async (values) => {
-                              await api("PATCH", `/v1/tenants/${tenant.id}`, { body: changed(fields, values) });
-                              setEditing("");
-                              list.reload();
-                            }}
-                          />
-                        </td>
-                      </tr>
-                    )}
-                  </Fragment>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
+        <EditableTable
+          columns={["Name", "SIP domain", "Time zone", "Created"]}
+          rows={list.data}
+          rowTestId="tenant-row"
+          name={(tenant) => tenant.name}
+          cells={(tenant) => [tenant.name, tenant.sip_domain, tenant.timezone, formatTime(tenant.created_at)]}
+          fields={(tenant) => [
+            { name: "name", label: "Company name", value: tenant.name },
+            { name: "timezone", label: "Time zone", value: tenant.timezone },
+          ]}
+          save={async (tenant, values, fields) => {
+            await api("PATCH", `/v1/tenants/${tenant.id}`, { body: changed(fields, values) });
+            list.reload();
+          }}
+          remove={(tenant) => list.remove(tenant, `the tenant ${tenant.name} with all its data`)}
+        />
       )}
     </section>
   );

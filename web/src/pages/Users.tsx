@@ -1,7 +1,7 @@
-import { Fragment, useState } from "react";
+import { useState } from "react";
 import { api, type User } from "../api";
-import { ErrorBox, Field, Select, formatTime } from "../components";
-import { CreateForm, EditForm, ListState, changed, useCollection, type EditField } from "./shared";
+import { Field, Select, formatTime } from "../components";
+import { CreateForm, EditableTable, ListState, changed, useCollection } from "./shared";
 
 export function Users() {
   const list = useCollection<User>("/v1/users");
@@ -9,7 +9,6 @@ export function Users() {
   const [name, setName] = useState("");
   const [role, setRole] = useState("agent");
   const [password, setPassword] = useState("");
-  const [editing, setEditing] = useState("");
 
   const create = async () => {
     await api("POST", "/v1/users", { body: { email: email.trim(), name, role, password } });
@@ -47,93 +46,35 @@ export function Users() {
           autoComplete="new-password"
         />
       </CreateForm>
-      <ErrorBox error={list.actionError} />
-      <ListState
-        loading={list.loading}
-        error={list.error}
-        count={list.data?.length}
-        what="users"
-        empty="No users yet."
-      />
+      <ListState list={list} what="users" empty="No users yet." />
       {list.data && list.data.length > 0 && (
-        <div className="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">E-mail</th>
-                <th scope="col">Name</th>
-                <th scope="col">Role</th>
-                <th scope="col">Added</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.data.map((user) => {
-                const fields: EditField[] = [
-                  { name: "name", label: "Name", value: user.name },
-                  {
-                    name: "role",
-                    label: "Role",
-                    value: user.role,
-                    kind: "select",
-                    options: [
-                      ["owner", "Owner"],
-                      ["admin", "Admin"],
-                      ["agent", "Agent"],
-                    ],
-                  },
-                  { name: "password", label: "New password", value: "", kind: "password", hint: "Empty: unchanged" },
-                ];
-                return (
-                  <Fragment key={user.id}>
-                    <tr data-testid="user-row">
-                      <td>{user.email}</td>
-                      <td>{user.name || "—"}</td>
-                      <td>{user.role}</td>
-                      <td>{formatTime(user.created_at)}</td>
-                      <td className="row-actions">
-                        <button
-                          type="button"
-                          className="small secondary"
-                          onClick={() => setEditing(user.id)}
-                          aria-label={`Edit ${user.email}`}
-                        >
-                          Edit
-                        </button>
-                        <button
-                          type="button"
-                          className="small danger"
-                          onClick={() => list.remove(user, user.email)}
-                          aria-label={`Delete ${user.email}`}
-                        >
-                          Delete
-                        </button>
-                      </td>
-                    </tr>
-                    {editing === user.id && (
-                      <tr>
-                        <td colSpan={5}>
-                          <EditForm
-                            title={`Edit ${user.email}`}
-                            fields={fields}
-                            onCancel={() => setEditing("")}
-                            onSave={async (values) => {
-                              await api("PATCH", `/v1/users/${user.id}`, { body: changed(fields, values) });
-                              setEditing("");
-                              list.reload();
-                            }}
-                          />
-                        </td>
-                      </tr>
-                    )}
-                  </Fragment>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
+        <EditableTable
+          columns={["E-mail", "Name", "Role", "Added"]}
+          rows={list.data}
+          rowTestId="user-row"
+          name={(user) => user.email}
+          cells={(user) => [user.email, user.name || "—", user.role, formatTime(user.created_at)]}
+          fields={(user) => [
+            { name: "name", label: "Name", value: user.name },
+            {
+              name: "role",
+              label: "Role",
+              value: user.role,
+              kind: "select",
+              options: [
+                ["owner", "Owner"],
+                ["admin", "Admin"],
+                ["agent", "Agent"],
+              ],
+            },
+            { name: "password", label: "New password", value: "", kind: "password", hint: "Empty: unchanged" },
+          ]}
+          save={async (user, values, fields) => {
+            await api("PATCH", `/v1/users/${user.id}`, { body: changed(fields, values) });
+            list.reload();
+          }}
+          remove={(user) => list.remove(user, user.email)}
+        />
       )}
     </section>
   );

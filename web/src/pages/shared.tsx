@@ -1,4 +1,4 @@
-import { useState, type FormEvent, type ReactNode } from "react";
+import { Fragment, useState, type FormEvent, type ReactNode } from "react";
 import { ApiError, api, listAll } from "../api";
 import { Empty, ErrorBox, Loading, useLoad } from "../components";
 
@@ -52,17 +52,24 @@ export function CreateForm(props: {
   );
 }
 
+// A list's state above its table: the last failed row action, then loading, load error or empty.
 export function ListState(props: {
-  loading: boolean;
-  error: unknown;
-  count: number | undefined;
+  list: { loading: boolean; error: unknown; data: unknown[] | undefined | null; actionError: unknown };
   what: string;
   empty: string;
 }) {
-  if (props.error) return <ErrorBox error={props.error} />;
-  if (props.loading && props.count === undefined) return <Loading what={props.what} />;
-  if (props.count === 0) return <Empty>{props.empty}</Empty>;
-  return null;
+  const { list } = props;
+  const count = list.data?.length;
+  let state: ReactNode = null;
+  if (list.error) state = <ErrorBox error={list.error} />;
+  else if (list.loading && count === undefined) state = <Loading what={props.what} />;
+  else if (count === 0) state = <Empty>{props.empty}</Empty>;
+  return (
+    <>
+      <ErrorBox error={list.actionError} />
+      {state}
+    </>
+  );
 }
 
 export interface EditField {
@@ -164,4 +171,87 @@ export function changed(fields: EditField[], values: Record<string, string>): Re
   const body: Record<string, string> = {};
   for (const field of fields) if (values[field.name] !== field.value) body[field.name] = values[field.name];
   return body;
+}
+
+// A settings table: a row per item with Edit (its form opens under the row), the page's own
+// actions, and Delete. The page says what a row shows, which fields edit it and what a save sends.
+export function EditableTable<T extends { id: string }>(props: {
+  columns: string[];
+  rows: T[];
+  rowTestId: string;
+  name: (row: T) => string; // in the buttons' labels and the edit form's title
+  cells: (row: T) => ReactNode[];
+  fields: (row: T) => EditField[];
+  save: (row: T, values: Record<string, string>, fields: EditField[]) => Promise<void>;
+  remove: (row: T) => void;
+  actions?: (row: T) => ReactNode;
+}) {
+  const [editing, setEditing] = useState("");
+  return (
+    <div className="table-wrap">
+      <table>
+        <thead>
+          <tr>
+            {props.columns.map((column) => (
+              <th scope="col" key={column}>
+                {column}
+              </th>
+            ))}
+            <th scope="col">
+              <span className="visually-hidden">Actions</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {props.rows.map((row) => {
+            const name = props.name(row);
+            const fields = props.fields(row);
+            return (
+              <Fragment key={row.id}>
+                <tr data-testid={props.rowTestId}>
+                  {props.cells(row).map((cell, index) => (
+                    <td key={index}>{cell}</td>
+                  ))}
+                  <td className="row-actions">
+                    <button
+                      type="button"
+                      className="small secondary"
+                      onClick={() => setEditing(row.id)}
+                      aria-label={`Edit ${name}`}
+                    >
+                      Edit
+                    </button>
+                    {props.actions?.(row)}
+                    <button
+                      type="button"
+                      className="small danger"
+                      onClick={() => props.remove(row)}
+                      aria-label={`Delete ${name}`}
+                    >
+                      Delete
+                    </button>
+                  </td>
+                </tr>
+                {editing === row.id && (
+                  <tr>
+                    <td colSpan={props.columns.length + 1}>
+                      <EditForm
+                        title={`Edit ${name}`}
+                        fields={fields}
+                        onCancel={() => setEditing("")}
+                        onSave={async (values) => {
+                          await props.save(row, values, fields);
+                          setEditing("");
+                        }}
+                      />
+                    </td>
+                  </tr>
+                )}
+              </Fragment>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
+  );
 }

@@ -70,6 +70,9 @@ check "Content-Length beyond the body: 400" test "$(raw "OPTIONS sip:x@y SIP/2.0
 check "an unknown method: 501" test "$(raw "FOO sip:x@y SIP/2.0\r\n${via}Call-ID: m5-$run\r\nCSeq: 1 FOO\r\nContent-Length: 0\r\n\r\n")" = 501
 check "an INVITE with garbage for SDP: 488" test "$(raw "INVITE sip:+15550001000@127.0.0.1 SIP/2.0\r\n${via}Call-ID: m6-$run\r\nCSeq: 1 INVITE\r\nContact: <sip:a@127.0.0.1:5999>\r\nContent-Type: application/sdp\r\nContent-Length: 9\r\n\r\nv=garbage")" = 488
 check "a 60 KB header: dropped (sip.max_message_bytes)" test -z "$(raw "OPTIONS sip:x@y SIP/2.0\r\n${via}Call-ID: m7-$run\r\nCSeq: 1 OPTIONS\r\nX-Big: $(head -c 60000 /dev/zero | tr '\0' a)\r\nContent-Length: 0\r\n\r\n")"
+# A keep-alive within a dialog that does not exist (To has a tag): 481, and no handle is kept.
+in_dialog="Via: SIP/2.0/UDP 127.0.0.1:5999;branch=z9hG4bK-d$run;rport\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:x@y>;tag=no-such-dialog\r\n"
+check "an in-dialog OPTIONS for no dialog of ours: 481" test "$(raw "OPTIONS sip:x@y SIP/2.0\r\n${in_dialog}Call-ID: m8-$run\r\nCSeq: 2 OPTIONS\r\nContent-Length: 0\r\n\r\n")" = 481
 check "random bytes: dropped" test -z "$(raw "$(head -c 1000 /dev/urandom | base64 -w0)")"
 check "sip-edge still answers" expect_statuses "200" --source 127.0.0.1
 check "and holds no call state" test "$(curl -s "$sip_admin/metrics" | awk '$1 == "tel_sip_calls_active" {print $2}')" = 0

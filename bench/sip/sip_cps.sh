@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # SIP calls per second: sipp uac -> system -> sipp uas, ramping the rate, for two systems in one run:
 #   kamailio  Kamailio 5.6 as a transaction-stateful proxy (the anchor)
+#   floor     a bare B2BUA on sofia-sip nua (bench_nua_b2bua_floor): two legs, offer and answer
+#             passed through, nothing else; the least any B2BUA on nua can cost here
 #   tel       sip-edge (B2BUA) -> routing (number routed to the UAS's SIP URI) -> sipp uas, with
 #             SDP so that media-relay allocates and frees ports for both legs
 # Each step runs BENCH_SECONDS (60) at one rate; a step passes with < 0.1% failed calls. The CPU
@@ -12,16 +14,20 @@ here=$(cd "$(dirname "$0")" && pwd)
 : "${TEL_API_URL:?run through bench/run sip}" "${TEL_ADMIN_KEY:?}" "${TEL_SIP_ADDR:?}"
 seconds=${BENCH_SECONDS:-60}
 kamailio_rates=${BENCH_KAMAILIO_RATES:-"200 400 800 1200 1600 2000"}
+floor_rates=${BENCH_FLOOR_RATES:-"400 800 1200 1600 2000"}
 tel_rates=${BENCH_TEL_RATES:-"50 100 200 300 400 600 800"}
+floor_binary=${BENCH_FLOOR_BINARY:-$here/../../build/bench/bench_nua_b2bua_floor}
 work=$(mktemp -d)
 uas_port=46550
 uac_port=46560
 kamailio_port=46570
+floor_port=46580
 pids=()
 tenant=""
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
   [[ -f $work/kamailio.pid ]] && kill "$(cat "$work/kamailio.pid")" 2>/dev/null
+  [[ -n ${floor_pid:-} ]] && kill "$floor_pid" 2>/dev/null
   [[ -n $tenant ]] && curl -s -X DELETE -H "Authorization: Bearer $TEL_ADMIN_KEY" "$TEL_API_URL/v1/tenants/$tenant" >/dev/null
   rm -rf "$work"
 }
@@ -56,6 +62,12 @@ sleep 1
 kamailio_pids=$(pids_of "kamailio -f $work/kamailio.cfg")
 kamailio_version=$(kamailio -v 2>/dev/null | head -1)
 
+# --- The floor: a bare nua B2BUA calling the UAS ------------------------------------------------
+"$floor_binary" "$floor_port" "sip:bench@127.0.0.1:$uas_port" >"$work/floor.log" 2>&1 &
+floor_pid=$!
+sleep 1
+kill -0 "$floor_pid" 2>/dev/null || { cat "$work/floor.log"; echo "the nua floor did not start"; exit 1; }
+
 # --- tel: a tenant whose number is routed to the UAS --------------------------------------------
 tenant=$(api "$TEL_ADMIN_KEY" POST /v1/tenants "{\"name\":\"bench sip $$\",\"sip_domain\":\"bench-$$.sip.test\"}" | jq -r .id)
 key=$(api "$TEL_ADMIN_KEY" POST "/v1/tenants/$tenant/api-keys" '{"name":"bench"}' | jq -r .secret)
@@ -66,18 +78,24 @@ api "$key" POST /v1/numbers "{\"e164\":\"$number\",\"channels\":1000,\"route\":{
 path_pids="$(pids_of build/services/sip-edge/sip-edge) $(pids_of build/services/routing/routing) $(pids_of build/services/media-relay/media-relay)"
 backing_pids="$(pids_of build/services/accounts/accounts) $(pids_of build/services/cdr-ingest/cdr-ingest) $(pids_of 'postgres') $(pids_of redis-server) $(pids_of kafka.Kafka)"
 
+port_of() {  # port_of TARGET: where the UAC sends its INVITEs
+  case $1 in kamailio) echo "$kamailio_port" ;; floor) echo "$floor_port" ;; *) echo "${TEL_SIP_ADDR##*:}" ;; esac
+}
+
 # step TARGET RATE: one step; prints "rate ok|FAIL successful failed cpu_path cpu_backing"
 step() {
   local target=$1 rate=$2 calls=$(($2 * seconds)) before_path before_backing out
   if [[ $target == kamailio ]]; then before_path=$(cpu_seconds $kamailio_pids); before_backing=0
+  elif [[ $target == floor ]]; then before_path=$(cpu_seconds $floor_pid); before_backing=0
   else before_path=$(cpu_seconds $path_pids); before_backing=$(cpu_seconds $backing_pids); fi
   out=$work/uac-$target-$rate.out
   sipp -sf "$here/uac.xml" -i 127.0.0.1 -p "$uac_port" -mp 46700 -s "$number" -r "$rate" -m "$calls" -l 5000 \
     -recv_timeout 10000 -timeout $((seconds + 60)) -nostdin \
-    "127.0.0.1:$([[ $target == kamailio ]] && echo $kamailio_port || echo "${TEL_SIP_ADDR##*:}")" >"$out" 2>&1
+    "127.0.0.1:$(port_of "$target")" >"$out" 2>&1
   sleep 2  # let the system finish the last calls before reading its CPU time
   local after_path after_backing successful failed
   if [[ $target == kamailio ]]; then after_path=$(cpu_seconds $kamailio_pids); after_backing=0
+  elif [[ $target == floor ]]; then after_path=$(cpu_seconds $floor_pid); after_backing=0
   else after_path=$(cpu_seconds $path_pids); after_backing=$(cpu_seconds $backing_pids); fi
   successful=$(awk -F'|' '/Successful call/ {gsub(/ /, "", $3); print $3}' "$out" | tail -1)
   failed=$(awk -F'|' '/Failed call/ {gsub(/ /, "", $3); print $3}' "$out" | tail -1)
@@ -110,6 +128,7 @@ warm_up() {
   sipp -sf "$here/uac.xml" -i 127.0.0.1 -p "$uac_port" -mp 46700 -s "$number" -r 20 -m 40 -timeout 30 -nostdin "$1" >/dev/null 2>&1
 }
 warm_up "127.0.0.1:$kamailio_port"
+warm_up "127.0.0.1:$floor_port"
 warm_up "$TEL_SIP_ADDR"
 
 echo "SIP calls/s, $(nproc) cores, ${seconds} s per step, sipp uac/uas on the same machine"
@@ -117,6 +136,9 @@ echo "anchor: $kamailio_version (tm, record-route, $(nproc) UDP workers)"
 ramp kamailio $kamailio_rates
 kamailio_best=$best
 kamailio_cpu=${best_cpu:-0}
+ramp floor $floor_rates
+floor_best=$best
+floor_cpu=${best_cpu:-0}
 ramp tel $tel_rates
 tel_best=$best
 tel_cpu=${best_cpu:-0}
@@ -126,3 +148,5 @@ echo "max rate held with < 0.1% failed calls: tel $tel_best calls/s, kamailio $k
   "(ratio $(ratio "$tel_best" "$kamailio_best"))"
 echo "CPU per call at that rate: tel call path $tel_cpu us, kamailio $kamailio_cpu us" \
   "(ratio $(ratio "$tel_cpu" "$kamailio_cpu"))"
+echo "floor (bare nua B2BUA): $floor_best calls/s at $floor_cpu us per call" \
+  "(kamailio ratio: rate $(ratio "$floor_best" "$kamailio_best"), CPU $(ratio "$floor_cpu" "$kamailio_cpu"))"

@@ -91,6 +91,9 @@ void SipStack::runOnSipThread(std::promise<void> started) {
   su_wait_t wait[1];
   su_wait_create(wait, tasks_.fd(), SU_WAIT_IN);
   su_root_register(sofia.root, wait, onWake, nullptr, 0);
+  // nua runs its stack as a clone task; by default in a thread of its own, so every message and
+  // every nua_* call would cross threads twice (a futex wake-up each way). One thread does both.
+  su_root_threading(sofia.root, 0);
 
   const std::string url =
       "sip:" + options_.listen_host + ":" + std::to_string(options_.listen_port);

@@ -128,6 +128,18 @@ struct B2bua::PlannedLeg {
   RelayEndpoint relay;
 };
 
+namespace {
+
+B2bua::PlannedLeg externalLeg(const calls::v1::ExternalTarget& target, const std::string& caller) {
+  B2bua::PlannedLeg leg;
+  leg.kind = calls::v1::LEG_TARGET_EXTERNAL;
+  leg.request_uri = target.request_uri();
+  leg.from_user = target.caller_id().empty() ? caller : target.caller_id();
+  return leg;
+}
+
+}  // namespace
+
 struct B2bua::Call {
   enum class State { kAdmitting, kOffered, kDialing, kAnswering, kBridged, kDialFailed, kEnding };
   std::string id;
@@ -493,8 +505,20 @@ void B2bua::dialOnSipThread(const calls::v1::DialRequest& request,
   const std::string session = call->admission.media_session;
   const std::string caller = call->admission.caller;
   const uint32_t timeout = request.timeout_seconds() == 0 ? 30 : request.timeout_seconds();
+  // The first leg of the first dial has had its ports since admission.
+  std::optional<RelayEndpoint> prepared;
+  if (dial_number == 1 && call->admission.first_callee_relay.port != 0)
+    prepared = call->admission.first_callee_relay;
+  if (prepared && request.targets_size() == 1 && request.targets(0).has_external()) {
+    // One SIP URI: nothing to look up and nothing to allocate, so no worker round trip.
+    std::vector<PlannedLeg> legs{externalLeg(request.targets(0).external(), caller)};
+    legs[0].id = calleeLegId(dial_number, 1);
+    legs[0].relay = *prepared;
+    placeLegsOnSipThread(call_id, std::move(legs), timeout, std::move(done));
+    return;
+  }
   runBlocking(
-      [this, request, dial_number, tenant_id, session, caller, call_id] {
+      [this, request, dial_number, tenant_id, session, caller, call_id, prepared] {
         // Every registered device of an account target becomes a leg; then each leg gets its ports.
         std::vector<PlannedLeg> planned;
         const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
@@ -502,12 +526,7 @@ void B2bua::dialOnSipThread(const calls::v1::DialRequest& request,
                                 .count();
         for (const auto& target : request.targets()) {
           if (target.has_external()) {
-            PlannedLeg leg;
-            leg.kind = calls::v1::LEG_TARGET_EXTERNAL;
-            leg.request_uri = target.external().request_uri();
-            leg.from_user =
-                target.external().caller_id().empty() ? caller : target.external().caller_id();
-            planned.push_back(std::move(leg));
+            planned.push_back(externalLeg(target.external(), caller));
             continue;
           }
           auto devices = bindings_.list(tenant_id, target.account().account_id(), now);
@@ -537,7 +556,12 @@ void B2bua::dialOnSipThread(const calls::v1::DialRequest& request,
         }
         std::vector<PlannedLeg> ready;
         for (size_t i = 0; i < planned.size(); ++i) {
-          planned[i].id = "b" + std::to_string(dial_number) + "." + std::to_string(i + 1);
+          planned[i].id = calleeLegId(dial_number, i + 1);
+          if (i == 0 && prepared) {
+            planned[i].relay = *prepared;
+            ready.push_back(std::move(planned[i]));
+            continue;
+          }
           auto relay = media_.addLeg(session, planned[i].id, std::nullopt);
           if (!relay.ok()) {
             log_.error("media leg failed",

@@ -216,11 +216,16 @@ std::optional<SipResponse> CallAdmission::authenticateCarrier(
   return checkDigest(invite, realm, *found ? &(*found)->digest : nullptr, now);
 }
 
+std::string calleeLegId(int dial, size_t index) {
+  return "b" + std::to_string(dial) + "." + std::to_string(index);
+}
+
 bool CallAdmission::setUpMedia(Admission& admission, const InviteRequest& invite) {
-  std::optional<RelayEndpoint> remote;
+  NewLeg caller{"a", std::nullopt};
   if (!invite.caller_media.onHold())
-    remote = RelayEndpoint{invite.caller_media.ip, invite.caller_media.port};
-  auto session = media_.createSession(admission.tenant_id, invite.call_id, "a", remote);
+    caller.remote = RelayEndpoint{invite.caller_media.ip, invite.caller_media.port};
+  auto session = media_.createSession(admission.tenant_id, invite.call_id,
+                                      {caller, NewLeg{calleeLegId(1, 1), std::nullopt}});
   if (!session.ok()) {
     log_.error("media set-up failed", {{"call_id", invite.call_id},
                                        {"tenant_id", admission.tenant_id},
@@ -230,7 +235,8 @@ bool CallAdmission::setUpMedia(Admission& admission, const InviteRequest& invite
   }
   admission.media_session = session->session_id;
   admission.media_relay = session->relay;
-  admission.caller_relay = session->first_leg;
+  admission.caller_relay = session->legs[0];
+  admission.first_callee_relay = session->legs[1];
   return true;
 }
 

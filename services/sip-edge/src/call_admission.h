@@ -25,6 +25,10 @@ struct InviteRequest {
   AudioEndpoint caller_media;
 };
 
+// Leg ids in a call's media session: the caller's leg is "a"; callee legs are numbered by dial and
+// then by order within it, from 1 ("b1.1" is the first leg of the first dial).
+std::string calleeLegId(int dial, size_t index);
+
 // The verdict on a new INVITE. Either a SIP refusal, or an admitted call with its tenant, media
 // session and (for calls to a number) a held channel.
 struct Admission {
@@ -40,6 +44,9 @@ struct Admission {
   std::string media_session;
   std::string media_relay;     // the relay holding media_session
   RelayEndpoint caller_relay;  // where the caller must send its audio
+  // The ports of calleeLegId(1, 1), made with the session: almost every call dials, and the first
+  // callee leg then costs no request of its own.
+  RelayEndpoint first_callee_relay;
 };
 
 struct CallAdmissionOptions {

@@ -1,5 +1,7 @@
 #include "call_backends.h"
 
+#include <algorithm>
+
 #include "tel/events/call_events.h"
 #include "tel/grpc/status.h"
 
@@ -99,15 +101,17 @@ absl::Status RedisChannelLimiter::release(const std::string& tenant_id,
   return reply.ok() ? absl::OkStatus() : reply.status();
 }
 
-absl::StatusOr<CreatedSession> GrpcMediaControl::createSession(
-    const std::string& tenant_id, const std::string& call_id, const std::string& first_leg_id,
-    const std::optional<RelayEndpoint>& first_leg_remote) {
+absl::StatusOr<CreatedSession> GrpcMediaControl::createSession(const std::string& tenant_id,
+                                                              const std::string& call_id,
+                                                              const std::vector<NewLeg>& legs) {
   media::v1::CreateSessionRequest request;
   request.set_tenant_id(tenant_id);
   request.set_call_id(call_id);
-  auto* leg = request.add_legs();
-  leg->set_leg_id(first_leg_id);
-  if (first_leg_remote) setEndpoint(leg->mutable_remote_rtp(), *first_leg_remote);
+  for (const NewLeg& leg : legs) {
+    auto* added = request.add_legs();
+    added->set_leg_id(leg.id);
+    if (leg.remote) setEndpoint(added->mutable_remote_rtp(), *leg.remote);
+  }
   media::v1::Session reply;
   if (auto status = grpc_util::toAbsl(
           "media-relay",
@@ -115,9 +119,15 @@ absl::StatusOr<CreatedSession> GrpcMediaControl::createSession(
       !status.ok()) {
     return status;
   }
-  if (reply.legs_size() != 1)
-    return absl::InternalError("media-relay: the session came without its leg");
-  return CreatedSession{reply.session_id(), endpointOf(reply.legs(0).local_rtp()), ""};
+  CreatedSession created{reply.session_id(), {}, ""};
+  for (const NewLeg& leg : legs) {
+    auto found = std::find_if(reply.legs().begin(), reply.legs().end(),
+                              [&leg](const media::v1::Leg& made) { return made.leg_id() == leg.id; });
+    if (found == reply.legs().end())
+      return absl::InternalError("media-relay: the session came without leg " + leg.id);
+    created.legs.push_back(endpointOf(found->local_rtp()));
+  }
+  return created;
 }
 
 absl::StatusOr<RelayEndpoint> GrpcMediaControl::addLeg(const std::string& session_id,

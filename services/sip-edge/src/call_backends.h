@@ -101,21 +101,29 @@ struct RelayEndpoint {
   int port = 0;
 };
 
-struct CreatedSession {
-  std::string session_id;
-  RelayEndpoint first_leg;  // the local address of the leg created with the session
-  std::string relay;        // the media-relay holding it (gRPC address); empty with a single relay
+// A leg created together with its session.
+struct NewLeg {
+  std::string id;
+  std::optional<RelayEndpoint> remote;  // from the leg's SDP; unknown yet for a callee's leg
 };
 
-// media-relay: one session per call, one leg per SIP dialog side. A call costs four requests: the
-// session with the caller's leg, each B leg, the answer (B's address and the link) and the end.
+struct CreatedSession {
+  std::string session_id;
+  std::vector<RelayEndpoint> legs;  // the local address of each leg created with the session
+  std::string relay;  // the media-relay holding it (gRPC address); empty with a single relay
+};
+
+// media-relay: one session per call, one leg per SIP dialog side. A call to one target costs
+// three requests: the session with the caller's leg and the first callee leg, the answer (the
+// callee's address and the link) and the end; each further callee leg (parallel ringing, a second
+// dial) one more.
 class MediaControl {
  public:
   virtual ~MediaControl() = default;
-  // The session with its first leg (`remote` from that leg's SDP, may be unknown yet).
-  virtual absl::StatusOr<CreatedSession> createSession(
-      const std::string& tenant_id, const std::string& call_id, const std::string& first_leg_id,
-      const std::optional<RelayEndpoint>& first_leg_remote) = 0;
+  // The session with its first legs, all or nothing; `legs` is not empty.
+  virtual absl::StatusOr<CreatedSession> createSession(const std::string& tenant_id,
+                                                       const std::string& call_id,
+                                                       const std::vector<NewLeg>& legs) = 0;
   // Allocates the leg's ports; `remote` (from the leg's SDP) may be unknown yet.
   virtual absl::StatusOr<RelayEndpoint> addLeg(const std::string& session_id,
                                                const std::string& leg_id,
@@ -145,9 +153,9 @@ class GrpcMediaControl final : public MediaControl {
   GrpcMediaControl(std::shared_ptr<media::v1::MediaRelay::StubInterface> stub,
                    std::chrono::milliseconds timeout)
       : stub_(std::move(stub)), timeout_(timeout) {}
-  absl::StatusOr<CreatedSession> createSession(
-      const std::string& tenant_id, const std::string& call_id, const std::string& first_leg_id,
-      const std::optional<RelayEndpoint>& first_leg_remote) override;
+  absl::StatusOr<CreatedSession> createSession(const std::string& tenant_id,
+                                               const std::string& call_id,
+                                               const std::vector<NewLeg>& legs) override;
   absl::StatusOr<RelayEndpoint> addLeg(const std::string& session_id, const std::string& leg_id,
                                        const std::optional<RelayEndpoint>& remote) override;
   absl::Status updateLeg(const std::string& session_id, const std::string& leg_id,

@@ -83,9 +83,9 @@ size_t MediaRelayPool::relaysUp() const {
       std::count_if(relays_.begin(), relays_.end(), [](const auto& relay) { return relay->up; }));
 }
 
-absl::StatusOr<CreatedSession> MediaRelayPool::createSession(
-    const std::string& tenant_id, const std::string& call_id, const std::string& first_leg_id,
-    const std::optional<RelayEndpoint>& first_leg_remote) {
+absl::StatusOr<CreatedSession> MediaRelayPool::createSession(const std::string& tenant_id,
+                                                            const std::string& call_id,
+                                                            const std::vector<NewLeg>& legs) {
   // Candidates by load, least loaded first; relays believed down are tried last (a relay that came
   // back is usable before the next probe notices).
   std::vector<Relay*> order = relaysSnapshot();
@@ -103,8 +103,7 @@ absl::StatusOr<CreatedSession> MediaRelayPool::createSession(
       std::lock_guard lock(mutex_);
       ++relay->created_since_probe;
     }
-    auto session =
-        relay->control->createSession(tenant_id, call_id, first_leg_id, first_leg_remote);
+    auto session = relay->control->createSession(tenant_id, call_id, legs);
     std::lock_guard lock(mutex_);
     if (session.ok()) {
       owner_[session->session_id] = relay;

@@ -47,9 +47,9 @@ class MediaRelayPool final : public MediaControl, public OrphanedMedia {
   // Relays currently up (for the health check). Any thread.
   size_t relaysUp() const;
 
-  absl::StatusOr<CreatedSession> createSession(
-      const std::string& tenant_id, const std::string& call_id, const std::string& first_leg_id,
-      const std::optional<RelayEndpoint>& first_leg_remote) override;
+  absl::StatusOr<CreatedSession> createSession(const std::string& tenant_id,
+                                               const std::string& call_id,
+                                               const std::vector<NewLeg>& legs) override;
   absl::StatusOr<RelayEndpoint> addLeg(const std::string& session_id, const std::string& leg_id,
                                        const std::optional<RelayEndpoint>& remote) override;
   absl::Status updateLeg(const std::string& session_id, const std::string& leg_id,

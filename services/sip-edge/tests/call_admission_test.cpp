@@ -66,6 +66,19 @@ TEST_CASE_METHOD(Fixture, "a carrier's call to the tenant's number is admitted a
   CHECK(admitted.caller_relay.port > 0);
 }
 
+TEST_CASE_METHOD(Fixture, "the session comes with the caller's leg and the first callee's leg") {
+  auto admitted = admission.admit(fromCarrier("+15550001000"), now);
+  REQUIRE_FALSE(admitted.refusal);
+  const auto& legs = media.legs.at(admitted.media_session);
+  REQUIRE(legs.size() == 2);
+  // The caller's leg knows where the caller's audio comes from; the callee's not yet.
+  CHECK(legs.at("a")->ip == "192.0.2.1");
+  CHECK(legs.at("a")->port == 4000);
+  CHECK_FALSE(legs.at(tel::sip::calleeLegId(1, 1)).has_value());
+  CHECK(admitted.first_callee_relay.port > 0);
+  CHECK(admitted.first_callee_relay.port != admitted.caller_relay.port);
+}
+
 TEST_CASE_METHOD(Fixture, "numbers are matched in national and international forms") {
   CHECK_FALSE(admission.admit(fromCarrier("15550001000", "192.0.2.1", "c1"), now).refusal);
   CHECK_FALSE(admission.admit(fromCarrier("0015550001000", "192.0.2.1", "c2"), now).refusal);

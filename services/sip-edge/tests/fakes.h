@@ -101,15 +101,18 @@ struct FakeMedia : MediaControl {
   bool down = false;
   std::map<std::string, std::map<std::string, std::optional<RelayEndpoint>>>
       legs;  // session -> leg -> remote
-  absl::StatusOr<CreatedSession> createSession(
-      const std::string&, const std::string& call, const std::string& first_leg,
-      const std::optional<RelayEndpoint>& first_leg_remote) override {
+  absl::StatusOr<CreatedSession> createSession(const std::string&, const std::string& call,
+                                               const std::vector<NewLeg>& new_legs) override {
     if (down) return absl::UnavailableError("media-relay down");
     ++sessions;
     const std::string session = "s-" + call;
-    legs[session][first_leg] = first_leg_remote;
-    next_port += 2;
-    return CreatedSession{session, RelayEndpoint{"127.0.0.1", next_port}, "relay:1"};
+    CreatedSession created{session, {}, "relay:1"};
+    for (const NewLeg& leg : new_legs) {
+      legs[session][leg.id] = leg.remote;
+      next_port += 2;
+      created.legs.push_back(RelayEndpoint{"127.0.0.1", next_port});
+    }
+    return created;
   }
   absl::StatusOr<RelayEndpoint> addLeg(const std::string& session, const std::string& leg,
                                        const std::optional<RelayEndpoint>& remote) override {

@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
         config.call_control_address,
         [&](tel::calls::v1::CallNotification notification,
             std::shared_ptr<tel::routing::CallCommander> commander) {
+          if (!tel::routing::Router::actsOn(notification)) return;
           workers->post(
               [&router, notification = std::move(notification), commander = std::move(commander)] {
                 router.handle(notification, *commander);

@@ -48,6 +48,10 @@ Router::Router(RouteDirectory& directory, log::Logger logger, prometheus::Regist
 
 void Router::count(const char* outcome) { decisions_.Add({{"outcome", outcome}}).Increment(); }
 
+bool Router::actsOn(const calls::v1::CallNotification& notification) {
+  return notification.has_offered() || notification.has_dial_failed();
+}
+
 void Router::handle(const calls::v1::CallNotification& notification, CallCommander& commander) {
   const std::string& call_id = notification.call_id();
   if (notification.has_offered()) {

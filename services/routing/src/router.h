@@ -49,6 +49,9 @@ class Router {
  public:
   Router(RouteDirectory& directory, log::Logger logger, prometheus::Registry& registry);
 
+  // Whether handle() does anything with the notification: the others (ringing, bridged, ended)
+  // are dropped where they are read, without waking a worker for each.
+  static bool actsOn(const calls::v1::CallNotification& notification);
   // Acts on a notification through `commander`, the call-control API of the sip-edge it came from.
   void handle(const calls::v1::CallNotification& notification, CallCommander& commander);
   Decision decide(const std::string& call_id, const calls::v1::CallOffered& offered);

@@ -194,3 +194,22 @@ TEST_CASE_METHOD(Fixture,
   CHECK(callerStatusAfterFailedDial(487) == 480);
   CHECK(callerStatusAfterFailedDial(408) == 480);
 }
+
+TEST_CASE_METHOD(Fixture, "only offers and failed dials are acted on: the rest never reach a worker") {
+  calls::v1::CallNotification notification;
+  notification.set_call_id("call-10");
+  *notification.mutable_offered() = inbound("n1");
+  CHECK(Router::actsOn(notification));
+  notification.mutable_dial_failed()->set_status_code(486);
+  CHECK(Router::actsOn(notification));
+  notification.mutable_ringing()->set_leg_id("b1.1");
+  CHECK_FALSE(Router::actsOn(notification));
+  notification.mutable_bridged()->set_leg_id("b1.1");
+  CHECK_FALSE(Router::actsOn(notification));
+  notification.mutable_ended();
+  CHECK_FALSE(Router::actsOn(notification));
+  // What is not acted on commands nothing.
+  router.handle(notification, commander);
+  CHECK(commander.dials.empty());
+  CHECK(commander.hangups.empty());
+}

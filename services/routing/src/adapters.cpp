@@ -97,6 +97,7 @@ void ApplicationLink::run() {
     }
     calls::v1::AttachRequest request;
     request.set_application(application_);
+    request.set_decisions_only(true);  // the dial plan acts on offers and failed dials only
     auto reader = stub_->Attach(&context, request);
     reader->WaitForInitialMetadata();  // sent by sip-edge as soon as the stream is registered
     if (!stopping_) {

@@ -12,13 +12,16 @@ namespace tel::sip {
 class ApplicationStream final : public grpc::ServerWriteReactor<calls::v1::CallNotification> {
  public:
   // Initial metadata goes out at once: the application learns that it is attached before any call.
-  ApplicationStream(ApplicationHub& hub, uint64_t id) : hub_(hub), id_(id) {
+  ApplicationStream(ApplicationHub& hub, uint64_t id, bool decisions_only)
+      : hub_(hub), id_(id), decisions_only_(decisions_only) {
     StartSendInitialMetadata();
   }
 
   bool push(const calls::v1::CallNotification& notification) {
     std::lock_guard lock(mutex_);
     if (closed_) return false;
+    if (decisions_only_ && !notification.has_offered() && !notification.has_dial_failed())
+      return true;  // not wanted: as good as delivered
     queue_.push_back(notification);
     if (!writing_) {
       writing_ = true;
@@ -65,6 +68,7 @@ class ApplicationStream final : public grpc::ServerWriteReactor<calls::v1::CallN
 
   ApplicationHub& hub_;
   const uint64_t id_;
+  const bool decisions_only_;
   std::mutex mutex_;
   std::deque<calls::v1::CallNotification> queue_;  // front() is being written while writing_
   bool writing_ = false;
@@ -74,9 +78,9 @@ class ApplicationStream final : public grpc::ServerWriteReactor<calls::v1::CallN
 ApplicationHub::~ApplicationHub() { closeAll(); }
 
 grpc::ServerWriteReactor<calls::v1::CallNotification>* ApplicationHub::attach(
-    grpc::CallbackServerContext*, const calls::v1::AttachRequest&) {
+    grpc::CallbackServerContext*, const calls::v1::AttachRequest& request) {
   std::lock_guard lock(mutex_);
-  auto* stream = new ApplicationStream(*this, next_id_);
+  auto* stream = new ApplicationStream(*this, next_id_, request.decisions_only());
   streams_[next_id_++] = stream;
   return stream;
 }

@@ -26,7 +26,7 @@ trap cleanup EXIT
 admin_url() { tr ' ' '\n' <<<"$TEL_ADMIN_URLS" | sed -n "s/^$1=//p"; }
 
 # Ports for the sipp peers: 21000-24999, below the kernel's ephemeral range (32768+, where any
-# client socket may sit) and clear of media-relay (30000-30999), the registrar and protection tests
+# client socket may sit) and clear of media-relay (30000-32767), the registrar and protection tests
 # (25000-28999) and the services (17xxx). Each peer takes a block of 10 (SIP, media, RTP stream).
 next_port=$((21000 + (RANDOM % 380) * 10))
 take_port() { port=$next_port; next_port=$((next_port + 10)); }

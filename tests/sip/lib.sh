@@ -45,7 +45,7 @@ PY
 
 sipp_register() {  # sipp_register SCENARIO USER PASSWORD DOMAIN EXPIRES [TRANSPORT [PORT]]
   # 26000-28999: below the kernel's ephemeral range (32768+) and clear of media-relay's ports
-  # (30000-30999) and of the calls test's (21000-24999).
+  # (30000-32767) and of the calls test's (21000-24999).
   local port=${7:-$((26000 + RANDOM % 3000))}
   (cd "$work" && timeout 30 sipp -sf "$sip_dir/$1" -m 1 -s "$2" -au "$2" -ap "$3" -key domain "$4" \
     -key expires "$5" -t "${6:-u1}" -i 127.0.0.1 -p "$port" -timeout 15 -trace_err \

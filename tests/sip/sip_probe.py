@@ -28,6 +28,16 @@ def request(method, target, source, port, user_agent, index):
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
+def header_value(message, name):
+    """The value of the first header called `name` in a raw message, "" when there is none."""
+    head = message.split(b"\r\n\r\n", 1)[0].decode("latin-1")
+    for line in head.split("\r\n")[1:]:
+        field, _, value = line.partition(":")
+        if field.strip().lower() == name.lower():
+            return value.strip()
+    return ""
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--target", required=True, help="host:port of sip-edge")
@@ -38,6 +48,7 @@ def main():
     parser.add_argument("--interval", type=float, default=0.0)
     parser.add_argument("--wait", type=float, default=1.0)
     parser.add_argument("--raw", help="send this text (\\r\\n-escaped) instead of a built request")
+    parser.add_argument("--with-header", help="print each status as STATUS/VALUE of this header")
     args = parser.parse_args()
     host, port = args.target.rsplit(":", 1)
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -65,7 +76,10 @@ def main():
         first = data.split(b"\r\n", 1)[0].decode("latin-1")
         parts = first.split(" ")
         if len(parts) >= 2 and parts[0] == "SIP/2.0" and parts[1] != "100":
-            statuses.append(parts[1])
+            status = parts[1]
+            if args.with_header:
+                status += "/" + header_value(data, args.with_header)
+            statuses.append(status)
     print(" ".join(statuses))
 
 

@@ -213,7 +213,13 @@ B2bua::B2bua(SipStack& stack, CallAdmission& admission, Bindings& bindings, Medi
       refused_calls_(prometheus::BuildCounter()
                          .Name("tel_sip_calls_refused_total")
                          .Help("INVITEs refused before a call began, by SIP status")
-                         .Register(registry)) {
+                         .Register(registry)),
+      shed_calls_(prometheus::BuildCounter()
+                      .Name("tel_sip_calls_shed_total")
+                      .Help("INVITEs refused with 503 because calls.max_admitting calls were "
+                            "being admitted already (overload)")
+                      .Register(registry)
+                      .Add({})) {
   // The usual statuses and every disposition exist from the start, so that rates and ratios over
   // them are defined.
   for (const char* status : {"400", "403", "404", "407", "480", "486", "488", "503"}) {
@@ -336,6 +342,15 @@ void B2bua::onNewInviteOnSipThread(const SipStack::Event& event) {
     refused_calls_.Add({{"status", "503"}}).Increment();
     return;
   }
+  if (admitting_ >= options_.max_admitting) {
+    // Overload. Admissions share the workers with the calls in progress (dial, answer, end): past
+    // this backlog every call would only get slower, until callers give up or the relay runs out of
+    // ports. Refusing new calls keeps the others going; a load balancer tries another instance.
+    nua_respond(handle, 503, "Service Unavailable", SIPTAG_RETRY_AFTER_STR("5"), TAG_END());
+    refused_calls_.Add({{"status", "503"}}).Increment();
+    shed_calls_.Increment();
+    return;
+  }
   if (sip == nullptr || sip->sip_request == nullptr || sip->sip_from == nullptr) {
     nua_respond(handle, 400, "Bad Request", TAG_END());
     refused_calls_.Add({{"status", "400"}}).Increment();
@@ -392,6 +407,7 @@ void B2bua::onNewInviteOnSipThread(const SipStack::Event& event) {
   calls_[call_id] = std::move(call);
   active_calls_.Increment();
 
+  ++admitting_;
   runBlocking(
       [this, invite] {
         Admission admission = admission_.admit(invite, std::chrono::system_clock::now());
@@ -404,6 +420,7 @@ void B2bua::onNewInviteOnSipThread(const SipStack::Event& event) {
 }
 
 void B2bua::onAdmittedOnSipThread(const std::string& call_id, Admission admission) {
+  --admitting_;
   Call* call = findCall(call_id);
   if (call == nullptr || call->state == Call::State::kEnding) {
     // The caller gave up while the call was being admitted: give back what admission took.

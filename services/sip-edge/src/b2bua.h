@@ -31,6 +31,9 @@ struct B2buaOptions {
   // device's Path or NAT address says otherwise), so that every dialog of a call passes the load
   // balancer, which ends them should this instance be lost. Empty: legs go straight to their target.
   std::string outbound_proxy;
+  // INVITEs being admitted at once (waiting for the number, the channel count and the media
+  // session on the workers). Past it a new INVITE gets 503 at once: see onNewInviteOnSipThread.
+  size_t max_admitting = 64;
 };
 
 // The B2BUA: every call is an A leg (the caller's dialog, which sip-edge answers as a UAS) and B
@@ -121,11 +124,13 @@ class B2bua final : public CallCommands, public CallHandler {
     std::string leg_id;  // "a" for the caller
   };
   std::unordered_map<Handle, LegRef> handles_;
+  size_t admitting_ = 0;  // calls between arrival and onAdmittedOnSipThread
 
   prometheus::Gauge& active_calls_;
   prometheus::Histogram& routing_seconds_;
   prometheus::Family<prometheus::Counter>& ended_calls_;
   prometheus::Family<prometheus::Counter>& refused_calls_;
+  prometheus::Counter& shed_calls_;
 };
 
 }  // namespace tel::sip

@@ -46,6 +46,8 @@ SipEdgeConfig SipEdgeConfig::load(config::Config& source) {
   if (config.b2bua.decision_timeout < std::chrono::milliseconds(100)) {
     throw config::ConfigError("calls.decision_timeout", "must be at least 100ms");
   }
+  config.b2bua.max_admitting =
+      static_cast<size_t>(source.getInt("calls.max_admitting", 1, 100000, 64));
   config.lookup_cache_ttl = source.getDuration("calls.lookup_cache_ttl", std::chrono::seconds(5));
   config.b2bua.edge_host = source.getString("calls.edge_host", config.sip.listen_host);
   config.b2bua.outbound_proxy = source.getString("calls.outbound_proxy", "");

@@ -90,7 +90,7 @@ step() {
   else before_path=$(cpu_seconds $path_pids); before_backing=$(cpu_seconds $backing_pids); fi
   out=$work/uac-$target-$rate.out
   sipp -sf "$here/uac.xml" -i 127.0.0.1 -p "$uac_port" -mp 46700 -s "$number" -r "$rate" -m "$calls" -l 5000 \
-    -recv_timeout 10000 -timeout $((seconds + 60)) -nostdin \
+    -recv_timeout 10000 -timeout $((seconds + 60)) -nostdin -trace_err -error_file "$out.errors" \
     "127.0.0.1:$(port_of "$target")" >"$out" 2>&1
   sleep 2  # let the system finish the last calls before reading its CPU time
   local after_path after_backing successful failed
@@ -103,6 +103,13 @@ step() {
   failed=${failed:-$calls}
   local verdict=ok
   if ((successful + failed < calls)) || ((failed * 1000 >= calls)); then verdict=FAIL; fi
+  # Why calls failed, from sipp's error log (stderr): each event with the first line of the message
+  # it is about, most frequent first.
+  if ((failed > 0)) && [[ -s $out.errors ]]; then
+    awk -v step="$target $rate" '
+      /^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]\t/ { sub(/^[^\t]*\t[^\t]*\t[^ ]* /, ""); event = $0; getline; count[event " " $0]++ }
+      END { for (e in count) printf "%8d %s: %s\n", count[e], step, e }' "$out.errors" | sort -rn | head -4 >&2
+  fi
   printf '%s %s %s %s %s %s\n' "$rate" "$verdict" "$successful" "$failed" \
     "$(echo "scale=3; ($after_path - $before_path) * 1000000 / ($successful + 1)" | bc)" \
     "$(echo "scale=3; ($after_backing - $before_backing) * 1000000 / ($successful + 1)" | bc)"

@@ -131,8 +131,8 @@ ramp() {  # ramp TARGET RATES...: steps until one fails; prints a table, remembe
 }
 
 # An unrecorded warm-up through each system: caches, connections, the UAS's sockets, and (for tel)
-# the Kafka broker's and Postgres' first minutes after a start, which made the first step of a run
-# fail more often than the same rate later. 15 s at 100 calls/s.
+# the first load on the Kafka broker and Postgres after a start (JIT, plans), which made the first
+# step of a run fail more often than the same rate later. 15 s at 100 calls/s.
 warm_up() {
   sipp -sf "$here/uac.xml" -i 127.0.0.1 -p "$uac_port" -mp 46700 -s "$number" -r 100 -m 1500 -timeout 60 -nostdin "$1" >/dev/null 2>&1
 }

@@ -103,11 +103,18 @@ step() {
   failed=${failed:-$calls}
   local verdict=ok
   if ((successful + failed < calls)) || ((failed * 1000 >= calls)); then verdict=FAIL; fi
-  # Why calls failed, from sipp's error log (stderr): each event with the first line of the message
-  # it is about, most frequent first.
+  # Why calls failed, from sipp's error log (stderr): its events, with call ids, branches and the
+  # messages' headers left out so that alike events count together, most frequent first.
   if ((failed > 0)) && [[ -s $out.errors ]]; then
     awk -v step="$target $rate" '
-      /^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]\t/ { sub(/^[^\t]*\t[^\t]*\t[^ ]* /, ""); event = $0; getline; count[event " " $0]++ }
+      /^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]\t/ {
+        sub(/^[^\t]*\t[^\t]*\t[^ ]* /, "")
+        event = $0
+        if (event ~ /:$/) { getline; event = event " " $0 }  # the message follows on the next line
+        gsub(/[0-9]+-[0-9]+@[0-9.]+/, "<call>", event)
+        sub(/ Via:.*/, "", event)
+        count[event]++
+      }
       END { for (e in count) printf "%8d %s: %s\n", count[e], step, e }' "$out.errors" | sort -rn | head -4 >&2
   fi
   printf '%s %s %s %s %s %s\n' "$rate" "$verdict" "$successful" "$failed" \

@@ -4,6 +4,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
 #include <string>
 #include <vector>
 
@@ -14,16 +15,20 @@ namespace {
 
 using tel::calls::v1::CallNotification;
 
-// The hub is under test, not the commands: none is sent here.
-struct NoCommands : tel::sip::CallCommands {
+// The hub is under test, not the commands: the test sends none, and checks that none arrived.
+struct CountedCommands : tel::sip::CallCommands {
+  std::atomic<int> received{0};
   void dial(const tel::calls::v1::DialRequest&, std::function<void(grpc::Status)> done) override {
-    done(grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "not in this test"));
+    ++received;
+    done(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "no calls in this test"));
   }
   void hangup(const tel::calls::v1::HangupRequest&,
               std::function<void(grpc::Status)> done) override {
-    done(grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "not in this test"));
+    ++received;
+    done(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "no calls in this test"));
   }
   void listLiveCalls(std::function<void(tel::calls::v1::ListLiveCallsResponse)> done) override {
+    ++received;
     done({});
   }
 };
@@ -32,7 +37,7 @@ struct NoCommands : tel::sip::CallCommands {
 // then a second call offered: the kinds of notification received about the first call.
 std::vector<CallNotification::KindCase> receivedWhenAttached(bool decisions_only) {
   tel::sip::ApplicationHub hub;
-  NoCommands commands;
+  CountedCommands commands;
   tel::sip::CallControlService service(hub, commands);
   tel::grpc_util::GrpcServer server("127.0.0.1:0", {&service});
   const int port = server.start();
@@ -75,6 +80,7 @@ std::vector<CallNotification::KindCase> receivedWhenAttached(bool decisions_only
   context.TryCancel();
   (void)reader->Finish();
   server.shutdown(std::chrono::milliseconds(100));
+  CHECK(commands.received == 0);  // notifications go out without any command coming in
   return kinds;
 }
 

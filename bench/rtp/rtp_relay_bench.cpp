@@ -148,6 +148,7 @@ struct MediaRelay : System {
   bool start() override {
     setenv("TEL_MEDIA_RELAY_GRPC_LISTEN", "127.0.0.1:47120", 1);
     setenv("TEL_MEDIA_RELAY_ADMIN_LISTEN", "127.0.0.1:47121", 1);
+    setenv("TEL_MEDIA_RELAY_CONTROL_LISTEN", "127.0.0.1:0", 1);
     setenv("TEL_MEDIA_RELAY_RTP_PORT_MIN", "40000", 1);
     setenv("TEL_MEDIA_RELAY_RTP_PORT_MAX", "47999", 1);
     setenv("TEL_MEDIA_RELAY_WORKERS", "1", 1);

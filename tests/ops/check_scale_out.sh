@@ -75,6 +75,7 @@ kamailio_port=20050
 start_relay() {  # start_relay INDEX
   local i=$1
   env TEL_MEDIA_RELAY_GRPC_LISTEN=127.0.0.1:${relay_grpc[i]} TEL_MEDIA_RELAY_ADMIN_LISTEN=127.0.0.1:${relay_admin[i]} \
+    TEL_MEDIA_RELAY_CONTROL_LISTEN=127.0.0.1:0 \
     TEL_MEDIA_RELAY_RTP_PORT_MIN=${relay_rtp[i]} TEL_MEDIA_RELAY_RTP_PORT_MAX=$((relay_rtp[i] + 99)) \
     TEL_MEDIA_RELAY_DRAIN_GRACE_PERIOD=20s \
     "$build/services/media-relay/media-relay" >>"$work/relay$i.log" 2>&1 &

@@ -8,6 +8,7 @@ MediaRelayConfig MediaRelayConfig::load(config::Config& source) {
   MediaRelayConfig config;
   config.grpc_listen = source.getHostPort("grpc.listen", "127.0.0.1:17120");
   config.admin_listen = source.getHostPort("admin.listen", "127.0.0.1:17121");
+  config.control_listen = source.getHostPort("control.listen", "127.0.0.1:17122");
   auto& relay = config.relay;
   relay.bind_ip = source.getString("rtp.bind", "127.0.0.1");
   if (!SocketAddress::parse(relay.bind_ip, 0)) {

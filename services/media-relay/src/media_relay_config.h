@@ -10,6 +10,8 @@ namespace tel::media {
 struct MediaRelayConfig {
   config::HostPort grpc_listen;
   config::HostPort admin_listen;
+  // The control link (sip-edge's media requests); an IP address, port 0 for any free port.
+  config::HostPort control_listen;
   RelayOptions relay;
   // On SIGTERM: how long calls in progress may go on while new sessions are refused.
   std::chrono::milliseconds drain_grace{30000};

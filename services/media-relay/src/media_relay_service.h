@@ -1,25 +1,20 @@
 #pragma once
 
 #include <atomic>
-#include <memory>
-#include <optional>
-#include <vector>
 
-#include "relay_engine.h"
+#include "relay_requests.h"
 #include "tel/media/v1/media_relay.grpc.pb.h"
 
 namespace tel::media {
 
-// tel.media.v1.MediaRelay over gRPC. Handlers validate, hand the operation to the engine, and
-// finish the call from the owning worker's thread when it is done: nothing blocks gRPC's threads.
+// tel.media.v1.MediaRelay over gRPC. Handlers hand the request to RelayRequests and finish the call
+// from the owning worker's thread when it is done: nothing blocks gRPC's threads.
 class MediaRelayService final : public v1::MediaRelay::CallbackService {
  public:
-  explicit MediaRelayService(RelayEngine& engine) : engine_(engine) {}
+  MediaRelayService(RelayRequests& requests) : requests_(requests) {}
 
-  // From now on new sessions are refused (UNAVAILABLE, so that sip-edge picks another relay);
-  // the sessions in progress keep relaying. Any thread.
-  void drain() { draining_ = true; }
-  bool draining() const { return draining_; }
+  // The control link's port, reported by GetStats (0 until it is listening). Any thread.
+  void setControlPort(int port) { control_port_ = port; }
 
   using Reactor = grpc::ServerUnaryReactor;
   using Ctx = grpc::CallbackServerContext;
@@ -32,20 +27,8 @@ class MediaRelayService final : public v1::MediaRelay::CallbackService {
   Reactor* GetStats(Ctx*, const v1::StatsRequest*, v1::Stats*) override;
 
  private:
-  struct NewLeg {
-    std::string id;
-    std::optional<SocketAddress> remote;
-  };
-  // CreateSession's legs, one after the other, then the reply (or the session deleted again).
-  void addLegsThenFinish(Reactor* reactor, v1::Session* session,
-                         std::shared_ptr<std::vector<NewLeg>> legs, size_t next);
-
-  RelayEngine& engine_;
-  std::atomic<bool> draining_{false};
+  RelayRequests& requests_;
+  std::atomic<int> control_port_{0};
 };
-
-// The address in a request, when one is given: absent (empty ip) is fine, malformed is not.
-absl::StatusOr<std::optional<SocketAddress>> parseEndpoint(const v1::Endpoint& endpoint,
-                                                           bool has_endpoint);
 
 }  // namespace tel::media

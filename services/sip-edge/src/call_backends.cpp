@@ -8,7 +8,6 @@
 namespace tel::sip {
 
 using AccountsStub = accounts::v1::Accounts::StubInterface;
-using MediaStub = media::v1::MediaRelay::StubInterface;
 namespace {
 
 void setEndpoint(media::v1::Endpoint* out, const RelayEndpoint& endpoint) {
@@ -101,89 +100,75 @@ absl::Status RedisChannelLimiter::release(const std::string& tenant_id,
   return reply.ok() ? absl::OkStatus() : reply.status();
 }
 
-absl::StatusOr<CreatedSession> GrpcMediaControl::createSession(const std::string& tenant_id,
+absl::StatusOr<CreatedSession> RelayLinkControl::createSession(const std::string& tenant_id,
                                                               const std::string& call_id,
                                                               const std::vector<NewLeg>& legs) {
-  media::v1::CreateSessionRequest request;
-  request.set_tenant_id(tenant_id);
-  request.set_call_id(call_id);
+  media::v1::ControlRequest request;
+  auto* create = request.mutable_create_session();
+  create->set_tenant_id(tenant_id);
+  create->set_call_id(call_id);
   for (const NewLeg& leg : legs) {
-    auto* added = request.add_legs();
+    auto* added = create->add_legs();
     added->set_leg_id(leg.id);
     if (leg.remote) setEndpoint(added->mutable_remote_rtp(), *leg.remote);
   }
-  media::v1::Session reply;
-  if (auto status = grpc_util::toAbsl(
-          "media-relay",
-          grpc_util::callUnary(*stub_, &MediaStub::CreateSession, request, &reply, timeout_));
-      !status.ok()) {
-    return status;
-  }
-  CreatedSession created{reply.session_id(), {}, ""};
+  auto reply = link_.call(std::move(request));
+  if (!reply.ok()) return reply.status();
+  const media::v1::Session& session = reply->session();
+  CreatedSession created{session.session_id(), {}, ""};
   for (const NewLeg& leg : legs) {
-    auto found = std::find_if(reply.legs().begin(), reply.legs().end(),
+    auto found = std::find_if(session.legs().begin(), session.legs().end(),
                               [&leg](const media::v1::Leg& made) { return made.leg_id() == leg.id; });
-    if (found == reply.legs().end())
+    if (found == session.legs().end())
       return absl::InternalError("media-relay: the session came without leg " + leg.id);
     created.legs.push_back(endpointOf(found->local_rtp()));
   }
   return created;
 }
 
-absl::StatusOr<RelayEndpoint> GrpcMediaControl::addLeg(const std::string& session_id,
+absl::StatusOr<RelayEndpoint> RelayLinkControl::addLeg(const std::string& session_id,
                                                        const std::string& leg_id,
                                                        const std::optional<RelayEndpoint>& remote) {
-  media::v1::AddLegRequest request;
-  request.set_session_id(session_id);
-  request.set_leg_id(leg_id);
-  if (remote) setEndpoint(request.mutable_remote_rtp(), *remote);
-  media::v1::Leg reply;
-  if (auto status = grpc_util::toAbsl(
-          "media-relay",
-          grpc_util::callUnary(*stub_, &MediaStub::AddLeg, request, &reply, timeout_));
-      !status.ok()) {
-    return status;
-  }
-  return endpointOf(reply.local_rtp());
+  media::v1::ControlRequest request;
+  auto* add = request.mutable_add_leg();
+  add->set_session_id(session_id);
+  add->set_leg_id(leg_id);
+  if (remote) setEndpoint(add->mutable_remote_rtp(), *remote);
+  auto reply = link_.call(std::move(request));
+  if (!reply.ok()) return reply.status();
+  return endpointOf(reply->leg().local_rtp());
 }
 
-absl::Status GrpcMediaControl::updateLeg(const std::string& session_id, const std::string& leg_id,
+absl::Status RelayLinkControl::updateLeg(const std::string& session_id, const std::string& leg_id,
                                          const RelayEndpoint& remote) {
-  media::v1::UpdateLegRequest request;
-  request.set_session_id(session_id);
-  request.set_leg_id(leg_id);
-  setEndpoint(request.mutable_remote_rtp(), remote);
-  media::v1::Leg reply;
-  return grpc_util::toAbsl("media-relay", grpc_util::callUnary(*stub_, &MediaStub::UpdateLeg,
-                                                               request, &reply, timeout_));
+  media::v1::ControlRequest request;
+  auto* update = request.mutable_update_leg();
+  update->set_session_id(session_id);
+  update->set_leg_id(leg_id);
+  setEndpoint(update->mutable_remote_rtp(), remote);
+  return link_.call(std::move(request)).status();
 }
 
-absl::Status GrpcMediaControl::link(const std::string& session_id, const std::string& leg_a,
+absl::Status RelayLinkControl::link(const std::string& session_id, const std::string& leg_a,
                                     const std::string& leg_b,
                                     const std::optional<RelayEndpoint>& leg_b_remote) {
-  media::v1::LinkRequest request;
-  request.set_session_id(session_id);
-  request.set_leg_a(leg_a);
-  request.set_leg_b(leg_b);
-  if (leg_b_remote) setEndpoint(request.mutable_leg_b_remote(), *leg_b_remote);
-  media::v1::Session reply;
-  return grpc_util::toAbsl(
-      "media-relay", grpc_util::callUnary(*stub_, &MediaStub::Link, request, &reply, timeout_));
+  media::v1::ControlRequest request;
+  auto* link = request.mutable_link();
+  link->set_session_id(session_id);
+  link->set_leg_a(leg_a);
+  link->set_leg_b(leg_b);
+  if (leg_b_remote) setEndpoint(link->mutable_leg_b_remote(), *leg_b_remote);
+  return link_.call(std::move(request)).status();
 }
 
-absl::StatusOr<std::map<std::string, calls::v1::MediaCounters>> GrpcMediaControl::deleteSession(
+absl::StatusOr<std::map<std::string, calls::v1::MediaCounters>> RelayLinkControl::deleteSession(
     const std::string& session_id) {
-  media::v1::SessionRef request;
-  request.set_session_id(session_id);
-  media::v1::Session reply;
-  if (auto status = grpc_util::toAbsl(
-          "media-relay",
-          grpc_util::callUnary(*stub_, &MediaStub::DeleteSession, request, &reply, timeout_));
-      !status.ok()) {
-    return status;
-  }
+  media::v1::ControlRequest request;
+  request.mutable_delete_session()->set_session_id(session_id);
+  auto reply = link_.call(std::move(request));
+  if (!reply.ok()) return reply.status();
   std::map<std::string, calls::v1::MediaCounters> counters;
-  for (const auto& leg : reply.legs()) counters[leg.leg_id()] = countersOf(leg.counters());
+  for (const auto& leg : reply->session().legs()) counters[leg.leg_id()] = countersOf(leg.counters());
   return counters;
 }
 

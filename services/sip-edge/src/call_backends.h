@@ -15,7 +15,8 @@
 #include "tel/calls/v1/calls.pb.h"
 #include "tel/kafka/kafka.h"
 #include "tel/log/log.h"
-#include "tel/media/v1/media_relay.grpc.pb.h"
+#include "tel/media/v1/media_relay.pb.h"
+#include "tel/media_link/control_client.h"
 #include "tel/redis/redis_client.h"
 
 // What the B2BUA needs from the rest of the platform, each behind a small interface. Every method
@@ -148,11 +149,13 @@ class OrphanedMedia {
       const std::string& relay, const std::string& session_id) = 0;
 };
 
-class GrpcMediaControl final : public MediaControl {
+// MediaControl on one media-relay's control link (media_relay.proto's ControlRequest): a request
+// is a frame on a TCP connection the calling worker has to itself, not a gRPC call.
+class RelayLinkControl final : public MediaControl {
  public:
-  GrpcMediaControl(std::shared_ptr<media::v1::MediaRelay::StubInterface> stub,
-                   std::chrono::milliseconds timeout)
-      : stub_(std::move(stub)), timeout_(timeout) {}
+  RelayLinkControl(std::string host, int port, std::chrono::milliseconds timeout)
+      : link_(std::move(host), port, timeout) {}
+  int port() const { return link_.port(); }
   absl::StatusOr<CreatedSession> createSession(const std::string& tenant_id,
                                                const std::string& call_id,
                                                const std::vector<NewLeg>& legs) override;
@@ -167,8 +170,7 @@ class GrpcMediaControl final : public MediaControl {
       const std::string& session_id) override;
 
  private:
-  std::shared_ptr<media::v1::MediaRelay::StubInterface> stub_;
-  std::chrono::milliseconds timeout_;
+  media_link::ControlClient link_;
 };
 
 // Call events to Kafka. publish() does not block (the producer queues and batches).

@@ -7,15 +7,29 @@
 
 #include "tel/grpc/resolve.h"
 #include "tel/grpc/status.h"
+#include "tel/media/v1/media_relay.grpc.pb.h"
 
 namespace tel::sip {
 
+namespace {
+
+// "10.0.0.7:17120" → "10.0.0.7", "[fd00::7]:17120" → "fd00::7".
+std::string hostOf(const std::string& address) {
+  std::string host = address.substr(0, address.rfind(':'));
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  return host;
+}
+
+}  // namespace
+
 struct MediaRelayPool::Relay {
-  std::string address;
+  std::string address;  // of its gRPC API, which the probes use
   std::shared_ptr<grpc::Channel> channel;
   std::shared_ptr<media::v1::MediaRelay::StubInterface> stub;
-  std::unique_ptr<GrpcMediaControl> control;
   // Guarded by the pool's mutex_:
+  // The control link, on the API's host and the port the relay reports; null until a probe has
+  // been answered. Replaced when a restarted relay reports another port.
+  std::shared_ptr<RelayLinkControl> control;
   bool up = true;  // until probes say otherwise
   int failed_probes = 0;
   uint64_t probed_sessions = 0;
@@ -33,7 +47,11 @@ MediaRelayPool::MediaRelayPool(MediaRelayPoolOptions options, log::Logger logger
                      .Register(registry)
                      .Add({})) {
   resolveRelays();
-  relays_up_.Set(static_cast<double>(relaysUp()));
+  // A first probe now, so that calls can use the relays' control links from the start.
+  for (Relay* relay : relaysSnapshot()) {
+    std::vector<std::string> lost;
+    probe(*relay, lost);
+  }
 }
 
 void MediaRelayPool::resolveRelays() {
@@ -43,15 +61,60 @@ void MediaRelayPool::resolveRelays() {
       if (std::any_of(relays_.begin(), relays_.end(),
                       [&](const auto& relay) { return relay->address == address; }))
         continue;
-      auto relay = std::make_unique<Relay>();
-      relay->address = address;
-      relay->channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
-      relay->stub = media::v1::MediaRelay::NewStub(relay->channel);
-      relay->control = std::make_unique<GrpcMediaControl>(relay->stub, options_.rpc_timeout);
-      relays_.push_back(std::move(relay));
+      relays_.push_back(makeRelay(address));
       log_.info("media-relay added", {{"relay", address}});
     }
   }
+}
+
+std::unique_ptr<MediaRelayPool::Relay> MediaRelayPool::makeRelay(const std::string& address) {
+  auto relay = std::make_unique<Relay>();
+  relay->address = address;
+  relay->channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+  relay->stub = media::v1::MediaRelay::NewStub(relay->channel);
+  return relay;
+}
+
+std::shared_ptr<RelayLinkControl> MediaRelayPool::controlOf(const Relay& relay) const {
+  std::lock_guard lock(mutex_);
+  return relay.control;
+}
+
+grpc::Status MediaRelayPool::probe(Relay& relay, std::vector<std::string>& lost) {
+  media::v1::StatsRequest request;
+  media::v1::Stats stats;
+  const grpc::Status status =
+      grpc_util::callUnary(*relay.stub, &media::v1::MediaRelay::StubInterface::GetStats, request,
+                           &stats, options_.rpc_timeout);
+  std::lock_guard guard(mutex_);
+  if (status.ok()) {
+    if (!relay.up) log_.info("media-relay back", {{"relay", relay.address}});
+    relay.up = true;
+    relay.failed_probes = 0;
+    relay.probed_sessions = stats.sessions();
+    relay.created_since_probe = 0;
+    const int control_port = static_cast<int>(stats.control_port());
+    if (control_port != 0 && (!relay.control || relay.control->port() != control_port)) {
+      relay.control = std::make_shared<RelayLinkControl>(hostOf(relay.address), control_port,
+                                                         options_.rpc_timeout);
+    }
+  } else if (++relay.failed_probes >= options_.lost_after_failures && relay.up) {
+    relay.up = false;
+    for (auto it = owner_.begin(); it != owner_.end();) {
+      if (it->second == &relay) {
+        lost.push_back(it->first);
+        it = owner_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    log_.error("media-relay lost", {{"relay", relay.address},
+                                    {"error", status.error_message()},
+                                    {"sessions", std::to_string(lost.size())}});
+  }
+  relays_up_.Set(static_cast<double>(
+      std::count_if(relays_.begin(), relays_.end(), [](const auto& r) { return r->up; })));
+  return status;
 }
 
 std::vector<MediaRelayPool::Relay*> MediaRelayPool::relaysSnapshot() const {
@@ -103,7 +166,10 @@ absl::StatusOr<CreatedSession> MediaRelayPool::createSession(const std::string& 
       std::lock_guard lock(mutex_);
       ++relay->created_since_probe;
     }
-    auto session = relay->control->createSession(tenant_id, call_id, legs);
+    const auto control = controlOf(*relay);
+    auto session = control ? control->createSession(tenant_id, call_id, legs)
+                           : absl::StatusOr<CreatedSession>(absl::UnavailableError(
+                                 "media-relay " + relay->address + ": no probe answered yet"));
     std::lock_guard lock(mutex_);
     if (session.ok()) {
       owner_[session->session_id] = relay;
@@ -121,60 +187,70 @@ absl::StatusOr<CreatedSession> MediaRelayPool::createSession(const std::string& 
   return last;
 }
 
-MediaRelayPool::Relay* MediaRelayPool::ownerOf(const std::string& session_id) {
+std::shared_ptr<RelayLinkControl> MediaRelayPool::controlHolding(const std::string& session_id) {
   std::lock_guard lock(mutex_);
   const auto found = owner_.find(session_id);
-  return found == owner_.end() ? nullptr : found->second;
+  return found == owner_.end() ? nullptr : found->second->control;
 }
 
 absl::StatusOr<RelayEndpoint> MediaRelayPool::addLeg(const std::string& session_id,
                                                      const std::string& leg_id,
                                                      const std::optional<RelayEndpoint>& remote) {
-  Relay* relay = ownerOf(session_id);
-  if (relay == nullptr) return absl::NotFoundError("media-relay: no such session (relay lost?)");
-  return relay->control->addLeg(session_id, leg_id, remote);
+  const auto control = controlHolding(session_id);
+  if (!control) return absl::NotFoundError("media-relay: no such session (relay lost?)");
+  return control->addLeg(session_id, leg_id, remote);
 }
 
 absl::Status MediaRelayPool::updateLeg(const std::string& session_id, const std::string& leg_id,
                                        const RelayEndpoint& remote) {
-  Relay* relay = ownerOf(session_id);
-  if (relay == nullptr) return absl::NotFoundError("media-relay: no such session (relay lost?)");
-  return relay->control->updateLeg(session_id, leg_id, remote);
+  const auto control = controlHolding(session_id);
+  if (!control) return absl::NotFoundError("media-relay: no such session (relay lost?)");
+  return control->updateLeg(session_id, leg_id, remote);
 }
 
 absl::Status MediaRelayPool::link(const std::string& session_id, const std::string& leg_a,
                                   const std::string& leg_b,
                                   const std::optional<RelayEndpoint>& leg_b_remote) {
-  Relay* relay = ownerOf(session_id);
-  if (relay == nullptr) return absl::NotFoundError("media-relay: no such session (relay lost?)");
-  return relay->control->link(session_id, leg_a, leg_b, leg_b_remote);
+  const auto control = controlHolding(session_id);
+  if (!control) return absl::NotFoundError("media-relay: no such session (relay lost?)");
+  return control->link(session_id, leg_a, leg_b, leg_b_remote);
 }
 
 absl::StatusOr<std::map<std::string, calls::v1::MediaCounters>> MediaRelayPool::deleteSession(
     const std::string& session_id) {
-  Relay* relay = nullptr;
+  std::shared_ptr<RelayLinkControl> control;
   {
     std::lock_guard lock(mutex_);
     const auto found = owner_.find(session_id);
     if (found == owner_.end())
       return absl::NotFoundError("media-relay: no such session (relay lost?)");
-    relay = found->second;
+    control = found->second->control;
     owner_.erase(found);
   }
-  return relay->control->deleteSession(session_id);
+  return control->deleteSession(session_id);
 }
 
 absl::StatusOr<std::map<std::string, calls::v1::MediaCounters>> MediaRelayPool::deleteSessionAt(
     const std::string& relay_address, const std::string& session_id) {
+  std::shared_ptr<RelayLinkControl> control;
   for (Relay* relay : relaysSnapshot()) {
-    if (relay->address == relay_address) return relay->control->deleteSession(session_id);
+    if (relay->address == relay_address) control = controlOf(*relay);
   }
-  // A relay this instance does not use (configured differently, or gone from DNS): asked directly.
-  GrpcMediaControl control(
-      media::v1::MediaRelay::NewStub(
-          grpc::CreateChannel(relay_address, grpc::InsecureChannelCredentials())),
-      options_.rpc_timeout);
-  return control.deleteSession(session_id);
+  if (!control) {
+    // A relay this instance does not use (configured differently, or gone from DNS): its control
+    // port is asked first.
+    auto relay = makeRelay(relay_address);
+    media::v1::StatsRequest request;
+    media::v1::Stats stats;
+    const grpc::Status status =
+        grpc_util::callUnary(*relay->stub, &media::v1::MediaRelay::StubInterface::GetStats,
+                             request, &stats, options_.rpc_timeout);
+    if (!status.ok()) return grpc_util::toAbsl("media-relay", status);
+    control = std::make_shared<RelayLinkControl>(hostOf(relay_address),
+                                                 static_cast<int>(stats.control_port()),
+                                                 options_.rpc_timeout);
+  }
+  return control->deleteSession(session_id);
 }
 
 void MediaRelayPool::probeLoop() {
@@ -183,37 +259,8 @@ void MediaRelayPool::probeLoop() {
     lock.unlock();
     resolveRelays();
     for (Relay* relay : relaysSnapshot()) {
-      media::v1::StatsRequest request;
-      media::v1::Stats stats;
-      const grpc::Status status =
-          grpc_util::callUnary(*relay->stub, &media::v1::MediaRelay::StubInterface::GetStats,
-                               request, &stats, options_.rpc_timeout);
       std::vector<std::string> lost;
-      {
-        std::lock_guard guard(mutex_);
-        if (status.ok()) {
-          if (!relay->up) log_.info("media-relay back", {{"relay", relay->address}});
-          relay->up = true;
-          relay->failed_probes = 0;
-          relay->probed_sessions = stats.sessions();
-          relay->created_since_probe = 0;
-        } else if (++relay->failed_probes >= options_.lost_after_failures && relay->up) {
-          relay->up = false;
-          for (auto it = owner_.begin(); it != owner_.end();) {
-            if (it->second == relay) {
-              lost.push_back(it->first);
-              it = owner_.erase(it);
-            } else {
-              ++it;
-            }
-          }
-          log_.error("media-relay lost", {{"relay", relay->address},
-                                          {"error", status.error_message()},
-                                          {"sessions", std::to_string(lost.size())}});
-        }
-        relays_up_.Set(static_cast<double>(
-            std::count_if(relays_.begin(), relays_.end(), [](const auto& r) { return r->up; })));
-      }
+      probe(*relay, lost);
       if (!lost.empty() && on_lost_) on_lost_(std::move(lost));
     }
     lock.lock();

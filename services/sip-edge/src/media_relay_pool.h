@@ -11,6 +11,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include <grpcpp/support/status.h>
+
 #include "call_backends.h"
 #include "tel/log/log.h"
 
@@ -28,8 +30,9 @@ struct MediaRelayPoolOptions {
 // Several media-relay instances behind one MediaControl. A new session goes to the least loaded
 // relay that is up (its session count as last probed, plus the sessions created here since), and
 // to the next one if that relay refuses (draining, full, unreachable); every later request for
-// the session goes to the relay that holds it. A prober thread asks every relay for its stats each
-// probe_interval; a relay that fails lost_after_failures probes in a row is declared lost, and the
+// the session goes to the relay that holds it, on that relay's control link (RelayLinkControl),
+// whose port the relay reports in its stats. A prober thread asks every relay for its stats over
+// gRPC each probe_interval; a relay that fails lost_after_failures probes in a row is declared lost, and the
 // sessions this sip-edge had on it are handed to the on_lost callback (their calls have no media
 // any more and must end). A relay that answers again is used again.
 class MediaRelayPool final : public MediaControl, public OrphanedMedia {
@@ -65,7 +68,13 @@ class MediaRelayPool final : public MediaControl, public OrphanedMedia {
 
  private:
   struct Relay;
-  Relay* ownerOf(const std::string& session_id);
+  std::unique_ptr<Relay> makeRelay(const std::string& address);
+  // Asks the relay for its stats: on an answer it is up and its control link follows the port it
+  // reports; after lost_after_failures failures in a row it is lost, and the sessions this
+  // instance had on it are added to `lost`.
+  grpc::Status probe(Relay& relay, std::vector<std::string>& lost);
+  std::shared_ptr<RelayLinkControl> controlOf(const Relay& relay) const;
+  std::shared_ptr<RelayLinkControl> controlHolding(const std::string& session_id);
   // Adds the relays the configured names resolve to now (relays are never removed: one that has
   // gone stops answering probes and is declared lost).
   void resolveRelays();

@@ -1,0 +1,110 @@
+#include "relay_requests.h"
+
+#include <set>
+
+namespace tel::media {
+namespace {
+
+bool validId(const std::string& id) { return !id.empty() && id.size() <= 128; }
+
+}  // namespace
+
+absl::Status invalidField(const std::string& field, const std::string& reason) {
+  return absl::InvalidArgumentError(field + ": " + reason);
+}
+
+absl::StatusOr<std::optional<SocketAddress>> parseEndpoint(const v1::Endpoint& endpoint,
+                                                           bool has_endpoint) {
+  if (!has_endpoint || (endpoint.ip().empty() && endpoint.port() == 0)) return std::nullopt;
+  if (endpoint.port() == 0 || endpoint.port() > 65535) {
+    return absl::InvalidArgumentError("remote_rtp.port: must be 1..65535");
+  }
+  auto address = SocketAddress::parse(endpoint.ip(), static_cast<uint16_t>(endpoint.port()));
+  if (!address) return absl::InvalidArgumentError("remote_rtp.ip: not an IPv4 or IPv6 address");
+  return address;
+}
+
+void RelayRequests::createSession(const v1::CreateSessionRequest& request,
+                                  Done<v1::Session> done) {
+  if (!validId(request.call_id())) return done(invalidField("call_id", "required, at most 128 bytes"));
+  if (request.tenant_id().size() > 128) return done(invalidField("tenant_id", "at most 128 bytes"));
+  auto legs = std::make_shared<std::vector<NewLeg>>();
+  std::set<std::string> leg_ids;
+  for (int i = 0; i < request.legs_size(); ++i) {
+    const auto& leg = request.legs(i);
+    const std::string field = "legs[" + std::to_string(i) + "]";
+    if (!validId(leg.leg_id()) || !leg_ids.insert(leg.leg_id()).second) {
+      return done(invalidField(field + ".leg_id", "required, unique, at most 128 bytes"));
+    }
+    auto remote = parseEndpoint(leg.remote_rtp(), leg.has_remote_rtp());
+    if (!remote.ok())
+      return done(invalidField(field + ".remote_rtp", std::string(remote.status().message())));
+    legs->push_back(NewLeg{leg.leg_id(), *remote});
+  }
+  if (draining_) return done(absl::UnavailableError("media-relay is draining"));
+  engine_.createSession(request.tenant_id(), request.call_id(),
+                        [this, legs, done = std::move(done)](absl::StatusOr<v1::Session> session) {
+                          if (!session.ok()) return done(session.status());
+                          addLegsThenFinish(std::make_shared<v1::Session>(std::move(*session)),
+                                            legs, 0, std::move(done));
+                        });
+}
+
+void RelayRequests::addLegsThenFinish(std::shared_ptr<v1::Session> session,
+                                      std::shared_ptr<std::vector<NewLeg>> legs, size_t next,
+                                      Done<v1::Session> done) {
+  if (next == legs->size()) return done(std::move(*session));
+  const NewLeg& leg = (*legs)[next];
+  engine_.addLeg(session->session_id(), leg.id, leg.remote,
+                 [this, session, legs, next, done = std::move(done)](absl::StatusOr<v1::Leg> added) {
+                   if (!added.ok()) {
+                     // All or nothing: the session goes with the leg that could not be added.
+                     engine_.deleteSession(session->session_id(),
+                                           [](absl::StatusOr<v1::Session>) {});
+                     return done(added.status());
+                   }
+                   *session->add_legs() = std::move(*added);
+                   addLegsThenFinish(session, legs, next + 1, std::move(done));
+                 });
+}
+
+void RelayRequests::addLeg(const v1::AddLegRequest& request, Done<v1::Leg> done) {
+  if (!validId(request.leg_id())) return done(invalidField("leg_id", "required, at most 128 bytes"));
+  auto remote = parseEndpoint(request.remote_rtp(), request.has_remote_rtp());
+  if (!remote.ok()) return done(invalidField("remote_rtp", std::string(remote.status().message())));
+  engine_.addLeg(request.session_id(), request.leg_id(), *remote, std::move(done));
+}
+
+void RelayRequests::updateLeg(const v1::UpdateLegRequest& request, Done<v1::Leg> done) {
+  auto remote = parseEndpoint(request.remote_rtp(), request.has_remote_rtp());
+  if (!remote.ok()) return done(invalidField("remote_rtp", std::string(remote.status().message())));
+  engine_.updateLeg(request.session_id(), request.leg_id(), *remote, std::move(done));
+}
+
+void RelayRequests::link(const v1::LinkRequest& request, Done<v1::Session> done) {
+  if (request.leg_a() == request.leg_b())
+    return done(invalidField("leg_b", "a leg cannot be linked to itself"));
+  auto remote = parseEndpoint(request.leg_b_remote(), request.has_leg_b_remote());
+  if (!remote.ok())
+    return done(invalidField("leg_b_remote", std::string(remote.status().message())));
+  if (!*remote) {
+    engine_.link(request.session_id(), request.leg_a(), request.leg_b(), std::move(done));
+    return;
+  }
+  engine_.updateLeg(request.session_id(), request.leg_b(), *remote,
+                    [this, session_id = request.session_id(), leg_a = request.leg_a(),
+                     leg_b = request.leg_b(), done = std::move(done)](absl::StatusOr<v1::Leg> updated) {
+                      if (!updated.ok()) return done(updated.status());
+                      engine_.link(session_id, leg_a, leg_b, std::move(done));
+                    });
+}
+
+void RelayRequests::getSession(const v1::SessionRef& request, Done<v1::Session> done) {
+  engine_.getSession(request.session_id(), std::move(done));
+}
+
+void RelayRequests::deleteSession(const v1::SessionRef& request, Done<v1::Session> done) {
+  engine_.deleteSession(request.session_id(), std::move(done));
+}
+
+}  // namespace tel::media

@@ -32,12 +32,13 @@ class ControlServer::Connection {
   // the hang-up and closes the connection).
   void send(const v1::ControlReply& reply) {
     std::lock_guard lock(mutex_);
-    if (closed_) return;
+    if (closed_ || cut_off_) return;
     const bool was_waiting = !pending_.empty();
     media_link::appendFrame(reply, pending_);
     if (!was_waiting) flushLocked();
     if (pending_.size() > max_pending_) {
       ::shutdown(fd_, SHUT_RDWR);
+      cut_off_ = true;
       pending_.clear();
       backlog_cut_offs_.Increment();
     } else if (!was_waiting && !pending_.empty()) {
@@ -85,6 +86,7 @@ class ControlServer::Connection {
   media_link::FrameReader reader_;  // control thread only
   std::mutex mutex_;
   bool closed_ = false;   // guarded by mutex_
+  bool cut_off_ = false;  // guarded by mutex_: shut down for not reading its replies
   std::string pending_;   // guarded by mutex_
 };
 

@@ -80,7 +80,7 @@ std::shared_ptr<RelayLinkControl> MediaRelayPool::controlOf(const Relay& relay) 
   return relay.control;
 }
 
-grpc::Status MediaRelayPool::probe(Relay& relay, std::vector<std::string>& lost) {
+void MediaRelayPool::probe(Relay& relay, std::vector<std::string>& lost) {
   media::v1::StatsRequest request;
   media::v1::Stats stats;
   const grpc::Status status =
@@ -114,7 +114,6 @@ grpc::Status MediaRelayPool::probe(Relay& relay, std::vector<std::string>& lost)
   }
   relays_up_.Set(static_cast<double>(
       std::count_if(relays_.begin(), relays_.end(), [](const auto& r) { return r->up; })));
-  return status;
 }
 
 std::vector<MediaRelayPool::Relay*> MediaRelayPool::relaysSnapshot() const {
@@ -237,18 +236,13 @@ absl::StatusOr<std::map<std::string, calls::v1::MediaCounters>> MediaRelayPool::
     if (relay->address == relay_address) control = controlOf(*relay);
   }
   if (!control) {
-    // A relay this instance does not use (configured differently, or gone from DNS): its control
-    // port is asked first.
+    // A relay this instance does not use (configured differently, or gone from DNS): probed once
+    // for its control port.
     auto relay = makeRelay(relay_address);
-    media::v1::StatsRequest request;
-    media::v1::Stats stats;
-    const grpc::Status status =
-        grpc_util::callUnary(*relay->stub, &media::v1::MediaRelay::StubInterface::GetStats,
-                             request, &stats, options_.rpc_timeout);
-    if (!status.ok()) return grpc_util::toAbsl("media-relay", status);
-    control = std::make_shared<RelayLinkControl>(hostOf(relay_address),
-                                                 static_cast<int>(stats.control_port()),
-                                                 options_.rpc_timeout);
+    std::vector<std::string> lost;
+    probe(*relay, lost);
+    control = controlOf(*relay);
+    if (!control) return absl::UnavailableError("media-relay " + relay_address + ": no answer");
   }
   return control->deleteSession(session_id);
 }

@@ -11,8 +11,6 @@
 #include <unordered_map>
 #include <vector>
 
-#include <grpcpp/support/status.h>
-
 #include "call_backends.h"
 #include "tel/log/log.h"
 
@@ -72,7 +70,7 @@ class MediaRelayPool final : public MediaControl, public OrphanedMedia {
   // Asks the relay for its stats: on an answer it is up and its control link follows the port it
   // reports; after lost_after_failures failures in a row it is lost, and the sessions this
   // instance had on it are added to `lost`.
-  grpc::Status probe(Relay& relay, std::vector<std::string>& lost);
+  void probe(Relay& relay, std::vector<std::string>& lost);
   std::shared_ptr<RelayLinkControl> controlOf(const Relay& relay) const;
   std::shared_ptr<RelayLinkControl> controlHolding(const std::string& session_id);
   // Adds the relays the configured names resolve to now (relays are never removed: one that has

@@ -12,6 +12,7 @@
 #include "control_server.h"
 #include "relay_requests.h"
 #include "tel/media_link/control_client.h"
+#include "tel/media_link/frames.h"
 
 using namespace tel::media;
 using tel::media_link::ControlClient;
@@ -32,9 +33,9 @@ struct LinkedRelay {
   tel::log::Logger log = tel::log::Logger::create("control-link-test", tel::log::Level::kError);
   RelayEngine engine{relayOptions(), log, registry};
   RelayRequests requests{engine};
-  ControlServer server{requests, {}, log, registry};
+  ControlServer server;
   int port = 0;
-  LinkedRelay() {
+  explicit LinkedRelay(ControlServerOptions options = {}) : server(requests, options, log, registry) {
     engine.start();
     port = server.start("127.0.0.1", 0);
   }
@@ -181,6 +182,39 @@ TEST_CASE("bad bytes on the control link close that connection only") {
   REQUIRE(created.ok());
   REQUIRE(client.call(deleteRequest(created->session().session_id())).ok());
   CHECK(relay.engine.stats().sessions() == 0);
+}
+
+TEST_CASE("a controller that does not read its replies is cut off") {
+  ControlServerOptions options;
+  options.max_pending_reply_bytes = 4096;
+  LinkedRelay relay(options);
+  RawConnection raw(relay.port);
+  const int buffer = 4096;  // small socket buffers, so that the replies back up soon
+  setsockopt(raw.fd, SOL_SOCKET, SO_RCVBUF, &buffer, sizeof buffer);
+  // Each refusal names the 200-byte session id: 60,000 of them are more than the kernel's socket
+  // buffers on both sides can hold (4 MiB at most for the relay's send buffer).
+  std::string requests;
+  const std::string session_id(200, 's');
+  for (int i = 0; i < 60000; ++i) {
+    v1::ControlRequest request = deleteRequest(session_id);
+    request.set_id(static_cast<uint64_t>(i));
+    tel::media_link::appendFrame(request, requests);
+  }
+  // Written without reading a reply; the relay shuts the connection once 4 KiB of replies wait
+  // beyond what the socket took.
+  size_t sent = 0;
+  while (sent < requests.size()) {
+    const ssize_t written = ::send(raw.fd, requests.data() + sent, requests.size() - sent, MSG_NOSIGNAL);
+    if (written <= 0) break;
+    sent += static_cast<size_t>(written);
+  }
+  const auto until = std::chrono::steady_clock::now() + 5s;
+  while (relay.rejected("reply_backlog") == 0 && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(10ms);
+  CHECK(relay.rejected("reply_backlog") == 1);
+  // Everyone else is still served.
+  ControlClient client("127.0.0.1", relay.port, 2s);
+  CHECK(client.call(deleteRequest("s")).status().code() == absl::StatusCode::kNotFound);
 }
 
 TEST_CASE("concurrent callers on one client each get their own reply") {

@@ -109,7 +109,13 @@ ControlServer::ControlServer(RelayRequests& requests, ControlServerOptions optio
                              .Name("tel_media_control_connections")
                              .Help("Open control link connections")
                              .Register(registry)
-                             .Add({})) {}
+                             .Add({})) {
+  // Every reason exported from the start, at 0, so that rates and alerts see the first refusal.
+  for (const char* reason : {"oversized_frame", "malformed_frame", "no_operation",
+                             "too_many_connections", "reply_backlog"}) {
+    rejected_.Add({{"reason", reason}});
+  }
+}
 
 ControlServer::~ControlServer() { stop(); }
 

@@ -35,9 +35,10 @@ struct LinkedRelay {
   RelayRequests requests{engine};
   ControlServer server;
   int port = 0;
-  explicit LinkedRelay(ControlServerOptions options = {}) : server(requests, options, log, registry) {
+  explicit LinkedRelay(ControlServerOptions options = {}, int fixed_port = 0)
+      : server(requests, options, log, registry) {
     engine.start();
-    port = server.start("127.0.0.1", 0);
+    port = server.start("127.0.0.1", fixed_port);
   }
   ~LinkedRelay() {
     server.stop();
@@ -242,6 +243,18 @@ TEST_CASE("concurrent callers on one client each get their own reply") {
   CHECK(failures == 0);
   CHECK(relay.engine.stats().sessions() == 0);
   CHECK(relay.engine.stats().ports_in_use() == 0);
+}
+
+TEST_CASE("a client whose relay restarted reconnects instead of failing the next call") {
+  auto relay = std::make_unique<LinkedRelay>();
+  const int port = relay->port;
+  ControlClient client("127.0.0.1", port, 2s);
+  REQUIRE(client.call(deleteRequest("s")).status().code() == absl::StatusCode::kNotFound);
+  relay.reset();  // the connection the client keeps idle is closed by the relay going away
+  relay = std::make_unique<LinkedRelay>(ControlServerOptions{}, port);
+  auto created = client.call(createRequest("call-after-restart"));
+  REQUIRE(created.ok());
+  CHECK(client.call(deleteRequest(created->session().session_id())).ok());
 }
 
 TEST_CASE("a relay that is gone is UNAVAILABLE and one that does not answer is DEADLINE_EXCEEDED") {

@@ -20,8 +20,8 @@
 #include "tel/redis/redis_client.h"
 
 // What the B2BUA needs from the rest of the platform, each behind a small interface. Every method
-// here except EventSink::publish blocks (gRPC, Redis) and runs on a worker thread, never on the SIP
-// thread.
+// here except EventSink::publish blocks (gRPC, Redis, the media-relay control link) and runs on a
+// worker thread, never on the SIP thread.
 namespace tel::sip {
 
 struct CarrierDigest {

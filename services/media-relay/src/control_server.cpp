@@ -220,30 +220,30 @@ void ControlServer::acceptOnControlThread() {
 }
 
 void ControlServer::readOnControlThread(const std::shared_ptr<Connection>& connection) {
+  // One read per wake-up: epoll is level-triggered, so a connection with more to read comes back
+  // in the next round, after the others have had theirs (one busy controller cannot starve them).
   char chunk[16384];
+  const ssize_t received = ::recv(connection->fd(), chunk, sizeof chunk, MSG_DONTWAIT);
+  if (received < 0 && (errno == EAGAIN || errno == EINTR)) return;
+  if (received <= 0) {
+    closeOnControlThread(connection->fd(), nullptr);
+    return;
+  }
+  connection->reader().append(chunk, static_cast<size_t>(received));
+  std::string_view payload;
   while (true) {
-    const ssize_t received = ::recv(connection->fd(), chunk, sizeof chunk, MSG_DONTWAIT);
-    if (received == 0 || (received < 0 && errno != EAGAIN && errno != EINTR)) {
-      closeOnControlThread(connection->fd(), nullptr);
+    const auto next = connection->reader().next(payload);
+    if (next == media_link::FrameReader::Next::kNeedMore) return;
+    if (next == media_link::FrameReader::Next::kOversized) {
+      closeOnControlThread(connection->fd(), "oversized_frame");
       return;
     }
-    if (received < 0) break;
-    connection->reader().append(chunk, static_cast<size_t>(received));
-    std::string_view payload;
-    while (true) {
-      const auto next = connection->reader().next(payload);
-      if (next == media_link::FrameReader::Next::kNeedMore) break;
-      if (next == media_link::FrameReader::Next::kOversized) {
-        closeOnControlThread(connection->fd(), "oversized_frame");
-        return;
-      }
-      v1::ControlRequest request;
-      if (!request.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
-        closeOnControlThread(connection->fd(), "malformed_frame");
-        return;
-      }
-      dispatchOnControlThread(connection, request);
+    v1::ControlRequest request;
+    if (!request.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
+      closeOnControlThread(connection->fd(), "malformed_frame");
+      return;
     }
+    dispatchOnControlThread(connection, request);
   }
 }
 

@@ -1,7 +1,8 @@
+#include "tel/media_link/frames.h"
+
 #include <catch2/catch.hpp>
 
 #include "tel/media/v1/media_relay.pb.h"
-#include "tel/media_link/frames.h"
 
 using tel::media_link::appendFrame;
 using tel::media_link::FrameReader;

@@ -22,7 +22,10 @@ namespace tel::media {
 class ControlServer::Connection {
  public:
   Connection(int fd, int epoll_fd, size_t max_pending, prometheus::Counter& backlog_cut_offs)
-      : fd_(fd), epoll_fd_(epoll_fd), max_pending_(max_pending), backlog_cut_offs_(backlog_cut_offs) {}
+      : fd_(fd),
+        epoll_fd_(epoll_fd),
+        max_pending_(max_pending),
+        backlog_cut_offs_(backlog_cut_offs) {}
 
   int fd() const { return fd_; }
   media_link::FrameReader& reader() { return reader_; }
@@ -100,11 +103,12 @@ ControlServer::ControlServer(RelayRequests& requests, ControlServerOptions optio
                           .Help("Requests received on the control link")
                           .Register(registry)
                           .Add({})),
-      rejected_(prometheus::BuildCounter()
-                    .Name("tel_media_control_rejected_total")
-                    .Help("Control link input refused, by reason (oversized_frame, malformed_frame, "
-                          "no_operation, too_many_connections, reply_backlog)")
-                    .Register(registry)),
+      rejected_(
+          prometheus::BuildCounter()
+              .Name("tel_media_control_rejected_total")
+              .Help("Control link input refused, by reason (oversized_frame, malformed_frame, "
+                    "no_operation, too_many_connections, reply_backlog)")
+              .Register(registry)),
       connections_gauge_(prometheus::BuildGauge()
                              .Name("tel_media_control_connections")
                              .Help("Open control link connections")
@@ -138,7 +142,8 @@ int ControlServer::start(const std::string& host, int port) {
   listen_fd_ = socket(address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   const int one = 1;
   setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (listen_fd_ < 0 || bind(listen_fd_, reinterpret_cast<sockaddr*>(&address), address_size) != 0 ||
+  if (listen_fd_ < 0 ||
+      bind(listen_fd_, reinterpret_cast<sockaddr*>(&address), address_size) != 0 ||
       listen(listen_fd_, 128) != 0) {
     throw std::runtime_error("control.listen: cannot listen on " + host + ":" +
                              std::to_string(port) + ": " + strerror(errno));
@@ -272,8 +277,12 @@ Done<T> replyTo(std::shared_ptr<Connection> connection, uint64_t id,
 void ControlServer::dispatchOnControlThread(const std::shared_ptr<Connection>& connection,
                                             const v1::ControlRequest& request) {
   requests_total_.Increment();
-  const auto session = [&] { return replyTo(connection, request.id(), &v1::ControlReply::mutable_session); };
-  const auto leg = [&] { return replyTo(connection, request.id(), &v1::ControlReply::mutable_leg); };
+  const auto session = [&] {
+    return replyTo(connection, request.id(), &v1::ControlReply::mutable_session);
+  };
+  const auto leg = [&] {
+    return replyTo(connection, request.id(), &v1::ControlReply::mutable_leg);
+  };
   switch (request.operation_case()) {
     case v1::ControlRequest::kCreateSession:
       return requests_.createSession(request.create_session(), session());

@@ -24,9 +24,9 @@ absl::StatusOr<std::optional<SocketAddress>> parseEndpoint(const v1::Endpoint& e
   return address;
 }
 
-void RelayRequests::createSession(const v1::CreateSessionRequest& request,
-                                  Done<v1::Session> done) {
-  if (!validId(request.call_id())) return done(invalidField("call_id", "required, at most 128 bytes"));
+void RelayRequests::createSession(const v1::CreateSessionRequest& request, Done<v1::Session> done) {
+  if (!validId(request.call_id()))
+    return done(invalidField("call_id", "required, at most 128 bytes"));
   if (request.tenant_id().size() > 128) return done(invalidField("tenant_id", "at most 128 bytes"));
   auto legs = std::make_shared<std::vector<NewLeg>>();
   std::set<std::string> leg_ids;
@@ -55,21 +55,22 @@ void RelayRequests::addLegsThenFinish(std::shared_ptr<v1::Session> session,
                                       Done<v1::Session> done) {
   if (next == legs->size()) return done(std::move(*session));
   const NewLeg& leg = (*legs)[next];
-  engine_.addLeg(session->session_id(), leg.id, leg.remote,
-                 [this, session, legs, next, done = std::move(done)](absl::StatusOr<v1::Leg> added) {
-                   if (!added.ok()) {
-                     // All or nothing: the session goes with the leg that could not be added.
-                     engine_.deleteSession(session->session_id(),
-                                           [](absl::StatusOr<v1::Session>) {});
-                     return done(added.status());
-                   }
-                   *session->add_legs() = std::move(*added);
-                   addLegsThenFinish(session, legs, next + 1, std::move(done));
-                 });
+  engine_.addLeg(
+      session->session_id(), leg.id, leg.remote,
+      [this, session, legs, next, done = std::move(done)](absl::StatusOr<v1::Leg> added) {
+        if (!added.ok()) {
+          // All or nothing: the session goes with the leg that could not be added.
+          engine_.deleteSession(session->session_id(), [](absl::StatusOr<v1::Session>) {});
+          return done(added.status());
+        }
+        *session->add_legs() = std::move(*added);
+        addLegsThenFinish(session, legs, next + 1, std::move(done));
+      });
 }
 
 void RelayRequests::addLeg(const v1::AddLegRequest& request, Done<v1::Leg> done) {
-  if (!validId(request.leg_id())) return done(invalidField("leg_id", "required, at most 128 bytes"));
+  if (!validId(request.leg_id()))
+    return done(invalidField("leg_id", "required, at most 128 bytes"));
   auto remote = parseEndpoint(request.remote_rtp(), request.has_remote_rtp());
   if (!remote.ok()) return done(invalidField("remote_rtp", std::string(remote.status().message())));
   engine_.addLeg(request.session_id(), request.leg_id(), *remote, std::move(done));
@@ -91,12 +92,13 @@ void RelayRequests::link(const v1::LinkRequest& request, Done<v1::Session> done)
     engine_.link(request.session_id(), request.leg_a(), request.leg_b(), std::move(done));
     return;
   }
-  engine_.updateLeg(request.session_id(), request.leg_b(), *remote,
-                    [this, session_id = request.session_id(), leg_a = request.leg_a(),
-                     leg_b = request.leg_b(), done = std::move(done)](absl::StatusOr<v1::Leg> updated) {
-                      if (!updated.ok()) return done(updated.status());
-                      engine_.link(session_id, leg_a, leg_b, std::move(done));
-                    });
+  engine_.updateLeg(
+      request.session_id(), request.leg_b(), *remote,
+      [this, session_id = request.session_id(), leg_a = request.leg_a(), leg_b = request.leg_b(),
+       done = std::move(done)](absl::StatusOr<v1::Leg> updated) {
+        if (!updated.ok()) return done(updated.status());
+        engine_.link(session_id, leg_a, leg_b, std::move(done));
+      });
 }
 
 void RelayRequests::getSession(const v1::SessionRef& request, Done<v1::Session> done) {

@@ -88,7 +88,8 @@ struct RawConnection {
   }
   ~RawConnection() { close(fd); }
   void send(const std::string& bytes) const {
-    REQUIRE(::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size()));
+    REQUIRE(::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
+            static_cast<ssize_t>(bytes.size()));
   }
   // True when the relay closes the connection within a second.
   bool closedByRelay() const {

@@ -101,8 +101,8 @@ absl::Status RedisChannelLimiter::release(const std::string& tenant_id,
 }
 
 absl::StatusOr<CreatedSession> RelayLinkControl::createSession(const std::string& tenant_id,
-                                                              const std::string& call_id,
-                                                              const std::vector<NewLeg>& legs) {
+                                                               const std::string& call_id,
+                                                               const std::vector<NewLeg>& legs) {
   media::v1::ControlRequest request;
   auto* create = request.mutable_create_session();
   create->set_tenant_id(tenant_id);
@@ -117,8 +117,9 @@ absl::StatusOr<CreatedSession> RelayLinkControl::createSession(const std::string
   const media::v1::Session& session = reply->session();
   CreatedSession created{session.session_id(), {}, ""};
   for (const NewLeg& leg : legs) {
-    auto found = std::find_if(session.legs().begin(), session.legs().end(),
-                              [&leg](const media::v1::Leg& made) { return made.leg_id() == leg.id; });
+    auto found =
+        std::find_if(session.legs().begin(), session.legs().end(),
+                     [&leg](const media::v1::Leg& made) { return made.leg_id() == leg.id; });
     if (found == session.legs().end())
       return absl::InternalError("media-relay: the session came without leg " + leg.id);
     created.legs.push_back(endpointOf(found->local_rtp()));
@@ -168,7 +169,8 @@ absl::StatusOr<std::map<std::string, calls::v1::MediaCounters>> RelayLinkControl
   auto reply = link_.call(std::move(request));
   if (!reply.ok()) return reply.status();
   std::map<std::string, calls::v1::MediaCounters> counters;
-  for (const auto& leg : reply->session().legs()) counters[leg.leg_id()] = countersOf(leg.counters());
+  for (const auto& leg : reply->session().legs())
+    counters[leg.leg_id()] = countersOf(leg.counters());
   return counters;
 }
 

@@ -16,7 +16,8 @@ namespace {
 // "10.0.0.7:17120" → "10.0.0.7", "[fd00::7]:17120" → "fd00::7".
 std::string hostOf(const std::string& address) {
   std::string host = address.substr(0, address.rfind(':'));
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   return host;
 }
 
@@ -146,8 +147,8 @@ size_t MediaRelayPool::relaysUp() const {
 }
 
 absl::StatusOr<CreatedSession> MediaRelayPool::createSession(const std::string& tenant_id,
-                                                            const std::string& call_id,
-                                                            const std::vector<NewLeg>& legs) {
+                                                             const std::string& call_id,
+                                                             const std::vector<NewLeg>& legs) {
   // Candidates by load, least loaded first; relays believed down are tried last (a relay that came
   // back is usable before the next probe notices).
   std::vector<Relay*> order = relaysSnapshot();

@@ -30,9 +30,9 @@ struct MediaRelayPoolOptions {
 // to the next one if that relay refuses (draining, full, unreachable); every later request for
 // the session goes to the relay that holds it, on that relay's control link (RelayLinkControl),
 // whose port the relay reports in its stats. A prober thread asks every relay for its stats over
-// gRPC each probe_interval; a relay that fails lost_after_failures probes in a row is declared lost, and the
-// sessions this sip-edge had on it are handed to the on_lost callback (their calls have no media
-// any more and must end). A relay that answers again is used again.
+// gRPC each probe_interval; a relay that fails lost_after_failures probes in a row is declared
+// lost, and the sessions this sip-edge had on it are handed to the on_lost callback (their calls
+// have no media any more and must end). A relay that answers again is used again.
 class MediaRelayPool final : public MediaControl, public OrphanedMedia {
  public:
   using LostSessions = std::function<void(std::vector<std::string> session_ids)>;

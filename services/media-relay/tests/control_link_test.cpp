@@ -258,6 +258,66 @@ TEST_CASE("a client whose relay restarted reconnects instead of failing the next
   CHECK(client.call(deleteRequest(created->session().session_id())).ok());
 }
 
+// A server that reads one request and answers with `reply_bytes`, whatever they are (none: it
+// hangs up instead).
+struct MisbehavingRelay {
+  int listener = socket(AF_INET, SOCK_STREAM, 0);
+  int port = 0;
+  std::thread thread;
+  explicit MisbehavingRelay(std::string reply_bytes) {
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+    REQUIRE(listen(listener, 8) == 0);
+    socklen_t size = sizeof address;
+    getsockname(listener, reinterpret_cast<sockaddr*>(&address), &size);
+    port = ntohs(address.sin_port);
+    thread = std::thread([this, reply_bytes = std::move(reply_bytes)] {
+      const int fd = accept(listener, nullptr, nullptr);
+      if (fd < 0) return;
+      char request[4096];
+      if (recv(fd, request, sizeof request, 0) > 0 && !reply_bytes.empty()) {
+        send(fd, reply_bytes.data(), reply_bytes.size(), MSG_NOSIGNAL);
+        char byte;
+        recv(fd, &byte, 1, 0);  // until the client hangs up
+      }
+      close(fd);
+    });
+  }
+  ~MisbehavingRelay() {
+    thread.join();
+    close(listener);
+  }
+};
+
+TEST_CASE("a reply that is not one the client can trust fails the call as UNAVAILABLE") {
+  std::string reply_bytes;
+  std::string why;
+  SECTION("a frame longer than the limit") {
+    reply_bytes = std::string("\x7f\xff\xff\xff", 4);
+    why = "oversized";
+  }
+  SECTION("a frame that is not a reply") {
+    reply_bytes = std::string("\x00\x00\x00\x05\xff\xff\xff\xff\xff", 9);
+    why = "does not parse";
+  }
+  SECTION("a reply to another request") {
+    v1::ControlReply other;
+    other.set_id(987654321);
+    tel::media_link::appendFrame(other, reply_bytes);
+    why = "another request";
+  }
+  SECTION("the connection closed before a reply") { why = "closed"; }
+  MisbehavingRelay relay(reply_bytes);
+  {
+    ControlClient client("127.0.0.1", relay.port, 2s);
+    const auto reply = client.call(deleteRequest("s"));
+    CHECK(reply.status().code() == absl::StatusCode::kUnavailable);
+    CHECK(reply.status().message().find(why) != std::string::npos);
+  }  // the client closes its connection (it was not kept for reuse), so the relay's thread ends
+}
+
 TEST_CASE("a relay that is gone is UNAVAILABLE and one that does not answer is DEADLINE_EXCEEDED") {
   // A listening socket that never reads: the connection is accepted by the kernel, no reply comes.
   const int silent = socket(AF_INET, SOCK_STREAM, 0);

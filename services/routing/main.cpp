@@ -33,7 +33,7 @@ int main(int argc, char** argv) {
                 router.handle(notification, *commander);
               });
         },
-        kRpcTimeout, config.resolve_interval, log);
+        config.resolve_interval, *registry, log);
     fleet.start();
 
     tel::metrics::AdminServer admin("routing", registry, [&] {

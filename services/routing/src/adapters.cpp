@@ -49,25 +49,13 @@ absl::StatusOr<std::optional<accounts::v1::OutboundRoute>> AccountsRouteDirector
   return reply;
 }
 
-absl::Status GrpcCallCommander::dial(const calls::v1::DialRequest& request) {
-  calls::v1::CommandResult reply;
-  return grpc_util::toAbsl(
-      "sip-edge", grpc_util::callUnary(*stub_, &ControlStub::Dial, request, &reply, timeout_));
-}
-
-absl::Status GrpcCallCommander::hangup(const calls::v1::HangupRequest& request) {
-  calls::v1::CommandResult reply;
-  return grpc_util::toAbsl(
-      "sip-edge", grpc_util::callUnary(*stub_, &ControlStub::Hangup, request, &reply, timeout_));
-}
-
 ApplicationLink::ApplicationLink(std::shared_ptr<calls::v1::CallControl::StubInterface> stub,
-                                 std::string application,
-                                 std::function<void(calls::v1::CallNotification)> on_notification,
-                                 log::Logger logger)
+                                 std::string application, NotificationHandler on_notification,
+                                 CommandFailures failures, log::Logger logger)
     : stub_(std::move(stub)),
       application_(std::move(application)),
       on_notification_(std::move(on_notification)),
+      failures_(failures),
       log_(std::move(logger)) {}
 
 ApplicationLink::~ApplicationLink() { stop(); }
@@ -85,6 +73,62 @@ void ApplicationLink::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+absl::Status ApplicationLink::dial(const calls::v1::DialRequest& request) {
+  calls::v1::Command command;
+  *command.mutable_dial() = request;
+  return send(std::move(command), request.call_id());
+}
+
+absl::Status ApplicationLink::hangup(const calls::v1::HangupRequest& request) {
+  calls::v1::Command command;
+  *command.mutable_hangup() = request;
+  return send(std::move(command), request.call_id());
+}
+
+absl::Status ApplicationLink::send(calls::v1::Command command, const std::string& call_id) {
+  std::lock_guard write_lock(write_mutex_);
+  if (stream_ == nullptr) return absl::UnavailableError("sip-edge: not attached");
+  uint64_t id;
+  {
+    std::lock_guard lock(mutex_);
+    id = next_command_++;
+    pending_[id] = Pending{call_id, command.has_dial()};
+  }
+  command.set_id(id);
+  calls::v1::ApplicationMessage message;
+  *message.mutable_command() = std::move(command);
+  if (stream_->Write(message)) return absl::OkStatus();
+  {
+    std::lock_guard lock(mutex_);
+    pending_.erase(id);
+  }
+  return absl::UnavailableError("sip-edge: the call-control stream broke");
+}
+
+void ApplicationLink::onOutcome(const calls::v1::CommandOutcome& outcome) {
+  Pending command;
+  {
+    std::lock_guard lock(mutex_);
+    auto found = pending_.find(outcome.id());
+    if (found == pending_.end()) return;  // not ours (a reply to an earlier stream's command)
+    command = std::move(found->second);
+    pending_.erase(found);
+  }
+  const auto code = static_cast<grpc::StatusCode>(outcome.code());
+  if (code == grpc::StatusCode::OK) return;
+  // A hangup of a call that has ended meanwhile (the caller gave up) has nothing left to do.
+  if (!command.dial && code == grpc::StatusCode::NOT_FOUND) return;
+  failed(command, outcome.code(), outcome.message());
+}
+
+void ApplicationLink::failed(const Pending& command, int code, const std::string& why) {
+  (command.dial ? failures_.dial : failures_.hangup).Increment();
+  log_.warn("call-control command failed", {{"call_id", command.call_id},
+                                            {"command", command.dial ? "dial" : "hangup"},
+                                            {"code", std::to_string(code)},
+                                            {"error", why}});
+}
+
 void ApplicationLink::run() {
   auto backoff = std::chrono::milliseconds(100);
   while (!stopping_) {
@@ -95,24 +139,43 @@ void ApplicationLink::run() {
       if (stopping_) break;
       current_ = &context;
     }
-    calls::v1::AttachRequest request;
-    request.set_application(application_);
-    request.set_decisions_only(true);  // the dial plan acts on offers and failed dials only
-    auto reader = stub_->Attach(&context, request);
-    reader->WaitForInitialMetadata();  // sent by sip-edge as soon as the stream is registered
-    if (!stopping_) {
-      attached_ = true;
-      log_.info("attached to sip-edge");
-      backoff = std::chrono::milliseconds(100);
+    auto stream = stub_->Attach(&context);
+    calls::v1::ApplicationMessage hello;
+    hello.mutable_attach()->set_application(application_);
+    hello.mutable_attach()->set_decisions_only(true);  // the plan acts on offers and failed dials
+    if (stream->Write(hello)) {
+      stream->WaitForInitialMetadata();  // sent by sip-edge once the stream is registered
+      if (!stopping_) {
+        {
+          std::lock_guard write_lock(write_mutex_);
+          stream_ = stream.get();
+        }
+        attached_ = true;
+        log_.info("attached to sip-edge");
+        backoff = std::chrono::milliseconds(100);
+      }
+      for (calls::v1::ControlMessage message; stream->Read(&message);) {
+        if (message.has_notification()) {
+          on_notification_(std::move(*message.mutable_notification()), shared_from_this());
+        } else if (message.has_outcome()) {
+          onOutcome(message.outcome());
+        }
+      }
     }
-    calls::v1::CallNotification notification;
-    while (reader->Read(&notification)) on_notification_(std::move(notification));
-    const grpc::Status status = reader->Finish();
+    {
+      std::lock_guard write_lock(write_mutex_);
+      stream_ = nullptr;
+    }
     attached_ = false;
+    const grpc::Status status = stream->Finish();
+    std::map<uint64_t, Pending> lost;
     {
       std::lock_guard lock(mutex_);
       current_ = nullptr;
+      lost.swap(pending_);
     }
+    for (const auto& [id, command] : lost)
+      failed(command, grpc::StatusCode::UNAVAILABLE, "the stream ended before the outcome came");
     if (stopping_) break;
     log_.warn("call-control stream ended; re-attaching", {{"error", status.error_message()}});
     std::this_thread::sleep_for(backoff);
@@ -120,13 +183,24 @@ void ApplicationLink::run() {
   }
 }
 
-SipEdgeFleet::SipEdgeFleet(std::string address, Handler handler,
-                           std::chrono::milliseconds rpc_timeout, std::chrono::seconds refresh,
-                           log::Logger logger)
+namespace {
+CommandFailures commandFailures(prometheus::Registry& registry) {
+  auto& family = prometheus::BuildCounter()
+                     .Name("tel_routing_commands_failed_total")
+                     .Help(
+                         "Call-control commands that sip-edge refused, or whose outcome was lost "
+                         "with the stream, by command")
+                     .Register(registry);
+  return CommandFailures{family.Add({{"command", "dial"}}), family.Add({{"command", "hangup"}})};
+}
+}  // namespace
+
+SipEdgeFleet::SipEdgeFleet(std::string address, Handler handler, std::chrono::seconds refresh,
+                           prometheus::Registry& registry, log::Logger logger)
     : address_(std::move(address)),
       handler_(std::move(handler)),
-      rpc_timeout_(rpc_timeout),
       refresh_(refresh),
+      failures_(commandFailures(registry)),
       log_(std::move(logger)) {}
 
 SipEdgeFleet::~SipEdgeFleet() { stop(); }
@@ -147,7 +221,7 @@ void SipEdgeFleet::stop() {
     std::lock_guard lock(mutex_);
     members.swap(members_);
   }
-  for (auto& [address, member] : members) member.link->stop();
+  for (auto& [address, link] : members) link->stop();
 }
 
 size_t SipEdgeFleet::members() const {
@@ -158,7 +232,7 @@ size_t SipEdgeFleet::members() const {
 size_t SipEdgeFleet::attached() const {
   std::lock_guard lock(mutex_);
   return static_cast<size_t>(std::count_if(members_.begin(), members_.end(), [](const auto& entry) {
-    return entry.second.link->attached();
+    return entry.second->attached();
   }));
 }
 
@@ -175,14 +249,14 @@ void SipEdgeFleet::run() {
 }
 
 void SipEdgeFleet::reconcile(const std::vector<std::string>& addresses) {
-  std::vector<std::unique_ptr<ApplicationLink>> gone;
+  std::vector<Member> gone;
   {
     std::lock_guard lock(mutex_);
     if (stopping_) return;
     for (auto it = members_.begin(); it != members_.end();) {
       if (std::find(addresses.begin(), addresses.end(), it->first) == addresses.end()) {
         log_.info("sip-edge gone; detaching", {{"sip_edge", it->first}});
-        gone.push_back(std::move(it->second.link));
+        gone.push_back(std::move(it->second));
         it = members_.erase(it);
       } else {
         ++it;
@@ -190,19 +264,12 @@ void SipEdgeFleet::reconcile(const std::vector<std::string>& addresses) {
     }
     for (const auto& address : addresses) {
       if (members_.count(address)) continue;
-      std::shared_ptr<calls::v1::CallControl::StubInterface> stub = calls::v1::CallControl::NewStub(
-          grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
-      Member member;
-      member.commander = std::make_shared<GrpcCallCommander>(stub, rpc_timeout_);
-      member.link = std::make_unique<ApplicationLink>(
-          stub, "routing",
-          [handler = handler_,
-           commander = member.commander](calls::v1::CallNotification notification) {
-            handler(std::move(notification), commander);
-          },
-          log_.withFields({{"sip_edge", address}}));
-      member.link->start();
-      members_.emplace(address, std::move(member));
+      auto link = std::make_shared<ApplicationLink>(
+          calls::v1::CallControl::NewStub(
+              grpc::CreateChannel(address, grpc::InsecureChannelCredentials())),
+          "routing", handler_, failures_, log_.withFields({{"sip_edge", address}}));
+      link->start();
+      members_.emplace(address, std::move(link));
     }
   }
   for (auto& link : gone) link->stop();  // joins its reader, outside the lock

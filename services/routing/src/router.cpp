@@ -60,9 +60,9 @@ void Router::handle(const calls::v1::CallNotification& notification, CallCommand
     absl::Status status =
         decision.dial ? commander.dial(*decision.dial) : commander.hangup(*decision.hangup);
     if (!status.ok()) {
-      log_.error("call-control command failed", {{"call_id", call_id},
-                                                 {"tenant_id", offered.tenant_id()},
-                                                 {"error", std::string(status.message())}});
+      log_.error("call-control command not sent", {{"call_id", call_id},
+                                                   {"tenant_id", offered.tenant_id()},
+                                                   {"error", std::string(status.message())}});
     }
     return;
   }
@@ -71,8 +71,9 @@ void Router::handle(const calls::v1::CallNotification& notification, CallCommand
     const auto& failed = notification.dial_failed();
     auto status = commander.hangup(
         hangupWith(call_id, callerStatusAfterFailedDial(failed.status_code()), failed.reason()));
-    if (!status.ok() && status.code() != absl::StatusCode::kNotFound) {
-      log_.error("hangup failed", {{"call_id", call_id}, {"error", std::string(status.message())}});
+    if (!status.ok()) {
+      log_.error("hangup not sent",
+                 {{"call_id", call_id}, {"error", std::string(status.message())}});
     }
   }
 }

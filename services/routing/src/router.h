@@ -27,7 +27,8 @@ class RouteDirectory {
       const std::string& tenant_id) = 0;
 };
 
-// sip-edge's call-control commands. Blocking.
+// sip-edge's call-control commands. A command returns once it is sent (or could not be); its
+// outcome arrives later and is the commander's to report.
 class CallCommander {
  public:
   virtual ~CallCommander() = default;

@@ -6,33 +6,63 @@
 
 namespace tel::sip {
 
-// One attached application's notification stream. Writes are queued and sent one at a time, as
-// gRPC allows only one write in flight. Owned by gRPC: it deletes itself in OnDone, after it has
-// detached from the hub (so the hub never holds a dangling pointer).
-class ApplicationStream final : public grpc::ServerWriteReactor<calls::v1::CallNotification> {
+namespace {
+using calls::v1::ApplicationMessage;
+using calls::v1::CallNotification;
+using calls::v1::ControlMessage;
+
+// Commands one application may have handed to the B2BUA and not yet seen answered. Far above what
+// a dial plan needs (its commands complete in milliseconds); a client past it is flooding.
+constexpr int kMaxOutstandingCommands = 1000;
+}  // namespace
+
+// One application's stream. Reads are taken one at a time: the first must be `attach`, then each
+// command is handed to the B2BUA at once, so that a slow command never holds up the next. Writes
+// (notifications and outcomes) are queued and sent one at a time, as gRPC allows one in flight.
+// Owned by gRPC, but it outlives OnDone while commands it handed over are unfinished: their
+// outcomes find it closed, and the last one deletes it.
+class ApplicationStream final : public grpc::ServerBidiReactor<ApplicationMessage, ControlMessage> {
  public:
-  // Initial metadata goes out at once: the application learns that it is attached before any call.
-  ApplicationStream(ApplicationHub& hub, uint64_t id, bool decisions_only)
-      : hub_(hub), id_(id), decisions_only_(decisions_only) {
-    StartSendInitialMetadata();
+  ApplicationStream(ApplicationHub& hub, CallCommands& commands) : hub_(hub), commands_(commands) {
+    StartRead(&incoming_);
   }
 
-  bool push(const calls::v1::CallNotification& notification) {
+  bool push(const CallNotification& notification) {
     std::lock_guard lock(mutex_);
     if (closed_) return false;
     if (decisions_only_ && !notification.has_offered() && !notification.has_dial_failed())
       return true;  // not wanted: as good as delivered
-    queue_.push_back(notification);
-    if (!writing_) {
-      writing_ = true;
-      StartWrite(&queue_.front());
-    }
+    ControlMessage message;
+    *message.mutable_notification() = notification;
+    writeLocked(std::move(message));
     return true;
   }
 
   void close(const grpc::Status& status) {
     std::lock_guard lock(mutex_);
     finishLocked(status);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {  // the application closed its side, or the stream broke
+      detach();
+      close(grpc::Status::OK);
+      return;
+    }
+    if (!attachedId()) {
+      if (!incoming_.has_attach()) {
+        close(grpc_util::invalidArgument("attach", "the first message must be attach"));
+        return;
+      }
+      attach(incoming_.attach());
+    } else if (incoming_.has_command()) {
+      handle(incoming_.command());
+    } else {
+      detach();
+      close(grpc_util::invalidArgument("command", "after attach, every message is a command"));
+      return;
+    }
+    StartRead(&incoming_);
   }
 
   void OnWriteDone(bool ok) override {
@@ -50,16 +80,113 @@ class ApplicationStream final : public grpc::ServerWriteReactor<calls::v1::CallN
   }
 
   void OnCancel() override {
-    hub_.detach(id_);
+    detach();
     close(grpc::Status::CANCELLED);
   }
 
   void OnDone() override {
-    hub_.detach(id_);
-    delete this;
+    detach();
+    bool last;
+    {
+      std::lock_guard lock(mutex_);
+      done_ = true;
+      last = outstanding_ == 0;
+    }
+    if (last) delete this;
   }
 
  private:
+  uint64_t attachedId() {
+    std::lock_guard lock(mutex_);
+    return id_;
+  }
+
+  // Registered first, then the initial metadata tells the application it is attached; a
+  // notification offered in between waits in the queue until the metadata has gone.
+  void attach(const calls::v1::AttachRequest& request) {
+    {
+      std::lock_guard lock(mutex_);
+      decisions_only_ = request.decisions_only();
+    }
+    const uint64_t id = hub_.add(this);  // outside mutex_: the hub locks itself, then streams
+    std::lock_guard lock(mutex_);
+    id_ = id;
+    StartSendInitialMetadata();
+    ready_ = true;
+    if (!queue_.empty() && !closed_) {
+      writing_ = true;
+      StartWrite(&queue_.front());
+    }
+  }
+
+  void detach() {
+    const uint64_t id = attachedId();
+    if (id != 0) hub_.detach(id);
+  }
+
+  void handle(const calls::v1::Command& command) {
+    const uint64_t id = command.id();
+    grpc::Status invalid = command.has_dial() ? validateDial(command.dial())
+                           : command.has_hangup()
+                               ? validateHangup(command.hangup())
+                               : grpc_util::invalidArgument("command", "needs dial or hangup");
+    if (!invalid.ok()) {
+      answer(id, invalid);
+      return;
+    }
+    {
+      std::lock_guard lock(mutex_);
+      if (outstanding_ >= kMaxOutstandingCommands) {
+        answerLocked(id, grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                      "too many commands awaiting their outcome"));
+        return;
+      }
+      ++outstanding_;
+    }
+    auto done = [this, id](grpc::Status status) {
+      answer(id, status);
+      commandFinished();
+    };
+    if (command.has_dial()) {
+      commands_.dial(command.dial(), std::move(done));
+    } else {
+      commands_.hangup(command.hangup(), std::move(done));
+    }
+  }
+
+  void answer(uint64_t id, const grpc::Status& status) {
+    std::lock_guard lock(mutex_);
+    answerLocked(id, status);
+  }
+
+  void answerLocked(uint64_t id, const grpc::Status& status) {
+    if (closed_) return;
+    ControlMessage message;
+    auto* outcome = message.mutable_outcome();
+    outcome->set_id(id);
+    outcome->set_code(status.error_code());
+    outcome->set_message(status.error_message());
+    writeLocked(std::move(message));
+  }
+
+  void commandFinished() {
+    bool last;
+    {
+      std::lock_guard lock(mutex_);
+      --outstanding_;
+      last = done_ && outstanding_ == 0;
+    }
+    if (last) delete this;
+  }
+
+  void writeLocked(ControlMessage message) {
+    queue_.push_back(std::move(message));
+    if (ready_ && !writing_) {
+      writing_ = true;
+      StartWrite(&queue_.front());
+    }
+  }
+
   void finishLocked(const grpc::Status& status) {
     if (closed_) return;
     closed_ = true;
@@ -67,22 +194,25 @@ class ApplicationStream final : public grpc::ServerWriteReactor<calls::v1::CallN
   }
 
   ApplicationHub& hub_;
-  const uint64_t id_;
-  const bool decisions_only_;
+  CallCommands& commands_;
+  ApplicationMessage incoming_;  // the read in flight (one at a time)
   std::mutex mutex_;
-  std::deque<calls::v1::CallNotification> queue_;  // front() is being written while writing_
+  uint64_t id_ = 0;  // the hub's id once attached
+  bool decisions_only_ = false;
+  std::deque<ControlMessage> queue_;  // front() is being written while writing_
+  bool ready_ = false;                // initial metadata sent: writes may start
   bool writing_ = false;
   bool closed_ = false;
+  bool done_ = false;    // gRPC is done with the stream
+  int outstanding_ = 0;  // commands handed to the B2BUA, not yet answered
 };
 
 ApplicationHub::~ApplicationHub() { closeAll(); }
 
-grpc::ServerWriteReactor<calls::v1::CallNotification>* ApplicationHub::attach(
-    grpc::CallbackServerContext*, const calls::v1::AttachRequest& request) {
+uint64_t ApplicationHub::add(ApplicationStream* stream) {
   std::lock_guard lock(mutex_);
-  auto* stream = new ApplicationStream(*this, next_id_, request.decisions_only());
-  streams_[next_id_++] = stream;
-  return stream;
+  streams_[next_id_] = stream;
+  return next_id_++;
 }
 
 void ApplicationHub::detach(uint64_t application) {
@@ -156,9 +286,9 @@ grpc::Status validateHangup(const calls::v1::HangupRequest& request) {
   return grpc::Status::OK;
 }
 
-grpc::ServerWriteReactor<calls::v1::CallNotification>* CallControlService::Attach(
-    grpc::CallbackServerContext* context, const calls::v1::AttachRequest* request) {
-  return hub_.attach(context, *request);
+grpc::ServerBidiReactor<calls::v1::ApplicationMessage, calls::v1::ControlMessage>*
+CallControlService::Attach(grpc::CallbackServerContext*) {
+  return new ApplicationStream(hub_, commands_);
 }
 
 grpc::ServerUnaryReactor* CallControlService::Dial(grpc::CallbackServerContext* context,

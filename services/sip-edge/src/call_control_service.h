@@ -27,8 +27,7 @@ class CallCommands {
 class ApplicationStream;
 
 // The applications attached to this sip-edge (routing instances, later queue and IVR) and their
-// notification streams. Thread-safe: the SIP thread offers and notifies, gRPC threads attach and
-// detach.
+// streams. Thread-safe: the SIP thread offers and notifies, gRPC threads attach and detach.
 class ApplicationHub {
  public:
   ApplicationHub() = default;
@@ -45,8 +44,8 @@ class ApplicationHub {
   // Ends every stream (at shutdown), so that applications reconnect elsewhere.
   void closeAll();
 
-  grpc::ServerWriteReactor<calls::v1::CallNotification>* attach(
-      grpc::CallbackServerContext* context, const calls::v1::AttachRequest& request);
+  // A stream that has read its application's `attach` starts being offered calls; its id.
+  uint64_t add(ApplicationStream* stream);
   void detach(uint64_t application);
 
  private:
@@ -66,8 +65,8 @@ class CallControlService final : public calls::v1::CallControl::CallbackService 
   CallControlService(ApplicationHub& hub, CallCommands& commands)
       : hub_(hub), commands_(commands) {}
 
-  grpc::ServerWriteReactor<calls::v1::CallNotification>* Attach(
-      grpc::CallbackServerContext* context, const calls::v1::AttachRequest* request) override;
+  grpc::ServerBidiReactor<calls::v1::ApplicationMessage, calls::v1::ControlMessage>* Attach(
+      grpc::CallbackServerContext* context) override;
   grpc::ServerUnaryReactor* Dial(grpc::CallbackServerContext* context,
                                  const calls::v1::DialRequest* request,
                                  calls::v1::CommandResult* reply) override;

@@ -1,11 +1,12 @@
-// The call-control API's notification streams, over a real gRPC server on loopback: what each
-// attached application is sent.
-#include <catch2/catch.hpp>
-
+// The call-control API's application streams, over a real gRPC server on loopback: what each
+// attached application is sent, and how the commands it sends on its stream are answered.
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
+#include <catch2/catch.hpp>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "call_control_service.h"
@@ -13,44 +14,110 @@
 
 namespace {
 
+using tel::calls::v1::ApplicationMessage;
 using tel::calls::v1::CallNotification;
+using tel::calls::v1::ControlMessage;
 
-// The hub is under test, not the commands: the test sends none, and checks that none arrived.
+// The stream is under test, not the B2BUA: every command is refused as if its call were gone, or,
+// when holding, kept unanswered until release().
 struct CountedCommands : tel::sip::CallCommands {
   std::atomic<int> received{0};
-  void dial(const tel::calls::v1::DialRequest&, std::function<void(grpc::Status)> done) override {
+  std::atomic<bool> holding{false};
+  std::mutex mutex;
+  std::vector<std::function<void(grpc::Status)>> held;
+
+  void take(std::function<void(grpc::Status)> done) {
     ++received;
-    done(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "no calls in this test"));
+    if (holding) {
+      std::lock_guard lock(mutex);
+      held.push_back(std::move(done));
+      return;
+    }
+    done(grpc::Status(grpc::StatusCode::NOT_FOUND, "no such call"));
+  }
+  void dial(const tel::calls::v1::DialRequest&, std::function<void(grpc::Status)> done) override {
+    take(std::move(done));
   }
   void hangup(const tel::calls::v1::HangupRequest&,
               std::function<void(grpc::Status)> done) override {
-    ++received;
-    done(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "no calls in this test"));
+    take(std::move(done));
   }
   void listLiveCalls(std::function<void(tel::calls::v1::ListLiveCallsResponse)> done) override {
     ++received;
     done({});
   }
+  void release() {
+    std::vector<std::function<void(grpc::Status)>> answering;
+    {
+      std::lock_guard lock(mutex);
+      answering.swap(held);
+    }
+    for (auto& done : answering) done(grpc::Status::OK);
+  }
 };
+
+// A sip-edge's call-control API without the B2BUA, and one application's stream to it.
+struct Fixture {
+  tel::sip::ApplicationHub hub;
+  CountedCommands commands;
+  tel::sip::CallControlService service{hub, commands};
+  tel::grpc_util::GrpcServer server{"127.0.0.1:0", {&service}};
+  std::unique_ptr<tel::calls::v1::CallControl::Stub> stub;
+  grpc::ClientContext context;
+  std::unique_ptr<grpc::ClientReaderWriter<ApplicationMessage, ControlMessage>> stream;
+  bool finished = false;
+
+  Fixture() {
+    const int port = server.start();
+    stub = tel::calls::v1::CallControl::NewStub(grpc::CreateChannel(
+        "127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials()));
+    stream = stub->Attach(&context);
+  }
+  ~Fixture() {
+    context.TryCancel();
+    if (!finished) (void)stream->Finish();
+    server.shutdown(std::chrono::milliseconds(100));
+    commands.release();  // answers to streams that are gone
+  }
+
+  void attach(bool decisions_only) {
+    ApplicationMessage hello;
+    hello.mutable_attach()->set_application("test");
+    hello.mutable_attach()->set_decisions_only(decisions_only);
+    REQUIRE(stream->Write(hello));
+    stream->WaitForInitialMetadata();  // sent once the stream is registered with the hub
+    REQUIRE(hub.attached() == 1);
+  }
+
+  void send(uint64_t id, const tel::calls::v1::DialRequest& dial) {
+    ApplicationMessage message;
+    message.mutable_command()->set_id(id);
+    *message.mutable_command()->mutable_dial() = dial;
+    REQUIRE(stream->Write(message));
+  }
+
+  std::vector<tel::calls::v1::CommandOutcome> outcomes(size_t count) {
+    std::vector<tel::calls::v1::CommandOutcome> read;
+    for (ControlMessage message; read.size() < count && stream->Read(&message);) {
+      if (message.has_outcome()) read.push_back(message.outcome());
+    }
+    return read;
+  }
+};
+
+tel::calls::v1::DialRequest validDial(const std::string& call_id) {
+  tel::calls::v1::DialRequest dial;
+  dial.set_call_id(call_id);
+  dial.add_targets()->mutable_external()->set_request_uri("sip:+15550100@127.0.0.1");
+  return dial;
+}
 
 // Attaches as an application, has one call offered to it and every other notice sent about it,
 // then a second call offered: the kinds of notification received about the first call.
 std::vector<CallNotification::KindCase> receivedWhenAttached(bool decisions_only) {
-  tel::sip::ApplicationHub hub;
-  CountedCommands commands;
-  tel::sip::CallControlService service(hub, commands);
-  tel::grpc_util::GrpcServer server("127.0.0.1:0", {&service});
-  const int port = server.start();
-  auto stub = tel::calls::v1::CallControl::NewStub(grpc::CreateChannel(
-      "127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials()));
-
-  grpc::ClientContext context;
-  tel::calls::v1::AttachRequest request;
-  request.set_application("test");
-  request.set_decisions_only(decisions_only);
-  auto reader = stub->Attach(&context, request);
-  reader->WaitForInitialMetadata();  // sent once the stream is registered with the hub
-  REQUIRE(hub.attached() == 1);
+  Fixture fixture;
+  fixture.attach(decisions_only);
+  auto& hub = fixture.hub;
 
   CallNotification offered;
   offered.set_call_id("call-1");
@@ -73,28 +140,118 @@ std::vector<CallNotification::KindCase> receivedWhenAttached(bool decisions_only
   REQUIRE(hub.offer(next) == application);
 
   std::vector<CallNotification::KindCase> kinds;
-  for (CallNotification received; reader->Read(&received);) {
-    if (received.call_id() == "call-2") break;
-    kinds.push_back(received.kind_case());
+  for (ControlMessage received; fixture.stream->Read(&received);) {
+    REQUIRE(received.has_notification());
+    if (received.notification().call_id() == "call-2") break;
+    kinds.push_back(received.notification().kind_case());
   }
-  context.TryCancel();
-  (void)reader->Finish();
-  server.shutdown(std::chrono::milliseconds(100));
-  CHECK(commands.received == 0);  // notifications go out without any command coming in
+  CHECK(fixture.commands.received == 0);  // notifications go out without any command coming in
   return kinds;
 }
 
 }  // namespace
 
 TEST_CASE("an application is sent every notification about the calls it takes") {
-  CHECK(receivedWhenAttached(false) ==
-        std::vector<CallNotification::KindCase>{
-            CallNotification::kOffered, CallNotification::kRinging,
-            CallNotification::kDialFailed, CallNotification::kBridged, CallNotification::kEnded});
+  CHECK(receivedWhenAttached(false) == std::vector<CallNotification::KindCase>{
+                                           CallNotification::kOffered, CallNotification::kRinging,
+                                           CallNotification::kDialFailed,
+                                           CallNotification::kBridged, CallNotification::kEnded});
 }
 
 TEST_CASE("an application attached for decisions only is sent offers and failed dials") {
   CHECK(receivedWhenAttached(true) ==
         std::vector<CallNotification::KindCase>{CallNotification::kOffered,
                                                 CallNotification::kDialFailed});
+}
+
+TEST_CASE("commands on the stream are answered on it by outcomes carrying their ids") {
+  Fixture fixture;
+  fixture.attach(true);
+  fixture.send(7, validDial("call-7"));
+  ApplicationMessage hangup;
+  hangup.mutable_command()->set_id(8);
+  hangup.mutable_command()->mutable_hangup()->set_call_id("call-8");
+  REQUIRE(fixture.stream->Write(hangup));
+
+  auto read = fixture.outcomes(2);
+  REQUIRE(read.size() == 2);
+  std::sort(read.begin(), read.end(),
+            [](const auto& left, const auto& right) { return left.id() < right.id(); });
+  CHECK(read[0].id() == 7);
+  CHECK(read[0].code() == grpc::StatusCode::NOT_FOUND);
+  CHECK(read[0].message() == "no such call");
+  CHECK(read[1].id() == 8);
+  CHECK(read[1].code() == grpc::StatusCode::NOT_FOUND);
+  CHECK(fixture.commands.received == 2);
+}
+
+TEST_CASE("a malformed command gets INVALID_ARGUMENT naming the field and reaches nothing") {
+  Fixture fixture;
+  fixture.attach(true);
+  auto no_targets = validDial("call-1");
+  no_targets.clear_targets();
+  fixture.send(1, no_targets);
+  ApplicationMessage empty;
+  empty.mutable_command()->set_id(2);  // neither dial nor hangup
+  REQUIRE(fixture.stream->Write(empty));
+
+  auto read = fixture.outcomes(2);
+  REQUIRE(read.size() == 2);
+  CHECK(read[0].id() == 1);
+  CHECK(read[0].code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(read[0].message().find("targets") != std::string::npos);
+  CHECK(read[1].id() == 2);
+  CHECK(read[1].code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(fixture.commands.received == 0);
+  // The stream is still usable.
+  fixture.send(3, validDial("call-3"));
+  CHECK(fixture.outcomes(1).at(0).id() == 3);
+}
+
+TEST_CASE("a stream that does not begin with attach is ended and never offered a call") {
+  Fixture fixture;
+  fixture.send(1, validDial("call-1"));
+  ControlMessage message;
+  CHECK_FALSE(fixture.stream->Read(&message));
+  const grpc::Status status = fixture.stream->Finish();
+  fixture.finished = true;
+  CHECK(status.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(status.error_message().find("attach") != std::string::npos);
+  CHECK(fixture.hub.attached() == 0);
+  CHECK(fixture.commands.received == 0);
+}
+
+TEST_CASE("past 1000 commands awaiting their outcome the next is refused as RESOURCE_EXHAUSTED") {
+  Fixture fixture;
+  fixture.commands.holding = true;
+  fixture.attach(true);
+  for (uint64_t id = 1; id <= 1001; ++id) fixture.send(id, validDial("call-" + std::to_string(id)));
+  auto refused = fixture.outcomes(1);
+  REQUIRE(refused.size() == 1);
+  CHECK(refused[0].id() == 1001);
+  CHECK(refused[0].code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
+  CHECK(fixture.commands.received == 1000);
+  // Once answered, every held command's outcome comes, and commands are taken again.
+  fixture.commands.release();
+  CHECK(fixture.outcomes(1000).size() == 1000);
+  fixture.commands.holding = false;
+  fixture.send(1002, validDial("call-1002"));
+  CHECK(fixture.outcomes(1).at(0).code() == grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_CASE("a command answered after its application has gone is dropped without harm") {
+  Fixture fixture;
+  fixture.commands.holding = true;
+  fixture.attach(true);
+  fixture.send(1, validDial("call-1"));
+  for (int i = 0; i < 100 && fixture.commands.received == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  REQUIRE(fixture.commands.received == 1);
+  fixture.context.TryCancel();
+  (void)fixture.stream->Finish();
+  fixture.finished = true;
+  for (int i = 0; i < 100 && fixture.hub.attached() != 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  CHECK(fixture.hub.attached() == 0);
+  fixture.commands.release();  // its stream is done: the outcome goes nowhere, the stream is freed
 }

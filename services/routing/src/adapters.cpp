@@ -110,14 +110,14 @@ void ApplicationLink::onOutcome(const calls::v1::CommandOutcome& outcome) {
   {
     std::lock_guard lock(mutex_);
     auto found = pending_.find(outcome.id());
-    if (found == pending_.end()) return;  // not ours (a reply to an earlier stream's command)
+    if (found == pending_.end()) return;  // no command of ours has this id
     command = std::move(found->second);
     pending_.erase(found);
   }
   const auto code = static_cast<grpc::StatusCode>(outcome.code());
   if (code == grpc::StatusCode::OK) return;
-  // A hangup of a call that has ended meanwhile (the caller gave up) has nothing left to do.
-  if (!command.dial && code == grpc::StatusCode::NOT_FOUND) return;
+  // The call ended meanwhile (the caller gave up while it was being routed): nothing left to do.
+  if (code == grpc::StatusCode::NOT_FOUND) return;
   failed(command, outcome.code(), outcome.message());
 }
 

@@ -41,8 +41,8 @@ class AccountsRouteDirectory final : public RouteDirectory {
   cache::TtlCache<accounts::v1::OutboundRoute> outbound_;  // by tenant
 };
 
-// Failed commands, by command ("dial", "hangup"): sent but refused by sip-edge, or lost with the
-// stream before their outcome came.
+// Failed commands, by command ("dial", "hangup"): sent but refused by sip-edge (a call that has
+// ended meanwhile is no failure), or lost with the stream before their outcome came.
 struct CommandFailures {
   prometheus::Counter& dial;
   prometheus::Counter& hangup;

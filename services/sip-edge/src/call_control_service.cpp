@@ -62,7 +62,8 @@ class ApplicationStream final : public grpc::ServerBidiReactor<ApplicationMessag
       close(grpc_util::invalidArgument("command", "after attach, every message is a command"));
       return;
     }
-    StartRead(&incoming_);
+    std::lock_guard lock(mutex_);
+    if (!closed_) StartRead(&incoming_);
   }
 
   void OnWriteDone(bool ok) override {
@@ -111,6 +112,7 @@ class ApplicationStream final : public grpc::ServerBidiReactor<ApplicationMessag
     const uint64_t id = hub_.add(this);  // outside mutex_: the hub locks itself, then streams
     std::lock_guard lock(mutex_);
     id_ = id;
+    if (closed_) return;  // cancelled meanwhile: OnDone detaches it
     StartSendInitialMetadata();
     ready_ = true;
     if (!queue_.empty() && !closed_) {

@@ -255,3 +255,21 @@ TEST_CASE("a command answered after its application has gone is dropped without 
   CHECK(fixture.hub.attached() == 0);
   fixture.commands.release();  // its stream is done: the outcome goes nowhere, the stream is freed
 }
+
+TEST_CASE("a second attach on a stream ends it and the application is no longer offered calls") {
+  Fixture fixture;
+  fixture.attach(true);
+  ApplicationMessage again;
+  again.mutable_attach()->set_application("test");
+  REQUIRE(fixture.stream->Write(again));
+  ControlMessage message;
+  CHECK_FALSE(fixture.stream->Read(&message));
+  const grpc::Status status = fixture.stream->Finish();
+  fixture.finished = true;
+  CHECK(status.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(fixture.hub.attached() == 0);
+  CallNotification offered;
+  offered.set_call_id("call-1");
+  offered.mutable_offered();
+  CHECK_FALSE(fixture.hub.offer(offered));
+}

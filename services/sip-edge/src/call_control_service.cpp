@@ -115,7 +115,7 @@ class ApplicationStream final : public grpc::ServerBidiReactor<ApplicationMessag
     if (closed_) return;  // cancelled meanwhile: OnDone detaches it
     StartSendInitialMetadata();
     ready_ = true;
-    if (!queue_.empty() && !closed_) {
+    if (!queue_.empty()) {
       writing_ = true;
       StartWrite(&queue_.front());
     }

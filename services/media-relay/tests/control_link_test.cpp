@@ -260,19 +260,25 @@ TEST_CASE("a client whose relay restarted reconnects instead of failing the next
 
 // A server that reads one request and answers with `reply_bytes`, whatever they are (none: it
 // hangs up instead).
+// A TCP socket listening on a free loopback port; that port.
+int listenOnLoopback(int& port) {
+  const int listener = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+  REQUIRE(listen(listener, 8) == 0);
+  socklen_t size = sizeof address;
+  getsockname(listener, reinterpret_cast<sockaddr*>(&address), &size);
+  port = ntohs(address.sin_port);
+  return listener;
+}
+
 struct MisbehavingRelay {
-  int listener = socket(AF_INET, SOCK_STREAM, 0);
   int port = 0;
+  int listener = listenOnLoopback(port);
   std::thread thread;
   explicit MisbehavingRelay(std::string reply_bytes) {
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
-    REQUIRE(listen(listener, 8) == 0);
-    socklen_t size = sizeof address;
-    getsockname(listener, reinterpret_cast<sockaddr*>(&address), &size);
-    port = ntohs(address.sin_port);
     thread = std::thread([this, reply_bytes = std::move(reply_bytes)] {
       const int fd = accept(listener, nullptr, nullptr);
       if (fd < 0) return;
@@ -320,15 +326,8 @@ TEST_CASE("a reply that is not one the client can trust fails the call as UNAVAI
 
 TEST_CASE("a relay that is gone is UNAVAILABLE and one that does not answer is DEADLINE_EXCEEDED") {
   // A listening socket that never reads: the connection is accepted by the kernel, no reply comes.
-  const int silent = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(bind(silent, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
-  REQUIRE(listen(silent, 8) == 0);
-  socklen_t size = sizeof address;
-  getsockname(silent, reinterpret_cast<sockaddr*>(&address), &size);
-  const int silent_port = ntohs(address.sin_port);
+  int silent_port = 0;
+  const int silent = listenOnLoopback(silent_port);
 
   ControlClient slow("127.0.0.1", silent_port, 200ms);
   const auto started = std::chrono::steady_clock::now();

@@ -34,6 +34,8 @@ struct ShortLivedGateway {
             requireEnv("TEL_ACCOUNTS_ADDR"), grpc::InsecureChannelCredentials())),
         tel::calls::v1::CallLog::NewStub(grpc::CreateChannel(requireEnv("TEL_CALL_LOG_ADDR"),
                                                              grpc::InsecureChannelCredentials())),
+        tel::analytics::v1::Reports::NewStub(grpc::CreateChannel(
+            requireEnv("TEL_REPORTS_ADDR"), grpc::InsecureChannelCredentials())),
         std::make_shared<tel::gateway::RedisRateLimiter>(redis, 1000, 1000),
         std::make_shared<tel::gateway::RedisSessionStore>(redis, gateway.sessions),
         std::make_shared<tel::gateway::SignInGuard>(redis, 10, std::chrono::seconds(60))};

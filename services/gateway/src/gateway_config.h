@@ -19,6 +19,7 @@ struct GatewayConfig {
   config::HostPort admin_listen;
   std::string accounts_address;
   std::string call_log_address;
+  std::string reports_address;  // the analytics service
   redis::RedisOptions redis;  // from redis.url (secret: may carry a password)
   double rate_per_second = 50;
   int rate_burst = 100;

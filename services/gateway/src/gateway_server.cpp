@@ -154,6 +154,7 @@ GatewayServer::GatewayServer(GatewayOptions options, GatewayBackends backends, l
     : options_(std::move(options)),
       accounts_(std::move(backends.accounts)),
       call_log_(std::move(backends.call_log)),
+      reports_(std::move(backends.reports)),
       rate_limiter_(std::move(backends.rate_limiter)),
       sessions_(std::move(backends.sessions)),
       sign_in_guard_(std::move(backends.sign_in_guard)),
@@ -399,6 +400,7 @@ void GatewayServer::registerRoutes() {
   registerCarrierRoutes();
   registerApiKeyRoutes();
   registerCallLogRoutes();
+  registerReportRoutes();
   registerSessionRoutes();
   registerDashboard();
 }

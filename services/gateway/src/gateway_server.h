@@ -18,6 +18,7 @@
 #include "session_store.h"
 #include "static_files.h"
 #include "tel/accounts/v1/accounts.grpc.pb.h"
+#include "tel/analytics/v1/reports.grpc.pb.h"
 #include "tel/calls/v1/calls.grpc.pb.h"
 #include "tel/log/log.h"
 
@@ -46,6 +47,7 @@ struct GatewayOptions {
 struct GatewayBackends {
   std::shared_ptr<accounts::v1::Accounts::StubInterface> accounts;
   std::shared_ptr<calls::v1::CallLog::StubInterface> call_log;
+  std::shared_ptr<analytics::v1::Reports::StubInterface> reports;
   std::shared_ptr<RateLimiter> rate_limiter;
   std::shared_ptr<SessionStore> sessions;
   std::shared_ptr<SignInGuard> sign_in_guard;
@@ -99,6 +101,7 @@ class GatewayServer {
   void registerCarrierRoutes();
   void registerApiKeyRoutes();
   void registerCallLogRoutes();
+  void registerReportRoutes();
   void registerSessionRoutes();
   void registerDashboard();
   void signIn(Call& call);
@@ -134,6 +137,7 @@ class GatewayServer {
   GatewayOptions options_;
   std::shared_ptr<v1::Accounts::StubInterface> accounts_;
   std::shared_ptr<calls::v1::CallLog::StubInterface> call_log_;
+  std::shared_ptr<analytics::v1::Reports::StubInterface> reports_;
   std::shared_ptr<RateLimiter> rate_limiter_;
   std::shared_ptr<SessionStore> sessions_;
   std::shared_ptr<SignInGuard> sign_in_guard_;

@@ -68,9 +68,12 @@ Platform Platform::fromEnv() {
   return Platform{requireEnv("TEL_API_URL"), requireEnv("TEL_ADMIN_KEY")};
 }
 
-TestTenant::TestTenant(const Platform& p, const std::string& label) : platform(p) {
+TestTenant::TestTenant(const Platform& p, const std::string& label, const std::string& timezone)
+    : platform(p) {
   auto admin = platform.admin();
-  auto tenant = admin.post("/v1/tenants", {{"name", label + " " + uniqueSuffix(6)}});
+  nlohmann::json request = {{"name", label + " " + uniqueSuffix(6)}};
+  if (!timezone.empty()) request["timezone"] = timezone;
+  auto tenant = admin.post("/v1/tenants", request);
   if (tenant.status != 201) throw std::runtime_error("cannot create test tenant: " + tenant.body);
   id = tenant.json["id"];
   sip_domain = tenant.json["sip_domain"];

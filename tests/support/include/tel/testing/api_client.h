@@ -54,7 +54,9 @@ struct TestTenant {
   std::unique_ptr<ApiClient> api;
   Platform platform;
 
-  explicit TestTenant(const Platform& platform, const std::string& label = "test");
+  // `timezone`: an IANA zone for the tenant; empty: the platform's default (UTC).
+  explicit TestTenant(const Platform& platform, const std::string& label = "test",
+                      const std::string& timezone = "");
   ~TestTenant();
 };
 

@@ -1,0 +1,22 @@
+#pragma once
+
+#include "report_store.h"
+#include "tel/config/config.h"
+#include "tel/log/log.h"
+
+namespace tel::analytics {
+
+// Everything analytics reads at start; environment prefix TEL_ANALYTICS.
+struct AnalyticsConfig {
+  config::HostPort grpc_listen;
+  config::HostPort admin_listen;
+  std::string database_url;  // secret
+  int database_pool_size = 4;
+  int workers = 4;
+  ReportLimits limits;
+  log::Level log_level = log::Level::kInfo;
+
+  static AnalyticsConfig load(config::Config& source);
+};
+
+}  // namespace tel::analytics

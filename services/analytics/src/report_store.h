@@ -1,0 +1,40 @@
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+#include <memory>
+
+#include "tel/analytics/v1/reports.pb.h"
+#include "tel/pg/connection_pool.h"
+
+namespace tel::analytics {
+
+namespace v1 = ::tel::analytics::v1;
+
+struct ReportLimits {
+  // Rows of a listing report (missed calls) beyond this are cut and the table says truncated.
+  int max_rows = 5000;
+  // A report's queries are cancelled by Postgres after this long.
+  std::chrono::milliseconds statement_timeout{10000};
+};
+
+// Runs reports over the calls, call_legs and sip_accounts tables in Postgres, each in one
+// read-only transaction scoped to the tenant (row-level security), in the tenant's time zone.
+// Thread-safe: every call leases its own connection.
+class ReportStore {
+ public:
+  ReportStore(std::shared_ptr<pg::ConnectionPool> pool, ReportLimits limits)
+      : pool_(std::move(pool)), limits_(limits) {}
+
+  // INVALID_ARGUMENT for a bad filter (the field named), NOT_FOUND for an unknown tenant.
+  grpc::Status run(const v1::ReportRequest& request, v1::ReportTable* out);
+
+  bool healthy() { return pool_->ping(); }
+
+ private:
+  std::shared_ptr<pg::ConnectionPool> pool_;
+  ReportLimits limits_;
+};
+
+}  // namespace tel::analytics

@@ -1,0 +1,185 @@
+// GET /v1/reports/{report}: the analytics service's reports, as JSON or CSV.
+#include <charconv>
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "gateway_forward.h"
+
+namespace tel::gateway {
+namespace {
+
+using nlohmann::json;
+namespace analytics_v1 = ::tel::analytics::v1;
+
+const char* kReportNames[] = {"incoming", "distribution", "missed", "employees"};
+const char* kReportParameters[] = {"from", "to", "number", "extension", "unprocessed", "format"};
+
+std::optional<analytics_v1::ReportKind> reportKind(const std::string& name) {
+  if (std::find(std::begin(kReportNames), std::end(kReportNames), name) == std::end(kReportNames)) {
+    return std::nullopt;
+  }
+  std::string upper = "REPORT_KIND_";
+  for (char c : name) upper += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  analytics_v1::ReportKind kind;
+  if (!analytics_v1::ReportKind_Parse(upper, &kind) || kind == analytics_v1::REPORT_KIND_UNSPECIFIED) {
+    return std::nullopt;
+  }
+  return kind;
+}
+
+std::string columnType(analytics_v1::ColumnType type) {
+  switch (type) {
+    case analytics_v1::COLUMN_TYPE_INTEGER: return "integer";
+    case analytics_v1::COLUMN_TYPE_DECIMAL: return "decimal";
+    case analytics_v1::COLUMN_TYPE_BOOLEAN: return "boolean";
+    case analytics_v1::COLUMN_TYPE_DATE: return "date";
+    case analytics_v1::COLUMN_TYPE_TIME: return "time";
+    default: return "text";
+  }
+}
+
+json valueJson(const analytics_v1::Value& value) {
+  switch (value.kind_case()) {
+    case analytics_v1::Value::kText: return value.text();
+    case analytics_v1::Value::kInteger: return value.integer();
+    case analytics_v1::Value::kDecimal: return value.decimal();
+    case analytics_v1::Value::kBoolean: return value.boolean();
+    default: return nullptr;
+  }
+}
+
+json reportJson(const std::string& name, const analytics_v1::ReportTable& table) {
+  json out = {{"report", name},         {"timezone", table.timezone()}, {"from", table.from_date()},
+              {"to", table.to_date()},  {"columns", json::array()},     {"rows", json::array()},
+              {"summary", json::object()}, {"truncated", table.truncated()}};
+  for (const auto& column : table.columns()) {
+    out["columns"].push_back({{"name", column.name()}, {"type", columnType(column.type())}});
+  }
+  for (const auto& row : table.rows()) {
+    json item = json::object();
+    for (int i = 0; i < row.values_size() && i < table.columns_size(); ++i) {
+      item[table.columns(i).name()] = valueJson(row.values(i));
+    }
+    out["rows"].push_back(std::move(item));
+  }
+  for (const auto& field : table.summary()) out["summary"][field.column().name()] = valueJson(field.value());
+  return out;
+}
+
+// RFC 4180 fields. A text that a spreadsheet would run as a formula (=, @, or + and - not followed
+// by a digit, as in +15550001000) is prefixed with an apostrophe so that it stays text.
+std::string csvField(const analytics_v1::Value& value) {
+  std::string text;
+  switch (value.kind_case()) {
+    case analytics_v1::Value::kText: text = value.text(); break;
+    case analytics_v1::Value::kInteger: return std::to_string(value.integer());
+    case analytics_v1::Value::kBoolean: return value.boolean() ? "true" : "false";
+    case analytics_v1::Value::kDecimal: {
+      char buffer[32];
+      auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, value.decimal());
+      return ec == std::errc() ? std::string(buffer, end) : "";
+    }
+    default: return "";
+  }
+  const bool formula = !text.empty() && (text[0] == '=' || text[0] == '@' ||
+                                         ((text[0] == '+' || text[0] == '-') &&
+                                          (text.size() == 1 || !std::isdigit(static_cast<unsigned char>(text[1])))));
+  if (formula) text.insert(0, 1, '\'');
+  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
+  std::string quoted = "\"";
+  for (char c : text) {
+    if (c == '"') quoted += '"';
+    quoted += c;
+  }
+  return quoted + "\"";
+}
+
+std::string reportCsv(const analytics_v1::ReportTable& table) {
+  std::string out;
+  for (int i = 0; i < table.columns_size(); ++i) out += (i ? "," : "") + table.columns(i).name();
+  out += "\r\n";
+  for (const auto& row : table.rows()) {
+    for (int i = 0; i < row.values_size(); ++i) out += (i ? "," : "") + csvField(row.values(i));
+    out += "\r\n";
+  }
+  return out;
+}
+
+// A list filter: comma-separated, and the parameter may repeat.
+void readList(const httplib::Request& request, const char* name,
+              google::protobuf::RepeatedPtrField<std::string>* out) {
+  const size_t count = request.get_param_value_count(name);
+  for (size_t i = 0; i < count; ++i) {
+    const std::string value = request.get_param_value(name, i);
+    size_t start = 0;
+    while (start <= value.size()) {
+      const size_t comma = std::min(value.find(',', start), value.size());
+      out->Add(value.substr(start, comma - start));
+      start = comma + 1;
+    }
+  }
+}
+
+// The request's filters; an error names the parameter. The analytics service checks their values.
+std::optional<ApiError> readReportFilter(const httplib::Request& request,
+                                         analytics_v1::ReportFilter* out, bool* csv) {
+  for (const auto& [name, value] : request.params) {
+    if (std::find(std::begin(kReportParameters), std::end(kReportParameters), name) ==
+        std::end(kReportParameters)) {
+      return ApiError::invalid(name.substr(0, 64), name.substr(0, 64) +
+                                                       ": unknown parameter; reports take from, to, "
+                                                       "number, extension, unprocessed and format");
+    }
+    if (request.get_param_value_count(name.c_str()) > 1 && name != "number" && name != "extension") {
+      return ApiError::invalid(name, name + ": given more than once");
+    }
+  }
+  out->set_from_date(request.get_param_value("from"));
+  out->set_to_date(request.get_param_value("to"));
+  if (request.has_param("from") && out->from_date().empty()) return ApiError::invalid("from", "from: empty");
+  if (request.has_param("to") && out->to_date().empty()) return ApiError::invalid("to", "to: empty");
+  readList(request, "number", out->mutable_numbers());
+  readList(request, "extension", out->mutable_extensions());
+  if (request.has_param("unprocessed")) {
+    const std::string value = request.get_param_value("unprocessed");
+    if (value != "true" && value != "false") {
+      return ApiError::invalid("unprocessed", "unprocessed: true or false");
+    }
+    out->set_unprocessed_only(value == "true");
+  }
+  const std::string format = request.has_param("format") ? request.get_param_value("format") : "json";
+  if (format != "json" && format != "csv") return ApiError::invalid("format", "format: json or csv");
+  *csv = format == "csv";
+  return std::nullopt;
+}
+
+}  // namespace
+
+void GatewayServer::registerReportRoutes() {
+  route("GET", R"(/v1/reports/([^/]+))", "/v1/reports/{report}", Access::kTenant, [this](Call& call) {
+    const std::string name = call.request.matches[1];
+    const auto kind = reportKind(name);
+    if (!kind) {
+      return writeError(call.response,
+                        ApiError::notFound("no such report; reports: incoming, distribution, missed, employees"));
+    }
+    analytics_v1::ReportRequest request;
+    request.set_tenant_id(call.principal.tenant_id);
+    request.set_kind(*kind);
+    bool csv = false;
+    if (auto error = readReportFilter(call.request, request.mutable_filter(), &csv)) {
+      return writeError(call.response, *error);
+    }
+    analytics_v1::ReportTable table;
+    auto context = backendContext();
+    const grpc::Status status = reports_->RunReport(context.get(), request, &table);
+    if (!status.ok()) return writeError(call.response, fromGrpc(status));
+    if (!csv) return writeJson(call.response, 200, reportJson(name, table));
+    call.response.status = 200;
+    call.response.set_header("Content-Disposition", "attachment; filename=\"" + name + "-" +
+                                                        table.from_date() + "-" + table.to_date() + ".csv\"");
+    call.response.set_content(reportCsv(table), "text/csv; charset=utf-8");
+  });
+}
+
+}  // namespace tel::gateway

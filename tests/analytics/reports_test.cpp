@@ -1,0 +1,330 @@
+// Reports through the REST API over a fixed data set of call records, checked against figures
+// computed by hand. The data set sits in the Europe/Kyiv time zone (UTC+2 in November) around
+// midnights, so that a report reading days in UTC instead would count differently; it has repeated
+// callers, callbacks, a call spanning midnight, an internal call and a call still in progress.
+#include <catch2/catch.hpp>
+#include <pqxx/pqxx>
+
+#include "tel/testing/api_client.h"
+#include "tel/testing/env.h"
+
+namespace {
+
+using nlohmann::json;
+using tel::testing::Platform;
+using tel::testing::requireEnv;
+using tel::testing::TestTenant;
+
+constexpr int kInbound = 1, kOutbound = 2, kInternal = 3;
+constexpr int kAnswered = 1, kBusy = 2, kNoAnswer = 3, kFailed = 4, kCancelled = 5;
+
+const std::string kMainNumber = "+15550009001";
+const std::string kSecondNumber = "+15550009002";
+
+struct Leg {
+  std::string account;  // the test's name of the SIP account ("anna", "boris")
+  bool answered = false;
+};
+
+struct CallRow {
+  std::string id;
+  int direction = kInbound;
+  std::string caller;  // a number, or for outbound and internal calls the caller's account name
+  std::string called;
+  std::string started_at;  // UTC
+  int ring_seconds = 0;
+  int talk_seconds = 0;
+  int disposition = kAnswered;
+  std::vector<Leg> legs;
+  bool complete = true;
+};
+
+// A tenant with two SIP accounts (Anna 201, Boris 202) and call records written straight into
+// Postgres, as cdr-ingest would have written them, under the tenant's row-level security.
+struct ReportTenant {
+  TestTenant tenant;
+  std::map<std::string, std::string> account_ids;  // name -> id
+  std::map<std::string, std::string> extensions;   // name -> extension
+
+  ReportTenant(const std::string& timezone, std::vector<std::pair<std::string, std::string>> accounts)
+      : tenant(Platform::fromEnv(), "reports", timezone) {
+    for (const auto& [name, extension] : accounts) {
+      auto created = tenant.api->post("/v1/sip-accounts", {{"username", name + tel::testing::uniqueSuffix(4)},
+                                                            {"extension", extension},
+                                                            {"display_name", name}});
+      REQUIRE(created.status == 201);
+      account_ids[name] = created.json["id"];
+      extensions[name] = extension;
+    }
+  }
+
+  void insert(const std::vector<CallRow>& calls) {
+    pqxx::connection connection(requireEnv("TEL_PG_URL"));
+    pqxx::work txn(connection);
+    txn.exec_params("SELECT set_config('tel.tenant_id', $1, true)", tenant.id);
+    for (const auto& call : calls) {
+      std::string answered_leg, answered_by, caller_account;
+      if (call.direction != kInbound) caller_account = account_ids.at(call.caller);
+      int position = 0;
+      for (const auto& leg : call.legs) {
+        const std::string leg_id = call.id + "-" + leg.account;
+        if (leg.answered) {
+          answered_leg = leg_id;
+          answered_by = extensions.at(leg.account);
+        }
+        txn.exec_params(
+            "INSERT INTO call_legs (tenant_id, call_id, leg_id, position, target_kind, target,"
+            " account_id, extension, created_at, answered_at)"
+            " VALUES ($1, $2, $3, $4, 1, $5, $6, $5, $7::timestamptz,"
+            "  CASE WHEN $8 THEN $7::timestamptz + make_interval(secs => $9) END)",
+            tenant.id, call.id, leg_id, position++, extensions.at(leg.account),
+            account_ids.at(leg.account), call.started_at, leg.answered, call.ring_seconds);
+      }
+      txn.exec_params(
+          "INSERT INTO calls (tenant_id, call_id, direction, caller, called, caller_account_id,"
+          " started_at, answered_at, ended_at, ring_seconds, talk_seconds, disposition,"
+          " answered_leg_id, answered_by, complete)"
+          " VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz,"
+          "  CASE WHEN $10 = 1 THEN $7::timestamptz + make_interval(secs => $8) END,"
+          "  CASE WHEN $13 THEN $7::timestamptz + make_interval(secs => $8 + $9) END,"
+          "  $8, $9, $10, $11, $12, $13)",
+          tenant.id, call.id, call.direction, call.caller, call.called, caller_account,
+          call.started_at, call.ring_seconds, call.talk_seconds,
+          call.complete ? call.disposition : 0, answered_leg, answered_by, call.complete);
+    }
+    txn.commit();
+  }
+
+  tel::testing::HttpResult report(const std::string& path) { return tenant.api->get("/v1/reports/" + path); }
+};
+
+// Times are UTC; the comments give Kyiv's local time (UTC+2), which is what the reports use.
+std::vector<CallRow> kyivCalls() {
+  return {
+      // Sun 8 Nov 23:59 local: a minute before the period.
+      {"c10", kInbound, "+380500000010", kMainNumber, "2026-11-08T21:59:00Z", 3, 10, kAnswered, {{"anna", true}}},
+      // Mon 9 Nov 00:30 local, while still Sunday in UTC: inside the period.
+      {"c12", kInbound, "+380506666666", kMainNumber, "2026-11-08T22:30:00Z", 2, 20, kAnswered, {{"boris", true}}},
+      {"c1", kInbound, "+380501111111", kMainNumber, "2026-11-09T07:00:00Z", 5, 60, kAnswered, {{"anna", true}}},
+      // A client who is missed twice, then called back by Boris.
+      {"c2", kInbound, "+380502222222", kMainNumber, "2026-11-09T08:15:00Z", 30, 0, kNoAnswer, {{"anna"}, {"boris"}}},
+      {"c3", kInbound, "+380502222222", kMainNumber, "2026-11-09T12:00:00Z", 10, 0, kCancelled, {{"anna"}}},
+      {"c4", kOutbound, "boris", "+380502222222", "2026-11-09T13:00:00Z", 8, 120, kAnswered, {}},
+      // Mon 23:59 local, missed; the client calls again at Tue 00:30 local and Boris answers.
+      {"c5", kInbound, "+380503333333", kMainNumber, "2026-11-09T21:59:00Z", 0, 0, kBusy, {{"boris"}}},
+      {"c6", kInbound, "+380503333333", kMainNumber, "2026-11-09T22:30:00Z", 12, 30, kAnswered, {{"boris", true}}},
+      {"c14", kInternal, "anna", "202", "2026-11-10T09:00:00Z", 3, 15, kAnswered, {{"boris", true}}},
+      {"c13", kInbound, "+380509999999", kMainNumber, "2026-11-10T10:00:00Z", 0, 0, kAnswered, {{"anna"}}, false},
+      {"c15", kOutbound, "anna", "+380507777777", "2026-11-10T11:00:00Z", 20, 0, kNoAnswer, {}},
+      // Tue 16:00 local, failed before any leg; nobody ever reaches this client again.
+      {"c17", kInbound, "+380508888888", kMainNumber, "2026-11-10T14:00:00Z", 0, 0, kFailed, {}},
+      // Tue 23:50 local, talks across midnight: counts on Tuesday.
+      {"c7", kInbound, "+380504444444", kMainNumber, "2026-11-10T21:50:00Z", 4, 1200, kAnswered, {{"anna", true}}},
+      {"c8", kInbound, "+380505555555", kMainNumber, "2026-11-11T09:00:00Z", 25, 0, kNoAnswer, {{"anna"}}},
+      {"c9", kInbound, "+380504444444", kSecondNumber, "2026-11-11T10:00:00Z", 6, 45, kAnswered, {{"anna", true}}},
+      // Thu 12 Nov 00:00 local, still Wednesday in UTC: after the period.
+      {"c11", kInbound, "+380500000011", kMainNumber, "2026-11-11T22:00:00Z", 3, 10, kAnswered, {{"anna", true}}},
+      // Nine days later Anna calls back the client of c8: processed, though outside the period.
+      {"c16", kOutbound, "anna", "+380505555555", "2026-11-20T10:00:00Z", 5, 30, kAnswered, {}},
+  };
+}
+
+const std::string kPeriod = "from=2026-11-09&to=2026-11-11";
+
+json row(const json& report, size_t index) { return report["rows"].at(index); }
+
+}  // namespace
+
+TEST_CASE("reports count a fixed data set as computed by hand, in the tenant's time zone") {
+  ReportTenant kyiv("Europe/Kyiv", {{"anna", "201"}, {"boris", "202"}});
+  kyiv.insert(kyivCalls());
+  // Another tenant with its own calls, among them an answered call to the client Kyiv never
+  // reached (c17): it must neither appear in Kyiv's figures nor process Kyiv's missed call.
+  ReportTenant other("UTC", {{"olga", "201"}});
+  other.insert({{"o1", kInbound, "+380508888888", kMainNumber, "2026-11-10T10:00:00Z", 7, 70, kAnswered, {{"olga", true}}},
+                {"o2", kOutbound, "olga", "+380508888888", "2026-11-10T15:00:00Z", 1, 10, kAnswered, {}}});
+
+  SECTION("incoming calls per day") {
+    auto reply = kyiv.report("incoming?" + kPeriod);
+    REQUIRE(reply.status == 200);
+    const json& report = reply.json;
+    CHECK(report["timezone"] == "Europe/Kyiv");
+    CHECK(report["from"] == "2026-11-09");
+    CHECK(report["to"] == "2026-11-11");
+    REQUIRE(report["rows"].size() == 3);
+    CHECK(row(report, 0) == json{{"day", "2026-11-09"}, {"received", 5}, {"answered", 2}, {"missed", 3},
+                                 {"answered_share", 0.4}, {"average_time_to_answer_seconds", 3.5}});
+    CHECK(row(report, 1) == json{{"day", "2026-11-10"}, {"received", 3}, {"answered", 2}, {"missed", 1},
+                                 {"answered_share", 0.6667}, {"average_time_to_answer_seconds", 8.0}});
+    CHECK(row(report, 2) == json{{"day", "2026-11-11"}, {"received", 2}, {"answered", 1}, {"missed", 1},
+                                 {"answered_share", 0.5}, {"average_time_to_answer_seconds", 6.0}});
+    CHECK(report["summary"] == json{{"received", 10}, {"answered", 5}, {"missed", 5},
+                                    {"answered_share", 0.5}, {"average_time_to_answer_seconds", 5.8}});
+  }
+
+  SECTION("incoming calls to one number, and those that rang one employee") {
+    auto by_number = kyiv.report("incoming?" + kPeriod + "&number=" + kSecondNumber);
+    REQUIRE(by_number.status == 200);
+    CHECK(by_number.json["summary"]["received"] == 1);
+    CHECK(row(by_number.json, 2)["answered"] == 1);
+    CHECK(row(by_number.json, 0)["received"] == 0);
+    CHECK(row(by_number.json, 0)["average_time_to_answer_seconds"].is_null());
+
+    auto by_boris = kyiv.report("incoming?" + kPeriod + "&extension=202");
+    REQUIRE(by_boris.status == 200);
+    CHECK(row(by_boris.json, 0)["received"] == 3);  // c12, c2, c5
+    CHECK(row(by_boris.json, 0)["answered"] == 1);
+    CHECK(row(by_boris.json, 1)["received"] == 1);  // c6
+    CHECK(by_boris.json["summary"]["received"] == 4);
+    CHECK(by_boris.json["summary"]["answered"] == 2);
+  }
+
+  SECTION("distribution by weekday and hour") {
+    auto reply = kyiv.report("distribution?" + kPeriod);
+    REQUIRE(reply.status == 200);
+    const auto& rows = reply.json["rows"];
+    REQUIRE(rows.size() == 7 * 24);
+    // weekday (Monday = 1), hour -> received, answered, missed
+    const std::map<std::pair<int, int>, std::array<int, 3>> expected = {
+        {{1, 0}, {1, 1, 0}},  {{1, 9}, {1, 1, 0}},  {{1, 10}, {1, 0, 1}}, {{1, 14}, {1, 0, 1}},
+        {{1, 23}, {1, 0, 1}}, {{2, 0}, {1, 1, 0}},  {{2, 16}, {1, 0, 1}}, {{2, 23}, {1, 1, 0}},
+        {{3, 11}, {1, 0, 1}}, {{3, 12}, {1, 1, 0}}};
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const int weekday = rows[i]["weekday"], hour = rows[i]["hour"];
+      CHECK(weekday == static_cast<int>(i / 24) + 1);
+      CHECK(hour == static_cast<int>(i % 24));
+      auto found = expected.find({weekday, hour});
+      const std::array<int, 3> counts = found == expected.end() ? std::array<int, 3>{0, 0, 0} : found->second;
+      INFO("weekday " << weekday << " hour " << hour);
+      CHECK(rows[i]["received"] == counts[0]);
+      CHECK(rows[i]["answered"] == counts[1]);
+      CHECK(rows[i]["missed"] == counts[2]);
+    }
+    CHECK(reply.json["summary"] == json{{"received", 10}, {"answered", 5}, {"missed", 5}});
+  }
+
+  SECTION("missed calls and who processed them") {
+    auto reply = kyiv.report("missed?" + kPeriod);
+    REQUIRE(reply.status == 200);
+    const auto& rows = reply.json["rows"];
+    REQUIRE(rows.size() == 5);
+    const std::string c4_answered = "2026-11-09T15:00:08+02:00";
+    CHECK(rows[0] == json{{"call_id", "c2"}, {"started_at", "2026-11-09T10:15:00+02:00"},
+                          {"caller", "+380502222222"}, {"number", kMainNumber}, {"disposition", "no_answer"},
+                          {"ring_seconds", 30}, {"processed", true}, {"processed_at", c4_answered},
+                          {"processed_how", "called_back"}, {"processed_by", "202"},
+                          {"processed_call_id", "c4"}});
+    CHECK(rows[1]["call_id"] == "c3");
+    CHECK(rows[1]["disposition"] == "cancelled");
+    CHECK(rows[1]["processed_call_id"] == "c4");
+    CHECK(rows[2]["call_id"] == "c5");
+    CHECK(rows[2]["started_at"] == "2026-11-09T23:59:00+02:00");
+    CHECK(rows[2]["processed_how"] == "answered_again");
+    CHECK(rows[2]["processed_by"] == "202");
+    CHECK(rows[2]["processed_at"] == "2026-11-10T00:30:12+02:00");
+    CHECK(rows[3] == json{{"call_id", "c17"}, {"started_at", "2026-11-10T16:00:00+02:00"},
+                          {"caller", "+380508888888"}, {"number", kMainNumber}, {"disposition", "failed"},
+                          {"ring_seconds", 0}, {"processed", false}, {"processed_at", nullptr},
+                          {"processed_how", nullptr}, {"processed_by", nullptr},
+                          {"processed_call_id", nullptr}});
+    CHECK(rows[4]["call_id"] == "c8");
+    CHECK(rows[4]["processed_by"] == "201");
+    CHECK(rows[4]["processed_call_id"] == "c16");
+    CHECK(reply.json["summary"] ==
+          json{{"missed", 5}, {"processed", 4}, {"unprocessed", 1}, {"unprocessed_clients", 1}});
+    CHECK(reply.json["truncated"] == false);
+
+    auto unprocessed = kyiv.report("missed?" + kPeriod + "&unprocessed=true");
+    REQUIRE(unprocessed.status == 200);
+    REQUIRE(unprocessed.json["rows"].size() == 1);
+    CHECK(unprocessed.json["rows"][0]["call_id"] == "c17");
+    CHECK(unprocessed.json["summary"]["missed"] == 1);
+  }
+
+  SECTION("per employee") {
+    auto reply = kyiv.report("employees?" + kPeriod);
+    REQUIRE(reply.status == 200);
+    const auto& rows = reply.json["rows"];
+    REQUIRE(rows.size() == 2);
+    CHECK(rows[0] == json{{"account_id", kyiv.account_ids["anna"]}, {"extension", "201"}, {"name", "anna"},
+                          {"received", 6}, {"answered", 3}, {"missed", 3}, {"outbound", 1},
+                          {"outbound_answered", 0}, {"average_time_to_answer_seconds", 5.0},
+                          {"talk_seconds", 1305}});
+    CHECK(rows[1] == json{{"account_id", kyiv.account_ids["boris"]}, {"extension", "202"}, {"name", "boris"},
+                          {"received", 5}, {"answered", 3}, {"missed", 2}, {"outbound", 1},
+                          {"outbound_answered", 1}, {"average_time_to_answer_seconds", 5.7},
+                          {"talk_seconds", 185}});
+    auto only_boris = kyiv.report("employees?" + kPeriod + "&extension=202");
+    REQUIRE(only_boris.status == 200);
+    REQUIRE(only_boris.json["rows"].size() == 1);
+    CHECK(only_boris.json["rows"][0]["extension"] == "202");
+  }
+
+  SECTION("CSV export") {
+    auto incoming = kyiv.report("incoming?" + kPeriod + "&format=csv");
+    REQUIRE(incoming.status == 200);
+    CHECK(incoming.header("Content-Type").rfind("text/csv", 0) == 0);
+    CHECK(incoming.header("Content-Disposition") ==
+          "attachment; filename=\"incoming-2026-11-09-2026-11-11.csv\"");
+    CHECK(incoming.body ==
+          "day,received,answered,missed,answered_share,average_time_to_answer_seconds\r\n"
+          "2026-11-09,5,2,3,0.4,3.5\r\n"
+          "2026-11-10,3,2,1,0.6667,8\r\n"
+          "2026-11-11,2,1,1,0.5,6\r\n");
+    auto missed = kyiv.report("missed?" + kPeriod + "&unprocessed=true&format=csv");
+    REQUIRE(missed.status == 200);
+    CHECK(missed.body.find("\r\nc17,2026-11-10T16:00:00+02:00,+380508888888," + kMainNumber +
+                           ",failed,0,false,,,,\r\n") != std::string::npos);
+  }
+
+  SECTION("another tenant's reports hold only its own calls") {
+    auto incoming = other.report("incoming?" + kPeriod);
+    REQUIRE(incoming.status == 200);
+    CHECK(incoming.json["timezone"] == "UTC");
+    CHECK(incoming.json["summary"]["received"] == 1);
+    auto employees = other.report("employees?" + kPeriod);
+    REQUIRE(employees.status == 200);
+    REQUIRE(employees.json["rows"].size() == 1);
+    CHECK(employees.json["rows"][0]["account_id"] == other.account_ids["olga"]);
+    CHECK(employees.json["rows"][0]["outbound_answered"] == 1);
+    auto missed = other.report("missed?" + kPeriod);
+    REQUIRE(missed.status == 200);
+    CHECK(missed.json["rows"].empty());
+  }
+}
+
+TEST_CASE("reports refuse bad filters naming the parameter, and need a tenant key") {
+  TestTenant tenant(Platform::fromEnv(), "reports-input");
+  const std::vector<std::pair<std::string, std::string>> refused = {
+      {"incoming?from=2026-13-01", "from"},
+      {"incoming?from=2026-02-30&to=2026-03-01", "from"},
+      {"incoming?to=yesterday", "to"},
+      {"incoming?from=2026-11-12&to=2026-11-11", "from"},
+      {"incoming?from=2025-01-01&to=2026-01-02", "from"},
+      {"incoming?from=", "from"},
+      {"incoming?number=12345", "number"},
+      {"incoming?number=%2B15550001000,%27%20OR%201%3D1", "number"},
+      {"distribution?extension=1", "extension"},
+      {"missed?unprocessed=yes", "unprocessed"},
+      {"incoming?unprocessed=true", "unprocessed"},
+      {"employees?number=%2B15550001000", "number"},
+      {"incoming?direction=inbound", "direction"},
+      {"incoming?format=xml", "format"},
+      {"incoming?from=2026-11-01&from=2026-11-02", "from"},
+  };
+  for (const auto& [path, field] : refused) {
+    INFO(path);
+    auto reply = tenant.api->get("/v1/reports/" + path);
+    CHECK(reply.status == 400);
+    CHECK(reply.errorCode() == "invalid_argument");
+    CHECK(reply.errorField() == field);
+  }
+  auto unknown = tenant.api->get("/v1/reports/revenue");
+  CHECK(unknown.status == 404);
+  CHECK(tenant.api->get("/v1/reports/Incoming").status == 404);
+
+  Platform platform = Platform::fromEnv();
+  CHECK(tel::testing::ApiClient(platform.api_url, "").get("/v1/reports/incoming").status == 401);
+  // The operator's key belongs to no tenant: it has no reports.
+  CHECK(platform.admin().get("/v1/reports/incoming").status == 403);
+}

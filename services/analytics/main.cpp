@@ -1,7 +1,10 @@
-// analytics: reports over the tenants' call records (tel.analytics.v1.Reports), for the gateway.
+// analytics: reports over the tenants' call records (tel.analytics.v1.Reports) and call tracking
+// (tel.analytics.v1.Tracking), for the gateway.
 #include "analytics_config.h"
 #include "report_store.h"
 #include "reports_service.h"
+#include "tracking_service.h"
+#include "tracking_store.h"
 #include "tel/grpc/server.h"
 #include "tel/grpc/shutdown_signal.h"
 #include "tel/metrics/admin_server.h"
@@ -18,12 +21,14 @@ int main(int argc, char** argv) {
         std::make_shared<tel::pg::ConnectionPool>(config.database_url, config.database_pool_size);
     tel::analytics::ReportStore store(pool, config.limits);
     tel::analytics::ReportsService reports(store, config.workers, log, *registry);
+    tel::analytics::TrackingStore tracking_store(pool);
+    tel::analytics::TrackingService tracking(tracking_store, config.workers, log, *registry);
     tel::metrics::AdminServer admin("analytics", registry, [&] {
       return store.healthy() ? tel::metrics::HealthReport{}
                              : tel::metrics::HealthReport{false, "database unreachable"};
     });
     const int admin_port = admin.start(config.admin_listen.host, config.admin_listen.port);
-    tel::grpc_util::GrpcServer server(config.grpc_listen.str(), {&reports});
+    tel::grpc_util::GrpcServer server(config.grpc_listen.str(), {&reports, &tracking});
     const int grpc_port = server.start();
     log.info("analytics serving", {{"grpc_port", std::to_string(grpc_port)},
                                    {"admin_port", std::to_string(admin_port)}});

@@ -22,9 +22,13 @@ int main(int argc, char** argv) {
     std::shared_ptr<tel::calls::v1::CallLog::StubInterface> call_log =
         tel::calls::v1::CallLog::NewStub(
             grpc::CreateChannel(config.call_log_address, grpc::InsecureChannelCredentials()));
+    // Reports and call tracking are both the analytics service's.
+    auto analytics_channel =
+        grpc::CreateChannel(config.reports_address, grpc::InsecureChannelCredentials());
     std::shared_ptr<tel::analytics::v1::Reports::StubInterface> reports =
-        tel::analytics::v1::Reports::NewStub(
-            grpc::CreateChannel(config.reports_address, grpc::InsecureChannelCredentials()));
+        tel::analytics::v1::Reports::NewStub(analytics_channel);
+    std::shared_ptr<tel::analytics::v1::Tracking::StubInterface> tracking =
+        tel::analytics::v1::Tracking::NewStub(analytics_channel);
     auto redis = std::make_shared<tel::redis::RedisClient>(config.redis);
     auto limiter = std::make_shared<tel::gateway::RedisRateLimiter>(redis, config.rate_per_second,
                                                                     config.rate_burst);
@@ -32,8 +36,12 @@ int main(int argc, char** argv) {
         std::make_shared<tel::gateway::RedisSessionStore>(redis, config.server.sessions);
     auto sign_in_guard = std::make_shared<tel::gateway::SignInGuard>(
         redis, config.server.sign_in_max_failures, config.server.sign_in_window);
-    tel::gateway::GatewayServer server(
-        config.server, {accounts, call_log, reports, limiter, sessions, sign_in_guard}, log, *registry);
+    auto visit_limiter = std::make_shared<tel::gateway::RedisRateLimiter>(
+        redis, config.visits_per_second, config.visit_burst);
+    tel::gateway::GatewayServer server(config.server,
+                                       {accounts, call_log, reports, tracking, limiter, visit_limiter,
+                                        sessions, sign_in_guard},
+                                       log, *registry);
 
     tel::metrics::AdminServer admin("gateway", registry, [&] {
       if (!tel::grpc_util::channelUsable(*channel)) {

@@ -36,6 +36,9 @@ struct ShortLivedGateway {
                                                              grpc::InsecureChannelCredentials())),
         tel::analytics::v1::Reports::NewStub(grpc::CreateChannel(
             requireEnv("TEL_REPORTS_ADDR"), grpc::InsecureChannelCredentials())),
+        tel::analytics::v1::Tracking::NewStub(grpc::CreateChannel(
+            requireEnv("TEL_REPORTS_ADDR"), grpc::InsecureChannelCredentials())),
+        std::make_shared<tel::gateway::RedisRateLimiter>(redis, 1000, 1000),
         std::make_shared<tel::gateway::RedisRateLimiter>(redis, 1000, 1000),
         std::make_shared<tel::gateway::RedisSessionStore>(redis, gateway.sessions),
         std::make_shared<tel::gateway::SignInGuard>(redis, 10, std::chrono::seconds(60))};

@@ -93,8 +93,17 @@ grpc::Status checkFilter(v1::ReportKind kind, const v1::ReportFilter& filter) {
       !status.ok()) {
     return status;
   }
+  if (filter.sources_size() > kMaxFilterValues) {
+    return grpc_util::invalidArgument("source", "at most " + std::to_string(kMaxFilterValues) + " values");
+  }
+  for (const auto& source : filter.sources()) {
+    if (source.empty() || source.size() > 256) return grpc_util::invalidArgument("source", "1 to 256 bytes each");
+  }
   if (kind == v1::REPORT_KIND_EMPLOYEES && !filter.numbers().empty()) {
     return grpc_util::invalidArgument("number", "the employees report does not filter by number");
+  }
+  if (kind == v1::REPORT_KIND_EMPLOYEES && !filter.sources().empty()) {
+    return grpc_util::invalidArgument("source", "the employees report does not filter by source");
   }
   if (kind != v1::REPORT_KIND_MISSED && filter.unprocessed_only()) {
     return grpc_util::invalidArgument("unprocessed", "only the missed report takes it");
@@ -108,13 +117,14 @@ std::string reportName(v1::ReportKind kind) {
     case v1::REPORT_KIND_DISTRIBUTION: return "distribution";
     case v1::REPORT_KIND_MISSED: return "missed";
     case v1::REPORT_KIND_EMPLOYEES: return "employees";
+    case v1::REPORT_KIND_ADS: return "ads";
     default: return "";
   }
 }
 
 std::optional<v1::ReportKind> reportKindNamed(std::string_view name) {
   for (auto kind : {v1::REPORT_KIND_INCOMING, v1::REPORT_KIND_DISTRIBUTION, v1::REPORT_KIND_MISSED,
-                    v1::REPORT_KIND_EMPLOYEES}) {
+                    v1::REPORT_KIND_EMPLOYEES, v1::REPORT_KIND_ADS}) {
     if (reportName(kind) == name) return kind;
   }
   return std::nullopt;

@@ -14,13 +14,15 @@ std::string localTime(const std::string& expression) {
 }
 
 // Every report's statements start with these: the parameters, typed once ($1 tenant, $2 first
-// day, $3 last day, $4 numbers, $5 extensions, $6 unprocessed only, $7 row limit), the complete
+// day, $3 last day, $4 numbers, $5 extensions, $6 unprocessed only, $7 row limit, $8 sources),
+// the complete
 // calls that started within the period, and the inbound ones among them that pass the filters.
 // Day boundaries are midnights in the session's time zone, which is the tenant's.
 const std::string kPrelude = R"(
 WITH params AS (
   SELECT $1::uuid AS tenant, $2::date AS first_day, $3::date AS last_day, $4::text[] AS numbers,
-         $5::text[] AS extensions, $6::boolean AS unprocessed_only, $7::integer AS row_limit),
+         $5::text[] AS extensions, $6::boolean AS unprocessed_only, $7::integer AS row_limit,
+         $8::text[] AS sources),
 period_calls AS (
   SELECT c.* FROM params, calls c
   WHERE c.tenant_id = params.tenant AND c.complete
@@ -30,6 +32,7 @@ inbound AS (
   SELECT c.* FROM params, period_calls c
   WHERE c.direction = 1
     AND (cardinality(params.numbers) = 0 OR c.called = ANY(params.numbers))
+    AND (cardinality(params.sources) = 0 OR (c.attributed AND c.utm_source = ANY(params.sources)))
     AND (cardinality(params.extensions) = 0 OR EXISTS (
           SELECT 1 FROM call_legs l
           WHERE l.tenant_id = c.tenant_id AND l.call_id = c.call_id
@@ -222,16 +225,41 @@ ORDER BY pe.extension, pe.account_id)";
   return report;
 }
 
+// Inbound calls that call tracking attributed, grouped by where they came from.
+ReportQuery adsReport() {
+  ReportQuery report;
+  report.columns = {column("utm_source", kText),   column("utm_medium", kText),
+                    column("utm_campaign", kText), column("keyword", kText)};
+  for (auto& c : answerColumns()) report.columns.push_back(c);
+  report.columns.push_back(column("callers", kInteger));
+  report.rows = R"(
+SELECT c.utm_source, c.utm_medium, c.utm_campaign, c.utm_term,)" + kInboundCounts + kAnswerFigures + R"(,
+  count(DISTINCT c.caller) AS callers
+FROM inbound c
+WHERE c.attributed
+GROUP BY c.utm_source, c.utm_medium, c.utm_campaign, c.utm_term
+ORDER BY received DESC, c.utm_source, c.utm_medium, c.utm_campaign, c.utm_term)";
+  report.summary_columns = {column("tracked_calls", kInteger), column("inbound_calls", kInteger),
+                            column("tracked_share", kDecimal)};
+  report.summary = R"(
+SELECT count(*) FILTER (WHERE c.attributed), count(*),
+       round(count(*) FILTER (WHERE c.attributed)::numeric / NULLIF(count(*), 0), 4)
+FROM inbound c)";
+  return report;
+}
+
 const ReportQuery* queryFor(v1::ReportKind kind) {
   static const ReportQuery kIncoming = incomingReport();
   static const ReportQuery kDistribution = distributionReport();
   static const ReportQuery kMissed = missedReport();
   static const ReportQuery kEmployees = employeesReport();
+  static const ReportQuery kAds = adsReport();
   switch (kind) {
     case v1::REPORT_KIND_INCOMING: return &kIncoming;
     case v1::REPORT_KIND_DISTRIBUTION: return &kDistribution;
     case v1::REPORT_KIND_MISSED: return &kMissed;
     case v1::REPORT_KIND_EMPLOYEES: return &kEmployees;
+    case v1::REPORT_KIND_ADS: return &kAds;
     default: return nullptr;
   }
 }
@@ -292,7 +320,8 @@ grpc::Status ReportStore::run(const v1::ReportRequest& request, v1::ReportTable*
         return txn.exec_params(kPrelude + body, request.tenant_id(), formatDay(period.first_day),
                                formatDay(period.last_day), arrayLiteral(request.filter().numbers()),
                                arrayLiteral(request.filter().extensions()),
-                               request.filter().unprocessed_only(), limits_.max_rows);
+                               request.filter().unprocessed_only(), limits_.max_rows,
+                               arrayLiteral(request.filter().sources()));
       };
       out->set_timezone(timezone);
       out->set_from_date(formatDay(period.first_day));

@@ -75,7 +75,8 @@ constexpr const char* kCallColumns =
     " (extract(epoch FROM ended_at) * 1000000)::bigint,"
     " ring_seconds, talk_seconds, disposition, hangup_side, sip_status, cause, answered_leg_id,"
     " answered_by, caller_packets_in, caller_packets_out, caller_bytes_in, caller_bytes_out,"
-    " events, complete";
+    " events, complete, attributed, coalesce(tracking_session_id::text, ''), utm_source,"
+    " utm_medium, utm_campaign, utm_term, utm_content, referrer, landing_page";
 
 void mapCall(const pqxx::row& row, v1::CallRecord* out) {
   out->set_call_id(row[0].as<std::string>());
@@ -102,6 +103,17 @@ void mapCall(const pqxx::row& row, v1::CallRecord* out) {
   out->mutable_caller_media()->set_bytes_out(row[21].as<uint64_t>());
   out->set_events(row[22].as<uint64_t>());
   out->set_complete(row[23].as<bool>());
+  if (row[24].as<bool>()) {
+    auto* source = out->mutable_source();
+    source->set_session_id(row[25].as<std::string>());
+    source->set_utm_source(row[26].as<std::string>());
+    source->set_utm_medium(row[27].as<std::string>());
+    source->set_utm_campaign(row[28].as<std::string>());
+    source->set_utm_term(row[29].as<std::string>());
+    source->set_utm_content(row[30].as<std::string>());
+    source->set_referrer(row[31].as<std::string>());
+    source->set_landing_page(row[32].as<std::string>());
+  }
 }
 
 bool isUuid(const std::string& text) {

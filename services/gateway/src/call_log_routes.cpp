@@ -66,6 +66,15 @@ json callJson(const calls_v1::CallRecord& call, bool with_legs) {
       {"caller_media", media(call.caller_media())},
       {"complete", call.complete()},
   };
+  if (call.has_source()) {
+    const auto& source = call.source();
+    out["source"] = {{"session_id", source.session_id()},     {"utm_source", source.utm_source()},
+                     {"utm_medium", source.utm_medium()},     {"utm_campaign", source.utm_campaign()},
+                     {"utm_term", source.utm_term()},         {"utm_content", source.utm_content()},
+                     {"referrer", source.referrer()},         {"landing_page", source.landing_page()}};
+  } else {
+    out["source"] = nullptr;
+  }
   if (with_legs) {
     out["legs"] = json::array();
     for (const auto& leg : call.legs()) {

@@ -15,6 +15,9 @@ GatewayConfig GatewayConfig::load(config::Config& source) {
   config.rate_per_second =
       static_cast<double>(source.getInt("limits.requests_per_second", 1, 100000, 50));
   config.rate_burst = static_cast<int>(source.getInt("limits.burst", 1, 1000000, 100));
+  config.visits_per_second =
+      static_cast<double>(source.getInt("limits.visits_per_second", 1, 100000, 5));
+  config.visit_burst = static_cast<int>(source.getInt("limits.visit_burst", 1, 1000000, 50));
   config.server.max_body_bytes =
       static_cast<size_t>(source.getInt("limits.body_bytes", 1024, 64 << 20, 1 << 20));
   config.server.http_threads = static_cast<int>(source.getInt("http.threads", 1, 1024, 16));

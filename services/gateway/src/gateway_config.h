@@ -23,6 +23,9 @@ struct GatewayConfig {
   redis::RedisOptions redis;  // from redis.url (secret: may carry a password)
   double rate_per_second = 50;
   int rate_burst = 100;
+  // The public tracking endpoint (POST /v1/tracking/visits), per client address.
+  double visits_per_second = 5;
+  int visit_burst = 50;
   GatewayOptions server;
   log::Level log_level = log::Level::kInfo;
 

@@ -22,23 +22,6 @@ constexpr const char* kJson = "application/json";
 // Renders nothing: for 204 answers.
 const auto noBody = [](const auto&) { return json(); };
 
-// A message as the API shows it: proto field names, defaults included, RFC 3339 times; secrets
-// that are only present in creation responses are dropped when empty.
-json messageJson(const google::protobuf::Message& message) {
-  google::protobuf::util::JsonPrintOptions options;
-  options.preserve_proto_field_names = true;
-  options.always_print_primitive_fields = true;
-  std::string text;
-  if (!google::protobuf::util::MessageToJsonString(message, &text, options).ok()) {
-    throw std::runtime_error("cannot render " + message.GetTypeName() + " as JSON");
-  }
-  json rendered = json::parse(text);
-  for (const char* secret : {"password", "secret"}) {
-    if (rendered.contains(secret) && rendered[secret] == "") rendered.erase(secret);
-  }
-  return rendered;
-}
-
 // How the API spells route kinds; KIND_NONE, KIND_EXTENSIONS, KIND_EXTERNAL in the proto.
 const char* routeKindName(v1::NumberRoute::Kind kind) {
   switch (kind) {
@@ -135,6 +118,23 @@ bool isJsonContentType(const httplib::Request& request) {
 
 }  // namespace
 
+// A message as the API shows it: proto field names, defaults included, RFC 3339 times; secrets
+// that are only present in creation responses are dropped when empty.
+json messageJson(const google::protobuf::Message& message) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  options.always_print_primitive_fields = true;
+  std::string text;
+  if (!google::protobuf::util::MessageToJsonString(message, &text, options).ok()) {
+    throw std::runtime_error("cannot render " + message.GetTypeName() + " as JSON");
+  }
+  json rendered = json::parse(text);
+  for (const char* secret : {"password", "secret"}) {
+    if (rendered.contains(secret) && rendered[secret] == "") rendered.erase(secret);
+  }
+  return rendered;
+}
+
 void writeJson(httplib::Response& response, int status, const nlohmann::json& body) {
   response.status = status;
   response.set_content(body.dump(), kJson);
@@ -155,7 +155,9 @@ GatewayServer::GatewayServer(GatewayOptions options, GatewayBackends backends, l
       accounts_(std::move(backends.accounts)),
       call_log_(std::move(backends.call_log)),
       reports_(std::move(backends.reports)),
+      tracking_(std::move(backends.tracking)),
       rate_limiter_(std::move(backends.rate_limiter)),
+      visit_limiter_(std::move(backends.visit_limiter)),
       sessions_(std::move(backends.sessions)),
       sign_in_guard_(std::move(backends.sign_in_guard)),
       client_address_(options_.trusted_proxies),
@@ -401,6 +403,7 @@ void GatewayServer::registerRoutes() {
   registerApiKeyRoutes();
   registerCallLogRoutes();
   registerReportRoutes();
+  registerTrackingRoutes();
   registerSessionRoutes();
   registerDashboard();
 }

@@ -19,6 +19,7 @@
 #include "static_files.h"
 #include "tel/accounts/v1/accounts.grpc.pb.h"
 #include "tel/analytics/v1/reports.grpc.pb.h"
+#include "tel/analytics/v1/tracking.grpc.pb.h"
 #include "tel/calls/v1/calls.grpc.pb.h"
 #include "tel/log/log.h"
 
@@ -48,7 +49,10 @@ struct GatewayBackends {
   std::shared_ptr<accounts::v1::Accounts::StubInterface> accounts;
   std::shared_ptr<calls::v1::CallLog::StubInterface> call_log;
   std::shared_ptr<analytics::v1::Reports::StubInterface> reports;
+  std::shared_ptr<analytics::v1::Tracking::StubInterface> tracking;
   std::shared_ptr<RateLimiter> rate_limiter;
+  // The public tracking endpoint's limit, per client address.
+  std::shared_ptr<RateLimiter> visit_limiter;
   std::shared_ptr<SessionStore> sessions;
   std::shared_ptr<SignInGuard> sign_in_guard;
 };
@@ -102,6 +106,7 @@ class GatewayServer {
   void registerApiKeyRoutes();
   void registerCallLogRoutes();
   void registerReportRoutes();
+  void registerTrackingRoutes();
   void registerSessionRoutes();
   void registerDashboard();
   void signIn(Call& call);
@@ -138,7 +143,9 @@ class GatewayServer {
   std::shared_ptr<v1::Accounts::StubInterface> accounts_;
   std::shared_ptr<calls::v1::CallLog::StubInterface> call_log_;
   std::shared_ptr<analytics::v1::Reports::StubInterface> reports_;
+  std::shared_ptr<analytics::v1::Tracking::StubInterface> tracking_;
   std::shared_ptr<RateLimiter> rate_limiter_;
+  std::shared_ptr<RateLimiter> visit_limiter_;
   std::shared_ptr<SessionStore> sessions_;
   std::shared_ptr<SignInGuard> sign_in_guard_;
   std::optional<StaticFiles> dashboard_;
@@ -151,6 +158,10 @@ class GatewayServer {
   httplib::Server server_;
   std::thread thread_;
 };
+
+// A message as the API shows it: proto field names, defaults included, RFC 3339 times; secrets
+// that are only present in creation responses are dropped when empty.
+nlohmann::json messageJson(const google::protobuf::Message& message);
 
 // Writes a JSON body with the status.
 void writeJson(httplib::Response& response, int status, const nlohmann::json& body);

@@ -11,8 +11,8 @@ namespace {
 using nlohmann::json;
 namespace analytics_v1 = ::tel::analytics::v1;
 
-const char* kReportNames[] = {"incoming", "distribution", "missed", "employees"};
-const char* kReportParameters[] = {"from", "to", "number", "extension", "unprocessed", "format"};
+const char* kReportNames[] = {"incoming", "distribution", "missed", "employees", "ads"};
+const char* kReportParameters[] = {"from", "to", "number", "extension", "source", "unprocessed", "format"};
 
 std::optional<analytics_v1::ReportKind> reportKind(const std::string& name) {
   if (std::find(std::begin(kReportNames), std::end(kReportNames), name) == std::end(kReportNames)) {
@@ -128,9 +128,10 @@ std::optional<ApiError> readReportFilter(const httplib::Request& request,
         std::end(kReportParameters)) {
       return ApiError::invalid(name.substr(0, 64), name.substr(0, 64) +
                                                        ": unknown parameter; reports take from, to, "
-                                                       "number, extension, unprocessed and format");
+                                                       "number, extension, source, unprocessed and format");
     }
-    if (request.get_param_value_count(name.c_str()) > 1 && name != "number" && name != "extension") {
+    if (request.get_param_value_count(name.c_str()) > 1 && name != "number" && name != "extension" &&
+        name != "source") {
       return ApiError::invalid(name, name + ": given more than once");
     }
   }
@@ -140,6 +141,7 @@ std::optional<ApiError> readReportFilter(const httplib::Request& request,
   if (request.has_param("to") && out->to_date().empty()) return ApiError::invalid("to", "to: empty");
   readList(request, "number", out->mutable_numbers());
   readList(request, "extension", out->mutable_extensions());
+  readList(request, "source", out->mutable_sources());
   if (request.has_param("unprocessed")) {
     const std::string value = request.get_param_value("unprocessed");
     if (value != "true" && value != "false") {
@@ -161,7 +163,7 @@ void GatewayServer::registerReportRoutes() {
     const auto kind = reportKind(name);
     if (!kind) {
       return writeError(call.response,
-                        ApiError::notFound("no such report; reports: incoming, distribution, missed, employees"));
+                        ApiError::notFound("no such report; reports: incoming, distribution, missed, employees, ads"));
     }
     analytics_v1::ReportRequest request;
     request.set_tenant_id(call.principal.tenant_id);

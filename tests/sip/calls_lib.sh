@@ -1,0 +1,76 @@
+# Peers and lookups of the call tests (sourced after lib.sh). The sourcing script provides: key (the
+# tenant's API key), domain (its SIP domain), work, password[user] and phone_port[user] for its
+# accounts, pids (background peers to kill at the end) and take_port (sets port to a free block of
+# 10 ports in the script's own range).
+
+new_number() {  # new_number ROUTE_JSON [CHANNELS]: prints a fresh number routed as given
+  local e164
+  for _ in 1 2 3 4 5; do
+    e164="+1555$(printf '%07d' $(((RANDOM * 32768 + RANDOM) % 10000000)))"
+    if api "$key" POST /v1/numbers "{\"e164\":\"$e164\",\"channels\":${2:-2},\"route\":$1}" | jq -e .id >/dev/null; then
+      echo "$e164"
+      return 0
+    fi
+  done
+  return 1
+}
+ring() { echo "{\"kind\":\"extensions\",\"extensions\":[$1],\"ring_timeout_seconds\":${2:-30}}"; }
+
+device() {  # device USER SCENARIO_FILE [SIPP ARGS...]: registers USER's phone and answers there
+  local user=$1 file=$2
+  shift 2
+  port=${phone_port[$user]}
+  device_runs=$((${device_runs:-0} + 1))
+  sipp_register register.xml "$user" "${password[$user]}" "$domain" 300 u1 "$port" || return 1
+  (cd "$work" && exec timeout 60 sipp -sf "$file" -m 1 -i 127.0.0.1 -p "$port" -mp $((port + 2)) -rtp_echo \
+    -timeout 50 -trace_err -error_file "$work/device-$user-$device_runs.err" "$@" \
+    >"$work/device-$user-$device_runs.out" 2>&1) &
+  device_pid=$!
+  pids+=("$device_pid")
+}
+carrier_call() {  # carrier_call NUMBER SCENARIO_FILE [SIPP ARGS...]: a call from the carrier
+  local number=$1 file=$2
+  shift 2
+  # A call run in the background gets its port from the caller (CALL_PORT): a subshell's take_port
+  # would not advance the parent's counter.
+  if [[ -n ${CALL_PORT:-} ]]; then port=$CALL_PORT; else take_port; fi
+  (cd "$work" && timeout 60 sipp -sf "$file" -m 1 -s "$number" -key caller +15557654321 \
+    -i "${source_ip:-127.0.0.1}" -p "$port" -mp $((port + 2)) \
+    -timeout 50 -trace_err -error_file "$work/carrier-$port.err" "$@" "$TEL_SIP_ADDR" >"$work/carrier-$port.out" 2>&1)
+}
+refused_call() {  # refused_call NUMBER STATUS [SDP_MEDIA_LINE]
+  local file
+  file=$(scenario uac_refused.xml)
+  sed -i "s/response=\"STATUS\"/response=\"$2\"/" "$file"
+  carrier_call "$1" "$file" -key sdp_media "${3:-m=audio 4000 RTP/AVP 8}"
+}
+phone_call() {  # phone_call USER DIALLED BLOCK [SIPP ARGS...]: a call placed by an account
+  local user=$1 dialled=$2 block=$3 file
+  shift 3
+  file=$(scenario uac_account_call.xml "$block")
+  take_port
+  (cd "$work" && timeout 60 sipp -sf "$file" -m 1 -s "$dialled" -au "$user" -ap "${PHONE_PASSWORD:-${password[$user]}}" \
+    -key user "$user" -key domain "$domain" -i 127.0.0.1 -p "$port" -mp $((port + 2)) -timeout 50 -trace_err \
+    -error_file "$work/phone-$user-$port.err" "$@" "$TEL_SIP_ADDR" >"$work/phone-$user-$port.out" 2>&1)
+}
+finished() {  # finished PID: the background peer ended its scenario successfully
+  local status
+  wait "$1"
+  status=$?
+  ((status == 0)) || echo "  sipp exit status $status"
+  return $status
+}
+
+# record NUMBER: the call log's only call for NUMBER, once complete (prints its JSON with legs)
+record() {
+  local id="" deadline=$((SECONDS + 5))
+  while ((SECONDS < deadline)); do
+    id=$(api "$key" GET "/v1/calls?number=$(jq -rn --arg n "$1" '$n|@uri')" |
+      jq -r '[.items[] | select(.complete)] | if length == 1 then .[0].id else empty end')
+    [[ -n $id ]] && break
+    sleep 0.1
+  done
+  [[ -n $id ]] && api "$key" GET "/v1/calls/$id"
+}
+# expect JSON JQ_FILTER: the filter holds for the record
+expect() { jq -e "$2" >/dev/null <<<"$1" || { echo "  record: $(jq -c 'del(.legs[]?.created_at)' <<<"$1")"; return 1; }; }

@@ -12,7 +12,9 @@ TEST_CASE("the compiled-in OpenAPI document is valid JSON describing every route
         "/v1/users/{id}", "/v1/sip-accounts", "/v1/sip-accounts/{id}", "/v1/numbers",
         "/v1/numbers/{id}", "/v1/carriers", "/v1/carriers/{id}", "/v1/api-keys",
         "/v1/api-keys/{id}", "/v1/me", "/v1/openapi.json", "/v1/calls", "/v1/calls/{id}",
-        "/v1/sessions", "/v1/session", "/v1/reports/{report}"}) {
+        "/v1/sessions", "/v1/session", "/v1/reports/{report}", "/v1/tracking/sites",
+        "/v1/tracking/sites/{id}", "/v1/tracking/sites/{id}/numbers", "/v1/tracking/sites/{id}/usage",
+        "/v1/tracking/visits", "/v1/tracking/snippet.js"}) {
     INFO(path);
     CHECK(paths.contains(path));
   }

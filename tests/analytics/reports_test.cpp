@@ -2,6 +2,7 @@
 // computed by hand. The data set sits in the Europe/Kyiv time zone (UTC+2 in November) around
 // midnights, so that a report reading days in UTC instead would count differently; it has repeated
 // callers, callbacks, a call spanning midnight, an internal call and a call still in progress.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <pqxx/pqxx>
 
@@ -277,6 +278,67 @@ TEST_CASE("reports count a fixed data set as computed by hand, in the tenant's t
                            ",failed,0,false,,,,\r\n") != std::string::npos);
   }
 
+  SECTION("target calls: each client's first call of a deal with a talk time within the bounds") {
+    auto reply = kyiv.report("target?" + kPeriod);
+    REQUIRE(reply.status == 200);
+    auto ids = [](const json& report) {
+      std::vector<std::string> out;
+      for (const auto& item : report["rows"]) out.push_back(item["call_id"]);
+      return out;
+    };
+    // 15 s < talk < 300 s: c7 talks 1200 s, so the same client's c9 the next day is a deal's first.
+    CHECK(ids(reply.json) == std::vector<std::string>{"c12", "c1", "c6", "c9"});
+    CHECK(reply.json["rows"][3] == json{{"call_id", "c9"}, {"started_at", "2026-11-11T12:00:00+02:00"},
+                                        {"caller", "+380504444444"}, {"number", kSecondNumber},
+                                        {"talk_seconds", 45}, {"answered_by", "201"}, {"utm_source", ""},
+                                        {"utm_medium", ""}, {"utm_campaign", ""}, {"keyword", ""}});
+    CHECK(reply.json["summary"] == json{{"target_calls", 4}, {"clients", 4}, {"tracked_target_calls", 0}});
+
+    auto defaults = kyiv.tenant.api->get("/v1/report-settings");
+    CHECK(defaults.json == json{{"target_min_talk_seconds", 15}, {"target_max_talk_seconds", 300},
+                                {"deal_window_days", 30}});
+    auto changed = kyiv.tenant.api->patch("/v1/report-settings", {{"target_max_talk_seconds", 1300}});
+    REQUIRE(changed.status == 200);
+    CHECK(changed.json["target_max_talk_seconds"] == 1300);
+    CHECK(changed.json["target_min_talk_seconds"] == 15);
+    // Now c7 begins the deal and c9, within its 30 days, is not a target call.
+    CHECK(ids(kyiv.report("target?" + kPeriod).json) == std::vector<std::string>{"c12", "c1", "c6", "c7"});
+    // A deal begun before the period still covers it: from Wednesday on, c9 stays out.
+    CHECK(ids(kyiv.report("target?from=2026-11-11&to=2026-11-11").json).empty());
+    CHECK(ids(kyiv.report("target?" + kPeriod + "&number=" + kSecondNumber).json).empty());
+
+    auto refused = kyiv.tenant.api->patch("/v1/report-settings", {{"target_max_talk_seconds", 10}});
+    CHECK(refused.status == 400);
+    CHECK(refused.errorField() == "target_max_talk_seconds");
+    CHECK(kyiv.tenant.api->get("/v1/report-settings").json["target_max_talk_seconds"] == 1300);
+    CHECK(other.tenant.api->get("/v1/report-settings").json["target_max_talk_seconds"] == 300);
+  }
+
+  SECTION("the call log as CSV") {
+    auto csv = kyiv.tenant.api->get("/v1/calls?format=csv");
+    REQUIRE(csv.status == 200);
+    CHECK(csv.header("Content-Type").rfind("text/csv", 0) == 0);
+    CHECK(csv.header("X-Tel-Truncated").empty());
+    std::vector<std::string> lines;
+    for (size_t start = 0, end; (end = csv.body.find("\r\n", start)) != std::string::npos; start = end + 2) {
+      lines.push_back(csv.body.substr(start, end - start));
+    }
+    REQUIRE(lines.size() == 1 + kyivCalls().size());  // every call, in progress too
+    CHECK(lines[0] ==
+          "id,started_at,answered_at,ended_at,direction,caller,called,disposition,ring_seconds,talk_seconds,"
+          "answered_by,hangup_side,sip_status,cause,utm_source,utm_medium,utm_campaign,utm_term");
+    const std::vector<std::string> c17 = {"c17", "2026-11-10T14:00:00Z", "", "2026-11-10T14:00:00Z", "inbound",
+                                          "+380508888888", kMainNumber, "failed", "0", "0", "", "", "0", "",
+                                          "", "", "", ""};
+    std::string expected;
+    for (const auto& field : c17) expected += (expected.empty() ? "" : ",") + field;
+    CHECK(std::find(lines.begin(), lines.end(), expected) != lines.end());
+    CHECK(kyiv.tenant.api->get("/v1/calls?format=xml").errorField() == "format");
+    // Another tenant's export holds its own two calls only.
+    auto others = other.tenant.api->get("/v1/calls?format=csv");
+    CHECK(std::count(others.body.begin(), others.body.end(), '\n') == 3);
+  }
+
   SECTION("another tenant's reports hold only its own calls") {
     auto incoming = other.report("incoming?" + kPeriod);
     REQUIRE(incoming.status == 200);
@@ -311,6 +373,7 @@ TEST_CASE("reports refuse bad filters naming the parameter, and need a tenant ke
       {"incoming?direction=inbound", "direction"},
       {"incoming?format=xml", "format"},
       {"incoming?from=2026-11-01&from=2026-11-02", "from"},
+      {"target?unprocessed=true", "unprocessed"},
   };
   for (const auto& [path, field] : refused) {
     INFO(path);

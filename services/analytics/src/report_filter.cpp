@@ -111,6 +111,21 @@ grpc::Status checkFilter(v1::ReportKind kind, const v1::ReportFilter& filter) {
   return grpc::Status::OK;
 }
 
+grpc::Status checkSettings(const v1::ReportSettings& settings) {
+  if (settings.target_min_talk_seconds() < 0 || settings.target_min_talk_seconds() > 86399) {
+    return grpc_util::invalidArgument("target_min_talk_seconds", "from 0 to 86399");
+  }
+  if (settings.target_max_talk_seconds() <= settings.target_min_talk_seconds() ||
+      settings.target_max_talk_seconds() > 86400) {
+    return grpc_util::invalidArgument("target_max_talk_seconds",
+                                      "more than target_min_talk_seconds, at most 86400");
+  }
+  if (settings.deal_window_days() < 1 || settings.deal_window_days() > 366) {
+    return grpc_util::invalidArgument("deal_window_days", "from 1 to 366");
+  }
+  return grpc::Status::OK;
+}
+
 std::string reportName(v1::ReportKind kind) {
   switch (kind) {
     case v1::REPORT_KIND_INCOMING: return "incoming";
@@ -118,13 +133,14 @@ std::string reportName(v1::ReportKind kind) {
     case v1::REPORT_KIND_MISSED: return "missed";
     case v1::REPORT_KIND_EMPLOYEES: return "employees";
     case v1::REPORT_KIND_ADS: return "ads";
+    case v1::REPORT_KIND_TARGET: return "target";
     default: return "";
   }
 }
 
 std::optional<v1::ReportKind> reportKindNamed(std::string_view name) {
   for (auto kind : {v1::REPORT_KIND_INCOMING, v1::REPORT_KIND_DISTRIBUTION, v1::REPORT_KIND_MISSED,
-                    v1::REPORT_KIND_EMPLOYEES, v1::REPORT_KIND_ADS}) {
+                    v1::REPORT_KIND_EMPLOYEES, v1::REPORT_KIND_ADS, v1::REPORT_KIND_TARGET}) {
     if (reportName(kind) == name) return kind;
   }
   return std::nullopt;

@@ -38,6 +38,14 @@ grpc::Status resolvePeriod(const v1::ReportFilter& filter, std::chrono::year_mon
 // that would be silently ignored is refused instead). INVALID_ARGUMENT names the field.
 grpc::Status checkFilter(v1::ReportKind kind, const v1::ReportFilter& filter);
 
+// Target calls, for tenants that did not choose (ReportSettings).
+inline constexpr int kDefaultTargetMinTalk = 15;
+inline constexpr int kDefaultTargetMaxTalk = 300;
+inline constexpr int kDefaultDealWindowDays = 30;
+
+// Bounds: 0 <= min < max <= 86400 seconds; a deal window of 1 to 366 days.
+grpc::Status checkSettings(const v1::ReportSettings& settings);
+
 // The report's name in the REST API ("incoming"), and back; nullopt for unknown names.
 std::string reportName(v1::ReportKind kind);
 std::optional<v1::ReportKind> reportKindNamed(std::string_view name);

@@ -1,5 +1,8 @@
 #include "report_store.h"
 
+#include <algorithm>
+#include <optional>
+#include <set>
 #include <vector>
 
 #include "report_filter.h"
@@ -15,28 +18,31 @@ std::string localTime(const std::string& expression) {
 
 // Every report's statements start with these: the parameters, typed once ($1 tenant, $2 first
 // day, $3 last day, $4 numbers, $5 extensions, $6 unprocessed only, $7 row limit, $8 sources),
-// the complete
-// calls that started within the period, and the inbound ones among them that pass the filters.
-// Day boundaries are midnights in the session's time zone, which is the tenant's.
+// the complete calls that started within the period, and the inbound ones among them that pass the
+// filters. Day boundaries are midnights in the session's time zone, which is the tenant's. The
+// tenant and the period are written as parameters, not read from `params`, so that the planner
+// sees them and scans the index range of the period only.
+// The filters of the request on calls `c` (with `params` in scope).
+const std::string kFilters = R"(
+    (cardinality(params.numbers) = 0 OR c.called = ANY(params.numbers))
+    AND (cardinality(params.sources) = 0 OR (c.attributed AND c.utm_source = ANY(params.sources)))
+    AND (cardinality(params.extensions) = 0 OR EXISTS (
+          SELECT 1 FROM call_legs l
+          WHERE l.tenant_id = c.tenant_id AND l.call_id = c.call_id
+            AND l.extension = ANY(params.extensions))))";
+
 const std::string kPrelude = R"(
 WITH params AS (
   SELECT $1::uuid AS tenant, $2::date AS first_day, $3::date AS last_day, $4::text[] AS numbers,
          $5::text[] AS extensions, $6::boolean AS unprocessed_only, $7::integer AS row_limit,
          $8::text[] AS sources),
 period_calls AS (
-  SELECT c.* FROM params, calls c
-  WHERE c.tenant_id = params.tenant AND c.complete
-    AND c.started_at >= params.first_day::timestamptz
-    AND c.started_at < (params.last_day + 1)::timestamptz),
+  SELECT c.* FROM calls c
+  WHERE c.tenant_id = $1::uuid AND c.complete
+    AND c.started_at >= $2::date::timestamptz AND c.started_at < ($3::date + 1)::timestamptz),
 inbound AS (
   SELECT c.* FROM params, period_calls c
-  WHERE c.direction = 1
-    AND (cardinality(params.numbers) = 0 OR c.called = ANY(params.numbers))
-    AND (cardinality(params.sources) = 0 OR (c.attributed AND c.utm_source = ANY(params.sources)))
-    AND (cardinality(params.extensions) = 0 OR EXISTS (
-          SELECT 1 FROM call_legs l
-          WHERE l.tenant_id = c.tenant_id AND l.call_id = c.call_id
-            AND l.extension = ANY(params.extensions))))
+  WHERE c.direction = 1 AND)" + kFilters + R"()
 )";
 
 // Received / answered / missed counts of inbound calls `c` (disposition 1 is answered).
@@ -57,6 +63,9 @@ struct ReportQuery {
   std::vector<v1::Column> summary_columns;
   std::string summary;  // the same, one row; empty when the report has no summary
   bool listing = false;  // rows are cut at the row limit
+  // >0: the rows query ends with the summary row, whose summary columns follow this many key
+  // columns (the aggregation gives the totals in the same pass; `summary` is then empty).
+  int summary_in_last_row = 0;
 };
 
 v1::Column column(const char* name, v1::ColumnType type) {
@@ -82,14 +91,25 @@ ReportQuery incomingReport() {
   ReportQuery report;
   report.columns = {column("day", kDate)};
   for (auto& c : answerColumns()) report.columns.push_back(c);
-  report.rows = R"(
-SELECT to_char(params.first_day + offset_days, 'YYYY-MM-DD') AS day,)" + kInboundCounts + kAnswerFigures + R"(
-FROM params CROSS JOIN generate_series(0, params.last_day - params.first_day) AS offset_days
-LEFT JOIN inbound c ON c.started_at::date = params.first_day + offset_days
-GROUP BY params.first_day, offset_days
-ORDER BY offset_days)";
+  // One pass over the calls: per day and, as the last row, over the whole period.
+  report.rows = R"(,
+per_day AS (
+  SELECT c.started_at::date AS day, GROUPING(c.started_at::date) = 1 AS total,)" + kInboundCounts +
+                kAnswerFigures + R"(
+  FROM inbound c
+  GROUP BY GROUPING SETS ((c.started_at::date), ()))
+SELECT to_char(days.day, 'YYYY-MM-DD'), coalesce(d.received, 0), coalesce(d.answered, 0),
+       coalesce(d.missed, 0), d.answered_share, d.average_time_to_answer_seconds
+FROM params CROSS JOIN LATERAL (
+  SELECT params.first_day + offset_days AS day
+  FROM generate_series(0, params.last_day - params.first_day) AS offset_days) days
+LEFT JOIN per_day d ON d.day = days.day AND NOT d.total
+UNION ALL
+SELECT NULL, received, answered, missed, answered_share, average_time_to_answer_seconds
+FROM per_day WHERE total
+ORDER BY 1 NULLS LAST)";
   report.summary_columns = answerColumns();
-  report.summary = "SELECT" + kInboundCounts + kAnswerFigures + " FROM inbound c";
+  report.summary_in_last_row = 1;
   return report;
 }
 
@@ -99,19 +119,25 @@ ReportQuery distributionReport() {
                     column("received", kInteger), column("answered", kInteger),
                     column("missed", kInteger)};
   // Every cell of the week is a row, empty ones too, so that a chart needs no gap filling.
+  // One pass over the calls: per cell and, as the last row, over the whole period.
   report.rows = R"(,
 placed_in_week AS (
   SELECT c.*, extract(isodow FROM c.started_at)::integer AS weekday,
          extract(hour FROM c.started_at)::integer AS hour
-  FROM inbound c)
-SELECT weekday, hour,)" + kInboundCounts + R"(
+  FROM inbound c),
+per_cell AS (
+  SELECT c.weekday, c.hour, GROUPING(c.weekday) = 1 AS total,)" + kInboundCounts + R"(
+  FROM placed_in_week c
+  GROUP BY GROUPING SETS ((c.weekday, c.hour), ()))
+SELECT weekday, hour, coalesce(p.received, 0), coalesce(p.answered, 0), coalesce(p.missed, 0)
 FROM generate_series(1, 7) AS weekday CROSS JOIN generate_series(0, 23) AS hour
-LEFT JOIN placed_in_week c USING (weekday, hour)
-GROUP BY weekday, hour
-ORDER BY weekday, hour)";
+LEFT JOIN per_cell p USING (weekday, hour)
+UNION ALL
+SELECT NULL, NULL, received, answered, missed FROM per_cell WHERE total
+ORDER BY 1 NULLS LAST, 2)";
   report.summary_columns = {column("received", kInteger), column("answered", kInteger),
                             column("missed", kInteger)};
-  report.summary = "SELECT" + kInboundCounts + " FROM inbound c";
+  report.summary_in_last_row = 2;
   return report;
 }
 
@@ -124,17 +150,21 @@ missed AS (
          handled.how AS processed_how, handled.who AS processed_by
   FROM inbound m
   LEFT JOIN LATERAL (
-    SELECT x.call_id, x.answered_at AS at,
-           CASE WHEN x.direction = 1 THEN 'answered_again' ELSE 'called_back' END AS how,
-           CASE WHEN x.direction = 1 THEN x.answered_by
-                ELSE coalesce((SELECT a.extension FROM sip_accounts a
-                               WHERE a.tenant_id = x.tenant_id AND a.id::text = x.caller_account_id),
-                              x.caller) END AS who
-    FROM calls x
-    WHERE x.tenant_id = m.tenant_id AND x.complete AND x.disposition = 1
-      AND x.started_at > m.started_at
-      AND ((x.direction = 1 AND x.caller = m.caller) OR (x.direction = 2 AND x.called = m.caller))
-    ORDER BY x.started_at
+    SELECT * FROM (
+      (SELECT x.call_id, x.started_at, x.answered_at AS at, 'answered_again' AS how, x.answered_by AS who
+       FROM calls x
+       WHERE x.tenant_id = m.tenant_id AND x.caller = m.caller AND x.started_at > m.started_at
+         AND x.direction = 1 AND x.disposition = 1 AND x.complete
+       ORDER BY x.started_at LIMIT 1)
+      UNION ALL
+      (SELECT x.call_id, x.started_at, x.answered_at, 'called_back',
+              coalesce((SELECT a.extension FROM sip_accounts a
+                        WHERE a.tenant_id = x.tenant_id AND a.id::text = x.caller_account_id), x.caller)
+       FROM calls x
+       WHERE x.tenant_id = m.tenant_id AND x.called = m.caller AND x.started_at > m.started_at
+         AND x.direction = 2 AND x.disposition = 1 AND x.complete
+       ORDER BY x.started_at LIMIT 1)) AS candidates
+    ORDER BY started_at
     LIMIT 1) handled ON m.caller <> ''
   WHERE m.disposition <> 1),
 listed AS (
@@ -248,18 +278,47 @@ FROM inbound c)";
   return report;
 }
 
+// Target calls: the candidates are the answered inbound calls with a talk time within the bounds,
+// from a deal window before the period on (a deal begun then still covers the period's first
+// days), by client and time; ReportStore picks each deal's first call. `listed`: in the period and
+// passing the filters (a deal begun on another number still covers the client's calls to this one).
+ReportQuery targetReport() {
+  ReportQuery report;
+  report.listing = true;
+  report.columns = {column("call_id", kText),      column("started_at", kTime),
+                    column("caller", kText),       column("number", kText),
+                    column("talk_seconds", kInteger), column("answered_by", kText),
+                    column("utm_source", kText),   column("utm_medium", kText),
+                    column("utm_campaign", kText), column("keyword", kText)};
+  report.rows = R"(
+SELECT c.call_id, )" + localTime("c.started_at") + R"(, c.caller, c.called, c.talk_seconds, c.answered_by,
+       c.utm_source, c.utm_medium, c.utm_campaign, c.utm_term,
+       c.started_at >= $2::date::timestamptz AND)" + kFilters + R"( AS listed,
+       (extract(epoch FROM c.started_at) * 1000000)::bigint AS started_us
+FROM params, calls c
+WHERE c.tenant_id = $1::uuid AND c.complete AND c.direction = 1 AND c.disposition = 1 AND c.caller <> ''
+  AND c.talk_seconds > {min_talk} AND c.talk_seconds < {max_talk}
+  AND c.started_at >= ($2::date - {window_days})::timestamptz AND c.started_at < ($3::date + 1)::timestamptz
+ORDER BY c.caller, c.started_at, c.call_id)";
+  report.summary_columns = {column("target_calls", kInteger), column("clients", kInteger),
+                            column("tracked_target_calls", kInteger)};
+  return report;
+}
+
 const ReportQuery* queryFor(v1::ReportKind kind) {
   static const ReportQuery kIncoming = incomingReport();
   static const ReportQuery kDistribution = distributionReport();
   static const ReportQuery kMissed = missedReport();
   static const ReportQuery kEmployees = employeesReport();
   static const ReportQuery kAds = adsReport();
+  static const ReportQuery kTarget = targetReport();
   switch (kind) {
     case v1::REPORT_KIND_INCOMING: return &kIncoming;
     case v1::REPORT_KIND_DISTRIBUTION: return &kDistribution;
     case v1::REPORT_KIND_MISSED: return &kMissed;
     case v1::REPORT_KIND_EMPLOYEES: return &kEmployees;
     case v1::REPORT_KIND_ADS: return &kAds;
+    case v1::REPORT_KIND_TARGET: return &kTarget;
     default: return nullptr;
   }
 }
@@ -291,7 +350,110 @@ v1::Value cell(const pqxx::field& field, v1::ColumnType type) {
   return value;
 }
 
+v1::ReportSettings loadSettings(pqxx::work& txn, const std::string& tenant_id) {
+  v1::ReportSettings settings;
+  settings.set_target_min_talk_seconds(kDefaultTargetMinTalk);
+  settings.set_target_max_talk_seconds(kDefaultTargetMaxTalk);
+  settings.set_deal_window_days(kDefaultDealWindowDays);
+  const pqxx::result row = txn.exec_params(
+      "SELECT target_min_talk_seconds, target_max_talk_seconds, deal_window_days"
+      " FROM report_settings WHERE tenant_id = $1",
+      tenant_id);
+  if (!row.empty()) {
+    settings.set_target_min_talk_seconds(row[0][0].as<int>());
+    settings.set_target_max_talk_seconds(row[0][1].as<int>());
+    settings.set_deal_window_days(row[0][2].as<int>());
+  }
+  return settings;
+}
+
+// The settings written into the target report's query (integers from the database, checked).
+std::string withSettings(std::string sql, const v1::ReportSettings& settings) {
+  for (const auto& [name, value] :
+       {std::pair{"{min_talk}", settings.target_min_talk_seconds()},
+        std::pair{"{max_talk}", settings.target_max_talk_seconds()},
+        std::pair{"{window_days}", settings.deal_window_days()}}) {
+    sql.replace(sql.find(name), std::string_view(name).size(), std::to_string(value));
+  }
+  return sql;
+}
+
+// Each client's deals, in time order: a deal begins with a candidate call at least a deal window
+// after the previous deal's beginning, and that call is the deal's target call. Listed ones (in the
+// period, passing the filters) become rows, in time order; the summary counts them all, past the
+// row limit too.
+void pickTargetCalls(const pqxx::result& candidates, const v1::ReportSettings& settings,
+                     const ReportQuery& query, int max_rows, v1::ReportTable* out) {
+  const int listed_column = static_cast<int>(query.columns.size());
+  const int64_t window_us = int64_t{settings.deal_window_days()} * 86400 * 1000000;
+  std::string client;
+  std::optional<int64_t> deal_began;
+  int64_t tracked = 0;
+  std::set<std::string> clients;
+  std::vector<std::pair<int64_t, int>> listed;  // (start, row) of the target calls to show
+  for (const auto& row : candidates) {
+    const std::string caller = row[2].as<std::string>();
+    const int64_t started_us = row[listed_column + 1].as<int64_t>();
+    if (caller != client) {
+      client = caller;
+      deal_began.reset();
+    }
+    if (deal_began && started_us < *deal_began + window_us) continue;
+    deal_began = started_us;
+    if (!row[listed_column].as<bool>()) continue;
+    clients.insert(caller);
+    if (!row[6].as<std::string>().empty()) ++tracked;
+    listed.emplace_back(started_us, static_cast<int>(row.rownumber()));
+  }
+  std::sort(listed.begin(), listed.end());
+  for (const auto& [started_us, index] : listed) {
+    if (out->rows_size() == max_rows) {
+      out->set_truncated(true);
+      break;
+    }
+    auto* target = out->add_rows();
+    for (size_t i = 0; i < query.columns.size(); ++i) {
+      *target->add_values() = cell(candidates[index][static_cast<int>(i)], query.columns[i].type());
+    }
+  }
+  const auto targets = static_cast<int64_t>(listed.size());
+  for (const auto& [c, value] : {std::pair{0, targets}, std::pair{1, static_cast<int64_t>(clients.size())},
+                                 std::pair{2, tracked}}) {
+    auto* field = out->add_summary();
+    *field->mutable_column() = query.summary_columns[static_cast<size_t>(c)];
+    field->mutable_value()->set_integer(value);
+  }
+}
+
 }  // namespace
+
+grpc::Status ReportStore::settings(const std::string& tenant_id, v1::ReportSettings* out) {
+  pool_->inTenantTransaction(tenant_id, [&](pqxx::work& txn) { *out = loadSettings(txn, tenant_id); });
+  return grpc::Status::OK;
+}
+
+grpc::Status ReportStore::updateSettings(const v1::UpdateReportSettingsRequest& request,
+                                         v1::ReportSettings* out) {
+  grpc::Status status;
+  pool_->inTenantTransaction(request.tenant_id(), [&](pqxx::work& txn) {
+    v1::ReportSettings settings = loadSettings(txn, request.tenant_id());
+    if (request.has_target_min_talk_seconds()) settings.set_target_min_talk_seconds(request.target_min_talk_seconds());
+    if (request.has_target_max_talk_seconds()) settings.set_target_max_talk_seconds(request.target_max_talk_seconds());
+    if (request.has_deal_window_days()) settings.set_deal_window_days(request.deal_window_days());
+    status = checkSettings(settings);
+    if (!status.ok()) return;
+    txn.exec_params(
+        "INSERT INTO report_settings (tenant_id, target_min_talk_seconds, target_max_talk_seconds,"
+        " deal_window_days) VALUES ($1, $2, $3, $4) ON CONFLICT (tenant_id) DO UPDATE SET"
+        " target_min_talk_seconds = EXCLUDED.target_min_talk_seconds,"
+        " target_max_talk_seconds = EXCLUDED.target_max_talk_seconds,"
+        " deal_window_days = EXCLUDED.deal_window_days, updated_at = now()",
+        request.tenant_id(), settings.target_min_talk_seconds(), settings.target_max_talk_seconds(),
+        settings.deal_window_days());
+    *out = settings;
+  });
+  return status;
+}
 
 grpc::Status ReportStore::run(const v1::ReportRequest& request, v1::ReportTable* out) {
   const ReportQuery* query = queryFor(request.kind());
@@ -313,8 +475,11 @@ grpc::Status ReportStore::run(const v1::ReportRequest& request, v1::ReportTable*
       ReportPeriod period;
       status = resolvePeriod(request.filter(), *parseDay(tenant[0][1].as<std::string>()), &period);
       if (!status.ok()) return;
-      txn.exec("SET LOCAL TIME ZONE " + txn.quote(timezone));
-      txn.exec("SET LOCAL statement_timeout = " + std::to_string(limits_.statement_timeout.count()));
+      // Reports aggregate many rows once: sorts and hashes in memory, and no JIT compilation,
+      // which costs more (hundreds of milliseconds) than it saves on these queries.
+      txn.exec("SET LOCAL TIME ZONE " + txn.quote(timezone) + "; SET LOCAL statement_timeout = " +
+               std::to_string(limits_.statement_timeout.count()) +
+               "; SET LOCAL work_mem = '64MB'; SET LOCAL jit = off");
 
       const auto execute = [&](const std::string& body) {
         return txn.exec_params(kPrelude + body, request.tenant_id(), formatDay(period.first_day),
@@ -327,8 +492,23 @@ grpc::Status ReportStore::run(const v1::ReportRequest& request, v1::ReportTable*
       out->set_from_date(formatDay(period.first_day));
       out->set_to_date(formatDay(period.last_day));
       for (const auto& c : query->columns) *out->add_columns() = c;
+      if (request.kind() == v1::REPORT_KIND_TARGET) {
+        const v1::ReportSettings settings = loadSettings(txn, request.tenant_id());
+        pickTargetCalls(execute(withSettings(query->rows, settings)), settings, *query, limits_.max_rows, out);
+        return;
+      }
       const pqxx::result rows = execute(query->rows);
-      for (const auto& row : rows) {
+      const size_t summary_row =
+          query->summary_in_last_row > 0 && !rows.empty() ? rows.size() - 1 : rows.size();
+      for (size_t i = 0; summary_row < rows.size() && i < query->summary_columns.size(); ++i) {
+        auto* field = out->add_summary();
+        *field->mutable_column() = query->summary_columns[i];
+        *field->mutable_value() =
+            cell(rows[static_cast<int>(summary_row)][static_cast<int>(i) + query->summary_in_last_row],
+                 query->summary_columns[i].type());
+      }
+      for (size_t r = 0; r < summary_row; ++r) {
+        const auto& row = rows[static_cast<int>(r)];
         if (query->listing && out->rows_size() == limits_.max_rows) {
           out->set_truncated(true);
           break;

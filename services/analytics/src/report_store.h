@@ -30,6 +30,11 @@ class ReportStore {
   // INVALID_ARGUMENT for a bad filter (the field named), NOT_FOUND for an unknown tenant.
   grpc::Status run(const v1::ReportRequest& request, v1::ReportTable* out);
 
+  // The tenant's settings (defaults when it never set them); changing them checks the whole
+  // result (INVALID_ARGUMENT naming the field).
+  grpc::Status settings(const std::string& tenant_id, v1::ReportSettings* out);
+  grpc::Status updateSettings(const v1::UpdateReportSettingsRequest& request, v1::ReportSettings* out);
+
   bool healthy() { return pool_->ping(); }
 
  private:

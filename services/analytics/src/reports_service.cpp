@@ -34,6 +34,18 @@ grpc::ServerUnaryReactor* ReportsService::RunReport(grpc::CallbackServerContext*
   return executor_.runUnary(context, [=, this] { return runMeasured(*request, response); });
 }
 
+grpc::ServerUnaryReactor* ReportsService::GetSettings(grpc::CallbackServerContext* context,
+                                                      const v1::GetReportSettingsRequest* request,
+                                                      v1::ReportSettings* response) {
+  return executor_.runUnary(context, [=, this] { return store_.settings(request->tenant_id(), response); });
+}
+
+grpc::ServerUnaryReactor* ReportsService::UpdateSettings(grpc::CallbackServerContext* context,
+                                                         const v1::UpdateReportSettingsRequest* request,
+                                                         v1::ReportSettings* response) {
+  return executor_.runUnary(context, [=, this] { return store_.updateSettings(*request, response); });
+}
+
 grpc::Status ReportsService::runMeasured(const v1::ReportRequest& request, v1::ReportTable* response) {
   const auto started = std::chrono::steady_clock::now();
   std::string name = reportName(request.kind());

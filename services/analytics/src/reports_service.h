@@ -21,6 +21,12 @@ class ReportsService final : public v1::Reports::CallbackService {
   grpc::ServerUnaryReactor* RunReport(grpc::CallbackServerContext* context,
                                       const v1::ReportRequest* request,
                                       v1::ReportTable* response) override;
+  grpc::ServerUnaryReactor* GetSettings(grpc::CallbackServerContext* context,
+                                        const v1::GetReportSettingsRequest* request,
+                                        v1::ReportSettings* response) override;
+  grpc::ServerUnaryReactor* UpdateSettings(grpc::CallbackServerContext* context,
+                                           const v1::UpdateReportSettingsRequest* request,
+                                           v1::ReportSettings* response) override;
 
  private:
   grpc::Status runMeasured(const v1::ReportRequest& request, v1::ReportTable* response);

@@ -64,50 +64,6 @@ bool tenantOwnsNumber(pqxx::work& txn, const std::string& e164) {
   return !txn.exec_params("SELECT 1 FROM numbers WHERE e164 = $1", e164).empty();
 }
 
-// Gives `session_id` a pool number of the site, the one free longest, held for hold_seconds from
-// now, and records the hold. Returns the number, or "" when none is free.
-std::string assignNumber(pqxx::work& txn, const std::string& tenant_id, const std::string& site_id,
-                         const std::string& session_id, int hold_seconds) {
-  const pqxx::result taken = txn.exec_params(
-      "WITH pick AS ("
-      "  SELECT e164 FROM tracking_numbers"
-      "  WHERE site_id = $1 AND kind = 'pool' AND held_until <= now()"
-      "  ORDER BY held_until LIMIT 1 FOR UPDATE SKIP LOCKED)"
-      " UPDATE tracking_numbers n SET held_by = $2, held_since = now(),"
-      "   held_until = now() + make_interval(secs => $3)"
-      " FROM pick WHERE n.e164 = pick.e164 RETURNING n.e164",
-      site_id, session_id, hold_seconds);
-  const std::string number = taken.empty() ? "" : taken[0][0].as<std::string>();
-  if (!number.empty()) {
-    txn.exec_params(
-        "INSERT INTO tracking_holds (tenant_id, e164, held_from, held_until, session_id)"
-        " VALUES ($1, $2, now(), now() + make_interval(secs => $3), $4)",
-        tenant_id, number, hold_seconds, session_id);
-  }
-  txn.exec_params("UPDATE tracking_sessions SET number = $2, last_seen_at = now() WHERE id = $1",
-                  session_id, number);
-  return number;
-}
-
-// Renews the session's current hold for hold_seconds from now; "" when it holds no number any
-// more (its hold expired: then the number may be someone else's already).
-std::string renewHold(pqxx::work& txn, const std::string& tenant_id, const std::string& site_id,
-                      const std::string& session_id, int hold_seconds) {
-  const pqxx::result renewed = txn.exec_params(
-      "UPDATE tracking_numbers SET held_until = now() + make_interval(secs => $3)"
-      " WHERE site_id = $1 AND held_by = $2 AND held_until > now()"
-      " RETURNING e164, held_since",
-      site_id, session_id, hold_seconds);
-  if (renewed.empty()) return "";
-  const std::string number = renewed[0][0].as<std::string>();
-  txn.exec_params(
-      "UPDATE tracking_holds SET held_until = now() + make_interval(secs => $4)"
-      " WHERE tenant_id = $1 AND e164 = $2 AND held_from = $3::timestamptz",
-      tenant_id, number, renewed[0][1].as<std::string>(), hold_seconds);
-  txn.exec_params("UPDATE tracking_sessions SET last_seen_at = now() WHERE id = $1", session_id);
-  return number;
-}
-
 std::string newSiteKey() { return "trk_" + crypto::randomAlphanumeric(24); }
 
 }  // namespace
@@ -287,52 +243,30 @@ grpc::Status TrackingStore::poolUsage(const v1::PoolUsageRequest& request, v1::P
 grpc::Status TrackingStore::visit(const v1::VisitRequest& request, v1::VisitResponse* out) {
   if (auto status = checkVisit(request); !status.ok()) return status;
   return guarded([&] {
-    std::string site_id, tenant_id;
-    pool_->inTransaction([&](pqxx::work& txn) {
-      const pqxx::result site =
-          txn.exec_params("SELECT id::text, tenant_id::text FROM tel_find_tracking_site($1)", request.site_key());
-      if (site.empty()) return;
-      site_id = site[0][0].as<std::string>();
-      tenant_id = site[0][1].as<std::string>();
-    });
-    if (site_id.empty()) return notFound("site");
-
-    pool_->inTenantTransaction(tenant_id, [&](pqxx::work& txn) {
-      const pqxx::result site = txn.exec_params(
-          "SELECT hold_seconds, default_number FROM tracking_sites WHERE id = $1", site_id);
-      if (site.empty()) return;  // deleted in between: answer like an unknown site
-      const int hold_seconds = site[0][0].as<int>();
-      std::string session_id = request.session_id();
-      // A session id this site does not know (expired from storage, another site's, made up)
-      // starts a new session rather than failing the visitor's page.
-      if (!session_id.empty() &&
-          txn.exec_params("SELECT 1 FROM tracking_sessions WHERE id = $1 AND site_id = $2", session_id, site_id)
-              .empty()) {
-        session_id.clear();
-      }
-      std::string number;
-      if (session_id.empty()) {
-        const auto& source = request.source();
-        nlohmann::json click_ids = nlohmann::json::object();
-        for (const auto& [name, value] : source.click_ids()) click_ids[name] = value;
-        session_id = txn.exec_params(
-                            "INSERT INTO tracking_sessions (tenant_id, site_id, utm_source, utm_medium,"
-                            " utm_campaign, utm_term, utm_content, referrer, landing_page, click_ids)"
-                            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb) RETURNING id::text",
-                            tenant_id, site_id, source.utm_source(), source.utm_medium(),
-                            source.utm_campaign(), source.utm_term(), source.utm_content(),
-                            source.referrer(), source.landing_page(), click_ids.dump())[0][0]
-                         .as<std::string>();
-      } else {
-        number = renewHold(txn, tenant_id, site_id, session_id, hold_seconds);
-      }
-      if (number.empty()) number = assignNumber(txn, tenant_id, site_id, session_id, hold_seconds);
-      out->set_session_id(session_id);
-      out->set_tracked(!number.empty());
-      out->set_number(number.empty() ? site[0][1].as<std::string>() : number);
-      out->set_hold_seconds(hold_seconds);
-    });
-    if (out->session_id().empty()) return notFound("site");
+    const auto& source = request.source();
+    nlohmann::json click_ids = nlohmann::json::object();
+    for (const auto& [name, value] : source.click_ids()) click_ids[name] = value;
+    // One statement, committed on its own: tel_tracking_visit (deploy/migrations/0009) finds the
+    // site's tenant and works under its row-level security.
+    auto lease = pool_->acquire();
+    pqxx::result visit;
+    try {
+      pqxx::nontransaction txn(lease.connection());
+      visit = txn.exec_params(
+          "SELECT session_id::text, number, tracked, hold_seconds FROM tel_tracking_visit("
+          "$1, NULLIF($2, '')::uuid, $3, $4, $5, $6, $7, $8, $9, $10::jsonb)",
+          request.site_key(), request.session_id(), source.utm_source(), source.utm_medium(),
+          source.utm_campaign(), source.utm_term(), source.utm_content(), source.referrer(),
+          source.landing_page(), click_ids.dump());
+    } catch (const pqxx::broken_connection&) {
+      lease.discard();
+      throw;
+    }
+    if (visit.empty()) return notFound("site");
+    out->set_session_id(visit[0][0].as<std::string>());
+    out->set_number(visit[0][1].as<std::string>());
+    out->set_tracked(visit[0][2].as<bool>());
+    out->set_hold_seconds(visit[0][3].as<int>());
     return grpc::Status::OK;
   });
 }

@@ -11,9 +11,10 @@ namespace tel::analytics {
 
 namespace v1 = ::tel::analytics::v1;
 
-// Call tracking in Postgres (tables of deploy/migrations/0007_call_tracking.sql): sites, their
+// Call tracking in Postgres (deploy/migrations/0007_call_tracking.sql and 0009): sites, their
 // numbers, visitor sessions and the holds of pool numbers that attribute calls. Every method runs
-// in one transaction scoped to the tenant; Visit finds the tenant from the public site key first.
+// in one transaction scoped to the tenant; Visit is one statement (tel_tracking_visit) that finds
+// the tenant from the public site key itself.
 // Number assignment is safe with several analytics instances at once: a free number is taken
 // under a row lock (FOR UPDATE SKIP LOCKED), so two sessions never hold one number together.
 // Thread-safe: every call leases its own connection.

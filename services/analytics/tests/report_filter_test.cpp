@@ -95,11 +95,29 @@ TEST_CASE("filters are checked against what the report takes") {
 }
 
 TEST_CASE("report names map both ways") {
-  for (const char* name : {"incoming", "distribution", "missed", "employees", "ads"}) {
+  for (const char* name : {"incoming", "distribution", "missed", "employees", "ads", "target"}) {
     auto kind = reportKindNamed(name);
     REQUIRE(kind.has_value());
     CHECK(reportName(*kind) == name);
   }
   CHECK_FALSE(reportKindNamed("Incoming").has_value());
   CHECK_FALSE(reportKindNamed("").has_value());
+}
+
+TEST_CASE("report settings: talk bounds in order, a deal window of a day to a year") {
+  v1::ReportSettings settings;
+  settings.set_target_min_talk_seconds(15);
+  settings.set_target_max_talk_seconds(300);
+  settings.set_deal_window_days(30);
+  CHECK(checkSettings(settings).ok());
+  settings.set_target_max_talk_seconds(15);
+  CHECK(refusedField(checkSettings(settings)) == "target_max_talk_seconds");
+  settings.set_target_max_talk_seconds(300);
+  settings.set_target_min_talk_seconds(-1);
+  CHECK(refusedField(checkSettings(settings)) == "target_min_talk_seconds");
+  settings.set_target_min_talk_seconds(0);
+  settings.set_deal_window_days(0);
+  CHECK(refusedField(checkSettings(settings)) == "deal_window_days");
+  settings.set_deal_window_days(367);
+  CHECK(refusedField(checkSettings(settings)) == "deal_window_days");
 }

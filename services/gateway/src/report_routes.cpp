@@ -3,7 +3,9 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "csv.h"
 #include "gateway_forward.h"
+#include "json_request.h"
 
 namespace tel::gateway {
 namespace {
@@ -11,7 +13,7 @@ namespace {
 using nlohmann::json;
 namespace analytics_v1 = ::tel::analytics::v1;
 
-const char* kReportNames[] = {"incoming", "distribution", "missed", "employees", "ads"};
+const char* kReportNames[] = {"incoming", "distribution", "missed", "employees", "ads", "target"};
 const char* kReportParameters[] = {"from", "to", "number", "extension", "source", "unprocessed", "format"};
 
 std::optional<analytics_v1::ReportKind> reportKind(const std::string& name) {
@@ -66,12 +68,9 @@ json reportJson(const std::string& name, const analytics_v1::ReportTable& table)
   return out;
 }
 
-// RFC 4180 fields. A text that a spreadsheet would run as a formula (=, @, or + and - not followed
-// by a digit, as in +15550001000) is prefixed with an apostrophe so that it stays text.
-std::string csvField(const analytics_v1::Value& value) {
-  std::string text;
+std::string csvValue(const analytics_v1::Value& value) {
   switch (value.kind_case()) {
-    case analytics_v1::Value::kText: text = value.text(); break;
+    case analytics_v1::Value::kText: return csvField(value.text());
     case analytics_v1::Value::kInteger: return std::to_string(value.integer());
     case analytics_v1::Value::kBoolean: return value.boolean() ? "true" : "false";
     case analytics_v1::Value::kDecimal: {
@@ -81,17 +80,6 @@ std::string csvField(const analytics_v1::Value& value) {
     }
     default: return "";
   }
-  const bool formula = !text.empty() && (text[0] == '=' || text[0] == '@' ||
-                                         ((text[0] == '+' || text[0] == '-') &&
-                                          (text.size() == 1 || !std::isdigit(static_cast<unsigned char>(text[1])))));
-  if (formula) text.insert(0, 1, '\'');
-  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
-  std::string quoted = "\"";
-  for (char c : text) {
-    if (c == '"') quoted += '"';
-    quoted += c;
-  }
-  return quoted + "\"";
 }
 
 std::string reportCsv(const analytics_v1::ReportTable& table) {
@@ -99,7 +87,7 @@ std::string reportCsv(const analytics_v1::ReportTable& table) {
   for (int i = 0; i < table.columns_size(); ++i) out += (i ? "," : "") + table.columns(i).name();
   out += "\r\n";
   for (const auto& row : table.rows()) {
-    for (int i = 0; i < row.values_size(); ++i) out += (i ? "," : "") + csvField(row.values(i));
+    for (int i = 0; i < row.values_size(); ++i) out += (i ? "," : "") + csvValue(row.values(i));
     out += "\r\n";
   }
   return out;
@@ -158,12 +146,34 @@ std::optional<ApiError> readReportFilter(const httplib::Request& request,
 }  // namespace
 
 void GatewayServer::registerReportRoutes() {
+  using Stub = analytics_v1::Reports::StubInterface;
+  auto render = [](const analytics_v1::ReportSettings& settings) { return messageJson(settings); };
+  route("GET", "/v1/report-settings", "/v1/report-settings", Access::kTenant, [=, this](Call& call) {
+    analytics_v1::GetReportSettingsRequest request;
+    request.set_tenant_id(call.principal.tenant_id);
+    forwardTo(call, *reports_, &Stub::GetSettings, request, 200, render);
+  });
+  route("PATCH", "/v1/report-settings", "/v1/report-settings", Access::kTenant, [=, this](Call& call) {
+    JsonRequest body = JsonRequest::parse(call.request.body, {{"target_min_talk_seconds", FieldType::kInteger},
+                                                              {"target_max_talk_seconds", FieldType::kInteger},
+                                                              {"deal_window_days", FieldType::kInteger}});
+    if (!body.ok()) return writeError(call.response, *body.error);
+    analytics_v1::UpdateReportSettingsRequest request;
+    request.set_tenant_id(call.principal.tenant_id);
+    // Out-of-range values stay out of range (the service names the field), without overflowing.
+    auto bounded = [](int64_t value) { return static_cast<int32_t>(std::clamp<int64_t>(value, -1, 1 << 30)); };
+    if (auto value = body.integer("target_min_talk_seconds")) request.set_target_min_talk_seconds(bounded(*value));
+    if (auto value = body.integer("target_max_talk_seconds")) request.set_target_max_talk_seconds(bounded(*value));
+    if (auto value = body.integer("deal_window_days")) request.set_deal_window_days(bounded(*value));
+    forwardTo(call, *reports_, &Stub::UpdateSettings, request, 200, render);
+  });
+
   route("GET", R"(/v1/reports/([^/]+))", "/v1/reports/{report}", Access::kTenant, [this](Call& call) {
     const std::string name = call.request.matches[1];
     const auto kind = reportKind(name);
     if (!kind) {
       return writeError(call.response,
-                        ApiError::notFound("no such report; reports: incoming, distribution, missed, employees, ads"));
+                        ApiError::notFound("no such report; reports: incoming, distribution, missed, employees, ads, target"));
     }
     analytics_v1::ReportRequest request;
     request.set_tenant_id(call.principal.tenant_id);
@@ -180,7 +190,7 @@ void GatewayServer::registerReportRoutes() {
     call.response.status = 200;
     call.response.set_header("Content-Disposition", "attachment; filename=\"" + name + "-" +
                                                         table.from_date() + "-" + table.to_date() + ".csv\"");
-    call.response.set_content(reportCsv(table), "text/csv; charset=utf-8");
+    call.response.set_content(reportCsv(table), kCsvContentType);
   });
 }
 

@@ -1,8 +1,10 @@
-// analytics: reports over the tenants' call records (tel.analytics.v1.Reports) and call tracking
-// (tel.analytics.v1.Tracking), for the gateway.
+// analytics: reports over the tenants' call records (tel.analytics.v1.Reports), call tracking
+// (Tracking) and segmentation (Segmentation), for the gateway.
 #include "analytics_config.h"
 #include "report_store.h"
 #include "reports_service.h"
+#include "segmentation_service.h"
+#include "segmentation_store.h"
 #include "tracking_service.h"
 #include "tracking_store.h"
 #include "tel/grpc/server.h"
@@ -23,12 +25,14 @@ int main(int argc, char** argv) {
     tel::analytics::ReportsService reports(store, config.workers, log, *registry);
     tel::analytics::TrackingStore tracking_store(pool);
     tel::analytics::TrackingService tracking(tracking_store, config.workers, log, *registry);
+    tel::analytics::SegmentationStore segmentation_store(pool);
+    tel::analytics::SegmentationService segmentation(segmentation_store, config.workers, log);
     tel::metrics::AdminServer admin("analytics", registry, [&] {
       return store.healthy() ? tel::metrics::HealthReport{}
                              : tel::metrics::HealthReport{false, "database unreachable"};
     });
     const int admin_port = admin.start(config.admin_listen.host, config.admin_listen.port);
-    tel::grpc_util::GrpcServer server(config.grpc_listen.str(), {&reports, &tracking});
+    tel::grpc_util::GrpcServer server(config.grpc_listen.str(), {&reports, &tracking, &segmentation});
     const int grpc_port = server.start();
     log.info("analytics serving", {{"grpc_port", std::to_string(grpc_port)},
                                    {"admin_port", std::to_string(admin_port)}});

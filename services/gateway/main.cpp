@@ -22,13 +22,15 @@ int main(int argc, char** argv) {
     std::shared_ptr<tel::calls::v1::CallLog::StubInterface> call_log =
         tel::calls::v1::CallLog::NewStub(
             grpc::CreateChannel(config.call_log_address, grpc::InsecureChannelCredentials()));
-    // Reports and call tracking are both the analytics service's.
+    // Reports, call tracking and segmentation are all the analytics service's.
     auto analytics_channel =
         grpc::CreateChannel(config.reports_address, grpc::InsecureChannelCredentials());
     std::shared_ptr<tel::analytics::v1::Reports::StubInterface> reports =
         tel::analytics::v1::Reports::NewStub(analytics_channel);
     std::shared_ptr<tel::analytics::v1::Tracking::StubInterface> tracking =
         tel::analytics::v1::Tracking::NewStub(analytics_channel);
+    std::shared_ptr<tel::analytics::v1::Segmentation::StubInterface> segmentation =
+        tel::analytics::v1::Segmentation::NewStub(analytics_channel);
     auto redis = std::make_shared<tel::redis::RedisClient>(config.redis);
     auto limiter = std::make_shared<tel::gateway::RedisRateLimiter>(redis, config.rate_per_second,
                                                                     config.rate_burst);
@@ -39,7 +41,7 @@ int main(int argc, char** argv) {
     auto visit_limiter = std::make_shared<tel::gateway::RedisRateLimiter>(
         redis, config.visits_per_second, config.visit_burst);
     tel::gateway::GatewayServer server(config.server,
-                                       {accounts, call_log, reports, tracking, limiter, visit_limiter,
+                                       {accounts, call_log, reports, tracking, segmentation, limiter, visit_limiter,
                                         sessions, sign_in_guard},
                                        log, *registry);
 

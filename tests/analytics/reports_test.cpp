@@ -391,3 +391,74 @@ TEST_CASE("reports refuse bad filters naming the parameter, and need a tenant ke
   // The operator's key belongs to no tenant: it has no reports.
   CHECK(platform.admin().get("/v1/reports/incoming").status == 403);
 }
+
+TEST_CASE("segmentation: rules categorize calls as their records complete, by hand too, and the report values them") {
+  ReportTenant kyiv("Europe/Kyiv", {{"anna", "201"}, {"boris", "202"}});
+  auto& api = *kyiv.tenant.api;
+  auto spam = api.post("/v1/call-categories", {{"name", "spam"}, {"value", 0}});
+  auto sale = api.post("/v1/call-categories", {{"name", "sale"}, {"value", 250.5}});
+  REQUIRE(spam.status == 201);
+  REQUIRE(sale.status == 201);
+  CHECK(sale.json["value"] == 250.5);
+  const std::string spam_id = spam.json["id"], sale_id = sale.json["id"];
+  // Short answered calls are spam; long calls to the second number are sales.
+  REQUIRE(api.post("/v1/category-rules", {{"category_id", spam_id}, {"position", 1}, {"answered", true},
+                                          {"max_talk_seconds", 20}}).status == 201);
+  auto sale_rule = api.post("/v1/category-rules", {{"category_id", sale_id}, {"position", 2},
+                                                    {"number", kSecondNumber}, {"min_talk_seconds", 30}});
+  REQUIRE(sale_rule.status == 201);
+  CHECK(sale_rule.json["direction"] == "");
+  CHECK(sale_rule.json["answered"].is_null());
+  CHECK(api.get("/v1/category-rules").json["items"].size() == 2);
+  kyiv.insert(kyivCalls());
+
+  auto c9 = api.get("/v1/calls/c9");
+  CHECK(c9.json["category"] == json{{"id", sale_id}, {"name", "sale"}, {"set_by", "rule"}});
+  CHECK(api.get("/v1/calls/c14").json["category"]["name"] == "spam");
+  CHECK(api.get("/v1/calls/c13").json["category"].is_null());  // still in progress
+  // By hand: c1 is a sale; c12 is nothing, whatever the rules say.
+  CHECK(api.patch("/v1/calls/c1", {{"category_id", sale_id}}).status == 204);
+  CHECK(api.patch("/v1/calls/c12", {{"category_id", ""}}).status == 204);
+  CHECK(api.get("/v1/calls/c1").json["category"]["set_by"] == "manual");
+  CHECK(api.get("/v1/calls/c12").json["category"].is_null());
+
+  auto report = kyiv.report("categories?" + kPeriod);
+  REQUIRE(report.status == 200);
+  REQUIRE(report.json["rows"].size() == 3);
+  CHECK(report.json["rows"][0] == json{{"category_id", nullptr}, {"category", ""}, {"value_per_call", 0.0},
+                                       {"calls", 10}, {"answered", 4}, {"talk_seconds", 1370}, {"value", 0.0}});
+  CHECK(report.json["rows"][1] == json{{"category_id", sale_id}, {"category", "sale"}, {"value_per_call", 250.5},
+                                       {"calls", 2}, {"answered", 2}, {"talk_seconds", 105}, {"value", 501.0}});
+  CHECK(report.json["rows"][2] == json{{"category_id", spam_id}, {"category", "spam"}, {"value_per_call", 0.0},
+                                       {"calls", 1}, {"answered", 1}, {"talk_seconds", 15}, {"value", 0.0}});
+  CHECK(report.json["summary"] == json{{"calls", 13}, {"categorized_calls", 3}, {"value", 501.0}});
+
+  SECTION("bad input is refused and changes nothing") {
+    CHECK(api.post("/v1/call-categories", {{"name", "sale"}}).errorCode() == "conflict");
+    CHECK(api.post("/v1/call-categories", {{"name", "refund"}, {"value", -5}}).errorField() == "value");
+    CHECK(api.post("/v1/call-categories", {{"name", "refund"}, {"value", "a lot"}}).errorField() == "value");
+    CHECK(api.post("/v1/category-rules", {{"category_id", "00000000-0000-4000-8000-000000000000"}})
+              .errorField() == "category_id");
+    CHECK(api.post("/v1/category-rules", {{"category_id", sale_id}, {"direction", "up"}}).errorField() == "direction");
+    CHECK(api.patch("/v1/calls/c1", {{"category_id", "not-a-category"}}).errorField() == "category_id");
+    CHECK(api.patch("/v1/calls/c1", {{"category_id", sale_id}, {"note", "x"}}).errorField() == "note");
+    CHECK(api.patch("/v1/calls/no-such-call", {{"category_id", sale_id}}).status == 404);
+    CHECK(api.get("/v1/call-categories").json["items"].size() == 2);
+  }
+
+  SECTION("another tenant can neither categorize these calls nor use these categories") {
+    ReportTenant other("UTC", {});
+    auto& intruder = *other.tenant.api;
+    CHECK(intruder.patch("/v1/calls/c9", {{"category_id", ""}}).status == 404);
+    CHECK(intruder.post("/v1/category-rules", {{"category_id", sale_id}}).errorField() == "category_id");
+    CHECK(intruder.del("/v1/call-categories/" + sale_id).status == 404);
+    CHECK(intruder.get("/v1/call-categories").json["items"].empty());
+    CHECK(api.get("/v1/calls/c9").json["category"]["name"] == "sale");
+  }
+
+  SECTION("a deleted category leaves its calls uncategorized") {
+    CHECK(api.del("/v1/call-categories/" + spam_id).status == 204);
+    CHECK(api.get("/v1/calls/c14").json["category"].is_null());
+    CHECK(api.get("/v1/category-rules").json["items"].size() == 1);  // its rule went with it
+  }
+}

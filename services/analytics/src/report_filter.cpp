@@ -134,13 +134,14 @@ std::string reportName(v1::ReportKind kind) {
     case v1::REPORT_KIND_EMPLOYEES: return "employees";
     case v1::REPORT_KIND_ADS: return "ads";
     case v1::REPORT_KIND_TARGET: return "target";
+    case v1::REPORT_KIND_CATEGORIES: return "categories";
     default: return "";
   }
 }
 
 std::optional<v1::ReportKind> reportKindNamed(std::string_view name) {
   for (auto kind : {v1::REPORT_KIND_INCOMING, v1::REPORT_KIND_DISTRIBUTION, v1::REPORT_KIND_MISSED,
-                    v1::REPORT_KIND_EMPLOYEES, v1::REPORT_KIND_ADS, v1::REPORT_KIND_TARGET}) {
+                    v1::REPORT_KIND_EMPLOYEES, v1::REPORT_KIND_ADS, v1::REPORT_KIND_TARGET, v1::REPORT_KIND_CATEGORIES}) {
     if (reportName(kind) == name) return kind;
   }
   return std::nullopt;

@@ -305,6 +305,38 @@ ORDER BY c.caller, c.started_at, c.call_id)";
   return report;
 }
 
+// Calls per category of the tenant (all directions), with what they are worth: the category's
+// value per call. A category deleted since counts as uncategorized.
+ReportQuery categoriesReport() {
+  ReportQuery report;
+  report.columns = {column("category_id", kText), column("category", kText),
+                    column("value_per_call", kDecimal), column("calls", kInteger),
+                    column("answered", kInteger), column("talk_seconds", kInteger),
+                    column("value", kDecimal)};
+  report.rows = R"(,
+selected AS (
+  SELECT c.*, k.id AS category, k.name AS category_name, k.value AS category_value
+  FROM params, period_calls c LEFT JOIN call_categories k ON k.id = c.category_id
+  WHERE)" + kFilters + R"(),
+per_category AS (
+  SELECT category, category_name, category_value, GROUPING(category) = 1 AS total,
+         count(*) AS calls, count(*) FILTER (WHERE disposition = 1) AS answered,
+         coalesce(sum(talk_seconds), 0) AS talk_seconds, coalesce(sum(category_value), 0) AS value,
+         count(category) AS categorized
+  FROM selected
+  GROUP BY GROUPING SETS ((category, category_name, category_value), ()))
+SELECT category::text, coalesce(category_name, ''), coalesce(category_value, 0)::float8, calls,
+       answered, talk_seconds, value::float8, total
+FROM per_category WHERE NOT total
+UNION ALL
+SELECT NULL, NULL, NULL, calls, categorized, value::float8, NULL, total FROM per_category WHERE total
+ORDER BY 8, 2)";
+  report.summary_columns = {column("calls", kInteger), column("categorized_calls", kInteger),
+                            column("value", kDecimal)};
+  report.summary_in_last_row = 3;
+  return report;
+}
+
 const ReportQuery* queryFor(v1::ReportKind kind) {
   static const ReportQuery kIncoming = incomingReport();
   static const ReportQuery kDistribution = distributionReport();
@@ -312,6 +344,7 @@ const ReportQuery* queryFor(v1::ReportKind kind) {
   static const ReportQuery kEmployees = employeesReport();
   static const ReportQuery kAds = adsReport();
   static const ReportQuery kTarget = targetReport();
+  static const ReportQuery kCategories = categoriesReport();
   switch (kind) {
     case v1::REPORT_KIND_INCOMING: return &kIncoming;
     case v1::REPORT_KIND_DISTRIBUTION: return &kDistribution;
@@ -319,6 +352,7 @@ const ReportQuery* queryFor(v1::ReportKind kind) {
     case v1::REPORT_KIND_EMPLOYEES: return &kEmployees;
     case v1::REPORT_KIND_ADS: return &kAds;
     case v1::REPORT_KIND_TARGET: return &kTarget;
+    case v1::REPORT_KIND_CATEGORIES: return &kCategories;
     default: return nullptr;
   }
 }

@@ -1,5 +1,7 @@
 #include "tracking_service.h"
 
+#include "service_call.h"
+
 namespace tel::analytics {
 
 TrackingService::TrackingService(TrackingStore& store, int workers, log::Logger log,
@@ -17,14 +19,7 @@ TrackingService::TrackingService(TrackingStore& store, int workers, log::Logger 
 
 grpc::ServerUnaryReactor* TrackingService::run(grpc::CallbackServerContext* context, const char* method,
                                                std::function<grpc::Status()> work) {
-  return executor_.runUnary(context, [this, method, work = std::move(work)] {
-    try {
-      return work();
-    } catch (const std::exception& e) {
-      log_.error("tracking request failed", {{"method", method}, {"error", e.what()}});
-      return grpc::Status(grpc::StatusCode::INTERNAL, "tracking request failed");
-    }
-  });
+  return runLogged(executor_, log_, context, method, std::move(work));
 }
 
 grpc::ServerUnaryReactor* TrackingService::CreateSite(grpc::CallbackServerContext* context,

@@ -8,6 +8,7 @@
 
 #include "tel/crypto/crypto.h"
 #include "tel/grpc/status.h"
+#include "database_status.h"
 #include "tracking_validation.h"
 
 namespace tel::analytics {
@@ -16,19 +17,6 @@ namespace {
 using grpc_util::invalidArgument;
 using grpc_util::notFound;
 using google::protobuf::util::TimeUtil;
-
-// Runs `body`; database trouble becomes a status instead of an exception.
-grpc::Status guarded(const std::function<grpc::Status()>& body) {
-  try {
-    return body();
-  } catch (const pqxx::broken_connection&) {
-    return grpc::Status(grpc::StatusCode::UNAVAILABLE, "database unavailable");
-  } catch (const std::runtime_error& e) {
-    // ConnectionPool::acquire times out with runtime_error; sql_error derives from it too.
-    if (dynamic_cast<const pqxx::sql_error*>(&e) != nullptr) throw;
-    return grpc::Status(grpc::StatusCode::UNAVAILABLE, std::string("database: ") + e.what());
-  }
-}
 
 constexpr const char* kSiteColumns =
     "id::text, name, site_key, default_number, hold_seconds,"
@@ -70,7 +58,7 @@ std::string newSiteKey() { return "trk_" + crypto::randomAlphanumeric(24); }
 
 grpc::Status TrackingStore::createSite(const v1::CreateSiteRequest& request, v1::Site* out) {
   if (auto status = checkCreateSite(request); !status.ok()) return status;
-  return guarded([&] {
+  return guardedDatabaseWork([&] {
     grpc::Status status;
     pool_->inTenantTransaction(request.tenant_id(), [&](pqxx::work& txn) {
       if (!request.default_number().empty() && !tenantOwnsNumber(txn, request.default_number())) {
@@ -89,7 +77,7 @@ grpc::Status TrackingStore::createSite(const v1::CreateSiteRequest& request, v1:
 }
 
 grpc::Status TrackingStore::listSites(const std::string& tenant_id, v1::ListSitesResponse* out) {
-  return guarded([&] {
+  return guardedDatabaseWork([&] {
     pool_->inTenantTransaction(tenant_id, [&](pqxx::work& txn) {
       const pqxx::result rows = txn.exec_params(
           std::string("SELECT ") + kSiteColumns +
@@ -107,7 +95,7 @@ grpc::Status TrackingStore::listSites(const std::string& tenant_id, v1::ListSite
 
 grpc::Status TrackingStore::getSite(const v1::SiteRef& ref, v1::Site* out) {
   if (!isUuid(ref.id())) return notFound("site");
-  return guarded([&] {
+  return guardedDatabaseWork([&] {
     grpc::Status status;
     pool_->inTenantTransaction(ref.tenant_id(), [&](pqxx::work& txn) {
       const pqxx::result rows =
@@ -125,7 +113,7 @@ grpc::Status TrackingStore::getSite(const v1::SiteRef& ref, v1::Site* out) {
 
 grpc::Status TrackingStore::deleteSite(const v1::SiteRef& ref) {
   if (!isUuid(ref.id())) return notFound("site");
-  return guarded([&] {
+  return guardedDatabaseWork([&] {
     grpc::Status status;
     pool_->inTenantTransaction(ref.tenant_id(), [&](pqxx::work& txn) {
       if (txn.exec_params("DELETE FROM tracking_sites WHERE id = $1", ref.id()).affected_rows() == 0) {
@@ -139,7 +127,7 @@ grpc::Status TrackingStore::deleteSite(const v1::SiteRef& ref) {
 grpc::Status TrackingStore::addNumber(const v1::AddNumberRequest& request, v1::TrackingNumber* out) {
   if (!isUuid(request.site_id())) return notFound("site");
   if (auto status = checkTrackingNumber(request.number()); !status.ok()) return status;
-  return guarded([&] {
+  return guardedDatabaseWork([&] {
     grpc::Status status;
     pool_->inTenantTransaction(request.tenant_id(), [&](pqxx::work& txn) {
       if (txn.exec_params("SELECT 1 FROM tracking_sites WHERE id = $1", request.site_id()).empty()) {
@@ -169,7 +157,7 @@ grpc::Status TrackingStore::addNumber(const v1::AddNumberRequest& request, v1::T
 
 grpc::Status TrackingStore::removeNumber(const v1::RemoveNumberRequest& request) {
   if (!isUuid(request.site_id())) return notFound("site");
-  return guarded([&] {
+  return guardedDatabaseWork([&] {
     grpc::Status status;
     pool_->inTenantTransaction(request.tenant_id(), [&](pqxx::work& txn) {
       if (txn.exec_params("DELETE FROM tracking_numbers WHERE site_id = $1 AND e164 = $2",
@@ -193,7 +181,7 @@ grpc::Status TrackingStore::poolUsage(const v1::PoolUsageRequest& request, v1::P
                                           : to - int64_t{7} * 86400 * 1000000;
   if (from >= to) return invalidArgument("from", "must be before to");
   if (to - from > int64_t{366} * 86400 * 1000000) return invalidArgument("from", "at most 366 days");
-  return guarded([&] {
+  return guardedDatabaseWork([&] {
     grpc::Status status;
     pool_->inTenantTransaction(request.tenant_id(), [&](pqxx::work& txn) {
       const pqxx::result site = txn.exec_params(
@@ -242,7 +230,7 @@ grpc::Status TrackingStore::poolUsage(const v1::PoolUsageRequest& request, v1::P
 
 grpc::Status TrackingStore::visit(const v1::VisitRequest& request, v1::VisitResponse* out) {
   if (auto status = checkVisit(request); !status.ok()) return status;
-  return guarded([&] {
+  return guardedDatabaseWork([&] {
     const auto& source = request.source();
     nlohmann::json click_ids = nlohmann::json::object();
     for (const auto& [name, value] : source.click_ids()) click_ids[name] = value;

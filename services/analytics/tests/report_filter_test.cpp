@@ -95,7 +95,7 @@ TEST_CASE("filters are checked against what the report takes") {
 }
 
 TEST_CASE("report names map both ways") {
-  for (const char* name : {"incoming", "distribution", "missed", "employees", "ads", "target"}) {
+  for (const char* name : {"incoming", "distribution", "missed", "employees", "ads", "target", "categories"}) {
     auto kind = reportKindNamed(name);
     REQUIRE(kind.has_value());
     CHECK(reportName(*kind) == name);

@@ -76,7 +76,10 @@ constexpr const char* kCallColumns =
     " ring_seconds, talk_seconds, disposition, hangup_side, sip_status, cause, answered_leg_id,"
     " answered_by, caller_packets_in, caller_packets_out, caller_bytes_in, caller_bytes_out,"
     " events, complete, attributed, coalesce(tracking_session_id::text, ''), utm_source,"
-    " utm_medium, utm_campaign, utm_term, utm_content, referrer, landing_page";
+    " utm_medium, utm_campaign, utm_term, utm_content, referrer, landing_page,"
+    " coalesce(category_id::text, ''),"
+    " coalesce((SELECT k.name FROM call_categories k WHERE k.id = calls.category_id), ''),"
+    " category_set_by";
 
 void mapCall(const pqxx::row& row, v1::CallRecord* out) {
   out->set_call_id(row[0].as<std::string>());
@@ -114,6 +117,12 @@ void mapCall(const pqxx::row& row, v1::CallRecord* out) {
     source->set_referrer(row[31].as<std::string>());
     source->set_landing_page(row[32].as<std::string>());
   }
+  // A category deleted since leaves the call uncategorized.
+  if (!row[34].as<std::string>().empty()) {
+    out->set_category_id(row[33].as<std::string>());
+    out->set_category(row[34].as<std::string>());
+  }
+  out->set_category_set_by(row[35].as<std::string>());
 }
 
 bool isUuid(const std::string& text) {

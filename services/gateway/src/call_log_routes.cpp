@@ -76,6 +76,9 @@ json callJson(const calls_v1::CallRecord& call, bool with_legs) {
   } else {
     out["source"] = nullptr;
   }
+  out["category"] = call.category_id().empty()
+                        ? json(nullptr)
+                        : json{{"id", call.category_id()}, {"name", call.category()}, {"set_by", call.category_set_by()}};
   if (with_legs) {
     out["legs"] = json::array();
     for (const auto& leg : call.legs()) {

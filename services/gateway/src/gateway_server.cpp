@@ -156,6 +156,7 @@ GatewayServer::GatewayServer(GatewayOptions options, GatewayBackends backends, l
       call_log_(std::move(backends.call_log)),
       reports_(std::move(backends.reports)),
       tracking_(std::move(backends.tracking)),
+      segmentation_(std::move(backends.segmentation)),
       rate_limiter_(std::move(backends.rate_limiter)),
       visit_limiter_(std::move(backends.visit_limiter)),
       sessions_(std::move(backends.sessions)),
@@ -404,6 +405,7 @@ void GatewayServer::registerRoutes() {
   registerCallLogRoutes();
   registerReportRoutes();
   registerTrackingRoutes();
+  registerSegmentationRoutes();
   registerSessionRoutes();
   registerDashboard();
 }

@@ -19,6 +19,7 @@
 #include "static_files.h"
 #include "tel/accounts/v1/accounts.grpc.pb.h"
 #include "tel/analytics/v1/reports.grpc.pb.h"
+#include "tel/analytics/v1/segmentation.grpc.pb.h"
 #include "tel/analytics/v1/tracking.grpc.pb.h"
 #include "tel/calls/v1/calls.grpc.pb.h"
 #include "tel/log/log.h"
@@ -50,6 +51,7 @@ struct GatewayBackends {
   std::shared_ptr<calls::v1::CallLog::StubInterface> call_log;
   std::shared_ptr<analytics::v1::Reports::StubInterface> reports;
   std::shared_ptr<analytics::v1::Tracking::StubInterface> tracking;
+  std::shared_ptr<analytics::v1::Segmentation::StubInterface> segmentation;
   std::shared_ptr<RateLimiter> rate_limiter;
   // The public tracking endpoint's limit, per client address.
   std::shared_ptr<RateLimiter> visit_limiter;
@@ -107,6 +109,7 @@ class GatewayServer {
   void registerCallLogRoutes();
   void registerReportRoutes();
   void registerTrackingRoutes();
+  void registerSegmentationRoutes();
   void registerSessionRoutes();
   void registerDashboard();
   void signIn(Call& call);
@@ -144,6 +147,7 @@ class GatewayServer {
   std::shared_ptr<calls::v1::CallLog::StubInterface> call_log_;
   std::shared_ptr<analytics::v1::Reports::StubInterface> reports_;
   std::shared_ptr<analytics::v1::Tracking::StubInterface> tracking_;
+  std::shared_ptr<analytics::v1::Segmentation::StubInterface> segmentation_;
   std::shared_ptr<RateLimiter> rate_limiter_;
   std::shared_ptr<RateLimiter> visit_limiter_;
   std::shared_ptr<SessionStore> sessions_;

@@ -50,6 +50,9 @@ JsonRequest JsonRequest::validate(nlohmann::json parsed, std::initializer_list<F
       case FieldType::kObject:
         type_ok = value.is_object();
         break;
+      case FieldType::kNumber:
+        type_ok = value.is_number();
+        break;
       case FieldType::kStringArray:
         type_ok = value.is_array();
         for (const auto& element : value) type_ok = type_ok && element.is_string();
@@ -57,7 +60,7 @@ JsonRequest JsonRequest::validate(nlohmann::json parsed, std::initializer_list<F
     }
     if (!type_ok) {
       static constexpr const char* kTypeNames[] = {"a string", "an integer", "a boolean",
-                                                   "an array of strings", "an object"};
+                                                   "an array of strings", "an object", "a number"};
       request.error =
           ApiError::invalid(field, field + ": must be " + kTypeNames[static_cast<int>(spec->type)]);
       return request;
@@ -77,6 +80,11 @@ JsonRequest JsonRequest::validate(nlohmann::json parsed, std::initializer_list<F
 std::optional<std::string> JsonRequest::string(const char* name) const {
   if (!object_ || !object_->contains(name)) return std::nullopt;
   return (*object_)[name].get<std::string>();
+}
+
+std::optional<double> JsonRequest::number(const char* name) const {
+  if (!object_ || !object_->contains(name)) return std::nullopt;
+  return (*object_)[name].get<double>();
 }
 
 std::optional<int64_t> JsonRequest::integer(const char* name) const {

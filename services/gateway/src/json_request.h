@@ -11,7 +11,7 @@
 
 namespace tel::gateway {
 
-enum class FieldType { kString, kInteger, kBoolean, kStringArray, kObject };
+enum class FieldType { kString, kInteger, kBoolean, kStringArray, kObject, kNumber };
 
 struct FieldSpec {
   const char* name;
@@ -31,6 +31,8 @@ class JsonRequest {
 
   std::optional<std::string> string(const char* name) const;
   std::optional<int64_t> integer(const char* name) const;
+  // A kNumber field: any JSON number (integer or not).
+  std::optional<double> number(const char* name) const;
   std::optional<bool> boolean(const char* name) const;
   std::optional<std::vector<std::string>> strings(const char* name) const;
   // The kObject field `name`, validated like a body against `fields`; its errors name nested

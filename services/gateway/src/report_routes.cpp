@@ -13,7 +13,7 @@ namespace {
 using nlohmann::json;
 namespace analytics_v1 = ::tel::analytics::v1;
 
-const char* kReportNames[] = {"incoming", "distribution", "missed", "employees", "ads", "target"};
+const char* kReportNames[] = {"incoming", "distribution", "missed", "employees", "ads", "target", "categories"};
 const char* kReportParameters[] = {"from", "to", "number", "extension", "source", "unprocessed", "format"};
 
 std::optional<analytics_v1::ReportKind> reportKind(const std::string& name) {
@@ -173,7 +173,7 @@ void GatewayServer::registerReportRoutes() {
     const auto kind = reportKind(name);
     if (!kind) {
       return writeError(call.response,
-                        ApiError::notFound("no such report; reports: incoming, distribution, missed, employees, ads, target"));
+                        ApiError::notFound("no such report; reports: incoming, distribution, missed, employees, ads, target, categories"));
     }
     analytics_v1::ReportRequest request;
     request.set_tenant_id(call.principal.tenant_id);

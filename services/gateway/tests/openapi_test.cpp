@@ -14,7 +14,8 @@ TEST_CASE("the compiled-in OpenAPI document is valid JSON describing every route
         "/v1/api-keys/{id}", "/v1/me", "/v1/openapi.json", "/v1/calls", "/v1/calls/{id}",
         "/v1/sessions", "/v1/session", "/v1/reports/{report}", "/v1/tracking/sites",
         "/v1/tracking/sites/{id}", "/v1/tracking/sites/{id}/numbers", "/v1/tracking/sites/{id}/usage",
-        "/v1/tracking/visits", "/v1/tracking/snippet.js", "/v1/report-settings"}) {
+        "/v1/tracking/visits", "/v1/tracking/snippet.js", "/v1/report-settings",
+        "/v1/call-categories", "/v1/call-categories/{id}", "/v1/category-rules", "/v1/category-rules/{id}"}) {
     INFO(path);
     CHECK(paths.contains(path));
   }

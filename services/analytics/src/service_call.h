@@ -1,0 +1,18 @@
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <functional>
+
+#include "tel/grpc/blocking_executor.h"
+#include "tel/log/log.h"
+
+namespace tel::analytics {
+
+// Runs a request's `work` on `executor` (database work never runs on gRPC's threads); an exception
+// escaping it is logged with the method and answered as INTERNAL.
+grpc::ServerUnaryReactor* runLogged(grpc_util::BlockingExecutor& executor, const log::Logger& log,
+                                    grpc::CallbackServerContext* context, const char* method,
+                                    std::function<grpc::Status()> work);
+
+}  // namespace tel::analytics

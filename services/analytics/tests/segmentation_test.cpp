@@ -1,0 +1,56 @@
+#include <catch2/catch.hpp>
+
+#include "segmentation_store.h"
+#include "tel/grpc/status.h"
+
+namespace {
+
+using namespace tel::analytics;
+
+std::string refusedField(const grpc::Status& status) {
+  return status.error_code() == grpc::StatusCode::INVALID_ARGUMENT ? tel::grpc_util::fieldOf(status) : "";
+}
+
+v1::CategoryRule rule() {
+  v1::CategoryRule out;
+  out.set_category_id("0b6c3f0e-3f5b-4c1e-9a55-3c1f1d3e2a10");
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("categories: a printable name and a value that is not negative") {
+  v1::CreateCategoryRequest category;
+  category.set_name("coat sold");
+  category.set_value(250.5);
+  CHECK(checkCategory(category).ok());
+  category.set_value(-1);
+  CHECK(refusedField(checkCategory(category)) == "value");
+  category.set_value(std::numeric_limits<double>::quiet_NaN());
+  CHECK(refusedField(checkCategory(category)) == "value");
+  category.set_value(0);
+  category.set_name("");
+  CHECK(refusedField(checkCategory(category)) == "name");
+  category.set_name("spam\n");
+  CHECK(refusedField(checkCategory(category)) == "name");
+}
+
+TEST_CASE("rules: each condition is checked") {
+  CHECK(checkRule(rule()).ok());
+  auto bad_direction = rule();
+  bad_direction.set_direction("sideways");
+  CHECK(refusedField(checkRule(bad_direction)) == "direction");
+  auto bad_number = rule();
+  bad_number.set_number("0441234567");
+  CHECK(refusedField(checkRule(bad_number)) == "number");
+  auto crossed = rule();
+  crossed.set_min_talk_seconds(60);
+  crossed.set_max_talk_seconds(30);
+  CHECK(refusedField(checkRule(crossed)) == "max_talk_seconds");
+  auto no_category = rule();
+  no_category.set_category_id("spam");
+  CHECK(refusedField(checkRule(no_category)) == "category_id");
+  auto position = rule();
+  position.set_position(-1);
+  CHECK(refusedField(checkRule(position)) == "position");
+}

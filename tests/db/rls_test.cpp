@@ -62,10 +62,25 @@ TEST_CASE("the application role owns nothing and cannot bypass row-level securit
 TEST_CASE("without a tenant set, the application role sees no tenant rows") {
   Platform platform = Platform::fromEnv();
   TestTenant tenant(platform);
-  REQUIRE(tenant.api->post("/v1/numbers", {{"e164", uniqueE164()}}).status == 201);
+  const std::string number = uniqueE164();
+  REQUIRE(tenant.api->post("/v1/numbers", {{"e164", number}}).status == 201);
   REQUIRE(
       tenant.api->post("/v1/sip-accounts", {{"username", "eve"}, {"extension", "301"}}).status ==
       201);
+  // Analytics' tables, each given a row the way a tenant would: a tracked site with the number
+  // in its pool, a visit (a session and its hold), report settings, a category and a rule.
+  auto site = tenant.api->post("/v1/tracking/sites", {{"name", "shop"}});
+  REQUIRE(site.status == 201);
+  REQUIRE(tenant.api->post("/v1/tracking/sites/" + site.json["id"].get<std::string>() + "/numbers",
+                           {{"e164", number}, {"kind", "pool"}})
+              .status == 201);
+  REQUIRE(tel::testing::ApiClient(platform.api_url, "")
+              .post("/v1/tracking/visits", {{"site_key", site.json["site_key"]}})
+              .json["tracked"] == true);
+  REQUIRE(tenant.api->patch("/v1/report-settings", {{"deal_window_days", 10}}).status == 200);
+  auto category = tenant.api->post("/v1/call-categories", {{"name", "spam"}});
+  REQUIRE(category.status == 201);
+  REQUIRE(tenant.api->post("/v1/category-rules", {{"category_id", category.json["id"]}}).status == 201);
   REQUIRE(
       tenant.api->post("/v1/users", {{"email", "eve@e.example.com"}, {"password", "0123456789ab"}})
           .status == 201);

@@ -16,12 +16,6 @@ std::string localTime(const std::string& expression) {
   return "to_char(" + expression + R"(, 'YYYY-MM-DD"T"HH24:MI:SSTZH:TZM'))";
 }
 
-// Every report's statements start with these: the parameters, typed once ($1 tenant, $2 first
-// day, $3 last day, $4 numbers, $5 extensions, $6 unprocessed only, $7 row limit, $8 sources),
-// the complete calls that started within the period, and the inbound ones among them that pass the
-// filters. Day boundaries are midnights in the session's time zone, which is the tenant's. The
-// tenant and the period are written as parameters, not read from `params`, so that the planner
-// sees them and scans the index range of the period only.
 // The filters of the request on calls `c` (with `params` in scope).
 const std::string kFilters = R"(
     (cardinality(params.numbers) = 0 OR c.called = ANY(params.numbers))
@@ -31,6 +25,12 @@ const std::string kFilters = R"(
           WHERE l.tenant_id = c.tenant_id AND l.call_id = c.call_id
             AND l.extension = ANY(params.extensions))))";
 
+// Every report's statements start with these: the parameters, typed once ($1 tenant, $2 first
+// day, $3 last day, $4 numbers, $5 extensions, $6 unprocessed only, $7 row limit, $8 sources),
+// the complete calls that started within the period, and the inbound ones among them that pass the
+// filters. Day boundaries are midnights in the session's time zone, which is the tenant's. The
+// tenant and the period are written as parameters, not read from `params`, so that the planner
+// sees them and scans the index range of the period only.
 const std::string kPrelude = R"(
 WITH params AS (
   SELECT $1::uuid AS tenant, $2::date AS first_day, $3::date AS last_day, $4::text[] AS numbers,

@@ -314,6 +314,40 @@ TEST_CASE("reports count a fixed data set as computed by hand, in the tenant's t
     CHECK(other.tenant.api->get("/v1/report-settings").json["target_max_talk_seconds"] == 300);
   }
 
+  SECTION("custom reports: saved call-log filters with chosen columns") {
+    auto& api = *kyiv.tenant.api;
+    auto saved = api.post("/v1/custom-reports",
+                          {{"name", "unanswered on the main line"}, {"direction", "inbound"},
+                           {"disposition", "no_answer"}, {"numbers", json::array({kMainNumber})},
+                           {"columns", json::array({"id", "started_at", "caller", "ring_seconds"})}});
+    REQUIRE(saved.status == 201);
+    const std::string id = saved.json["id"];
+    CHECK(api.get("/v1/custom-reports/" + id).json["disposition"] == "no_answer");
+    CHECK(api.get("/v1/custom-reports").json["items"].size() == 1);
+    auto run = api.get("/v1/custom-reports/" + id + "/run?" + kPeriod);
+    REQUIRE(run.status == 200);
+    CHECK(run.json["rows"] == json::array({
+        json{{"id", "c8"}, {"started_at", "2026-11-11T11:00:00+02:00"}, {"caller", "+380505555555"}, {"ring_seconds", 25}},
+        json{{"id", "c2"}, {"started_at", "2026-11-09T10:15:00+02:00"}, {"caller", "+380502222222"}, {"ring_seconds", 30}}}));
+    auto csv = api.get("/v1/custom-reports/" + id + "/run?" + kPeriod + "&format=csv");
+    CHECK(csv.body == "id,started_at,caller,ring_seconds\r\n"
+                      "c8,2026-11-11T11:00:00+02:00,+380505555555,25\r\n"
+                      "c2,2026-11-09T10:15:00+02:00,+380502222222,30\r\n");
+
+    CHECK(api.post("/v1/custom-reports", {{"name", "x"}, {"columns", json::array({"id", "salary"})}}).errorField() == "columns");
+    CHECK(api.post("/v1/custom-reports", {{"name", "x"}, {"columns", json::array({"id", "id"})}}).errorField() == "columns");
+    CHECK(api.post("/v1/custom-reports", {{"name", "x"}, {"columns", json::array()}}).errorField() == "columns");
+    CHECK(api.post("/v1/custom-reports", {{"name", "x"}, {"columns", json::array({"id"})}, {"disposition", "lost"}})
+              .errorField() == "disposition");
+    CHECK(api.post("/v1/custom-reports", {{"name", "unanswered on the main line"}, {"columns", json::array({"id"})}})
+              .errorCode() == "conflict");
+    CHECK(api.get("/v1/custom-reports/" + id + "/run?number=%2B15550009001").errorField() == "number");
+    CHECK(other.tenant.api->get("/v1/custom-reports/" + id).status == 404);
+    CHECK(other.tenant.api->get("/v1/custom-reports/" + id + "/run").status == 404);
+    CHECK(api.del("/v1/custom-reports/" + id).status == 204);
+    CHECK(api.get("/v1/custom-reports/" + id + "/run").status == 404);
+  }
+
   SECTION("the call log as CSV") {
     auto csv = kyiv.tenant.api->get("/v1/calls?format=csv");
     REQUIRE(csv.status == 200);

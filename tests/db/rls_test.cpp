@@ -68,7 +68,8 @@ TEST_CASE("without a tenant set, the application role sees no tenant rows") {
       tenant.api->post("/v1/sip-accounts", {{"username", "eve"}, {"extension", "301"}}).status ==
       201);
   // Analytics' tables, each given a row the way a tenant would: a tracked site with the number
-  // in its pool, a visit (a session and its hold), report settings, a category and a rule.
+  // in its pool, a visit (a session and its hold), report settings, a category, a rule and a
+  // custom report.
   auto site = tenant.api->post("/v1/tracking/sites", {{"name", "shop"}});
   REQUIRE(site.status == 201);
   REQUIRE(tenant.api->post("/v1/tracking/sites/" + site.json["id"].get<std::string>() + "/numbers",
@@ -81,6 +82,8 @@ TEST_CASE("without a tenant set, the application role sees no tenant rows") {
   auto category = tenant.api->post("/v1/call-categories", {{"name", "spam"}});
   REQUIRE(category.status == 201);
   REQUIRE(tenant.api->post("/v1/category-rules", {{"category_id", category.json["id"]}}).status == 201);
+  REQUIRE(tenant.api->post("/v1/custom-reports", {{"name", "all"}, {"columns", nlohmann::json::array({"id"})}})
+              .status == 201);
   REQUIRE(
       tenant.api->post("/v1/users", {{"email", "eve@e.example.com"}, {"password", "0123456789ab"}})
           .status == 201);

@@ -135,6 +135,7 @@ std::string reportName(v1::ReportKind kind) {
     case v1::REPORT_KIND_ADS: return "ads";
     case v1::REPORT_KIND_TARGET: return "target";
     case v1::REPORT_KIND_CATEGORIES: return "categories";
+    case v1::REPORT_KIND_CUSTOM: return "custom";
     default: return "";
   }
 }

@@ -5,7 +5,11 @@
 #include <set>
 #include <vector>
 
+#include "call_codes.h"
+#include "custom_reports.h"
+#include "database_status.h"
 #include "report_filter.h"
+#include "tracking_validation.h"
 #include "tel/grpc/status.h"
 
 namespace tel::analytics {
@@ -459,7 +463,131 @@ void pickTargetCalls(const pqxx::result& candidates, const v1::ReportSettings& s
   }
 }
 
+constexpr const char* kCustomReportColumns =
+    "id::text, name, direction, disposition, numbers, extensions, sources,"
+    " coalesce(category_id::text, ''), columns";
+
+// A text[] column into a repeated field (pqxx 6 reads arrays with its parser).
+void readArray(const pqxx::field& field, google::protobuf::RepeatedPtrField<std::string>* out) {
+  auto parser = field.as_array();
+  for (auto item = parser.get_next(); item.first != pqxx::array_parser::done; item = parser.get_next()) {
+    if (item.first == pqxx::array_parser::string_value) out->Add(std::string(item.second));
+  }
+}
+
+void mapCustomReport(const pqxx::row& row, v1::CustomReport* out) {
+  out->set_id(row[0].as<std::string>());
+  out->set_name(row[1].as<std::string>());
+  out->set_direction(nameOfCode(kDirectionNames, row[2].as<int>()));
+  out->set_disposition(nameOfCode(kDispositionNames, row[3].as<int>()));
+  readArray(row[4], out->mutable_numbers());
+  readArray(row[5], out->mutable_extensions());
+  readArray(row[6], out->mutable_sources());
+  out->set_category_id(row[7].as<std::string>());
+  readArray(row[8], out->mutable_columns());
+}
+
+// The query of a saved report: its columns of the period's calls that pass its filters (the list
+// filters through `params`, filled from the report), newest first, one row past the limit to tell
+// that more matched.
+ReportQuery customQuery(pqxx::work& txn, const v1::CustomReport& report) {
+  ReportQuery query;
+  query.listing = true;
+  std::string select;
+  for (const auto& name : report.columns()) {
+    const CustomColumn* column = customColumnNamed(name);
+    if (column == nullptr) continue;  // checked when saved; a column dropped since is left out
+    v1::Column out;
+    out.set_name(column->name);
+    out.set_type(column->type);
+    query.columns.push_back(out);
+    select += (select.empty() ? "" : ", ") + column->sql;
+  }
+  std::string where = kFilters;
+  if (!report.direction().empty()) {
+    where += " AND c.direction = " + std::to_string(codeNamed(kDirectionNames, report.direction()));
+  }
+  if (!report.disposition().empty()) {
+    where += " AND c.disposition = " + std::to_string(codeNamed(kDispositionNames, report.disposition()));
+  }
+  if (!report.category_id().empty()) where += " AND c.category_id = " + txn.quote(report.category_id()) + "::uuid";
+  query.rows = "\nSELECT " + select +
+               "\nFROM params, period_calls c LEFT JOIN call_categories k ON k.id = c.category_id"
+               "\nWHERE " + where +
+               "\nORDER BY c.started_at DESC, c.call_id DESC"
+               "\nLIMIT (SELECT row_limit + 1 FROM params)";
+  return query;
+}
+
 }  // namespace
+
+grpc::Status ReportStore::createCustomReport(const v1::CreateCustomReportRequest& request,
+                                             v1::CustomReport* out) {
+  if (auto status = checkCustomReport(request.report()); !status.ok()) return status;
+  return guardedDatabaseWork([&] {
+    grpc::Status status;
+    pool_->inTenantTransaction(request.tenant_id(), [&](pqxx::work& txn) {
+      const auto& report = request.report();
+      auto array = [](const google::protobuf::RepeatedPtrField<std::string>& values) { return arrayLiteral(values); };
+      const pqxx::result row = txn.exec_params(
+          std::string("INSERT INTO custom_reports (tenant_id, name, direction, disposition, numbers,"
+                      " extensions, sources, category_id, columns)"
+                      " VALUES ($1, $2, $3, $4, $5::text[], $6::text[], $7::text[], NULLIF($8, '')::uuid, $9::text[])"
+                      " ON CONFLICT (tenant_id, name) DO NOTHING RETURNING ") + kCustomReportColumns,
+          request.tenant_id(), report.name(), codeNamed(kDirectionNames, report.direction()),
+          codeNamed(kDispositionNames, report.disposition()), array(report.numbers()),
+          array(report.extensions()), array(report.sources()), report.category_id(), array(report.columns()));
+      if (row.empty()) {
+        status = grpc_util::alreadyExists("name", "a custom report with this name exists");
+        return;
+      }
+      mapCustomReport(row[0], out);
+    });
+    return status;
+  });
+}
+
+grpc::Status ReportStore::listCustomReports(const std::string& tenant_id, v1::ListCustomReportsResponse* out) {
+  return guardedDatabaseWork([&] {
+    pool_->inTenantTransaction(tenant_id, [&](pqxx::work& txn) {
+      for (const auto& row : txn.exec(std::string("SELECT ") + kCustomReportColumns +
+                                       " FROM custom_reports ORDER BY name LIMIT 500")) {
+        mapCustomReport(row, out->add_reports());
+      }
+    });
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status ReportStore::getCustomReport(const v1::CustomReportRef& ref, v1::CustomReport* out) {
+  if (!isUuid(ref.id())) return grpc_util::notFound("custom report");
+  return guardedDatabaseWork([&] {
+    grpc::Status status;
+    pool_->inTenantTransaction(ref.tenant_id(), [&](pqxx::work& txn) {
+      const pqxx::result row = txn.exec_params(
+          std::string("SELECT ") + kCustomReportColumns + " FROM custom_reports WHERE id = $1", ref.id());
+      if (row.empty()) {
+        status = grpc_util::notFound("custom report");
+        return;
+      }
+      mapCustomReport(row[0], out);
+    });
+    return status;
+  });
+}
+
+grpc::Status ReportStore::deleteCustomReport(const v1::CustomReportRef& ref) {
+  if (!isUuid(ref.id())) return grpc_util::notFound("custom report");
+  return guardedDatabaseWork([&] {
+    grpc::Status status;
+    pool_->inTenantTransaction(ref.tenant_id(), [&](pqxx::work& txn) {
+      if (txn.exec_params("DELETE FROM custom_reports WHERE id = $1", ref.id()).affected_rows() == 0) {
+        status = grpc_util::notFound("custom report");
+      }
+    });
+    return status;
+  });
+}
 
 grpc::Status ReportStore::settings(const std::string& tenant_id, v1::ReportSettings* out) {
   pool_->inTenantTransaction(tenant_id, [&](pqxx::work& txn) { *out = loadSettings(txn, tenant_id); });
@@ -490,9 +618,19 @@ grpc::Status ReportStore::updateSettings(const v1::UpdateReportSettingsRequest& 
 }
 
 grpc::Status ReportStore::run(const v1::ReportRequest& request, v1::ReportTable* out) {
-  const ReportQuery* query = queryFor(request.kind());
-  if (query == nullptr) return grpc_util::invalidArgument("report", "unknown report");
-  if (auto status = checkFilter(request.kind(), request.filter()); !status.ok()) return status;
+  const bool custom = request.kind() == v1::REPORT_KIND_CUSTOM;
+  const ReportQuery* query = custom ? nullptr : queryFor(request.kind());
+  if (!custom && query == nullptr) return grpc_util::invalidArgument("report", "unknown report");
+  if (custom) {
+    if (!isUuid(request.custom_report_id())) return grpc_util::notFound("custom report");
+    const auto& asked = request.filter();
+    if (!asked.numbers().empty() || !asked.extensions().empty() || !asked.sources().empty() ||
+        asked.unprocessed_only()) {
+      return grpc_util::invalidArgument("report", "a custom report's filters are saved with it; give the period only");
+    }
+  } else if (auto status = checkFilter(request.kind(), request.filter()); !status.ok()) {
+    return status;
+  }
 
   grpc::Status status;
   try {
@@ -515,12 +653,30 @@ grpc::Status ReportStore::run(const v1::ReportRequest& request, v1::ReportTable*
                std::to_string(limits_.statement_timeout.count()) +
                "; SET LOCAL work_mem = '64MB'; SET LOCAL jit = off");
 
+      // A custom report brings its own columns and filters.
+      v1::ReportFilter filter = request.filter();
+      ReportQuery custom_query;
+      if (custom) {
+        const pqxx::result saved = txn.exec_params(
+            std::string("SELECT ") + kCustomReportColumns + " FROM custom_reports WHERE id = $1",
+            request.custom_report_id());
+        if (saved.empty()) {
+          status = grpc_util::notFound("custom report");
+          return;
+        }
+        v1::CustomReport report;
+        mapCustomReport(saved[0], &report);
+        *filter.mutable_numbers() = report.numbers();
+        *filter.mutable_extensions() = report.extensions();
+        *filter.mutable_sources() = report.sources();
+        custom_query = customQuery(txn, report);
+        query = &custom_query;
+      }
       const auto execute = [&](const std::string& body) {
         return txn.exec_params(kPrelude + body, request.tenant_id(), formatDay(period.first_day),
-                               formatDay(period.last_day), arrayLiteral(request.filter().numbers()),
-                               arrayLiteral(request.filter().extensions()),
-                               request.filter().unprocessed_only(), limits_.max_rows,
-                               arrayLiteral(request.filter().sources()));
+                               formatDay(period.last_day), arrayLiteral(filter.numbers()),
+                               arrayLiteral(filter.extensions()), filter.unprocessed_only(),
+                               limits_.max_rows, arrayLiteral(filter.sources()));
       };
       out->set_timezone(timezone);
       out->set_from_date(formatDay(period.first_day));

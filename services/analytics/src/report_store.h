@@ -35,6 +35,13 @@ class ReportStore {
   grpc::Status settings(const std::string& tenant_id, v1::ReportSettings* out);
   grpc::Status updateSettings(const v1::UpdateReportSettingsRequest& request, v1::ReportSettings* out);
 
+  // Custom reports: saved after checkCustomReport (ALREADY_EXISTS for a name in use); run through
+  // run() with REPORT_KIND_CUSTOM.
+  grpc::Status createCustomReport(const v1::CreateCustomReportRequest& request, v1::CustomReport* out);
+  grpc::Status listCustomReports(const std::string& tenant_id, v1::ListCustomReportsResponse* out);
+  grpc::Status getCustomReport(const v1::CustomReportRef& ref, v1::CustomReport* out);
+  grpc::Status deleteCustomReport(const v1::CustomReportRef& ref);
+
   bool healthy() { return pool_->ping(); }
 
  private:

@@ -27,6 +27,18 @@ class ReportsService final : public v1::Reports::CallbackService {
   grpc::ServerUnaryReactor* UpdateSettings(grpc::CallbackServerContext* context,
                                            const v1::UpdateReportSettingsRequest* request,
                                            v1::ReportSettings* response) override;
+  grpc::ServerUnaryReactor* CreateCustomReport(grpc::CallbackServerContext* context,
+                                               const v1::CreateCustomReportRequest* request,
+                                               v1::CustomReport* response) override;
+  grpc::ServerUnaryReactor* ListCustomReports(grpc::CallbackServerContext* context,
+                                              const v1::GetReportSettingsRequest* request,
+                                              v1::ListCustomReportsResponse* response) override;
+  grpc::ServerUnaryReactor* GetCustomReport(grpc::CallbackServerContext* context,
+                                            const v1::CustomReportRef* request,
+                                            v1::CustomReport* response) override;
+  grpc::ServerUnaryReactor* DeleteCustomReport(grpc::CallbackServerContext* context,
+                                               const v1::CustomReportRef* request,
+                                               v1::CustomReportDeleted* response) override;
 
  private:
   grpc::Status runMeasured(const v1::ReportRequest& request, v1::ReportTable* response);

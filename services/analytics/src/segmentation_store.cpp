@@ -4,6 +4,7 @@
 #include <cmath>
 #include <optional>
 
+#include "call_codes.h"
 #include "database_status.h"
 #include "tel/grpc/status.h"
 #include "tracking_validation.h"
@@ -14,15 +15,6 @@ namespace {
 using grpc_util::invalidArgument;
 using grpc_util::notFound;
 
-const char* kDirections[] = {"", "inbound", "outbound", "internal"};  // index = the stored number
-
-int directionNumber(const std::string& name) {
-  for (int i = 0; i < 4; ++i) {
-    if (name == kDirections[i]) return i;
-  }
-  return -1;
-}
-
 constexpr const char* kRuleColumns =
     "id::text, category_id::text, position, direction, number, utm_source, answered,"
     " min_talk_seconds, max_talk_seconds";
@@ -31,7 +23,7 @@ void mapRule(const pqxx::row& row, v1::CategoryRule* out) {
   out->set_id(row[0].as<std::string>());
   out->set_category_id(row[1].as<std::string>());
   out->set_position(row[2].as<int>());
-  out->set_direction(kDirections[std::clamp(row[3].as<int>(), 0, 3)]);
+  out->set_direction(nameOfCode(kDirectionNames, row[3].as<int>()));
   out->set_number(row[4].as<std::string>());
   out->set_utm_source(row[5].as<std::string>());
   if (!row[6].is_null()) out->set_answered(row[6].as<bool>());
@@ -60,7 +52,7 @@ grpc::Status checkCategory(const v1::CreateCategoryRequest& request) {
 grpc::Status checkRule(const v1::CategoryRule& rule) {
   if (!isUuid(rule.category_id())) return invalidArgument("category_id", "not a category id");
   if (rule.position() < 0 || rule.position() > 100000) return invalidArgument("position", "from 0 to 100000");
-  if (directionNumber(rule.direction()) < 0) {
+  if (codeNamed(kDirectionNames, rule.direction()) < 0) {
     return invalidArgument("direction", "inbound, outbound, internal, or empty for any");
   }
   if (!rule.number().empty() && !isE164(rule.number())) {
@@ -144,7 +136,7 @@ grpc::Status SegmentationStore::createRule(const v1::CreateRuleRequest& request,
           std::string("INSERT INTO category_rules (tenant_id, category_id, position, direction, number,"
                       " utm_source, answered, min_talk_seconds, max_talk_seconds)"
                       " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ") + kRuleColumns,
-          request.tenant_id(), rule.category_id(), rule.position(), directionNumber(rule.direction()),
+          request.tenant_id(), rule.category_id(), rule.position(), codeNamed(kDirectionNames, rule.direction()),
           rule.number(), rule.utm_source(),
           rule.has_answered() ? std::optional<bool>(rule.answered()) : std::nullopt,
           optionalInt(rule.has_min_talk_seconds(), rule.min_talk_seconds()),

@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "report_filter.h"
-#include "tel/grpc/status.h"
+#include "refused_field.h"
 
 namespace {
 
@@ -20,10 +20,6 @@ v1::ReportFilter period(const std::string& from, const std::string& to) {
   return filter;
 }
 
-// The field an INVALID_ARGUMENT names, "" for any other outcome.
-std::string refusedField(const grpc::Status& status) {
-  return status.error_code() == grpc::StatusCode::INVALID_ARGUMENT ? tel::grpc_util::fieldOf(status) : "";
-}
 
 }  // namespace
 

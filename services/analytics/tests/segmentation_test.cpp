@@ -1,15 +1,12 @@
 #include <catch2/catch.hpp>
 
 #include "segmentation_store.h"
-#include "tel/grpc/status.h"
+#include "refused_field.h"
 
 namespace {
 
 using namespace tel::analytics;
 
-std::string refusedField(const grpc::Status& status) {
-  return status.error_code() == grpc::StatusCode::INVALID_ARGUMENT ? tel::grpc_util::fieldOf(status) : "";
-}
 
 v1::CategoryRule rule() {
   v1::CategoryRule out;

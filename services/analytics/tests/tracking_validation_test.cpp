@@ -1,15 +1,12 @@
 #include <catch2/catch.hpp>
 
-#include "tel/grpc/status.h"
+#include "refused_field.h"
 #include "tracking_validation.h"
 
 namespace {
 
 using namespace tel::analytics;
 
-std::string refusedField(const grpc::Status& status) {
-  return status.error_code() == grpc::StatusCode::INVALID_ARGUMENT ? tel::grpc_util::fieldOf(status) : "";
-}
 
 v1::VisitRequest visit() {
   v1::VisitRequest request;

@@ -108,6 +108,8 @@ class GatewayServer {
   void registerApiKeyRoutes();
   void registerCallLogRoutes();
   void registerReportRoutes();
+  // Runs a report and answers with its table as JSON or CSV (a file named after `name`).
+  void answerReport(Call& call, const analytics::v1::ReportRequest& request, const std::string& name, bool csv);
   void registerTrackingRoutes();
   void registerSegmentationRoutes();
   void registerSessionRoutes();

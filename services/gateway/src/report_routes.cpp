@@ -182,16 +182,88 @@ void GatewayServer::registerReportRoutes() {
     if (auto error = readReportFilter(call.request, request.mutable_filter(), &csv)) {
       return writeError(call.response, *error);
     }
-    analytics_v1::ReportTable table;
-    auto context = backendContext();
-    const grpc::Status status = reports_->RunReport(context.get(), request, &table);
-    if (!status.ok()) return writeError(call.response, fromGrpc(status));
-    if (!csv) return writeJson(call.response, 200, reportJson(name, table));
-    call.response.status = 200;
-    call.response.set_header("Content-Disposition", "attachment; filename=\"" + name + "-" +
-                                                        table.from_date() + "-" + table.to_date() + ".csv\"");
-    call.response.set_content(reportCsv(table), kCsvContentType);
+    answerReport(call, request, name, csv);
   });
+
+  // Custom reports: saved call-log filters with chosen columns, run for a period.
+  route("POST", "/v1/custom-reports", "/v1/custom-reports", Access::kTenant, [=, this](Call& call) {
+    JsonRequest body = JsonRequest::parse(
+        call.request.body,
+        {{"name", FieldType::kString, true}, {"columns", FieldType::kStringArray, true},
+         {"direction", FieldType::kString}, {"disposition", FieldType::kString},
+         {"numbers", FieldType::kStringArray}, {"extensions", FieldType::kStringArray},
+         {"sources", FieldType::kStringArray}, {"category_id", FieldType::kString}});
+    if (!body.ok()) return writeError(call.response, *body.error);
+    analytics_v1::CreateCustomReportRequest request;
+    request.set_tenant_id(call.principal.tenant_id);
+    auto* report = request.mutable_report();
+    report->set_name(*body.string("name"));
+    report->set_direction(body.string("direction").value_or(""));
+    report->set_disposition(body.string("disposition").value_or(""));
+    report->set_category_id(body.string("category_id").value_or(""));
+    for (const auto& [field, target] : {std::pair{"columns", report->mutable_columns()},
+                                        std::pair{"numbers", report->mutable_numbers()},
+                                        std::pair{"extensions", report->mutable_extensions()},
+                                        std::pair{"sources", report->mutable_sources()}}) {
+      for (auto& value : body.strings(field).value_or(std::vector<std::string>{})) target->Add(std::move(value));
+    }
+    forwardTo(call, *reports_, &Stub::CreateCustomReport, request, 201,
+              [](const analytics_v1::CustomReport& saved) { return messageJson(saved); });
+  });
+  route("GET", "/v1/custom-reports", "/v1/custom-reports", Access::kTenant, [=, this](Call& call) {
+    analytics_v1::GetReportSettingsRequest request;
+    request.set_tenant_id(call.principal.tenant_id);
+    forwardTo(call, *reports_, &Stub::ListCustomReports, request, 200,
+              [](const analytics_v1::ListCustomReportsResponse& reply) {
+                json items = json::array();
+                for (const auto& report : reply.reports()) items.push_back(messageJson(report));
+                return json{{"items", items}, {"next_page_token", ""}};
+              });
+  });
+  const std::string custom_pattern = R"(/v1/custom-reports/([^/]+))";
+  route("GET", custom_pattern, "/v1/custom-reports/{id}", Access::kTenant, [=, this](Call& call) {
+    analytics_v1::CustomReportRef request;
+    request.set_tenant_id(call.principal.tenant_id);
+    request.set_id(call.request.matches[1]);
+    forwardTo(call, *reports_, &Stub::GetCustomReport, request, 200,
+              [](const analytics_v1::CustomReport& report) { return messageJson(report); });
+  });
+  route("DELETE", custom_pattern, "/v1/custom-reports/{id}", Access::kTenant, [=, this](Call& call) {
+    analytics_v1::CustomReportRef request;
+    request.set_tenant_id(call.principal.tenant_id);
+    request.set_id(call.request.matches[1]);
+    forwardTo(call, *reports_, &Stub::DeleteCustomReport, request, 204, [](const auto&) { return json(); });
+  });
+  route("GET", custom_pattern + "/run", "/v1/custom-reports/{id}/run", Access::kTenant, [=, this](Call& call) {
+    analytics_v1::ReportRequest request;
+    request.set_tenant_id(call.principal.tenant_id);
+    request.set_kind(analytics_v1::REPORT_KIND_CUSTOM);
+    request.set_custom_report_id(call.request.matches[1]);
+    for (const auto& [name, value] : call.request.params) {
+      if (name != "from" && name != "to" && name != "format") {
+        return writeError(call.response, ApiError::invalid(name.substr(0, 64), name.substr(0, 64) +
+                                                                                 ": a custom report takes from, to and format; its filters are saved with it"));
+      }
+    }
+    bool csv = false;
+    if (auto error = readReportFilter(call.request, request.mutable_filter(), &csv)) {
+      return writeError(call.response, *error);
+    }
+    answerReport(call, request, "custom", csv);
+  });
+}
+
+void GatewayServer::answerReport(Call& call, const analytics_v1::ReportRequest& request,
+                                 const std::string& name, bool csv) {
+  analytics_v1::ReportTable table;
+  auto context = backendContext();
+  const grpc::Status status = reports_->RunReport(context.get(), request, &table);
+  if (!status.ok()) return writeError(call.response, fromGrpc(status));
+  if (!csv) return writeJson(call.response, 200, reportJson(name, table));
+  call.response.status = 200;
+  call.response.set_header("Content-Disposition", "attachment; filename=\"" + name + "-" +
+                                                      table.from_date() + "-" + table.to_date() + ".csv\"");
+  call.response.set_content(reportCsv(table), kCsvContentType);
 }
 
 }  // namespace tel::gateway

@@ -15,7 +15,8 @@ TEST_CASE("the compiled-in OpenAPI document is valid JSON describing every route
         "/v1/sessions", "/v1/session", "/v1/reports/{report}", "/v1/tracking/sites",
         "/v1/tracking/sites/{id}", "/v1/tracking/sites/{id}/numbers", "/v1/tracking/sites/{id}/usage",
         "/v1/tracking/visits", "/v1/tracking/snippet.js", "/v1/report-settings",
-        "/v1/call-categories", "/v1/call-categories/{id}", "/v1/category-rules", "/v1/category-rules/{id}"}) {
+        "/v1/call-categories", "/v1/call-categories/{id}", "/v1/category-rules", "/v1/category-rules/{id}",
+        "/v1/custom-reports", "/v1/custom-reports/{id}", "/v1/custom-reports/{id}/run"}) {
     INFO(path);
     CHECK(paths.contains(path));
   }

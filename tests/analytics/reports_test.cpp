@@ -477,6 +477,9 @@ TEST_CASE("segmentation: rules categorize calls as their records complete, by ha
     CHECK(api.patch("/v1/calls/c1", {{"category_id", "not-a-category"}}).errorField() == "category_id");
     CHECK(api.patch("/v1/calls/c1", {{"category_id", sale_id}, {"note", "x"}}).errorField() == "note");
     CHECK(api.patch("/v1/calls/no-such-call", {{"category_id", sale_id}}).status == 404);
+    CHECK(api.del("/v1/category-rules/not-a-rule").status == 404);
+    CHECK(api.del("/v1/call-categories/00000000-0000-4000-8000-000000000000").status == 404);
+    CHECK(api.get("/v1/category-rules").json["items"].size() == 2);
     CHECK(api.get("/v1/call-categories").json["items"].size() == 2);
   }
 
@@ -494,5 +497,9 @@ TEST_CASE("segmentation: rules categorize calls as their records complete, by ha
     CHECK(api.del("/v1/call-categories/" + spam_id).status == 204);
     CHECK(api.get("/v1/calls/c14").json["category"].is_null());
     CHECK(api.get("/v1/category-rules").json["items"].size() == 1);  // its rule went with it
+    const std::string rule_id = api.get("/v1/category-rules").json["items"][0]["id"];
+    CHECK(api.del("/v1/category-rules/" + rule_id).status == 204);
+    CHECK(api.del("/v1/category-rules/" + rule_id).status == 404);
+    CHECK(api.get("/v1/category-rules").json["items"].empty());
   }
 }

@@ -577,16 +577,7 @@ grpc::Status ReportStore::getCustomReport(const v1::CustomReportRef& ref, v1::Cu
 }
 
 grpc::Status ReportStore::deleteCustomReport(const v1::CustomReportRef& ref) {
-  if (!isUuid(ref.id())) return grpc_util::notFound("custom report");
-  return guardedDatabaseWork([&] {
-    grpc::Status status;
-    pool_->inTenantTransaction(ref.tenant_id(), [&](pqxx::work& txn) {
-      if (txn.exec_params("DELETE FROM custom_reports WHERE id = $1", ref.id()).affected_rows() == 0) {
-        status = grpc_util::notFound("custom report");
-      }
-    });
-    return status;
-  });
+  return deleteById(*pool_, ref.tenant_id(), "custom_reports", ref.id(), "custom report");
 }
 
 grpc::Status ReportStore::settings(const std::string& tenant_id, v1::ReportSettings* out) {

@@ -109,16 +109,7 @@ grpc::Status SegmentationStore::listCategories(const std::string& tenant_id, v1:
 }
 
 grpc::Status SegmentationStore::deleteCategory(const v1::CategoryRef& ref) {
-  if (!isUuid(ref.id())) return notFound("category");
-  return guardedDatabaseWork([&] {
-    grpc::Status status;
-    pool_->inTenantTransaction(ref.tenant_id(), [&](pqxx::work& txn) {
-      if (txn.exec_params("DELETE FROM call_categories WHERE id = $1", ref.id()).affected_rows() == 0) {
-        status = notFound("category");
-      }
-    });
-    return status;
-  });
+  return deleteById(*pool_, ref.tenant_id(), "call_categories", ref.id(), "category");
 }
 
 grpc::Status SegmentationStore::createRule(const v1::CreateRuleRequest& request, v1::CategoryRule* out) {
@@ -160,16 +151,7 @@ grpc::Status SegmentationStore::listRules(const std::string& tenant_id, v1::List
 }
 
 grpc::Status SegmentationStore::deleteRule(const v1::CategoryRef& ref) {
-  if (!isUuid(ref.id())) return notFound("rule");
-  return guardedDatabaseWork([&] {
-    grpc::Status status;
-    pool_->inTenantTransaction(ref.tenant_id(), [&](pqxx::work& txn) {
-      if (txn.exec_params("DELETE FROM category_rules WHERE id = $1", ref.id()).affected_rows() == 0) {
-        status = notFound("rule");
-      }
-    });
-    return status;
-  });
+  return deleteById(*pool_, ref.tenant_id(), "category_rules", ref.id(), "rule");
 }
 
 grpc::Status SegmentationStore::setCallCategory(const v1::SetCallCategoryRequest& request) {

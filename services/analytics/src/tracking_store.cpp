@@ -112,16 +112,7 @@ grpc::Status TrackingStore::getSite(const v1::SiteRef& ref, v1::Site* out) {
 }
 
 grpc::Status TrackingStore::deleteSite(const v1::SiteRef& ref) {
-  if (!isUuid(ref.id())) return notFound("site");
-  return guardedDatabaseWork([&] {
-    grpc::Status status;
-    pool_->inTenantTransaction(ref.tenant_id(), [&](pqxx::work& txn) {
-      if (txn.exec_params("DELETE FROM tracking_sites WHERE id = $1", ref.id()).affected_rows() == 0) {
-        status = notFound("site");
-      }
-    });
-    return status;
-  });
+  return deleteById(*pool_, ref.tenant_id(), "tracking_sites", ref.id(), "site");
 }
 
 grpc::Status TrackingStore::addNumber(const v1::AddNumberRequest& request, v1::TrackingNumber* out) {

@@ -7,11 +7,8 @@
 \set ON_ERROR_STOP on
 SELECT set_config('tel.tenant_id', :'tenant', false);
 SELECT setseed(:seed);
-WITH accounts AS (
-  SELECT array_agg(id::text ORDER BY extension) AS ids, array_agg(username ORDER BY extension) AS names
-  FROM sip_accounts),
-numbers AS (SELECT array_agg(e164 ORDER BY e164) AS list FROM numbers),
-drawn AS MATERIALIZED (
+CREATE TEMP TABLE generated_calls AS
+WITH drawn AS MATERIALIZED (
   SELECT i, random() AS r_direction, random() AS r_disposition, random() AS r_ring, random() AS r_talk,
          floor(random() * 20)::int AS account, floor(random() * 20)::int AS other_account,
          floor(random() * 200000)::int AS client, floor(random() * 10)::int AS number,
@@ -36,28 +33,13 @@ calls_made AS MATERIALIZED (
 timed AS MATERIALIZED (
   SELECT c.*, CASE WHEN disposition = 1 THEN 1 + floor(r_ring * 30) ELSE floor(r_ring * 40) END::int AS ring_seconds,
          CASE WHEN disposition = 1 THEN 10 + floor(r_talk * 590) ELSE 0 END::int AS talk_seconds
-  FROM calls_made c),
-inserted AS (
-  INSERT INTO calls (tenant_id, call_id, direction, caller, called, caller_account_id, started_at,
-                     answered_at, ended_at, ring_seconds, talk_seconds, disposition, answered_leg_id,
-                     answered_by, events, complete, attributed, utm_source, utm_medium, utm_campaign, utm_term)
-  SELECT :'tenant', t.call_id, t.direction,
-         CASE t.direction WHEN 1 THEN t.client_number ELSE accounts.names[t.account + 1] END,
-         CASE t.direction WHEN 1 THEN numbers.list[t.number + 1] WHEN 2 THEN t.client_number
-                          ELSE (101 + t.other_account)::text END,
-         CASE t.direction WHEN 1 THEN '' ELSE accounts.ids[t.account + 1] END,
-         t.started_at,
-         CASE WHEN t.disposition = 1 THEN t.started_at + make_interval(secs => t.ring_seconds) END,
-         t.started_at + make_interval(secs => t.ring_seconds + t.talk_seconds),
-         t.ring_seconds, t.talk_seconds, t.disposition,
-         CASE WHEN t.disposition = 1 AND t.direction <> 2 THEN t.call_id || '-l' ELSE '' END,
-         CASE WHEN t.disposition = 1 AND t.direction <> 2 THEN (101 + t.callee_account)::text ELSE '' END,
-         7, true, t.direction = 1 AND t.r_tracked < 0.2,
-         CASE WHEN t.direction = 1 AND t.r_tracked < 0.2 THEN (ARRAY['google', 'facebook', 'bing'])[t.source + 1] ELSE '' END,
-         CASE WHEN t.direction = 1 AND t.r_tracked < 0.2 THEN 'cpc' ELSE '' END,
-         CASE WHEN t.direction = 1 AND t.r_tracked < 0.2 THEN 'campaign-' || t.campaign ELSE '' END,
-         CASE WHEN t.direction = 1 AND t.r_tracked < 0.2 THEN 'keyword-' || t.keyword ELSE '' END
-  FROM timed t, accounts, numbers)
+  FROM calls_made c)
+SELECT * FROM timed;
+-- Legs before calls: a complete call's record is counted per SIP account from its legs
+-- (0013_report_rollups.sql), as cdr-ingest writes them.
+WITH accounts AS (
+  SELECT array_agg(id::text ORDER BY extension) AS ids, array_agg(username ORDER BY extension) AS names
+  FROM sip_accounts)
 INSERT INTO call_legs (tenant_id, call_id, leg_id, position, target_kind, target, account_id, extension,
                        created_at, answered_at, ended_at, sip_status, end_reason)
 SELECT :'tenant', t.call_id, t.call_id || '-l', 0, 1, (101 + t.callee_account)::text,
@@ -65,5 +47,30 @@ SELECT :'tenant', t.call_id, t.call_id || '-l', 0, 1, (101 + t.callee_account)::
        CASE WHEN t.disposition = 1 THEN t.started_at + make_interval(secs => t.ring_seconds) END,
        t.started_at + make_interval(secs => t.ring_seconds + t.talk_seconds),
        CASE WHEN t.disposition = 1 THEN 200 ELSE 480 END, CASE WHEN t.disposition = 1 THEN 'bye' ELSE 'no_answer' END
-FROM timed t, accounts
+FROM generated_calls t, accounts
 WHERE t.direction <> 2;
+WITH accounts AS (
+  SELECT array_agg(id::text ORDER BY extension) AS ids, array_agg(username ORDER BY extension) AS names
+  FROM sip_accounts),
+numbers AS (SELECT array_agg(e164 ORDER BY e164) AS list FROM numbers)
+INSERT INTO calls (tenant_id, call_id, direction, caller, called, caller_account_id, started_at,
+                   answered_at, ended_at, ring_seconds, talk_seconds, disposition, answered_leg_id,
+                   answered_by, events, complete, attributed, utm_source, utm_medium, utm_campaign, utm_term)
+SELECT :'tenant', t.call_id, t.direction,
+       CASE t.direction WHEN 1 THEN t.client_number ELSE accounts.names[t.account + 1] END,
+       CASE t.direction WHEN 1 THEN numbers.list[t.number + 1] WHEN 2 THEN t.client_number
+                        ELSE (101 + t.other_account)::text END,
+       CASE t.direction WHEN 1 THEN '' ELSE accounts.ids[t.account + 1] END,
+       t.started_at,
+       CASE WHEN t.disposition = 1 THEN t.started_at + make_interval(secs => t.ring_seconds) END,
+       t.started_at + make_interval(secs => t.ring_seconds + t.talk_seconds),
+       t.ring_seconds, t.talk_seconds, t.disposition,
+       CASE WHEN t.disposition = 1 AND t.direction <> 2 THEN t.call_id || '-l' ELSE '' END,
+       CASE WHEN t.disposition = 1 AND t.direction <> 2 THEN (101 + t.callee_account)::text ELSE '' END,
+       7, true, t.direction = 1 AND t.r_tracked < 0.2,
+       CASE WHEN t.direction = 1 AND t.r_tracked < 0.2 THEN (ARRAY['google', 'facebook', 'bing'])[t.source + 1] ELSE '' END,
+       CASE WHEN t.direction = 1 AND t.r_tracked < 0.2 THEN 'cpc' ELSE '' END,
+       CASE WHEN t.direction = 1 AND t.r_tracked < 0.2 THEN 'campaign-' || t.campaign ELSE '' END,
+       CASE WHEN t.direction = 1 AND t.r_tracked < 0.2 THEN 'keyword-' || t.keyword ELSE '' END
+FROM generated_calls t, accounts, numbers;
+DROP TABLE generated_calls;

@@ -64,7 +64,7 @@ for period in year month; do
   echo
   echo "== a $period ($from .. $today), $runs runs each; anchor (Postgres counting the period's calls): p50 ${anchor% *} ms, p95 ${anchor#* } ms"
   printf '%-14s %8s %8s %s\n' report "p50 ms" "p95 ms" "p95 / anchor p95"
-  for report in incoming distribution missed employees ads target; do
+  for report in incoming distribution missed employees ads target categories; do
     figures=$(for ((i = 0; i < runs; i++)); do
       curl -s -o /dev/null -w '%{http_code} %{time_total}\n' -H "Authorization: Bearer $BENCH_BIG_KEY" \
         "$TEL_API_URL/v1/reports/$report?from=$from&to=$today"

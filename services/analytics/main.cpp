@@ -3,6 +3,7 @@
 #include "analytics_config.h"
 #include "report_store.h"
 #include "reports_service.h"
+#include "rollup_compactor.h"
 #include "segmentation_service.h"
 #include "segmentation_store.h"
 #include "tracking_service.h"
@@ -23,6 +24,7 @@ int main(int argc, char** argv) {
         std::make_shared<tel::pg::ConnectionPool>(config.database_url, config.database_pool_size);
     tel::analytics::ReportStore store(pool, config.limits);
     tel::analytics::ReportsService reports(store, config.workers, log, *registry);
+    tel::analytics::RollupCompactor compactor(pool, config.rollup_merge_interval, log, *registry);
     tel::analytics::TrackingStore tracking_store(pool);
     tel::analytics::TrackingService tracking(tracking_store, config.workers, log, *registry);
     tel::analytics::SegmentationStore segmentation_store(pool);
@@ -36,9 +38,11 @@ int main(int argc, char** argv) {
     const int grpc_port = server.start();
     log.info("analytics serving", {{"grpc_port", std::to_string(grpc_port)},
                                    {"admin_port", std::to_string(admin_port)}});
+    compactor.start();
     const int signal = shutdown_signal.wait();
     log.info("shutting down", {{"signal", std::to_string(signal)}});
     server.shutdown(std::chrono::seconds(5));
+    compactor.stop();
     admin.stop();
   } catch (const std::exception& e) {
     log.error("fatal", {{"error", e.what()}});

@@ -59,6 +59,7 @@ struct ReportTenant {
     }
   }
 
+  // Writes the records, or new versions of them (as cdr-ingest's upserts do).
   void insert(const std::vector<CallRow>& calls) {
     pqxx::connection connection(requireEnv("TEL_PG_URL"));
     pqxx::work txn(connection);
@@ -77,7 +78,8 @@ struct ReportTenant {
             "INSERT INTO call_legs (tenant_id, call_id, leg_id, position, target_kind, target,"
             " account_id, extension, created_at, answered_at)"
             " VALUES ($1, $2, $3, $4, 1, $5, $6, $5, $7::timestamptz,"
-            "  CASE WHEN $8 THEN $7::timestamptz + make_interval(secs => $9) END)",
+            "  CASE WHEN $8 THEN $7::timestamptz + make_interval(secs => $9) END)"
+            " ON CONFLICT (tenant_id, call_id, leg_id) DO UPDATE SET answered_at = EXCLUDED.answered_at",
             tenant.id, call.id, leg_id, position++, extensions.at(leg.account),
             account_ids.at(leg.account), call.started_at, leg.answered, call.ring_seconds);
       }
@@ -88,7 +90,12 @@ struct ReportTenant {
           " VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz,"
           "  CASE WHEN $10 = 1 THEN $7::timestamptz + make_interval(secs => $8) END,"
           "  CASE WHEN $13 THEN $7::timestamptz + make_interval(secs => $8 + $9) END,"
-          "  $8, $9, $10, $11, $12, $13)",
+          "  $8, $9, $10, $11, $12, $13)"
+          " ON CONFLICT (tenant_id, call_id) DO UPDATE SET answered_at = EXCLUDED.answered_at,"
+          "  ended_at = EXCLUDED.ended_at, ring_seconds = EXCLUDED.ring_seconds,"
+          "  talk_seconds = EXCLUDED.talk_seconds, disposition = EXCLUDED.disposition,"
+          "  answered_leg_id = EXCLUDED.answered_leg_id, answered_by = EXCLUDED.answered_by,"
+          "  complete = EXCLUDED.complete",
           tenant.id, call.id, call.direction, call.caller, call.called, caller_account,
           call.started_at, call.ring_seconds, call.talk_seconds,
           call.complete ? call.disposition : 0, answered_leg, answered_by, call.complete);
@@ -502,4 +509,106 @@ TEST_CASE("segmentation: rules categorize calls as their records complete, by ha
     CHECK(api.del("/v1/category-rules/" + rule_id).status == 404);
     CHECK(api.get("/v1/category-rules").json["items"].empty());
   }
+}
+
+// Reports of incoming, distribution, missed and categories read rollups that Postgres keeps as
+// records are written (0013_report_rollups.sql). Records arrive in any order, first in progress
+// and then complete, and complete ones are corrected later; the rollups must say what the records
+// say all along, and merging their rows must change no figure.
+TEST_CASE("report rollups follow the records in any order, through corrections and merging") {
+  const std::vector<std::string> reports = {
+      "incoming?" + kPeriod, "distribution?" + kPeriod, "missed?" + kPeriod,
+      "missed?" + kPeriod + "&unprocessed=true", "categories?" + kPeriod,
+      "incoming?" + kPeriod + "&number=" + kMainNumber, "missed?" + kPeriod + "&number=" + kSecondNumber,
+      "employees?" + kPeriod, "employees?" + kPeriod + "&extension=202"};
+  auto figures = [&](ReportTenant& tenant) {
+    std::vector<json> out;
+    for (const auto& report : reports) {
+      auto reply = tenant.report(report);
+      INFO(report);
+      REQUIRE(reply.status == 200);
+      // Each tenant has its own SIP accounts: compare them by extension and name.
+      for (auto& row : reply.json["rows"]) row.erase("account_id");
+      out.push_back(reply.json);
+    }
+    return out;
+  };
+
+  ReportTenant ordered("Europe/Kyiv", {{"anna", "201"}, {"boris", "202"}});
+  ordered.insert(kyivCalls());
+  ReportTenant shuffled("Europe/Kyiv", {{"anna", "201"}, {"boris", "202"}});
+  std::vector<CallRow> newest_first = kyivCalls();
+  std::reverse(newest_first.begin(), newest_first.end());
+  std::vector<CallRow> in_progress = newest_first;
+  for (auto& call : in_progress) call.complete = false;
+  shuffled.insert(in_progress);
+  shuffled.insert(newest_first);  // a missed call now finds the answered call written before it
+  const auto expected = figures(ordered);
+  CHECK(figures(shuffled) == expected);
+  CHECK(expected[0]["summary"] == json{{"received", 10}, {"answered", 5}, {"missed", 5},
+                                       {"answered_share", 0.5}, {"average_time_to_answer_seconds", 5.8}});
+
+  // A correction: c3 (cancelled) was in fact answered by Anna. It is no longer missed, and being
+  // earlier than Boris's callback (c4), it is now what processed c2.
+  for (ReportTenant* tenant : {&ordered, &shuffled}) {
+    tenant->insert({{"c3", kInbound, "+380502222222", kMainNumber, "2026-11-09T12:00:00Z", 10, 40, kAnswered,
+                     {{"anna", true}}}});
+  }
+  const auto corrected = figures(ordered);
+  CHECK(figures(shuffled) == corrected);
+  CHECK(row(corrected[0], 0) == json{{"day", "2026-11-09"}, {"received", 5}, {"answered", 3}, {"missed", 2},
+                                     {"answered_share", 0.6}, {"average_time_to_answer_seconds", 5.7}});
+  const json& missed = corrected[2]["rows"];
+  REQUIRE(missed.size() == 4);
+  CHECK(missed[0]["call_id"] == "c2");
+  CHECK(missed[0]["processed_call_id"] == "c3");
+  CHECK(missed[0]["processed_how"] == "answered_again");
+  CHECK(missed[0]["processed_by"] == "201");
+  CHECK(missed[1]["call_id"] == "c5");
+  // Anna took c3 after 10 s of ringing and talked 40 s: 4 of her 6 calls, 6.25 s on average.
+  CHECK(corrected[7]["rows"][0] == json{{"extension", "201"}, {"name", "anna"}, {"received", 6}, {"answered", 4}, {"missed", 2},
+                                        {"outbound", 1}, {"outbound_answered", 0},
+                                        {"average_time_to_answer_seconds", 6.3}, {"talk_seconds", 1345}});
+
+  // Merging the rollups' rows (analytics does it every reports.rollup_merge_interval).
+  pqxx::connection connection(requireEnv("TEL_PG_URL"));
+  {
+    pqxx::work txn(connection);
+    txn.exec("SELECT tel_compact_report_rollups()");
+    txn.commit();
+  }
+  CHECK(figures(ordered) == corrected);
+  CHECK(figures(shuffled) == corrected);
+  pqxx::work txn(connection);
+  txn.exec_params("SELECT set_config('tel.tenant_id', $1, true)", shuffled.tenant.id);
+  CHECK(txn.exec("SELECT count(*) FROM call_hour_totals WHERE NOT compacted")[0][0].as<int>() == 0);
+  // One row per hour, direction and category: c1's hour, for one, had +1, then -1 and +1 again.
+  CHECK(txn.exec("SELECT count(*) FROM (SELECT hour, direction, category_id FROM call_hour_totals"
+                 " GROUP BY 1, 2, 3 HAVING count(*) > 1) repeated")[0][0]
+            .as<int>() == 0);
+  CHECK(txn.exec("SELECT count(*) FROM missed_calls")[0][0].as<int>() == 4);  // c2, c5, c17, c8: c3 left
+}
+
+// In a time zone half an hour off UTC, local hours are not UTC hours: these reports read the calls.
+TEST_CASE("reports in a half-hour time zone count local days and hours exactly") {
+  ReportTenant kolkata("Asia/Kolkata", {{"anna", "201"}});
+  kolkata.insert({
+      // Mon 9 Nov 23:50 and Tue 10 Nov 00:10 in Kolkata (UTC+5:30): one UTC hour, two local days.
+      {"k1", kInbound, "+919800000001", kMainNumber, "2026-11-09T18:20:00Z", 4, 30, kAnswered, {{"anna", true}}},
+      {"k2", kInbound, "+919800000002", kMainNumber, "2026-11-09T18:40:00Z", 10, 0, kNoAnswer, {{"anna"}}},
+  });
+  auto incoming = kolkata.report("incoming?from=2026-11-09&to=2026-11-10");
+  REQUIRE(incoming.status == 200);
+  CHECK(row(incoming.json, 0)["received"] == 1);
+  CHECK(row(incoming.json, 0)["answered"] == 1);
+  CHECK(row(incoming.json, 1)["received"] == 1);
+  CHECK(row(incoming.json, 1)["missed"] == 1);
+  auto distribution = kolkata.report("distribution?from=2026-11-09&to=2026-11-10");
+  REQUIRE(distribution.status == 200);
+  CHECK(distribution.json["rows"][0 * 24 + 23]["answered"] == 1);  // Monday 23:00
+  CHECK(distribution.json["rows"][1 * 24 + 0]["missed"] == 1);     // Tuesday 00:00
+  auto missed = kolkata.report("missed?from=2026-11-10&to=2026-11-10");
+  REQUIRE(missed.status == 200);
+  REQUIRE(missed.json["rows"].size() == 1);
+  CHECK(missed.json["rows"][0]["started_at"] == "2026-11-10T00:10:00+05:30");
 }

@@ -100,10 +100,15 @@ TEST_CASE("without a tenant set, the application role sees no tenant rows") {
         "payload)"
         " VALUES ($1, 'e1', 'c1', 1, 'call.started', now(), '')",
         tenant.id);
-    seed.exec_params("INSERT INTO calls (tenant_id, call_id, started_at) VALUES ($1, 'c1', now())",
-                     tenant.id);
+    // A complete missed inbound call that rang an account, so that the report rollups have rows
+    // too (they count it from its legs, written first as cdr-ingest does).
     seed.exec_params(
-        "INSERT INTO call_legs (tenant_id, call_id, leg_id, position) VALUES ($1, 'c1', 'b1', 0)",
+        "INSERT INTO call_legs (tenant_id, call_id, leg_id, position, account_id, extension)"
+        " VALUES ($1, 'c1', 'b1', 0, 'account-1', '101')",
+        tenant.id);
+    seed.exec_params(
+        "INSERT INTO calls (tenant_id, call_id, started_at, direction, caller, called, disposition,"
+        " complete) VALUES ($1, 'c1', now(), 1, '+15550100001', '+15550100002', 3, true)",
         tenant.id);
     seed.commit();
   }

@@ -12,6 +12,8 @@ AnalyticsConfig AnalyticsConfig::load(config::Config& source) {
   config.limits.max_rows = static_cast<int>(source.getInt("reports.max_rows", 1, 1000000, 5000));
   config.limits.statement_timeout =
       source.getDuration("reports.statement_timeout", std::chrono::seconds(10));
+  config.rollup_merge_interval =
+      source.getDuration("reports.rollup_merge_interval", std::chrono::seconds(30));
   config.log_level = log::parseLevel(source.getString("log.level", "info"));
   source.rejectUnknownKeys();
   return config;

@@ -14,6 +14,8 @@ struct AnalyticsConfig {
   int database_pool_size = 4;
   int workers = 4;
   ReportLimits limits;
+  // How often the report rollups' change rows are merged (RollupCompactor).
+  std::chrono::milliseconds rollup_merge_interval{30000};
   log::Level log_level = log::Level::kInfo;
 
   static AnalyticsConfig load(config::Config& source);

@@ -49,17 +49,164 @@ inbound AS (
   WHERE c.direction = 1 AND)" + kFilters + R"()
 )";
 
+// Hour-level CTEs every report may read, each from the rollups kept as records are written
+// (0013_report_rollups.sql) when they answer the request exactly, else from the calls themselves.
+// Unreferenced CTEs cost nothing: Postgres plans only what a report's query reads.
+//   inbound_hours (hour, received, answered, answer_ring_seconds): the filtered inbound calls per
+//     hour of their start; local hours, as the rollups' UTC hours are in a whole-hour time zone.
+//   category_totals (category_id, calls, answered, talk_seconds): the filtered calls per category.
+//   missed (call_id, started_at, caller, called, disposition, ring_seconds, processed_call_id,
+//     processed_at, processed_how, processed_by): the filtered missed inbound calls and the call
+//     that processed each, if any; `listed`: those the report shows.
+const std::string kHourlyFromCalls = R"(,
+inbound_hours AS (
+  SELECT date_trunc('hour', c.started_at) AS hour, count(*) AS received,
+         count(*) FILTER (WHERE c.disposition = 1) AS answered,
+         coalesce(sum(c.ring_seconds) FILTER (WHERE c.disposition = 1), 0) AS answer_ring_seconds
+  FROM inbound c GROUP BY 1))";
+
+const std::string kRollupPeriod =
+    "h.tenant_id = $1::uuid AND h.hour >= $2::date::timestamptz AND h.hour < ($3::date + 1)::timestamptz";
+
+const std::string kHourlyFromTotals = R"(,
+inbound_hours AS (
+  SELECT h.hour, sum(h.calls) AS received, sum(h.answered) AS answered,
+         sum(h.answer_ring_seconds) AS answer_ring_seconds
+  FROM call_hour_totals h WHERE )" + kRollupPeriod + R"( AND h.direction = 1
+  GROUP BY h.hour))";
+
+const std::string kHourlyFromLines = R"(,
+inbound_hours AS (
+  SELECT h.hour, sum(h.calls) AS received, sum(h.answered) AS answered,
+         sum(h.answer_ring_seconds) AS answer_ring_seconds
+  FROM inbound_hour_lines h WHERE )" + kRollupPeriod + R"(
+    AND (cardinality($4::text[]) = 0 OR h.number = ANY($4::text[]))
+    AND (cardinality($8::text[]) = 0 OR h.source = ANY($8::text[]))
+  GROUP BY h.hour))";
+
+const std::string kCategoriesFromCalls = R"(,
+category_totals AS (
+  SELECT c.category_id, count(*) AS calls, count(*) FILTER (WHERE c.disposition = 1) AS answered,
+         coalesce(sum(c.talk_seconds), 0) AS talk_seconds
+  FROM params, period_calls c
+  WHERE)" + kFilters + R"(
+  GROUP BY c.category_id))";
+
+const std::string kCategoriesFromTotals = R"(,
+category_totals AS (
+  SELECT h.category_id, sum(h.calls) AS calls, sum(h.answered) AS answered,
+         sum(h.talk_seconds) AS talk_seconds
+  FROM call_hour_totals h WHERE )" + kRollupPeriod + R"(
+  GROUP BY h.category_id HAVING sum(h.calls) <> 0))";
+
+const std::string kMissedFromCalls = R"(,
+missed AS (
+  SELECT m.call_id, m.started_at, m.caller, m.called, m.disposition, m.ring_seconds,
+         p.call_id AS processed_call_id, p.answered_at AS processed_at, p.how AS processed_how,
+         p.who AS processed_by
+  FROM inbound m
+  LEFT JOIN LATERAL tel_first_processing(m.tenant_id, m.caller, m.started_at) p ON m.caller <> ''
+  WHERE m.disposition <> 1))";
+
+const std::string kMissedFromTable = R"(,
+missed AS (
+  SELECT m.call_id, m.started_at, m.caller, m.number AS called, m.disposition, m.ring_seconds,
+         m.processed_call_id, m.processed_at, m.processed_how, m.processed_by
+  FROM missed_calls m
+  WHERE m.tenant_id = $1::uuid AND m.started_at >= $2::date::timestamptz
+    AND m.started_at < ($3::date + 1)::timestamptz
+    AND (cardinality($4::text[]) = 0 OR m.number = ANY($4::text[]))
+    AND (cardinality($8::text[]) = 0 OR m.source = ANY($8::text[]))))";
+
+//   received (account_id, extension, received, answered, missed, time_to_answer, talk) and
+//   placed (account_id, outbound, outbound_answered, talk): per SIP account, the calls that rang
+//   it and the external calls it placed.
+const std::string kAccountsFromCalls = R"(,
+offered AS (
+  SELECT l.account_id, max(l.extension) AS extension, c.call_id,
+         bool_or(c.answered_leg_id = l.leg_id) AS took, min(c.disposition) AS disposition,
+         min(c.ring_seconds) AS ring_seconds, min(c.talk_seconds) AS talk_seconds
+  FROM period_calls c
+  JOIN call_legs l ON l.tenant_id = c.tenant_id AND l.call_id = c.call_id
+  WHERE c.direction IN (1, 3) AND l.account_id <> ''
+  GROUP BY l.account_id, c.call_id),
+received AS (
+  SELECT account_id, max(extension) AS extension, count(*) AS received,
+         count(*) FILTER (WHERE took) AS answered,
+         count(*) FILTER (WHERE disposition <> 1) AS missed,
+         round(avg(ring_seconds) FILTER (WHERE took), 1) AS time_to_answer,
+         coalesce(sum(talk_seconds) FILTER (WHERE took), 0) AS talk
+  FROM offered GROUP BY account_id),
+placed AS (
+  SELECT caller_account_id AS account_id, count(*) AS outbound,
+         count(*) FILTER (WHERE disposition = 1) AS outbound_answered,
+         sum(talk_seconds) AS talk
+  FROM period_calls
+  WHERE direction = 2 AND caller_account_id <> ''
+  GROUP BY caller_account_id))";
+
+const std::string kAccountsFromRollup = R"(,
+account_totals AS (
+  SELECT h.account_id, max(h.extension) AS extension, sum(h.received) AS received,
+         sum(h.answered) AS answered, sum(h.missed) AS missed,
+         sum(h.answer_ring_seconds) AS answer_ring_seconds, sum(h.talk_seconds) AS talk_seconds,
+         sum(h.outbound) AS outbound, sum(h.outbound_answered) AS outbound_answered,
+         sum(h.outbound_talk_seconds) AS outbound_talk_seconds
+  FROM account_hours h WHERE )" + kRollupPeriod + R"(
+  GROUP BY h.account_id),
+received AS (
+  SELECT account_id, extension, received, answered, missed,
+         round(answer_ring_seconds::numeric / NULLIF(answered, 0), 1) AS time_to_answer,
+         talk_seconds AS talk
+  FROM account_totals WHERE received <> 0),
+placed AS (
+  SELECT account_id, outbound, outbound_answered, outbound_talk_seconds AS talk
+  FROM account_totals WHERE outbound <> 0))";
+
+const std::string kListedMissed = R"(,
+listed AS (
+  SELECT m.* FROM params, missed m
+  WHERE NOT params.unprocessed_only OR m.processed_call_id IS NULL)
+)";
+
+// Received / answered / missed counts and answer figures of `inbound_hours h` rows.
+const std::string kHourCounts = R"(
+  coalesce(sum(h.received), 0) AS received, coalesce(sum(h.answered), 0) AS answered,
+  coalesce(sum(h.received) - sum(h.answered), 0) AS missed)";
+// Time to answer is the caller's wait: start of the call to its answer (ring_seconds).
+const std::string kHourAnswerFigures = R"(,
+  round(sum(h.answered)::numeric / NULLIF(sum(h.received), 0), 4) AS answered_share,
+  round(sum(h.answer_ring_seconds)::numeric / NULLIF(sum(h.answered), 0), 1)
+    AS average_time_to_answer_seconds)";
+
 // Received / answered / missed counts of inbound calls `c` (disposition 1 is answered).
 const std::string kInboundCounts = R"(
   count(c.call_id) AS received,
   count(c.call_id) FILTER (WHERE c.disposition = 1) AS answered,
   count(c.call_id) FILTER (WHERE c.disposition <> 1) AS missed)";
 
-// Time to answer is the caller's wait: start of the call to its answer (ring_seconds).
 const std::string kAnswerFigures = R"(,
   round(count(c.call_id) FILTER (WHERE c.disposition = 1)::numeric / NULLIF(count(c.call_id), 0), 4)
     AS answered_share,
   round(avg(c.ring_seconds) FILTER (WHERE c.disposition = 1), 1) AS average_time_to_answer_seconds)";
+
+// The hour-level CTEs for a request: the rollups where they answer it exactly. The hour tables
+// need a whole-hour time zone; extensions are not in the rollups (the employees report filters
+// its rows by extension, not its calls); numbers and sources are kept for inbound calls only
+// (inbound_hour_lines, missed_calls).
+std::string hourLevelTables(const v1::ReportFilter& filter, bool whole_hour_zone) {
+  const bool by_extension = !filter.extensions().empty();
+  const bool narrowed = !filter.numbers().empty() || !filter.sources().empty();
+  std::string tables;
+  if (!whole_hour_zone || by_extension) {
+    tables = kHourlyFromCalls + kCategoriesFromCalls;
+  } else {
+    tables = (narrowed ? kHourlyFromLines : kHourlyFromTotals) +
+             (narrowed ? kCategoriesFromCalls : kCategoriesFromTotals);
+  }
+  tables += whole_hour_zone ? kAccountsFromRollup : kAccountsFromCalls;
+  return tables + (by_extension ? kMissedFromCalls : kMissedFromTable) + kListedMissed;
+}
 
 struct ReportQuery {
   std::vector<v1::Column> columns;
@@ -98,10 +245,10 @@ ReportQuery incomingReport() {
   // One pass over the calls: per day and, as the last row, over the whole period.
   report.rows = R"(,
 per_day AS (
-  SELECT c.started_at::date AS day, GROUPING(c.started_at::date) = 1 AS total,)" + kInboundCounts +
-                kAnswerFigures + R"(
-  FROM inbound c
-  GROUP BY GROUPING SETS ((c.started_at::date), ()))
+  SELECT h.hour::date AS day, GROUPING(h.hour::date) = 1 AS total,)" + kHourCounts +
+                kHourAnswerFigures + R"(
+  FROM inbound_hours h
+  GROUP BY GROUPING SETS ((h.hour::date), ()))
 SELECT to_char(days.day, 'YYYY-MM-DD'), coalesce(d.received, 0), coalesce(d.answered, 0),
        coalesce(d.missed, 0), d.answered_share, d.average_time_to_answer_seconds
 FROM params CROSS JOIN LATERAL (
@@ -126,13 +273,13 @@ ReportQuery distributionReport() {
   // One pass over the calls: per cell and, as the last row, over the whole period.
   report.rows = R"(,
 placed_in_week AS (
-  SELECT c.*, extract(isodow FROM c.started_at)::integer AS weekday,
-         extract(hour FROM c.started_at)::integer AS hour
-  FROM inbound c),
+  SELECT h.*, extract(isodow FROM h.hour)::integer AS weekday,
+         extract(hour FROM h.hour)::integer AS hour_of_day
+  FROM inbound_hours h),
 per_cell AS (
-  SELECT c.weekday, c.hour, GROUPING(c.weekday) = 1 AS total,)" + kInboundCounts + R"(
-  FROM placed_in_week c
-  GROUP BY GROUPING SETS ((c.weekday, c.hour), ()))
+  SELECT h.weekday, h.hour_of_day AS hour, GROUPING(h.weekday) = 1 AS total,)" + kHourCounts + R"(
+  FROM placed_in_week h
+  GROUP BY GROUPING SETS ((h.weekday, h.hour_of_day), ()))
 SELECT weekday, hour, coalesce(p.received, 0), coalesce(p.answered, 0), coalesce(p.missed, 0)
 FROM generate_series(1, 7) AS weekday CROSS JOIN generate_series(0, 23) AS hour
 LEFT JOIN per_cell p USING (weekday, hour)
@@ -148,34 +295,6 @@ ORDER BY 1 NULLS LAST, 2)";
 // A missed call is processed by the first later answered call with the same client: the client
 // calling again and being answered, or an outbound call to the client that was answered. Later
 // means any time after, not only within the period: processing often happens days after.
-const std::string kMissedCalls = R"(,
-missed AS (
-  SELECT m.*, handled.call_id AS processed_call_id, handled.at AS processed_at,
-         handled.how AS processed_how, handled.who AS processed_by
-  FROM inbound m
-  LEFT JOIN LATERAL (
-    SELECT * FROM (
-      (SELECT x.call_id, x.started_at, x.answered_at AS at, 'answered_again' AS how, x.answered_by AS who
-       FROM calls x
-       WHERE x.tenant_id = m.tenant_id AND x.caller = m.caller AND x.started_at > m.started_at
-         AND x.direction = 1 AND x.disposition = 1 AND x.complete
-       ORDER BY x.started_at LIMIT 1)
-      UNION ALL
-      (SELECT x.call_id, x.started_at, x.answered_at, 'called_back',
-              coalesce((SELECT a.extension FROM sip_accounts a
-                        WHERE a.tenant_id = x.tenant_id AND a.id::text = x.caller_account_id), x.caller)
-       FROM calls x
-       WHERE x.tenant_id = m.tenant_id AND x.called = m.caller AND x.started_at > m.started_at
-         AND x.direction = 2 AND x.disposition = 1 AND x.complete
-       ORDER BY x.started_at LIMIT 1)) AS candidates
-    ORDER BY started_at
-    LIMIT 1) handled ON m.caller <> ''
-  WHERE m.disposition <> 1),
-listed AS (
-  SELECT m.* FROM params, missed m
-  WHERE NOT params.unprocessed_only OR m.processed_call_id IS NULL)
-)";
-
 ReportQuery missedReport() {
   ReportQuery report;
   report.listing = true;
@@ -185,7 +304,7 @@ ReportQuery missedReport() {
                     column("processed", kBoolean),     column("processed_at", kTime),
                     column("processed_how", kText),    column("processed_by", kText),
                     column("processed_call_id", kText)};
-  report.rows = kMissedCalls + R"(
+  report.rows = R"(
 SELECT m.call_id, )" + localTime("m.started_at") + R"(, m.caller, m.called,
        CASE m.disposition WHEN 2 THEN 'busy' WHEN 3 THEN 'no_answer' WHEN 4 THEN 'failed'
                           WHEN 5 THEN 'cancelled' ELSE 'unknown' END,
@@ -196,7 +315,7 @@ ORDER BY m.started_at, m.call_id
 LIMIT (SELECT row_limit + 1 FROM params))";
   report.summary_columns = {column("missed", kInteger), column("processed", kInteger),
                             column("unprocessed", kInteger), column("unprocessed_clients", kInteger)};
-  report.summary = kMissedCalls + R"(
+  report.summary = R"(
 SELECT count(*), count(*) FILTER (WHERE processed_call_id IS NOT NULL),
        count(*) FILTER (WHERE processed_call_id IS NULL),
        count(DISTINCT caller) FILTER (WHERE processed_call_id IS NULL)
@@ -217,28 +336,6 @@ ReportQuery employeesReport() {
                     column("average_time_to_answer_seconds", kDecimal),
                     column("talk_seconds", kInteger)};
   report.rows = R"(,
-offered AS (
-  SELECT l.account_id, max(l.extension) AS extension, c.call_id,
-         bool_or(c.answered_leg_id = l.leg_id) AS took, min(c.disposition) AS disposition,
-         min(c.ring_seconds) AS ring_seconds, min(c.talk_seconds) AS talk_seconds
-  FROM period_calls c
-  JOIN call_legs l ON l.tenant_id = c.tenant_id AND l.call_id = c.call_id
-  WHERE c.direction IN (1, 3) AND l.account_id <> ''
-  GROUP BY l.account_id, c.call_id),
-received AS (
-  SELECT account_id, max(extension) AS extension, count(*) AS received,
-         count(*) FILTER (WHERE took) AS answered,
-         count(*) FILTER (WHERE disposition <> 1) AS missed,
-         round(avg(ring_seconds) FILTER (WHERE took), 1) AS time_to_answer,
-         coalesce(sum(talk_seconds) FILTER (WHERE took), 0) AS talk
-  FROM offered GROUP BY account_id),
-placed AS (
-  SELECT caller_account_id AS account_id, count(*) AS outbound,
-         count(*) FILTER (WHERE disposition = 1) AS outbound_answered,
-         sum(talk_seconds) AS talk
-  FROM period_calls
-  WHERE direction = 2 AND caller_account_id <> ''
-  GROUP BY caller_account_id),
 people AS (
   SELECT a.id::text AS account_id, a.extension,
          coalesce(nullif(a.display_name, ''), a.username) AS name
@@ -318,17 +415,14 @@ ReportQuery categoriesReport() {
                     column("answered", kInteger), column("talk_seconds", kInteger),
                     column("value", kDecimal)};
   report.rows = R"(,
-selected AS (
-  SELECT c.*, k.id AS category, k.name AS category_name, k.value AS category_value
-  FROM params, period_calls c LEFT JOIN call_categories k ON k.id = c.category_id
-  WHERE)" + kFilters + R"(),
 per_category AS (
-  SELECT category, category_name, category_value, GROUPING(category) = 1 AS total,
-         count(*) AS calls, count(*) FILTER (WHERE disposition = 1) AS answered,
-         coalesce(sum(talk_seconds), 0) AS talk_seconds, coalesce(sum(category_value), 0) AS value,
-         count(category) AS categorized
-  FROM selected
-  GROUP BY GROUPING SETS ((category, category_name, category_value), ()))
+  SELECT k.id AS category, k.name AS category_name, k.value AS category_value,
+         GROUPING(k.id) = 1 AS total, coalesce(sum(t.calls), 0) AS calls,
+         coalesce(sum(t.answered), 0) AS answered, coalesce(sum(t.talk_seconds), 0) AS talk_seconds,
+         coalesce(sum(t.calls * k.value), 0) AS value,
+         coalesce(sum(t.calls) FILTER (WHERE k.id IS NOT NULL), 0) AS categorized
+  FROM category_totals t LEFT JOIN call_categories k ON k.id = t.category_id
+  GROUP BY GROUPING SETS ((k.id, k.name, k.value), ()))
 SELECT category::text, coalesce(category_name, ''), coalesce(category_value, 0)::float8, calls,
        answered, talk_seconds, value::float8, total
 FROM per_category WHERE NOT total
@@ -663,8 +757,16 @@ grpc::Status ReportStore::run(const v1::ReportRequest& request, v1::ReportTable*
         custom_query = customQuery(txn, report);
         query = &custom_query;
       }
+      // Local days and hours are whole UTC hours when every offset of the period is.
+      const bool whole_hour_zone =
+          txn.exec_params("SELECT bool_and(extract(timezone FROM d)::integer % 3600 = 0)"
+                          " FROM generate_series($1::date::timestamptz, ($2::date + 1)::timestamptz,"
+                          " interval '1 day') d",
+                          formatDay(period.first_day), formatDay(period.last_day))[0][0]
+              .as<bool>();
+      const std::string prelude = kPrelude + hourLevelTables(filter, whole_hour_zone);
       const auto execute = [&](const std::string& body) {
-        return txn.exec_params(kPrelude + body, request.tenant_id(), formatDay(period.first_day),
+        return txn.exec_params(prelude + body, request.tenant_id(), formatDay(period.first_day),
                                formatDay(period.last_day), arrayLiteral(filter.numbers()),
                                arrayLiteral(filter.extensions()), filter.unprocessed_only(),
                                limits_.max_rows, arrayLiteral(filter.sources()));

@@ -310,6 +310,27 @@ BatchResult CdrStore::writeTenant(pqxx::work& txn, const std::string& tenant_id,
   txn.exec("DELETE FROM incoming_leg_rows");
   copyRows<24>(txn, "incoming_call_rows", call_rows);
   copyRows<18>(txn, "incoming_leg_rows", leg_rows);
+  // A call's legs only ever grow with its events (a leg id, once seen, stays), so an upsert keeps
+  // them exact without deleting the old rows first. Legs go first: when a record completes, the
+  // report rollups count it per SIP account from its legs (0013_report_rollups.sql).
+  txn.exec(
+      "INSERT INTO call_legs (tenant_id, call_id, leg_id, position, target_kind, target, "
+      "account_id,"
+      " extension, created_at, ringing_at, answered_at, ended_at, sip_status, end_reason,"
+      " packets_in, packets_out, bytes_in, bytes_out)"
+      " SELECT tenant_id, call_id, leg_id, position, target_kind, target, account_id, extension, " +
+      fromMicros("created") + ", " + fromMicros("ringing") + ", " + fromMicros("answered") + ", " +
+      fromMicros("ended") +
+      ", sip_status, end_reason, packets_in, packets_out, bytes_in, bytes_out"
+      " FROM incoming_leg_rows"
+      " ON CONFLICT (tenant_id, call_id, leg_id) DO UPDATE SET position = EXCLUDED.position,"
+      " target_kind = EXCLUDED.target_kind, target = EXCLUDED.target,"
+      " account_id = EXCLUDED.account_id, extension = EXCLUDED.extension,"
+      " created_at = EXCLUDED.created_at, ringing_at = EXCLUDED.ringing_at,"
+      " answered_at = EXCLUDED.answered_at, ended_at = EXCLUDED.ended_at,"
+      " sip_status = EXCLUDED.sip_status, end_reason = EXCLUDED.end_reason,"
+      " packets_in = EXCLUDED.packets_in, packets_out = EXCLUDED.packets_out,"
+      " bytes_in = EXCLUDED.bytes_in, bytes_out = EXCLUDED.bytes_out");
   txn.exec(
       "INSERT INTO calls (tenant_id, call_id, direction, caller, called, number_id, "
       "caller_account_id,"
@@ -333,26 +354,6 @@ BatchResult CdrStore::writeTenant(pqxx::work& txn, const std::string& tenant_id,
       "EXCLUDED.caller_packets_out,"
       " caller_bytes_in = EXCLUDED.caller_bytes_in, caller_bytes_out = EXCLUDED.caller_bytes_out,"
       " events = EXCLUDED.events, complete = EXCLUDED.complete, updated_at = now()");
-  // A call's legs only ever grow with its events (a leg id, once seen, stays), so an upsert keeps
-  // them exact without deleting the old rows first.
-  txn.exec(
-      "INSERT INTO call_legs (tenant_id, call_id, leg_id, position, target_kind, target, "
-      "account_id,"
-      " extension, created_at, ringing_at, answered_at, ended_at, sip_status, end_reason,"
-      " packets_in, packets_out, bytes_in, bytes_out)"
-      " SELECT tenant_id, call_id, leg_id, position, target_kind, target, account_id, extension, " +
-      fromMicros("created") + ", " + fromMicros("ringing") + ", " + fromMicros("answered") + ", " +
-      fromMicros("ended") +
-      ", sip_status, end_reason, packets_in, packets_out, bytes_in, bytes_out"
-      " FROM incoming_leg_rows"
-      " ON CONFLICT (tenant_id, call_id, leg_id) DO UPDATE SET position = EXCLUDED.position,"
-      " target_kind = EXCLUDED.target_kind, target = EXCLUDED.target,"
-      " account_id = EXCLUDED.account_id, extension = EXCLUDED.extension,"
-      " created_at = EXCLUDED.created_at, ringing_at = EXCLUDED.ringing_at,"
-      " answered_at = EXCLUDED.answered_at, ended_at = EXCLUDED.ended_at,"
-      " sip_status = EXCLUDED.sip_status, end_reason = EXCLUDED.end_reason,"
-      " packets_in = EXCLUDED.packets_in, packets_out = EXCLUDED.packets_out,"
-      " bytes_in = EXCLUDED.bytes_in, bytes_out = EXCLUDED.bytes_out");
   return result;
 }
 

@@ -4,6 +4,8 @@
 // callers, callbacks, a call spanning midnight, an internal call and a call still in progress.
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <chrono>
+#include <thread>
 #include <pqxx/pqxx>
 
 #include "tel/testing/api_client.h"
@@ -570,18 +572,25 @@ TEST_CASE("report rollups follow the records in any order, through corrections a
                                         {"outbound", 1}, {"outbound_answered", 0},
                                         {"average_time_to_answer_seconds", 6.3}, {"talk_seconds", 1345}});
 
-  // Merging the rollups' rows (analytics does it every reports.rollup_merge_interval).
+  // analytics merges the rollups' change rows every reports.rollup_merge_interval (30 s).
   pqxx::connection connection(requireEnv("TEL_PG_URL"));
-  {
+  const auto unmerged = [&] {
     pqxx::work txn(connection);
-    txn.exec("SELECT tel_compact_report_rollups()");
-    txn.commit();
+    txn.exec_params("SELECT set_config('tel.tenant_id', $1, true)", shuffled.tenant.id);
+    return txn.exec("SELECT (SELECT count(*) FROM call_hour_totals WHERE NOT compacted)"
+                    " + (SELECT count(*) FROM inbound_hour_lines WHERE NOT compacted)"
+                    " + (SELECT count(*) FROM account_hours WHERE NOT compacted)")[0][0]
+        .as<int>();
+  };
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(45);
+  while (unmerged() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
   }
+  REQUIRE(unmerged() == 0);
   CHECK(figures(ordered) == corrected);
   CHECK(figures(shuffled) == corrected);
   pqxx::work txn(connection);
   txn.exec_params("SELECT set_config('tel.tenant_id', $1, true)", shuffled.tenant.id);
-  CHECK(txn.exec("SELECT count(*) FROM call_hour_totals WHERE NOT compacted")[0][0].as<int>() == 0);
   // One row per hour, direction and category: c1's hour, for one, had +1, then -1 and +1 again.
   CHECK(txn.exec("SELECT count(*) FROM (SELECT hour, direction, category_id FROM call_hour_totals"
                  " GROUP BY 1, 2, 3 HAVING count(*) > 1) repeated")[0][0]

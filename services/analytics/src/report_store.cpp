@@ -68,21 +68,21 @@ inbound_hours AS (
 const std::string kRollupPeriod =
     "h.tenant_id = $1::uuid AND h.hour >= $2::date::timestamptz AND h.hour < ($3::date + 1)::timestamptz";
 
-const std::string kHourlyFromTotals = R"(,
+// inbound_hours from one of the hour tables, with the conditions that pick its inbound rows.
+std::string hourlyFromRollup(const std::string& table, const std::string& conditions) {
+  return R"(,
 inbound_hours AS (
   SELECT h.hour, sum(h.calls) AS received, sum(h.answered) AS answered,
          sum(h.answer_ring_seconds) AS answer_ring_seconds
-  FROM call_hour_totals h WHERE )" + kRollupPeriod + R"( AND h.direction = 1
+  FROM )" + table + " h WHERE " + kRollupPeriod + conditions + R"(
   GROUP BY h.hour))";
+}
 
-const std::string kHourlyFromLines = R"(,
-inbound_hours AS (
-  SELECT h.hour, sum(h.calls) AS received, sum(h.answered) AS answered,
-         sum(h.answer_ring_seconds) AS answer_ring_seconds
-  FROM inbound_hour_lines h WHERE )" + kRollupPeriod + R"(
+const std::string kHourlyFromTotals = hourlyFromRollup("call_hour_totals", " AND h.direction = 1");
+
+const std::string kHourlyFromLines = hourlyFromRollup("inbound_hour_lines", R"(
     AND (cardinality($4::text[]) = 0 OR h.number = ANY($4::text[]))
-    AND (cardinality($8::text[]) = 0 OR h.source = ANY($8::text[]))
-  GROUP BY h.hour))";
+    AND (cardinality($8::text[]) = 0 OR h.source = ANY($8::text[])))");
 
 const std::string kCategoriesFromCalls = R"(,
 category_totals AS (

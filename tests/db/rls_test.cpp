@@ -110,6 +110,12 @@ TEST_CASE("without a tenant set, the application role sees no tenant rows") {
         "INSERT INTO calls (tenant_id, call_id, started_at, direction, caller, called, disposition,"
         " complete) VALUES ($1, 'c1', now(), 1, '+15550100001', '+15550100002', 3, true)",
         tenant.id);
+    // And an answered, tracked one: a target call and a tracked call.
+    seed.exec_params(
+        "INSERT INTO calls (tenant_id, call_id, started_at, direction, caller, called, disposition,"
+        " talk_seconds, attributed, utm_source, complete)"
+        " VALUES ($1, 'c2', now(), 1, '+15550100001', '+15550100002', 1, 60, true, 'google', true)",
+        tenant.id);
     seed.commit();
   }
   pqxx::connection owner(requireEnv("TEL_PG_OWNER_URL"));

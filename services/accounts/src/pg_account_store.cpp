@@ -4,6 +4,7 @@
 #include <functional>
 
 #include "tel/grpc/status.h"
+#include "tel/pg/arrays.h"
 #include "validation.h"
 
 namespace tel::accounts {
@@ -114,29 +115,7 @@ void mapSipAccount(const pqxx::row& row, v1::SipAccount* out) {
   setTimestamp(row[7].as<int64_t>(), out->mutable_created_at());
 }
 
-// A Postgres array literal ({"a","b"}) for text[] and cidr[] parameters and updates.
-std::string arrayLiteral(const google::protobuf::RepeatedPtrField<std::string>& items) {
-  std::string literal = "{";
-  for (const auto& item : items) {
-    if (literal.size() > 1) literal += ',';
-    literal += '"';
-    for (char c : item) {
-      if (c == '"' || c == '\\') literal += '\\';
-      literal += c;
-    }
-    literal += '"';
-  }
-  return literal + "}";
-}
 
-// The elements of an array column.
-void readArray(const pqxx::field& field, google::protobuf::RepeatedPtrField<std::string>* out) {
-  auto parser = field.as_array();
-  for (auto item = parser.get_next(); item.first != pqxx::array_parser::done;
-       item = parser.get_next()) {
-    if (item.first == pqxx::array_parser::string_value) out->Add(std::move(item.second));
-  }
-}
 
 // How numbers.route_kind spells the route kinds.
 const char* routeKindColumn(v1::NumberRoute::Kind kind) {
@@ -158,7 +137,7 @@ v1::NumberRoute::Kind routeKindOf(const std::string& column) {
 // Four columns from `first`: route_kind, route_extensions, route_external, ring_timeout_seconds.
 void mapRoute(const pqxx::row& row, pqxx::row::size_type first, v1::NumberRoute* out) {
   out->set_kind(routeKindOf(row[first].as<std::string>()));
-  readArray(row[first + 1], out->mutable_extensions());
+  pg::appendTextArray(row[first + 1], out->mutable_extensions());
   out->set_external(row[first + 2].as<std::string>());
   out->set_ring_timeout_seconds(row[first + 3].as<int>());
 }
@@ -190,7 +169,7 @@ void mapCarrier(const pqxx::row& row, v1::Carrier* out) {
   out->set_id(row[0].as<std::string>());
   out->set_tenant_id(row[1].as<std::string>());
   out->set_name(row[2].as<std::string>());
-  readArray(row[3], out->mutable_addresses());
+  pg::appendTextArray(row[3], out->mutable_addresses());
   for (auto& address : *out->mutable_addresses()) address = addressText(std::move(address));
   out->set_outbound_uri(row[4].as<std::string>());
   out->set_caller_id(row[5].as<std::string>());
@@ -574,7 +553,7 @@ grpc::Status PgAccountStore::createNumber(const v1::Number& number, v1::Number* 
           " route_external, ring_timeout_seconds) VALUES ($1, $2, $3, $4, $5, $6::text[], $7, $8)" +
               returning(kNumberColumns),
           number.tenant_id(), number.e164(), number.channels(), number.label(),
-          routeKindColumn(route.kind()), arrayLiteral(route.extensions()), route.external(),
+          routeKindColumn(route.kind()), pg::arrayLiteral(route.extensions()), route.external(),
           route.ring_timeout_seconds());
       mapNumber(rows[0], out);
     });
@@ -620,7 +599,7 @@ grpc::Status PgAccountStore::updateNumber(const v1::UpdateNumberRequest& request
         // The whole route at once: the service has checked and completed it.
         const auto& route = request.route();
         update.set("route_kind", std::string(routeKindColumn(route.kind())));
-        update.set("route_extensions", arrayLiteral(route.extensions()));
+        update.set("route_extensions", pg::arrayLiteral(route.extensions()));
         update.set("route_external", route.external());
         update.set("ring_timeout_seconds", route.ring_timeout_seconds());
       }
@@ -689,7 +668,7 @@ grpc::Status PgAccountStore::createCarrier(const v1::Carrier& carrier, const Car
           "auth_username,"
           " auth_ha1_md5, auth_ha1_sha256) VALUES ($1, $2, $3::cidr[], $4, $5, $6, $7, $8)" +
               returning(kCarrierColumns),
-          carrier.tenant_id(), carrier.name(), arrayLiteral(carrier.addresses()),
+          carrier.tenant_id(), carrier.name(), pg::arrayLiteral(carrier.addresses()),
           carrier.outbound_uri(), carrier.caller_id(), auth.username, auth.ha1_md5,
           auth.ha1_sha256);
       mapCarrier(rows[0], out);
@@ -733,7 +712,7 @@ grpc::Status PgAccountStore::updateCarrier(const v1::UpdateCarrierRequest& reque
     pool_->inTenantTransaction(request.tenant_id(), [&](pqxx::work& txn) {
       UpdateBuilder update(txn);
       if (request.has_name()) update.set("name", request.name());
-      if (request.replace_addresses()) update.set("addresses", arrayLiteral(request.addresses()));
+      if (request.replace_addresses()) update.set("addresses", pg::arrayLiteral(request.addresses()));
       if (request.has_outbound_uri()) update.set("outbound_uri", request.outbound_uri());
       if (request.has_caller_id()) update.set("caller_id", request.caller_id());
       if (new_auth) {

@@ -11,6 +11,7 @@
 #include "report_filter.h"
 #include "tracking_validation.h"
 #include "tel/grpc/status.h"
+#include "tel/pg/arrays.h"
 
 namespace tel::analytics {
 namespace {
@@ -49,8 +50,9 @@ inbound AS (
   WHERE c.direction = 1 AND)" + kFilters + R"()
 )";
 
-// Hour-level CTEs every report may read, each from the rollups kept as records are written
-// (0013_report_rollups.sql) when they answer the request exactly, else from the calls themselves.
+// The CTEs every report may read, each from the rollups kept as records are written
+// (0013_report_rollups.sql, 0014_tracked_calls.sql) when they answer the request exactly, else
+// from the calls themselves.
 // Unreferenced CTEs cost nothing: Postgres plans only what a report's query reads.
 //   inbound_hours (hour, received, answered, answer_ring_seconds): the filtered inbound calls per
 //     hour of their start; local hours, as the rollups' UTC hours are in a whole-hour time zone.
@@ -163,6 +165,32 @@ placed AS (
   SELECT account_id, outbound, outbound_answered, outbound_talk_seconds AS talk
   FROM account_totals WHERE outbound <> 0))";
 
+//   tracked (call_id, caller, source, medium, campaign, term, answered, ring_seconds): the filtered
+//   inbound calls that call tracking attributed.
+const std::string kTrackedFromCalls = R"(,
+tracked AS (
+  SELECT c.call_id, c.caller, c.utm_source AS source, c.utm_medium AS medium,
+         c.utm_campaign AS campaign, c.utm_term AS term, c.disposition = 1 AS answered, c.ring_seconds
+  FROM inbound c WHERE c.attributed))";
+
+const std::string kTrackedFromTable = R"(,
+tracked AS (
+  SELECT t.call_id, t.caller, t.source, t.medium, t.campaign, t.term, t.answered, t.ring_seconds
+  FROM tracked_calls t
+  WHERE t.tenant_id = $1::uuid AND t.started_at >= $2::date::timestamptz
+    AND t.started_at < ($3::date + 1)::timestamptz
+    AND (cardinality($4::text[]) = 0 OR t.number = ANY($4::text[]))
+    AND (cardinality($8::text[]) = 0 OR t.source = ANY($8::text[]))))";
+
+//   stored_targets: the target calls of the period that pass the filters (target_calls).
+const std::string kStoredTargets = R"(,
+stored_targets AS (
+  SELECT t.* FROM target_calls t
+  WHERE t.tenant_id = $1::uuid AND t.started_at >= $2::date::timestamptz
+    AND t.started_at < ($3::date + 1)::timestamptz
+    AND (cardinality($4::text[]) = 0 OR t.number = ANY($4::text[]))
+    AND (cardinality($8::text[]) = 0 OR t.source = ANY($8::text[]))))";
+
 const std::string kListedMissed = R"(,
 listed AS (
   SELECT m.* FROM params, missed m
@@ -179,22 +207,11 @@ const std::string kHourAnswerFigures = R"(,
   round(sum(h.answer_ring_seconds)::numeric / NULLIF(sum(h.answered), 0), 1)
     AS average_time_to_answer_seconds)";
 
-// Received / answered / missed counts of inbound calls `c` (disposition 1 is answered).
-const std::string kInboundCounts = R"(
-  count(c.call_id) AS received,
-  count(c.call_id) FILTER (WHERE c.disposition = 1) AS answered,
-  count(c.call_id) FILTER (WHERE c.disposition <> 1) AS missed)";
-
-const std::string kAnswerFigures = R"(,
-  round(count(c.call_id) FILTER (WHERE c.disposition = 1)::numeric / NULLIF(count(c.call_id), 0), 4)
-    AS answered_share,
-  round(avg(c.ring_seconds) FILTER (WHERE c.disposition = 1), 1) AS average_time_to_answer_seconds)";
-
-// The hour-level CTEs for a request: the rollups where they answer it exactly. The hour tables
+// The CTEs for a request: the rollups where they answer it exactly. The hour tables
 // need a whole-hour time zone; extensions are not in the rollups (the employees report filters
 // its rows by extension, not its calls); numbers and sources are kept for inbound calls only
-// (inbound_hour_lines, missed_calls).
-std::string hourLevelTables(const v1::ReportFilter& filter, bool whole_hour_zone) {
+// (inbound_hour_lines, missed_calls, tracked_calls).
+std::string derivedTables(const v1::ReportFilter& filter, bool whole_hour_zone) {
   const bool by_extension = !filter.extensions().empty();
   const bool narrowed = !filter.numbers().empty() || !filter.sources().empty();
   std::string tables;
@@ -205,6 +222,8 @@ std::string hourLevelTables(const v1::ReportFilter& filter, bool whole_hour_zone
              (narrowed ? kCategoriesFromCalls : kCategoriesFromTotals);
   }
   tables += whole_hour_zone ? kAccountsFromRollup : kAccountsFromCalls;
+  tables += by_extension ? kTrackedFromCalls : kTrackedFromTable;
+  if (!by_extension) tables += kStoredTargets;
   return tables + (by_extension ? kMissedFromCalls : kMissedFromTable) + kListedMissed;
 }
 
@@ -217,6 +236,8 @@ struct ReportQuery {
   // >0: the rows query ends with the summary row, whose summary columns follow this many key
   // columns (the aggregation gives the totals in the same pass; `summary` is then empty).
   int summary_in_last_row = 0;
+  // The rows are target-call candidates for pickTargetCalls, which makes the rows and summary.
+  bool picks_deals = false;
 };
 
 v1::Column column(const char* name, v1::ColumnType type) {
@@ -363,26 +384,31 @@ ReportQuery adsReport() {
                     column("utm_campaign", kText), column("keyword", kText)};
   for (auto& c : answerColumns()) report.columns.push_back(c);
   report.columns.push_back(column("callers", kInteger));
-  report.rows = R"(
-SELECT c.utm_source, c.utm_medium, c.utm_campaign, c.utm_term,)" + kInboundCounts + kAnswerFigures + R"(,
-  count(DISTINCT c.caller) AS callers
-FROM inbound c
-WHERE c.attributed
-GROUP BY c.utm_source, c.utm_medium, c.utm_campaign, c.utm_term
-ORDER BY received DESC, c.utm_source, c.utm_medium, c.utm_campaign, c.utm_term)";
+  // Distinct callers are counted by grouping per caller first (two hash aggregations rather than
+  // a sort of every call).
+  report.rows = R"(,
+per_caller AS (
+  SELECT t.source, t.medium, t.campaign, t.term, t.caller, count(*) AS received,
+         count(*) FILTER (WHERE t.answered) AS answered,
+         coalesce(sum(t.ring_seconds) FILTER (WHERE t.answered), 0) AS answer_ring_seconds
+  FROM tracked t GROUP BY t.source, t.medium, t.campaign, t.term, t.caller)
+SELECT h.source, h.medium, h.campaign, h.term,)" + kHourCounts + kHourAnswerFigures + R"(,
+  count(*) AS callers
+FROM per_caller h
+GROUP BY h.source, h.medium, h.campaign, h.term
+ORDER BY received DESC, h.source, h.medium, h.campaign, h.term)";
   report.summary_columns = {column("tracked_calls", kInteger), column("inbound_calls", kInteger),
                             column("tracked_share", kDecimal)};
   report.summary = R"(
-SELECT count(*) FILTER (WHERE c.attributed), count(*),
-       round(count(*) FILTER (WHERE c.attributed)::numeric / NULLIF(count(*), 0), 4)
-FROM inbound c)";
+SELECT t.calls, i.calls, round(t.calls::numeric / NULLIF(i.calls, 0), 4)
+FROM (SELECT count(*) AS calls FROM tracked) t,
+     (SELECT coalesce(sum(received), 0) AS calls FROM inbound_hours) i)";
   return report;
 }
 
-// Target calls: the candidates are the answered inbound calls with a talk time within the bounds,
-// from a deal window before the period on (a deal begun then still covers the period's first
-// days), by client and time; ReportStore picks each deal's first call. `listed`: in the period and
-// passing the filters (a deal begun on another number still covers the client's calls to this one).
+// Target calls, as 0014's trigger keeps them (target_calls): each client's first call of a deal,
+// the deals chained through the client's whole history. In the period and passing the filters
+// (a deal begun on another number still covers the client's calls to this one).
 ReportQuery targetReport() {
   ReportQuery report;
   report.listing = true;
@@ -392,6 +418,26 @@ ReportQuery targetReport() {
                     column("utm_source", kText),   column("utm_medium", kText),
                     column("utm_campaign", kText), column("keyword", kText)};
   report.rows = R"(
+SELECT t.call_id, )" + localTime("t.started_at") + R"(, t.caller, t.number, t.talk_seconds, t.answered_by,
+       t.utm_source, t.utm_medium, t.utm_campaign, t.utm_term
+FROM stored_targets t
+ORDER BY t.started_at, t.call_id
+LIMIT (SELECT row_limit + 1 FROM params))";
+  report.summary_columns = {column("target_calls", kInteger), column("clients", kInteger),
+                            column("tracked_target_calls", kInteger)};
+  report.summary = R"(
+SELECT count(*), count(DISTINCT caller), count(*) FILTER (WHERE utm_source <> '') FROM stored_targets)";
+  return report;
+}
+
+// Target calls of a request filtered by extension, which target_calls does not keep: the same
+// chain, picked by ReportStore (pickTargetCalls) from every candidate up to the period's end, by
+// client and time: the answered inbound calls with a talk time within the bounds.
+ReportQuery targetByExtensionReport() {
+  ReportQuery report = targetReport();
+  report.summary.clear();
+  report.picks_deals = true;
+  report.rows = R"(
 SELECT c.call_id, )" + localTime("c.started_at") + R"(, c.caller, c.called, c.talk_seconds, c.answered_by,
        c.utm_source, c.utm_medium, c.utm_campaign, c.utm_term,
        c.started_at >= $2::date::timestamptz AND)" + kFilters + R"( AS listed,
@@ -399,10 +445,8 @@ SELECT c.call_id, )" + localTime("c.started_at") + R"(, c.caller, c.called, c.ta
 FROM params, calls c
 WHERE c.tenant_id = $1::uuid AND c.complete AND c.direction = 1 AND c.disposition = 1 AND c.caller <> ''
   AND c.talk_seconds > {min_talk} AND c.talk_seconds < {max_talk}
-  AND c.started_at >= ($2::date - {window_days})::timestamptz AND c.started_at < ($3::date + 1)::timestamptz
+  AND c.started_at < ($3::date + 1)::timestamptz
 ORDER BY c.caller, c.started_at, c.call_id)";
-  report.summary_columns = {column("target_calls", kInteger), column("clients", kInteger),
-                            column("tracked_target_calls", kInteger)};
   return report;
 }
 
@@ -435,13 +479,14 @@ ORDER BY 8, 2)";
   return report;
 }
 
-const ReportQuery* queryFor(v1::ReportKind kind) {
+const ReportQuery* queryFor(v1::ReportKind kind, bool by_extension) {
   static const ReportQuery kIncoming = incomingReport();
   static const ReportQuery kDistribution = distributionReport();
   static const ReportQuery kMissed = missedReport();
   static const ReportQuery kEmployees = employeesReport();
   static const ReportQuery kAds = adsReport();
   static const ReportQuery kTarget = targetReport();
+  static const ReportQuery kTargetByExtension = targetByExtensionReport();
   static const ReportQuery kCategories = categoriesReport();
   switch (kind) {
     case v1::REPORT_KIND_INCOMING: return &kIncoming;
@@ -449,26 +494,12 @@ const ReportQuery* queryFor(v1::ReportKind kind) {
     case v1::REPORT_KIND_MISSED: return &kMissed;
     case v1::REPORT_KIND_EMPLOYEES: return &kEmployees;
     case v1::REPORT_KIND_ADS: return &kAds;
-    case v1::REPORT_KIND_TARGET: return &kTarget;
+    case v1::REPORT_KIND_TARGET: return by_extension ? &kTargetByExtension : &kTarget;
     case v1::REPORT_KIND_CATEGORIES: return &kCategories;
     default: return nullptr;
   }
 }
 
-// A Postgres array literal of validated values ({"+1555...","101"}).
-std::string arrayLiteral(const google::protobuf::RepeatedPtrField<std::string>& values) {
-  std::string out = "{";
-  for (const auto& value : values) {
-    if (out.size() > 1) out += ',';
-    out += '"';
-    for (char c : value) {
-      if (c == '"' || c == '\\') out += '\\';
-      out += c;
-    }
-    out += '"';
-  }
-  return out + "}";
-}
 
 v1::Value cell(const pqxx::field& field, v1::ColumnType type) {
   v1::Value value;
@@ -503,8 +534,7 @@ v1::ReportSettings loadSettings(pqxx::work& txn, const std::string& tenant_id) {
 std::string withSettings(std::string sql, const v1::ReportSettings& settings) {
   for (const auto& [name, value] :
        {std::pair{"{min_talk}", settings.target_min_talk_seconds()},
-        std::pair{"{max_talk}", settings.target_max_talk_seconds()},
-        std::pair{"{window_days}", settings.deal_window_days()}}) {
+        std::pair{"{max_talk}", settings.target_max_talk_seconds()}}) {
     sql.replace(sql.find(name), std::string_view(name).size(), std::to_string(value));
   }
   return sql;
@@ -561,24 +591,17 @@ constexpr const char* kCustomReportColumns =
     "id::text, name, direction, disposition, numbers, extensions, sources,"
     " coalesce(category_id::text, ''), columns";
 
-// A text[] column into a repeated field (pqxx 6 reads arrays with its parser).
-void readArray(const pqxx::field& field, google::protobuf::RepeatedPtrField<std::string>* out) {
-  auto parser = field.as_array();
-  for (auto item = parser.get_next(); item.first != pqxx::array_parser::done; item = parser.get_next()) {
-    if (item.first == pqxx::array_parser::string_value) out->Add(std::string(item.second));
-  }
-}
 
 void mapCustomReport(const pqxx::row& row, v1::CustomReport* out) {
   out->set_id(row[0].as<std::string>());
   out->set_name(row[1].as<std::string>());
   out->set_direction(nameOfCode(kDirectionNames, row[2].as<int>()));
   out->set_disposition(nameOfCode(kDispositionNames, row[3].as<int>()));
-  readArray(row[4], out->mutable_numbers());
-  readArray(row[5], out->mutable_extensions());
-  readArray(row[6], out->mutable_sources());
+  pg::appendTextArray(row[4], out->mutable_numbers());
+  pg::appendTextArray(row[5], out->mutable_extensions());
+  pg::appendTextArray(row[6], out->mutable_sources());
   out->set_category_id(row[7].as<std::string>());
-  readArray(row[8], out->mutable_columns());
+  pg::appendTextArray(row[8], out->mutable_columns());
 }
 
 // The query of a saved report: its columns of the period's calls that pass its filters (the list
@@ -622,15 +645,14 @@ grpc::Status ReportStore::createCustomReport(const v1::CreateCustomReportRequest
     grpc::Status status;
     pool_->inTenantTransaction(request.tenant_id(), [&](pqxx::work& txn) {
       const auto& report = request.report();
-      auto array = [](const google::protobuf::RepeatedPtrField<std::string>& values) { return arrayLiteral(values); };
       const pqxx::result row = txn.exec_params(
           std::string("INSERT INTO custom_reports (tenant_id, name, direction, disposition, numbers,"
                       " extensions, sources, category_id, columns)"
                       " VALUES ($1, $2, $3, $4, $5::text[], $6::text[], $7::text[], NULLIF($8, '')::uuid, $9::text[])"
                       " ON CONFLICT (tenant_id, name) DO NOTHING RETURNING ") + kCustomReportColumns,
           request.tenant_id(), report.name(), codeNamed(kDirectionNames, report.direction()),
-          codeNamed(kDispositionNames, report.disposition()), array(report.numbers()),
-          array(report.extensions()), array(report.sources()), report.category_id(), array(report.columns()));
+          codeNamed(kDispositionNames, report.disposition()), pg::arrayLiteral(report.numbers()),
+          pg::arrayLiteral(report.extensions()), pg::arrayLiteral(report.sources()), report.category_id(), pg::arrayLiteral(report.columns()));
       if (row.empty()) {
         status = grpc_util::alreadyExists("name", "a custom report with this name exists");
         return;
@@ -683,7 +705,8 @@ grpc::Status ReportStore::updateSettings(const v1::UpdateReportSettingsRequest& 
                                          v1::ReportSettings* out) {
   grpc::Status status;
   pool_->inTenantTransaction(request.tenant_id(), [&](pqxx::work& txn) {
-    v1::ReportSettings settings = loadSettings(txn, request.tenant_id());
+    const v1::ReportSettings before = loadSettings(txn, request.tenant_id());
+    v1::ReportSettings settings = before;
     if (request.has_target_min_talk_seconds()) settings.set_target_min_talk_seconds(request.target_min_talk_seconds());
     if (request.has_target_max_talk_seconds()) settings.set_target_max_talk_seconds(request.target_max_talk_seconds());
     if (request.has_deal_window_days()) settings.set_deal_window_days(request.deal_window_days());
@@ -697,6 +720,10 @@ grpc::Status ReportStore::updateSettings(const v1::UpdateReportSettingsRequest& 
         " deal_window_days = EXCLUDED.deal_window_days, updated_at = now()",
         request.tenant_id(), settings.target_min_talk_seconds(), settings.target_max_talk_seconds(),
         settings.deal_window_days());
+    // Target calls follow the settings: recomputed, in this transaction, when they change.
+    if (settings.SerializeAsString() != before.SerializeAsString()) {
+      txn.exec_params("SELECT tel_rebuild_target_calls($1)", request.tenant_id());
+    }
     *out = settings;
   });
   return status;
@@ -704,7 +731,7 @@ grpc::Status ReportStore::updateSettings(const v1::UpdateReportSettingsRequest& 
 
 grpc::Status ReportStore::run(const v1::ReportRequest& request, v1::ReportTable* out) {
   const bool custom = request.kind() == v1::REPORT_KIND_CUSTOM;
-  const ReportQuery* query = custom ? nullptr : queryFor(request.kind());
+  const ReportQuery* query = custom ? nullptr : queryFor(request.kind(), !request.filter().extensions().empty());
   if (!custom && query == nullptr) return grpc_util::invalidArgument("report", "unknown report");
   if (custom) {
     if (!isUuid(request.custom_report_id())) return grpc_util::notFound("custom report");
@@ -764,18 +791,18 @@ grpc::Status ReportStore::run(const v1::ReportRequest& request, v1::ReportTable*
                           " interval '1 day') d",
                           formatDay(period.first_day), formatDay(period.last_day))[0][0]
               .as<bool>();
-      const std::string prelude = kPrelude + hourLevelTables(filter, whole_hour_zone);
+      const std::string prelude = kPrelude + derivedTables(filter, whole_hour_zone);
       const auto execute = [&](const std::string& body) {
         return txn.exec_params(prelude + body, request.tenant_id(), formatDay(period.first_day),
-                               formatDay(period.last_day), arrayLiteral(filter.numbers()),
-                               arrayLiteral(filter.extensions()), filter.unprocessed_only(),
-                               limits_.max_rows, arrayLiteral(filter.sources()));
+                               formatDay(period.last_day), pg::arrayLiteral(filter.numbers()),
+                               pg::arrayLiteral(filter.extensions()), filter.unprocessed_only(),
+                               limits_.max_rows, pg::arrayLiteral(filter.sources()));
       };
       out->set_timezone(timezone);
       out->set_from_date(formatDay(period.first_day));
       out->set_to_date(formatDay(period.last_day));
       for (const auto& c : query->columns) *out->add_columns() = c;
-      if (request.kind() == v1::REPORT_KIND_TARGET) {
+      if (query->picks_deals) {
         const v1::ReportSettings settings = loadSettings(txn, request.tenant_id());
         pickTargetCalls(execute(withSettings(query->rows, settings)), settings, *query, limits_.max_rows, out);
         return;

@@ -31,7 +31,8 @@ class ReportStore {
   grpc::Status run(const v1::ReportRequest& request, v1::ReportTable* out);
 
   // The tenant's settings (defaults when it never set them); changing them checks the whole
-  // result (INVALID_ARGUMENT naming the field).
+  // result (INVALID_ARGUMENT naming the field) and recomputes the tenant's target calls in the
+  // same transaction (seconds for a million calls).
   grpc::Status settings(const std::string& tenant_id, v1::ReportSettings* out);
   grpc::Status updateSettings(const v1::UpdateReportSettingsRequest& request, v1::ReportSettings* out);
 

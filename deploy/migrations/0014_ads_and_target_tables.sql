@@ -1,0 +1,233 @@
+-- Tables for the two reports the hourly rollups of 0013 cannot serve, kept by triggers on calls
+-- like those rollups, so that a year of a big tenant reads thousands of narrow rows.
+--
+-- Tracked calls: the complete inbound calls that call tracking attributed, for the ads report. It
+-- groups them by source, medium, campaign and keyword and counts distinct callers, which no hourly
+-- sum can add up; a narrow table in the order the calls were written keeps a year of them quick.
+
+CREATE TABLE tracked_calls (
+  tenant_id     uuid NOT NULL,
+  call_id       text NOT NULL,
+  started_at    timestamptz NOT NULL,
+  caller        text NOT NULL,
+  number        text NOT NULL,
+  source        text NOT NULL,
+  medium        text NOT NULL,
+  campaign      text NOT NULL,
+  term          text NOT NULL,
+  answered      boolean NOT NULL,
+  ring_seconds  integer NOT NULL,
+  PRIMARY KEY (tenant_id, call_id)
+);
+CREATE INDEX tracked_calls_by_start ON tracked_calls (tenant_id, started_at);
+ALTER TABLE tracked_calls ENABLE ROW LEVEL SECURITY;
+ALTER TABLE tracked_calls FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON tracked_calls
+  USING (tenant_id = tel_current_tenant()) WITH CHECK (tenant_id = tel_current_tenant());
+GRANT SELECT, INSERT, UPDATE, DELETE ON tracked_calls TO tel_app;
+
+CREATE FUNCTION tel_keep_tracked_call() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW.complete AND NEW.direction = 1 AND NEW.attributed THEN
+    INSERT INTO tracked_calls (tenant_id, call_id, started_at, caller, number, source, medium,
+                               campaign, term, answered, ring_seconds)
+    VALUES (NEW.tenant_id, NEW.call_id, NEW.started_at, NEW.caller, NEW.called, NEW.utm_source,
+            NEW.utm_medium, NEW.utm_campaign, NEW.utm_term, NEW.disposition = 1, NEW.ring_seconds)
+    ON CONFLICT (tenant_id, call_id) DO UPDATE SET
+      started_at = EXCLUDED.started_at, caller = EXCLUDED.caller, number = EXCLUDED.number,
+      source = EXCLUDED.source, medium = EXCLUDED.medium, campaign = EXCLUDED.campaign,
+      term = EXCLUDED.term, answered = EXCLUDED.answered, ring_seconds = EXCLUDED.ring_seconds;
+  ELSIF TG_OP = 'UPDATE' THEN
+    DELETE FROM tracked_calls WHERE tenant_id = OLD.tenant_id AND call_id = OLD.call_id;
+  END IF;
+  RETURN NULL;
+END
+$$;
+CREATE TRIGGER calls_keep_tracked_insert AFTER INSERT ON calls
+  FOR EACH ROW WHEN (NEW.complete AND NEW.direction = 1 AND NEW.attributed)
+  EXECUTE FUNCTION tel_keep_tracked_call();
+CREATE TRIGGER calls_keep_tracked_update AFTER UPDATE ON calls
+  FOR EACH ROW WHEN (((OLD.complete AND OLD.direction = 1 AND OLD.attributed) OR
+                      (NEW.complete AND NEW.direction = 1 AND NEW.attributed)) AND
+    (OLD.complete, OLD.direction, OLD.attributed, OLD.started_at, OLD.caller, OLD.called,
+     OLD.utm_source, OLD.utm_medium, OLD.utm_campaign, OLD.utm_term, OLD.disposition, OLD.ring_seconds)
+    IS DISTINCT FROM
+    (NEW.complete, NEW.direction, NEW.attributed, NEW.started_at, NEW.caller, NEW.called,
+     NEW.utm_source, NEW.utm_medium, NEW.utm_campaign, NEW.utm_term, NEW.disposition, NEW.ring_seconds))
+  EXECUTE FUNCTION tel_keep_tracked_call();
+
+-- The calls stored before this migration, tenant by tenant (row-level security applies).
+DO $$
+DECLARE
+  t uuid;
+BEGIN
+  FOR t IN SELECT id FROM tenants LOOP
+    PERFORM set_config('tel.tenant_id', t::text, true);
+    INSERT INTO tracked_calls (tenant_id, call_id, started_at, caller, number, source, medium,
+                               campaign, term, answered, ring_seconds)
+    SELECT tenant_id, call_id, started_at, caller, called, utm_source, utm_medium, utm_campaign,
+           utm_term, disposition = 1, ring_seconds
+    FROM calls WHERE tenant_id = t AND complete AND direction = 1 AND attributed
+    ORDER BY started_at;
+  END LOOP;
+  PERFORM set_config('tel.tenant_id', '', true);
+END
+$$;
+
+-- Target calls: each client's deals in time order, a deal beginning with an answered inbound call
+-- whose talk time lies strictly between the tenant's bounds at least a deal window after the
+-- previous deal began; that call is the target call. Deals form a chain through the client's
+-- whole history, and the chain is causal (a deal depends on earlier calls only), so a call
+-- written or changed at time T changes the client's target calls from T on and nothing before:
+-- the trigger recomputes that tail (one or two rows for a call that arrives in time order). A
+-- change of the tenant's bounds or window recomputes the tenant's whole table
+-- (tel_rebuild_target_calls, run by analytics in the same transaction as the change).
+CREATE TABLE target_calls (
+  tenant_id     uuid NOT NULL,
+  call_id       text NOT NULL,
+  caller        text NOT NULL,
+  started_at    timestamptz NOT NULL,
+  number        text NOT NULL,
+  talk_seconds  integer NOT NULL,
+  answered_by   text NOT NULL,
+  source        text,                 -- the tracked source, NULL when not attributed (filters)
+  utm_source    text NOT NULL,
+  utm_medium    text NOT NULL,
+  utm_campaign  text NOT NULL,
+  utm_term      text NOT NULL,
+  PRIMARY KEY (tenant_id, call_id)
+);
+CREATE INDEX target_calls_by_start ON target_calls (tenant_id, started_at);
+CREATE INDEX target_calls_by_client ON target_calls (tenant_id, caller, started_at);
+ALTER TABLE target_calls ENABLE ROW LEVEL SECURITY;
+ALTER TABLE target_calls FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON target_calls
+  USING (tenant_id = tel_current_tenant()) WITH CHECK (tenant_id = tel_current_tenant());
+GRANT SELECT, INSERT, UPDATE, DELETE ON target_calls TO tel_app;
+
+-- The tenant's target-call settings (0010's defaults when it has no row). The window is whole
+-- days of 86,400 s, not calendar days, so that a deal lasts as long across a DST change.
+CREATE FUNCTION tel_target_settings(p_tenant uuid, OUT min_talk integer, OUT max_talk integer,
+                                    OUT deal_window interval)
+LANGUAGE sql STABLE AS $$
+  SELECT coalesce(s.target_min_talk_seconds, 15), coalesce(s.target_max_talk_seconds, 300),
+         make_interval(secs => coalesce(s.deal_window_days, 30) * 86400)
+  FROM (SELECT 1) one LEFT JOIN report_settings s ON s.tenant_id = p_tenant
+$$;
+
+-- Appends call `c` to target_calls.
+CREATE FUNCTION tel_add_target_call(c calls) RETURNS void
+LANGUAGE sql AS $$
+  INSERT INTO target_calls (tenant_id, call_id, caller, started_at, number, talk_seconds, answered_by,
+                            source, utm_source, utm_medium, utm_campaign, utm_term)
+  VALUES (c.tenant_id, c.call_id, c.caller, c.started_at, c.called, c.talk_seconds, c.answered_by,
+          CASE WHEN c.attributed THEN c.utm_source END, c.utm_source, c.utm_medium, c.utm_campaign,
+          c.utm_term)
+$$;
+
+-- Recomputes the client's target calls from p_from on, continuing the chain of the deal begun
+-- last before it. One client at a time (an advisory lock), so that two writers of the same
+-- client's calls see each other's.
+CREATE FUNCTION tel_rechain_target_calls(p_tenant uuid, p_client text, p_from timestamptz)
+RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+  settings record;
+  deal_began timestamptz;
+  candidate calls;
+BEGIN
+  PERFORM pg_advisory_xact_lock(hashtextextended(p_tenant::text || '/' || p_client, 0));
+  SELECT * INTO settings FROM tel_target_settings(p_tenant);
+  SELECT max(t.started_at) INTO deal_began FROM target_calls t
+   WHERE t.tenant_id = p_tenant AND t.caller = p_client AND t.started_at < p_from;
+  DELETE FROM target_calls t
+   WHERE t.tenant_id = p_tenant AND t.caller = p_client AND t.started_at >= p_from;
+  FOR candidate IN
+    SELECT * FROM calls c
+     WHERE c.tenant_id = p_tenant AND c.caller = p_client AND c.started_at >= p_from
+       AND c.complete AND c.direction = 1 AND c.disposition = 1
+       AND c.talk_seconds > settings.min_talk AND c.talk_seconds < settings.max_talk
+     ORDER BY c.started_at, c.call_id
+  LOOP
+    IF deal_began IS NULL OR candidate.started_at >= deal_began + settings.deal_window THEN
+      deal_began := candidate.started_at;
+      PERFORM tel_add_target_call(candidate);
+    END IF;
+  END LOOP;
+END
+$$;
+
+-- Recomputes all of a tenant's target calls (after its settings changed): one pass over its
+-- candidate calls by client and time.
+CREATE FUNCTION tel_rebuild_target_calls(p_tenant uuid) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+  settings record;
+  client text;
+  deal_began timestamptz;
+  candidate calls;
+BEGIN
+  SELECT * INTO settings FROM tel_target_settings(p_tenant);
+  DELETE FROM target_calls WHERE tenant_id = p_tenant;
+  FOR candidate IN
+    SELECT * FROM calls c
+     WHERE c.tenant_id = p_tenant AND c.caller <> '' AND c.complete AND c.direction = 1
+       AND c.disposition = 1 AND c.talk_seconds > settings.min_talk AND c.talk_seconds < settings.max_talk
+     ORDER BY c.caller, c.started_at, c.call_id
+  LOOP
+    IF client IS DISTINCT FROM candidate.caller THEN
+      client := candidate.caller;
+      deal_began := NULL;
+    END IF;
+    IF deal_began IS NULL OR candidate.started_at >= deal_began + settings.deal_window THEN
+      deal_began := candidate.started_at;
+      PERFORM tel_add_target_call(candidate);
+    END IF;
+  END LOOP;
+END
+$$;
+
+-- A call that is, or was, an answered inbound call from a known client: the tails of its
+-- client's chain (both clients' if the caller changed) from the earlier of its old and new start.
+CREATE FUNCTION tel_keep_target_calls() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'UPDATE' AND OLD.caller <> '' AND OLD.caller <> NEW.caller THEN
+    PERFORM tel_rechain_target_calls(OLD.tenant_id, OLD.caller, OLD.started_at);
+  END IF;
+  IF NEW.caller <> '' THEN
+    PERFORM tel_rechain_target_calls(
+        NEW.tenant_id, NEW.caller,
+        CASE WHEN TG_OP = 'UPDATE' AND OLD.caller = NEW.caller THEN least(OLD.started_at, NEW.started_at)
+             ELSE NEW.started_at END);
+  END IF;
+  RETURN NULL;
+END
+$$;
+CREATE TRIGGER calls_keep_target_insert AFTER INSERT ON calls
+  FOR EACH ROW WHEN (NEW.complete AND NEW.direction = 1 AND NEW.disposition = 1 AND NEW.caller <> '')
+  EXECUTE FUNCTION tel_keep_target_calls();
+CREATE TRIGGER calls_keep_target_update AFTER UPDATE ON calls
+  FOR EACH ROW WHEN (((OLD.complete AND OLD.direction = 1 AND OLD.disposition = 1 AND OLD.caller <> '') OR
+                      (NEW.complete AND NEW.direction = 1 AND NEW.disposition = 1 AND NEW.caller <> '')) AND
+    (OLD.complete, OLD.direction, OLD.disposition, OLD.caller, OLD.called, OLD.started_at,
+     OLD.talk_seconds, OLD.answered_by, OLD.attributed, OLD.utm_source, OLD.utm_medium,
+     OLD.utm_campaign, OLD.utm_term)
+    IS DISTINCT FROM
+    (NEW.complete, NEW.direction, NEW.disposition, NEW.caller, NEW.called, NEW.started_at,
+     NEW.talk_seconds, NEW.answered_by, NEW.attributed, NEW.utm_source, NEW.utm_medium,
+     NEW.utm_campaign, NEW.utm_term))
+  EXECUTE FUNCTION tel_keep_target_calls();
+
+DO $$
+DECLARE
+  t uuid;
+BEGIN
+  FOR t IN SELECT id FROM tenants LOOP
+    PERFORM set_config('tel.tenant_id', t::text, true);
+    PERFORM tel_rebuild_target_calls(t);
+  END LOOP;
+  PERFORM set_config('tel.tenant_id', '', true);
+END
+$$;

@@ -8,6 +8,7 @@
 #include "segmentation_store.h"
 #include "tracking_service.h"
 #include "tracking_store.h"
+#include "visit_batcher.h"
 #include "tel/grpc/server.h"
 #include "tel/grpc/shutdown_signal.h"
 #include "tel/metrics/admin_server.h"
@@ -26,7 +27,8 @@ int main(int argc, char** argv) {
     tel::analytics::ReportsService reports(store, config.workers, log, *registry);
     tel::analytics::RollupCompactor compactor(pool, config.rollup_merge_interval, log, *registry);
     tel::analytics::TrackingStore tracking_store(pool);
-    tel::analytics::TrackingService tracking(tracking_store, config.workers, log, *registry);
+    tel::analytics::VisitBatcher visits(tracking_store, config.visits, log, *registry);
+    tel::analytics::TrackingService tracking(tracking_store, visits, config.workers, log, *registry);
     tel::analytics::SegmentationStore segmentation_store(pool);
     tel::analytics::SegmentationService segmentation(segmentation_store, config.workers, log);
     tel::metrics::AdminServer admin("analytics", registry, [&] {
@@ -39,9 +41,11 @@ int main(int argc, char** argv) {
     log.info("analytics serving", {{"grpc_port", std::to_string(grpc_port)},
                                    {"admin_port", std::to_string(admin_port)}});
     compactor.start();
+    visits.start();
     const int signal = shutdown_signal.wait();
     log.info("shutting down", {{"signal", std::to_string(signal)}});
     server.shutdown(std::chrono::seconds(5));
+    visits.stop();  // after the server: visits in flight are written and answered first
     compactor.stop();
     admin.stop();
   } catch (const std::exception& e) {

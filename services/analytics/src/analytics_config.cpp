@@ -14,6 +14,12 @@ AnalyticsConfig AnalyticsConfig::load(config::Config& source) {
       source.getDuration("reports.statement_timeout", std::chrono::seconds(10));
   config.rollup_merge_interval =
       source.getDuration("reports.rollup_merge_interval", std::chrono::seconds(30));
+  config.visits.writers = static_cast<int>(source.getInt("tracking.visit_writers", 1, 64, 2));
+  config.visits.max_batch = static_cast<size_t>(source.getInt("tracking.visit_batch", 1, 1000, 64));
+  if (config.visits.writers >= config.database_pool_size) {
+    throw config::ConfigError("tracking.visit_writers",
+                              "must be less than database.pool_size: reports need connections too");
+  }
   config.log_level = log::parseLevel(source.getString("log.level", "info"));
   source.rejectUnknownKeys();
   return config;

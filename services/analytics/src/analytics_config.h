@@ -1,6 +1,7 @@
 #pragma once
 
 #include "report_store.h"
+#include "visit_batcher.h"
 #include "tel/config/config.h"
 #include "tel/log/log.h"
 
@@ -16,6 +17,7 @@ struct AnalyticsConfig {
   ReportLimits limits;
   // How often the report rollups' change rows are merged (RollupCompactor).
   std::chrono::milliseconds rollup_merge_interval{30000};
+  VisitBatchOptions visits;
   log::Level log_level = log::Level::kInfo;
 
   static AnalyticsConfig load(config::Config& source);

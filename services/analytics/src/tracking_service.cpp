@@ -1,12 +1,14 @@
 #include "tracking_service.h"
 
 #include "service_call.h"
+#include "tracking_validation.h"
 
 namespace tel::analytics {
 
-TrackingService::TrackingService(TrackingStore& store, int workers, log::Logger log,
-                                 prometheus::Registry& registry)
+TrackingService::TrackingService(TrackingStore& store, VisitBatcher& visits, int workers,
+                                 log::Logger log, prometheus::Registry& registry)
     : store_(store),
+      batcher_(visits),
       log_(std::move(log)),
       visits_(prometheus::BuildCounter()
                   .Name("tel_analytics_tracking_visits_total")
@@ -62,14 +64,22 @@ grpc::ServerUnaryReactor* TrackingService::GetPoolUsage(grpc::CallbackServerCont
   return run(context, "GetPoolUsage", [=, this] { return store_.poolUsage(*request, response); });
 }
 
+// Visits are written in batches by the batcher's threads, which finish the call; only the check
+// of the request runs here, on gRPC's thread.
 grpc::ServerUnaryReactor* TrackingService::Visit(grpc::CallbackServerContext* context,
                                                  const v1::VisitRequest* request, v1::VisitResponse* response) {
-  return run(context, "Visit", [=, this] {
-    const grpc::Status status = store_.visit(*request, response);
+  auto* reactor = context->DefaultReactor();
+  auto finish = [this, reactor, response](const grpc::Status& status) {
     const char* outcome = !status.ok() ? "refused" : response->tracked() ? "tracked" : "default_number";
     visits_.Add({{"outcome", outcome}}).Increment();
-    return status;
-  });
+    reactor->Finish(status);
+  };
+  if (auto status = checkVisit(*request); !status.ok()) {
+    finish(status);
+    return reactor;
+  }
+  batcher_.submit(request, response, std::move(finish));
+  return reactor;
 }
 
 }  // namespace tel::analytics

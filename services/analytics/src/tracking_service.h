@@ -7,15 +7,18 @@
 #include "tel/grpc/blocking_executor.h"
 #include "tel/log/log.h"
 #include "tracking_store.h"
+#include "visit_batcher.h"
 
 namespace tel::analytics {
 
-// tel.analytics.v1.Tracking for the gateway. Database work runs on a BlockingExecutor; visits are
+// tel.analytics.v1.Tracking for the gateway. Database work runs on a BlockingExecutor, visits on
+// the VisitBatcher's writers; visits are
 // counted by what the visitor was shown (tel_analytics_tracking_visits_total{outcome}: tracked,
 // default_number when the pool had no free number, refused).
 class TrackingService final : public v1::Tracking::CallbackService {
  public:
-  TrackingService(TrackingStore& store, int workers, log::Logger log, prometheus::Registry& registry);
+  TrackingService(TrackingStore& store, VisitBatcher& visits, int workers, log::Logger log,
+                  prometheus::Registry& registry);
 
   grpc::ServerUnaryReactor* CreateSite(grpc::CallbackServerContext* context,
                                        const v1::CreateSiteRequest* request, v1::Site* response) override;
@@ -44,6 +47,7 @@ class TrackingService final : public v1::Tracking::CallbackService {
                                 std::function<grpc::Status()> work);
 
   TrackingStore& store_;
+  VisitBatcher& batcher_;
   log::Logger log_;
   prometheus::Family<prometheus::Counter>& visits_;
   grpc_util::BlockingExecutor executor_;

@@ -3,11 +3,13 @@
 #include <google/protobuf/util/time_util.h>
 
 #include <chrono>
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "tel/crypto/crypto.h"
 #include "tel/grpc/status.h"
+#include "tel/pg/arrays.h"
 #include "database_status.h"
 #include "tracking_validation.h"
 
@@ -219,35 +221,64 @@ grpc::Status TrackingStore::poolUsage(const v1::PoolUsageRequest& request, v1::P
   });
 }
 
-grpc::Status TrackingStore::visit(const v1::VisitRequest& request, v1::VisitResponse* out) {
-  if (auto status = checkVisit(request); !status.ok()) return status;
-  return guardedDatabaseWork([&] {
-    const auto& source = request.source();
+std::vector<grpc::Status> TrackingStore::visitBatch(const std::vector<const v1::VisitRequest*>& requests,
+                                                    const std::vector<v1::VisitResponse*>& responses) {
+  // The batch's visits as parallel arrays, one element per visit.
+  std::vector<std::vector<std::string>> columns(10);
+  for (const v1::VisitRequest* request : requests) {
+    const auto& source = request->source();
     nlohmann::json click_ids = nlohmann::json::object();
     for (const auto& [name, value] : source.click_ids()) click_ids[name] = value;
-    // One statement, committed on its own: tel_tracking_visit (deploy/migrations/0009) finds the
-    // site's tenant and works under its row-level security.
+    for (auto [column, value] :
+         {std::pair{0, &request->site_key()}, std::pair{1, &request->session_id()},
+          std::pair{2, &source.utm_source()}, std::pair{3, &source.utm_medium()},
+          std::pair{4, &source.utm_campaign()}, std::pair{5, &source.utm_term()},
+          std::pair{6, &source.utm_content()}, std::pair{7, &source.referrer()},
+          std::pair{8, &source.landing_page()}}) {
+      columns[static_cast<size_t>(column)].push_back(*value);
+    }
+    columns[9].push_back(click_ids.dump());
+  }
+  std::vector<grpc::Status> statuses(requests.size(), notFound("site"));
+  const grpc::Status outcome = guardedDatabaseWork([&] {
+    // One statement, committed on its own: tel_tracking_visit (deploy/migrations/0009) once per
+    // visit, in order (a later visit sees the numbers an earlier one took), each finding its
+    // site's tenant and working under that tenant's row-level security.
     auto lease = pool_->acquire();
-    pqxx::result visit;
+    pqxx::result rows;
     try {
       pqxx::nontransaction txn(lease.connection());
-      visit = txn.exec_params(
-          "SELECT session_id::text, number, tracked, hold_seconds FROM tel_tracking_visit("
-          "$1, NULLIF($2, '')::uuid, $3, $4, $5, $6, $7, $8, $9, $10::jsonb)",
-          request.site_key(), request.session_id(), source.utm_source(), source.utm_medium(),
-          source.utm_campaign(), source.utm_term(), source.utm_content(), source.referrer(),
-          source.landing_page(), click_ids.dump());
+      rows = txn.exec_params(
+          "SELECT r.i, v.session_id::text, v.number, v.tracked, v.hold_seconds"
+          " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],"
+          "             $7::text[], $8::text[], $9::text[], $10::text[])"
+          "      WITH ORDINALITY AS r(site_key, session_id, utm_source, utm_medium, utm_campaign,"
+          "                           utm_term, utm_content, referrer, landing_page, click_ids, i)"
+          " CROSS JOIN LATERAL tel_tracking_visit(r.site_key, NULLIF(r.session_id, '')::uuid,"
+          "   r.utm_source, r.utm_medium, r.utm_campaign, r.utm_term, r.utm_content, r.referrer,"
+          "   r.landing_page, r.click_ids::jsonb) v"
+          " ORDER BY r.i",
+          pg::arrayLiteral(columns[0]), pg::arrayLiteral(columns[1]), pg::arrayLiteral(columns[2]),
+          pg::arrayLiteral(columns[3]), pg::arrayLiteral(columns[4]), pg::arrayLiteral(columns[5]),
+          pg::arrayLiteral(columns[6]), pg::arrayLiteral(columns[7]), pg::arrayLiteral(columns[8]),
+          pg::arrayLiteral(columns[9]));
     } catch (const pqxx::broken_connection&) {
       lease.discard();
       throw;
     }
-    if (visit.empty()) return notFound("site");
-    out->set_session_id(visit[0][0].as<std::string>());
-    out->set_number(visit[0][1].as<std::string>());
-    out->set_tracked(visit[0][2].as<bool>());
-    out->set_hold_seconds(visit[0][3].as<int>());
+    for (const auto& row : rows) {
+      const auto index = row[0].as<size_t>() - 1;  // ordinality counts from 1
+      v1::VisitResponse* out = responses[index];
+      out->set_session_id(row[1].as<std::string>());
+      out->set_number(row[2].as<std::string>());
+      out->set_tracked(row[3].as<bool>());
+      out->set_hold_seconds(row[4].as<int>());
+      statuses[index] = grpc::Status::OK;  // a visit without a row named an unknown site
+    }
     return grpc::Status::OK;
   });
+  if (!outcome.ok()) std::fill(statuses.begin(), statuses.end(), outcome);
+  return statuses;
 }
 
 }  // namespace tel::analytics

@@ -3,6 +3,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <memory>
+#include <vector>
 
 #include "tel/analytics/v1/tracking.pb.h"
 #include "tel/pg/connection_pool.h"
@@ -13,8 +14,8 @@ namespace v1 = ::tel::analytics::v1;
 
 // Call tracking in Postgres (deploy/migrations/0007_call_tracking.sql and 0009): sites, their
 // numbers, visitor sessions and the holds of pool numbers that attribute calls. Every method runs
-// in one transaction scoped to the tenant; Visit is one statement (tel_tracking_visit) that finds
-// the tenant from the public site key itself.
+// in one transaction scoped to the tenant; visits are one statement per batch of visits
+// (tel_tracking_visit per visit), each finding its tenant from the public site key.
 // Number assignment is safe with several analytics instances at once: a free number is taken
 // under a row lock (FOR UPDATE SKIP LOCKED), so two sessions never hold one number together.
 // Thread-safe: every call leases its own connection.
@@ -29,7 +30,13 @@ class TrackingStore {
   grpc::Status addNumber(const v1::AddNumberRequest& request, v1::TrackingNumber* out);
   grpc::Status removeNumber(const v1::RemoveNumberRequest& request);
   grpc::Status poolUsage(const v1::PoolUsageRequest& request, v1::PoolUsage* out);
-  grpc::Status visit(const v1::VisitRequest& request, v1::VisitResponse* out);
+
+  // Visits of any sites (each already through checkVisit), in one statement: tel_tracking_visit
+  // once per visit, in order, then one commit. statuses[i] answers requests[i] and responses[i]:
+  // NOT_FOUND for an unknown site key, UNAVAILABLE for all when the database is unreachable.
+  // Throws on any other database error (then no visit of the batch took effect).
+  std::vector<grpc::Status> visitBatch(const std::vector<const v1::VisitRequest*>& requests,
+                                       const std::vector<v1::VisitResponse*>& responses);
 
  private:
   std::shared_ptr<pg::ConnectionPool> pool_;

@@ -81,8 +81,10 @@ $$;
 -- whole history, and the chain is causal (a deal depends on earlier calls only), so a call
 -- written or changed at time T changes the client's target calls from T on and nothing before:
 -- the trigger recomputes that tail (one or two rows for a call that arrives in time order). A
--- change of the tenant's bounds or window recomputes the tenant's whole table
--- (tel_rebuild_target_calls, run by analytics in the same transaction as the change).
+-- change of the tenant's bounds or window makes the tenant's table stale (settings_version moves
+-- past target_calls_version); analytics reads the calls for its target reports until its
+-- maintenance thread has recomputed the table (tel_rebuild_stale_target_calls: seconds for a
+-- million calls, too long to hold the settings request).
 CREATE TABLE target_calls (
   tenant_id     uuid NOT NULL,
   call_id       text NOT NULL,
@@ -106,6 +108,12 @@ CREATE POLICY tenant_isolation ON target_calls
   USING (tenant_id = tel_current_tenant()) WITH CHECK (tenant_id = tel_current_tenant());
 GRANT SELECT, INSERT, UPDATE, DELETE ON target_calls TO tel_app;
 
+ALTER TABLE report_settings
+  ADD COLUMN settings_version bigint NOT NULL DEFAULT 1,
+  ADD COLUMN target_calls_version bigint NOT NULL DEFAULT 1;
+-- The maintenance function below finds every tenant's stale table.
+CREATE POLICY definer_maintenance ON report_settings TO tel_owner USING (true) WITH CHECK (true);
+
 -- The tenant's target-call settings (0010's defaults when it has no row). The window is whole
 -- days of 86,400 s, not calendar days, so that a deal lasts as long across a DST change.
 CREATE FUNCTION tel_target_settings(p_tenant uuid, OUT min_talk integer, OUT max_talk integer,
@@ -126,9 +134,23 @@ LANGUAGE sql AS $$
           c.utm_term)
 $$;
 
+-- Locks on a tenant's target calls: a rebuild takes the tenant's exclusively, a client's tail
+-- shares it and takes the client's, so that writers of one client's calls see each other's and
+-- a rebuild sees every writer's.
+CREATE FUNCTION tel_lock_target_calls(p_tenant uuid, p_client text) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF p_client IS NULL THEN
+    PERFORM pg_advisory_xact_lock(hashtextextended('target-calls/' || p_tenant::text, 0));
+  ELSE
+    PERFORM pg_advisory_xact_lock_shared(hashtextextended('target-calls/' || p_tenant::text, 0));
+    PERFORM pg_advisory_xact_lock(hashtextextended('target-calls/' || p_tenant::text || '/' || p_client, 0));
+  END IF;
+END
+$$;
+
 -- Recomputes the client's target calls from p_from on, continuing the chain of the deal begun
--- last before it. One client at a time (an advisory lock), so that two writers of the same
--- client's calls see each other's.
+-- last before it.
 CREATE FUNCTION tel_rechain_target_calls(p_tenant uuid, p_client text, p_from timestamptz)
 RETURNS void
 LANGUAGE plpgsql AS $$
@@ -137,7 +159,7 @@ DECLARE
   deal_began timestamptz;
   candidate calls;
 BEGIN
-  PERFORM pg_advisory_xact_lock(hashtextextended(p_tenant::text || '/' || p_client, 0));
+  PERFORM tel_lock_target_calls(p_tenant, p_client);
   SELECT * INTO settings FROM tel_target_settings(p_tenant);
   SELECT max(t.started_at) INTO deal_began FROM target_calls t
    WHERE t.tenant_id = p_tenant AND t.caller = p_client AND t.started_at < p_from;
@@ -158,8 +180,7 @@ BEGIN
 END
 $$;
 
--- Recomputes all of a tenant's target calls (after its settings changed): one pass over its
--- candidate calls by client and time.
+-- Recomputes all of a tenant's target calls: one pass over its candidate calls by client and time.
 CREATE FUNCTION tel_rebuild_target_calls(p_tenant uuid) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -168,6 +189,7 @@ DECLARE
   deal_began timestamptz;
   candidate calls;
 BEGIN
+  PERFORM tel_lock_target_calls(p_tenant, NULL);
   SELECT * INTO settings FROM tel_target_settings(p_tenant);
   DELETE FROM target_calls WHERE tenant_id = p_tenant;
   FOR candidate IN
@@ -187,6 +209,29 @@ BEGIN
   END LOOP;
 END
 $$;
+
+-- Recomputes the target calls of every tenant whose settings changed since they were computed;
+-- returns how many tenants. A change made meanwhile leaves its tenant stale for the next run.
+CREATE FUNCTION tel_rebuild_stale_target_calls() RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+  stale record;
+  rebuilt integer := 0;
+BEGIN
+  FOR stale IN SELECT tenant_id, settings_version FROM report_settings
+                WHERE settings_version <> target_calls_version LOOP
+    PERFORM set_config('tel.tenant_id', stale.tenant_id::text, true);
+    PERFORM tel_rebuild_target_calls(stale.tenant_id);
+    UPDATE report_settings SET target_calls_version = stale.settings_version
+     WHERE tenant_id = stale.tenant_id;
+    rebuilt := rebuilt + 1;
+  END LOOP;
+  PERFORM set_config('tel.tenant_id', '', true);
+  RETURN rebuilt;
+END
+$$;
+REVOKE ALL ON FUNCTION tel_rebuild_stale_target_calls() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tel_rebuild_stale_target_calls() TO tel_app;
 
 -- A call that is, or was, an answered inbound call from a known client: the tails of its
 -- client's chain (both clients' if the caller changed) from the earlier of its old and new start.

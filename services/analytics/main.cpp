@@ -3,7 +3,7 @@
 #include "analytics_config.h"
 #include "report_store.h"
 #include "reports_service.h"
-#include "rollup_compactor.h"
+#include "rollup_maintainer.h"
 #include "segmentation_service.h"
 #include "segmentation_store.h"
 #include "tracking_service.h"
@@ -25,7 +25,7 @@ int main(int argc, char** argv) {
         std::make_shared<tel::pg::ConnectionPool>(config.database_url, config.database_pool_size);
     tel::analytics::ReportStore store(pool, config.limits);
     tel::analytics::ReportsService reports(store, config.workers, log, *registry);
-    tel::analytics::RollupCompactor compactor(pool, config.rollup_merge_interval, log, *registry);
+    tel::analytics::RollupMaintainer maintainer(pool, config.rollup_merge_interval, log, *registry);
     tel::analytics::TrackingStore tracking_store(pool);
     tel::analytics::VisitBatcher visits(tracking_store, config.visits, log, *registry);
     tel::analytics::TrackingService tracking(tracking_store, visits, config.workers, log, *registry);
@@ -40,13 +40,13 @@ int main(int argc, char** argv) {
     const int grpc_port = server.start();
     log.info("analytics serving", {{"grpc_port", std::to_string(grpc_port)},
                                    {"admin_port", std::to_string(admin_port)}});
-    compactor.start();
+    maintainer.start();
     visits.start();
     const int signal = shutdown_signal.wait();
     log.info("shutting down", {{"signal", std::to_string(signal)}});
     server.shutdown(std::chrono::seconds(5));
     visits.stop();  // after the server: visits in flight are written and answered first
-    compactor.stop();
+    maintainer.stop();
     admin.stop();
   } catch (const std::exception& e) {
     log.error("fatal", {{"error", e.what()}});

@@ -15,7 +15,7 @@ struct AnalyticsConfig {
   int database_pool_size = 4;
   int workers = 4;
   ReportLimits limits;
-  // How often the report rollups' change rows are merged (RollupCompactor).
+  // How often the report rollups are maintained (RollupMaintainer).
   std::chrono::milliseconds rollup_merge_interval{30000};
   VisitBatchOptions visits;
   log::Level log_level = log::Level::kInfo;

@@ -430,10 +430,11 @@ SELECT count(*), count(DISTINCT caller), count(*) FILTER (WHERE utm_source <> ''
   return report;
 }
 
-// Target calls of a request filtered by extension, which target_calls does not keep: the same
-// chain, picked by ReportStore (pickTargetCalls) from every candidate up to the period's end, by
-// client and time: the answered inbound calls with a talk time within the bounds.
-ReportQuery targetByExtensionReport() {
+// Target calls from the calls themselves, for a request filtered by extension (which
+// target_calls does not keep) or while the tenant's stored ones are stale: the same chain, picked
+// by ReportStore (pickTargetCalls) from every candidate up to the period's end, by client and
+// time: the answered inbound calls with a talk time within the bounds.
+ReportQuery targetFromCallsReport() {
   ReportQuery report = targetReport();
   report.summary.clear();
   report.picks_deals = true;
@@ -479,14 +480,18 @@ ORDER BY 8, 2)";
   return report;
 }
 
-const ReportQuery* queryFor(v1::ReportKind kind, bool by_extension) {
+const ReportQuery& targetFromCalls() {
+  static const ReportQuery kTargetFromCalls = targetFromCallsReport();
+  return kTargetFromCalls;
+}
+
+const ReportQuery* queryFor(v1::ReportKind kind) {
   static const ReportQuery kIncoming = incomingReport();
   static const ReportQuery kDistribution = distributionReport();
   static const ReportQuery kMissed = missedReport();
   static const ReportQuery kEmployees = employeesReport();
   static const ReportQuery kAds = adsReport();
   static const ReportQuery kTarget = targetReport();
-  static const ReportQuery kTargetByExtension = targetByExtensionReport();
   static const ReportQuery kCategories = categoriesReport();
   switch (kind) {
     case v1::REPORT_KIND_INCOMING: return &kIncoming;
@@ -494,7 +499,7 @@ const ReportQuery* queryFor(v1::ReportKind kind, bool by_extension) {
     case v1::REPORT_KIND_MISSED: return &kMissed;
     case v1::REPORT_KIND_EMPLOYEES: return &kEmployees;
     case v1::REPORT_KIND_ADS: return &kAds;
-    case v1::REPORT_KIND_TARGET: return by_extension ? &kTargetByExtension : &kTarget;
+    case v1::REPORT_KIND_TARGET: return &kTarget;
     case v1::REPORT_KIND_CATEGORIES: return &kCategories;
     default: return nullptr;
   }
@@ -720,9 +725,11 @@ grpc::Status ReportStore::updateSettings(const v1::UpdateReportSettingsRequest& 
         " deal_window_days = EXCLUDED.deal_window_days, updated_at = now()",
         request.tenant_id(), settings.target_min_talk_seconds(), settings.target_max_talk_seconds(),
         settings.deal_window_days());
-    // Target calls follow the settings: recomputed, in this transaction, when they change.
+    // Target calls follow the settings: a change makes the stored ones stale until the rollup
+    // maintainer has recomputed them; reports read the calls meanwhile.
     if (settings.SerializeAsString() != before.SerializeAsString()) {
-      txn.exec_params("SELECT tel_rebuild_target_calls($1)", request.tenant_id());
+      txn.exec_params("UPDATE report_settings SET settings_version = settings_version + 1 WHERE tenant_id = $1",
+                      request.tenant_id());
     }
     *out = settings;
   });
@@ -731,7 +738,7 @@ grpc::Status ReportStore::updateSettings(const v1::UpdateReportSettingsRequest& 
 
 grpc::Status ReportStore::run(const v1::ReportRequest& request, v1::ReportTable* out) {
   const bool custom = request.kind() == v1::REPORT_KIND_CUSTOM;
-  const ReportQuery* query = custom ? nullptr : queryFor(request.kind(), !request.filter().extensions().empty());
+  const ReportQuery* query = custom ? nullptr : queryFor(request.kind());
   if (!custom && query == nullptr) return grpc_util::invalidArgument("report", "unknown report");
   if (custom) {
     if (!isUuid(request.custom_report_id())) return grpc_util::notFound("custom report");
@@ -783,6 +790,12 @@ grpc::Status ReportStore::run(const v1::ReportRequest& request, v1::ReportTable*
         *filter.mutable_sources() = report.sources();
         custom_query = customQuery(txn, report);
         query = &custom_query;
+      }
+      if (request.kind() == v1::REPORT_KIND_TARGET) {
+        const bool stale = txn.exec_params(
+            "SELECT coalesce((SELECT settings_version <> target_calls_version FROM report_settings"
+            " WHERE tenant_id = $1), false)", request.tenant_id())[0][0].as<bool>();
+        if (stale || !filter.extensions().empty()) query = &targetFromCalls();
       }
       // Local days and hours are whole UTC hours when every offset of the period is.
       const bool whole_hour_zone =

@@ -1,8 +1,8 @@
-#include "rollup_compactor.h"
+#include "rollup_maintainer.h"
 
 namespace tel::analytics {
 
-RollupCompactor::RollupCompactor(std::shared_ptr<pg::ConnectionPool> pool,
+RollupMaintainer::RollupMaintainer(std::shared_ptr<pg::ConnectionPool> pool,
                                  std::chrono::milliseconds interval, log::Logger logger,
                                  prometheus::Registry& registry)
     : pool_(std::move(pool)),
@@ -13,32 +13,36 @@ RollupCompactor::RollupCompactor(std::shared_ptr<pg::ConnectionPool> pool,
                        .Help("Change rows of the report rollups merged into one row per hour and key")
                        .Register(registry)
                        .Add({})),
+      rebuilt_tenants_(prometheus::BuildCounter()
+                           .Name("tel_analytics_target_calls_rebuilt_total")
+                           .Help("Tenants whose target calls were recomputed after their settings changed")
+                           .Register(registry)
+                           .Add({})),
       failures_(prometheus::BuildCounter()
-                    .Name("tel_analytics_rollup_merge_failures_total")
-                    .Help("Rollup merges that failed (reports stay exact, only slower)")
+                    .Name("tel_analytics_rollup_maintenance_failures_total")
+                    .Help("Rollup maintenance rounds that failed (reports stay exact, only slower)")
                     .Register(registry)
                     .Add({})) {}
 
-RollupCompactor::~RollupCompactor() { stop(); }
+RollupMaintainer::~RollupMaintainer() { stop(); }
 
-void RollupCompactor::start() {
+void RollupMaintainer::start() {
   thread_ = std::thread([this] {
     std::unique_lock lock(mutex_);
     while (!wake_.wait_for(lock, interval_, [this] { return stopping_; })) {
       lock.unlock();
       try {
-        const int64_t merged = compactOnce();
-        if (merged > 0) log_.debug("report rollups merged", {{"rows", std::to_string(merged)}});
+        runOnce();
       } catch (const std::exception& e) {
         failures_.Increment();
-        log_.warn("report rollup merge failed", {{"error", e.what()}});
+        log_.warn("report rollup maintenance failed", {{"error", e.what()}});
       }
       lock.lock();
     }
   });
 }
 
-void RollupCompactor::stop() {
+void RollupMaintainer::stop() {
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
@@ -47,12 +51,16 @@ void RollupCompactor::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-int64_t RollupCompactor::compactOnce() {
+void RollupMaintainer::runOnce() {
   int64_t merged = 0;
   pool_->inTransaction(
       [&](pqxx::work& txn) { merged = txn.exec("SELECT tel_compact_report_rollups()")[0][0].as<int64_t>(); });
   merged_rows_.Increment(static_cast<double>(merged));
-  return merged;
+  int64_t rebuilt = 0;
+  pool_->inTransaction(
+      [&](pqxx::work& txn) { rebuilt = txn.exec("SELECT tel_rebuild_stale_target_calls()")[0][0].as<int64_t>(); });
+  rebuilt_tenants_.Increment(static_cast<double>(rebuilt));
+  if (rebuilt > 0) log_.info("target calls recomputed after settings changed", {{"tenants", std::to_string(rebuilt)}});
 }
 
 }  // namespace tel::analytics

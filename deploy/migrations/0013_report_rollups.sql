@@ -8,11 +8,12 @@
 -- service reads the calls themselves for the other zones and for filters the rollups do not keep
 -- (extensions).
 --
--- The hour tables take one row per change, never an update: a call that completes adds +1 in its
--- hour, a complete call that changes (its category set by hand, say) adds -1 for what it was and
--- +1 for what it is. Writers therefore never wait on one another's rows, whatever order their
--- batches come in. Readers sum the rows. The analytics service merges each hour's rows now and
--- then (tel_compact_report_rollups), which keeps the tables small; it changes no sum.
+-- The hour tables take rows of changes, never an update: a statement that completes calls adds
+-- their counts per hour and key, one that changes complete calls (a category set by hand, say)
+-- takes back what they were and adds what they are. Writers therefore never wait on one another's
+-- rows, whatever order their batches come in. Readers sum the rows. The analytics service merges
+-- each hour's rows now and then (tel_compact_report_rollups), which keeps the tables small; it
+-- changes no sum.
 
 CREATE TABLE call_hour_totals (
   tenant_id            uuid NOT NULL,
@@ -108,55 +109,15 @@ CREATE POLICY definer_maintenance ON call_hour_totals TO tel_owner USING (true) 
 CREATE POLICY definer_maintenance ON inbound_hour_lines TO tel_owner USING (true) WITH CHECK (true);
 CREATE POLICY definer_maintenance ON account_hours TO tel_owner USING (true) WITH CHECK (true);
 
--- One call counted (sign 1) or taken back (-1) in the hour tables.
-CREATE FUNCTION tel_count_call_hourly(c calls, sign integer) RETURNS void
-LANGUAGE sql AS $$
-  INSERT INTO call_hour_totals (tenant_id, hour, direction, category_id, calls, answered,
-                                answer_ring_seconds, talk_seconds)
-  VALUES (c.tenant_id, date_trunc('hour', c.started_at, 'UTC'), c.direction, c.category_id, sign,
-          CASE WHEN c.disposition = 1 THEN sign ELSE 0 END,
-          CASE WHEN c.disposition = 1 THEN sign * c.ring_seconds ELSE 0 END, sign * c.talk_seconds);
-  INSERT INTO inbound_hour_lines (tenant_id, hour, number, source, calls, answered, answer_ring_seconds)
-  SELECT c.tenant_id, date_trunc('hour', c.started_at, 'UTC'), c.called,
-         CASE WHEN c.attributed THEN c.utm_source END, sign,
-         CASE WHEN c.disposition = 1 THEN sign ELSE 0 END,
-         CASE WHEN c.disposition = 1 THEN sign * c.ring_seconds ELSE 0 END
-  WHERE c.direction = 1;
-  INSERT INTO account_hours (tenant_id, hour, account_id, extension, received, answered, missed,
-                             answer_ring_seconds, talk_seconds, outbound, outbound_answered,
-                             outbound_talk_seconds)
-  SELECT c.tenant_id, date_trunc('hour', c.started_at, 'UTC'), l.account_id, max(l.extension), sign,
-         CASE WHEN bool_or(l.leg_id = c.answered_leg_id) THEN sign ELSE 0 END,
-         CASE WHEN c.disposition <> 1 THEN sign ELSE 0 END,
-         CASE WHEN bool_or(l.leg_id = c.answered_leg_id) THEN sign * c.ring_seconds ELSE 0 END,
-         CASE WHEN bool_or(l.leg_id = c.answered_leg_id) THEN sign * c.talk_seconds ELSE 0 END, 0, 0, 0
-  FROM call_legs l
-  WHERE c.direction IN (1, 3) AND l.tenant_id = c.tenant_id AND l.call_id = c.call_id AND l.account_id <> ''
-  GROUP BY l.account_id;
-  INSERT INTO account_hours (tenant_id, hour, account_id, extension, received, answered, missed,
-                             answer_ring_seconds, talk_seconds, outbound, outbound_answered,
-                             outbound_talk_seconds)
-  SELECT c.tenant_id, date_trunc('hour', c.started_at, 'UTC'), c.caller_account_id, '', 0, 0, 0, 0, 0,
-         sign, CASE WHEN c.disposition = 1 THEN sign ELSE 0 END, sign * c.talk_seconds
-  WHERE c.direction = 2 AND c.caller_account_id <> '';
-$$;
-
--- The client a complete answered call processes missed calls of, if any.
-CREATE FUNCTION tel_processed_client(c calls) RETURNS text
-LANGUAGE sql IMMUTABLE AS $$
-  SELECT CASE WHEN NOT c.complete OR c.disposition <> 1 THEN NULL
-              WHEN c.direction = 1 THEN nullif(c.caller, '')
-              WHEN c.direction = 2 THEN nullif(c.called, '') END
-$$;
-
--- Who processed a missed call by call `c`: whoever answered it again, or the extension that
--- called back (the caller's own number when the account is gone).
-CREATE FUNCTION tel_processed_by(c calls) RETURNS text
+-- Who processed a missed call by an answered call: whoever answered it again (inbound), or the
+-- extension that called back (outbound; the caller's own name when the account is gone).
+CREATE FUNCTION tel_processed_by(p_tenant uuid, p_direction smallint, p_answered_by text,
+                                 p_caller_account_id text, p_caller text) RETURNS text
 LANGUAGE sql STABLE AS $$
-  SELECT CASE WHEN c.direction = 1 THEN c.answered_by
+  SELECT CASE WHEN p_direction = 1 THEN p_answered_by
               ELSE coalesce((SELECT a.extension FROM sip_accounts a
-                             WHERE a.tenant_id = c.tenant_id AND a.id::text = c.caller_account_id),
-                            c.caller) END
+                             WHERE a.tenant_id = p_tenant AND a.id::text = p_caller_account_id),
+                            p_caller) END
 $$;
 
 -- The call that processed a missed call from `client` at `missed_at`: the first later complete
@@ -165,13 +126,15 @@ CREATE FUNCTION tel_first_processing(p_tenant uuid, p_client text, p_missed_at t
 RETURNS TABLE (call_id text, started_at timestamptz, answered_at timestamptz, how text, who text)
 LANGUAGE sql STABLE AS $$
   SELECT * FROM (
-    (SELECT x.call_id, x.started_at, x.answered_at, 'answered_again', tel_processed_by(x)
+    (SELECT x.call_id, x.started_at, x.answered_at, 'answered_again',
+            tel_processed_by(x.tenant_id, x.direction, x.answered_by, x.caller_account_id, x.caller)
      FROM calls x
      WHERE x.tenant_id = p_tenant AND x.caller = p_client AND x.started_at > p_missed_at
        AND x.direction = 1 AND x.disposition = 1 AND x.complete
      ORDER BY x.started_at LIMIT 1)
     UNION ALL
-    (SELECT x.call_id, x.started_at, x.answered_at, 'called_back', tel_processed_by(x)
+    (SELECT x.call_id, x.started_at, x.answered_at, 'called_back',
+            tel_processed_by(x.tenant_id, x.direction, x.answered_by, x.caller_account_id, x.caller)
      FROM calls x
      WHERE x.tenant_id = p_tenant AND x.called = p_client AND x.started_at > p_missed_at
        AND x.direction = 2 AND x.disposition = 1 AND x.complete
@@ -179,67 +142,129 @@ LANGUAGE sql STABLE AS $$
   ORDER BY 2 LIMIT 1
 $$;
 
--- Keeps the rollups true to the calls table: runs after every insert of a complete record and
--- every update that changes what the rollups count (see the triggers' conditions).
-CREATE FUNCTION tel_roll_up_call() RETURNS trigger
+-- The changes of one statement on calls, as a query over its transition tables (new_rows, and
+-- old_rows for an update): a complete record counted (+1) or taken back (-1) whenever anything
+-- the reports read changed. Its columns: sign, then those of calls.
+CREATE FUNCTION tel_call_changes_sql(p_operation text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT CASE p_operation
+    WHEN 'INSERT' THEN 'SELECT 1 AS sign, n.* FROM new_rows n WHERE n.complete'
+    ELSE 'WITH changed AS (
+            SELECT o.tenant_id, o.call_id FROM old_rows o JOIN new_rows n USING (tenant_id, call_id)
+            WHERE (o.complete OR n.complete) AND
+              (o.complete, o.direction, o.disposition, o.caller, o.called, o.caller_account_id,
+               o.started_at, o.answered_at, o.ring_seconds, o.talk_seconds, o.answered_leg_id,
+               o.answered_by, o.attributed, o.utm_source, o.utm_medium, o.utm_campaign, o.utm_term,
+               o.category_id)
+              IS DISTINCT FROM
+              (n.complete, n.direction, n.disposition, n.caller, n.called, n.caller_account_id,
+               n.started_at, n.answered_at, n.ring_seconds, n.talk_seconds, n.answered_leg_id,
+               n.answered_by, n.attributed, n.utm_source, n.utm_medium, n.utm_campaign, n.utm_term,
+               n.category_id))
+          SELECT -1 AS sign, o.* FROM old_rows o JOIN changed USING (tenant_id, call_id) WHERE o.complete
+          UNION ALL
+          SELECT 1, n.* FROM new_rows n JOIN changed USING (tenant_id, call_id) WHERE n.complete'
+  END
+$$;
+
+-- Keeps the rollups true to the calls table, once per statement that writes calls: cdr-ingest
+-- upserts a batch of records in one statement, so a batch costs a few set-based statements here
+-- instead of a trigger per record. Runs after the BEFORE row triggers (attribution,
+-- categorization): it counts the rows as stored.
+CREATE FUNCTION tel_roll_up_calls() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
-  client text;
+  changes text := 'WITH changes AS (' || tel_call_changes_sql(TG_OP) || ') ';
 BEGIN
-  IF TG_OP = 'UPDATE' AND OLD.complete THEN
-    PERFORM tel_count_call_hourly(OLD, -1);
-  END IF;
-  IF NEW.complete THEN
-    PERFORM tel_count_call_hourly(NEW, 1);
-  END IF;
+  EXECUTE changes || $sql$
+    INSERT INTO call_hour_totals (tenant_id, hour, direction, category_id, calls, answered,
+                                  answer_ring_seconds, talk_seconds)
+    SELECT tenant_id, date_trunc('hour', started_at, 'UTC'), direction, category_id, sum(sign),
+           coalesce(sum(sign) FILTER (WHERE disposition = 1), 0),
+           coalesce(sum(sign * ring_seconds) FILTER (WHERE disposition = 1), 0), sum(sign * talk_seconds)
+    FROM changes GROUP BY 1, 2, 3, 4 $sql$;
+  EXECUTE changes || $sql$
+    INSERT INTO inbound_hour_lines (tenant_id, hour, number, source, calls, answered, answer_ring_seconds)
+    SELECT tenant_id, date_trunc('hour', started_at, 'UTC'), called,
+           CASE WHEN attributed THEN utm_source END, sum(sign),
+           coalesce(sum(sign) FILTER (WHERE disposition = 1), 0),
+           coalesce(sum(sign * ring_seconds) FILTER (WHERE disposition = 1), 0)
+    FROM changes WHERE direction = 1 GROUP BY 1, 2, 3, 4 $sql$;
+  -- Per account: the calls that rang it, from their legs (cdr-ingest writes a batch's legs before
+  -- its calls), and the external calls it placed.
+  EXECUTE changes || $sql$,
+    offered AS (
+      SELECT c.sign, c.tenant_id, c.started_at, c.disposition, c.ring_seconds, c.talk_seconds,
+             l.account_id, max(l.extension) AS extension, bool_or(l.leg_id = c.answered_leg_id) AS took
+      FROM changes c JOIN call_legs l ON l.tenant_id = c.tenant_id AND l.call_id = c.call_id
+      WHERE c.direction IN (1, 3) AND l.account_id <> ''
+      GROUP BY c.sign, c.tenant_id, c.call_id, c.started_at, c.disposition, c.ring_seconds,
+               c.talk_seconds, l.account_id)
+    INSERT INTO account_hours (tenant_id, hour, account_id, extension, received, answered, missed,
+                               answer_ring_seconds, talk_seconds, outbound, outbound_answered,
+                               outbound_talk_seconds)
+    SELECT tenant_id, date_trunc('hour', started_at, 'UTC'), account_id, max(extension), sum(sign),
+           coalesce(sum(sign) FILTER (WHERE took), 0), coalesce(sum(sign) FILTER (WHERE disposition <> 1), 0),
+           coalesce(sum(sign * ring_seconds) FILTER (WHERE took), 0),
+           coalesce(sum(sign * talk_seconds) FILTER (WHERE took), 0), 0, 0, 0
+    FROM offered GROUP BY 1, 2, 3
+    UNION ALL
+    SELECT tenant_id, date_trunc('hour', started_at, 'UTC'), caller_account_id, '', 0, 0, 0, 0, 0,
+           sum(sign), coalesce(sum(sign) FILTER (WHERE disposition = 1), 0), sum(sign * talk_seconds)
+    FROM changes WHERE direction = 2 AND caller_account_id <> '' GROUP BY 1, 2, 3 $sql$;
 
-  IF NEW.complete AND NEW.direction = 1 AND NEW.disposition <> 1 THEN
-    INSERT INTO missed_calls AS m (tenant_id, call_id, started_at, caller, number, source, disposition,
-                                   ring_seconds, processed_call_id, processed_started_at, processed_at,
-                                   processed_how, processed_by)
-    SELECT NEW.tenant_id, NEW.call_id, NEW.started_at, NEW.caller, NEW.called,
-           CASE WHEN NEW.attributed THEN NEW.utm_source END, NEW.disposition, NEW.ring_seconds,
+  -- Missed calls: those that are no longer, then those that are (with what processed them).
+  EXECUTE changes || $sql$
+    DELETE FROM missed_calls m USING changes c
+     WHERE c.sign = -1 AND c.direction = 1 AND c.disposition <> 1
+       AND m.tenant_id = c.tenant_id AND m.call_id = c.call_id $sql$;
+  EXECUTE changes || $sql$
+    INSERT INTO missed_calls (tenant_id, call_id, started_at, caller, number, source, disposition,
+                              ring_seconds, processed_call_id, processed_started_at, processed_at,
+                              processed_how, processed_by)
+    SELECT c.tenant_id, c.call_id, c.started_at, c.caller, c.called,
+           CASE WHEN c.attributed THEN c.utm_source END, c.disposition, c.ring_seconds,
            p.call_id, p.started_at, p.answered_at, p.how, p.who
-    FROM (SELECT 1) one
-    LEFT JOIN LATERAL tel_first_processing(NEW.tenant_id, NEW.caller, NEW.started_at) p
-      ON NEW.caller <> ''
+    FROM changes c
+    LEFT JOIN LATERAL tel_first_processing(c.tenant_id, c.caller, c.started_at) p ON c.caller <> ''
+    WHERE c.sign = 1 AND c.direction = 1 AND c.disposition <> 1
     ON CONFLICT (tenant_id, call_id) DO UPDATE SET
       started_at = EXCLUDED.started_at, caller = EXCLUDED.caller, number = EXCLUDED.number,
       source = EXCLUDED.source, disposition = EXCLUDED.disposition, ring_seconds = EXCLUDED.ring_seconds,
       processed_call_id = EXCLUDED.processed_call_id, processed_started_at = EXCLUDED.processed_started_at,
       processed_at = EXCLUDED.processed_at, processed_how = EXCLUDED.processed_how,
-      processed_by = EXCLUDED.processed_by;
-  ELSIF TG_OP = 'UPDATE' AND OLD.complete AND OLD.direction = 1 AND OLD.disposition <> 1 THEN
-    DELETE FROM missed_calls WHERE tenant_id = OLD.tenant_id AND call_id = OLD.call_id;
-  END IF;
-
-  -- An answered call processes the client's earlier missed calls that nothing earlier processed.
-  client := tel_processed_client(NEW);
-  IF client IS NOT NULL THEN
+      processed_by = EXCLUDED.processed_by $sql$;
+  -- An answered call processes its client's earlier missed calls that nothing earlier processed
+  -- (of several in the statement, the earliest after each missed call).
+  EXECUTE changes || $sql$,
+    answered AS (
+      SELECT c.tenant_id, CASE c.direction WHEN 1 THEN c.caller ELSE c.called END AS client,
+             c.call_id, c.started_at, c.answered_at,
+             CASE c.direction WHEN 1 THEN 'answered_again' ELSE 'called_back' END AS how,
+             tel_processed_by(c.tenant_id, c.direction, c.answered_by, c.caller_account_id, c.caller) AS who
+      FROM changes c
+      WHERE c.sign = 1 AND c.disposition = 1
+        AND ((c.direction = 1 AND c.caller <> '') OR (c.direction = 2 AND c.called <> ''))),
+    first_after AS (
+      SELECT DISTINCT ON (m.tenant_id, m.call_id) m.tenant_id, m.call_id, a.call_id AS by_call,
+             a.started_at, a.answered_at, a.how, a.who
+      FROM answered a
+      JOIN missed_calls m ON m.tenant_id = a.tenant_id AND m.caller = a.client AND m.started_at < a.started_at
+      WHERE m.processed_started_at IS NULL OR m.processed_started_at > a.started_at
+      ORDER BY m.tenant_id, m.call_id, a.started_at)
     UPDATE missed_calls m
-       SET processed_call_id = NEW.call_id, processed_started_at = NEW.started_at,
-           processed_at = NEW.answered_at,
-           processed_how = CASE NEW.direction WHEN 1 THEN 'answered_again' ELSE 'called_back' END,
-           processed_by = tel_processed_by(NEW)
-     WHERE m.tenant_id = NEW.tenant_id AND m.caller = client AND m.started_at < NEW.started_at
-       AND (m.processed_started_at IS NULL OR m.processed_started_at > NEW.started_at);
-  END IF;
+       SET processed_call_id = f.by_call, processed_started_at = f.started_at,
+           processed_at = f.answered_at, processed_how = f.how, processed_by = f.who
+      FROM first_after f
+     WHERE m.tenant_id = f.tenant_id AND m.call_id = f.call_id $sql$;
   RETURN NULL;
 END
 $$;
--- After the BEFORE triggers (attribution, categorization), so the counted row is the stored one.
-CREATE TRIGGER calls_roll_up_insert AFTER INSERT ON calls
-  FOR EACH ROW WHEN (NEW.complete) EXECUTE FUNCTION tel_roll_up_call();
+CREATE TRIGGER calls_roll_up_insert AFTER INSERT ON calls REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION tel_roll_up_calls();
 CREATE TRIGGER calls_roll_up_update AFTER UPDATE ON calls
-  FOR EACH ROW WHEN ((OLD.complete OR NEW.complete) AND
-    (OLD.complete, OLD.direction, OLD.disposition, OLD.caller, OLD.called, OLD.caller_account_id,
-     OLD.started_at, OLD.answered_at, OLD.ring_seconds, OLD.talk_seconds, OLD.answered_by,
-     OLD.attributed, OLD.utm_source, OLD.category_id)
-    IS DISTINCT FROM
-    (NEW.complete, NEW.direction, NEW.disposition, NEW.caller, NEW.called, NEW.caller_account_id,
-     NEW.started_at, NEW.answered_at, NEW.ring_seconds, NEW.talk_seconds, NEW.answered_by,
-     NEW.attributed, NEW.utm_source, NEW.category_id))
-  EXECUTE FUNCTION tel_roll_up_call();
+  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION tel_roll_up_calls();
 
 -- Merges the rows of every hour that has new ones into one row per key, for all tenants; returns
 -- how many rows it merged. One caller at a time (the others return 0 at once). Rows written while

@@ -26,36 +26,35 @@ CREATE POLICY tenant_isolation ON tracked_calls
   USING (tenant_id = tel_current_tenant()) WITH CHECK (tenant_id = tel_current_tenant());
 GRANT SELECT, INSERT, UPDATE, DELETE ON tracked_calls TO tel_app;
 
-CREATE FUNCTION tel_keep_tracked_call() RETURNS trigger
+-- Keeps tracked_calls true to the calls, once per statement that writes calls (see 0013's
+-- tel_roll_up_calls and tel_call_changes_sql).
+CREATE FUNCTION tel_keep_tracked_calls() RETURNS trigger
 LANGUAGE plpgsql AS $$
+DECLARE
+  changes text := 'WITH changes AS (' || tel_call_changes_sql(TG_OP) || ') ';
 BEGIN
-  IF NEW.complete AND NEW.direction = 1 AND NEW.attributed THEN
+  EXECUTE changes || $sql$
+    DELETE FROM tracked_calls t USING changes c
+     WHERE c.sign = -1 AND c.direction = 1 AND c.attributed
+       AND t.tenant_id = c.tenant_id AND t.call_id = c.call_id $sql$;
+  EXECUTE changes || $sql$
     INSERT INTO tracked_calls (tenant_id, call_id, started_at, caller, number, source, medium,
                                campaign, term, answered, ring_seconds)
-    VALUES (NEW.tenant_id, NEW.call_id, NEW.started_at, NEW.caller, NEW.called, NEW.utm_source,
-            NEW.utm_medium, NEW.utm_campaign, NEW.utm_term, NEW.disposition = 1, NEW.ring_seconds)
+    SELECT tenant_id, call_id, started_at, caller, called, utm_source, utm_medium, utm_campaign,
+           utm_term, disposition = 1, ring_seconds
+    FROM changes WHERE sign = 1 AND direction = 1 AND attributed
     ON CONFLICT (tenant_id, call_id) DO UPDATE SET
       started_at = EXCLUDED.started_at, caller = EXCLUDED.caller, number = EXCLUDED.number,
       source = EXCLUDED.source, medium = EXCLUDED.medium, campaign = EXCLUDED.campaign,
-      term = EXCLUDED.term, answered = EXCLUDED.answered, ring_seconds = EXCLUDED.ring_seconds;
-  ELSIF TG_OP = 'UPDATE' THEN
-    DELETE FROM tracked_calls WHERE tenant_id = OLD.tenant_id AND call_id = OLD.call_id;
-  END IF;
+      term = EXCLUDED.term, answered = EXCLUDED.answered, ring_seconds = EXCLUDED.ring_seconds $sql$;
   RETURN NULL;
 END
 $$;
-CREATE TRIGGER calls_keep_tracked_insert AFTER INSERT ON calls
-  FOR EACH ROW WHEN (NEW.complete AND NEW.direction = 1 AND NEW.attributed)
-  EXECUTE FUNCTION tel_keep_tracked_call();
+CREATE TRIGGER calls_keep_tracked_insert AFTER INSERT ON calls REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION tel_keep_tracked_calls();
 CREATE TRIGGER calls_keep_tracked_update AFTER UPDATE ON calls
-  FOR EACH ROW WHEN (((OLD.complete AND OLD.direction = 1 AND OLD.attributed) OR
-                      (NEW.complete AND NEW.direction = 1 AND NEW.attributed)) AND
-    (OLD.complete, OLD.direction, OLD.attributed, OLD.started_at, OLD.caller, OLD.called,
-     OLD.utm_source, OLD.utm_medium, OLD.utm_campaign, OLD.utm_term, OLD.disposition, OLD.ring_seconds)
-    IS DISTINCT FROM
-    (NEW.complete, NEW.direction, NEW.attributed, NEW.started_at, NEW.caller, NEW.called,
-     NEW.utm_source, NEW.utm_medium, NEW.utm_campaign, NEW.utm_term, NEW.disposition, NEW.ring_seconds))
-  EXECUTE FUNCTION tel_keep_tracked_call();
+  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION tel_keep_tracked_calls();
 
 -- The calls stored before this migration, tenant by tenant (row-level security applies).
 DO $$
@@ -80,7 +79,7 @@ $$;
 -- previous deal began; that call is the target call. Deals form a chain through the client's
 -- whole history, and the chain is causal (a deal depends on earlier calls only), so a call
 -- written or changed at time T changes the client's target calls from T on and nothing before:
--- the trigger recomputes that tail (one or two rows for a call that arrives in time order). A
+-- the trigger recomputes that tail (a step or two for a call that arrives in time order). A
 -- change of the tenant's bounds or window makes the tenant's table stale (settings_version moves
 -- past target_calls_version); analytics reads the calls for its target reports until its
 -- maintenance thread has recomputed the table (tel_rebuild_stale_target_calls: seconds for a
@@ -124,14 +123,21 @@ LANGUAGE sql STABLE AS $$
   FROM (SELECT 1) one LEFT JOIN report_settings s ON s.tenant_id = p_tenant
 $$;
 
--- Appends call `c` to target_calls.
+-- Stores call `c` as a target call (or refreshes it).
 CREATE FUNCTION tel_add_target_call(c calls) RETURNS void
-LANGUAGE sql AS $$
+LANGUAGE plpgsql AS $$
+BEGIN
   INSERT INTO target_calls (tenant_id, call_id, caller, started_at, number, talk_seconds, answered_by,
                             source, utm_source, utm_medium, utm_campaign, utm_term)
   VALUES (c.tenant_id, c.call_id, c.caller, c.started_at, c.called, c.talk_seconds, c.answered_by,
           CASE WHEN c.attributed THEN c.utm_source END, c.utm_source, c.utm_medium, c.utm_campaign,
           c.utm_term)
+  ON CONFLICT (tenant_id, call_id) DO UPDATE SET
+    caller = EXCLUDED.caller, started_at = EXCLUDED.started_at, number = EXCLUDED.number,
+    talk_seconds = EXCLUDED.talk_seconds, answered_by = EXCLUDED.answered_by, source = EXCLUDED.source,
+    utm_source = EXCLUDED.utm_source, utm_medium = EXCLUDED.utm_medium,
+    utm_campaign = EXCLUDED.utm_campaign, utm_term = EXCLUDED.utm_term;
+END
 $$;
 
 -- Locks on a tenant's target calls: a rebuild takes the tenant's exclusively, a client's tail
@@ -149,33 +155,47 @@ BEGIN
 END
 $$;
 
--- Recomputes the client's target calls from p_from on, continuing the chain of the deal begun
--- last before it.
-CREATE FUNCTION tel_rechain_target_calls(p_tenant uuid, p_client text, p_from timestamptz)
+-- Recomputes the client's target calls from p_from on, after its calls between p_from and
+-- p_until changed. It walks the chain from the deal begun last before p_from, deal start by deal
+-- start, one index step each (the next candidate at least a deal window on), and stops at the
+-- first stored deal start past p_until: the chain from there is as stored. A call that arrives in
+-- time order therefore costs a step or two, however many calls its client has.
+CREATE FUNCTION tel_rechain_target_calls(p_tenant uuid, p_client text, p_from timestamptz,
+                                         p_until timestamptz)
 RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
   settings record;
   deal_began timestamptz;
-  candidate calls;
+  checked_to timestamptz := p_from;  -- stored targets from here on are not yet confirmed
+  checked_inclusive boolean := true;
+  next_start calls;
 BEGIN
   PERFORM tel_lock_target_calls(p_tenant, p_client);
   SELECT * INTO settings FROM tel_target_settings(p_tenant);
   SELECT max(t.started_at) INTO deal_began FROM target_calls t
    WHERE t.tenant_id = p_tenant AND t.caller = p_client AND t.started_at < p_from;
-  DELETE FROM target_calls t
-   WHERE t.tenant_id = p_tenant AND t.caller = p_client AND t.started_at >= p_from;
-  FOR candidate IN
-    SELECT * FROM calls c
-     WHERE c.tenant_id = p_tenant AND c.caller = p_client AND c.started_at >= p_from
+  LOOP
+    SELECT * INTO next_start FROM calls c
+     WHERE c.tenant_id = p_tenant AND c.caller = p_client
+       AND c.started_at >= CASE WHEN deal_began IS NULL THEN p_from
+                                ELSE greatest(p_from, deal_began + settings.deal_window) END
        AND c.complete AND c.direction = 1 AND c.disposition = 1
        AND c.talk_seconds > settings.min_talk AND c.talk_seconds < settings.max_talk
-     ORDER BY c.started_at, c.call_id
-  LOOP
-    IF deal_began IS NULL OR candidate.started_at >= deal_began + settings.deal_window THEN
-      deal_began := candidate.started_at;
-      PERFORM tel_add_target_call(candidate);
-    END IF;
+     ORDER BY c.started_at, c.call_id LIMIT 1;
+    -- Stored targets between the last confirmed one and the next deal start are not targets.
+    DELETE FROM target_calls t
+     WHERE t.tenant_id = p_tenant AND t.caller = p_client
+       AND (t.started_at > checked_to OR (checked_inclusive AND t.started_at = checked_to))
+       AND (next_start.call_id IS NULL OR t.started_at < next_start.started_at
+            OR (t.started_at = next_start.started_at AND t.call_id <> next_start.call_id));
+    EXIT WHEN next_start.call_id IS NULL;
+    EXIT WHEN next_start.started_at > p_until AND EXISTS (
+      SELECT 1 FROM target_calls t WHERE t.tenant_id = p_tenant AND t.call_id = next_start.call_id);
+    PERFORM tel_add_target_call(next_start);
+    deal_began := next_start.started_at;
+    checked_to := next_start.started_at;
+    checked_inclusive := false;
   END LOOP;
 END
 $$;
@@ -233,37 +253,28 @@ $$;
 REVOKE ALL ON FUNCTION tel_rebuild_stale_target_calls() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tel_rebuild_stale_target_calls() TO tel_app;
 
--- A call that is, or was, an answered inbound call from a known client: the tails of its
--- client's chain (both clients' if the caller changed) from the earlier of its old and new start.
+-- Keeps target_calls true to the calls, once per statement that writes calls: each client whose
+-- answered inbound calls changed has its chain recomputed from the earliest change on.
 CREATE FUNCTION tel_keep_target_calls() RETURNS trigger
 LANGUAGE plpgsql AS $$
+DECLARE
+  client record;
 BEGIN
-  IF TG_OP = 'UPDATE' AND OLD.caller <> '' AND OLD.caller <> NEW.caller THEN
-    PERFORM tel_rechain_target_calls(OLD.tenant_id, OLD.caller, OLD.started_at);
-  END IF;
-  IF NEW.caller <> '' THEN
-    PERFORM tel_rechain_target_calls(
-        NEW.tenant_id, NEW.caller,
-        CASE WHEN TG_OP = 'UPDATE' AND OLD.caller = NEW.caller THEN least(OLD.started_at, NEW.started_at)
-             ELSE NEW.started_at END);
-  END IF;
+  FOR client IN EXECUTE 'WITH changes AS (' || tel_call_changes_sql(TG_OP) || $sql$)
+      SELECT tenant_id, caller, min(started_at) AS first_change, max(started_at) AS last_change
+      FROM changes WHERE direction = 1 AND disposition = 1 AND caller <> ''
+      GROUP BY tenant_id, caller $sql$ LOOP
+    PERFORM tel_rechain_target_calls(client.tenant_id, client.caller, client.first_change,
+                                     client.last_change);
+  END LOOP;
   RETURN NULL;
 END
 $$;
-CREATE TRIGGER calls_keep_target_insert AFTER INSERT ON calls
-  FOR EACH ROW WHEN (NEW.complete AND NEW.direction = 1 AND NEW.disposition = 1 AND NEW.caller <> '')
-  EXECUTE FUNCTION tel_keep_target_calls();
+CREATE TRIGGER calls_keep_target_insert AFTER INSERT ON calls REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION tel_keep_target_calls();
 CREATE TRIGGER calls_keep_target_update AFTER UPDATE ON calls
-  FOR EACH ROW WHEN (((OLD.complete AND OLD.direction = 1 AND OLD.disposition = 1 AND OLD.caller <> '') OR
-                      (NEW.complete AND NEW.direction = 1 AND NEW.disposition = 1 AND NEW.caller <> '')) AND
-    (OLD.complete, OLD.direction, OLD.disposition, OLD.caller, OLD.called, OLD.started_at,
-     OLD.talk_seconds, OLD.answered_by, OLD.attributed, OLD.utm_source, OLD.utm_medium,
-     OLD.utm_campaign, OLD.utm_term)
-    IS DISTINCT FROM
-    (NEW.complete, NEW.direction, NEW.disposition, NEW.caller, NEW.called, NEW.started_at,
-     NEW.talk_seconds, NEW.answered_by, NEW.attributed, NEW.utm_source, NEW.utm_medium,
-     NEW.utm_campaign, NEW.utm_term))
-  EXECUTE FUNCTION tel_keep_target_calls();
+  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION tel_keep_target_calls();
 
 DO $$
 DECLARE

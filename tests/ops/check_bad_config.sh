@@ -47,6 +47,11 @@ expect kafka.linger "${sip_env[@]}" TEL_SIP_EDGE_KAFKA_LINGER=a-while "$sip"
 expect calls.outbound_proxy "${sip_env[@]}" TEL_SIP_EDGE_CALLS_OUTBOUND_PROXY="lb.example:5060" "$sip"
 expect cluster.lost_after "${sip_env[@]}" TEL_SIP_EDGE_CLUSTER_LOST_AFTER=1s "$sip"
 expect cluster.heartbeat_interval "${sip_env[@]}" TEL_SIP_EDGE_CLUSTER_HEARTBEAT_INTERVAL=10ms "$sip"
+analytics=$build/services/analytics/analytics
+analytics_env=(TEL_ANALYTICS_DATABASE_URL=postgresql://x@127.0.0.1:1/x)
+expect tracking.visit_writers "${analytics_env[@]}" TEL_ANALYTICS_DATABASE_POOL_SIZE=2 TEL_ANALYTICS_TRACKING_VISIT_WRITERS=2 "$analytics"
+expect tracking.visit_batch "${analytics_env[@]}" TEL_ANALYTICS_TRACKING_VISIT_BATCH=0 "$analytics"
+expect reports.rollup_merge_interval "${analytics_env[@]}" TEL_ANALYTICS_REPORTS_ROLLUP_MERGE_INTERVAL=often "$analytics"
 routing=$build/services/routing/routing
 expect workers TEL_ROUTING_WORKERS=0 "$routing"
 expect admin.listen TEL_ROUTING_ADMIN_LISTEN=nowhere "$routing"

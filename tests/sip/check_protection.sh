@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # sip-edge against abusive and malformed traffic: a flooding source, a scanner, a source that keeps
 # failing authentication (all banned, then dropped silently in the kernel), the allow-listed
-# address that is never banned, and malformed requests (right 4xx or dropped, nothing leaked,
-# service alive). Each run uses fresh loopback source addresses (127.x.y.z), since bans last.
+# address that is never banned, malformed requests (right 4xx or dropped, nothing leaked,
+# service alive), and bursts of challenges that must each carry their own reason phrase. Each run
+# uses fresh loopback source addresses (127.x.y.z), since bans last.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 : "${TEL_ADMIN_URLS:?run through ./tel test}"
@@ -74,6 +75,17 @@ check "a 60 KB header: dropped (sip.max_message_bytes)" test -z "$(raw "OPTIONS 
 in_dialog="Via: SIP/2.0/UDP 127.0.0.1:5999;branch=z9hG4bK-d$run;rport\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:x@y>;tag=no-such-dialog\r\n"
 check "an in-dialog OPTIONS for no dialog of ours: 481" test "$(raw "OPTIONS sip:x@y SIP/2.0\r\n${in_dialog}Call-ID: m8-$run\r\nCSeq: 2 OPTIONS\r\nContent-Length: 0\r\n\r\n")" = 481
 check "random bytes: dropped" test -z "$(raw "$(head -c 1000 /dev/urandom | base64 -w0)")"
+# --- Reason phrases under load: sofia sends a response after the code that made it has moved on,
+# so a phrase that did not outlive it went out as garbage or as another call's memory -------------
+challenged() {  # challenged PROBE ARGS...: "COUNT STATUS-LINE" for each distinct first final response
+  probe --source 127.0.0.1 --domain "prot-$run.sip.test" --count 100 --wait 2 --status-lines "$@" |
+    sort | uniq -c | awk '{$1 = $1} 1'
+}
+phrases() { local got; got=$(challenged "${@:2}"); [[ $got == "$1" ]] || { echo "  got: $(cat -A <<<"$got" | head -5)"; return 1; }; }
+check "100 INVITEs at once, each challenged with '407 Proxy Authentication Required'" \
+  phrases "100 SIP/2.0 407 Proxy Authentication Required" --method INVITE --offer
+check "100 REGISTERs at once, each challenged with '401 Unauthorized'" \
+  phrases "100 SIP/2.0 401 Unauthorized" --method REGISTER
 check "sip-edge still answers" expect_statuses "200" --source 127.0.0.1
 check "and holds no call state" test "$(curl -s "$sip_admin/metrics" | awk '$1 == "tel_sip_calls_active" {print $2}')" = 0
 

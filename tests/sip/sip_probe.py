@@ -4,14 +4,19 @@
 Used by the protection and malformed-input tests: a request is built from the method, user agent and
 optional raw text, sent `count` times (each a new transaction), and the status codes of the
 responses received within `wait` seconds after the last one are printed, space separated (nothing
-when no response came back)."""
+when no response came back). With --status-lines, the whole status line of each transaction's first
+final response is printed instead, one per line (retransmissions of an unacknowledged final response
+are not repeated)."""
 import argparse
 import random
 import socket
 import time
 
 
-def request(method, target, source, port, user_agent, index):
+OFFER = "v=0\r\no=probe 1 1 IN IP4 {0}\r\ns=-\r\nc=IN IP4 {0}\r\nt=0 0\r\nm=audio 4000 RTP/AVP 8\r\n"
+
+
+def request(method, target, source, port, user_agent, index, offer):
     branch = "z9hG4bK-%08x-%d" % (random.getrandbits(32), index)
     lines = [
         "%s sip:probe@%s SIP/2.0" % (method, target),
@@ -24,8 +29,12 @@ def request(method, target, source, port, user_agent, index):
     ]
     if user_agent:
         lines.append("User-Agent: " + user_agent)
-    lines.append("Content-Length: 0")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+    body = OFFER.format(source) if offer else ""
+    if offer:
+        lines.append("Contact: <sip:probe@%s:%d>" % (source, port))
+        lines.append("Content-Type: application/sdp")
+    lines.append("Content-Length: %d" % len(body))
+    return ("\r\n".join(lines) + "\r\n\r\n" + body).encode()
 
 
 def header_value(message, name):
@@ -49,6 +58,10 @@ def main():
     parser.add_argument("--wait", type=float, default=1.0)
     parser.add_argument("--raw", help="send this text (\\r\\n-escaped) instead of a built request")
     parser.add_argument("--with-header", help="print each status as STATUS/VALUE of this header")
+    parser.add_argument("--domain", help="the Request-URI's host (default: the target's)")
+    parser.add_argument("--offer", action="store_true", help="carry an audio offer (INVITE)")
+    parser.add_argument("--status-lines", action="store_true",
+                        help="print each transaction's first final status line, one per line")
     args = parser.parse_args()
     host, port = args.target.rsplit(":", 1)
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -58,11 +71,13 @@ def main():
         if args.raw is not None:
             payload = args.raw.encode().decode("unicode_escape").encode("latin-1")
         else:
-            payload = request(args.method, host, args.source, local_port, args.user_agent, index)
+            payload = request(args.method, args.domain or host, args.source, local_port,
+                              args.user_agent, index, args.offer)
         sock.sendto(payload, (host, int(port)))
         if args.interval:
             time.sleep(args.interval)
     statuses = []
+    answered = set()  # Call-IDs with a final response, for --status-lines
     deadline = time.time() + args.wait
     while True:
         remaining = deadline - time.time()
@@ -75,12 +90,18 @@ def main():
             break
         first = data.split(b"\r\n", 1)[0].decode("latin-1")
         parts = first.split(" ")
+        if args.status_lines:
+            call_id = header_value(data, "Call-ID")
+            if len(parts) >= 2 and parts[1] >= "200" and call_id not in answered:
+                answered.add(call_id)
+                statuses.append(first)
+            continue
         if len(parts) >= 2 and parts[0] == "SIP/2.0" and parts[1] != "100":
             status = parts[1]
             if args.with_header:
                 status += "/" + header_value(data, args.with_header)
             statuses.append(status)
-    print(" ".join(statuses))
+    print(("\n" if args.status_lines else " ").join(statuses))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 #include "b2bua.h"
 
 #include <sofia-sip/auth_digest.h>
+#include <sofia-sip/sip_status.h>
 #include <sofia-sip/url.h>
 
 #include <algorithm>
@@ -56,33 +57,12 @@ calls::v1::Disposition dispositionAfterFailedDial(const std::string& reason) {
   return calls::v1::DISPOSITION_FAILED;
 }
 
+// nua_respond() keeps the phrase pointer, unread, until its stack takes the response off its queue:
+// a phrase copied from a message or held in a std::string may be gone by then (and garbage went
+// out on the wire). Only sofia's static table and literals are safe.
 const char* phraseOf(int status) {
-  switch (status) {
-    case 403:
-      return "Forbidden";
-    case 404:
-      return "Not Found";
-    case 408:
-      return "Request Timeout";
-    case 480:
-      return "Temporarily Unavailable";
-    case 486:
-      return "Busy Here";
-    case 487:
-      return "Request Terminated";
-    case 488:
-      return "Not Acceptable Here";
-    case 500:
-      return "Server Internal Error";
-    case 503:
-      return "Service Unavailable";
-    case 600:
-      return "Busy Everywhere";
-    case 603:
-      return "Decline";
-    default:
-      return status < 500 ? "Request Failed" : "Server Error";
-  }
+  if (const char* known = sip_status_phrase(status)) return known;
+  return status < 500 ? "Request Failed" : "Server Error";
 }
 
 nua_callstate callStateOf(const SipStack::Event& event) {
@@ -443,7 +423,7 @@ void B2bua::onAdmittedOnSipThread(const std::string& call_id, Admission admissio
     const SipResponse& refusal = *admitted.refusal;
     if (!call->caller_gone) {
       const std::string headers = headerBlock(refusal.headers);
-      nua_respond(call->caller, refusal.status, refusal.phrase.c_str(),
+      nua_respond(call->caller, refusal.status, refusal.phrase,
                   TAG_IF(!headers.empty(), SIPTAG_HEADER_STR(headers.c_str())), TAG_END());
     }
     refused_calls_.Add({{"status", std::to_string(refusal.status)}}).Increment();
@@ -664,7 +644,7 @@ void B2bua::onInviteResponseOnSipThread(Call& call, const std::string& leg_id,
     call.reinvite_to.clear();
     if (from == nullptr) return;
     if (event.status >= 300) {
-      nua_respond(from, event.status, text(event.phrase).c_str(), TAG_END());
+      nua_respond(from, event.status, phraseOf(event.status), TAG_END());
       return;
     }
     const std::string answer = payloadOf(event.sip);

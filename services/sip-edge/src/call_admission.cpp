@@ -10,8 +10,8 @@
 namespace tel::sip {
 namespace {
 
-SipResponse refuse(int status, std::string phrase) {
-  return SipResponse{status, std::move(phrase), {}};
+SipResponse refuse(int status, const char* phrase) {
+  return SipResponse{status, phrase, {}};
 }
 
 SipResponse unavailable() {

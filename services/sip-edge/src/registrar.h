@@ -53,7 +53,9 @@ struct RegisterRequest {
 
 struct SipResponse {
   int status = 500;
-  std::string phrase = "Server Internal Error";
+  // Static storage only (a string literal): nua_respond() keeps this pointer, unread, until its
+  // stack takes the response off its queue, after the SipResponse is gone.
+  const char* phrase = "Server Internal Error";
   std::vector<std::pair<std::string, std::string>> headers;  // name, value; repeated names allowed
   bool authentication_failed = false;  // wrong credentials: counts towards banning the source
 };

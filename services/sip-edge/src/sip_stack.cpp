@@ -343,7 +343,7 @@ void SipStack::respondOnSipThread(void* handle, void* saved_event, const SipResp
   std::string headers;
   for (const auto& [name, value] : response.headers) headers += name + ": " + value + "\r\n";
   if (!headers.empty()) headers.resize(headers.size() - 2);
-  nua_respond(static_cast<nua_handle_t*>(handle), response.status, response.phrase.c_str(),
+  nua_respond(static_cast<nua_handle_t*>(handle), response.status, response.phrase,
               NUTAG_WITH_SAVED(saved), TAG_IF(!headers.empty(), SIPTAG_HEADER_STR(headers.c_str())),
               TAG_END());
   nua_destroy_event(saved);

@@ -31,6 +31,9 @@ int main(int argc, char** argv) {
         tel::analytics::v1::Tracking::NewStub(analytics_channel);
     std::shared_ptr<tel::analytics::v1::Segmentation::StubInterface> segmentation =
         tel::analytics::v1::Segmentation::NewStub(analytics_channel);
+    std::shared_ptr<tel::integrations::v1::Webhooks::StubInterface> webhooks =
+        tel::integrations::v1::Webhooks::NewStub(
+            grpc::CreateChannel(config.webhooks_address, grpc::InsecureChannelCredentials()));
     auto redis = std::make_shared<tel::redis::RedisClient>(config.redis);
     auto limiter = std::make_shared<tel::gateway::RedisRateLimiter>(redis, config.rate_per_second,
                                                                     config.rate_burst);
@@ -41,7 +44,7 @@ int main(int argc, char** argv) {
     auto visit_limiter = std::make_shared<tel::gateway::RedisRateLimiter>(
         redis, config.visits_per_second, config.visit_burst);
     tel::gateway::GatewayServer server(config.server,
-                                       {accounts, call_log, reports, tracking, segmentation, limiter, visit_limiter,
+                                       {accounts, call_log, reports, tracking, segmentation, webhooks, limiter, visit_limiter,
                                         sessions, sign_in_guard},
                                        log, *registry);
 

@@ -52,6 +52,18 @@ analytics_env=(TEL_ANALYTICS_DATABASE_URL=postgresql://x@127.0.0.1:1/x)
 expect tracking.visit_writers "${analytics_env[@]}" TEL_ANALYTICS_DATABASE_POOL_SIZE=2 TEL_ANALYTICS_TRACKING_VISIT_WRITERS=2 "$analytics"
 expect tracking.visit_batch "${analytics_env[@]}" TEL_ANALYTICS_TRACKING_VISIT_BATCH=0 "$analytics"
 expect reports.rollup_merge_interval "${analytics_env[@]}" TEL_ANALYTICS_REPORTS_ROLLUP_MERGE_INTERVAL=often "$analytics"
+integrations=$build/services/integrations/integrations
+integrations_env=(TEL_INTEGRATIONS_DATABASE_URL=postgresql://x@127.0.0.1:1/x TEL_INTEGRATIONS_KAFKA_BROKERS=127.0.0.1:1
+                  TEL_INTEGRATIONS_CALL_LOG_ADDRESS=127.0.0.1:1)
+expect webhooks.retry_schedule "${integrations_env[@]}" "TEL_INTEGRATIONS_WEBHOOKS_RETRY_SCHEDULE=0s, soon" "$integrations"
+expect webhooks.retry_schedule "${integrations_env[@]}" "TEL_INTEGRATIONS_WEBHOOKS_RETRY_SCHEDULE=5s, 1m" "$integrations"
+expect webhooks.allowed_private_networks "${integrations_env[@]}" \
+  TEL_INTEGRATIONS_WEBHOOKS_ALLOWED_PRIVATE_NETWORKS=10.0.0.0/99 "$integrations"
+expect webhooks.timeout "${integrations_env[@]}" TEL_INTEGRATIONS_WEBHOOKS_TIMEOUT=0s "$integrations"
+expect webhooks.per_subscription_in_flight "${integrations_env[@]}" TEL_INTEGRATIONS_WEBHOOKS_MAX_IN_FLIGHT=2 \
+  TEL_INTEGRATIONS_WEBHOOKS_PER_SUBSCRIPTION_IN_FLIGHT=3 "$integrations"
+expect call_log.address TEL_INTEGRATIONS_DATABASE_URL=postgresql://x@127.0.0.1:1/x \
+  TEL_INTEGRATIONS_KAFKA_BROKERS=127.0.0.1:1 "$integrations"
 routing=$build/services/routing/routing
 expect workers TEL_ROUTING_WORKERS=0 "$routing"
 expect admin.listen TEL_ROUTING_ADMIN_LISTEN=nowhere "$routing"

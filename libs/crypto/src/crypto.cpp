@@ -20,6 +20,7 @@ std::string digestHex(const EVP_MD* md, std::string_view data) {
 }
 
 constexpr char kBase64Url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+constexpr char kBase64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 }  // namespace
 
@@ -69,8 +70,11 @@ std::string randomAlphanumeric(size_t length) {
   return out;
 }
 
-std::string base64UrlEncode(std::string_view data) {
+namespace {
+
+std::string base64EncodeWith(std::string_view data, const char* alphabet, bool pad) {
   std::string out;
+  out.reserve((data.size() + 2) / 3 * 4);
   uint32_t buffer = 0;
   int bits = 0;
   for (unsigned char byte : data) {
@@ -78,21 +82,23 @@ std::string base64UrlEncode(std::string_view data) {
     bits += 8;
     while (bits >= 6) {
       bits -= 6;
-      out += kBase64Url[(buffer >> bits) & 63];
+      out += alphabet[(buffer >> bits) & 63];
     }
   }
-  if (bits > 0) out += kBase64Url[(buffer << (6 - bits)) & 63];
+  if (bits > 0) out += alphabet[(buffer << (6 - bits)) & 63];
+  while (pad && out.size() % 4 != 0) out += '=';
   return out;
 }
 
-std::optional<std::string> base64UrlDecode(std::string_view text) {
+std::optional<std::string> base64DecodeWith(std::string_view text, const char* alphabet) {
+  while (!text.empty() && text.back() == '=') text.remove_suffix(1);
   std::string out;
   uint32_t buffer = 0;
   int bits = 0;
   for (char c : text) {
-    const char* position = std::char_traits<char>::find(kBase64Url, 64, c);
+    const char* position = std::char_traits<char>::find(alphabet, 64, c);
     if (position == nullptr) return std::nullopt;
-    buffer = (buffer << 6) | static_cast<uint32_t>(position - kBase64Url);
+    buffer = (buffer << 6) | static_cast<uint32_t>(position - alphabet);
     bits += 6;
     if (bits >= 8) {
       bits -= 8;
@@ -101,6 +107,19 @@ std::optional<std::string> base64UrlDecode(std::string_view text) {
   }
   return out;
 }
+
+}  // namespace
+
+std::string base64UrlEncode(std::string_view data) { return base64EncodeWith(data, kBase64Url, false); }
+
+std::optional<std::string> base64UrlDecode(std::string_view text) {
+  if (text.find('=') != std::string_view::npos) return std::nullopt;
+  return base64DecodeWith(text, kBase64Url);
+}
+
+std::string base64Encode(std::string_view data) { return base64EncodeWith(data, kBase64, true); }
+
+std::optional<std::string> base64Decode(std::string_view text) { return base64DecodeWith(text, kBase64); }
 
 bool constantTimeEquals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;

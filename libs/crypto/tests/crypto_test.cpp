@@ -15,6 +15,20 @@ TEST_CASE("HMAC-SHA256 matches RFC 4231 test case 2") {
         "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
 }
 
+TEST_CASE("base64 encodes the RFC 4648 test vectors with padding and decodes them back") {
+  const std::pair<const char*, const char*> vectors[] = {{"", ""},           {"f", "Zg=="},
+                                                         {"fo", "Zm8="},     {"foo", "Zm9v"},
+                                                         {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="},
+                                                         {"foobar", "Zm9vYmFy"}};
+  for (const auto& [plain, encoded] : vectors) {
+    CHECK(base64Encode(plain) == encoded);
+    CHECK(base64Decode(encoded) == std::string(plain));
+  }
+  CHECK(base64Encode("\xfb\xff") == "+/8=");  // section 4 alphabet
+  CHECK(base64Decode("Zm9vYg") == std::string("foob"));  // padding may be left out
+  CHECK_FALSE(base64Decode("Zm9v-_"));
+}
+
 TEST_CASE("base64url round-trips every length and rejects foreign characters") {
   const std::string bytes = randomBytes(64);
   for (size_t length = 0; length <= bytes.size(); ++length) {

@@ -5,13 +5,12 @@
 #include "tel/crypto/crypto.h"
 
 namespace tel::events {
-namespace {
+
 bool isUuid(const std::string& text) {
   static const std::regex kUuid(
       R"(^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$)");
   return std::regex_match(text, kUuid);
 }
-}  // namespace
 
 std::string newEventId() {
   const std::string hex = crypto::toHex(crypto::randomBytes(16));

@@ -6,12 +6,11 @@
 #include <string>
 
 #include "tel/pg/connection_pool.h"
+#include "tel/pg/rpc_status.h"
 
 namespace tel::analytics {
 
-// Runs `work`, which talks to Postgres; an unreachable database becomes UNAVAILABLE instead of an
-// exception (SQL errors still throw: they are bugs, logged and answered INTERNAL by the service).
-grpc::Status guardedDatabaseWork(const std::function<grpc::Status()>& work);
+using pg::guardedDatabaseWork;
 
 // Deletes row `id` of `table` (a table name the caller writes, never input) in the tenant's
 // transaction. NOT_FOUND(what) when there is none: another tenant's ids are invisible under

@@ -3,7 +3,7 @@
 #include <chrono>
 
 #include "report_filter.h"
-#include "service_call.h"
+#include "tel/grpc/run_logged.h"
 #include "tel/metrics/admin_server.h"
 
 namespace tel::analytics {
@@ -38,42 +38,42 @@ grpc::ServerUnaryReactor* ReportsService::RunReport(grpc::CallbackServerContext*
 grpc::ServerUnaryReactor* ReportsService::GetSettings(grpc::CallbackServerContext* context,
                                                       const v1::GetReportSettingsRequest* request,
                                                       v1::ReportSettings* response) {
-  return runLogged(executor_, log_, context, "GetSettings",
+  return grpc_util::runLogged(executor_, log_, context, "GetSettings",
                    [=, this] { return store_.settings(request->tenant_id(), response); });
 }
 
 grpc::ServerUnaryReactor* ReportsService::UpdateSettings(grpc::CallbackServerContext* context,
                                                          const v1::UpdateReportSettingsRequest* request,
                                                          v1::ReportSettings* response) {
-  return runLogged(executor_, log_, context, "UpdateSettings",
+  return grpc_util::runLogged(executor_, log_, context, "UpdateSettings",
                    [=, this] { return store_.updateSettings(*request, response); });
 }
 
 grpc::ServerUnaryReactor* ReportsService::CreateCustomReport(grpc::CallbackServerContext* context,
                                                              const v1::CreateCustomReportRequest* request,
                                                              v1::CustomReport* response) {
-  return runLogged(executor_, log_, context, "CreateCustomReport",
+  return grpc_util::runLogged(executor_, log_, context, "CreateCustomReport",
                    [=, this] { return store_.createCustomReport(*request, response); });
 }
 
 grpc::ServerUnaryReactor* ReportsService::ListCustomReports(grpc::CallbackServerContext* context,
                                                             const v1::GetReportSettingsRequest* request,
                                                             v1::ListCustomReportsResponse* response) {
-  return runLogged(executor_, log_, context, "ListCustomReports",
+  return grpc_util::runLogged(executor_, log_, context, "ListCustomReports",
                    [=, this] { return store_.listCustomReports(request->tenant_id(), response); });
 }
 
 grpc::ServerUnaryReactor* ReportsService::GetCustomReport(grpc::CallbackServerContext* context,
                                                           const v1::CustomReportRef* request,
                                                           v1::CustomReport* response) {
-  return runLogged(executor_, log_, context, "GetCustomReport",
+  return grpc_util::runLogged(executor_, log_, context, "GetCustomReport",
                    [=, this] { return store_.getCustomReport(*request, response); });
 }
 
 grpc::ServerUnaryReactor* ReportsService::DeleteCustomReport(grpc::CallbackServerContext* context,
                                                              const v1::CustomReportRef* request,
                                                              v1::CustomReportDeleted*) {
-  return runLogged(executor_, log_, context, "DeleteCustomReport",
+  return grpc_util::runLogged(executor_, log_, context, "DeleteCustomReport",
                    [=, this] { return store_.deleteCustomReport(*request); });
 }
 

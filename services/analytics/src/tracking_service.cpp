@@ -1,6 +1,6 @@
 #include "tracking_service.h"
 
-#include "service_call.h"
+#include "tel/grpc/run_logged.h"
 #include "tracking_validation.h"
 
 namespace tel::analytics {
@@ -21,7 +21,7 @@ TrackingService::TrackingService(TrackingStore& store, VisitBatcher& visits, int
 
 grpc::ServerUnaryReactor* TrackingService::run(grpc::CallbackServerContext* context, const char* method,
                                                std::function<grpc::Status()> work) {
-  return runLogged(executor_, log_, context, method, std::move(work));
+  return grpc_util::runLogged(executor_, log_, context, method, std::move(work));
 }
 
 grpc::ServerUnaryReactor* TrackingService::CreateSite(grpc::CallbackServerContext* context,

@@ -49,6 +49,8 @@ ApiError fromGrpc(const grpc::Status& status) {
       return ApiError::notFound(status.error_message());
     case grpc::StatusCode::ALREADY_EXISTS:
       return ApiError::conflict(field, status.error_message());
+    case grpc::StatusCode::FAILED_PRECONDITION:  // a limit reached, or a state that forbids it
+      return {412, "failed_precondition", status.error_message(), field, {}};
     case grpc::StatusCode::UNAUTHENTICATED:
       return ApiError::unauthenticated();
     case grpc::StatusCode::PERMISSION_DENIED:

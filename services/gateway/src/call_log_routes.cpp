@@ -6,23 +6,13 @@
 
 #include "csv.h"
 #include "gateway_forward.h"
+#include "tel/events/call_record_json.h"
 
 namespace tel::gateway {
 namespace {
 
 using nlohmann::json;
 namespace calls_v1 = ::tel::calls::v1;
-
-// Enum values as the API spells them: DIRECTION_INBOUND -> "inbound".
-template <typename Enum>
-std::string enumName(Enum value, const google::protobuf::EnumDescriptor* descriptor,
-                     const std::string& prefix) {
-  const auto* entry = descriptor->FindValueByNumber(value);
-  if (entry == nullptr || entry->number() == 0) return "";
-  std::string name = entry->name().substr(prefix.size());
-  for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return name;
-}
 
 template <typename Enum>
 std::optional<Enum> enumValue(const std::string& text, const google::protobuf::EnumDescriptor* descriptor,
@@ -32,73 +22,6 @@ std::optional<Enum> enumValue(const std::string& text, const google::protobuf::E
   const auto* entry = descriptor->FindValueByName(name);
   if (entry == nullptr || entry->number() == 0) return std::nullopt;
   return static_cast<Enum>(entry->number());
-}
-
-json time(const google::protobuf::Timestamp& value, bool present) {
-  if (!present) return nullptr;
-  return google::protobuf::util::TimeUtil::ToString(value);
-}
-
-json media(const calls_v1::MediaCounters& counters) {
-  return {{"packets_in", counters.packets_in()}, {"packets_out", counters.packets_out()},
-          {"bytes_in", counters.bytes_in()}, {"bytes_out", counters.bytes_out()}};
-}
-
-json callJson(const calls_v1::CallRecord& call, bool with_legs) {
-  json out = {
-      {"id", call.call_id()},
-      {"direction", enumName(call.direction(), calls_v1::Direction_descriptor(), "DIRECTION_")},
-      {"caller", call.caller()},
-      {"called", call.called()},
-      {"number_id", call.number_id()},
-      {"caller_account_id", call.caller_account_id()},
-      {"started_at", time(call.started_at(), call.has_started_at())},
-      {"answered_at", time(call.answered_at(), call.has_answered_at())},
-      {"ended_at", time(call.ended_at(), call.has_ended_at())},
-      {"ring_seconds", call.ring_seconds()},
-      {"talk_seconds", call.talk_seconds()},
-      {"disposition", call.complete() ? enumName(call.disposition(), calls_v1::Disposition_descriptor(), "DISPOSITION_")
-                                      : "in_progress"},
-      {"hangup_side", enumName(call.hangup_side(), calls_v1::Side_descriptor(), "SIDE_")},
-      {"sip_status", call.sip_status()},
-      {"cause", call.cause()},
-      {"answered_by", call.answered_by()},
-      {"answered_leg_id", call.answered_leg_id()},
-      {"caller_media", media(call.caller_media())},
-      {"complete", call.complete()},
-  };
-  if (call.has_source()) {
-    const auto& source = call.source();
-    out["source"] = {{"session_id", source.session_id()},     {"utm_source", source.utm_source()},
-                     {"utm_medium", source.utm_medium()},     {"utm_campaign", source.utm_campaign()},
-                     {"utm_term", source.utm_term()},         {"utm_content", source.utm_content()},
-                     {"referrer", source.referrer()},         {"landing_page", source.landing_page()}};
-  } else {
-    out["source"] = nullptr;
-  }
-  out["category"] = call.category_id().empty()
-                        ? json(nullptr)
-                        : json{{"id", call.category_id()}, {"name", call.category()}, {"set_by", call.category_set_by()}};
-  if (with_legs) {
-    out["legs"] = json::array();
-    for (const auto& leg : call.legs()) {
-      out["legs"].push_back({
-          {"id", leg.leg_id()},
-          {"target_kind", enumName(leg.target_kind(), calls_v1::LegTargetKind_descriptor(), "LEG_TARGET_")},
-          {"target", leg.target()},
-          {"account_id", leg.account_id()},
-          {"extension", leg.extension()},
-          {"created_at", time(leg.created_at(), leg.has_created_at())},
-          {"ringing_at", time(leg.ringing_at(), leg.has_ringing_at())},
-          {"answered_at", time(leg.answered_at(), leg.has_answered_at())},
-          {"ended_at", time(leg.ended_at(), leg.has_ended_at())},
-          {"sip_status", leg.sip_status()},
-          {"end_reason", leg.end_reason()},
-          {"media", media(leg.media())},
-      });
-    }
-  }
-  return out;
 }
 
 // Fills the filters of the request from the query string; an error names the parameter.
@@ -197,7 +120,7 @@ void GatewayServer::registerCallLogRoutes() {
             truncated = true;
             break;
           }
-          appendCsvRow(callJson(item, false), &csv);
+          appendCsvRow(tel::events::callRecordJson(item, false), &csv);
           ++rows;
         }
         if (truncated || page.next_page_token().empty()) break;
@@ -212,7 +135,7 @@ void GatewayServer::registerCallLogRoutes() {
     forwardTo(call, *call_log_, &calls_v1::CallLog::StubInterface::ListCalls, request, 200,
               [](const calls_v1::ListCallsResponse& reply) {
                 json page = {{"items", json::array()}, {"next_page_token", reply.next_page_token()}};
-                for (const auto& item : reply.calls()) page["items"].push_back(callJson(item, false));
+                for (const auto& item : reply.calls()) page["items"].push_back(tel::events::callRecordJson(item, false));
                 return page;
               });
   });
@@ -221,7 +144,7 @@ void GatewayServer::registerCallLogRoutes() {
     request.set_tenant_id(call.principal.tenant_id);
     request.set_call_id(call.request.matches[1]);
     forwardTo(call, *call_log_, &calls_v1::CallLog::StubInterface::GetCall, request, 200,
-              [](const calls_v1::CallRecord& record) { return callJson(record, true); });
+              [](const calls_v1::CallRecord& record) { return tel::events::callRecordJson(record, true); });
   });
 }
 

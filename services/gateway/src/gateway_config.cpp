@@ -9,6 +9,7 @@ GatewayConfig GatewayConfig::load(config::Config& source) {
   config.accounts_address = source.getString("accounts.address", "127.0.0.1:17110");
   config.call_log_address = source.getString("call_log.address", "127.0.0.1:17130");
   config.reports_address = source.getString("reports.address", "127.0.0.1:17160");
+  config.webhooks_address = source.getString("webhooks.address", "127.0.0.1:17170");
   auto redis = redis::parseRedisUrl(source.getSecret("redis.url"));
   if (!redis.ok()) throw config::ConfigError("redis.url", std::string(redis.status().message()));
   config.redis = *redis;

@@ -20,6 +20,7 @@ struct GatewayConfig {
   std::string accounts_address;
   std::string call_log_address;
   std::string reports_address;  // the analytics service
+  std::string webhooks_address;  // the integrations service
   redis::RedisOptions redis;  // from redis.url (secret: may carry a password)
   double rate_per_second = 50;
   int rate_burst = 100;

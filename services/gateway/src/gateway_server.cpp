@@ -157,6 +157,7 @@ GatewayServer::GatewayServer(GatewayOptions options, GatewayBackends backends, l
       reports_(std::move(backends.reports)),
       tracking_(std::move(backends.tracking)),
       segmentation_(std::move(backends.segmentation)),
+      webhooks_(std::move(backends.webhooks)),
       rate_limiter_(std::move(backends.rate_limiter)),
       visit_limiter_(std::move(backends.visit_limiter)),
       sessions_(std::move(backends.sessions)),
@@ -406,6 +407,7 @@ void GatewayServer::registerRoutes() {
   registerReportRoutes();
   registerTrackingRoutes();
   registerSegmentationRoutes();
+  registerWebhookRoutes();
   registerSessionRoutes();
   registerDashboard();
 }

@@ -20,6 +20,7 @@
 #include "tel/accounts/v1/accounts.grpc.pb.h"
 #include "tel/analytics/v1/reports.grpc.pb.h"
 #include "tel/analytics/v1/segmentation.grpc.pb.h"
+#include "tel/integrations/v1/webhooks.grpc.pb.h"
 #include "tel/analytics/v1/tracking.grpc.pb.h"
 #include "tel/calls/v1/calls.grpc.pb.h"
 #include "tel/log/log.h"
@@ -52,6 +53,7 @@ struct GatewayBackends {
   std::shared_ptr<analytics::v1::Reports::StubInterface> reports;
   std::shared_ptr<analytics::v1::Tracking::StubInterface> tracking;
   std::shared_ptr<analytics::v1::Segmentation::StubInterface> segmentation;
+  std::shared_ptr<integrations::v1::Webhooks::StubInterface> webhooks;
   std::shared_ptr<RateLimiter> rate_limiter;
   // The public tracking endpoint's limit, per client address.
   std::shared_ptr<RateLimiter> visit_limiter;
@@ -112,6 +114,7 @@ class GatewayServer {
   void answerReport(Call& call, const analytics::v1::ReportRequest& request, const std::string& name, bool csv);
   void registerTrackingRoutes();
   void registerSegmentationRoutes();
+  void registerWebhookRoutes();
   void registerSessionRoutes();
   void registerDashboard();
   void signIn(Call& call);
@@ -150,6 +153,7 @@ class GatewayServer {
   std::shared_ptr<analytics::v1::Reports::StubInterface> reports_;
   std::shared_ptr<analytics::v1::Tracking::StubInterface> tracking_;
   std::shared_ptr<analytics::v1::Segmentation::StubInterface> segmentation_;
+  std::shared_ptr<integrations::v1::Webhooks::StubInterface> webhooks_;
   std::shared_ptr<RateLimiter> rate_limiter_;
   std::shared_ptr<RateLimiter> visit_limiter_;
   std::shared_ptr<SessionStore> sessions_;

@@ -15,6 +15,10 @@ TEST_CASE("backend statuses map to HTTP errors with JSON bodies") {
 
   CHECK(fromGrpc(tel::grpc_util::notFound("number")).status == 404);
   CHECK(fromGrpc(tel::grpc_util::alreadyExists("e164", "taken")).status == 409);
+  const auto limited = fromGrpc(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "at most 20"));
+  CHECK(limited.status == 412);
+  CHECK(limited.code == "failed_precondition");
+  CHECK(limited.message == "at most 20");
   CHECK(fromGrpc(tel::grpc_util::alreadyExists("e164", "taken")).field == "e164");
   CHECK(fromGrpc(grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "x")).status == 401);
   CHECK(fromGrpc(grpc::Status(grpc::StatusCode::UNAVAILABLE, "x")).status == 503);

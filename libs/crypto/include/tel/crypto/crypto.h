@@ -23,6 +23,9 @@ std::string randomAlphanumeric(size_t length);
 // RFC 4648 section 5, without padding.
 std::string base64UrlEncode(std::string_view bytes);
 std::optional<std::string> base64UrlDecode(std::string_view text);
+// RFC 4648 section 4, with padding (decoding accepts it missing).
+std::string base64Encode(std::string_view bytes);
+std::optional<std::string> base64Decode(std::string_view text);
 
 bool constantTimeEquals(std::string_view a, std::string_view b);
 

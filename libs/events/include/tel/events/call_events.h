@@ -41,4 +41,7 @@ absl::StatusOr<DecodedCallEvent> decodeCallEvent(const std::string& value);
 
 std::string newEventId();
 
+// A UUID in the lowercase text form Postgres and newEventId() write.
+bool isUuid(const std::string& text);
+
 }  // namespace tel::events

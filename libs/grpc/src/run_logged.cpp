@@ -1,8 +1,8 @@
-#include "service_call.h"
+#include "tel/grpc/run_logged.h"
 
-namespace tel::analytics {
+namespace tel::grpc_util {
 
-grpc::ServerUnaryReactor* runLogged(grpc_util::BlockingExecutor& executor, const log::Logger& log,
+grpc::ServerUnaryReactor* runLogged(BlockingExecutor& executor, const log::Logger& log,
                                     grpc::CallbackServerContext* context, const char* method,
                                     std::function<grpc::Status()> work) {
   return executor.runUnary(context, [&log, method, work = std::move(work)] {
@@ -15,4 +15,4 @@ grpc::ServerUnaryReactor* runLogged(grpc_util::BlockingExecutor& executor, const
   });
 }
 
-}  // namespace tel::analytics
+}  // namespace tel::grpc_util

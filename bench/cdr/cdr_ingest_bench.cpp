@@ -19,37 +19,13 @@
 #include "tel/testing/api_client.h"
 #include "tel/testing/child_process.h"
 #include "tel/testing/env.h"
+#include "tel/testing/synthetic_calls.h"
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
-namespace calls = tel::calls::v1;
 using tel::testing::requireEnv;
 
 namespace {
-
-// The 7 events of an answered call with one leg.
-std::vector<tel::events::EncodedEvent> answeredCall(const std::string& tenant, const std::string& call_id,
-                                                    std::chrono::system_clock::time_point start) {
-  std::vector<tel::events::EncodedEvent> events;
-  uint64_t sequence = 0;
-  auto add = [&](std::chrono::milliseconds at, const std::function<void(calls::CallEvent&)>& fill) {
-    calls::CallEvent event;
-    fill(event);
-    events.push_back(tel::events::encodeCallEvent(tenant, call_id, ++sequence, event, start + at, "bench"));
-  };
-  add(0ms, [](auto& e) {
-    e.mutable_call_started()->set_direction(calls::DIRECTION_INBOUND);
-    e.mutable_call_started()->set_caller("+380441234567");
-    e.mutable_call_started()->set_called("+15550001000");
-  });
-  add(5ms, [](auto& e) { e.mutable_leg_created()->set_leg_id("b1"); e.mutable_leg_created()->set_extension("101"); });
-  add(100ms, [](auto& e) { e.mutable_leg_ringing()->set_leg_id("b1"); });
-  add(4000ms, [](auto& e) { e.mutable_leg_answered()->set_leg_id("b1"); });
-  add(4001ms, [](auto& e) { e.mutable_call_bridged()->set_leg_id("b1"); });
-  add(64000ms, [](auto& e) { e.mutable_leg_ended()->set_leg_id("b1"); e.mutable_leg_ended()->set_sip_status(200); });
-  add(64001ms, [](auto& e) { e.mutable_call_ended()->set_hangup_side(calls::SIDE_CALLER); });
-  return events;
-}
 
 double metric(const std::string& log, const std::string& name) {
   std::ifstream in(log);
@@ -80,7 +56,7 @@ int main(int argc, char** argv) {
   {
     auto producer = tel::kafka::Producer::create({brokers, "bench", {{"queue.buffering.max.messages", "1000000"}}});
     for (int i = 0; i < call_count; ++i) {
-      for (const auto& event : answeredCall(tenant.id, "bench-" + std::to_string(i), now - 1h)) {
+      for (const auto& event : tel::testing::answeredCallEvents(tenant.id, "bench-" + std::to_string(i), now - 1h)) {
         while (!(*producer)->produce(topic, event.key, event.value).ok()) (*producer)->flush(100ms).IgnoreError();
         ++total_events;
       }
@@ -140,7 +116,7 @@ int main(int argc, char** argv) {
     auto producer = tel::kafka::Producer::create({brokers, "bench-latency", {{"linger.ms", "0"}}});
     for (int i = 0; i < 200; ++i) {
       const std::string call_id = "latency-" + std::to_string(i) + "-" + tel::testing::uniqueSuffix(6);
-      const auto events = answeredCall(tenant.id, call_id, std::chrono::system_clock::now() - 65s);
+      const auto events = tel::testing::answeredCallEvents(tenant.id, call_id, std::chrono::system_clock::now() - 65s);
       for (const auto& event : events) (*producer)->produce(tel::events::kCallEventsTopic, event.key, event.value).IgnoreError();
       (*producer)->flush(5s).IgnoreError();
       const auto ended = Clock::now();

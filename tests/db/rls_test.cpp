@@ -1,6 +1,8 @@
 // Row-level security and secret storage, checked in the database itself.
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <pqxx/pqxx>
+#include <thread>
 
 #include "tel/crypto/crypto.h"
 #include "tel/testing/api_client.h"
@@ -89,12 +91,24 @@ TEST_CASE("without a tenant set, the application role sees no tenant rows") {
           .status == 201);
   REQUIRE(tenant.api->post("/v1/carriers", {{"name", "trunk"}, {"addresses", {"192.0.2.0/24"}}})
               .status == 201);
+  // Webhooks: a subscription to an endpoint nobody listens on (the stack allows 127.0.0.99), and a
+  // ping to it: an event, its delivery and a failed attempt in the log.
+  auto hook = tenant.api->post("/v1/webhooks", {{"url", "http://127.0.0.99:9/hook"}, {"event_types", {"call.started"}}});
+  REQUIRE(hook.status == 201);
+  const std::string hook_path = "/v1/webhooks/" + hook.json["id"].get<std::string>();
+  REQUIRE(tenant.api->post(hook_path + "/ping", nlohmann::json::object()).status == 202);
+  for (int i = 0; i < 100 && tenant.api->get(hook_path + "/attempts").json["items"].empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  REQUIRE_FALSE(tenant.api->get(hook_path + "/attempts").json["items"].empty());
 
   pqxx::connection app(requireEnv("TEL_PG_URL"));
   {
     // Call history normally arrives through Kafka; a row in each call table is enough here.
     pqxx::work seed(app);
     seed.exec_params("SELECT set_config('tel.tenant_id', $1, true)", tenant.id);
+    // What the webhooks keep of a call (the tenant has a subscription, so its calls are noted).
+    seed.exec_params("SELECT tel_note_webhook_call($1, 'c1', 'inbound', '{}', '{101}', '', '{}')", tenant.id);
     seed.exec_params(
         "INSERT INTO call_events (tenant_id, event_id, call_id, sequence, type, occurred_at, "
         "payload)"

@@ -37,18 +37,22 @@ cleanup() {
 trap cleanup EXIT
 integrations_admin=$(tr ' ' '\n' <<<"$TEL_ADMIN_URLS" | sed -n 's/^integrations=//p')
 
-# Ports 29900-29999 (the receivers) and 19400-19499 (sipp): clear of the other tests' ranges.
-receiver_port=$((29900 + RANDOM % 90))
-trap_port=$((receiver_port + 1))
+# sipp's ports 19400-19499: clear of the other tests' ranges. The receivers take free ports.
 next_port=$((19400 + (RANDOM % 5) * 20))
 take_port() { port=$next_port; next_port=$((next_port + 10)); }
 hooks=$work/received.jsonl
 trapped=$work/trapped.jsonl
 touch "$hooks" "$trapped"
-python3 "$here/webhook_receiver.py" 127.0.0.99 "$receiver_port" "$hooks" &
-pids+=($!)
-python3 "$here/webhook_receiver.py" 127.0.0.1 "$trap_port" "$trapped" &
-pids+=($!)
+listen() {  # listen ADDRESS LOG: a receiver on a free port of ADDRESS; sets listening_port
+  python3 "$here/webhook_receiver.py" "$1" 0 "$2" 2>"$2.err" &
+  pids+=($!)
+  for _ in $(seq 50); do [[ -s $2.port ]] && break; sleep 0.1; done
+  listening_port=$(cat "$2.port" 2>/dev/null) || { echo "FAIL: no receiver on $1:"; cat "$2.err"; exit 1; }
+}
+listen 127.0.0.99 "$hooks"
+receiver_port=$listening_port
+listen 127.0.0.1 "$trapped"
+trap_port=$listening_port
 receiver="http://127.0.0.99:$receiver_port"
 head -c 16000 /dev/zero | tr '\0' '\325' >"$work/silence.al"
 

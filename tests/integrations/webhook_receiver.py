@@ -9,8 +9,10 @@
   /redirect/NAME           302 to the URL in the query string ?to=...
   /always-fail/NAME        503 with a non-UTF-8 body
 
-Usage: webhook_receiver.py ADDRESS PORT LOG_FILE. Runs until killed."""
+Usage: webhook_receiver.py ADDRESS PORT LOG_FILE. Port 0 takes a free one, written to
+LOG_FILE.port once listening. Runs until killed."""
 import json
+import os
 import sys
 import threading
 import time
@@ -75,4 +77,7 @@ def write(record):
 if __name__ == "__main__":
     server = ThreadingHTTPServer((sys.argv[1], int(sys.argv[2])), Handler)
     server.daemon_threads = True
+    with open(sys.argv[3] + ".port.tmp", "w") as port_file:
+        port_file.write(str(server.server_address[1]))
+    os.rename(sys.argv[3] + ".port.tmp", sys.argv[3] + ".port")
     server.serve_forever()

@@ -64,7 +64,11 @@ struct Receiver {
       ++requests;
       response.set_content("ok", "text/plain");
     });
-    server.new_task_queue = [] { return new httplib::ThreadPool(8); };
+    // A thread per connection while it is kept alive: more than the sender ever opens.
+    server.new_task_queue = [] { return new httplib::ThreadPool(64); };
+    // Headers and body go out in two writes: without this, Nagle and the client's delayed ACK hold
+    // every answer 40 ms, and the benchmark would measure that.
+    server.set_tcp_nodelay(true);
     port = server.bind_to_any_port("127.0.0.99");
     thread = std::thread([this] { server.listen_after_bind(); });
   }

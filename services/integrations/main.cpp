@@ -52,7 +52,7 @@ int main(int argc, char** argv) {
 
     std::atomic<bool> stop{false};
     std::thread ingest_thread([&] { ingest.run(stop); });
-    std::thread resolver_thread([&] { resolver.run(stop, std::chrono::milliseconds(100)); });
+    std::thread resolver_thread([&] { resolver.run(stop, std::chrono::milliseconds(50)); });
     std::thread delivery_thread([&] { deliverer.run(stop); });
     std::thread housekeeping_thread([&] { housekeeper.run(stop, std::chrono::minutes(10)); });
 

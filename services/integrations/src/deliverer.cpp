@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 #include <thread>
@@ -346,10 +347,16 @@ void Deliverer::run(const std::atomic<bool>& stop) {
       curl_easy_cleanup(easy);
       curl_slist_free_all(found->second->headers);
       in_flight_.erase(found);
+      // A finished delivery may be what the next event of its call waited for: look at once.
+      next_lease = std::chrono::steady_clock::now();
     }
-    // Wakes on socket activity, or soon enough to lease what has become due.
-    curl_multi_poll(multi_, nullptr, 0, in_flight_.empty() ? static_cast<int>(options_.idle_poll.count()) : 50,
-                    nullptr);
+    // Wakes on socket activity, or when it is time to lease again (at once after a delivery
+    // finished: the next event of its call may be waiting for it).
+    const auto until_lease = std::chrono::duration_cast<std::chrono::milliseconds>(
+        next_lease - std::chrono::steady_clock::now());
+    const auto wait = std::clamp(until_lease, std::chrono::milliseconds(0),
+                                 in_flight_.empty() ? options_.idle_poll : std::chrono::milliseconds(50));
+    curl_multi_poll(multi_, nullptr, 0, static_cast<int>(wait.count()), nullptr);
   }
 }
 

@@ -34,6 +34,9 @@ int main(int argc, char** argv) {
     std::shared_ptr<tel::integrations::v1::Webhooks::StubInterface> webhooks =
         tel::integrations::v1::Webhooks::NewStub(
             grpc::CreateChannel(config.webhooks_address, grpc::InsecureChannelCredentials()));
+    std::shared_ptr<tel::routing::v1::DialPlans::StubInterface> dial_plans =
+        tel::routing::v1::DialPlans::NewStub(
+            grpc::CreateChannel(config.dial_plans_address, grpc::InsecureChannelCredentials()));
     auto redis = std::make_shared<tel::redis::RedisClient>(config.redis);
     auto limiter = std::make_shared<tel::gateway::RedisRateLimiter>(redis, config.rate_per_second,
                                                                     config.rate_burst);
@@ -44,7 +47,7 @@ int main(int argc, char** argv) {
     auto visit_limiter = std::make_shared<tel::gateway::RedisRateLimiter>(
         redis, config.visits_per_second, config.visit_burst);
     tel::gateway::GatewayServer server(config.server,
-                                       {accounts, call_log, reports, tracking, segmentation, webhooks, limiter, visit_limiter,
+                                       {accounts, call_log, reports, tracking, segmentation, webhooks, dial_plans, limiter, visit_limiter,
                                         sessions, sign_in_guard},
                                        log, *registry);
 

@@ -1,9 +1,11 @@
 // routing: the dial plan. Attaches to sip-edge's call-control API and decides where each new call
-// goes (see router.h).
+// goes (see router.h); serves the tenants' dial plans to the gateway (tel.routing.v1.DialPlans).
 #include "adapters.h"
+#include "dial_plans_service.h"
 #include "router.h"
 #include "routing_config.h"
 #include "tel/grpc/blocking_executor.h"
+#include "tel/grpc/server.h"
 #include "tel/grpc/shutdown_signal.h"
 #include "tel/grpc/status.h"
 #include "tel/metrics/admin_server.h"
@@ -21,7 +23,10 @@ int main(int argc, char** argv) {
         grpc::CreateChannel(config.accounts_address, grpc::InsecureChannelCredentials());
     tel::routing::AccountsRouteDirectory directory(
         tel::accounts::v1::Accounts::NewStub(accounts_channel), kRpcTimeout, config.cache_ttl);
-    tel::routing::Router router(directory, log, *registry);
+    auto pool = std::make_shared<tel::pg::ConnectionPool>(config.database_url, config.database_pool_size);
+    tel::routing::PlanStore plans(pool, config.cache_ttl);
+    tel::routing::DialPlansService dial_plans(plans, config.workers, log);
+    tel::routing::Router router(directory, plans, log, *registry);
     auto workers = std::make_unique<tel::grpc_util::BlockingExecutor>(config.workers);
     tel::routing::SipEdgeFleet fleet(
         config.call_control_address,
@@ -47,13 +52,18 @@ int main(int argc, char** argv) {
       if (!tel::grpc_util::channelUsable(*accounts_channel)) {
         return tel::metrics::HealthReport{false, "accounts service unreachable"};
       }
+      if (!pool->ping()) return tel::metrics::HealthReport{false, "database unreachable"};
       return tel::metrics::HealthReport{};
     });
     const int admin_port = admin.start(config.admin_listen.host, config.admin_listen.port);
+    tel::grpc_util::GrpcServer server(config.grpc_listen.str(), {&dial_plans});
+    const int grpc_port = server.start();
     log.info("routing serving", {{"call_control", config.call_control_address},
+                                 {"grpc_port", std::to_string(grpc_port)},
                                  {"admin_port", std::to_string(admin_port)}});
     const int signal = shutdown_signal.wait();
     log.info("shutting down", {{"signal", std::to_string(signal)}});
+    server.shutdown(std::chrono::seconds(5));
     fleet.stop();
     workers.reset();
     admin.stop();

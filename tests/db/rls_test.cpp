@@ -102,6 +102,13 @@ TEST_CASE("without a tenant set, the application role sees no tenant rows") {
   }
   REQUIRE_FALSE(tenant.api->get(hook_path + "/attempts").json["items"].empty());
 
+  // A dial plan that sends the number to the account.
+  REQUIRE(tenant.api
+              ->put("/v1/dialplan", nlohmann::json::parse(R"({"nodes": {"desk": {"type": "scheme",
+                                      "steps": [{"targets": [{"extension": "301"}]}]}},
+                                      "numbers": {")" + number + R"(": "desk"}})"))
+              .status == 200);
+
   pqxx::connection app(requireEnv("TEL_PG_URL"));
   {
     // Call history normally arrives through Kafka; a row in each call table is enough here.

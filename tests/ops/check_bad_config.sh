@@ -65,8 +65,11 @@ expect webhooks.per_subscription_in_flight "${integrations_env[@]}" TEL_INTEGRAT
 expect call_log.address TEL_INTEGRATIONS_DATABASE_URL=postgresql://x@127.0.0.1:1/x \
   TEL_INTEGRATIONS_KAFKA_BROKERS=127.0.0.1:1 "$integrations"
 routing=$build/services/routing/routing
-expect workers TEL_ROUTING_WORKERS=0 "$routing"
-expect admin.listen TEL_ROUTING_ADMIN_LISTEN=nowhere "$routing"
+routing_db=TEL_ROUTING_DATABASE_URL=postgresql://x@127.0.0.1:1/x
+expect database.url "$routing"
+expect workers "$routing_db" TEL_ROUTING_WORKERS=0 "$routing"
+expect admin.listen "$routing_db" TEL_ROUTING_ADMIN_LISTEN=nowhere "$routing"
+expect grpc.listen "$routing_db" TEL_ROUTING_GRPC_LISTEN=nowhere "$routing"
 config=$(mktemp)
 printf 'http:\n  listne: 127.0.0.1:1\nredis:\n  url: redis://127.0.0.1:1\n' >"$config"
 expect http.listne "$gateway" --config "$config"

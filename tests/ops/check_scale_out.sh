@@ -95,7 +95,8 @@ start_edge() {  # start_edge INDEX
     "$build/services/sip-edge/sip-edge" >>"$work/edge$i.log" 2>&1 &
   pids[edge$i]=$!
   wait_for 10 serving "edge$i" sip-edge || return 1
-  env TEL_ROUTING_ADMIN_LISTEN=127.0.0.1:0 TEL_ROUTING_CALL_CONTROL_ADDRESS=127.0.0.1:${edge_control[i]} \
+  env TEL_ROUTING_ADMIN_LISTEN=127.0.0.1:0 TEL_ROUTING_GRPC_LISTEN=127.0.0.1:0 \
+    TEL_ROUTING_CALL_CONTROL_ADDRESS=127.0.0.1:${edge_control[i]} TEL_ROUTING_DATABASE_URL="$TEL_PG_URL" \
     "$build/services/routing/routing" >>"$work/routing$i.log" 2>&1 &
   pids[routing$i]=$!
   wait_for 10 grep -q '"msg":"attached to sip-edge"' "$work/routing$i.log"

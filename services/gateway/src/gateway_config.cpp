@@ -10,6 +10,7 @@ GatewayConfig GatewayConfig::load(config::Config& source) {
   config.call_log_address = source.getString("call_log.address", "127.0.0.1:17130");
   config.reports_address = source.getString("reports.address", "127.0.0.1:17160");
   config.webhooks_address = source.getString("webhooks.address", "127.0.0.1:17170");
+  config.dial_plans_address = source.getString("dial_plans.address", "127.0.0.1:17150");
   auto redis = redis::parseRedisUrl(source.getSecret("redis.url"));
   if (!redis.ok()) throw config::ConfigError("redis.url", std::string(redis.status().message()));
   config.redis = *redis;

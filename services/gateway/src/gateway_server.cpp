@@ -158,6 +158,7 @@ GatewayServer::GatewayServer(GatewayOptions options, GatewayBackends backends, l
       tracking_(std::move(backends.tracking)),
       segmentation_(std::move(backends.segmentation)),
       webhooks_(std::move(backends.webhooks)),
+      dial_plans_(std::move(backends.dial_plans)),
       rate_limiter_(std::move(backends.rate_limiter)),
       visit_limiter_(std::move(backends.visit_limiter)),
       sessions_(std::move(backends.sessions)),
@@ -336,6 +337,8 @@ void GatewayServer::route(const std::string& method, const std::string& pattern,
     server_.Post(pattern, bound);
   else if (method == "PATCH")
     server_.Patch(pattern, bound);
+  else if (method == "PUT")
+    server_.Put(pattern, bound);
   else if (method == "DELETE")
     server_.Delete(pattern, bound);
   else
@@ -408,6 +411,7 @@ void GatewayServer::registerRoutes() {
   registerTrackingRoutes();
   registerSegmentationRoutes();
   registerWebhookRoutes();
+  registerDialPlanRoutes();
   registerSessionRoutes();
   registerDashboard();
 }

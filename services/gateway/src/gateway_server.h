@@ -21,6 +21,7 @@
 #include "tel/analytics/v1/reports.grpc.pb.h"
 #include "tel/analytics/v1/segmentation.grpc.pb.h"
 #include "tel/integrations/v1/webhooks.grpc.pb.h"
+#include "tel/routing/v1/dial_plans.grpc.pb.h"
 #include "tel/analytics/v1/tracking.grpc.pb.h"
 #include "tel/calls/v1/calls.grpc.pb.h"
 #include "tel/log/log.h"
@@ -54,6 +55,7 @@ struct GatewayBackends {
   std::shared_ptr<analytics::v1::Tracking::StubInterface> tracking;
   std::shared_ptr<analytics::v1::Segmentation::StubInterface> segmentation;
   std::shared_ptr<integrations::v1::Webhooks::StubInterface> webhooks;
+  std::shared_ptr<routing::v1::DialPlans::StubInterface> dial_plans;
   std::shared_ptr<RateLimiter> rate_limiter;
   // The public tracking endpoint's limit, per client address.
   std::shared_ptr<RateLimiter> visit_limiter;
@@ -115,6 +117,7 @@ class GatewayServer {
   void registerTrackingRoutes();
   void registerSegmentationRoutes();
   void registerWebhookRoutes();
+  void registerDialPlanRoutes();
   void registerSessionRoutes();
   void registerDashboard();
   void signIn(Call& call);
@@ -154,6 +157,7 @@ class GatewayServer {
   std::shared_ptr<analytics::v1::Tracking::StubInterface> tracking_;
   std::shared_ptr<analytics::v1::Segmentation::StubInterface> segmentation_;
   std::shared_ptr<integrations::v1::Webhooks::StubInterface> webhooks_;
+  std::shared_ptr<routing::v1::DialPlans::StubInterface> dial_plans_;
   std::shared_ptr<RateLimiter> rate_limiter_;
   std::shared_ptr<RateLimiter> visit_limiter_;
   std::shared_ptr<SessionStore> sessions_;

@@ -18,7 +18,8 @@ TEST_CASE("the compiled-in OpenAPI document is valid JSON describing every route
         "/v1/call-categories", "/v1/call-categories/{id}", "/v1/category-rules", "/v1/category-rules/{id}",
         "/v1/custom-reports", "/v1/custom-reports/{id}", "/v1/custom-reports/{id}/run",
         "/v1/webhooks", "/v1/webhooks/{id}", "/v1/webhooks/{id}/rotate-secret",
-        "/v1/webhooks/{id}/ping", "/v1/webhooks/{id}/attempts", "/v1/webhooks/{id}/replay"}) {
+        "/v1/webhooks/{id}/ping", "/v1/webhooks/{id}/attempts", "/v1/webhooks/{id}/replay",
+        "/v1/dialplan", "/v1/dialplan/preview"}) {
     INFO(path);
     CHECK(paths.contains(path));
   }

@@ -31,9 +31,12 @@ uint32_t callerStatusAfterFailedDial(uint32_t dial_status) {
   return dial_status;
 }
 
-Router::Router(RouteDirectory& directory, log::Logger logger, prometheus::Registry& registry)
+Router::Router(RouteDirectory& directory, PlanSource& plans, log::Logger logger, prometheus::Registry& registry,
+               Clock clock)
     : directory_(directory),
+      plans_(plans),
       log_(std::move(logger)),
+      clock_(std::move(clock)),
       decisions_(prometheus::BuildCounter()
                      .Name("tel_routing_decisions_total")
                      .Help("Routing decisions by outcome")
@@ -41,7 +44,8 @@ Router::Router(RouteDirectory& directory, log::Logger logger, prometheus::Regist
   // Every outcome exists from the start, so that rates over them are defined.
   for (const char* outcome :
        {"extensions", "external_number", "external_uri", "internal", "not_routed", "no_target",
-        "no_carrier", "outbound_forbidden", "unknown_destination", "self", "error"}) {
+        "no_carrier", "outbound_forbidden", "unknown_destination", "self", "error", "plan_scheme",
+        "plan_hangup", "scheme_next_step", "scheme_exhausted"}) {
     decisions_.Add({{"outcome", outcome}});
   }
 }
@@ -67,8 +71,16 @@ void Router::handle(const calls::v1::CallNotification& notification, CallCommand
     return;
   }
   if (notification.has_dial_failed()) {
-    // Nothing else to try in this minimal plan: the caller hears why.
     const auto& failed = notification.dial_failed();
+    if (auto next = continueJourney(call_id, failed)) {
+      absl::Status status = next->dial ? commander.dial(*next->dial) : commander.hangup(*next->hangup);
+      if (!status.ok()) {
+        log_.error("call-control command not sent",
+                   {{"call_id", call_id}, {"error", std::string(status.message())}});
+      }
+      return;
+    }
+    // A call routed without a scheme has nothing else to try: the caller hears why.
     auto status = commander.hangup(
         hangupWith(call_id, callerStatusAfterFailedDial(failed.status_code()), failed.reason()));
     if (!status.ok()) {
@@ -91,6 +103,23 @@ Decision Router::routeInbound(const std::string& call_id, const calls::v1::CallO
                                         {"tenant_id", offered.tenant_id()},
                                         {"error", std::string(number.status().message())}});
     return refuse(call_id, 503, "routing unavailable");
+  }
+  auto plan = plans_.plan(offered.tenant_id());
+  if (!plan.ok()) {
+    count("error");
+    log_.error("dial plan lookup failed", {{"call_id", call_id},
+                                           {"tenant_id", offered.tenant_id()},
+                                           {"error", std::string(plan.status().message())}});
+    return refuse(call_id, 503, "routing unavailable");
+  }
+  if (*plan) {
+    if (auto entry = (*plan)->numbers.find(number->e164()); entry != (*plan)->numbers.end()) {
+      Journey journey;
+      journey.plan = *plan;
+      journey.tenant_id = offered.tenant_id();
+      journey.company_number = number->e164();
+      return followPlan(call_id, std::move(journey), entry->second);
+    }
   }
   const auto& route = number->route();
   const uint32_t timeout =
@@ -186,6 +215,116 @@ Decision Router::external(const std::string& call_id, const calls::v1::CallOffer
   if (!keep_caller_id) target->set_caller_id((*route)->caller_id());
   count("external_number");
   return Decision{dial, std::nullopt};
+}
+
+size_t Router::journeys() const {
+  std::lock_guard lock(journeys_mutex_);
+  return journeys_.size();
+}
+
+Decision Router::followPlan(const std::string& call_id, Journey journey, const std::string& node_id) {
+  std::vector<v1::PreviewStep> path;
+  auto node = walkPlan(*journey.plan, node_id, clock_(), &path);
+  std::string trail;
+  for (const auto& step : path) {
+    trail += (trail.empty() ? "" : " -> ") + step.node() + " (" + step.type() + ": " + step.outcome() + ")";
+  }
+  log_.info("dial plan", {{"call_id", call_id},
+                          {"tenant_id", journey.tenant_id},
+                          {"plan_version", std::to_string(journey.plan->version)},
+                          {"path", trail}});
+  if (!node.ok()) {
+    count("error");
+    log_.error("dial plan walk failed", {{"call_id", call_id}, {"error", std::string(node.status().message())}});
+    return refuse(call_id, 503, "routing unavailable");
+  }
+  if ((*node)->type == PlanNode::Type::kHangup) {
+    count("plan_hangup");
+    return refuse(call_id, (*node)->status, (*node)->reason.empty() ? "dial plan" : (*node)->reason);
+  }
+  count("plan_scheme");
+  journey.scheme = *node;
+  journey.next_step = 0;
+  return ringNextStep(call_id, std::move(journey), 480, "no_targets");
+}
+
+bool Router::addTarget(const Journey& journey, const SchemeTarget& target, calls::v1::DialRequest& dial) {
+  switch (target.kind) {
+    case SchemeTarget::Kind::kExtension: {
+      auto account = directory_.extension(journey.tenant_id, target.value);
+      if (!account.ok() || !*account) return false;  // deleted since the plan was saved, or unknown now
+      auto* ring = dial.add_targets()->mutable_account();
+      ring->set_account_id((*account)->id());
+      ring->set_extension((*account)->extension());
+      return true;
+    }
+    case SchemeTarget::Kind::kNumber: {
+      auto route = directory_.outboundRoute(journey.tenant_id);
+      if (!route.ok() || !*route) return false;  // no carrier: the number cannot be rung
+      auto* ring = dial.add_targets()->mutable_external();
+      ring->set_request_uri(outboundRequestUri((*route)->outbound_uri(), target.value));
+      // FMC: the employee's mobile shows the company number the client called.
+      ring->set_caller_id(journey.company_number);
+      return true;
+    }
+    case SchemeTarget::Kind::kUri:
+      dial.add_targets()->mutable_external()->set_request_uri(target.value);
+      return true;
+  }
+  return false;
+}
+
+Decision Router::ringNextStep(const std::string& call_id, Journey journey, uint32_t last_status,
+                              const std::string& last_reason) {
+  const auto& steps = journey.scheme->steps;
+  while (journey.next_step < steps.size()) {
+    const SchemeStep& step = steps[journey.next_step++];
+    calls::v1::DialRequest dial;
+    dial.set_call_id(call_id);
+    dial.set_timeout_seconds(step.ring_seconds);
+    for (const auto& target : step.targets) {
+      if (!addTarget(journey, target, dial)) {
+        log_.warn("scheme target skipped", {{"call_id", call_id},
+                                            {"tenant_id", journey.tenant_id},
+                                            {"target", target.describe()}});
+      }
+    }
+    if (dial.targets().empty()) continue;  // nothing to ring in this step: the next one at once
+    const auto now = std::chrono::steady_clock::now();
+    // A DialFailed comes within the ring time; a journey still here well after it was answered.
+    journey.expires = now + std::chrono::seconds(step.ring_seconds) + std::chrono::seconds(60);
+    std::lock_guard lock(journeys_mutex_);
+    sweepJourneys(now);
+    journeys_[call_id] = std::move(journey);
+    return Decision{dial, std::nullopt};
+  }
+  {
+    std::lock_guard lock(journeys_mutex_);
+    journeys_.erase(call_id);
+  }
+  count("scheme_exhausted");
+  const std::string then = journey.scheme->then;
+  if (!then.empty()) return followPlan(call_id, std::move(journey), then);
+  return refuse(call_id, callerStatusAfterFailedDial(last_status), last_reason);
+}
+
+std::optional<Decision> Router::continueJourney(const std::string& call_id, const calls::v1::DialFailed& failed) {
+  Journey journey;
+  {
+    std::lock_guard lock(journeys_mutex_);
+    auto it = journeys_.find(call_id);
+    if (it == journeys_.end()) return std::nullopt;
+    journey = it->second;
+  }
+  count("scheme_next_step");
+  return ringNextStep(call_id, std::move(journey), failed.status_code(), failed.reason());
+}
+
+// Called with journeys_mutex_ held; walks the map at most once a second.
+void Router::sweepJourneys(std::chrono::steady_clock::time_point now) {
+  if (now < next_sweep_) return;
+  next_sweep_ = now + std::chrono::seconds(1);
+  std::erase_if(journeys_, [now](const auto& entry) { return entry.second.expires <= now; });
 }
 
 }  // namespace tel::routing

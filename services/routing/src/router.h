@@ -1,15 +1,21 @@
 #pragma once
 
 #include <absl/status/statusor.h>
+#include <absl/time/time.h>
 #include <prometheus/counter.h>
 #include <prometheus/registry.h>
 
+#include <chrono>
+#include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 
 #include "tel/accounts/v1/accounts.grpc.pb.h"
 #include "tel/calls/v1/call_control.grpc.pb.h"
 #include "tel/log/log.h"
+#include "plan_store.h"
 
 namespace tel::routing {
 
@@ -42,13 +48,24 @@ struct Decision {
   std::optional<calls::v1::HangupRequest> hangup;
 };
 
-// The minimal dial plan. Inbound calls follow their number's route (one extension, extensions rung
-// in parallel, or an external number/URI); calls from accounts reach another extension of the
-// tenant, or leave through the tenant's carrier with its caller id. Thread-safe (no state of its
-// own): notifications are handled on worker threads.
+// Decides where calls go. Inbound calls to a number the tenant's dial plan names follow the plan:
+// schedules branch by the time, forwarding schemes ring their steps one after another (each step's
+// targets in parallel), a hangup node ends the call. Other inbound calls follow their number's own
+// route (extensions in parallel, or an external number/URI); calls from accounts reach another
+// extension of the tenant, or leave through the tenant's carrier with its caller id.
+//
+// A call ringing a scheme has a journey here (its plan version and the next step), so that its
+// DialFailed rings the next step. sip-edge sends a call's notifications to the instance it offered
+// the call to, so journeys need no sharing; decisions-only attachments are told of no call's end,
+// so a journey expires once its step's ring time has passed without a DialFailed (the call was
+// answered or hung up). Thread-safe: notifications are handled on worker threads; journeys_ is
+// guarded by journeys_mutex_.
 class Router {
  public:
-  Router(RouteDirectory& directory, log::Logger logger, prometheus::Registry& registry);
+  using Clock = std::function<absl::Time()>;
+
+  Router(RouteDirectory& directory, PlanSource& plans, log::Logger logger, prometheus::Registry& registry,
+         Clock clock = [] { return absl::Now(); });
 
   // Whether handle() does anything with the notification: the others (ringing, bridged, ended)
   // are dropped where they are read, without waking a worker for each.
@@ -57,16 +74,43 @@ class Router {
   void handle(const calls::v1::CallNotification& notification, CallCommander& commander);
   Decision decide(const std::string& call_id, const calls::v1::CallOffered& offered);
 
+ // Calls ringing a scheme now (for tests and the journeys gauge).
+  size_t journeys() const;
+
  private:
+  // Where a call that follows a plan stands: the scheme ringing and its next step.
+  struct Journey {
+    std::shared_ptr<const DialPlan> plan;  // the version the call started with
+    std::string tenant_id;
+    std::string company_number;  // the number called: the caller id FMC targets see
+    const PlanNode* scheme = nullptr;
+    size_t next_step = 0;
+    std::chrono::steady_clock::time_point expires;
+  };
+
   Decision routeInbound(const std::string& call_id, const calls::v1::CallOffered& offered);
+  // Follows the plan from `node_id` to the node that acts, and acts (rings a scheme, hangs up).
+  Decision followPlan(const std::string& call_id, Journey journey, const std::string& node_id);
+  // Rings the journey's next step that has a target to ring; without one, the scheme's `then`.
+  Decision ringNextStep(const std::string& call_id, Journey journey, uint32_t last_status,
+                        const std::string& last_reason);
+  // DialFailed of a call with a journey: its next step; nullopt when the call has none.
+  std::optional<Decision> continueJourney(const std::string& call_id, const calls::v1::DialFailed& failed);
+  bool addTarget(const Journey& journey, const SchemeTarget& target, calls::v1::DialRequest& dial);
+  void sweepJourneys(std::chrono::steady_clock::time_point now);
   Decision routeFromAccount(const std::string& call_id, const calls::v1::CallOffered& offered);
   Decision external(const std::string& call_id, const calls::v1::CallOffered& offered,
                     const std::string& destination, bool keep_caller_id, uint32_t timeout_seconds);
   void count(const char* outcome);
 
   RouteDirectory& directory_;
+  PlanSource& plans_;
   log::Logger log_;
+  Clock clock_;
   prometheus::Family<prometheus::Counter>& decisions_;
+  mutable std::mutex journeys_mutex_;
+  std::unordered_map<std::string, Journey> journeys_;  // by call id
+  std::chrono::steady_clock::time_point next_sweep_;
 };
 
 // "sip:+15551234567@carrier.example:5060" from the carrier's outbound URI and a number.

@@ -11,7 +11,10 @@ RoutingConfig RoutingConfig::load(config::Config& source) {
     throw config::ConfigError("call_control.resolve_interval", "must be at least 1s");
   config.accounts_address = source.getString("accounts.address", "127.0.0.1:17110");
   config.cache_ttl = source.getDuration("cache.ttl", std::chrono::seconds(5));
+  config.grpc_listen = source.getHostPort("grpc.listen", "127.0.0.1:17150");
   config.admin_listen = source.getHostPort("admin.listen", "127.0.0.1:17151");
+  config.database_url = source.getSecret("database.url");
+  config.database_pool_size = static_cast<int>(source.getInt("database.pool_size", 2, 64, 4));
   config.workers = static_cast<int>(source.getInt("workers", 1, 256, 4));
   config.log_level = log::parseLevel(source.getString("log.level", "info"));
   source.rejectUnknownKeys();

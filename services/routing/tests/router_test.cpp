@@ -36,6 +36,15 @@ struct FakeDirectory : RouteDirectory {
   }
 };
 
+struct FakePlans : PlanSource {
+  std::shared_ptr<const DialPlan> current;
+  bool down = false;
+  absl::StatusOr<std::shared_ptr<const DialPlan>> plan(const std::string&) override {
+    if (down) return absl::UnavailableError("down");
+    return current;
+  }
+};
+
 struct FakeCommander : CallCommander {
   std::vector<calls::v1::DialRequest> dials;
   std::vector<calls::v1::HangupRequest> hangups;
@@ -51,9 +60,13 @@ struct FakeCommander : CallCommander {
 
 struct Fixture {
   FakeDirectory directory;
+  FakePlans plans;
   FakeCommander commander;
   prometheus::Registry registry;
-  Router router{directory, log::Logger::create("routing-test", log::Level::kError), registry};
+  // Monday 2026-11-30 10:00 in Berlin unless a test moves it.
+  absl::Time now = absl::FromCivil(absl::CivilMinute(2026, 11, 30, 9, 0), absl::UTCTimeZone());
+  Router router{directory, plans, log::Logger::create("routing-test", log::Level::kError), registry,
+                [this] { return now; }};
 
   Fixture() {
     for (auto [ext, id] : {std::pair{"101", "acc-101"}, std::pair{"102", "acc-102"}}) {
@@ -68,6 +81,7 @@ struct Fixture {
              std::vector<std::string> extensions, std::string external = "") {
     accounts::v1::Number number;
     number.set_id(number_id);
+    number.set_e164("+15550001000");
     number.mutable_route()->set_kind(kind);
     for (auto& e : extensions) number.mutable_route()->add_extensions(e);
     number.mutable_route()->set_external(external);
@@ -83,6 +97,46 @@ struct Fixture {
     offered.set_called("+15550001000");
     offered.set_number_id(number_id);
     return offered;
+  }
+
+  // A plan for +15550001000: office hours in Berlin, a scheme of two steps and a backup number,
+  // then a hangup; out of hours the same hangup.
+  void usePlan(const std::string& sales_first_step = R"([{"extension": "101"}, {"extension": "102"}])",
+               const std::string& then = R"("then": "night",)") {
+    const std::string document = R"({
+      "schedules": {"office": {"time_zone": "Europe/Berlin", "hours": {"mon": ["09:00-18:00"]},
+                               "holidays": [{"date": "2026-12-25"}]}},
+      "nodes": {
+        "main": {"type": "schedule", "schedule": "office", "open": "sales", "closed": "night"},
+        "sales": {"type": "scheme", )" + then + R"(
+                  "steps": [{"targets": )" + sales_first_step + R"(, "ring_seconds": 15},
+                            {"targets": [{"number": "+4915112345678"}, {"uri": "sip:desk@pbx.example.com"}]}],
+                  "backup_number": "+4930123456"},
+        "night": {"type": "hangup", "status": 480, "reason": "closed"}},
+      "numbers": {"+15550001000": "main"}})";
+    auto plan = parseDialPlan(document, "UTC", nullptr);
+    REQUIRE(plan.ok());
+    plans.current = *plan;
+    route("n1", accounts::v1::NumberRoute::KIND_EXTENSIONS, {"102"});
+    accounts::v1::OutboundRoute outbound;
+    outbound.set_outbound_uri("sip:trunk@carrier.example:5080");
+    outbound.set_caller_id("+15550009999");
+    directory.outbound = outbound;
+  }
+
+  void offer(const std::string& call_id) {
+    calls::v1::CallNotification notification;
+    notification.set_call_id(call_id);
+    *notification.mutable_offered() = inbound("n1");
+    router.handle(notification, commander);
+  }
+
+  void failDial(const std::string& call_id, uint32_t status, const std::string& reason) {
+    calls::v1::CallNotification notification;
+    notification.set_call_id(call_id);
+    notification.mutable_dial_failed()->set_status_code(status);
+    notification.mutable_dial_failed()->set_reason(reason);
+    router.handle(notification, commander);
   }
 
   static calls::v1::CallOffered fromAccount(const std::string& called,
@@ -212,4 +266,87 @@ TEST_CASE_METHOD(Fixture, "only offers and failed dials are acted on: the rest n
   router.handle(notification, commander);
   CHECK(commander.dials.empty());
   CHECK(commander.hangups.empty());
+}
+
+TEST_CASE_METHOD(Fixture, "in hours a scheme rings its steps one after another, then its next node") {
+  usePlan();
+  offer("call-1");
+  REQUIRE(commander.dials.size() == 1);
+  CHECK(commander.dials[0].timeout_seconds() == 15);
+  REQUIRE(commander.dials[0].targets_size() == 2);
+  CHECK(commander.dials[0].targets(0).account().account_id() == "acc-101");
+  CHECK(commander.dials[0].targets(1).account().account_id() == "acc-102");
+  CHECK(router.journeys() == 1);
+
+  failDial("call-1", 480, "no_answer");
+  REQUIRE(commander.dials.size() == 2);
+  const auto& second = commander.dials[1];
+  CHECK(second.timeout_seconds() == 20);
+  REQUIRE(second.targets_size() == 2);
+  // FMC: the mobile is rung through the carrier and sees the number the client called.
+  CHECK(second.targets(0).external().request_uri() == "sip:+4915112345678@carrier.example:5080");
+  CHECK(second.targets(0).external().caller_id() == "+15550001000");
+  CHECK(second.targets(1).external().request_uri() == "sip:desk@pbx.example.com");
+  CHECK(second.targets(1).external().caller_id().empty());
+
+  failDial("call-1", 486, "busy");
+  REQUIRE(commander.dials.size() == 3);
+  CHECK(commander.dials[2].targets(0).external().request_uri() == "sip:+4930123456@carrier.example:5080");
+  CHECK(commander.dials[2].timeout_seconds() == 60);
+
+  failDial("call-1", 408, "no_answer");
+  REQUIRE(commander.hangups.size() == 1);
+  CHECK(commander.hangups[0].status_code() == 480);
+  CHECK(commander.hangups[0].reason() == "closed");
+  CHECK(router.journeys() == 0);
+}
+
+TEST_CASE_METHOD(Fixture, "out of hours and on holidays the closed branch takes the call") {
+  usePlan();
+  now = absl::FromCivil(absl::CivilMinute(2026, 11, 30, 18, 0), absl::UTCTimeZone());  // 19:00 Berlin
+  offer("call-1");
+  REQUIRE(commander.hangups.size() == 1);
+  CHECK(commander.hangups[0].reason() == "closed");
+  now = absl::FromCivil(absl::CivilMinute(2026, 12, 25, 9, 0), absl::UTCTimeZone());  // a holiday
+  offer("call-2");
+  CHECK(commander.hangups.size() == 2);
+  CHECK(commander.dials.empty());
+  CHECK(router.journeys() == 0);
+}
+
+TEST_CASE_METHOD(Fixture, "a step with nothing left to ring is skipped at once") {
+  usePlan(R"([{"extension": "150"}])");  // an extension deleted since the plan was saved
+  directory.outbound.reset();
+  offer("call-1");
+  // Step 2's number needs a carrier there is not; its URI still rings.
+  REQUIRE(commander.dials.size() == 1);
+  REQUIRE(commander.dials[0].targets_size() == 1);
+  CHECK(commander.dials[0].targets(0).external().request_uri() == "sip:desk@pbx.example.com");
+  // Without a carrier the backup number cannot ring either: the next node takes the call.
+  failDial("call-1", 480, "no_answer");
+  REQUIRE(commander.hangups.size() == 1);
+  CHECK(commander.hangups[0].reason() == "closed");
+}
+
+TEST_CASE_METHOD(Fixture, "a scheme without a next node lets the caller hear the last failure") {
+  usePlan(R"([{"extension": "101"}])", "");
+  offer("call-1");
+  failDial("call-1", 480, "no_answer");
+  failDial("call-1", 480, "no_answer");
+  failDial("call-1", 486, "busy");
+  REQUIRE(commander.hangups.size() == 1);
+  CHECK(commander.hangups[0].status_code() == 486);
+  CHECK(commander.hangups[0].reason() == "busy");
+}
+
+TEST_CASE_METHOD(Fixture, "numbers the plan does not name keep their own route; no plan store, 503") {
+  usePlan();
+  route("n2", accounts::v1::NumberRoute::KIND_EXTENSIONS, {"102"});
+  directory.numbers["n2"].set_e164("+15550002000");
+  auto decision = router.decide("call-1", inbound("n2"));
+  REQUIRE(decision.dial);
+  CHECK(decision.dial->targets(0).account().account_id() == "acc-102");
+  CHECK(router.journeys() == 0);
+  plans.down = true;
+  CHECK(router.decide("call-2", inbound("n1")).hangup->status_code() == 503);
 }

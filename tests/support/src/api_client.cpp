@@ -2,6 +2,8 @@
 
 #include <httplib.h>
 
+#include <cctype>
+
 #include <atomic>
 #include <random>
 #include <stdexcept>
@@ -32,17 +34,20 @@ ApiClient::ApiClient(std::string base_url, std::string api_key)
 ApiClient::~ApiClient() = default;
 
 HttpResult ApiClient::raw(const std::string& method, const std::string& path,
-                          const std::string& body, const std::string& content_type) {
+                          const std::string& body, const std::string& content_type,
+                          const std::multimap<std::string, std::string>& extra_headers) {
   httplib::Client client(base_url_);
   client.set_connection_timeout(5, 0);
   client.set_read_timeout(15, 0);
   httplib::Headers headers;
   if (!api_key_.empty()) headers.emplace("Authorization", "Bearer " + api_key_);
+  for (const auto& [name, value] : extra_headers) headers.emplace(name, value);
   httplib::Result result = [&] {
     if (method == "GET") return client.Get(path, headers);
     if (method == "DELETE") return client.Delete(path, headers);
     if (method == "POST") return client.Post(path, headers, body, content_type);
     if (method == "PATCH") return client.Patch(path, headers, body, content_type);
+    if (method == "PUT") return client.Put(path, headers, body, content_type);
     throw std::invalid_argument("method " + method);
   }();
   HttpResult out;
@@ -62,6 +67,9 @@ HttpResult ApiClient::post(const std::string& path, const nlohmann::json& body) 
 }
 HttpResult ApiClient::patch(const std::string& path, const nlohmann::json& body) {
   return raw("PATCH", path, body.dump(), "application/json");
+}
+HttpResult ApiClient::put(const std::string& path, const nlohmann::json& body) {
+  return raw("PUT", path, body.dump(), "application/json");
 }
 
 Platform Platform::fromEnv() {
@@ -85,6 +93,21 @@ TestTenant::TestTenant(const Platform& p, const std::string& label, const std::s
 }
 
 TestTenant::~TestTenant() { platform.admin().del("/v1/tenants/" + id); }
+
+std::string urlEncode(const std::string& value) {
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : value) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
 
 std::string uniqueE164() {
   std::random_device device;

@@ -27,10 +27,11 @@ class ApiClient {
   HttpResult get(const std::string& path);
   HttpResult post(const std::string& path, const nlohmann::json& body);
   HttpResult patch(const std::string& path, const nlohmann::json& body);
+  HttpResult put(const std::string& path, const nlohmann::json& body);
   HttpResult del(const std::string& path);
-  // Sends `body` verbatim with the given content type.
+  // Sends `body` verbatim with the given content type (and any extra headers).
   HttpResult raw(const std::string& method, const std::string& path, const std::string& body,
-                 const std::string& content_type);
+                 const std::string& content_type, const std::multimap<std::string, std::string>& headers = {});
 
  private:
   std::string base_url_;
@@ -62,5 +63,7 @@ struct TestTenant {
 
 // A unique E.164 number in the +1 555 range, for tests.
 std::string uniqueE164();
+// Percent-encodes a query parameter's value ("+1555" -> "%2B1555").
+std::string urlEncode(const std::string& value);
 
 }  // namespace tel::testing

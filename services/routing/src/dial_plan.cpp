@@ -1,0 +1,394 @@
+#include "dial_plan.h"
+
+#include <absl/strings/str_cat.h>
+#include <absl/time/civil_time.h>
+
+#include <algorithm>
+#include <functional>
+#include <regex>
+
+#include <nlohmann/json.hpp>
+
+namespace tel::routing {
+namespace {
+
+using nlohmann::json;
+
+constexpr size_t kMaxSchedules = 50;
+constexpr size_t kMaxNodes = 500;
+constexpr size_t kMaxSteps = 10;
+constexpr size_t kMaxTargets = 20;
+constexpr size_t kMaxIntervalsPerDay = 10;
+constexpr size_t kMaxDates = 400;
+constexpr int kMaxWalk = 64;
+
+// Every check failure leaves through this, caught once at the top of parseDialPlan.
+struct PlanError {
+  std::string message;
+};
+
+[[noreturn]] void fail(std::string message) { throw PlanError{std::move(message)}; }
+
+std::string inQuotes(const std::string& id) { return "\"" + id + "\""; }
+
+bool validId(const std::string& id) {
+  static const std::regex kId("[A-Za-z0-9_-]{1,64}");
+  return std::regex_match(id, kId);
+}
+
+bool isE164(const std::string& number) {
+  static const std::regex kE164(R"(\+[1-9][0-9]{6,14})");
+  return std::regex_match(number, kE164);
+}
+
+bool isSipUri(const std::string& uri) {
+  static const std::regex kSip(R"(sips?:([^@\s<>"]+@)?[A-Za-z0-9.\-\[\]:]+(;[^\s<>"]*)?)");
+  return uri.size() <= 256 && std::regex_match(uri, kSip);
+}
+
+void onlyKeys(const json& object, std::initializer_list<const char*> allowed, const std::string& where) {
+  for (const auto& [key, value] : object.items()) {
+    if (std::find_if(allowed.begin(), allowed.end(), [&](const char* k) { return key == k; }) == allowed.end()) {
+      fail(where + ": unknown field " + inQuotes(key));
+    }
+  }
+}
+
+const json& objectAt(const json& parent, const char* key, const std::string& where) {
+  const json& value = parent.at(key);
+  if (!value.is_object()) fail(where + ": " + key + " must be an object");
+  return value;
+}
+
+std::string stringField(const json& object, const char* key, const std::string& where, bool required) {
+  auto it = object.find(key);
+  if (it == object.end() || it->is_null()) {
+    if (required) fail(where + ": " + key + " is required");
+    return "";
+  }
+  if (!it->is_string()) fail(where + ": " + key + " must be a string");
+  return it->get<std::string>();
+}
+
+uint32_t integerField(const json& object, const char* key, const std::string& where, uint32_t fallback,
+                      uint32_t min, uint32_t max) {
+  auto it = object.find(key);
+  if (it == object.end() || it->is_null()) return fallback;
+  if (!it->is_number_integer() || it->get<int64_t>() < min || it->get<int64_t>() > max) {
+    fail(absl::StrCat(where, ": ", key, " must be a whole number from ", min, " to ", max));
+  }
+  return static_cast<uint32_t>(it->get<int64_t>());
+}
+
+absl::CivilDay parseDate(const json& value, const std::string& where) {
+  absl::CivilDay day;
+  if (!value.is_string() || value.get<std::string>().size() != 10 ||
+      !absl::ParseCivilTime(value.get<std::string>(), &day)) {
+    fail(where + ": date must be YYYY-MM-DD");
+  }
+  return day;
+}
+
+// ["09:00-13:00", "14:00-18:00"] -> sorted, disjoint intervals.
+std::vector<DayInterval> parseIntervals(const json& value, const std::string& where) {
+  if (!value.is_array()) fail(where + " must be a list like [\"09:00-18:00\"]");
+  if (value.size() > kMaxIntervalsPerDay) fail(absl::StrCat(where, ": at most ", kMaxIntervalsPerDay, " intervals"));
+  std::vector<DayInterval> intervals;
+  for (const auto& item : value) {
+    const std::string text = item.is_string() ? item.get<std::string>() : "";
+    const int start = text.size() == 11 && text[5] == '-' ? parseClockMinute(text.substr(0, 5)) : -1;
+    const int end = start >= 0 ? parseClockMinute(text.substr(6)) : -1;
+    if (start < 0 || end < 0 || start == 1440) fail(where + ": " + item.dump() + " is not HH:MM-HH:MM");
+    if (end <= start) fail(where + ": " + text + " ends before it starts");
+    intervals.push_back({start, end});
+  }
+  std::sort(intervals.begin(), intervals.end(),
+            [](const DayInterval& a, const DayInterval& b) { return a.start_minute < b.start_minute; });
+  for (size_t i = 1; i < intervals.size(); ++i) {
+    if (intervals[i].start_minute < intervals[i - 1].end_minute) {
+      fail(where + ": " + clockText(intervals[i - 1].start_minute) + "-" + clockText(intervals[i - 1].end_minute) +
+           " and " + clockText(intervals[i].start_minute) + "-" + clockText(intervals[i].end_minute) + " overlap");
+    }
+  }
+  return intervals;
+}
+
+Schedule parseSchedule(const std::string& id, const json& value, const std::string& tenant_time_zone) {
+  const std::string where = "schedule " + inQuotes(id);
+  if (!value.is_object()) fail(where + " must be an object");
+  onlyKeys(value, {"time_zone", "hours", "holidays", "exceptions"}, where);
+  Schedule schedule;
+  schedule.zone_name = stringField(value, "time_zone", where, false);
+  if (schedule.zone_name.empty()) schedule.zone_name = tenant_time_zone.empty() ? "UTC" : tenant_time_zone;
+  if (!absl::LoadTimeZone(schedule.zone_name, &schedule.zone)) {
+    fail(where + ": unknown time_zone " + inQuotes(schedule.zone_name));
+  }
+  if (value.contains("hours")) {
+    const json& hours = objectAt(value, "hours", where);
+    for (const auto& [day, intervals] : hours.items()) {
+      const int index = weekdayIndex(day);
+      if (index < 0) fail(where + ": hours: unknown day " + inQuotes(day) + " (mon, tue, wed, thu, fri, sat, sun)");
+      schedule.weekly[index] = parseIntervals(intervals, where + ": hours." + day);
+    }
+  }
+  if (value.contains("holidays")) {
+    const json& holidays = value.at("holidays");
+    if (!holidays.is_array() || holidays.size() > kMaxDates) {
+      fail(absl::StrCat(where, ": holidays must be a list of at most ", kMaxDates));
+    }
+    for (const auto& holiday : holidays) {
+      const std::string item_where = where + ": holiday";
+      if (!holiday.is_object()) fail(item_where + " must be {\"date\": ..., \"name\": ...}");
+      onlyKeys(holiday, {"date", "name"}, item_where);
+      const absl::CivilDay day = parseDate(holiday.value("date", json()), item_where);
+      std::string name = stringField(holiday, "name", item_where, false);
+      if (name.size() > 100) fail(item_where + ": name is longer than 100 characters");
+      if (!schedule.holidays.emplace(day, std::move(name)).second) {
+        fail(item_where + " " + absl::FormatCivilTime(day) + " is listed twice");
+      }
+    }
+  }
+  if (value.contains("exceptions")) {
+    const json& exceptions = value.at("exceptions");
+    if (!exceptions.is_array() || exceptions.size() > kMaxDates) {
+      fail(absl::StrCat(where, ": exceptions must be a list of at most ", kMaxDates));
+    }
+    for (const auto& exception : exceptions) {
+      const std::string item_where = where + ": exception";
+      if (!exception.is_object()) fail(item_where + " must be {\"date\": ..., \"hours\": [...]}");
+      onlyKeys(exception, {"date", "hours"}, item_where);
+      const absl::CivilDay day = parseDate(exception.value("date", json()), item_where);
+      const std::string day_where = item_where + " " + absl::FormatCivilTime(day);
+      auto hours = parseIntervals(exception.value("hours", json::array()), day_where + ": hours");
+      if (!schedule.exceptions.emplace(day, std::move(hours)).second) fail(day_where + " is listed twice");
+    }
+  }
+  return schedule;
+}
+
+SchemeTarget parseTarget(const json& value, const std::string& where, const PlanFacts* facts) {
+  if (!value.is_object() || value.size() != 1) {
+    fail(where + " must have one of extension, number, uri");
+  }
+  const auto item = value.items().begin();
+  const std::string key = item.key();
+  const json& raw = item.value();
+  if (!raw.is_string()) fail(where + ": " + key + " must be a string");
+  const std::string text = raw.get<std::string>();
+  if (key == "extension") {
+    if (text.empty() || text.size() > 32) fail(where + ": extension must be 1 to 32 characters");
+    if (facts && !facts->extensions.count(text)) fail(where + ": no SIP account has extension " + inQuotes(text));
+    return {SchemeTarget::Kind::kExtension, text};
+  }
+  if (key == "number") {
+    if (!isE164(text)) fail(where + ": number " + inQuotes(text) + " is not E.164 (+ and 7 to 15 digits)");
+    return {SchemeTarget::Kind::kNumber, text};
+  }
+  if (key == "uri") {
+    if (!isSipUri(text)) fail(where + ": uri " + inQuotes(text) + " is not a sip: URI");
+    return {SchemeTarget::Kind::kUri, text};
+  }
+  fail(where + ": unknown target " + inQuotes(key) + " (extension, number, uri)");
+}
+
+PlanNode parseNode(const std::string& id, const json& value, const PlanFacts* facts) {
+  const std::string where = "node " + inQuotes(id);
+  if (!value.is_object()) fail(where + " must be an object");
+  const std::string type = stringField(value, "type", where, true);
+  PlanNode node;
+  if (type == "schedule") {
+    onlyKeys(value, {"type", "schedule", "open", "closed"}, where);
+    node.type = PlanNode::Type::kSchedule;
+    node.schedule = stringField(value, "schedule", where, true);
+    node.open = stringField(value, "open", where, true);
+    node.closed = stringField(value, "closed", where, true);
+  } else if (type == "scheme") {
+    onlyKeys(value, {"type", "steps", "backup_number", "backup_ring_seconds", "then"}, where);
+    node.type = PlanNode::Type::kScheme;
+    const json steps = value.value("steps", json());
+    if (!steps.is_array() || steps.empty() || steps.size() > kMaxSteps) {
+      fail(absl::StrCat(where, ": a scheme needs 1 to ", kMaxSteps, " steps"));
+    }
+    for (size_t i = 0; i < steps.size(); ++i) {
+      const std::string step_where = absl::StrCat(where, ": step ", i + 1);
+      if (!steps[i].is_object()) fail(step_where + " must be an object");
+      onlyKeys(steps[i], {"targets", "ring_seconds"}, step_where);
+      const json targets = steps[i].value("targets", json());
+      if (!targets.is_array() || targets.empty()) fail(step_where + " has no targets");
+      if (targets.size() > kMaxTargets) fail(absl::StrCat(step_where, " has more than ", kMaxTargets, " targets"));
+      SchemeStep step;
+      step.ring_seconds = integerField(steps[i], "ring_seconds", step_where, 20, 5, 300);
+      for (size_t t = 0; t < targets.size(); ++t) {
+        step.targets.push_back(parseTarget(targets[t], absl::StrCat(step_where, ": target ", t + 1), facts));
+      }
+      node.steps.push_back(std::move(step));
+    }
+    const std::string backup = stringField(value, "backup_number", where, false);
+    if (!backup.empty()) {
+      if (!isE164(backup)) fail(where + ": backup_number " + inQuotes(backup) + " is not E.164");
+      node.steps.push_back({{{SchemeTarget::Kind::kNumber, backup}},
+                            integerField(value, "backup_ring_seconds", where, 60, 5, 300)});
+    } else if (value.contains("backup_ring_seconds")) {
+      fail(where + ": backup_ring_seconds without a backup_number");
+    }
+    node.then = stringField(value, "then", where, false);
+  } else if (type == "hangup") {
+    onlyKeys(value, {"type", "status", "reason"}, where);
+    node.type = PlanNode::Type::kHangup;
+    node.status = integerField(value, "status", where, 480, 400, 699);
+    node.reason = stringField(value, "reason", where, false);
+    if (node.reason.size() > 100) fail(where + ": reason is longer than 100 characters");
+  } else {
+    fail(where + ": unknown type " + inQuotes(type) + " (schedule, scheme, hangup)");
+  }
+  return node;
+}
+
+std::vector<std::string> successors(const PlanNode& node) {
+  switch (node.type) {
+    case PlanNode::Type::kSchedule: return {node.open, node.closed};
+    case PlanNode::Type::kScheme: return node.then.empty() ? std::vector<std::string>{} : std::vector{node.then};
+    case PlanNode::Type::kHangup: return {};
+  }
+  return {};
+}
+
+// Every name a node uses must exist; every node must be reachable; no path may come back.
+void checkGraph(const DialPlan& plan) {
+  for (const auto& [id, node] : plan.nodes) {
+    if (node.type == PlanNode::Type::kSchedule && !plan.schedules.count(node.schedule)) {
+      fail("node " + inQuotes(id) + ": unknown schedule " + inQuotes(node.schedule));
+    }
+    for (const auto& next : successors(node)) {
+      if (!plan.nodes.count(next)) fail("node " + inQuotes(id) + ": leads to unknown node " + inQuotes(next));
+    }
+  }
+  for (const auto& [number, entry] : plan.numbers) {
+    if (!plan.nodes.count(entry)) fail("number " + number + ": leads to unknown node " + inQuotes(entry));
+  }
+  enum class Mark { kUnseen, kOnPath, kDone };
+  std::map<std::string, Mark> marks;
+  std::vector<std::string> path;
+  std::function<void(const std::string&)> visit = [&](const std::string& id) {
+    Mark& mark = marks[id];
+    if (mark == Mark::kDone) return;
+    if (mark == Mark::kOnPath) {
+      std::string loop;
+      for (auto it = std::find(path.begin(), path.end(), id); it != path.end(); ++it) loop += inQuotes(*it) + " -> ";
+      fail("nodes " + loop + inQuotes(id) + " form a loop");
+    }
+    mark = Mark::kOnPath;
+    path.push_back(id);
+    for (const auto& next : successors(plan.nodes.at(id))) visit(next);
+    path.pop_back();
+    marks[id] = Mark::kDone;
+  };
+  for (const auto& [number, entry] : plan.numbers) visit(entry);
+  for (const auto& [id, node] : plan.nodes) {
+    if (marks[id] != Mark::kDone) fail("node " + inQuotes(id) + " is unreachable: no number leads to it");
+  }
+  std::set<std::string> used;
+  for (const auto& [id, node] : plan.nodes) {
+    if (node.type == PlanNode::Type::kSchedule) used.insert(node.schedule);
+  }
+  for (const auto& [id, schedule] : plan.schedules) {
+    if (!used.count(id)) fail("schedule " + inQuotes(id) + " is not used by any node");
+  }
+}
+
+std::shared_ptr<const DialPlan> parseChecked(const std::string& document, const std::string& tenant_time_zone,
+                                             const PlanFacts* facts) {
+  const json root = json::parse(document, nullptr, /*allow_exceptions=*/false);
+  if (root.is_discarded()) fail("the plan is not valid JSON");
+  if (!root.is_object()) fail("the plan must be a JSON object");
+  onlyKeys(root, {"schedules", "nodes", "numbers"}, "plan");
+  auto plan = std::make_shared<DialPlan>();
+  if (root.contains("schedules")) {
+    const json& schedules = objectAt(root, "schedules", "plan");
+    if (schedules.size() > kMaxSchedules) fail(absl::StrCat("plan: at most ", kMaxSchedules, " schedules"));
+    for (const auto& [id, value] : schedules.items()) {
+      if (!validId(id)) fail("schedule " + inQuotes(id) + ": ids are 1 to 64 letters, digits, - or _");
+      plan->schedules.emplace(id, parseSchedule(id, value, tenant_time_zone));
+    }
+  }
+  if (root.contains("nodes")) {
+    const json& nodes = objectAt(root, "nodes", "plan");
+    if (nodes.size() > kMaxNodes) fail(absl::StrCat("plan: at most ", kMaxNodes, " nodes"));
+    for (const auto& [id, value] : nodes.items()) {
+      if (!validId(id)) fail("node " + inQuotes(id) + ": ids are 1 to 64 letters, digits, - or _");
+      plan->nodes.emplace(id, parseNode(id, value, facts));
+    }
+  }
+  if (root.contains("numbers")) {
+    for (const auto& [number, entry] : objectAt(root, "numbers", "plan").items()) {
+      if (!isE164(number)) fail("number " + inQuotes(number) + " is not E.164");
+      if (facts && !facts->numbers.count(number)) fail("number " + number + " is not one of the tenant's numbers");
+      if (!entry.is_string()) fail("number " + number + ": the entry must be a node id");
+      plan->numbers.emplace(number, entry.get<std::string>());
+    }
+  }
+  checkGraph(*plan);
+  plan->document = root.dump();
+  return plan;
+}
+
+}  // namespace
+
+std::string SchemeTarget::describe() const {
+  switch (kind) {
+    case Kind::kExtension: return "extension " + value;
+    case Kind::kNumber: return "number " + value;
+    case Kind::kUri: return "uri " + value;
+  }
+  return value;
+}
+
+absl::StatusOr<std::shared_ptr<const DialPlan>> parseDialPlan(const std::string& document,
+                                                              const std::string& tenant_time_zone,
+                                                              const PlanFacts* facts) {
+  try {
+    return parseChecked(document, tenant_time_zone, facts);
+  } catch (const PlanError& error) {
+    return absl::InvalidArgumentError(error.message);
+  }
+}
+
+absl::StatusOr<const PlanNode*> walkPlan(const DialPlan& plan, const std::string& node_id, absl::Time at,
+                                         std::vector<v1::PreviewStep>* path) {
+  std::string current = node_id;
+  for (int hops = 0; hops < kMaxWalk; ++hops) {
+    auto it = plan.nodes.find(current);
+    if (it == plan.nodes.end()) return absl::InternalError("the plan names a missing node " + inQuotes(current));
+    const PlanNode& node = it->second;
+    auto& step = path->emplace_back();
+    step.set_node(current);
+    switch (node.type) {
+      case PlanNode::Type::kSchedule: {
+        const ScheduleVerdict verdict = evaluateSchedule(plan.schedules.at(node.schedule), at);
+        step.set_type("schedule");
+        step.set_outcome(verdict.open ? "open" : "closed");
+        step.set_detail(node.schedule + ": " + verdict.reason);
+        current = verdict.open ? node.open : node.closed;
+        continue;
+      }
+      case PlanNode::Type::kScheme:
+        step.set_type("scheme");
+        step.set_outcome("ring");
+        for (const auto& scheme_step : node.steps) {
+          auto* preview = step.add_steps();
+          preview->set_ring_seconds(scheme_step.ring_seconds);
+          for (const auto& target : scheme_step.targets) preview->add_targets(target.describe());
+        }
+        if (!node.then.empty()) step.set_detail("when no step answers: " + node.then);
+        return &node;
+      case PlanNode::Type::kHangup:
+        step.set_type("hangup");
+        step.set_outcome(std::to_string(node.status));
+        step.set_detail(node.reason);
+        return &node;
+    }
+  }
+  return absl::InternalError("the plan's walk from " + inQuotes(node_id) + " did not end");
+}
+
+}  // namespace tel::routing

@@ -1,0 +1,78 @@
+#pragma once
+
+#include <absl/status/statusor.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "schedule.h"
+#include "tel/routing/v1/dial_plans.pb.h"
+
+namespace tel::routing {
+
+// Something a forwarding scheme rings: a SIP account by extension (all its registered devices), a
+// phone number through the tenant's carrier (FMC: the callee sees the company number), or a SIP URI.
+struct SchemeTarget {
+  enum class Kind { kExtension, kNumber, kUri };
+  Kind kind = Kind::kExtension;
+  std::string value;
+  std::string describe() const;  // "extension 101"
+};
+
+// One step of a scheme: its targets ring together for ring_seconds; the first to answer wins.
+struct SchemeStep {
+  std::vector<SchemeTarget> targets;
+  uint32_t ring_seconds = 20;
+};
+
+// A node of the plan. Schedules branch, schemes ring, hangups end the call.
+struct PlanNode {
+  enum class Type { kSchedule, kScheme, kHangup };
+  Type type = Type::kHangup;
+  // kSchedule: the schedule and the node for each branch.
+  std::string schedule;
+  std::string open;
+  std::string closed;
+  // kScheme: the steps in order (the backup number, when set, is the last one) and the node that
+  // takes the call when every step failed (empty: the caller hears why the last step failed).
+  std::vector<SchemeStep> steps;
+  std::string then;
+  // kHangup: the final status the caller gets.
+  uint32_t status = 480;
+  std::string reason;
+};
+
+// A tenant's dial plan, parsed and checked. Immutable: a call keeps the version it started with.
+struct DialPlan {
+  int64_t version = 0;
+  std::map<std::string, Schedule> schedules;
+  std::map<std::string, PlanNode> nodes;
+  std::map<std::string, std::string> numbers;  // E.164 -> entry node
+  std::string document;                        // the normalised JSON as stored
+};
+
+// What a plan may name, read from the tenant's accounts when a plan is saved.
+struct PlanFacts {
+  std::set<std::string> extensions;
+  std::set<std::string> numbers;  // E.164
+};
+
+// Parses and checks a plan document (docs/dialplan.md). INVALID_ARGUMENT names what is wrong:
+// the node, schedule or number, and the field. With `facts`, extensions and numbers must exist (a
+// save); without, a stored plan is loaded even if an extension was deleted since (the call skips
+// it). Schedules without a time_zone use `tenant_time_zone`.
+absl::StatusOr<std::shared_ptr<const DialPlan>> parseDialPlan(const std::string& document,
+                                                              const std::string& tenant_time_zone,
+                                                              const PlanFacts* facts);
+
+// Follows the plan from `node_id` at time `at` through schedules to the node that acts (a scheme
+// or a hangup), appending each node passed to `path`. Plans are checked for loops when saved;
+// the walk is bounded anyway.
+absl::StatusOr<const PlanNode*> walkPlan(const DialPlan& plan, const std::string& node_id,
+                                         absl::Time at, std::vector<v1::PreviewStep>* path);
+
+}  // namespace tel::routing

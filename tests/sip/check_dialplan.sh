@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# The dial plan with real calls (sipp as the carrier and the phones, through sip-edge, routing,
+# media-relay and cdr-ingest): a sequential forwarding scheme rings its steps one after another, a
+# busy phone is skipped at once, a scheme whose phones are not registered reaches the backup number
+# through the carrier showing the company number (FMC), and a holiday in the tenant's time zone
+# sends the call to the closed branch. Before each call, the preview endpoint says what the call
+# then does.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+: "${TEL_REDIS_URL:?run through ./tel test}" "${TEL_ADMIN_URLS:?}"
+work=$(mktemp -d)
+# shellcheck source=lib.sh
+source "$here/lib.sh"
+# shellcheck source=calls_lib.sh
+source "$here/calls_lib.sh"
+run=$(random_hex 6)
+domain="plan-$run.sip.test"
+# Fourteen hours ahead of UTC: for ten hours of every day its date is not UTC's, so a holiday only
+# matches when the plan really reads the tenant's zone.
+zone=Pacific/Kiritimati
+pids=()
+tenant=""
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
+  [[ -n $tenant ]] && admin DELETE "/v1/tenants/$tenant" >/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+[[ -n ${KEEP_WORK:-} ]] && trap - EXIT
+
+# The same port range as the calls test (both run alone), blocks of 10 per peer.
+next_port=$((21000 + (RANDOM % 380) * 10))
+take_port() { port=$next_port; next_port=$((next_port + 10)); }
+head -c 40000 /dev/zero | tr '\0' '\325' >"$work/silence.al"
+
+tenant=$(admin POST /v1/tenants "{\"name\":\"plan $run\",\"sip_domain\":\"$domain\",\"timezone\":\"$zone\"}" | jq -r .id)
+key=$(admin POST "/v1/tenants/$tenant/api-keys" '{"name":"dial plan test"}' | jq -r .secret)
+declare -A password phone_port
+for user in alice:101 bob:102 carol:103; do
+  password[${user%%:*}]="Secret-${user##*:}-$run"
+  api "$key" POST /v1/sip-accounts \
+    "{\"username\":\"${user%%:*}\",\"extension\":\"${user##*:}\",\"password\":\"${password[${user%%:*}]}\"}" >/dev/null
+  take_port
+  phone_port[${user%%:*}]=$port
+done
+take_port
+carrier_port=$port
+number=$(new_number '{"kind":"none"}' 4)
+api "$key" POST /v1/carriers "{\"name\":\"test carrier\",\"addresses\":[\"127.0.0.1\"],\"outbound_uri\":\"sip:127.0.0.1:$carrier_port\",\"caller_id\":\"$number\"}" >/dev/null
+
+plain=$(scenario uac_call.xml caller-bye)
+sed -i "s#\[audio\]#$work/silence.al#" "$plain"
+answers=$(scenario uas_answer.xml caller-bye)
+sed -i 's/\[from_check\]/./' "$answers"
+# The far end behind the carrier answers only a call whose From is the company number.
+far_end_answers=$(scenario uas_answer.xml caller-bye)
+sed -i "s/\[from_check\]/sip:.${number#+}@/" "$far_end_answers"
+
+# plan SCHEDULE_JSON STEPS_JSON: saves a plan for the number: the schedule decides, open rings the
+# steps (then the backup number), closed hangs up with 603.
+plan() {
+  api "$key" PUT /v1/dialplan "{
+    \"schedules\": {\"office\": $1},
+    \"nodes\": {
+      \"main\": {\"type\": \"schedule\", \"schedule\": \"office\", \"open\": \"sales\", \"closed\": \"night\"},
+      \"sales\": {\"type\": \"scheme\", \"steps\": $2, \"backup_number\": \"+4930123456\", \"then\": \"night\"},
+      \"night\": {\"type\": \"hangup\", \"status\": 603, \"reason\": \"closed\"}},
+    \"numbers\": {\"$number\": \"main\"}}" | jq -e '.version >= 1' >/dev/null
+}
+all_week='{"hours": {"mon": ["00:00-24:00"], "tue": ["00:00-24:00"], "wed": ["00:00-24:00"], "thu": ["00:00-24:00"], "fri": ["00:00-24:00"], "sat": ["00:00-24:00"], "sun": ["00:00-24:00"]}}'
+# preview_is EXPECTED: the preview's path now, as "node:outcome ..."
+preview_is() {
+  local path
+  path=$(api "$key" GET "/v1/dialplan/preview?number=$(jq -rn --arg n "$number" '$n|@uri')" |
+    jq -r '[.path[] | .node + ":" + .outcome] | join(" ")')
+  [[ $path == "$1" ]] || { echo "  preview: $path"; return 1; }
+}
+# The call log's newest complete call of the number (earlier cases' calls are older).
+newest_record() {
+  local id="" deadline=$((SECONDS + 5))
+  while ((SECONDS < deadline)); do
+    id=$(api "$key" GET "/v1/calls?number=$(jq -rn --arg n "$number" '$n|@uri')" |
+      jq -r --arg after "$1" '[.items[] | select(.complete and .started_at > $after)] | if length == 1 then .[0].id else empty end')
+    [[ -n $id ]] && break
+    sleep 0.1
+  done
+  [[ -n $id ]] && api "$key" GET "/v1/calls/$id"
+}
+now_utc() { date -u +%Y-%m-%dT%H:%M:%S; }
+
+# --- Sequential scheme: the first phone rings its 5 s, then the second answers --------------------
+check "a plan with a sequential scheme is saved" plan "$all_week" \
+  '[{"targets": [{"extension": "101"}], "ring_seconds": 5}, {"targets": [{"extension": "102"}], "ring_seconds": 10}]'
+check "the preview: open, the scheme rings" preview_is "main:open sales:ring"
+device alice "$(scenario uas_ring.xml)"
+alice_pid=$device_pid
+device bob "$answers"
+since=$(now_utc)
+started=$SECONDS
+check "the carrier's call is answered" carrier_call "$number" "$plain" -d 1000
+check "by the second step, after the first rang its 5 s" test $((SECONDS - started)) -ge 5
+check "alice's phone rang and was cancelled" finished "$alice_pid"
+check "bob's phone had the call" finished "$device_pid"
+check "record: answered by 102 after 101 rang unanswered" expect "$(newest_record "$since")" \
+  '.disposition == "answered" and .answered_by == "102" and ([.legs[].extension] | index("101") != null)'
+
+# --- A busy phone is skipped at once --------------------------------------------------------------
+device alice "$(scenario uas_busy.xml)"
+alice_pid=$device_pid
+device bob "$answers"
+since=$(now_utc)
+started=$SECONDS
+check "alice is busy, bob answers" carrier_call "$number" "$plain" -d 1000
+check "without waiting out alice's ring time" test $((SECONDS - started)) -lt 5
+finished "$alice_pid"
+check "bob's phone had the call" finished "$device_pid"
+check "record: answered by 102" expect "$(newest_record "$since")" '.disposition == "answered" and .answered_by == "102"'
+
+# --- No phone of the scheme registered: the backup number, through the carrier (FMC) --------------
+check "a plan ringing carol (never registered), then the backup number" plan "$all_week" \
+  '[{"targets": [{"extension": "103"}], "ring_seconds": 20}]'
+(cd "$work" && exec timeout 60 sipp -sf "$far_end_answers" -m 1 -i 127.0.0.1 -p "$carrier_port" -mp $((carrier_port + 2)) \
+  -rtp_echo -timeout 50 -trace_err -error_file "$work/far-end.err" >"$work/far-end.out" 2>&1) &
+far_end=$!
+pids+=("$far_end")
+sleep 0.3
+since=$(now_utc)
+started=$SECONDS
+check "the call reaches the backup number" carrier_call "$number" "$plain" -d 1000
+check "at once, not after carol's 20 s" test $((SECONDS - started)) -lt 5
+check "the carrier got it with the company number as caller id" finished "$far_end"
+check "record: answered" expect "$(newest_record "$since")" '.disposition == "answered"'
+
+# --- A holiday in the tenant's time zone: the closed branch ----------------------------------------
+today=$(TZ=$zone date +%F)
+check "a plan whose schedule has today ($today in $zone) as a holiday" plan \
+  "{\"hours\": $(jq -c .hours <<<"$all_week"), \"holidays\": [{\"date\": \"$today\", \"name\": \"test day\"}]}" \
+  '[{"targets": [{"extension": "101"}]}]'
+check "the preview: closed, hang up with 603" preview_is "main:closed night:603"
+check "the caller gets 603 from the plan's hangup node" refused_call "$number" 603
+
+# --- Nothing left behind --------------------------------------------------------------------------
+metric() { curl -s "$(admin_url "$1")/metrics" | awk -v name="$2" '$1 == name {print $2}'; }
+admin_url() { tr ' ' '\n' <<<"$TEL_ADMIN_URLS" | sed -n "s/^$1=//p"; }
+settled() {
+  local deadline=$((SECONDS + 5))
+  while ((SECONDS < deadline)); do
+    [[ $(metric sip-edge tel_sip_calls_active) == 0 ]] && return 0
+    sleep 0.2
+  done
+  return 1
+}
+check "no call state left in sip-edge" settled
+
+((failed)) && show_sipp_errors
+exit $failed

@@ -86,7 +86,7 @@ class Receiver {
 
 }  // namespace
 
-TEST_CASE("malformed call events are skipped and counted; the call behind them is delivered") {
+TEST_CASE("malformed call events are skipped and counted and the call behind them is delivered") {
   TestTenant tenant(Platform::fromEnv(), "malformed");
   Receiver receiver;
   REQUIRE(receiver.port() > 0);

@@ -339,7 +339,7 @@ TEST_CASE_METHOD(Fixture, "a scheme without a next node lets the caller hear the
   CHECK(commander.hangups[0].reason() == "busy");
 }
 
-TEST_CASE_METHOD(Fixture, "numbers the plan does not name keep their own route; no plan store, 503") {
+TEST_CASE_METHOD(Fixture, "numbers the plan does not name keep their own route and without plans the caller hears 503") {
   usePlan();
   route("n2", accounts::v1::NumberRoute::KIND_EXTENSIONS, {"102"});
   directory.numbers["n2"].set_e164("+15550002000");

@@ -3,8 +3,9 @@
 # media-relay and cdr-ingest): a sequential forwarding scheme rings its steps one after another, a
 # busy phone is skipped at once, a scheme whose phones are not registered reaches the backup number
 # through the carrier showing the company number (FMC), and a holiday in the tenant's time zone
-# sends the call to the closed branch. Before each call, the preview endpoint says what the call
-# then does.
+# sends the call to the closed branch; the outbound rules refuse a premium-rate number and choose
+# the caller id by destination prefix. Before each inbound call, the preview endpoint says what the
+# call then does.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 : "${TEL_REDIS_URL:?run through ./tel test}" "${TEL_ADMIN_URLS:?}"
@@ -87,6 +88,9 @@ newest_record() {
   [[ -n $id ]] && api "$key" GET "/v1/calls/$id"
 }
 now_utc() { date -u +%Y-%m-%dT%H:%M:%S; }
+admin_url() { tr ' ' '\n' <<<"$TEL_ADMIN_URLS" | sed -n "s/^$1=//p"; }
+metric() { curl -s "$(admin_url "$1")/metrics" | awk -v name="$2" '$1 == name {print $2}'; }
+api_ok() { api "$key" "$@" | jq -e '.version >= 1' >/dev/null; }
 
 # --- Sequential scheme: the first phone rings its 5 s, then the second answers --------------------
 check "a plan with a sequential scheme is saved" plan "$all_week" \
@@ -139,9 +143,27 @@ check "a plan whose schedule has today ($today in $zone) as a holiday" plan \
 check "the preview: closed, hang up with 603" preview_is "main:closed night:603"
 check "the caller gets 603 from the plan's hangup node" refused_call "$number" 603
 
+# --- Outbound rules: premium rate blocked by default, the caller id chosen by destination prefix ----
+blocked_metric='tel_routing_decisions_total{outcome="outbound_blocked"}'
+blocked_before=$(metric routing "$blocked_metric")
+check "bob dials a premium-rate number: refused (403) with no rule saying otherwise" \
+  phone_call bob 0019005551234 refused
+check "refused by routing's outbound rules, not by authentication" \
+  test "$(metric routing "$blocked_metric")" -gt "${blocked_before:-0}"
+uk_number=$(new_number '{"kind":"none"}')
+check "a plan whose outbound rules show the UK number to UK destinations" \
+  api_ok PUT /v1/dialplan "{\"outbound\": {\"caller_ids\": [{\"prefix\": \"+44\", \"caller_id\": \"$uk_number\"}]}}"
+uk_far_end=$(scenario uas_answer.xml caller-bye)
+sed -i "s/\[from_check\]/sip:.${uk_number#+}@/" "$uk_far_end"
+(cd "$work" && exec timeout 60 sipp -sf "$uk_far_end" -m 1 -i 127.0.0.1 -p "$carrier_port" -mp $((carrier_port + 2)) \
+  -rtp_echo -timeout 50 -trace_err -error_file "$work/uk-far-end.err" >"$work/uk-far-end.out" 2>&1) &
+far_end=$!
+pids+=("$far_end")
+sleep 0.3
+check "bob dials a UK number: out through the carrier" phone_call bob 00447911123456 answered -d 500
+check "the far end saw the UK number as caller id" finished "$far_end"
+
 # --- Nothing left behind --------------------------------------------------------------------------
-metric() { curl -s "$(admin_url "$1")/metrics" | awk -v name="$2" '$1 == name {print $2}'; }
-admin_url() { tr ' ' '\n' <<<"$TEL_ADMIN_URLS" | sed -n "s/^$1=//p"; }
 settled() {
   local deadline=$((SECONDS + 5))
   while ((SECONDS < deadline)); do

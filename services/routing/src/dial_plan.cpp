@@ -244,6 +244,48 @@ PlanNode parseNode(const std::string& id, const json& value, const PlanFacts* fa
   return node;
 }
 
+OutboundRules parseOutbound(const json& value, const PlanFacts* facts) {
+  const std::string where = "outbound";
+  if (!value.is_object()) fail(where + " must be an object");
+  onlyKeys(value, {"caller_ids", "premium_rate", "blocked_prefixes"}, where);
+  OutboundRules rules;
+  static const std::regex kPrefix(R"(\+[0-9]{1,15})");
+  if (value.contains("caller_ids")) {
+    const json& items = value.at("caller_ids");
+    if (!items.is_array() || items.size() > 100) fail(where + ": caller_ids must be a list of at most 100");
+    for (const auto& item : items) {
+      if (!item.is_object()) fail(where + ": caller_ids: each must be {\"prefix\": ..., \"caller_id\": ...}");
+      onlyKeys(item, {"prefix", "caller_id"}, where + ": caller_ids");
+      OutboundRules::CallerIdRule rule{stringField(item, "prefix", where + ": caller_ids", true),
+                                       stringField(item, "caller_id", where + ": caller_ids", true)};
+      if (!std::regex_match(rule.prefix, kPrefix)) fail(where + ": caller_ids: prefix " + inQuotes(rule.prefix) + " is not + and digits");
+      if (!isE164(rule.caller_id)) fail(where + ": caller_ids: caller_id " + inQuotes(rule.caller_id) + " is not E.164");
+      if (facts && !facts->numbers.count(rule.caller_id)) {
+        fail(where + ": caller_ids: " + rule.caller_id + " is not one of the tenant's numbers");
+      }
+      for (const auto& other : rules.caller_ids) {
+        if (other.prefix == rule.prefix) fail(where + ": caller_ids: prefix " + rule.prefix + " is listed twice");
+      }
+      rules.caller_ids.push_back(std::move(rule));
+    }
+  }
+  if (value.contains("premium_rate")) {
+    if (!value.at("premium_rate").is_boolean()) fail(where + ": premium_rate must be true or false");
+    rules.premium_rate = value.at("premium_rate").get<bool>();
+  }
+  if (value.contains("blocked_prefixes")) {
+    const json& items = value.at("blocked_prefixes");
+    if (!items.is_array() || items.size() > 100) fail(where + ": blocked_prefixes must be a list of at most 100");
+    for (const auto& item : items) {
+      if (!item.is_string() || !std::regex_match(item.get<std::string>(), kPrefix)) {
+        fail(where + ": blocked_prefixes: " + item.dump() + " is not + and digits");
+      }
+      rules.blocked_prefixes.push_back(item.get<std::string>());
+    }
+  }
+  return rules;
+}
+
 std::vector<std::string> successors(const PlanNode& node) {
   switch (node.type) {
     case PlanNode::Type::kSchedule: return {node.open, node.closed};
@@ -301,7 +343,7 @@ std::shared_ptr<const DialPlan> parseChecked(const std::string& document, const 
   const json root = json::parse(document, nullptr, /*allow_exceptions=*/false);
   if (root.is_discarded()) fail("the plan is not valid JSON");
   if (!root.is_object()) fail("the plan must be a JSON object");
-  onlyKeys(root, {"schedules", "nodes", "numbers"}, "plan");
+  onlyKeys(root, {"schedules", "nodes", "numbers", "outbound"}, "plan");
   auto plan = std::make_shared<DialPlan>();
   if (root.contains("schedules")) {
     const json& schedules = objectAt(root, "schedules", "plan");
@@ -327,12 +369,40 @@ std::shared_ptr<const DialPlan> parseChecked(const std::string& document, const 
       plan->numbers.emplace(number, entry.get<std::string>());
     }
   }
+  if (root.contains("outbound")) plan->outbound = parseOutbound(root.at("outbound"), facts);
   checkGraph(*plan);
   plan->document = root.dump();
   return plan;
 }
 
+bool startsWith(const std::string& text, const std::string& prefix) { return text.rfind(prefix, 0) == 0; }
+
 }  // namespace
+
+// NANP 900/976, UK 09, Germany 0900 and 0137, France 089, Italy 899, and ITU's international
+// networks (+881 satellite, +882/+883) and International Premium Rate Service (+979).
+const std::vector<std::string> kPremiumRatePrefixes = {"+1900", "+1976", "+449",  "+49900", "+49137", "+3389",
+                                                       "+39899", "+881", "+882", "+883",  "+979"};
+
+std::optional<std::string> OutboundRules::refusal(const std::string& destination) const {
+  for (const auto& prefix : blocked_prefixes) {
+    if (startsWith(destination, prefix)) return "destination " + prefix + "... is blocked by the tenant";
+  }
+  if (!premium_rate) {
+    for (const auto& prefix : kPremiumRatePrefixes) {
+      if (startsWith(destination, prefix)) return "premium-rate destination " + prefix + "... is not enabled";
+    }
+  }
+  return std::nullopt;
+}
+
+std::string OutboundRules::callerIdFor(const std::string& destination) const {
+  const CallerIdRule* best = nullptr;
+  for (const auto& rule : caller_ids) {
+    if (startsWith(destination, rule.prefix) && (!best || rule.prefix.size() > best->prefix.size())) best = &rule;
+  }
+  return best ? best->caller_id : "";
+}
 
 std::string SchemeTarget::describe() const {
   switch (kind) {

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -46,12 +47,33 @@ struct PlanNode {
   std::string reason;
 };
 
+// The tenant's rules for calls its accounts place to numbers outside (toll-fraud defaults on).
+struct OutboundRules {
+  struct CallerIdRule {
+    std::string prefix;     // E.164 prefix of the destination, e.g. "+44"
+    std::string caller_id;  // one of the tenant's numbers
+  };
+  std::vector<CallerIdRule> caller_ids;  // the longest matching prefix wins
+  bool premium_rate = false;             // allow kPremiumRatePrefixes
+  std::vector<std::string> blocked_prefixes;
+
+  // The refusal for `destination` (E.164), or nullopt when it may be called.
+  std::optional<std::string> refusal(const std::string& destination) const;
+  // The caller id for `destination` by prefix; empty: the carrier's.
+  std::string callerIdFor(const std::string& destination) const;
+};
+
+// Premium-rate and international-network ranges blocked unless the tenant allows premium_rate:
+// the usual targets of toll fraud through hijacked phones.
+extern const std::vector<std::string> kPremiumRatePrefixes;
+
 // A tenant's dial plan, parsed and checked. Immutable: a call keeps the version it started with.
 struct DialPlan {
   int64_t version = 0;
   std::map<std::string, Schedule> schedules;
   std::map<std::string, PlanNode> nodes;
   std::map<std::string, std::string> numbers;  // E.164 -> entry node
+  OutboundRules outbound;
   std::string document;                        // the normalised JSON as stored
 };
 

@@ -45,7 +45,7 @@ Router::Router(RouteDirectory& directory, PlanSource& plans, log::Logger logger,
   for (const char* outcome :
        {"extensions", "external_number", "external_uri", "internal", "not_routed", "no_target",
         "no_carrier", "outbound_forbidden", "unknown_destination", "self", "error", "plan_scheme",
-        "plan_hangup", "scheme_next_step", "scheme_exhausted"}) {
+        "plan_hangup", "scheme_next_step", "scheme_exhausted", "outbound_blocked"}) {
     decisions_.Add({{"outcome", outcome}});
   }
 }
@@ -185,12 +185,28 @@ Decision Router::routeFromAccount(const std::string& call_id,
     count("outbound_forbidden");
     return refuse(call_id, 403, "outbound calls not allowed for this account");
   }
-  return external(call_id, offered, *number, /*keep_caller_id=*/false, 60);
+  auto plan = plans_.plan(offered.tenant_id());
+  if (!plan.ok()) {
+    count("error");
+    return refuse(call_id, 503, "routing unavailable");
+  }
+  // A tenant without a plan gets the defaults: premium-rate destinations blocked.
+  const OutboundRules defaults;
+  const OutboundRules& rules = *plan ? (*plan)->outbound : defaults;
+  if (auto refusal = rules.refusal(*number)) {
+    count("outbound_blocked");
+    log_.warn("outbound call blocked", {{"call_id", call_id},
+                                        {"tenant_id", offered.tenant_id()},
+                                        {"caller", offered.caller()},
+                                        {"reason", *refusal}});
+    return refuse(call_id, 403, *refusal);
+  }
+  return external(call_id, offered, *number, /*keep_caller_id=*/false, 60, rules.callerIdFor(*number));
 }
 
 Decision Router::external(const std::string& call_id, const calls::v1::CallOffered& offered,
                           const std::string& destination, bool keep_caller_id,
-                          uint32_t timeout_seconds) {
+                          uint32_t timeout_seconds, const std::string& caller_id) {
   calls::v1::DialRequest dial;
   dial.set_call_id(call_id);
   dial.set_timeout_seconds(timeout_seconds);
@@ -211,8 +227,9 @@ Decision Router::external(const std::string& call_id, const calls::v1::CallOffer
     return refuse(call_id, 503, "no outbound carrier");
   }
   target->set_request_uri(outboundRequestUri((*route)->outbound_uri(), destination));
-  // Forwarded inbound calls show the original caller; calls from accounts show the tenant's number.
-  if (!keep_caller_id) target->set_caller_id((*route)->caller_id());
+  // Forwarded inbound calls show the original caller; calls from accounts show the tenant's number
+  // (the one its outbound rules choose for the destination, or the carrier's).
+  if (!keep_caller_id) target->set_caller_id(caller_id.empty() ? (*route)->caller_id() : caller_id);
   count("external_number");
   return Decision{dial, std::nullopt};
 }

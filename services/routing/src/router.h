@@ -52,7 +52,8 @@ struct Decision {
 // schedules branch by the time, forwarding schemes ring their steps one after another (each step's
 // targets in parallel), a hangup node ends the call. Other inbound calls follow their number's own
 // route (extensions in parallel, or an external number/URI); calls from accounts reach another
-// extension of the tenant, or leave through the tenant's carrier with its caller id.
+// extension of the tenant, or leave through the tenant's carrier under the plan's outbound rules
+// (premium-rate destinations blocked unless enabled, the caller id chosen by destination prefix).
 //
 // A call ringing a scheme has a journey here (its plan version and the next step), so that its
 // DialFailed rings the next step. sip-edge sends a call's notifications to the instance it offered
@@ -100,7 +101,8 @@ class Router {
   void sweepJourneys(std::chrono::steady_clock::time_point now);
   Decision routeFromAccount(const std::string& call_id, const calls::v1::CallOffered& offered);
   Decision external(const std::string& call_id, const calls::v1::CallOffered& offered,
-                    const std::string& destination, bool keep_caller_id, uint32_t timeout_seconds);
+                    const std::string& destination, bool keep_caller_id, uint32_t timeout_seconds,
+                    const std::string& caller_id = "");
   void count(const char* outcome);
 
   RouteDirectory& directory_;

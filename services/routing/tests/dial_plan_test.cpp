@@ -178,3 +178,28 @@ TEST_CASE("the walk follows the schedule to the node that acts") {
   CHECK(path[0].detail() == "office: holiday 2026-12-25: Christmas");
   CHECK(path[1].outcome() == "480");
 }
+
+TEST_CASE("outbound rules are checked: prefixes, the tenant's caller ids, no repeats") {
+  auto plan = validPlan();
+  plan["outbound"] = json::parse(R"({"caller_ids": [{"prefix": "+49", "caller_id": "+15550002000"}],
+                                     "premium_rate": false, "blocked_prefixes": ["+881"]})");
+  auto parsed = parseDialPlan(plan.dump(), "UTC", &kFacts);
+  REQUIRE(parsed.ok());
+  CHECK((*parsed)->outbound.callerIdFor("+4930123456") == "+15550002000");
+  CHECK((*parsed)->outbound.callerIdFor("+4420123456").empty());
+  CHECK((*parsed)->outbound.refusal("+881234567").has_value());
+  CHECK_FALSE((*parsed)->outbound.refusal("+4930123456").has_value());
+
+  plan["outbound"]["caller_ids"][0]["caller_id"] = "+15559999999";
+  CHECK(refusal(plan) == "outbound: caller_ids: +15559999999 is not one of the tenant's numbers");
+  plan["outbound"]["caller_ids"][0] = {{"prefix", "49"}, {"caller_id", "+15550002000"}};
+  CHECK(refusal(plan) == "outbound: caller_ids: prefix \"49\" is not + and digits");
+  plan["outbound"]["caller_ids"] = json::parse(R"([{"prefix": "+49", "caller_id": "+15550002000"},
+                                                   {"prefix": "+49", "caller_id": "+15550001000"}])");
+  CHECK(refusal(plan) == "outbound: caller_ids: prefix +49 is listed twice");
+  plan = validPlan();
+  plan["outbound"] = {{"premium_rate", "yes"}};
+  CHECK(refusal(plan) == "outbound: premium_rate must be true or false");
+  plan["outbound"] = {{"international", true}};
+  CHECK(refusal(plan) == "outbound: unknown field \"international\"");
+}

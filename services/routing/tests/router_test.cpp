@@ -350,3 +350,32 @@ TEST_CASE_METHOD(Fixture, "numbers the plan does not name keep their own route a
   plans.down = true;
   CHECK(router.decide("call-2", inbound("n1")).hangup->status_code() == 503);
 }
+
+TEST_CASE_METHOD(Fixture, "outbound rules: premium-rate blocked by default and caller ids by destination prefix") {
+  accounts::v1::OutboundRoute outbound;
+  outbound.set_outbound_uri("sip:127.0.0.1:46100");
+  outbound.set_caller_id("+15550001000");
+  directory.outbound = outbound;
+  // No plan: the defaults block premium rate.
+  auto premium = router.decide("c1", fromAccount("+19005551234"));
+  REQUIRE(premium.hangup);
+  CHECK(premium.hangup->status_code() == 403);
+  CHECK(premium.hangup->reason() == "premium-rate destination +1900... is not enabled");
+  CHECK(router.decide("c2", fromAccount("+979123456789")).hangup->status_code() == 403);
+
+  auto plan = parseDialPlan(R"({"outbound": {"premium_rate": true, "blocked_prefixes": ["+7"],
+      "caller_ids": [{"prefix": "+44", "caller_id": "+15550002000"}, {"prefix": "+4420", "caller_id": "+15550003000"}]}})",
+                            "UTC", nullptr);
+  REQUIRE(plan.ok());
+  plans.current = *plan;
+  auto allowed = router.decide("c3", fromAccount("+19005551234"));
+  REQUIRE(allowed.dial);
+  CHECK(allowed.dial->targets(0).external().caller_id() == "+15550001000");  // no rule: the carrier's
+  CHECK(router.decide("c4", fromAccount("+447911123456")).dial->targets(0).external().caller_id() == "+15550002000");
+  CHECK(router.decide("c5", fromAccount("+442071234567")).dial->targets(0).external().caller_id() == "+15550003000");
+  auto blocked = router.decide("c6", fromAccount("+74951234567"));
+  REQUIRE(blocked.hangup);
+  CHECK(blocked.hangup->reason() == "destination +7... is blocked by the tenant");
+  plans.down = true;
+  CHECK(router.decide("c7", fromAccount("+447911123456")).hangup->status_code() == 503);
+}

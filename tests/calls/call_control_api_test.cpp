@@ -78,6 +78,13 @@ TEST_CASE("malformed Dial requests are INVALID_ARGUMENT naming the field") {
        "targets.external.request_uri"},
       {"a ring timeout over 600 s", [](v1::DialRequest& r) { r.set_timeout_seconds(601); },
        "timeout_seconds"},
+      {"33 route steps",
+       [](v1::DialRequest& r) {
+         for (int i = 0; i < 33; ++i) r.add_route()->set_node("n");
+       },
+       "route"},
+      {"a route step with a huge detail",
+       [](v1::DialRequest& r) { r.add_route()->set_detail(std::string(300, 'x')); }, "route"},
   };
   for (const auto& c : cases) {
     INFO(c.what);

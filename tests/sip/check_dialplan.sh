@@ -105,8 +105,13 @@ check "the carrier's call is answered" carrier_call "$number" "$plain" -d 1000
 check "by the second step, after the first rang its 5 s" test $((SECONDS - started)) -ge 5
 check "alice's phone rang and was cancelled" finished "$alice_pid"
 check "bob's phone had the call" finished "$device_pid"
-check "record: answered by 102 after 101 rang unanswered" expect "$(newest_record "$since")" \
+call=$(newest_record "$since")
+check "record: answered by 102 after 101 rang unanswered" expect "$call" \
   '.disposition == "answered" and .answered_by == "102" and ([.legs[].extension] | index("101") != null)'
+check "record: its route through the plan, step by step" expect "$call" \
+  '[.route[] | .node + " " + .type + " " + .outcome] ==
+     ["main schedule open", "sales scheme ring", "sales step 1", "sales step_failed no_answer", "sales step 2"]
+   and .route[2].detail == "extension 101 for 5 s" and .route[0].plan_version >= 1'
 
 # --- A busy phone is skipped at once --------------------------------------------------------------
 device alice "$(scenario uas_busy.xml)"
@@ -118,7 +123,8 @@ check "alice is busy, bob answers" carrier_call "$number" "$plain" -d 1000
 check "without waiting out alice's ring time" test $((SECONDS - started)) -lt 5
 finished "$alice_pid"
 check "bob's phone had the call" finished "$device_pid"
-check "record: answered by 102" expect "$(newest_record "$since")" '.disposition == "answered" and .answered_by == "102"'
+check "record: answered by 102, the route shows alice busy" expect "$(newest_record "$since")" \
+  '.disposition == "answered" and .answered_by == "102" and .route[3].type == "step_failed" and .route[3].outcome == "busy"'
 
 # --- No phone of the scheme registered: the backup number, through the carrier (FMC) --------------
 check "a plan ringing carol (never registered), then the backup number" plan "$all_week" \
@@ -133,7 +139,10 @@ started=$SECONDS
 check "the call reaches the backup number" carrier_call "$number" "$plain" -d 1000
 check "at once, not after carol's 20 s" test $((SECONDS - started)) -lt 5
 check "the carrier got it with the company number as caller id" finished "$far_end"
-check "record: answered" expect "$(newest_record "$since")" '.disposition == "answered"'
+check "record: answered, the route shows carol's step failing, then the backup number" \
+  expect "$(newest_record "$since")" \
+  '.disposition == "answered" and ([.route[].type] == ["schedule", "scheme", "step", "step_failed", "step"])
+   and .route[4].detail == "number +4930123456 for 60 s"'
 
 # --- A holiday in the tenant's time zone: the closed branch ----------------------------------------
 today=$(TZ=$zone date +%F)
@@ -141,7 +150,10 @@ check "a plan whose schedule has today ($today in $zone) as a holiday" plan \
   "{\"hours\": $(jq -c .hours <<<"$all_week"), \"holidays\": [{\"date\": \"$today\", \"name\": \"test day\"}]}" \
   '[{"targets": [{"extension": "101"}]}]'
 check "the preview: closed, hang up with 603" preview_is "main:closed night:603"
+since=$(now_utc)
 check "the caller gets 603 from the plan's hangup node" refused_call "$number" 603
+check "record: the route says why" expect "$(newest_record "$since")" \
+  '[.route[] | .node + " " + .outcome] == ["main closed", "night 603"] and (.route[0].detail | contains("holiday"))'
 
 # --- Outbound rules: premium rate blocked by default, the caller id chosen by destination prefix ----
 blocked_metric='tel_routing_decisions_total{outcome="outbound_blocked"}'

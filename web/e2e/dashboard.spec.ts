@@ -237,9 +237,22 @@ test("the owner signs in with the keyboard and sets up a number, a carrier, a SI
   await shot(page, "laptop-company");
 });
 
-test("a real call appears in the call log with its legs and in the CSV export", async ({ page }) => {
+test("a real call appears in the call log with its legs, its route and in the CSV export", async ({ page }) => {
   test.setTimeout(120_000);
   expect(sipPassword).not.toBe("");
+  // The number follows a dial plan: a forwarding scheme whose first step rings manager1.
+  await adminApi(
+    "PUT",
+    "/v1/dialplan",
+    {
+      nodes: {
+        reception: { type: "scheme", steps: [{ targets: [{ extension: "101" }], ring_seconds: 20 }], then: "nobody" },
+        nobody: { type: "hangup", status: 480, reason: "nobody answered" },
+      },
+      numbers: { [e164]: "reception" },
+    },
+    apiKey,
+  );
   const call = await run("bash", [join(here, "place_call.sh")], {
     env: {
       ...process.env,
@@ -271,6 +284,10 @@ test("a real call appears in the call log with its legs and in the CSV export", 
   const leg = page.getByTestId("leg-row").first();
   await expect(leg).toContainText("101");
   await expect(leg).toContainText("200");
+  const route = page.getByTestId("route-step");
+  await expect(route).toHaveCount(2);
+  await expect(route.nth(0)).toContainText("reception scheme: ring");
+  await expect(route.nth(1)).toContainText("step: 1 — extension 101 for 20 s");
   await shot(page, "laptop-call-details");
 
   await nav(page, "Call log");

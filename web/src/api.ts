@@ -195,4 +195,13 @@ export interface CallRecord {
   cause: string;
   answered_by: string;
   legs?: CallLeg[];
+  route?: RouteStep[];
+}
+// One step of a call's way through the dial plan (docs/dialplan.md).
+export interface RouteStep {
+  node: string;
+  type: string;
+  outcome: string;
+  detail: string;
+  plan_version: number;
 }

@@ -46,6 +46,7 @@ EncodedEvent encodeCallEvent(const std::string& tenant_id, const std::string& ca
       {calls::v1::CallEvent::kCallBridged, "call.bridged"},
       {calls::v1::CallEvent::kLegEnded, "call.leg_ended"},
       {calls::v1::CallEvent::kCallEnded, kCallEndedType},
+      {calls::v1::CallEvent::kRouteStep, "call.route_step"},
   };
   for (const auto& [kind, type] : kTypes) {
     if (event.kind_case() == kind) envelope.set_type(type);

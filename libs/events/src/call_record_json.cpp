@@ -83,6 +83,14 @@ json callRecordJson(const calls_v1::CallRecord& call, bool with_legs) {
           {"media", media(leg.media())},
       });
     }
+    out["route"] = json::array();
+    for (const auto& step : call.route()) {
+      out["route"].push_back({{"node", step.node()},
+                              {"type", step.type()},
+                              {"outcome", step.outcome()},
+                              {"detail", step.detail()},
+                              {"plan_version", step.plan_version()}});
+    }
   }
   return out;
 }

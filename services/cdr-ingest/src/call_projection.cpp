@@ -49,6 +49,7 @@ std::string eventType(const v1::CallEvent& event) {
     case v1::CallEvent::kCallBridged: return "call.bridged";
     case v1::CallEvent::kLegEnded: return "call.leg_ended";
     case v1::CallEvent::kCallEnded: return "call.ended";
+    case v1::CallEvent::kRouteStep: return "call.route_step";
     case v1::CallEvent::KIND_NOT_SET: return "";
   }
   return "";
@@ -140,6 +141,9 @@ v1::CallRecord projectCall(const std::string& tenant_id, const std::string& call
         record.set_complete(true);
         break;
       }
+      case v1::CallEvent::kRouteStep:
+        *record.add_route() = event.route_step();
+        break;
       case v1::CallEvent::KIND_NOT_SET:
         break;
     }

@@ -6,6 +6,8 @@
 #include <regex>
 #include <set>
 
+#include <nlohmann/json.hpp>
+
 #include "tel/crypto/crypto.h"
 #include "tel/events/call_events.h"
 #include "tel/grpc/status.h"
@@ -79,7 +81,33 @@ constexpr const char* kCallColumns =
     " utm_medium, utm_campaign, utm_term, utm_content, referrer, landing_page,"
     " coalesce(category_id::text, ''),"
     " coalesce((SELECT k.name FROM call_categories k WHERE k.id = calls.category_id), ''),"
-    " category_set_by";
+    " category_set_by, route::text";
+
+// The call's route (its way through the dial plan) as the jsonb array stored in calls.route.
+std::string routeJson(const v1::CallRecord& call) {
+  nlohmann::json steps = nlohmann::json::array();
+  for (const auto& step : call.route()) {
+    steps.push_back({{"node", step.node()},
+                     {"type", step.type()},
+                     {"outcome", step.outcome()},
+                     {"detail", step.detail()},
+                     {"plan_version", step.plan_version()}});
+  }
+  return steps.dump();
+}
+
+void readRoute(const std::string& text, v1::CallRecord* out) {
+  const auto steps = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!steps.is_array()) return;
+  for (const auto& item : steps) {
+    auto* step = out->add_route();
+    step->set_node(item.value("node", ""));
+    step->set_type(item.value("type", ""));
+    step->set_outcome(item.value("outcome", ""));
+    step->set_detail(item.value("detail", ""));
+    step->set_plan_version(item.value("plan_version", int64_t{0}));
+  }
+}
 
 void mapCall(const pqxx::row& row, v1::CallRecord* out) {
   out->set_call_id(row[0].as<std::string>());
@@ -123,6 +151,7 @@ void mapCall(const pqxx::row& row, v1::CallRecord* out) {
     out->set_category(row[34].as<std::string>());
   }
   out->set_category_set_by(row[35].as<std::string>());
+  readRoute(row[36].as<std::string>(), out);
 }
 
 bool isUuid(const std::string& text) {
@@ -181,7 +210,7 @@ BatchResult CdrStore::writeBatch(const std::vector<IncomingEvent>& events) {
         " disposition smallint, hangup_side smallint, sip_status integer, cause text,"
         " answered_leg_id text, answered_by text, caller_packets_in bigint, caller_packets_out "
         "bigint,"
-        " caller_bytes_in bigint, caller_bytes_out bigint, events integer, complete boolean)"
+        " caller_bytes_in bigint, caller_bytes_out bigint, events integer, complete boolean, route text)"
         " ON COMMIT DELETE ROWS");
     txn.exec(
         "CREATE TEMP TABLE IF NOT EXISTS incoming_leg_rows (tenant_id uuid, call_id text, leg_id "
@@ -289,7 +318,8 @@ BatchResult CdrStore::writeTenant(pqxx::work& txn, const std::string& tenant_id,
                          number(media.bytes_in()),
                          number(media.bytes_out()),
                          number(call.events()),
-                         text(call.complete() ? "t" : "f")});
+                         text(call.complete() ? "t" : "f"),
+                         routeJson(call)});
     for (int i = 0; i < call.legs_size(); ++i) {
       const auto& leg = call.legs(i);
       leg_rows.push_back({text(tenant_id), text(call_id), text(leg.leg_id()), number(i),
@@ -308,7 +338,7 @@ BatchResult CdrStore::writeTenant(pqxx::work& txn, const std::string& tenant_id,
   // Staging tables carry times as microseconds since the epoch (bigint); the upserts convert.
   txn.exec("DELETE FROM incoming_call_rows");
   txn.exec("DELETE FROM incoming_leg_rows");
-  copyRows<24>(txn, "incoming_call_rows", call_rows);
+  copyRows<25>(txn, "incoming_call_rows", call_rows);
   copyRows<18>(txn, "incoming_leg_rows", leg_rows);
   // A call's legs only ever grow with its events (a leg id, once seen, stays), so an upsert keeps
   // them exact without deleting the old rows first. Legs go first: when a record completes, the
@@ -336,12 +366,12 @@ BatchResult CdrStore::writeTenant(pqxx::work& txn, const std::string& tenant_id,
       "caller_account_id,"
       " started_at, answered_at, ended_at, ring_seconds, talk_seconds, disposition, hangup_side,"
       " sip_status, cause, answered_leg_id, answered_by, caller_packets_in, caller_packets_out,"
-      " caller_bytes_in, caller_bytes_out, events, complete, updated_at)"
+      " caller_bytes_in, caller_bytes_out, events, complete, route, updated_at)"
       " SELECT tenant_id, call_id, direction, caller, called, number_id, caller_account_id, " +
       fromMicros("started") + ", " + fromMicros("answered") + ", " + fromMicros("ended") +
       ", ring_seconds, talk_seconds, disposition, hangup_side, sip_status, cause, answered_leg_id,"
       " answered_by, caller_packets_in, caller_packets_out, caller_bytes_in, caller_bytes_out,"
-      " events, complete, now() FROM incoming_call_rows"
+      " events, complete, route::jsonb, now() FROM incoming_call_rows"
       " ON CONFLICT (tenant_id, call_id) DO UPDATE SET direction = EXCLUDED.direction,"
       " caller = EXCLUDED.caller, called = EXCLUDED.called, number_id = EXCLUDED.number_id,"
       " caller_account_id = EXCLUDED.caller_account_id, started_at = EXCLUDED.started_at,"
@@ -353,7 +383,7 @@ BatchResult CdrStore::writeTenant(pqxx::work& txn, const std::string& tenant_id,
       " caller_packets_in = EXCLUDED.caller_packets_in, caller_packets_out = "
       "EXCLUDED.caller_packets_out,"
       " caller_bytes_in = EXCLUDED.caller_bytes_in, caller_bytes_out = EXCLUDED.caller_bytes_out,"
-      " events = EXCLUDED.events, complete = EXCLUDED.complete, updated_at = now()");
+      " events = EXCLUDED.events, complete = EXCLUDED.complete, route = EXCLUDED.route, updated_at = now()");
   return result;
 }
 

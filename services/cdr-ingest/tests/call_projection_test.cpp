@@ -126,3 +126,38 @@ TEST_CASE("events without a call.started still give the call a start time") {
   CHECK(record.started_at().seconds() == (kStart + 5'000'000) / 1000000);
   CHECK(eventType(events[0].event) == "call.ringing");
 }
+
+TEST_CASE("route steps become the record's route, in sequence order, whatever order they arrive in") {
+  std::vector<CallEventRecord> events = answeredCall();
+  // sip-edge publishes a dial's route steps right before its legs: sequences 2-4 here.
+  for (auto& event : events) {
+    if (event.sequence > 1) event.sequence += 3;
+  }
+  const char* steps[][3] = {{"main", "schedule", "open"}, {"sales", "scheme", "ring"}, {"sales", "step", "1"}};
+  uint64_t sequence = 2;
+  for (const auto& step : steps) {
+    CallEventRecord record;
+    record.sequence = sequence++;
+    record.event_id = std::string("r") + std::to_string(record.sequence);
+    record.occurred_micros = kStart + 5000;
+    auto* route = record.event.mutable_route_step();
+    route->set_node(step[0]);
+    route->set_type(step[1]);
+    route->set_outcome(step[2]);
+    route->set_plan_version(7);
+    events.push_back(record);
+  }
+  std::mt19937 shuffle_seed(7);
+  std::shuffle(events.begin(), events.end(), shuffle_seed);
+  events.push_back(events.front());  // a duplicate delivery
+  const v1::CallRecord record = projectCall("t", "c", events);
+  REQUIRE(record.route_size() == 3);
+  CHECK(record.route(0).node() == "main");
+  CHECK(record.route(1).type() == "scheme");
+  CHECK(record.route(2).outcome() == "1");
+  CHECK(record.route(2).plan_version() == 7);
+  CHECK(record.answered_by() == "101");
+  v1::CallEvent step_event;
+  step_event.mutable_route_step();
+  CHECK(eventType(step_event) == "call.route_step");
+}

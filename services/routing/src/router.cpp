@@ -118,7 +118,7 @@ Decision Router::routeInbound(const std::string& call_id, const calls::v1::CallO
       journey.plan = *plan;
       journey.tenant_id = offered.tenant_id();
       journey.company_number = number->e164();
-      return followPlan(call_id, std::move(journey), entry->second);
+      return followPlan(call_id, std::move(journey), entry->second, {});
     }
   }
   const auto& route = number->route();
@@ -239,12 +239,14 @@ size_t Router::journeys() const {
   return journeys_.size();
 }
 
-Decision Router::followPlan(const std::string& call_id, Journey journey, const std::string& node_id) {
+Decision Router::followPlan(const std::string& call_id, Journey journey, const std::string& node_id,
+                            Route route) {
   std::vector<v1::PreviewStep> path;
   auto node = walkPlan(*journey.plan, node_id, clock_(), &path);
   std::string trail;
   for (const auto& step : path) {
     trail += (trail.empty() ? "" : " -> ") + step.node() + " (" + step.type() + ": " + step.outcome() + ")";
+    addRouteStep(route, journey, step.node(), step.type(), step.outcome(), step.detail());
   }
   log_.info("dial plan", {{"call_id", call_id},
                           {"tenant_id", journey.tenant_id},
@@ -253,16 +255,38 @@ Decision Router::followPlan(const std::string& call_id, Journey journey, const s
   if (!node.ok()) {
     count("error");
     log_.error("dial plan walk failed", {{"call_id", call_id}, {"error", std::string(node.status().message())}});
-    return refuse(call_id, 503, "routing unavailable");
+    return withRoute(refuse(call_id, 503, "routing unavailable"), std::move(route));
   }
   if ((*node)->type == PlanNode::Type::kHangup) {
     count("plan_hangup");
-    return refuse(call_id, (*node)->status, (*node)->reason.empty() ? "dial plan" : (*node)->reason);
+    return withRoute(refuse(call_id, (*node)->status, (*node)->reason.empty() ? "dial plan" : (*node)->reason),
+                     std::move(route));
   }
   count("plan_scheme");
   journey.scheme = *node;
+  journey.scheme_id = path.back().node();
   journey.next_step = 0;
-  return ringNextStep(call_id, std::move(journey), 480, "no_targets");
+  return ringNextStep(call_id, std::move(journey), 480, "no_targets", std::move(route));
+}
+
+void Router::addRouteStep(Route& route, const Journey& journey, const std::string& node, const std::string& type,
+                          const std::string& outcome, const std::string& detail) {
+  auto& step = route.emplace_back();
+  step.set_node(node);
+  step.set_type(type);
+  step.set_outcome(outcome);
+  step.set_detail(detail.substr(0, 256));
+  step.set_plan_version(journey.plan->version);
+}
+
+Decision Router::withRoute(Decision decision, Route route) {
+  // sip-edge takes at most 32 steps a command; a walk through a long chain of schedules keeps its
+  // start and the node that acts.
+  constexpr size_t kMaxSteps = 32;
+  if (route.size() > kMaxSteps) route.erase(route.begin() + (kMaxSteps - 1), route.end() - 1);
+  auto* steps = decision.dial ? decision.dial->mutable_route() : decision.hangup->mutable_route();
+  for (auto& step : route) *steps->Add() = std::move(step);
+  return decision;
 }
 
 bool Router::addTarget(const Journey& journey, const SchemeTarget& target, calls::v1::DialRequest& dial) {
@@ -292,28 +316,39 @@ bool Router::addTarget(const Journey& journey, const SchemeTarget& target, calls
 }
 
 Decision Router::ringNextStep(const std::string& call_id, Journey journey, uint32_t last_status,
-                              const std::string& last_reason) {
+                              const std::string& last_reason, Route route) {
   const auto& steps = journey.scheme->steps;
   while (journey.next_step < steps.size()) {
     const SchemeStep& step = steps[journey.next_step++];
+    const std::string number = std::to_string(journey.next_step);
     calls::v1::DialRequest dial;
     dial.set_call_id(call_id);
     dial.set_timeout_seconds(step.ring_seconds);
+    std::string ringing;
     for (const auto& target : step.targets) {
       if (!addTarget(journey, target, dial)) {
         log_.warn("scheme target skipped", {{"call_id", call_id},
                                             {"tenant_id", journey.tenant_id},
                                             {"target", target.describe()}});
+        continue;
       }
+      ringing += (ringing.empty() ? "" : ", ") + target.describe();
     }
-    if (dial.targets().empty()) continue;  // nothing to ring in this step: the next one at once
+    if (dial.targets().empty()) {  // nothing to ring in this step: the next one at once
+      addRouteStep(route, journey, journey.scheme_id, "step", number, "skipped: nothing to ring");
+      continue;
+    }
+    addRouteStep(route, journey, journey.scheme_id, "step", number,
+                 ringing + " for " + std::to_string(step.ring_seconds) + " s");
     const auto now = std::chrono::steady_clock::now();
     // A DialFailed comes within the ring time; a journey still here well after it was answered.
     journey.expires = now + std::chrono::seconds(step.ring_seconds) + std::chrono::seconds(60);
-    std::lock_guard lock(journeys_mutex_);
-    sweepJourneys(now);
-    journeys_[call_id] = std::move(journey);
-    return Decision{dial, std::nullopt};
+    {
+      std::lock_guard lock(journeys_mutex_);
+      sweepJourneys(now);
+      journeys_[call_id] = std::move(journey);
+    }
+    return withRoute(Decision{dial, std::nullopt}, std::move(route));
   }
   {
     std::lock_guard lock(journeys_mutex_);
@@ -321,8 +356,8 @@ Decision Router::ringNextStep(const std::string& call_id, Journey journey, uint3
   }
   count("scheme_exhausted");
   const std::string then = journey.scheme->then;
-  if (!then.empty()) return followPlan(call_id, std::move(journey), then);
-  return refuse(call_id, callerStatusAfterFailedDial(last_status), last_reason);
+  if (!then.empty()) return followPlan(call_id, std::move(journey), then, std::move(route));
+  return withRoute(refuse(call_id, callerStatusAfterFailedDial(last_status), last_reason), std::move(route));
 }
 
 std::optional<Decision> Router::continueJourney(const std::string& call_id, const calls::v1::DialFailed& failed) {
@@ -334,7 +369,10 @@ std::optional<Decision> Router::continueJourney(const std::string& call_id, cons
     journey = it->second;
   }
   count("scheme_next_step");
-  return ringNextStep(call_id, std::move(journey), failed.status_code(), failed.reason());
+  Route route;
+  addRouteStep(route, journey, journey.scheme_id, "step_failed", failed.reason(),
+               "step " + std::to_string(journey.next_step) + ": SIP " + std::to_string(failed.status_code()));
+  return ringNextStep(call_id, std::move(journey), failed.status_code(), failed.reason(), std::move(route));
 }
 
 // Called with journeys_mutex_ held; walks the map at most once a second.

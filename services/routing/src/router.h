@@ -85,16 +85,23 @@ class Router {
     std::string tenant_id;
     std::string company_number;  // the number called: the caller id FMC targets see
     const PlanNode* scheme = nullptr;
+    std::string scheme_id;
     size_t next_step = 0;
     std::chrono::steady_clock::time_point expires;
   };
 
   Decision routeInbound(const std::string& call_id, const calls::v1::CallOffered& offered);
   // Follows the plan from `node_id` to the node that acts, and acts (rings a scheme, hangs up).
-  Decision followPlan(const std::string& call_id, Journey journey, const std::string& node_id);
+  // The steps a command carries to sip-edge, which records them on the call (its route).
+  using Route = std::vector<calls::v1::RouteStep>;
+
+  Decision followPlan(const std::string& call_id, Journey journey, const std::string& node_id, Route route);
   // Rings the journey's next step that has a target to ring; without one, the scheme's `then`.
   Decision ringNextStep(const std::string& call_id, Journey journey, uint32_t last_status,
-                        const std::string& last_reason);
+                        const std::string& last_reason, Route route);
+  static void addRouteStep(Route& route, const Journey& journey, const std::string& node, const std::string& type,
+                           const std::string& outcome, const std::string& detail);
+  static Decision withRoute(Decision decision, Route route);
   // DialFailed of a call with a journey: its next step; nullopt when the call has none.
   std::optional<Decision> continueJourney(const std::string& call_id, const calls::v1::DialFailed& failed);
   bool addTarget(const Journey& journey, const SchemeTarget& target, calls::v1::DialRequest& dial);

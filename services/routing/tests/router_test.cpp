@@ -277,10 +277,21 @@ TEST_CASE_METHOD(Fixture, "in hours a scheme rings its steps one after another, 
   CHECK(commander.dials[0].targets(0).account().account_id() == "acc-101");
   CHECK(commander.dials[0].targets(1).account().account_id() == "acc-102");
   CHECK(router.journeys() == 1);
+  // The way there rides along for the call record: the schedule's branch, the scheme, its step.
+  auto routeOf = [](const auto& steps) {
+    std::vector<std::string> out;
+    for (const auto& step : steps) out.push_back(step.node() + " " + step.type() + " " + step.outcome());
+    return out;
+  };
+  CHECK(routeOf(commander.dials[0].route()) ==
+        std::vector<std::string>{"main schedule open", "sales scheme ring", "sales step 1"});
+  CHECK(commander.dials[0].route(2).detail() == "extension 101, extension 102 for 15 s");
 
   failDial("call-1", 480, "no_answer");
   REQUIRE(commander.dials.size() == 2);
   const auto& second = commander.dials[1];
+  CHECK(routeOf(second.route()) == std::vector<std::string>{"sales step_failed no_answer", "sales step 2"});
+  CHECK(second.route(0).detail() == "step 1: SIP 480");
   CHECK(second.timeout_seconds() == 20);
   REQUIRE(second.targets_size() == 2);
   // FMC: the mobile is rung through the carrier and sees the number the client called.
@@ -298,6 +309,8 @@ TEST_CASE_METHOD(Fixture, "in hours a scheme rings its steps one after another, 
   REQUIRE(commander.hangups.size() == 1);
   CHECK(commander.hangups[0].status_code() == 480);
   CHECK(commander.hangups[0].reason() == "closed");
+  CHECK(routeOf(commander.hangups[0].route()) ==
+        std::vector<std::string>{"sales step_failed no_answer", "night hangup 480"});
   CHECK(router.journeys() == 0);
 }
 

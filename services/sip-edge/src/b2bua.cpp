@@ -494,6 +494,7 @@ void B2bua::dialOnSipThread(const calls::v1::DialRequest& request,
     done(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "the call is not waiting for a dial"));
     return;
   }
+  publishRouteOnSipThread(*call, request.route());
   call->state = Call::State::kDialing;
   call->deadline = Clock::time_point::max();  // set when the legs are placed
   const int dial_number = ++call->dials;
@@ -943,6 +944,7 @@ void B2bua::hangup(const calls::v1::HangupRequest& request,
       done(grpc::Status(grpc::StatusCode::NOT_FOUND, "no such call"));
       return;
     }
+    publishRouteOnSipThread(*call, request.route());
     const uint32_t status = request.status_code() == 0 ? 480 : request.status_code();
     calls::v1::Disposition disposition = calls::v1::DISPOSITION_FAILED;
     if (call->caller_answered) {
@@ -1128,6 +1130,16 @@ void B2bua::finishEndedCallOnSipThread(const std::string& call_id,
     if (auto found = counters.find(id); found != counters.end())
       *details->mutable_media() = found->second;
     publishOnSipThread(*call, ended);
+  }
+}
+
+void B2bua::publishRouteOnSipThread(Call& call,
+                                    const google::protobuf::RepeatedPtrField<calls::v1::RouteStep>& route) {
+  if (call.admission.tenant_id.empty()) return;  // not admitted: no record to carry the steps
+  for (const auto& step : route) {
+    CallEvent event;
+    *event.mutable_route_step() = step;
+    publishOnSipThread(call, event);
   }
 }
 

@@ -98,6 +98,9 @@ class B2bua final : public CallCommands, public CallHandler {
   void finishEndedCallOnSipThread(const std::string& call_id,
                                   std::map<std::string, calls::v1::MediaCounters> counters);
   void publishOnSipThread(Call& call, const calls::v1::CallEvent& event);
+  // One route_step event per step an application's command carried (the call record's route).
+  void publishRouteOnSipThread(Call& call,
+                               const google::protobuf::RepeatedPtrField<calls::v1::RouteStep>& route);
   void notifyOnSipThread(Call& call, calls::v1::CallNotification notification);
   Call* findCall(const std::string& call_id);
   // The call's line in this instance's ledger (workers only; a failure is logged: the call goes on,

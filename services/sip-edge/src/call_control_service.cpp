@@ -250,6 +250,21 @@ void ApplicationHub::closeAll() {
     stream->close(grpc::Status(grpc::StatusCode::UNAVAILABLE, "sip-edge is shutting down"));
 }
 
+namespace {
+
+// A command's route steps become call events: bounded, so that no application can bloat a record.
+grpc::Status validateRoute(const google::protobuf::RepeatedPtrField<calls::v1::RouteStep>& route) {
+  if (route.size() > 32) return grpc_util::invalidArgument("route", "at most 32 steps");
+  for (const auto& step : route) {
+    for (const std::string* text : {&step.node(), &step.type(), &step.outcome(), &step.detail()}) {
+      if (text->size() > 256) return grpc_util::invalidArgument("route", "each text at most 256 bytes");
+    }
+  }
+  return grpc::Status::OK;
+}
+
+}  // namespace
+
 grpc::Status validateDial(const calls::v1::DialRequest& request) {
   if (request.call_id().empty() || request.call_id().size() > 128) {
     return grpc_util::invalidArgument("call_id", "required, at most 128 bytes");
@@ -275,7 +290,7 @@ grpc::Status validateDial(const calls::v1::DialRequest& request) {
       return grpc_util::invalidArgument("targets", "each needs account or external");
     }
   }
-  return grpc::Status::OK;
+  return validateRoute(request.route());
 }
 
 grpc::Status validateHangup(const calls::v1::HangupRequest& request) {
@@ -285,7 +300,7 @@ grpc::Status validateHangup(const calls::v1::HangupRequest& request) {
   if (request.status_code() != 0 && (request.status_code() < 400 || request.status_code() > 699)) {
     return grpc_util::invalidArgument("status_code", "0 (480) or 400-699");
   }
-  return grpc::Status::OK;
+  return validateRoute(request.route());
 }
 
 grpc::ServerBidiReactor<calls::v1::ApplicationMessage, calls::v1::ControlMessage>*

@@ -90,6 +90,19 @@ export function CallDetails({ id }: { id: string }) {
           ) : (
             <p className="empty">No legs: nobody was dialled for this call.</p>
           )}
+          {call.route && call.route.length > 0 && (
+            <>
+              <h2>Route through the dial plan</h2>
+              <ol className="route" data-testid="call-route">
+                {call.route.map((step, index) => (
+                  <li key={index} data-testid="route-step">
+                    <strong>{step.node}</strong> {step.type}: {step.outcome}
+                    {step.detail && <span className="detail"> — {step.detail}</span>}
+                  </li>
+                ))}
+              </ol>
+            </>
+          )}
         </>
       )}
     </section>

@@ -16,7 +16,8 @@ namespace tel::events {
 std::string apiEnumName(int value, const google::protobuf::EnumDescriptor* descriptor,
                         const std::string& prefix);
 
-// The record's fields; its legs too when `with_legs` (the call log's list leaves them out).
+// The record's fields; its legs and route (its way through the dial plan) too when `with_legs` (the
+// call log's list leaves them out).
 nlohmann::json callRecordJson(const calls::v1::CallRecord& call, bool with_legs);
 
 }  // namespace tel::events

@@ -37,7 +37,8 @@ int main(int argc, char** argv) {
     const auto kRpcTimeout = std::chrono::seconds(2);
     tel::sip::AccountsCredentials credentials(accounts, kRpcTimeout);
     tel::sip::AccountsNumberDirectory numbers(accounts, kRpcTimeout, config.lookup_cache_ttl);
-    tel::sip::RedisChannelLimiter channels(redis, config.max_call_duration);
+    // A hold outlives the longest call: its ringing and decisions come before the answer.
+    tel::sip::RedisChannelLimiter channels(redis, config.max_call_duration + std::chrono::minutes(10));
     tel::sip::MediaRelayPool media({config.media_relay_addresses, kRpcTimeout}, log, *registry);
     auto producer = tel::kafka::Producer::create(
         {config.kafka_brokers,

@@ -795,6 +795,7 @@ void B2bua::onLegAnsweredOnSipThread(Call& call, Leg& leg, const SipStack::Event
                     SIPTAG_PAYLOAD_STR(sdp->c_str()), TAG_END());
         current->caller_answered = true;
         current->state = Call::State::kBridged;
+        current->deadline = Clock::now() + options_.max_call_duration;
         CallEvent bridged;
         bridged.mutable_call_bridged()->set_leg_id(leg_id);
         publishOnSipThread(*current, bridged);
@@ -1004,6 +1005,11 @@ void B2bua::tickOnSipThread() {
                                    : dispositionAfterFailedDial(call->failed_reason);
       endCallOnSipThread(*call, disposition, calls::v1::SIDE_SYSTEM,
                          call->failed_reason == "busy" ? 486 : 480, "application did not act");
+    } else if (call->state == Call::State::kBridged) {
+      call->log.warn("maximum call duration reached: ending the call",
+                     {{"max_seconds", std::to_string(options_.max_call_duration.count())}});
+      endCallOnSipThread(*call, calls::v1::DISPOSITION_ANSWERED, calls::v1::SIDE_SYSTEM, 200,
+                         "maximum call duration reached");
     }
   }
 }

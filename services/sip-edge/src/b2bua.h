@@ -34,6 +34,9 @@ struct B2buaOptions {
   // INVITEs being admitted at once (waiting for the number, the channel count and the media
   // session on the workers). Past it a new INVITE gets 503 at once: see onNewInviteOnSipThread.
   size_t max_admitting = 64;
+  // A bridged call is ended (BYE to both sides) this long after it was answered: the toll-fraud
+  // cap on a hijacked phone's call, and the bound the channel holds rely on (calls.max_duration).
+  std::chrono::seconds max_call_duration{4 * 3600};
 };
 
 // The B2BUA: every call is an A leg (the caller's dialog, which sip-edge answers as a UAS) and B

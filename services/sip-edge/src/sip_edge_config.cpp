@@ -60,9 +60,10 @@ SipEdgeConfig SipEdgeConfig::load(config::Config& source) {
   }
   config.max_call_duration = std::chrono::duration_cast<std::chrono::seconds>(
       source.getDuration("calls.max_duration", std::chrono::hours(4)));
-  if (config.max_call_duration < std::chrono::minutes(1)) {
-    throw config::ConfigError("calls.max_duration", "must be at least 1m");
+  if (config.max_call_duration < std::chrono::seconds(5)) {
+    throw config::ConfigError("calls.max_duration", "must be at least 5s");
   }
+  config.b2bua.max_call_duration = config.max_call_duration;
   auto redis = redis::parseRedisUrl(source.getSecret("redis.url"));
   if (!redis.ok()) throw config::ConfigError("redis.url", std::string(redis.status().message()));
   config.redis = *redis;

@@ -25,7 +25,9 @@ struct SipEdgeConfig {
   std::chrono::milliseconds kafka_linger{20};
   CallAdmissionOptions admission;
   B2buaOptions b2bua;
-  std::chrono::seconds max_call_duration{4 * 3600};  // a number's channel is held at most this long
+  // Answered calls are ended this long after the answer; a number's channel is held at most 10 min
+  // longer (the hold lapses by itself when an instance dies mid-call).
+  std::chrono::seconds max_call_duration{4 * 3600};
   std::chrono::milliseconds lookup_cache_ttl{5000};  // numbers and carrier matches; 0 disables
   // On SIGTERM: how long calls in progress may go on while new ones are refused (503).
   std::chrono::milliseconds drain_grace{30000};

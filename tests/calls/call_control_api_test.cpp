@@ -83,6 +83,17 @@ TEST_CASE("malformed Dial requests are INVALID_ARGUMENT naming the field") {
          for (int i = 0; i < 33; ++i) r.add_route()->set_node("n");
        },
        "route"},
+      {"five limits",
+       [](v1::DialRequest& r) {
+         for (int i = 0; i < 5; ++i) {
+           auto* limit = r.add_limits();
+           limit->set_key("k" + std::to_string(i));
+           limit->set_max(1);
+         }
+       },
+       "limits"},
+      {"a limit without a key", [](v1::DialRequest& r) { r.add_limits()->set_max(1); }, "limits.key"},
+      {"a limit of 0 calls", [](v1::DialRequest& r) { r.add_limits()->set_key("outbound:tenant"); }, "limits.max"},
       {"a route step with a huge detail",
        [](v1::DialRequest& r) { r.add_route()->set_detail(std::string(300, 'x')); }, "route"},
   };

@@ -45,9 +45,11 @@ refused_call() {  # refused_call NUMBER STATUS [SDP_MEDIA_LINE]
   carrier_call "$1" "$file" -key sdp_media "${3:-m=audio 4000 RTP/AVP 8}"
 }
 phone_call() {  # phone_call USER DIALLED BLOCK [SIPP ARGS...]: a call placed by an account
+  # (REFUSED_STATUS: the status the "refused" block expects instead of 403)
   local user=$1 dialled=$2 block=$3 file
   shift 3
   file=$(scenario uac_account_call.xml "$block")
+  [[ -n ${REFUSED_STATUS:-} ]] && sed -i "s/recv response=\"403\"/recv response=\"$REFUSED_STATUS\"/" "$file"
   take_port
   (cd "$work" && timeout 60 sipp -sf "$file" -m 1 -s "$dialled" -au "$user" -ap "${PHONE_PASSWORD:-${password[$user]}}" \
     -key user "$user" -key domain "$domain" -i 127.0.0.1 -p "$port" -mp $((port + 2)) -timeout 50 -trace_err \

@@ -163,8 +163,9 @@ check "bob dials a premium-rate number: refused (403) with no rule saying otherw
 check "refused by routing's outbound rules, not by authentication" \
   test "$(metric routing "$blocked_metric")" -gt "${blocked_before:-0}"
 uk_number=$(new_number '{"kind":"none"}')
-check "a plan whose outbound rules show the UK number to UK destinations" \
-  api_ok PUT /v1/dialplan "{\"outbound\": {\"caller_ids\": [{\"prefix\": \"+44\", \"caller_id\": \"$uk_number\"}]}}"
+check "a plan whose outbound rules show the UK number to UK destinations, one call per account at once" \
+  api_ok PUT /v1/dialplan "{\"outbound\": {\"caller_ids\": [{\"prefix\": \"+44\", \"caller_id\": \"$uk_number\"}],
+                                            \"max_concurrent_per_account\": 1}}"
 uk_far_end=$(scenario uas_answer.xml caller-bye)
 sed -i "s/\[from_check\]/sip:.${uk_number#+}@/" "$uk_far_end"
 (cd "$work" && exec timeout 60 sipp -sf "$uk_far_end" -m 1 -i 127.0.0.1 -p "$carrier_port" -mp $((carrier_port + 2)) \
@@ -172,8 +173,21 @@ sed -i "s/\[from_check\]/sip:.${uk_number#+}@/" "$uk_far_end"
 far_end=$!
 pids+=("$far_end")
 sleep 0.3
-check "bob dials a UK number: out through the carrier" phone_call bob 00447911123456 answered -d 500
+phone_call bob 00447911123456 answered -d 3000 &
+first_call=$!
+take_port  # the block the call in the background took
+sleep 1.5
+REFUSED_STATUS=486 check "while bob's first call goes on, his second is refused (486): the cap holds" \
+  phone_call bob 00447911123457 refused
+check "bob's UK call went out through the carrier" finished "$first_call"
 check "the far end saw the UK number as caller id" finished "$far_end"
+(cd "$work" && exec timeout 60 sipp -sf "$answers" -m 1 -i 127.0.0.1 -p "$carrier_port" -mp $((carrier_port + 2)) \
+  -rtp_echo -timeout 50 -trace_err -error_file "$work/us-far-end.err" >"$work/us-far-end.out" 2>&1) &
+far_end=$!
+pids+=("$far_end")
+sleep 0.3
+check "once it is over, bob can call out again" phone_call bob 0015559998888 answered -d 200
+finished "$far_end"
 
 # --- Nothing left behind --------------------------------------------------------------------------
 settled() {
@@ -185,6 +199,8 @@ settled() {
   return 1
 }
 check "no call state left in sip-edge" settled
+check "no channel or outbound-limit slot held in Redis" \
+  test -z "$(redis-cli -p "${TEL_REDIS_URL##*:}" --scan --pattern "tel:chan:$tenant:*")"
 
 ((failed)) && show_sipp_errors
 exit $failed

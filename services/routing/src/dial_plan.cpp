@@ -247,7 +247,8 @@ PlanNode parseNode(const std::string& id, const json& value, const PlanFacts* fa
 OutboundRules parseOutbound(const json& value, const PlanFacts* facts) {
   const std::string where = "outbound";
   if (!value.is_object()) fail(where + " must be an object");
-  onlyKeys(value, {"caller_ids", "premium_rate", "blocked_prefixes"}, where);
+  onlyKeys(value, {"caller_ids", "premium_rate", "blocked_prefixes", "max_concurrent_per_account", "max_concurrent"},
+           where);
   OutboundRules rules;
   static const std::regex kPrefix(R"(\+[0-9]{1,15})");
   if (value.contains("caller_ids")) {
@@ -283,6 +284,9 @@ OutboundRules parseOutbound(const json& value, const PlanFacts* facts) {
       rules.blocked_prefixes.push_back(item.get<std::string>());
     }
   }
+  rules.max_concurrent_per_account =
+      integerField(value, "max_concurrent_per_account", where, rules.max_concurrent_per_account, 1, 1000);
+  rules.max_concurrent = integerField(value, "max_concurrent", where, rules.max_concurrent, 1, 100000);
   return rules;
 }
 

@@ -56,6 +56,9 @@ struct OutboundRules {
   std::vector<CallerIdRule> caller_ids;  // the longest matching prefix wins
   bool premium_rate = false;             // allow kPremiumRatePrefixes
   std::vector<std::string> blocked_prefixes;
+  // Outbound calls at once: of one SIP account, of the whole tenant (sip-edge counts them).
+  uint32_t max_concurrent_per_account = 2;
+  uint32_t max_concurrent = 20;
 
   // The refusal for `destination` (E.164), or nullopt when it may be called.
   std::optional<std::string> refusal(const std::string& destination) const;

@@ -201,7 +201,18 @@ Decision Router::routeFromAccount(const std::string& call_id,
                                         {"reason", *refusal}});
     return refuse(call_id, 403, *refusal);
   }
-  return external(call_id, offered, *number, /*keep_caller_id=*/false, 60, rules.callerIdFor(*number));
+  Decision decision =
+      external(call_id, offered, *number, /*keep_caller_id=*/false, 60, rules.callerIdFor(*number));
+  if (decision.dial) {
+    // sip-edge holds a slot of each while the call lasts; past either, the dial fails at once.
+    auto* per_account = decision.dial->add_limits();
+    per_account->set_key("outbound:account:" + offered.caller_account_id());
+    per_account->set_max(rules.max_concurrent_per_account);
+    auto* per_tenant = decision.dial->add_limits();
+    per_tenant->set_key("outbound:tenant");
+    per_tenant->set_max(rules.max_concurrent);
+  }
+  return decision;
 }
 
 Decision Router::external(const std::string& call_id, const calls::v1::CallOffered& offered,

@@ -202,4 +202,11 @@ TEST_CASE("outbound rules are checked: prefixes, the tenant's caller ids, no rep
   CHECK(refusal(plan) == "outbound: premium_rate must be true or false");
   plan["outbound"] = {{"international", true}};
   CHECK(refusal(plan) == "outbound: unknown field \"international\"");
+  plan["outbound"] = {{"max_concurrent_per_account", 0}};
+  CHECK(refusal(plan) == "outbound: max_concurrent_per_account must be a whole number from 1 to 1000");
+  plan["outbound"] = {{"max_concurrent", 5}, {"max_concurrent_per_account", 3}};
+  auto capped = parseDialPlan(plan.dump(), "UTC", &kFacts);
+  REQUIRE(capped.ok());
+  CHECK((*capped)->outbound.max_concurrent == 5);
+  CHECK((*capped)->outbound.max_concurrent_per_account == 3);
 }

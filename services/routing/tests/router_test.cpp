@@ -377,13 +377,20 @@ TEST_CASE_METHOD(Fixture, "outbound rules: premium-rate blocked by default and c
   CHECK(router.decide("c2", fromAccount("+979123456789")).hangup->status_code() == 403);
 
   auto plan = parseDialPlan(R"({"outbound": {"premium_rate": true, "blocked_prefixes": ["+7"],
-      "caller_ids": [{"prefix": "+44", "caller_id": "+15550002000"}, {"prefix": "+4420", "caller_id": "+15550003000"}]}})",
+      "caller_ids": [{"prefix": "+44", "caller_id": "+15550002000"}, {"prefix": "+4420", "caller_id": "+15550003000"}],
+      "max_concurrent": 20}})",
                             "UTC", nullptr);
   REQUIRE(plan.ok());
   plans.current = *plan;
   auto allowed = router.decide("c3", fromAccount("+19005551234"));
   REQUIRE(allowed.dial);
   CHECK(allowed.dial->targets(0).external().caller_id() == "+15550001000");  // no rule: the carrier's
+  REQUIRE(allowed.dial->limits_size() == 2);
+  CHECK(allowed.dial->limits(0).key() == "outbound:account:acc-101");
+  CHECK(allowed.dial->limits(0).max() == 2);
+  CHECK(allowed.dial->limits(1).key() == "outbound:tenant");
+  CHECK(allowed.dial->limits(1).max() == 20);
+  CHECK(router.decide("c8", fromAccount("102")).dial->limits_size() == 0);  // internal calls are not counted
   CHECK(router.decide("c4", fromAccount("+447911123456")).dial->targets(0).external().caller_id() == "+15550002000");
   CHECK(router.decide("c5", fromAccount("+442071234567")).dial->targets(0).external().caller_id() == "+15550003000");
   auto blocked = router.decide("c6", fromAccount("+74951234567"));

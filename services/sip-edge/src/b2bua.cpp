@@ -108,6 +108,15 @@ struct B2bua::PlannedLeg {
   RelayEndpoint relay;
 };
 
+// What a dial's worker hands back to the SIP thread: the legs to place, the limit slots it took
+// for the call, or why it rings nobody.
+struct DialPreparation {
+  std::vector<B2bua::PlannedLeg> legs;
+  std::vector<std::string> held_limits;
+  int failed_status = 0;
+  std::string failed_reason;
+};
+
 namespace {
 
 B2bua::PlannedLeg externalLeg(const calls::v1::ExternalTarget& target, const std::string& caller) {
@@ -143,6 +152,7 @@ struct B2bua::Call {
   std::string bridged_leg;
   std::string early_media_leg;
   std::string failed_reason;  // of the last failed dial
+  std::vector<std::string> held_limits;  // DialRequest.limits keys this call holds a slot of
 
   // A re-INVITE being passed through: the leg that sent it and the one it was forwarded to.
   std::string reinvite_from;
@@ -507,7 +517,13 @@ void B2bua::dialOnSipThread(const calls::v1::DialRequest& request,
   std::optional<RelayEndpoint> prepared;
   if (dial_number == 1 && call->admission.first_callee_relay.port != 0)
     prepared = call->admission.first_callee_relay;
-  if (prepared && request.targets_size() == 1 && request.targets(0).has_external()) {
+  // Limits the call does not hold yet (a later dial may repeat those of an earlier one).
+  std::vector<std::pair<std::string, int>> limits;
+  for (const auto& limit : request.limits()) {
+    if (std::find(call->held_limits.begin(), call->held_limits.end(), limit.key()) == call->held_limits.end())
+      limits.emplace_back(limit.key(), static_cast<int>(limit.max()));
+  }
+  if (prepared && limits.empty() && request.targets_size() == 1 && request.targets(0).has_external()) {
     // One SIP URI: nothing to look up and nothing to allocate, so no worker round trip.
     std::vector<PlannedLeg> legs{externalLeg(request.targets(0).external(), caller)};
     legs[0].id = calleeLegId(dial_number, 1);
@@ -516,7 +532,24 @@ void B2bua::dialOnSipThread(const calls::v1::DialRequest& request,
     return;
   }
   runBlocking(
-      [this, request, dial_number, tenant_id, session, caller, call_id, prepared] {
+      [this, request, dial_number, tenant_id, session, caller, call_id, prepared, limits] {
+        DialPreparation result;
+        if (!limits.empty()) {
+          auto full = admission_.holdLimits(tenant_id, call_id, limits);
+          if (!full.ok()) {
+            log_.error("limit count failed", {{"call_id", call_id}, {"error", std::string(full.status().message())}});
+            result.failed_status = 503;
+            result.failed_reason = "unavailable";
+            return result;
+          }
+          if (*full) {
+            log_.info("dial refused: limit reached", {{"call_id", call_id}, {"tenant_id", tenant_id}, {"limit", **full}});
+            result.failed_status = 486;
+            result.failed_reason = "limit_reached";
+            return result;
+          }
+          for (const auto& limit : limits) result.held_limits.push_back(limit.first);
+        }
         // Every registered device of an account target becomes a leg; then each leg gets its ports.
         std::vector<PlannedLeg> planned;
         const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
@@ -569,10 +602,29 @@ void B2bua::dialOnSipThread(const calls::v1::DialRequest& request,
           planned[i].relay = *relay;
           ready.push_back(std::move(planned[i]));
         }
-        return ready;
+        result.legs = std::move(ready);
+        return result;
       },
-      [this, call_id, timeout, done = std::move(done)](std::vector<PlannedLeg> legs) mutable {
-        placeLegsOnSipThread(call_id, std::move(legs), timeout, std::move(done));
+      [this, call_id, tenant_id, timeout, done = std::move(done)](DialPreparation prepared) mutable {
+        Call* current = findCall(call_id);
+        if (current != nullptr && current->state == Call::State::kDialing) {
+          current->held_limits.insert(current->held_limits.end(), prepared.held_limits.begin(),
+                                      prepared.held_limits.end());
+          if (prepared.failed_status != 0) {
+            done(grpc::Status::OK);
+            dialFailedOnSipThread(*current, prepared.failed_status, prepared.failed_reason);
+            return;
+          }
+        } else if (!prepared.held_limits.empty()) {
+          // The call ended meanwhile, and its end gave back only what it knew it held.
+          runBlocking(
+              [this, tenant_id, call_id, held = std::move(prepared.held_limits)] {
+                admission_.releaseLimits(tenant_id, call_id, held);
+                return true;
+              },
+              [](bool) {});
+        }
+        placeLegsOnSipThread(call_id, std::move(prepared.legs), timeout, std::move(done));
       });
 }
 
@@ -1083,13 +1135,14 @@ void B2bua::endCallOnSipThread(Call& call, calls::v1::Disposition disposition, c
   const std::string call_id = call.id;
   const std::string session = call.admission.media_session;
   const Admission admission = call.admission;
+  const std::vector<std::string> held_limits = call.held_limits;
   call.log.info("call ending", {{"disposition", calls::v1::Disposition_Name(disposition)},
                                 {"side", calls::v1::Side_Name(side)},
                                 {"status", std::to_string(status)}});
   ended_calls_.Add({{"disposition", calls::v1::Disposition_Name(disposition)}}).Increment();
   CallEvent* stored = new CallEvent(std::move(ended));
   runBlocking(
-      [this, session, admission, call_id] {
+      [this, session, admission, call_id, held_limits] {
         std::map<std::string, calls::v1::MediaCounters> counters;
         if (!session.empty()) {
           auto deleted = media_.deleteSession(session);
@@ -1102,6 +1155,7 @@ void B2bua::endCallOnSipThread(Call& call, calls::v1::Disposition disposition, c
           }
         }
         admission_.release(admission, call_id);
+        admission_.releaseLimits(admission.tenant_id, call_id, held_limits);
         eraseFromLedger(call_id, admission);
         return counters;
       },

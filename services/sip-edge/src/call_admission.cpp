@@ -240,6 +240,37 @@ bool CallAdmission::setUpMedia(Admission& admission, const InviteRequest& invite
   return true;
 }
 
+namespace {
+// Limit counters live beside the numbers' channel counters, in a space of their own.
+std::string limitCounter(const std::string& key) { return "limit:" + key; }
+}  // namespace
+
+absl::StatusOr<std::optional<std::string>> CallAdmission::holdLimits(
+    const std::string& tenant_id, const std::string& call_id, const std::vector<std::pair<std::string, int>>& limits) {
+  std::vector<std::string> taken;
+  for (const auto& [key, max] : limits) {
+    auto held = channels_.acquire(tenant_id, limitCounter(key), call_id, max);
+    if (!held.ok() || !*held) {
+      releaseLimits(tenant_id, call_id, taken);
+      if (!held.ok()) return held.status();
+      return std::optional<std::string>(key);
+    }
+    taken.push_back(key);
+  }
+  return std::optional<std::string>();
+}
+
+void CallAdmission::releaseLimits(const std::string& tenant_id, const std::string& call_id,
+                                  const std::vector<std::string>& keys) {
+  for (const auto& key : keys) {
+    if (auto status = channels_.release(tenant_id, limitCounter(key), call_id); !status.ok()) {
+      // The hold lapses by itself, like a channel's.
+      log_.error("limit release failed",
+                 {{"call_id", call_id}, {"tenant_id", tenant_id}, {"limit", key}, {"error", std::string(status.message())}});
+    }
+  }
+}
+
 void CallAdmission::release(const Admission& admission, const std::string& call_id) {
   if (!admission.holds_channel) return;
   if (auto status = channels_.release(admission.tenant_id, admission.number_id, call_id);

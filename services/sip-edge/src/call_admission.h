@@ -70,6 +70,13 @@ class CallAdmission {
   // together with the counters it reads.
   void release(const Admission& admission, const std::string& call_id);
 
+  // Concurrency limits a dial asks for (DialRequest.limits), counted like a number's channels. Takes
+  // a slot of each for the call, all or none: nullopt when all were taken, else the key that was
+  // full, or an error when the counters cannot be read.
+  absl::StatusOr<std::optional<std::string>> holdLimits(const std::string& tenant_id, const std::string& call_id,
+                                                        const std::vector<std::pair<std::string, int>>& limits);
+  void releaseLimits(const std::string& tenant_id, const std::string& call_id, const std::vector<std::string>& keys);
+
  private:
   bool isCarrierHost(const std::string& host) const;
   Admission admitFromCarrier(const InviteRequest& invite,

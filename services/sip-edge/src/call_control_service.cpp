@@ -290,6 +290,13 @@ grpc::Status validateDial(const calls::v1::DialRequest& request) {
       return grpc_util::invalidArgument("targets", "each needs account or external");
     }
   }
+  if (request.limits_size() > 4) return grpc_util::invalidArgument("limits", "at most 4");
+  for (const auto& limit : request.limits()) {
+    if (limit.key().empty() || limit.key().size() > 128) {
+      return grpc_util::invalidArgument("limits.key", "1 to 128 bytes");
+    }
+    if (limit.max() < 1 || limit.max() > 100000) return grpc_util::invalidArgument("limits.max", "1 to 100000");
+  }
   return validateRoute(request.route());
 }
 

@@ -245,15 +245,17 @@ bool isLedgered(const Admission& admission) {
 }  // namespace
 
 void B2bua::recordInLedger(const std::string& call_id, const Admission& admission,
-                           const std::string& answered_leg) {
+                           const std::string& answered_leg, const std::vector<std::string>& limits,
+                           bool update_only) {
   if (!isLedgered(admission)) return;
   const LedgerEntry entry{call_id,
                           admission.tenant_id,
                           admission.holds_channel ? admission.number_id : "",
                           admission.media_relay,
                           admission.media_session,
-                          answered_leg};
-  const absl::Status written = answered_leg.empty() ? ledger_.record(entry) : ledger_.update(entry);
+                          answered_leg,
+                          limits};
+  const absl::Status written = update_only ? ledger_.update(entry) : ledger_.record(entry);
   if (!written.ok()) {
     log_.warn("call not written to the ledger",
               {{"call_id", call_id}, {"error", std::string(written.message())}});
@@ -401,7 +403,7 @@ void B2bua::onNewInviteOnSipThread(const SipStack::Event& event) {
   runBlocking(
       [this, invite] {
         Admission admission = admission_.admit(invite, std::chrono::system_clock::now());
-        recordInLedger(invite.call_id, admission, "");
+        recordInLedger(invite.call_id, admission, "", {}, /*update_only=*/false);
         return admission;
       },
       [this, call_id](Admission admission) {
@@ -532,7 +534,8 @@ void B2bua::dialOnSipThread(const calls::v1::DialRequest& request,
     return;
   }
   runBlocking(
-      [this, request, dial_number, tenant_id, session, caller, call_id, prepared, limits] {
+      [this, request, dial_number, tenant_id, session, caller, call_id, prepared, limits,
+       admission = call->admission, already_held = call->held_limits] {
         DialPreparation result;
         if (!limits.empty()) {
           auto full = admission_.holdLimits(tenant_id, call_id, limits);
@@ -549,6 +552,10 @@ void B2bua::dialOnSipThread(const calls::v1::DialRequest& request,
             return result;
           }
           for (const auto& limit : limits) result.held_limits.push_back(limit.first);
+          // A survivor gives the slots back should this instance be lost during the call.
+          std::vector<std::string> all = already_held;
+          all.insert(all.end(), result.held_limits.begin(), result.held_limits.end());
+          recordInLedger(call_id, admission, "", all, /*update_only=*/true);
         }
         // Every registered device of an account target becomes a leg; then each leg gets its ports.
         std::vector<PlannedLeg> planned;
@@ -818,11 +825,11 @@ void B2bua::onLegAnsweredOnSipThread(Call& call, Leg& leg, const SipStack::Event
   const std::string call_id = call.id;
   const std::string leg_id = leg.id;
   runBlocking(
-      [this, call_id, admission = call.admission, leg_id, remote = *remote] {
+      [this, call_id, admission = call.admission, limits = call.held_limits, leg_id, remote = *remote] {
         std::optional<RelayEndpoint> address;
         if (!remote.onHold()) address = RelayEndpoint{remote.ip, remote.port};
         absl::Status linked = media_.link(admission.media_session, "a", leg_id, address);
-        if (linked.ok()) recordInLedger(call_id, admission, leg_id);
+        if (linked.ok()) recordInLedger(call_id, admission, leg_id, limits, /*update_only=*/true);
         return linked;
       },
       [this, call_id, leg_id, answer](absl::Status linked) {

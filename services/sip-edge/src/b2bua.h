@@ -108,8 +108,10 @@ class B2bua final : public CallCommands, public CallHandler {
   Call* findCall(const std::string& call_id);
   // The call's line in this instance's ledger (workers only; a failure is logged: the call goes on,
   // it is only not closed by a survivor should this instance be lost).
+  // `update_only`: only while the line is there (a late write never brings back an ended call).
   void recordInLedger(const std::string& call_id, const Admission& admission,
-                      const std::string& answered_leg);
+                      const std::string& answered_leg, const std::vector<std::string>& limits,
+                      bool update_only);
   void eraseFromLedger(const std::string& call_id, const Admission& admission);
 
   SipStack& stack_;

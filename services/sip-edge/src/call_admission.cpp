@@ -240,16 +240,11 @@ bool CallAdmission::setUpMedia(Admission& admission, const InviteRequest& invite
   return true;
 }
 
-namespace {
-// Limit counters live beside the numbers' channel counters, in a space of their own.
-std::string limitCounter(const std::string& key) { return "limit:" + key; }
-}  // namespace
-
 absl::StatusOr<std::optional<std::string>> CallAdmission::holdLimits(
     const std::string& tenant_id, const std::string& call_id, const std::vector<std::pair<std::string, int>>& limits) {
   std::vector<std::string> taken;
   for (const auto& [key, max] : limits) {
-    auto held = channels_.acquire(tenant_id, limitCounter(key), call_id, max);
+    auto held = channels_.acquire(tenant_id, limitCounterName(key), call_id, max);
     if (!held.ok() || !*held) {
       releaseLimits(tenant_id, call_id, taken);
       if (!held.ok()) return held.status();
@@ -263,7 +258,7 @@ absl::StatusOr<std::optional<std::string>> CallAdmission::holdLimits(
 void CallAdmission::releaseLimits(const std::string& tenant_id, const std::string& call_id,
                                   const std::vector<std::string>& keys) {
   for (const auto& key : keys) {
-    if (auto status = channels_.release(tenant_id, limitCounter(key), call_id); !status.ok()) {
+    if (auto status = channels_.release(tenant_id, limitCounterName(key), call_id); !status.ok()) {
       // The hold lapses by itself, like a channel's.
       log_.error("limit release failed",
                  {{"call_id", call_id}, {"tenant_id", tenant_id}, {"limit", key}, {"error", std::string(status.message())}});

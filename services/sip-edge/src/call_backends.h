@@ -79,6 +79,9 @@ class ChannelLimiter {
                                const std::string& call_id) = 0;
 };
 
+// The counter of a concurrency limit (DialRequest.limits) among a tenant's channel counters.
+inline std::string limitCounterName(const std::string& key) { return "limit:" + key; }
+
 // A sorted set per number in Redis: member = call id, score = when the hold lapses. A sip-edge
 // that dies mid-call cannot release its channels, so every hold lapses after `max_hold` (longer
 // than any call is allowed to last) and lapsed holds are swept on the next acquire.

@@ -292,8 +292,10 @@ grpc::Status validateDial(const calls::v1::DialRequest& request) {
   }
   if (request.limits_size() > 4) return grpc_util::invalidArgument("limits", "at most 4");
   for (const auto& limit : request.limits()) {
-    if (limit.key().empty() || limit.key().size() > 128) {
-      return grpc_util::invalidArgument("limits.key", "1 to 128 bytes");
+    if (limit.key().empty() || limit.key().size() > 128 ||
+        limit.key().find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:._-") !=
+            std::string::npos) {
+      return grpc_util::invalidArgument("limits.key", "1 to 128 letters, digits, ':', '.', '_' or '-'");
     }
     if (limit.max() < 1 || limit.max() > 100000) return grpc_util::invalidArgument("limits.max", "1 to 100000");
   }

@@ -8,7 +8,7 @@
 namespace tel::sip {
 namespace {
 
-constexpr size_t kFields = 5;
+constexpr size_t kFields = 6;
 
 int64_t millisSinceEpoch(CallLedger::Clock::time_point at) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(at.time_since_epoch()).count();
@@ -21,8 +21,10 @@ absl::Status statusOf(const absl::StatusOr<redis::Reply>& reply) {
 }  // namespace
 
 std::string LedgerEntry::encode() const {
+  std::string joined;
+  for (const auto& key : limits) joined += (joined.empty() ? "" : ",") + key;
   return tenant_id + '\t' + number_id + '\t' + media_relay + '\t' + media_session + '\t' +
-         answered_leg;
+         answered_leg + '\t' + joined;
 }
 
 std::optional<LedgerEntry> LedgerEntry::decode(const std::string& call_id,
@@ -31,8 +33,14 @@ std::optional<LedgerEntry> LedgerEntry::decode(const std::string& call_id,
   std::istringstream in(line);
   for (std::string field; std::getline(in, field, '\t');) fields.push_back(field);
   if (!line.empty() && line.back() == '\t') fields.emplace_back();
+  if (fields.size() == kFields - 1) fields.emplace_back();  // written before the limits field
   if (fields.size() != kFields || fields[0].empty()) return std::nullopt;
-  return LedgerEntry{call_id, fields[0], fields[1], fields[2], fields[3], fields[4]};
+  LedgerEntry entry{call_id, fields[0], fields[1], fields[2], fields[3], fields[4], {}};
+  std::istringstream keys(fields[5]);
+  for (std::string key; std::getline(keys, key, ',');) {
+    if (!key.empty()) entry.limits.push_back(key);
+  }
+  return entry;
 }
 
 std::string RedisCallLedger::callsKey(const std::string& instance) {

@@ -24,8 +24,11 @@ struct LedgerEntry {
   std::string media_relay;    // address of the media-relay holding the session
   std::string media_session;  // empty when the call has no media session
   std::string answered_leg;   // the B leg that answered; empty while unanswered
+  std::vector<std::string> limits;  // keys of the concurrency limits the call holds a slot of
 
-  // One line of tab-separated fields (no field can hold a tab: ids and host:port).
+  // One line of tab-separated fields (no field can hold a tab: ids and host:port; limit keys,
+  // which hold neither tab nor comma, are joined by commas). Lines written before the limits field
+  // existed decode with none.
   std::string encode() const;
   static std::optional<LedgerEntry> decode(const std::string& call_id, const std::string& line);
 };

@@ -113,6 +113,12 @@ void LostInstanceReaper::closeCall(const LedgerEntry& entry) {
                     {{"error", std::string(released.message())}});
     }
   }
+  for (const auto& key : entry.limits) {
+    if (auto released = channels_.release(entry.tenant_id, limitCounterName(key), entry.call_id); !released.ok()) {
+      call_log.warn("lost call's limit slot not released (its hold lapses by itself)",
+                    {{"limit", key}, {"error", std::string(released.message())}});
+    }
+  }
   uint64_t sequence = kSequenceBase;
   const bool answered = !entry.answered_leg.empty();
   if (answered) {

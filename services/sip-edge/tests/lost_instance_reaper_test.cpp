@@ -110,9 +110,13 @@ struct Fixture {
   Fixture() {
     // edge-a has an answered call holding a channel, and a call still ringing.
     REQUIRE(lost.heartbeat(start + seconds(10)).ok());
-    REQUIRE(lost.record({"call-1", "tenant-1", "number-1", "relay:1", "s-1", "b1"}).ok());
-    REQUIRE(lost.record({"call-2", "tenant-1", "", "relay:2", "s-2", ""}).ok());
+    // call-2 is an outbound call ringing: it holds its account's and tenant's outbound slots.
+    REQUIRE(lost.record({"call-1", "tenant-1", "number-1", "relay:1", "s-1", "b1", {}}).ok());
+    REQUIRE(lost.record({"call-2", "tenant-1", "", "relay:2", "s-2", "", {"outbound:account:a1", "outbound:tenant"}})
+                .ok());
     REQUIRE(channels.acquire("tenant-1", "number-1", "call-1", 5).value());
+    REQUIRE(channels.acquire("tenant-1", limitCounterName("outbound:account:a1"), "call-2", 2).value());
+    REQUIRE(channels.acquire("tenant-1", limitCounterName("outbound:tenant"), "call-2", 20).value());
     relays.sessions[{"relay:1", "s-1"}] = {{"a", packets(150)}, {"b1", packets(149)}};
     relays.sessions[{"relay:2", "s-2"}] = {{"a", packets(3)}};
   }
@@ -133,11 +137,13 @@ TEST_CASE("a live instance's calls are left alone", "[reaper]") {
   CHECK(f.cluster.heartbeats.count("edge-b") == 1);  // the survivor beats too
 }
 
-TEST_CASE("a lapsed instance's calls are closed: media deleted and channel released", "[reaper]") {
+TEST_CASE("a lapsed instance's calls are closed: media deleted, channel and limit slots released", "[reaper]") {
   Fixture f;
   f.survivor.runOnce(f.start + seconds(11));
   CHECK(f.relays.sessions.empty());
   CHECK(f.channels.held["number-1"].empty());
+  CHECK(f.channels.held[limitCounterName("outbound:account:a1")].empty());
+  CHECK(f.channels.held[limitCounterName("outbound:tenant")].empty());
   CHECK(f.cluster.calls.count("edge-a") == 0);
   CHECK(f.cluster.heartbeats.count("edge-a") == 0);
 
@@ -196,14 +202,15 @@ TEST_CASE("a lost instance is closed by one survivor only", "[reaper]") {
 TEST_CASE("an update never brings back a call the instance has closed", "[reaper]") {
   FakeCluster cluster;
   FakeLedger ledger{cluster, "edge-a"};
-  REQUIRE(ledger.record({"call-1", "tenant-1", "", "relay:1", "s-1", ""}).ok());
+  REQUIRE(ledger.record({"call-1", "tenant-1", "", "relay:1", "s-1", "", {}}).ok());
   REQUIRE(ledger.erase("call-1").ok());
-  REQUIRE(ledger.update({"call-1", "tenant-1", "", "relay:1", "s-1", "b1"}).ok());
+  REQUIRE(ledger.update({"call-1", "tenant-1", "", "relay:1", "s-1", "b1", {}}).ok());
   CHECK(cluster.calls["edge-a"].empty());
 }
 
 TEST_CASE("ledger entries survive encoding and garbage is refused", "[reaper]") {
-  const LedgerEntry entry{"call-1", "tenant-1", "number-1", "10.0.0.5:17120", "s-1", "b2"};
+  const LedgerEntry entry{"call-1", "tenant-1", "number-1", "10.0.0.5:17120", "s-1", "b2",
+                          {"outbound:account:a1", "outbound:tenant"}};
   auto decoded = LedgerEntry::decode("call-1", entry.encode());
   REQUIRE(decoded);
   CHECK(decoded->tenant_id == "tenant-1");
@@ -211,10 +218,17 @@ TEST_CASE("ledger entries survive encoding and garbage is refused", "[reaper]") 
   CHECK(decoded->media_relay == "10.0.0.5:17120");
   CHECK(decoded->media_session == "s-1");
   CHECK(decoded->answered_leg == "b2");
-  const LedgerEntry unanswered{"call-2", "tenant-1", "", "r:1", "s-2", ""};
+  CHECK(decoded->limits == std::vector<std::string>{"outbound:account:a1", "outbound:tenant"});
+  const LedgerEntry unanswered{"call-2", "tenant-1", "", "r:1", "s-2", "", {}};
   auto round_trip = LedgerEntry::decode("call-2", unanswered.encode());
   REQUIRE(round_trip);
   CHECK(round_trip->answered_leg.empty());
+  CHECK(round_trip->limits.empty());
+  // A line written before the limits field existed.
+  auto older = LedgerEntry::decode("call-4", "tenant-1\tnumber-1\tr:1\ts-4\tb1");
+  REQUIRE(older);
+  CHECK(older->answered_leg == "b1");
+  CHECK(older->limits.empty());
   CHECK_FALSE(LedgerEntry::decode("call-3", "garbage"));
   CHECK_FALSE(LedgerEntry::decode("call-3", "\tnumber\trelay\ts\tb"));  // no tenant
 }

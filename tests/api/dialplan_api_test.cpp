@@ -25,6 +25,17 @@ json officePlan(const std::string& number) {
     "numbers": {")" + number + R"(": "main"}})");
 }
 
+// A new number of the tenant and the accounts 201 and 202 that officePlan() rings; the number.
+std::string officeNumber(ApiClient& api) {
+  const std::string number = uniqueE164();
+  REQUIRE(api.post("/v1/numbers", {{"e164", number}}).status == 201);
+  for (const char* extension : {"201", "202"}) {
+    REQUIRE(api.post("/v1/sip-accounts", {{"username", std::string("u") + extension}, {"extension", extension}})
+                .status == 201);
+  }
+  return number;
+}
+
 // The path of a preview as "node:outcome" items.
 std::vector<std::string> pathOf(const HttpResult& preview) {
   std::vector<std::string> out;
@@ -39,12 +50,7 @@ std::vector<std::string> pathOf(const HttpResult& preview) {
 TEST_CASE("a dial plan is saved whole, read back and versioned") {
   TestTenant tenant(Platform::fromEnv(), "plan", "Europe/Berlin");
   auto& api = *tenant.api;
-  const std::string number = uniqueE164();
-  REQUIRE(api.post("/v1/numbers", {{"e164", number}}).status == 201);
-  for (const char* extension : {"201", "202"}) {
-    REQUIRE(api.post("/v1/sip-accounts", {{"username", std::string("u") + extension}, {"extension", extension}})
-                .status == 201);
-  }
+  const std::string number = officeNumber(api);
   auto empty = api.get("/v1/dialplan");
   REQUIRE(empty.status == 200);
   CHECK(empty.json["version"] == 0);
@@ -68,12 +74,7 @@ TEST_CASE("a dial plan is saved whole, read back and versioned") {
 TEST_CASE("the preview walks the plan across a week, a holiday and the tenant's time zone") {
   TestTenant tenant(Platform::fromEnv(), "plan", "Europe/Berlin");
   auto& api = *tenant.api;
-  const std::string number = uniqueE164();
-  REQUIRE(api.post("/v1/numbers", {{"e164", number}}).status == 201);
-  for (const char* extension : {"201", "202"}) {
-    REQUIRE(api.post("/v1/sip-accounts", {{"username", std::string("u") + extension}, {"extension", extension}})
-                .status == 201);
-  }
+  const std::string number = officeNumber(api);
   REQUIRE(api.put("/v1/dialplan", officePlan(number)).status == 200);
   auto preview = [&](const std::string& at) {
     auto result = api.get("/v1/dialplan/preview?number=" + urlEncode(number) + "&at=" + at);
@@ -118,10 +119,7 @@ TEST_CASE("the preview walks the plan across a week, a holiday and the tenant's 
 TEST_CASE("bad plans are refused with the node named, and change nothing") {
   TestTenant tenant(Platform::fromEnv(), "plan");
   auto& api = *tenant.api;
-  const std::string number = uniqueE164();
-  REQUIRE(api.post("/v1/numbers", {{"e164", number}}).status == 201);
-  REQUIRE(api.post("/v1/sip-accounts", {{"username", "u201"}, {"extension", "201"}}).status == 201);
-  REQUIRE(api.post("/v1/sip-accounts", {{"username", "u202"}, {"extension", "202"}}).status == 201);
+  const std::string number = officeNumber(api);
   REQUIRE(api.put("/v1/dialplan", officePlan(number)).status == 200);
 
   auto refused = [&](const json& plan, const std::string& message) {

@@ -3,8 +3,9 @@
 # media-relay and cdr-ingest): a sequential forwarding scheme rings its steps one after another, a
 # busy phone is skipped at once, a scheme whose phones are not registered reaches the backup number
 # through the carrier showing the company number (FMC), and a holiday in the tenant's time zone
-# sends the call to the closed branch; the outbound rules refuse a premium-rate number and choose
-# the caller id by destination prefix. Before each inbound call, the preview endpoint says what the
+# sends the call to the closed branch; the outbound rules refuse a premium-rate number, choose
+# the caller id by destination prefix and cap concurrent calls; a carrier that fails a call (503)
+# hands it to the tenant's next carrier. Before each inbound call, the preview endpoint says what the
 # call then does.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -48,6 +49,10 @@ take_port
 carrier_port=$port
 number=$(new_number '{"kind":"none"}' 4)
 api "$key" POST /v1/carriers "{\"name\":\"test carrier\",\"addresses\":[\"127.0.0.1\"],\"outbound_uri\":\"sip:127.0.0.1:$carrier_port\",\"caller_id\":\"$number\"}" >/dev/null
+# A second carrier, outbound only: it takes the calls the first one fails.
+take_port
+backup_port=$port
+api "$key" POST /v1/carriers "{\"name\":\"backup carrier\",\"outbound_uri\":\"sip:127.0.0.1:$backup_port\"}" >/dev/null
 
 plain=$(scenario uac_call.xml caller-bye)
 sed -i "s#\[audio\]#$work/silence.al#" "$plain"
@@ -188,6 +193,26 @@ pids+=("$far_end")
 sleep 0.3
 check "once it is over, bob can call out again" phone_call bob 0015559998888 answered -d 200
 finished "$far_end"
+
+# --- Carrier failover: the primary carrier answers 503, the backup carrier takes the call ----------
+primary_fails=$(scenario uas_busy.xml)
+sed -i 's/SIP\/2.0 486 Busy Here/SIP\/2.0 503 Service Unavailable/' "$primary_fails"
+(cd "$work" && exec timeout 60 sipp -sf "$primary_fails" -m 1 -i 127.0.0.1 -p "$carrier_port" -mp $((carrier_port + 2)) \
+  -timeout 50 -trace_err -error_file "$work/primary.err" >"$work/primary.out" 2>&1) &
+primary=$!
+(cd "$work" && exec timeout 60 sipp -sf "$answers" -m 1 -i 127.0.0.1 -p "$backup_port" -mp $((backup_port + 2)) \
+  -rtp_echo -timeout 50 -trace_err -error_file "$work/backup.err" >"$work/backup.out" 2>&1) &
+backup=$!
+pids+=("$primary" "$backup")
+sleep 0.3
+check "bob's call fails at the primary carrier (503) and goes out through the backup" \
+  phone_call bob 0015559998877 answered -d 300
+check "the primary carrier saw the call" finished "$primary"
+check "the backup carrier had it" finished "$backup"
+call=$(api "$key" GET "/v1/calls?direction=outbound" | jq -r '.items[0].id')
+check "record: two carrier attempts, the first 503, both in the route" expect "$(api "$key" GET "/v1/calls/$call")" \
+  '.disposition == "answered" and (.legs | length == 2) and .legs[0].sip_status == 503
+   and ([.route[].type] == ["carrier", "carrier_failed", "carrier"]) and .route[1].outcome == "503"'
 
 # --- Nothing left behind --------------------------------------------------------------------------
 settled() {

@@ -806,12 +806,18 @@ grpc::Status PgAccountStore::findOutboundRoute(const std::string& tenant_id,
       auto rows = txn.exec(
           "SELECT c.id::text, c.outbound_uri, CASE WHEN c.caller_id <> '' THEN c.caller_id ELSE"
           " coalesce((SELECT n.e164 FROM numbers n ORDER BY n.created_at, n.id LIMIT 1), '') END"
-          " FROM carriers c WHERE c.outbound_uri <> '' ORDER BY c.created_at, c.id LIMIT 1");
+          " FROM carriers c WHERE c.outbound_uri <> '' ORDER BY c.created_at, c.id LIMIT 5");
       if (rows.empty()) return;
       found = true;
       out->set_carrier_id(rows[0][0].as<std::string>());
       out->set_outbound_uri(rows[0][1].as<std::string>());
       out->set_caller_id(rows[0][2].as<std::string>());
+      for (size_t i = 1; i < rows.size(); ++i) {
+        auto* fallback = out->add_fallbacks();
+        fallback->set_carrier_id(rows[i][0].as<std::string>());
+        fallback->set_outbound_uri(rows[i][1].as<std::string>());
+        fallback->set_caller_id(rows[i][2].as<std::string>());
+      }
     });
     return found ? Status::OK : grpc_util::notFound("outbound carrier");
   });

@@ -45,7 +45,7 @@ Router::Router(RouteDirectory& directory, PlanSource& plans, log::Logger logger,
   for (const char* outcome :
        {"extensions", "external_number", "external_uri", "internal", "not_routed", "no_target",
         "no_carrier", "outbound_forbidden", "unknown_destination", "self", "error", "plan_scheme",
-        "plan_hangup", "scheme_next_step", "scheme_exhausted", "outbound_blocked"}) {
+        "plan_hangup", "scheme_next_step", "scheme_exhausted", "outbound_blocked", "carrier_failover"}) {
     decisions_.Add({{"outcome", outcome}});
   }
 }
@@ -242,7 +242,61 @@ Decision Router::external(const std::string& call_id, const calls::v1::CallOffer
   // (the one its outbound rules choose for the destination, or the carrier's).
   if (!keep_caller_id) target->set_caller_id(caller_id.empty() ? (*route)->caller_id() : caller_id);
   count("external_number");
-  return Decision{dial, std::nullopt};
+  if ((*route)->fallbacks().empty()) return Decision{dial, std::nullopt};
+  // Other carriers can take the call should this one fail it.
+  Journey journey;
+  journey.tenant_id = offered.tenant_id();
+  journey.failover.emplace();
+  journey.failover->dial = dial;
+  journey.failover->destination = destination;
+  journey.failover->keep_caller_id = keep_caller_id;
+  journey.failover->caller_id = caller_id;
+  journey.failover->carriers.assign((*route)->fallbacks().begin(), (*route)->fallbacks().end());
+  Route steps;
+  addRouteStep(steps, journey, "outbound", "carrier", "1", target->request_uri());
+  keepJourney(call_id, std::move(journey), timeout_seconds);
+  return withRoute(Decision{dial, std::nullopt}, std::move(steps));
+}
+
+void Router::keepJourney(const std::string& call_id, Journey journey, uint32_t ring_seconds) {
+  const auto now = std::chrono::steady_clock::now();
+  // A DialFailed comes within the ring time; a journey still here well after it was answered.
+  journey.expires = now + std::chrono::seconds(ring_seconds) + std::chrono::seconds(60);
+  std::lock_guard lock(journeys_mutex_);
+  sweepJourneys(now);
+  journeys_[call_id] = std::move(journey);
+}
+
+std::optional<Decision> Router::nextCarrier(const std::string& call_id, Journey journey,
+                                            const calls::v1::DialFailed& failed) {
+  auto& failover = *journey.failover;
+  const uint32_t status = failed.status_code();
+  // The carrier failed the call (a server error, a timeout), not the callee (busy, unknown number).
+  const bool carrier_failed = (status >= 500 && status <= 599) || status == 408;
+  if (!carrier_failed || failover.next >= failover.carriers.size()) {
+    std::lock_guard lock(journeys_mutex_);
+    journeys_.erase(call_id);
+    return std::nullopt;
+  }
+  const auto& carrier = failover.carriers[failover.next++];
+  Route route;
+  addRouteStep(route, journey, "outbound", "carrier_failed", std::to_string(status),
+               failover.dial.targets(0).external().request_uri());
+  auto* target = failover.dial.mutable_targets(0)->mutable_external();
+  target->set_request_uri(outboundRequestUri(carrier.outbound_uri(), failover.destination));
+  if (!failover.keep_caller_id) {
+    target->set_caller_id(failover.caller_id.empty() ? carrier.caller_id() : failover.caller_id);
+  }
+  addRouteStep(route, journey, "outbound", "carrier", std::to_string(failover.next + 1), target->request_uri());
+  count("carrier_failover");
+  log_.warn("carrier failed the call: trying the next", {{"call_id", call_id},
+                                                         {"tenant_id", journey.tenant_id},
+                                                         {"status", std::to_string(status)},
+                                                         {"carrier_id", carrier.carrier_id()}});
+  Decision decision{failover.dial, std::nullopt};
+  const uint32_t ring_seconds = failover.dial.timeout_seconds();
+  keepJourney(call_id, std::move(journey), ring_seconds);
+  return withRoute(std::move(decision), std::move(route));
 }
 
 size_t Router::journeys() const {
@@ -287,7 +341,7 @@ void Router::addRouteStep(Route& route, const Journey& journey, const std::strin
   step.set_type(type);
   step.set_outcome(outcome);
   step.set_detail(detail.substr(0, 256));
-  step.set_plan_version(journey.plan->version);
+  step.set_plan_version(journey.plan ? journey.plan->version : 0);
 }
 
 Decision Router::withRoute(Decision decision, Route route) {
@@ -351,14 +405,7 @@ Decision Router::ringNextStep(const std::string& call_id, Journey journey, uint3
     }
     addRouteStep(route, journey, journey.scheme_id, "step", number,
                  ringing + " for " + std::to_string(step.ring_seconds) + " s");
-    const auto now = std::chrono::steady_clock::now();
-    // A DialFailed comes within the ring time; a journey still here well after it was answered.
-    journey.expires = now + std::chrono::seconds(step.ring_seconds) + std::chrono::seconds(60);
-    {
-      std::lock_guard lock(journeys_mutex_);
-      sweepJourneys(now);
-      journeys_[call_id] = std::move(journey);
-    }
+    keepJourney(call_id, std::move(journey), step.ring_seconds);
     return withRoute(Decision{dial, std::nullopt}, std::move(route));
   }
   {
@@ -379,6 +426,7 @@ std::optional<Decision> Router::continueJourney(const std::string& call_id, cons
     if (it == journeys_.end()) return std::nullopt;
     journey = it->second;
   }
+  if (journey.failover) return nextCarrier(call_id, std::move(journey), failed);
   count("scheme_next_step");
   Route route;
   addRouteStep(route, journey, journey.scheme_id, "step_failed", failed.reason(),

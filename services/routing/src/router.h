@@ -87,6 +87,17 @@ class Router {
     const PlanNode* scheme = nullptr;
     std::string scheme_id;
     size_t next_step = 0;
+    // A call to a number through the tenant's carriers: the carriers not tried yet, in order, and
+    // the dial to repeat through the next one when a carrier fails it (5xx, 408).
+    struct Failover {
+      calls::v1::DialRequest dial;
+      std::string destination;
+      bool keep_caller_id = false;
+      std::string caller_id;  // the outbound rules' choice; empty: each carrier's own
+      std::vector<accounts::v1::OutboundCarrier> carriers;
+      size_t next = 0;
+    };
+    std::optional<Failover> failover;
     std::chrono::steady_clock::time_point expires;
   };
 
@@ -104,6 +115,9 @@ class Router {
   static Decision withRoute(Decision decision, Route route);
   // DialFailed of a call with a journey: its next step; nullopt when the call has none.
   std::optional<Decision> continueJourney(const std::string& call_id, const calls::v1::DialFailed& failed);
+  // DialFailed of a call to a number: the next carrier when this one failed the call, else nullopt.
+  std::optional<Decision> nextCarrier(const std::string& call_id, Journey journey, const calls::v1::DialFailed& failed);
+  void keepJourney(const std::string& call_id, Journey journey, uint32_t ring_seconds);
   bool addTarget(const Journey& journey, const SchemeTarget& target, calls::v1::DialRequest& dial);
   void sweepJourneys(std::chrono::steady_clock::time_point now);
   Decision routeFromAccount(const std::string& call_id, const calls::v1::CallOffered& offered);

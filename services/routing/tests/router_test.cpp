@@ -399,3 +399,48 @@ TEST_CASE_METHOD(Fixture, "outbound rules: premium-rate blocked by default and c
   plans.down = true;
   CHECK(router.decide("c7", fromAccount("+447911123456")).hangup->status_code() == 503);
 }
+
+TEST_CASE_METHOD(Fixture, "a carrier that fails a call hands it to the next, in the tenant's order") {
+  accounts::v1::OutboundRoute outbound;
+  outbound.set_outbound_uri("sip:primary.example:5060");
+  outbound.set_caller_id("+15550001000");
+  auto* backup = outbound.add_fallbacks();
+  backup->set_outbound_uri("sip:backup.example:5060");
+  backup->set_caller_id("+15550002000");
+  directory.outbound = outbound;
+  calls::v1::CallNotification offer;
+  offer.set_call_id("call-1");
+  *offer.mutable_offered() = fromAccount("+447911123456");
+  router.handle(offer, commander);
+  REQUIRE(commander.dials.size() == 1);
+  CHECK(commander.dials[0].targets(0).external().request_uri() == "sip:+447911123456@primary.example:5060");
+  CHECK(commander.dials[0].limits_size() == 2);
+  REQUIRE(commander.dials[0].route_size() == 1);
+  CHECK(commander.dials[0].route(0).type() == "carrier");
+
+  failDial("call-1", 503, "unavailable");
+  REQUIRE(commander.dials.size() == 2);
+  const auto& second = commander.dials[1];
+  CHECK(second.targets(0).external().request_uri() == "sip:+447911123456@backup.example:5060");
+  CHECK(second.targets(0).external().caller_id() == "+15550002000");  // the backup carrier's own
+  REQUIRE(second.route_size() == 2);
+  CHECK(second.route(0).type() == "carrier_failed");
+  CHECK(second.route(0).outcome() == "503");
+  CHECK(second.route(1).outcome() == "2");
+
+  // No carrier left: the caller hears the failure.
+  failDial("call-1", 502, "unavailable");
+  REQUIRE(commander.hangups.size() == 1);
+  CHECK(commander.hangups[0].status_code() == 502);
+  CHECK(router.journeys() == 0);
+
+  // A callee's answer (busy) is final: no other carrier is tried.
+  *offer.mutable_offered() = fromAccount("+447911123457");
+  offer.set_call_id("call-2");
+  router.handle(offer, commander);
+  failDial("call-2", 486, "busy");
+  CHECK(commander.dials.size() == 3);
+  REQUIRE(commander.hangups.size() == 2);
+  CHECK(commander.hangups[1].status_code() == 486);
+  CHECK(router.journeys() == 0);
+}

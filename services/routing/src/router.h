@@ -53,10 +53,12 @@ struct Decision {
 // targets in parallel), a hangup node ends the call. Other inbound calls follow their number's own
 // route (extensions in parallel, or an external number/URI); calls from accounts reach another
 // extension of the tenant, or leave through the tenant's carrier under the plan's outbound rules
-// (premium-rate destinations blocked unless enabled, the caller id chosen by destination prefix).
+// (premium-rate destinations blocked unless enabled, the caller id chosen by destination prefix,
+// concurrency caps that sip-edge counts).
 //
-// A call ringing a scheme has a journey here (its plan version and the next step), so that its
-// DialFailed rings the next step. sip-edge sends a call's notifications to the instance it offered
+// A call ringing a scheme has a journey here (its plan version and the next step), and so does a
+// call to a number with carriers to fail over to, so that its DialFailed rings the next step or
+// the next carrier. sip-edge sends a call's notifications to the instance it offered
 // the call to, so journeys need no sharing; decisions-only attachments are told of no call's end,
 // so a journey expires once its step's ring time has passed without a DialFailed (the call was
 // answered or hung up). Thread-safe: notifications are handled on worker threads; journeys_ is
@@ -75,11 +77,12 @@ class Router {
   void handle(const calls::v1::CallNotification& notification, CallCommander& commander);
   Decision decide(const std::string& call_id, const calls::v1::CallOffered& offered);
 
- // Calls ringing a scheme now (for tests and the journeys gauge).
+  // Calls with a journey now (for tests).
   size_t journeys() const;
 
  private:
-  // Where a call that follows a plan stands: the scheme ringing and its next step.
+  // Where a call stands that has more to try: the scheme ringing and its next step, or the
+  // carriers left.
   struct Journey {
     std::shared_ptr<const DialPlan> plan;  // the version the call started with
     std::string tenant_id;
@@ -101,22 +104,24 @@ class Router {
     std::chrono::steady_clock::time_point expires;
   };
 
-  Decision routeInbound(const std::string& call_id, const calls::v1::CallOffered& offered);
-  // Follows the plan from `node_id` to the node that acts, and acts (rings a scheme, hangs up).
   // The steps a command carries to sip-edge, which records them on the call (its route).
   using Route = std::vector<calls::v1::RouteStep>;
 
+  Decision routeInbound(const std::string& call_id, const calls::v1::CallOffered& offered);
+  // Follows the plan from `node_id` to the node that acts, and acts (rings a scheme, hangs up).
   Decision followPlan(const std::string& call_id, Journey journey, const std::string& node_id, Route route);
   // Rings the journey's next step that has a target to ring; without one, the scheme's `then`.
   Decision ringNextStep(const std::string& call_id, Journey journey, uint32_t last_status,
                         const std::string& last_reason, Route route);
   static void addRouteStep(Route& route, const Journey& journey, const std::string& node, const std::string& type,
                            const std::string& outcome, const std::string& detail);
+  // The decision with `route` in its command (at most 32 steps, as sip-edge takes them).
   static Decision withRoute(Decision decision, Route route);
   // DialFailed of a call with a journey: its next step; nullopt when the call has none.
   std::optional<Decision> continueJourney(const std::string& call_id, const calls::v1::DialFailed& failed);
   // DialFailed of a call to a number: the next carrier when this one failed the call, else nullopt.
   std::optional<Decision> nextCarrier(const std::string& call_id, Journey journey, const calls::v1::DialFailed& failed);
+  // Stores the journey until its DialFailed, or until `ring_seconds` + 60 s have passed without one.
   void keepJourney(const std::string& call_id, Journey journey, uint32_t ring_seconds);
   bool addTarget(const Journey& journey, const SchemeTarget& target, calls::v1::DialRequest& dial);
   void sweepJourneys(std::chrono::steady_clock::time_point now);

@@ -320,6 +320,41 @@ test("a real call appears in the call log with its legs, its route and in the CS
   await expect(page.getByText("No calls match these filters.")).toBeVisible();
 });
 
+test("the owner edits the dial plan: a refusal names the node, a save bumps the version, the preview walks it", async ({
+  page,
+}) => {
+  await signIn(page, owner.email, owner.password);
+  await nav(page, "Dial plan");
+  // The plan the call test saved.
+  await expect(page.getByTestId("plan-version")).toContainText("Version 1");
+  const editor = page.getByLabel("Plan (JSON)");
+  const plan = JSON.parse(await editor.inputValue());
+  expect(plan.numbers[e164]).toBe("reception");
+
+  plan.nodes.reception.then = "voicemail";
+  await editor.fill(JSON.stringify(plan, null, 2));
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByRole("form", { name: "Edit the dial plan" }).getByRole("alert")).toHaveText(
+    /^node "reception": leads to unknown node "voicemail"$/i,
+  );
+  await expect(page.getByTestId("plan-version")).toContainText("Version 1");
+
+  plan.nodes.reception.then = "nobody";
+  plan.nodes.reception.steps[0].ring_seconds = 25;
+  await editor.fill(JSON.stringify(plan, null, 2));
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByTestId("plan-saved")).toHaveText("Saved as version 2.");
+  await expect(page.getByTestId("plan-version")).toContainText("Version 2");
+
+  await page.getByLabel("Number (E.164)").fill(e164);
+  await page.getByRole("button", { name: "Preview" }).click();
+  const steps = page.getByTestId("preview-step");
+  await expect(steps).toHaveCount(1);
+  await expect(steps.first()).toContainText("reception scheme: ring");
+  await expect(steps.first()).toContainText("rings extension 101 for 25 s");
+  await shot(page, "laptop-dial-plan");
+});
+
 test("on a phone the pages fit the screen", async ({ browser }) => {
   const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
   const page = await context.newPage();
@@ -328,6 +363,7 @@ test("on a phone the pages fit the screen", async ({ browser }) => {
     ["/calls", "phone-call-log"],
     [`/calls/${encodeURIComponent(callId)}`, "phone-call-details"],
     ["/settings/numbers", "phone-numbers"],
+    ["/settings/dial-plan", "phone-dial-plan"],
     ["/settings/sip-accounts", "phone-sip-accounts"],
   ]) {
     await page.goto(path);

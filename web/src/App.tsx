@@ -12,10 +12,12 @@ import { Carriers } from "./pages/Carriers";
 import { ApiKeys } from "./pages/ApiKeys";
 import { Tenants } from "./pages/Tenants";
 import { Company } from "./pages/Company";
+import { DialPlanPage } from "./pages/DialPlan";
 
 const tenantPages: [string, string][] = [
   ["/calls", "Call log"],
   ["/settings/numbers", "Numbers"],
+  ["/settings/dial-plan", "Dial plan"],
   ["/settings/sip-accounts", "SIP accounts"],
   ["/settings/users", "Users"],
   ["/settings/carriers", "Carriers"],
@@ -104,6 +106,7 @@ export function App() {
   if (session.kind === "admin") page = <Tenants />;
   else if (path.startsWith("/calls/")) page = <CallDetails id={decodeURIComponent(path.slice("/calls/".length))} />;
   else if (path === "/settings/numbers") page = <Numbers />;
+  else if (path === "/settings/dial-plan") page = <DialPlanPage />;
   else if (path === "/settings/sip-accounts") page = <SipAccounts tenant={tenant} />;
   else if (path === "/settings/users") page = <Users />;
   else if (path === "/settings/carriers") page = <Carriers />;

@@ -40,11 +40,13 @@ interface Options {
   body?: unknown;
   // An API key to use instead of the session (the admin's tenant set-up does this).
   bearer?: string;
+  headers?: Record<string, string>;
 }
 
 export async function api<T>(method: string, path: string, options: Options = {}): Promise<T> {
   const headers: Record<string, string> = { Accept: "application/json" };
   if (options.body !== undefined) headers["Content-Type"] = "application/json";
+  Object.assign(headers, options.headers);
   if (options.bearer) headers["Authorization"] = `Bearer ${options.bearer}`;
   else if (method !== "GET" && csrfToken) headers["X-CSRF-Token"] = csrfToken;
   let response: Response;
@@ -196,6 +198,23 @@ export interface CallRecord {
   answered_by: string;
   legs?: CallLeg[];
   route?: RouteStep[];
+}
+export interface DialPlan {
+  version: number;
+  updated_at: string | null;
+  plan: unknown;
+}
+export interface CallPreview {
+  plan_version: number;
+  at: string;
+  time_zone: string;
+  path: {
+    node: string;
+    type: string;
+    outcome: string;
+    detail: string;
+    steps?: { targets: string[]; ring_seconds: number }[];
+  }[];
 }
 // One step of a call's way through the dial plan (docs/dialplan.md).
 export interface RouteStep {

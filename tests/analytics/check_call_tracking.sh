@@ -30,7 +30,6 @@ trap cleanup EXIT
 
 # Ports 29000-29899: clear of the other SIP tests (21000-28999) and of media-relay (30000+).
 next_port=$((29000 + (RANDOM % 30) * 10))
-take_port() { port=$next_port; next_port=$((next_port + 10)); }
 head -c 16000 /dev/zero | tr '\0' '\325' >"$work/silence.al"
 
 tenant=$(admin POST /v1/tenants "{\"name\":\"tracking $run\",\"sip_domain\":\"$domain\"}" | jq -r .id)

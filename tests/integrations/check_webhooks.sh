@@ -39,7 +39,6 @@ integrations_admin=$(tr ' ' '\n' <<<"$TEL_ADMIN_URLS" | sed -n 's/^integrations=
 
 # sipp's ports 19400-19499: clear of the other tests' ranges. The receivers take free ports.
 next_port=$((19400 + (RANDOM % 5) * 20))
-take_port() { port=$next_port; next_port=$((next_port + 10)); }
 hooks=$work/received.jsonl
 trapped=$work/trapped.jsonl
 touch "$hooks" "$trapped"

@@ -1,7 +1,15 @@
-# Peers and lookups of the call tests (sourced after lib.sh). The sourcing script provides: key (the
-# tenant's API key), domain (its SIP domain), work, password[user] and phone_port[user] for its
-# accounts, pids (background peers to kill at the end) and take_port (sets port to a free block of
-# 10 ports in the script's own range).
+# Peers, ports and lookups of the call tests (sourced after lib.sh, once `work` exists). The sourcing
+# script provides: key (the tenant's API key), domain (its SIP domain), password[user] and
+# phone_port[user] for its accounts, and pids (background peers to kill at the end).
+
+# Ports for the sipp peers: 21000-24999, below the kernel's ephemeral range (32768+, where any
+# client socket may sit) and clear of media-relay (30000-32767), the registrar and protection tests
+# (25000-28999) and the services (17xxx). Each peer takes a block of 10 (SIP, media, RTP stream);
+# the tests that use this range run alone (RUN_SERIAL).
+next_port=$((21000 + (RANDOM % 380) * 10))
+take_port() { port=$next_port; next_port=$((next_port + 10)); }
+# 5 s of A-law silence for sipp's rtp_stream.
+head -c 40000 /dev/zero | tr '\0' '\325' >"${work:?}/silence.al"
 
 new_number() {  # new_number ROUTE_JSON [CHANNELS]: prints a fresh number routed as given
   local e164

@@ -27,13 +27,6 @@ trap cleanup EXIT
 [[ -n ${KEEP_WORK:-} ]] && trap - EXIT
 admin_url() { tr ' ' '\n' <<<"$TEL_ADMIN_URLS" | sed -n "s/^$1=//p"; }
 
-# Ports for the sipp peers: 21000-24999, below the kernel's ephemeral range (32768+, where any
-# client socket may sit) and clear of media-relay (30000-32767), the registrar and protection tests
-# (25000-28999) and the services (17xxx). Each peer takes a block of 10 (SIP, media, RTP stream).
-next_port=$((21000 + (RANDOM % 380) * 10))
-take_port() { port=$next_port; next_port=$((next_port + 10)); }
-head -c 40000 /dev/zero | tr '\0' '\325' >"$work/silence.al"  # 5 s of A-law silence for rtp_stream
-
 # --- The tenant: accounts 101-103, a carrier on this machine, numbers created per case -------------
 tenant=$(admin POST /v1/tenants "{\"name\":\"calls $run\",\"sip_domain\":\"$domain\"}" | jq -r .id)
 key=$(admin POST "/v1/tenants/$tenant/api-keys" '{"name":"calls test"}' | jq -r .secret)

@@ -30,10 +30,6 @@ cleanup() {
 trap cleanup EXIT
 [[ -n ${KEEP_WORK:-} ]] && trap - EXIT
 
-# The same port range as the calls test (both run alone), blocks of 10 per peer.
-next_port=$((21000 + (RANDOM % 380) * 10))
-take_port() { port=$next_port; next_port=$((next_port + 10)); }
-head -c 40000 /dev/zero | tr '\0' '\325' >"$work/silence.al"
 
 tenant=$(admin POST /v1/tenants "{\"name\":\"plan $run\",\"sip_domain\":\"$domain\",\"timezone\":\"$zone\"}" | jq -r .id)
 key=$(admin POST "/v1/tenants/$tenant/api-keys" '{"name":"dial plan test"}' | jq -r .secret)

@@ -24,10 +24,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The calls tests' port range (this test runs alone as they do), blocks of 10.
-next_port=$((21000 + (RANDOM % 380) * 10))
-take_port() { port=$next_port; next_port=$((next_port + 10)); }
-head -c 40000 /dev/zero | tr '\0' '\325' >"$work/silence.al"
 
 take_port
 edge_sip=$port

@@ -113,6 +113,26 @@ std::vector<DayInterval> parseIntervals(const json& value, const std::string& wh
   return intervals;
 }
 
+// Calls `add(day, item, where)` for each object of the list `value[key]` (items named `item_name` in
+// messages); `add` answers false when its date was already there.
+void forEachDate(const json& value, const char* key, const std::string& item_name,
+                 std::initializer_list<const char*> fields, const std::string& where,
+                 const std::function<bool(absl::CivilDay, const json&, const std::string&)>& add) {
+  if (!value.contains(key)) return;
+  const json& items = value.at(key);
+  if (!items.is_array() || items.size() > kMaxDates) {
+    fail(absl::StrCat(where, ": ", key, " must be a list of at most ", kMaxDates));
+  }
+  for (const auto& item : items) {
+    const std::string item_where = where + ": " + item_name;
+    if (!item.is_object()) fail(item_where + " must be an object with a date");
+    onlyKeys(item, fields, item_where);
+    const absl::CivilDay day = parseDate(item.value("date", json()), item_where);
+    const std::string day_where = item_where + " " + absl::FormatCivilTime(day);
+    if (!add(day, item, day_where)) fail(day_where + " is listed twice");
+  }
+}
+
 Schedule parseSchedule(const std::string& id, const json& value, const std::string& tenant_time_zone) {
   const std::string where = "schedule " + inQuotes(id);
   if (!value.is_object()) fail(where + " must be an object");
@@ -131,38 +151,18 @@ Schedule parseSchedule(const std::string& id, const json& value, const std::stri
       schedule.weekly[index] = parseIntervals(intervals, where + ": hours." + day);
     }
   }
-  if (value.contains("holidays")) {
-    const json& holidays = value.at("holidays");
-    if (!holidays.is_array() || holidays.size() > kMaxDates) {
-      fail(absl::StrCat(where, ": holidays must be a list of at most ", kMaxDates));
-    }
-    for (const auto& holiday : holidays) {
-      const std::string item_where = where + ": holiday";
-      if (!holiday.is_object()) fail(item_where + " must be {\"date\": ..., \"name\": ...}");
-      onlyKeys(holiday, {"date", "name"}, item_where);
-      const absl::CivilDay day = parseDate(holiday.value("date", json()), item_where);
-      std::string name = stringField(holiday, "name", item_where, false);
-      if (name.size() > 100) fail(item_where + ": name is longer than 100 characters");
-      if (!schedule.holidays.emplace(day, std::move(name)).second) {
-        fail(item_where + " " + absl::FormatCivilTime(day) + " is listed twice");
-      }
-    }
-  }
-  if (value.contains("exceptions")) {
-    const json& exceptions = value.at("exceptions");
-    if (!exceptions.is_array() || exceptions.size() > kMaxDates) {
-      fail(absl::StrCat(where, ": exceptions must be a list of at most ", kMaxDates));
-    }
-    for (const auto& exception : exceptions) {
-      const std::string item_where = where + ": exception";
-      if (!exception.is_object()) fail(item_where + " must be {\"date\": ..., \"hours\": [...]}");
-      onlyKeys(exception, {"date", "hours"}, item_where);
-      const absl::CivilDay day = parseDate(exception.value("date", json()), item_where);
-      const std::string day_where = item_where + " " + absl::FormatCivilTime(day);
-      auto hours = parseIntervals(exception.value("hours", json::array()), day_where + ": hours");
-      if (!schedule.exceptions.emplace(day, std::move(hours)).second) fail(day_where + " is listed twice");
-    }
-  }
+  // Holidays and exceptions: lists of objects, each for one date, no date twice.
+  forEachDate(value, "holidays", "holiday", {"date", "name"}, where, [&](absl::CivilDay day, const json& holiday,
+                                                                        const std::string& item_where) {
+    std::string name = stringField(holiday, "name", item_where, false);
+    if (name.size() > 100) fail(item_where + ": name is longer than 100 characters");
+    return schedule.holidays.emplace(day, std::move(name)).second;
+  });
+  forEachDate(value, "exceptions", "exception", {"date", "hours"}, where, [&](absl::CivilDay day, const json& exception,
+                                                                             const std::string& item_where) {
+    auto hours = parseIntervals(exception.value("hours", json::array()), item_where + ": hours");
+    return schedule.exceptions.emplace(day, std::move(hours)).second;
+  });
   return schedule;
 }
 

@@ -93,7 +93,8 @@ std::string routeJson(const v1::CallRecord& call) {
                      {"detail", step.detail()},
                      {"plan_version", step.plan_version()}});
   }
-  return steps.dump();
+  // Steps arrive in protobuf strings (UTF-8 checked on parse); a bad byte must still never fail a batch.
+  return steps.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 void readRoute(const std::string& text, v1::CallRecord* out) {

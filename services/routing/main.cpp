@@ -1,7 +1,10 @@
 // routing: the dial plan. Attaches to sip-edge's call-control API and decides where each new call
-// goes (see router.h); serves the tenants' dial plans to the gateway (tel.routing.v1.DialPlans).
+// goes (see router.h); serves the tenants' dial plans and voice prompts to the gateway
+// (tel.routing.v1.DialPlans, tel.routing.v1.Prompts).
 #include "adapters.h"
 #include "dial_plans_service.h"
+#include "prompt_render.h"
+#include "prompts_service.h"
 #include "router.h"
 #include "routing_config.h"
 #include "tel/grpc/blocking_executor.h"
@@ -26,6 +29,12 @@ int main(int argc, char** argv) {
     auto pool = std::make_shared<tel::pg::ConnectionPool>(config.database_url, config.database_pool_size);
     tel::routing::PlanStore plans(pool, config.cache_ttl);
     tel::routing::DialPlansService dial_plans(plans, config.workers, log);
+    // espeak-ng gets 10 s and, at 22050 Hz 16-bit, room for a little over the 10 minutes a prompt
+    // may last; renderPrompt() refuses what is longer.
+    tel::routing::EspeakRenderer speech(config.prompts_espeak,
+                                        {.timeout = std::chrono::seconds(10), .max_stdout = 28 << 20});
+    tel::routing::PromptStore prompt_store(pool, tel::routing::PromptFiles(config.prompts_dir), speech, log);
+    tel::routing::PromptsService prompts(prompt_store, config.prompts_workers, log);
     tel::routing::Router router(directory, plans, log, *registry);
     auto workers = std::make_unique<tel::grpc_util::BlockingExecutor>(config.workers);
     tel::routing::SipEdgeFleet fleet(
@@ -56,10 +65,13 @@ int main(int argc, char** argv) {
       return tel::metrics::HealthReport{};
     });
     const int admin_port = admin.start(config.admin_listen.host, config.admin_listen.port);
-    tel::grpc_util::GrpcServer server(config.grpc_listen.str(), {&dial_plans});
+    // A prompt upload is one message: the WAV file (up to 20 MiB) and a few names.
+    tel::grpc_util::GrpcServer server(config.grpc_listen.str(), {&dial_plans, &prompts},
+                                      static_cast<int>(tel::routing::kMaxPromptUploadBytes) + (64 << 10));
     const int grpc_port = server.start();
     log.info("routing serving", {{"call_control", config.call_control_address},
                                  {"grpc_port", std::to_string(grpc_port)},
+                                 {"prompts_dir", config.prompts_dir},
                                  {"admin_port", std::to_string(admin_port)}});
     const int signal = shutdown_signal.wait();
     log.info("shutting down", {{"signal", std::to_string(signal)}});

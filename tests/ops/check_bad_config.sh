@@ -70,6 +70,14 @@ expect database.url "$routing"
 expect workers "$routing_db" TEL_ROUTING_WORKERS=0 "$routing"
 expect admin.listen "$routing_db" TEL_ROUTING_ADMIN_LISTEN=nowhere "$routing"
 expect grpc.listen "$routing_db" TEL_ROUTING_GRPC_LISTEN=nowhere "$routing"
+# The prompts directory: required, absolute, creatable and writable.
+expect prompts.dir "$routing_db" "$routing"
+expect prompts.dir "$routing_db" TEL_ROUTING_PROMPTS_DIR=relative/prompts "$routing"
+expect prompts.dir "$routing_db" TEL_ROUTING_PROMPTS_DIR=/proc/tel-prompts "$routing"
+not_a_dir=$(mktemp)
+expect prompts.dir "$routing_db" TEL_ROUTING_PROMPTS_DIR="$not_a_dir" "$routing"
+rm -f "$not_a_dir"
+expect prompts.workers "$routing_db" TEL_ROUTING_PROMPTS_DIR="${TMPDIR:-/tmp}" TEL_ROUTING_PROMPTS_WORKERS=0 "$routing"
 config=$(mktemp)
 printf 'http:\n  listne: 127.0.0.1:1\nredis:\n  url: redis://127.0.0.1:1\n' >"$config"
 expect http.listne "$gateway" --config "$config"

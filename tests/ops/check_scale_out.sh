@@ -97,6 +97,7 @@ start_edge() {  # start_edge INDEX
   wait_for 10 serving "edge$i" sip-edge || return 1
   env TEL_ROUTING_ADMIN_LISTEN=127.0.0.1:0 TEL_ROUTING_GRPC_LISTEN=127.0.0.1:0 \
     TEL_ROUTING_CALL_CONTROL_ADDRESS=127.0.0.1:${edge_control[i]} TEL_ROUTING_DATABASE_URL="$TEL_PG_URL" \
+    TEL_ROUTING_PROMPTS_DIR="$TEL_PROMPTS_DIR" \
     "$build/services/routing/routing" >>"$work/routing$i.log" 2>&1 &
   pids[routing$i]=$!
   wait_for 10 grep -q '"msg":"attached to sip-edge"' "$work/routing$i.log"

@@ -35,6 +35,7 @@ env TEL_SIP_EDGE_SIP_LISTEN=127.0.0.1:$edge_sip TEL_SIP_EDGE_ADMIN_LISTEN=127.0.
 pids+=($!)
 env TEL_ROUTING_CALL_CONTROL_ADDRESS=127.0.0.1:$((edge_sip + 2)) TEL_ROUTING_ACCOUNTS_ADDRESS="$TEL_ACCOUNTS_ADDR" \
   TEL_ROUTING_GRPC_LISTEN=127.0.0.1:0 TEL_ROUTING_ADMIN_LISTEN=127.0.0.1:0 TEL_ROUTING_DATABASE_URL="$TEL_PG_URL" \
+  TEL_ROUTING_PROMPTS_DIR="$TEL_PROMPTS_DIR" \
   "$build/services/routing/routing" >>"$work/routing.log" 2>&1 &
 pids+=($!)
 attached() { grep -qs '"msg":"attached to sip-edge"' "$work/routing.log"; }

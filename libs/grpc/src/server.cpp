@@ -7,8 +7,8 @@
 
 namespace tel::grpc_util {
 
-GrpcServer::GrpcServer(std::string address, std::vector<grpc::Service*> services)
-    : address_(std::move(address)), services_(std::move(services)) {}
+GrpcServer::GrpcServer(std::string address, std::vector<grpc::Service*> services, int max_receive_message_bytes)
+    : address_(std::move(address)), services_(std::move(services)), max_receive_message_bytes_(max_receive_message_bytes) {}
 
 GrpcServer::~GrpcServer() { shutdown(std::chrono::milliseconds(0)); }
 
@@ -19,6 +19,7 @@ int GrpcServer::start() {
   int port = 0;
   builder.AddListeningPort(address_, grpc::InsecureServerCredentials(), &port);
   for (auto* service : services_) builder.RegisterService(service);
+  if (max_receive_message_bytes_ > 0) builder.SetMaxReceiveMessageSize(max_receive_message_bytes_);
   server_ = builder.BuildAndStart();
   if (!server_ || port == 0) throw std::runtime_error("gRPC: cannot listen on " + address_);
   setServing(true);

@@ -1,5 +1,7 @@
 #include "routing_config.h"
 
+#include "prompt_files.h"
+
 namespace tel::routing {
 
 RoutingConfig RoutingConfig::load(config::Config& source) {
@@ -17,6 +19,12 @@ RoutingConfig RoutingConfig::load(config::Config& source) {
   config.database_pool_size = static_cast<int>(source.getInt("database.pool_size", 2, 64, 4));
   config.workers = static_cast<int>(source.getInt("workers", 1, 256, 4));
   config.log_level = log::parseLevel(source.getString("log.level", "info"));
+  config.prompts_dir = source.getString("prompts.dir");
+  if (auto prepared = PromptFiles::prepareRoot(config.prompts_dir); !prepared.ok()) {
+    throw config::ConfigError("prompts.dir", std::string(prepared.message()));
+  }
+  config.prompts_espeak = source.getString("prompts.espeak", "espeak-ng");
+  config.prompts_workers = static_cast<int>(source.getInt("prompts.workers", 1, 64, 2));
   source.rejectUnknownKeys();
   return config;
 }

@@ -13,12 +13,17 @@ struct RoutingConfig {
   std::string accounts_address;
   // Number routes, extensions, outbound routes and dial plans may be this stale; 0 disables.
   std::chrono::milliseconds cache_ttl{5000};
-  config::HostPort grpc_listen;  // tel.routing.v1.DialPlans, for the gateway
+  config::HostPort grpc_listen;  // tel.routing.v1.DialPlans and Prompts, for the gateway
   config::HostPort admin_listen;
   std::string database_url;  // secret; dial plans
   int database_pool_size = 4;
   int workers = 4;
   log::Level log_level = log::Level::kInfo;
+  // Voice prompts: <prompts.dir>/<tenant_id>/<name>.wav, shared with media-relay, which plays them
+  // (required; created at start when missing, and must be writable).
+  std::string prompts_dir;
+  std::string prompts_espeak = "espeak-ng";  // the program that renders text prompts
+  int prompts_workers = 2;                   // prompts rendered at once
 
   static RoutingConfig load(config::Config& source);
 };

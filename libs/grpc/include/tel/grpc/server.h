@@ -15,7 +15,8 @@ namespace tel::grpc_util {
 // The registered services must outlive the server.
 class GrpcServer {
  public:
-  GrpcServer(std::string address, std::vector<grpc::Service*> services);
+  // max_receive_message_bytes: the largest request taken; 0 keeps gRPC's default (4 MiB).
+  GrpcServer(std::string address, std::vector<grpc::Service*> services, int max_receive_message_bytes = 0);
   ~GrpcServer();
 
   // Binds and starts; returns the bound port (useful with ":0"). Throws on bind failure.
@@ -26,6 +27,7 @@ class GrpcServer {
  private:
   std::string address_;
   std::vector<grpc::Service*> services_;
+  int max_receive_message_bytes_;
   std::unique_ptr<grpc::Server> server_;
 };
 

@@ -97,6 +97,15 @@ class ControlClient::Connection {
   }
 
   absl::StatusOr<media::v1::ControlReply> readReply(uint64_t id, Clock::time_point deadline) {
+    auto reply = readFrame(deadline);
+    // One request at a time per connection, and a connection that timed out is closed: a reply
+    // for another id means the stream is out of step.
+    if (reply.ok() && reply->id() != id) return linkError("reply for another request");
+    return reply;
+  }
+
+  // The next frame, whatever its id. A deadline that passes mid-frame keeps what was read.
+  absl::StatusOr<media::v1::ControlReply> readFrame(Clock::time_point deadline) {
     char chunk[16384];
     while (true) {
       std::string_view payload;
@@ -107,9 +116,6 @@ class ControlClient::Connection {
           media::v1::ControlReply reply;
           if (!reply.ParseFromArray(payload.data(), static_cast<int>(payload.size())))
             return linkError("the relay sent a reply that does not parse");
-          // One request at a time per connection, and a connection that timed out is closed: a
-          // reply for another id means the stream is out of step.
-          if (reply.id() != id) return linkError("reply for another request");
           return reply;
         }
         case FrameReader::Next::kNeedMore:
@@ -180,6 +186,66 @@ absl::StatusOr<media::v1::ControlReply> ControlClient::call(media::v1::ControlRe
                         "media-relay: " + reply->message());
   }
   return reply;
+}
+
+EventSubscription::EventSubscription(std::string host, int port, std::string controller,
+                                     OnEvent on_event, OnTrouble on_trouble)
+    : host_(std::move(host)),
+      port_(port),
+      controller_(std::move(controller)),
+      on_event_(std::move(on_event)),
+      on_trouble_(std::move(on_trouble)),
+      thread_([this] { run(); }) {}
+
+EventSubscription::~EventSubscription() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  thread_.join();
+}
+
+bool EventSubscription::stopping() {
+  std::lock_guard lock(mutex_);
+  return stopping_;
+}
+
+void EventSubscription::run() {
+  constexpr auto kRetry = std::chrono::seconds(1);
+  // Reads wake up this often to notice stop(); the relay's events are not delayed by it.
+  constexpr auto kStopCheck = std::chrono::milliseconds(200);
+  while (!stopping()) {
+    auto connection = ControlClient::Connection::open(host_, port_, Clock::now() + std::chrono::seconds(2));
+    absl::Status trouble;
+    if (connection.ok()) {
+      media::v1::ControlRequest request;
+      request.set_id(1);
+      request.mutable_subscribe()->set_controller(controller_);
+      std::string frame;
+      appendFrame(request, frame);
+      trouble = (*connection)->write(frame, Clock::now() + std::chrono::seconds(2));
+      while (trouble.ok() && !stopping()) {
+        auto reply = (*connection)->readFrame(Clock::now() + kStopCheck);
+        if (!reply.ok()) {
+          if (reply.status().code() != absl::StatusCode::kDeadlineExceeded) trouble = reply.status();
+          continue;
+        }
+        if (reply->has_event()) {
+          on_event_(std::move(*reply->mutable_event()));
+        } else if (reply->code() != 0) {
+          trouble = absl::Status(static_cast<absl::StatusCode>(reply->code()),
+                                 "subscription refused: " + reply->message());
+        }
+      }
+    } else {
+      trouble = connection.status();
+    }
+    if (stopping()) return;
+    if (on_trouble_) on_trouble_(trouble);
+    std::unique_lock lock(mutex_);
+    wake_.wait_for(lock, kRetry, [this] { return stopping_; });
+  }
 }
 
 }  // namespace tel::media_link

@@ -32,10 +32,10 @@ class ControlServer::Connection {
 
   // Any thread. Writes what the socket takes now; the rest waits for EPOLLOUT on the control
   // thread. A controller that lets too much pile up is shut down (the control thread then sees
-  // the hang-up and closes the connection).
-  void send(const v1::ControlReply& reply) {
+  // the hang-up and closes the connection). False when the connection can take nothing more.
+  bool send(const v1::ControlReply& reply) {
     std::lock_guard lock(mutex_);
-    if (closed_ || cut_off_) return;
+    if (closed_ || cut_off_) return false;
     const bool was_waiting = !pending_.empty();
     media_link::appendFrame(reply, pending_);
     if (!was_waiting) flushLocked();
@@ -44,9 +44,10 @@ class ControlServer::Connection {
       cut_off_ = true;
       pending_.clear();
       backlog_cut_offs_.Increment();
-    } else if (!was_waiting && !pending_.empty()) {
-      watch(EPOLLIN | EPOLLOUT);
+      return false;
     }
+    if (!was_waiting && !pending_.empty()) watch(EPOLLIN | EPOLLOUT);
+    return true;
   }
 
   // Control thread, on EPOLLOUT.
@@ -296,6 +297,27 @@ void ControlServer::dispatchOnControlThread(const std::shared_ptr<Connection>& c
       return requests_.getSession(request.get_session(), session());
     case v1::ControlRequest::kDeleteSession:
       return requests_.deleteSession(request.delete_session(), session());
+    case v1::ControlRequest::kPlay:
+      return requests_.play(request.play(), replyTo(connection, request.id(),
+                                                    &v1::ControlReply::mutable_playback));
+    case v1::ControlRequest::kStopPlayback:
+      return requests_.stopPlayback(
+          request.stop_playback(),
+          replyTo(connection, request.id(), &v1::ControlReply::mutable_playback));
+    case v1::ControlRequest::kSubscribe: {
+      // The engine keeps a weak reference: a closed connection ends the subscription.
+      std::weak_ptr<Connection> subscriber = connection;
+      return requests_.subscribe(
+          request.subscribe(),
+          [subscriber](const v1::MediaEvent& event) {
+            const auto live = subscriber.lock();
+            if (!live) return false;
+            v1::ControlReply reply;
+            *reply.mutable_event() = event;
+            return live->send(reply);
+          },
+          session());
+    }
     case v1::ControlRequest::OPERATION_NOT_SET:
       break;
   }

@@ -31,6 +31,7 @@ MediaRelayConfig MediaRelayConfig::load(config::Config& source) {
   relay.media_timeout = source.getDuration("timeouts.media", std::chrono::seconds(60));
   relay.setup_timeout = source.getDuration("timeouts.setup", std::chrono::seconds(120));
   relay.relatch_after = source.getDuration("timeouts.relatch", std::chrono::seconds(2));
+  relay.prompts_dir = source.getString("prompts.dir", "");
   config.drain_grace = source.getDuration("drain.grace_period", std::chrono::seconds(30));
   config.log_level = log::parseLevel(source.getString("log.level", "info"));
   source.rejectUnknownKeys();

@@ -62,6 +62,21 @@ MediaRelayService::Reactor* MediaRelayService::DeleteSession(Ctx* c, const v1::S
   return reactor;
 }
 
+MediaRelayService::Reactor* MediaRelayService::Play(Ctx* c, const v1::PlayRequest* r,
+                                                    v1::Playback* o) {
+  auto* reactor = c->DefaultReactor();
+  requests_.play(*r, finishInto(reactor, o));
+  return reactor;
+}
+
+MediaRelayService::Reactor* MediaRelayService::StopPlayback(Ctx* c,
+                                                            const v1::StopPlaybackRequest* r,
+                                                            v1::Playback* o) {
+  auto* reactor = c->DefaultReactor();
+  requests_.stopPlayback(*r, finishInto(reactor, o));
+  return reactor;
+}
+
 MediaRelayService::Reactor* MediaRelayService::GetStats(Ctx* c, const v1::StatsRequest*,
                                                         v1::Stats* o) {
   *o = requests_.stats();

@@ -25,6 +25,8 @@ class MediaRelayService final : public v1::MediaRelay::CallbackService {
   Reactor* GetSession(Ctx*, const v1::SessionRef*, v1::Session*) override;
   Reactor* DeleteSession(Ctx*, const v1::SessionRef*, v1::Session*) override;
   Reactor* GetStats(Ctx*, const v1::StatsRequest*, v1::Stats*) override;
+  Reactor* Play(Ctx*, const v1::PlayRequest*, v1::Playback*) override;
+  Reactor* StopPlayback(Ctx*, const v1::StopPlaybackRequest*, v1::Playback*) override;
 
  private:
   RelayRequests& requests_;

@@ -8,6 +8,7 @@ RelayEngine::RelayEngine(RelayOptions options, log::Logger logger, prometheus::R
     : options_(std::move(options)),
       log_(std::move(logger)),
       ports_(options_.port_min, options_.port_max),
+      prompts_(options_.prompts_dir),
       sessions_gauge_(prometheus::BuildGauge()
                           .Name("tel_media_sessions")
                           .Help("Media sessions (calls) being relayed")
@@ -40,13 +41,39 @@ RelayEngine::RelayEngine(RelayOptions options, log::Logger logger, prometheus::R
       ended_(prometheus::BuildCounter()
                  .Name("tel_media_sessions_ended_total")
                  .Help("Sessions ended, by reason (deleted, media_timeout, setup_timeout)")
-                 .Register(registry)) {
+                 .Register(registry)),
+      packets_played_(prometheus::BuildCounter()
+                          .Name("tel_media_played_packets_total")
+                          .Help("Prompt and music packets sent to legs")
+                          .Register(registry)
+                          .Add({})),
+      digits_(prometheus::BuildCounter()
+                  .Name("tel_media_digits_total")
+                  .Help("DTMF digits detected (RFC 4733 telephone-events)")
+                  .Register(registry)
+                  .Add({})),
+      dropped_events_(prometheus::BuildCounter()
+                          .Name("tel_media_dropped_telephone_events_total")
+                          .Help("Telephone-events ignored: malformed, not a key, or over the rate")
+                          .Register(registry)
+                          .Add({})),
+      playbacks_gauge_(prometheus::BuildGauge()
+                           .Name("tel_media_playbacks")
+                           .Help("Legs being played prompts or music now")
+                           .Register(registry)
+                           .Add({})),
+      events_undelivered_(prometheus::BuildCounter()
+                              .Name("tel_media_events_undelivered_total")
+                              .Help("Media events dropped: their controller had no subscription")
+                              .Register(registry)
+                              .Add({})) {
   if (options_.workers < 1) options_.workers = 1;
   ports_total_gauge_.Set(static_cast<double>(ports_.pairsTotal()));
   for (int i = 0; i < options_.workers; ++i) {
     workers_.push_back(std::make_unique<RelayWorker>(
         i, options_, ports_,
-        [this](const std::string& id, const std::string& reason) { onSessionEnded(id, reason); }));
+        [this](const std::string& id, const std::string& reason) { onSessionEnded(id, reason); },
+        [this](const std::string& controller, v1::MediaEvent event) { deliver(controller, event); }));
   }
 }
 
@@ -76,7 +103,29 @@ void RelayEngine::stop() {
 RelayWorker* RelayEngine::workerFor(const std::string& session_id) {
   std::lock_guard lock(routes_mutex_);
   auto it = routes_.find(session_id);
-  return it == routes_.end() ? nullptr : it->second;
+  return it == routes_.end() ? nullptr : it->second.worker;
+}
+
+std::optional<RelayEngine::Route> RelayEngine::routeOf(const std::string& session_id) {
+  std::lock_guard lock(routes_mutex_);
+  auto it = routes_.find(session_id);
+  if (it == routes_.end()) return std::nullopt;
+  return it->second;
+}
+
+void RelayEngine::subscribe(const std::string& controller, EventSubscriber sink) {
+  std::lock_guard lock(subscribers_mutex_);
+  subscribers_[controller] = std::move(sink);
+}
+
+void RelayEngine::deliver(const std::string& controller, const v1::MediaEvent& event) {
+  // The sink writes to a socket without blocking (what the socket cannot take waits in the
+  // connection's buffer), so holding the lock across it costs no more than a send().
+  std::lock_guard lock(subscribers_mutex_);
+  auto found = subscribers_.find(controller);
+  if (found != subscribers_.end() && found->second(event)) return;
+  if (found != subscribers_.end()) subscribers_.erase(found);
+  events_undelivered_.Increment();
 }
 
 void RelayEngine::onSessionEnded(const std::string& session_id, const std::string& reason) {
@@ -89,16 +138,16 @@ void RelayEngine::onSessionEnded(const std::string& session_id, const std::strin
 }
 
 void RelayEngine::createSession(const std::string& tenant_id, const std::string& call_id,
-                                Done<v1::Session> done) {
+                                const std::string& controller, Done<v1::Session> done) {
   const std::string session_id = crypto::randomAlphanumeric(24);
   RelayWorker* worker;
   {
     std::lock_guard lock(routes_mutex_);
     worker = workers_[next_worker_++ % workers_.size()].get();
-    routes_[session_id] = worker;
+    routes_[session_id] = Route{worker, tenant_id};
   }
   worker->post([=, done = std::move(done)] {
-    worker->createSessionOnWorker(session_id, tenant_id, call_id, done);
+    worker->createSessionOnWorker(session_id, tenant_id, call_id, controller, done);
   });
 }
 
@@ -108,13 +157,37 @@ void RelayEngine::createSession(const std::string& tenant_id, const std::string&
   worker->post([=, done = std::move(done)] { worker->call; })
 
 void RelayEngine::addLeg(const std::string& session_id, const std::string& leg_id,
-                         std::optional<SocketAddress> remote, Done<v1::Leg> done) {
-  TEL_ON_OWNER(session_id, addLegOnWorker(session_id, leg_id, remote, done));
+                         std::optional<SocketAddress> remote, std::optional<LegMediaFormat> media,
+                         Done<v1::Leg> done) {
+  TEL_ON_OWNER(session_id, addLegOnWorker(session_id, leg_id, remote, media, done));
 }
 
 void RelayEngine::updateLeg(const std::string& session_id, const std::string& leg_id,
-                            std::optional<SocketAddress> remote, Done<v1::Leg> done) {
-  TEL_ON_OWNER(session_id, updateLegOnWorker(session_id, leg_id, remote, done));
+                            std::optional<SocketAddress> remote,
+                            std::optional<LegMediaFormat> media, Done<v1::Leg> done) {
+  TEL_ON_OWNER(session_id, updateLegOnWorker(session_id, leg_id, remote, media, done));
+}
+
+void RelayEngine::play(const std::string& session_id, const std::string& leg_id,
+                       const std::string& playback_id, const std::vector<std::string>& prompts,
+                       bool loop, Done<v1::Playback> done) {
+  const auto route = routeOf(session_id);
+  if (!route) return done(absl::NotFoundError("session " + session_id + " not found"));
+  std::vector<std::shared_ptr<const EncodedPrompt>> loaded;
+  for (const auto& name : prompts) {
+    auto prompt = prompts_.load(route->tenant_id, name);
+    if (!prompt.ok()) return done(prompt.status());
+    loaded.push_back(std::move(*prompt));
+  }
+  RelayWorker* worker = route->worker;
+  worker->post([=, loaded = std::move(loaded), done = std::move(done)]() mutable {
+    worker->playOnWorker(session_id, leg_id, playback_id, std::move(loaded), loop, done);
+  });
+}
+
+void RelayEngine::stopPlayback(const std::string& session_id, const std::string& leg_id,
+                               Done<v1::Playback> done) {
+  TEL_ON_OWNER(session_id, stopPlaybackOnWorker(session_id, leg_id, done));
 }
 
 void RelayEngine::link(const std::string& session_id, const std::string& leg_a,
@@ -152,8 +225,13 @@ void RelayEngine::publishMetrics() {
     last = total;
   };
   uint64_t relayed = 0, bytes = 0, malformed = 0, oversized = 0, foreign = 0, no_destination = 0;
+  uint64_t played = 0, digits = 0, dropped_events = 0, playbacks = 0;
   for (const auto& worker : workers_) {
     const auto& totals = worker->totals();
+    played += totals.packets_played.load(std::memory_order_relaxed);
+    digits += totals.digits.load(std::memory_order_relaxed);
+    dropped_events += totals.dropped_events.load(std::memory_order_relaxed);
+    playbacks += totals.playbacks.load(std::memory_order_relaxed);
     relayed += totals.packets_relayed.load(std::memory_order_relaxed);
     bytes += totals.bytes_relayed.load(std::memory_order_relaxed);
     malformed += totals.dropped_malformed.load(std::memory_order_relaxed);
@@ -167,6 +245,10 @@ void RelayEngine::publishMetrics() {
   publish("oversized", oversized, dropped_.Add({{"reason", "oversized"}}));
   publish("foreign", foreign, dropped_.Add({{"reason", "foreign_source"}}));
   publish("no_destination", no_destination, dropped_.Add({{"reason", "no_destination"}}));
+  publish("played", played, packets_played_);
+  publish("digits", digits, digits_);
+  publish("dropped_events", dropped_events, dropped_events_);
+  playbacks_gauge_.Set(static_cast<double>(playbacks));
   const auto snapshot = stats();
   sessions_gauge_.Set(static_cast<double>(snapshot.sessions()));
   ports_gauge_.Set(static_cast<double>(snapshot.ports_in_use() / 2));

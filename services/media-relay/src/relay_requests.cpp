@@ -24,10 +24,25 @@ absl::StatusOr<std::optional<SocketAddress>> parseEndpoint(const v1::Endpoint& e
   return address;
 }
 
+absl::StatusOr<std::optional<LegMediaFormat>> parseLegMedia(const v1::LegMedia& media,
+                                                            bool has_media) {
+  if (!has_media) return std::nullopt;
+  if (media.audio_payload_type() != 0 && media.audio_payload_type() != 8) {
+    return absl::InvalidArgumentError("media.audio_payload_type: 0 (PCMU) or 8 (PCMA)");
+  }
+  if (media.event_payload_type() != 0 &&
+      (media.event_payload_type() < 96 || media.event_payload_type() > 127)) {
+    return absl::InvalidArgumentError("media.event_payload_type: 96..127, or 0 for none");
+  }
+  return LegMediaFormat{static_cast<uint8_t>(media.audio_payload_type()),
+                        static_cast<uint8_t>(media.event_payload_type())};
+}
+
 void RelayRequests::createSession(const v1::CreateSessionRequest& request, Done<v1::Session> done) {
   if (!validId(request.call_id()))
     return done(invalidField("call_id", "required, at most 128 bytes"));
   if (request.tenant_id().size() > 128) return done(invalidField("tenant_id", "at most 128 bytes"));
+  if (request.controller().size() > 128) return done(invalidField("controller", "at most 128 bytes"));
   auto legs = std::make_shared<std::vector<NewLeg>>();
   std::set<std::string> leg_ids;
   for (int i = 0; i < request.legs_size(); ++i) {
@@ -39,10 +54,12 @@ void RelayRequests::createSession(const v1::CreateSessionRequest& request, Done<
     auto remote = parseEndpoint(leg.remote_rtp(), leg.has_remote_rtp());
     if (!remote.ok())
       return done(invalidField(field + ".remote_rtp", std::string(remote.status().message())));
-    legs->push_back(NewLeg{leg.leg_id(), *remote});
+    auto media = parseLegMedia(leg.media(), leg.has_media());
+    if (!media.ok()) return done(invalidField(field, std::string(media.status().message())));
+    legs->push_back(NewLeg{leg.leg_id(), *remote, *media});
   }
   if (draining_) return done(absl::UnavailableError("media-relay is draining"));
-  engine_.createSession(request.tenant_id(), request.call_id(),
+  engine_.createSession(request.tenant_id(), request.call_id(), request.controller(),
                         [this, legs, done = std::move(done)](absl::StatusOr<v1::Session> session) {
                           if (!session.ok()) return done(session.status());
                           addLegsThenFinish(std::make_shared<v1::Session>(std::move(*session)),
@@ -56,7 +73,7 @@ void RelayRequests::addLegsThenFinish(std::shared_ptr<v1::Session> session,
   if (next == legs->size()) return done(std::move(*session));
   const NewLeg& leg = (*legs)[next];
   engine_.addLeg(
-      session->session_id(), leg.id, leg.remote,
+      session->session_id(), leg.id, leg.remote, leg.media,
       [this, session, legs, next, done = std::move(done)](absl::StatusOr<v1::Leg> added) {
         if (!added.ok()) {
           // All or nothing: the session goes with the leg that could not be added.
@@ -73,13 +90,44 @@ void RelayRequests::addLeg(const v1::AddLegRequest& request, Done<v1::Leg> done)
     return done(invalidField("leg_id", "required, at most 128 bytes"));
   auto remote = parseEndpoint(request.remote_rtp(), request.has_remote_rtp());
   if (!remote.ok()) return done(invalidField("remote_rtp", std::string(remote.status().message())));
-  engine_.addLeg(request.session_id(), request.leg_id(), *remote, std::move(done));
+  auto media = parseLegMedia(request.media(), request.has_media());
+  if (!media.ok()) return done(media.status());
+  engine_.addLeg(request.session_id(), request.leg_id(), *remote, *media, std::move(done));
 }
 
 void RelayRequests::updateLeg(const v1::UpdateLegRequest& request, Done<v1::Leg> done) {
   auto remote = parseEndpoint(request.remote_rtp(), request.has_remote_rtp());
   if (!remote.ok()) return done(invalidField("remote_rtp", std::string(remote.status().message())));
-  engine_.updateLeg(request.session_id(), request.leg_id(), *remote, std::move(done));
+  auto media = parseLegMedia(request.media(), request.has_media());
+  if (!media.ok()) return done(media.status());
+  engine_.updateLeg(request.session_id(), request.leg_id(), *remote, *media, std::move(done));
+}
+
+void RelayRequests::play(const v1::PlayRequest& request, Done<v1::Playback> done) {
+  if (request.playback_id().empty() || request.playback_id().size() > 64)
+    return done(invalidField("playback_id", "required, at most 64 bytes"));
+  if (request.prompts_size() < 1 || request.prompts_size() > 16)
+    return done(invalidField("prompts", "1..16 prompt names"));
+  std::vector<std::string> prompts;
+  for (int i = 0; i < request.prompts_size(); ++i) {
+    if (!PromptLibrary::validName(request.prompts(i)))
+      return done(invalidField("prompts[" + std::to_string(i) + "]", "1..64 of a-z 0-9 - _"));
+    prompts.push_back(request.prompts(i));
+  }
+  engine_.play(request.session_id(), request.leg_id(), request.playback_id(), prompts,
+               request.loop(), std::move(done));
+}
+
+void RelayRequests::stopPlayback(const v1::StopPlaybackRequest& request, Done<v1::Playback> done) {
+  engine_.stopPlayback(request.session_id(), request.leg_id(), std::move(done));
+}
+
+void RelayRequests::subscribe(const v1::Subscribe& request, RelayEngine::EventSubscriber sink,
+                              Done<v1::Session> done) {
+  if (request.controller().empty() || request.controller().size() > 128)
+    return done(invalidField("controller", "required, at most 128 bytes"));
+  engine_.subscribe(request.controller(), std::move(sink));
+  done(v1::Session{});
 }
 
 void RelayRequests::link(const v1::LinkRequest& request, Done<v1::Session> done) {
@@ -93,7 +141,7 @@ void RelayRequests::link(const v1::LinkRequest& request, Done<v1::Session> done)
     return;
   }
   engine_.updateLeg(
-      request.session_id(), request.leg_b(), *remote,
+      request.session_id(), request.leg_b(), *remote, std::nullopt,
       [this, session_id = request.session_id(), leg_a = request.leg_a(), leg_b = request.leg_b(),
        done = std::move(done)](absl::StatusOr<v1::Leg> updated) {
         if (!updated.ok()) return done(updated.status());

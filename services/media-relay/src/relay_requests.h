@@ -30,12 +30,17 @@ class RelayRequests {
   void link(const v1::LinkRequest& request, Done<v1::Session> done);
   void getSession(const v1::SessionRef& request, Done<v1::Session> done);
   void deleteSession(const v1::SessionRef& request, Done<v1::Session> done);
+  void play(const v1::PlayRequest& request, Done<v1::Playback> done);
+  void stopPlayback(const v1::StopPlaybackRequest& request, Done<v1::Playback> done);
+  void subscribe(const v1::Subscribe& request, RelayEngine::EventSubscriber sink,
+                 Done<v1::Session> done);
   v1::Stats stats() const { return engine_.stats(); }
 
  private:
   struct NewLeg {
     std::string id;
     std::optional<SocketAddress> remote;
+    std::optional<LegMediaFormat> media;
   };
   // CreateSession's legs, one after the other, then `done` (or the session deleted again).
   void addLegsThenFinish(std::shared_ptr<v1::Session> session,
@@ -52,5 +57,10 @@ absl::Status invalidField(const std::string& field, const std::string& reason);
 // The address in a request, when one is given: absent (empty ip) is fine, malformed is not.
 absl::StatusOr<std::optional<SocketAddress>> parseEndpoint(const v1::Endpoint& endpoint,
                                                            bool has_endpoint);
+
+// The leg's media format when one is given: absent is fine, a codec the relay cannot play or a
+// telephone-event type outside the dynamic range is not.
+absl::StatusOr<std::optional<LegMediaFormat>> parseLegMedia(const v1::LegMedia& media,
+                                                            bool has_media);
 
 }  // namespace tel::media

@@ -38,7 +38,18 @@ struct RelayOptions {
   std::chrono::milliseconds media_timeout{60000};   // silence after media flowed
   std::chrono::milliseconds setup_timeout{120000};  // no media at all since creation
   std::chrono::milliseconds relatch_after{2000};    // latched peer silent this long: re-latch
+  std::string prompts_dir;  // <dir>/<tenant_id>/<name>.wav; empty: prompts cannot be played
 };
+
+// What the relay knows of a leg's negotiated media, for playing to it and hearing its digits.
+struct LegMediaFormat {
+  uint8_t audio_payload_type = 0;  // 0 PCMU or 8 PCMA
+  uint8_t event_payload_type = 0;  // RFC 4733 telephone-event; 0: none
+};
+
+// Where a worker hands the MediaEvents of a session (digits, playback ends), with the session's
+// controller. Runs on the worker's thread; must not block.
+using MediaEventSink = std::function<void(const std::string& controller, v1::MediaEvent event)>;
 
 template <typename T>
 using Done = std::function<void(absl::StatusOr<T>)>;

@@ -3,19 +3,30 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/epoll.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
 
+#include "g711.h"
 #include "rtp_packet.h"
+#include "tel/crypto/crypto.h"
 
 namespace tel::media {
 namespace {
 
-// Marks the wake-up eventfd in epoll data; leg sockets carry their LegSocket*.
+// Marks the wake-up eventfd and the playback timer in epoll data; leg sockets carry their
+// LegSocket* (never 1 or 2).
 constexpr uint64_t kWakeTag = 1;
+constexpr uint64_t kTimerTag = 2;
+// G.711 at 8 kHz in 20 ms packets.
+constexpr auto kFrameInterval = std::chrono::milliseconds(20);
+constexpr size_t kFrameSamples = 160;
+// A worker that fell behind (a stall) catches up this many frames per leg and tick at most, then
+// skips ahead: a burst of late audio is worse than a short gap.
+constexpr int kMaxCatchUpFrames = 3;
 
 absl::Status sessionNotFound(const std::string& id) {
   return absl::NotFoundError("session " + id + " not found");
@@ -24,14 +35,26 @@ absl::Status sessionNotFound(const std::string& id) {
 }  // namespace
 
 RelayWorker::RelayWorker(int index, const RelayOptions& options, PortPool& ports,
-                         SessionEnded on_ended)
-    : index_(index), options_(options), ports_(ports), on_ended_(std::move(on_ended)) {
+                         SessionEnded on_ended, MediaEventSink on_event)
+    : index_(index),
+      options_(options),
+      ports_(ports),
+      on_ended_(std::move(on_ended)),
+      on_event_(std::move(on_event)) {
   epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
   if (epoll_fd_ < 0) throw std::runtime_error("media worker: epoll_create1 failed");
+  timer_fd_ = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+  if (timer_fd_ < 0) throw std::runtime_error("media worker: timerfd_create failed");
+  const itimerspec every_frame{{0, 20'000'000}, {0, 20'000'000}};
+  if (timerfd_settime(timer_fd_, 0, &every_frame, nullptr) != 0) {
+    throw std::runtime_error("media worker: timerfd_settime failed");
+  }
   epoll_event event{};
   event.events = EPOLLIN;
   event.data.u64 = kWakeTag;
   epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, tasks_.fd(), &event);
+  event.data.u64 = kTimerTag;
+  epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, timer_fd_, &event);
   for (int i = 0; i < kBatch; ++i) {
     in_iovecs_[i] = {buffers_[i].data(), kBufferBytes};
     in_messages_[i].msg_hdr.msg_iov = &in_iovecs_[i];
@@ -47,6 +70,7 @@ RelayWorker::~RelayWorker() {
   for (auto& [id, session] : sessions_) {
     for (auto& [leg_id, leg] : session->legs) closeLeg(*leg);
   }
+  close(timer_fd_);
   close(epoll_fd_);
 }
 
@@ -69,9 +93,13 @@ void RelayWorker::run() {
     const int ready = epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), 200);
     const auto now = Clock::now();
     bool woken = false;
+    bool frame_tick = false;
     for (int i = 0; i < ready; ++i) {
       if (events[i].data.u64 == kWakeTag) {
         woken = true;
+      } else if (events[i].data.u64 == kTimerTag) {
+        uint64_t expirations = 0;
+        if (::read(timer_fd_, &expirations, sizeof expirations) > 0) frame_tick = true;
       } else {
         handleReadable(*static_cast<LegSocket*>(events[i].data.ptr), now);
       }
@@ -79,6 +107,7 @@ void RelayWorker::run() {
     // Tasks and timeouts may delete sessions, so they run after this round's socket events,
     // whose LegSocket pointers are then no longer in use.
     if (woken) tasks_.drain();
+    if (frame_tick && !playing_.empty()) playDueFrames(now);
     if (now - last_sweep >= std::chrono::seconds(1)) {
       sweepTimeouts(now);
       last_sweep = now;
@@ -93,7 +122,11 @@ void RelayWorker::handleReadable(LegSocket& socket, Clock::time_point now) {
   // (latched, else the address from its SDP; RTCP goes to the SDP port + 1).
   LegSocket* out = nullptr;
   std::optional<SocketAddress> sdp_destination;
-  if (leg.linked != nullptr) {
+  // A leg that plays hears the prompts (music on hold), not its linked leg; an unlinked leg with
+  // a negotiated telephone-event type is an endpoint whose digits an application awaits.
+  const bool detect_digits = !socket.rtcp && leg.linked == nullptr && leg.media &&
+                             leg.media->event_payload_type != 0;
+  if (leg.linked != nullptr && leg.linked->player == nullptr) {
     out = socket.rtcp ? &leg.linked->rtcp : &leg.linked->rtp;
     if (!out->latched && leg.linked->sdp_remote) {
       sdp_destination = socket.rtcp ? leg.linked->sdp_remote->withPort(leg.linked->sdp_remote->port() + 1)
@@ -132,6 +165,7 @@ void RelayWorker::handleReadable(LegSocket& socket, Clock::time_point now) {
       accepted_any = true;
       ++leg.counters.packets_in;
       leg.counters.bytes_in += size;
+      if (detect_digits) onDigitPacket(leg, data, size, now);
       if (destination == nullptr) {
         ++leg.counters.no_destination;
         continue;
@@ -161,6 +195,109 @@ void RelayWorker::handleReadable(LegSocket& socket, Clock::time_point now) {
   }
 }
 
+void RelayWorker::onDigitPacket(Leg& leg, const uint8_t* data, size_t size, Clock::time_point now) {
+  RtpView packet;
+  if (!viewRtp(data, size, packet) || packet.payload_type != leg.media->event_payload_type) return;
+  char digit = 0;
+  switch (leg.digits.onPacket(packet, now, digit)) {
+    case DigitDetector::Outcome::kRepeat:
+      return;
+    case DigitDetector::Outcome::kDropped:
+      ++leg.counters.dropped_events;
+      totals_.dropped_events.fetch_add(1, std::memory_order_relaxed);
+      return;
+    case DigitDetector::Outcome::kDigit:
+      break;
+  }
+  ++leg.counters.digits;
+  totals_.digits.fetch_add(1, std::memory_order_relaxed);
+  v1::MediaEvent event;
+  event.mutable_digit()->set_digit(std::string(1, digit));
+  emit(*leg.session, leg, std::move(event));
+}
+
+void RelayWorker::emit(const Session& session, const Leg& leg, v1::MediaEvent event) {
+  if (session.controller.empty()) return;
+  event.set_session_id(session.id);
+  event.set_call_id(session.call_id);
+  event.set_leg_id(leg.id);
+  on_event_(session.controller, std::move(event));
+}
+
+void RelayWorker::playDueFrames(Clock::time_point now) {
+  // endPlayback() edits playing_: walk a copy of the few pointers.
+  const std::vector<Leg*> legs = playing_;
+  for (Leg* leg : legs) {
+    Player& player = *leg->player;
+    if (now - player.next_due > kMaxCatchUpFrames * kFrameInterval) {
+      // Fell far behind: skip ahead in the RTP clock too, so the peer's jitter buffer sees a gap.
+      const auto behind = (now - player.next_due) / kFrameInterval;
+      player.timestamp += static_cast<uint32_t>(behind * kFrameSamples);
+      player.next_due += behind * kFrameInterval;
+    }
+    bool finished = false;
+    for (int frame = 0; frame < kMaxCatchUpFrames + 1 && player.next_due <= now; ++frame) {
+      player.next_due += kFrameInterval;
+      if (!sendFrame(*leg, player)) {
+        finished = true;
+        break;
+      }
+    }
+    if (finished) endPlayback(*leg, "finished");
+  }
+}
+
+bool RelayWorker::sendFrame(Leg& leg, Player& player) {
+  if (player.item >= player.prompts.size()) {
+    if (!player.loop) return false;
+    player.item = 0;
+    player.offset = 0;
+  }
+  const bool pcma = leg.media->audio_payload_type == g711::kPcmaPayloadType;
+  uint8_t* payload = frame_.data() + 12;
+  size_t filled = 0;
+  // A frame may span the end of one prompt and the start of the next (or of the loop).
+  while (filled < kFrameSamples && player.item < player.prompts.size()) {
+    const auto& audio = pcma ? player.prompts[player.item]->pcma : player.prompts[player.item]->pcmu;
+    const size_t take = std::min(kFrameSamples - filled, audio.size() - player.offset);
+    std::memcpy(payload + filled, audio.data() + player.offset, take);
+    filled += take;
+    player.offset += take;
+    if (player.offset >= audio.size()) {
+      ++player.item;
+      player.offset = 0;
+      if (player.item == player.prompts.size() && player.loop) player.item = 0;
+    }
+  }
+  std::memset(payload + filled, pcma ? g711::kPcmaSilence : g711::kPcmuSilence, kFrameSamples - filled);
+  writeRtpHeader(frame_.data(), leg.media->audio_payload_type, player.first, player.sequence++,
+                 player.timestamp, player.ssrc);
+  player.timestamp += kFrameSamples;
+  player.first = false;
+  const SocketAddress* destination =
+      leg.rtp.latched ? &leg.rtp.peer : (leg.sdp_remote ? &*leg.sdp_remote : nullptr);
+  if (destination != nullptr &&
+      ::sendto(leg.rtp.fd, frame_.data(), frame_.size(), MSG_DONTWAIT,
+               reinterpret_cast<const sockaddr*>(&destination->storage), destination->length) > 0) {
+    ++leg.counters.played;
+    ++leg.counters.packets_out;
+    leg.counters.bytes_out += frame_.size();
+    totals_.packets_played.fetch_add(1, std::memory_order_relaxed);
+  }
+  return true;
+}
+
+void RelayWorker::endPlayback(Leg& leg, const char* reason) {
+  if (!leg.player) return;
+  v1::MediaEvent event;
+  event.mutable_playback_ended()->set_playback_id(leg.player->playback_id);
+  event.mutable_playback_ended()->set_reason(reason);
+  leg.player.reset();
+  std::erase(playing_, &leg);
+  totals_.playbacks.store(playing_.size(), std::memory_order_relaxed);
+  emit(*leg.session, leg, std::move(event));
+}
+
 bool RelayWorker::openSocket(LegSocket& socket, uint16_t port) {
   auto address = SocketAddress::parse(options_.bind_ip, port);
   if (!address) return false;
@@ -179,6 +316,7 @@ bool RelayWorker::openSocket(LegSocket& socket, uint16_t port) {
 }
 
 void RelayWorker::closeLeg(Leg& leg) {
+  if (leg.player) endPlayback(leg, "session_ended");
   for (LegSocket* socket : {&leg.rtp, &leg.rtcp}) {
     if (socket->fd >= 0) {
       epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, socket->fd, nullptr);
@@ -212,6 +350,9 @@ void RelayWorker::describe(const Leg& leg, v1::Leg* out) const {
   counters->set_dropped_oversized(leg.counters.oversized);
   counters->set_dropped_foreign_source(leg.counters.foreign);
   counters->set_dropped_no_destination(leg.counters.no_destination);
+  counters->set_packets_played(leg.counters.played);
+  counters->set_digits(leg.counters.digits);
+  counters->set_dropped_events(leg.counters.dropped_events);
 }
 
 void RelayWorker::describe(const Session& session, v1::Session* out) const {
@@ -222,9 +363,11 @@ void RelayWorker::describe(const Session& session, v1::Session* out) const {
 }
 
 void RelayWorker::createSessionOnWorker(const std::string& session_id, const std::string& tenant_id,
-                                        const std::string& call_id, Done<v1::Session> done) {
+                                        const std::string& call_id, const std::string& controller,
+                                        Done<v1::Session> done) {
   auto session = std::make_unique<Session>();
   session->id = session_id;
+  session->controller = controller;
   session->tenant_id = tenant_id;
   session->call_id = call_id;
   session->created = Clock::now();
@@ -236,7 +379,8 @@ void RelayWorker::createSessionOnWorker(const std::string& session_id, const std
 }
 
 void RelayWorker::addLegOnWorker(const std::string& session_id, const std::string& leg_id,
-                                 std::optional<SocketAddress> remote, Done<v1::Leg> done) {
+                                 std::optional<SocketAddress> remote,
+                                 std::optional<LegMediaFormat> media, Done<v1::Leg> done) {
   auto it = sessions_.find(session_id);
   if (it == sessions_.end()) return done(sessionNotFound(session_id));
   Session& session = *it->second;
@@ -245,6 +389,7 @@ void RelayWorker::addLegOnWorker(const std::string& session_id, const std::strin
   leg->id = leg_id;
   leg->session = &session;
   leg->sdp_remote = remote;
+  leg->media = media;
   leg->rtp.leg = leg.get();
   leg->rtcp.leg = leg.get();
   leg->rtcp.rtcp = true;
@@ -268,13 +413,15 @@ void RelayWorker::addLegOnWorker(const std::string& session_id, const std::strin
 }
 
 void RelayWorker::updateLegOnWorker(const std::string& session_id, const std::string& leg_id,
-                                    std::optional<SocketAddress> remote, Done<v1::Leg> done) {
+                                    std::optional<SocketAddress> remote,
+                                    std::optional<LegMediaFormat> media, Done<v1::Leg> done) {
   auto it = sessions_.find(session_id);
   if (it == sessions_.end()) return done(sessionNotFound(session_id));
   auto leg_it = it->second->legs.find(leg_id);
   if (leg_it == it->second->legs.end()) return done(absl::NotFoundError("leg " + leg_id + " not found"));
   Leg& leg = *leg_it->second;
   leg.sdp_remote = remote;
+  if (media) leg.media = media;
   // A new SDP address means the peer moved: latch afresh.
   leg.rtp.latched = false;
   leg.rtcp.latched = false;
@@ -302,6 +449,63 @@ void RelayWorker::linkOnWorker(const std::string& session_id, const std::string&
   v1::Session result;
   describe(session, &result);
   done(std::move(result));
+}
+
+void RelayWorker::playOnWorker(const std::string& session_id, const std::string& leg_id,
+                               const std::string& playback_id,
+                               std::vector<std::shared_ptr<const EncodedPrompt>> prompts, bool loop,
+                               Done<v1::Playback> done) {
+  auto it = sessions_.find(session_id);
+  if (it == sessions_.end()) return done(sessionNotFound(session_id));
+  auto leg_it = it->second->legs.find(leg_id);
+  if (leg_it == it->second->legs.end()) return done(absl::NotFoundError("leg " + leg_id + " not found"));
+  Leg& leg = *leg_it->second;
+  if (!leg.media) {
+    return done(absl::FailedPreconditionError("leg " + leg_id + " has no negotiated codec to play in"));
+  }
+  uint32_t duration_ms = 0;
+  for (const auto& prompt : prompts) duration_ms += prompt->durationMs();
+  if (duration_ms == 0) return done(absl::InvalidArgumentError("prompts: no audio to play"));
+  auto player = std::make_unique<Player>();
+  if (leg.player) {
+    // The new playback continues the leg's RTP stream: same source, next sequence and timestamp.
+    player->ssrc = leg.player->ssrc;
+    player->sequence = leg.player->sequence;
+    player->timestamp = leg.player->timestamp;
+    endPlayback(leg, "replaced");
+  } else {
+    // RFC 3550: a random source, first sequence number and first timestamp.
+    const std::string random = crypto::randomBytes(10);
+    std::memcpy(&player->ssrc, random.data(), 4);
+    std::memcpy(&player->sequence, random.data() + 4, 2);
+    std::memcpy(&player->timestamp, random.data() + 6, 4);
+  }
+  player->playback_id = playback_id;
+  player->prompts = std::move(prompts);
+  player->loop = loop;
+  player->next_due = Clock::now();
+  leg.player = std::move(player);
+  playing_.push_back(&leg);
+  totals_.playbacks.store(playing_.size(), std::memory_order_relaxed);
+  v1::Playback result;
+  result.set_playback_id(playback_id);
+  result.set_duration_ms(duration_ms);
+  done(std::move(result));
+}
+
+void RelayWorker::stopPlaybackOnWorker(const std::string& session_id, const std::string& leg_id,
+                                       Done<v1::Playback> done) {
+  auto it = sessions_.find(session_id);
+  if (it == sessions_.end()) return done(sessionNotFound(session_id));
+  auto leg_it = it->second->legs.find(leg_id);
+  if (leg_it == it->second->legs.end()) return done(absl::NotFoundError("leg " + leg_id + " not found"));
+  Leg& leg = *leg_it->second;
+  v1::Playback result;
+  if (leg.player) {
+    result.set_playback_id(leg.player->playback_id);
+    endPlayback(leg, "stopped");
+  }
+  done(std::move(result));  // stopping nothing is fine: the playback may have just finished
 }
 
 void RelayWorker::getSessionOnWorker(const std::string& session_id, Done<v1::Session> done) {

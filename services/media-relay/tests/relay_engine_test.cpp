@@ -5,10 +5,15 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <future>
 #include <thread>
 
+#include "g711.h"
 #include "relay_engine.h"
+#include "rtp_packet.h"
 
 using namespace tel::media;
 using namespace std::chrono_literals;
@@ -80,14 +85,15 @@ struct Relay {
   prometheus::Registry registry;
   RelayEngine engine;
   explicit Relay(uint16_t port_min, uint16_t port_max, std::chrono::milliseconds media_timeout = 60s,
-                 std::chrono::milliseconds setup_timeout = 120s)
-      : engine(options(port_min, port_max, media_timeout, setup_timeout),
+                 std::chrono::milliseconds setup_timeout = 120s, std::string prompts_dir = "")
+      : engine(options(port_min, port_max, media_timeout, setup_timeout, std::move(prompts_dir)),
                tel::log::Logger::create("media-relay-test", tel::log::Level::kError), registry) {
     engine.start();
   }
   static RelayOptions options(uint16_t port_min, uint16_t port_max, std::chrono::milliseconds media,
-                              std::chrono::milliseconds setup) {
+                              std::chrono::milliseconds setup, std::string prompts_dir) {
     RelayOptions options;
+    options.prompts_dir = std::move(prompts_dir);
     options.port_min = port_min;
     options.port_max = port_max;
     options.workers = 2;
@@ -95,12 +101,19 @@ struct Relay {
     options.setup_timeout = setup;
     return options;
   }
-  v1::Session create() {
-    return *await<v1::Session>([&](auto done) { engine.createSession("tenant-1", "call-1", done); });
+  v1::Session create(const std::string& controller = "") {
+    return *await<v1::Session>(
+        [&](auto done) { engine.createSession("tenant-1", "call-1", controller, done); });
   }
   absl::StatusOr<v1::Leg> addLeg(const std::string& session, const std::string& leg,
-                                 std::optional<SocketAddress> remote = std::nullopt) {
-    return await<v1::Leg>([&](auto done) { engine.addLeg(session, leg, remote, done); });
+                                 std::optional<SocketAddress> remote = std::nullopt,
+                                 std::optional<LegMediaFormat> media = std::nullopt) {
+    return await<v1::Leg>([&](auto done) { engine.addLeg(session, leg, remote, media, done); });
+  }
+  absl::StatusOr<v1::Playback> play(const std::string& session, const std::string& leg,
+                                    std::vector<std::string> prompts, bool loop = false) {
+    return await<v1::Playback>(
+        [&](auto done) { engine.play(session, leg, "pb-1", prompts, loop, done); });
   }
   absl::StatusOr<v1::Session> link(const std::string& session) {
     return await<v1::Session>([&](auto done) { engine.link(session, "a", "b", done); });
@@ -266,4 +279,245 @@ TEST_CASE("bad requests are refused without side effects") {
   CHECK(relay.engine.stats().legs() == 2);
   REQUIRE(relay.remove(session.session_id()).ok());
   CHECK(relay.engine.stats().ports_in_use() == 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Endpoint work: prompts played to a leg, digits heard from it.
+
+namespace {
+
+// A temporary prompt directory with tenant-1's prompts, removed at the end.
+struct PromptDir {
+  std::string path;
+  PromptDir() {
+    char pattern[] = "/tmp/tel-prompts-XXXXXX";
+    path = mkdtemp(pattern);
+    std::filesystem::create_directories(path + "/tenant-1");
+  }
+  ~PromptDir() { std::filesystem::remove_all(path); }
+  void write(const std::string& name, const std::string& bytes) const {
+    std::ofstream(path + "/tenant-1/" + name + ".wav", std::ios::binary) << bytes;
+  }
+};
+
+// An 8 kHz mono 16-bit WAV of a `frequency` tone lasting `samples`.
+std::string toneWav(size_t samples, double frequency = 1000) {
+  std::string data;
+  for (size_t i = 0; i < samples; ++i) {
+    const auto value = static_cast<int16_t>(8000 * std::sin(2 * M_PI * frequency * i / 8000.0));
+    data.push_back(static_cast<char>(value & 0xff));
+    data.push_back(static_cast<char>((value >> 8) & 0xff));
+  }
+  auto le32 = [](uint32_t v) { return std::string{char(v), char(v >> 8), char(v >> 16), char(v >> 24)}; };
+  auto le16 = [](uint16_t v) { return std::string{char(v), char(v >> 8)}; };
+  return "RIFF" + le32(36 + data.size()) + "WAVE" + "fmt " + le32(16) + le16(1) + le16(1) + le32(8000) +
+         le32(16000) + le16(2) + le16(16) + "data" + le32(data.size()) + data;
+}
+
+std::vector<uint8_t> telephoneEvent(uint32_t timestamp, uint8_t event, bool end, size_t payload = 4) {
+  std::vector<uint8_t> packet(12 + payload, 0);
+  tel::media::writeRtpHeader(packet.data(), 101, false, 1, timestamp, 0x1234);
+  if (payload >= 4) {
+    packet[12] = event;
+    packet[13] = end ? 0x80 : 0x00;
+    packet[15] = 160;
+  }
+  return packet;
+}
+
+// The events the relay delivers for controller "edge-1".
+struct EventLog {
+  std::mutex mutex;
+  std::vector<v1::MediaEvent> events;
+  void attach(RelayEngine& engine) {
+    engine.subscribe("edge-1", [this](const v1::MediaEvent& event) {
+      std::lock_guard lock(mutex);
+      events.push_back(event);
+      return true;
+    });
+  }
+  std::string digits() {
+    std::lock_guard lock(mutex);
+    std::string out;
+    for (const auto& event : events) {
+      if (event.has_digit()) out += event.digit().digit();
+    }
+    return out;
+  }
+  std::vector<std::string> playbackEnds() {
+    std::lock_guard lock(mutex);
+    std::vector<std::string> out;
+    for (const auto& event : events) {
+      if (event.has_playback_ended()) out.push_back(event.playback_ended().reason());
+    }
+    return out;
+  }
+};
+
+// Waits up to `wait` for `condition`.
+template <typename Condition>
+bool eventually(Condition condition, std::chrono::milliseconds wait = 3s) {
+  const auto until = std::chrono::steady_clock::now() + wait;
+  while (std::chrono::steady_clock::now() < until) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return condition();
+}
+
+}  // namespace
+
+TEST_CASE("a prompt reaches the leg as 20 ms packets of its codec, and its end is reported") {
+  PromptDir prompts;
+  prompts.write("hello", toneWav(4000));  // half a second
+  Relay relay(41410, 41419, 60s, 120s, prompts.path);
+  EventLog log;
+  log.attach(relay.engine);
+  for (const uint8_t payload_type : {uint8_t{0}, uint8_t{8}}) {
+    Peer caller;
+    auto session = relay.create("edge-1");
+    REQUIRE(relay.addLeg(session.session_id(), "a", SocketAddress::parse("127.0.0.1", caller.port),
+                         LegMediaFormat{payload_type, 101})
+                .ok());
+    auto playback = relay.play(session.session_id(), "a", {"hello"});
+    REQUIRE(playback.ok());
+    CHECK(playback->duration_ms() == 500);
+    const auto packets = caller.receive(900ms);
+    REQUIRE(packets.size() == 25);
+    RtpView first;
+    REQUIRE(viewRtp(packets[0].first.data(), packets[0].first.size(), first));
+    CHECK(first.marker);
+    for (size_t i = 0; i < packets.size(); ++i) {
+      RtpView view;
+      REQUIRE(viewRtp(packets[i].first.data(), packets[i].first.size(), view));
+      CHECK(view.payload_type == payload_type);
+      CHECK(view.payload_size == 160);
+      CHECK(view.ssrc == first.ssrc);
+      CHECK(view.sequence == static_cast<uint16_t>(first.sequence + i));
+      CHECK(view.timestamp == first.timestamp + 160 * i);
+    }
+    // The tone survives the encoding: a 1 kHz sine at 8 kHz repeats every 8 samples.
+    RtpView middle;
+    viewRtp(packets[10].first.data(), packets[10].first.size(), middle);
+    auto decode = [&](uint8_t code) {
+      return payload_type == 0 ? tel::media::g711::decodeMuLaw(code) : tel::media::g711::decodeALaw(code);
+    };
+    for (size_t i = 0; i + 8 < 160; ++i) {
+      CHECK(std::abs(decode(middle.payload[i]) - decode(middle.payload[i + 8])) < 400);
+    }
+    CHECK(eventually([&] { return log.playbackEnds().size() == (payload_type == 0 ? 1u : 2u); }));
+    auto counters = legOf(*relay.get(session.session_id()), "a").counters();
+    CHECK(counters.packets_played() == 25);
+    REQUIRE(relay.remove(session.session_id()).ok());
+  }
+  CHECK(log.playbackEnds() == std::vector<std::string>{"finished", "finished"});
+}
+
+TEST_CASE("a looping playback replaces the linked leg's audio until it is stopped") {
+  PromptDir prompts;
+  prompts.write("music", toneWav(800, 440));  // 100 ms: loops several times
+  Relay relay(41420, 41429, 60s, 120s, prompts.path);
+  EventLog log;
+  log.attach(relay.engine);
+  Peer caller, callee;
+  auto session = relay.create("edge-1");
+  REQUIRE(relay.addLeg(session.session_id(), "a", SocketAddress::parse("127.0.0.1", caller.port)).ok());
+  REQUIRE(relay.addLeg(session.session_id(), "b", SocketAddress::parse("127.0.0.1", callee.port),
+                       LegMediaFormat{0, 0})
+              .ok());
+  REQUIRE(relay.link(session.session_id()).ok());
+  REQUIRE(relay.play(session.session_id(), "b", {"music"}, true).ok());
+  const auto b_port = static_cast<uint16_t>(legOf(*relay.get(session.session_id()), "a").local_rtp().port());
+  for (uint16_t i = 0; i < 10; ++i) caller.sendTo(b_port, rtpPacket(i));
+  const auto held = callee.receive(400ms);
+  CHECK(held.size() >= 15);  // 20 a second of music, none of the caller's 10 packets
+  for (const auto& [packet, port] : held) CHECK(packet.size() == 172);
+  for (const auto& [packet, port] : held) CHECK(packet[12] != 0xd5);  // the caller's payload bytes
+  REQUIRE(await<v1::Playback>([&](auto done) { relay.engine.stopPlayback(session.session_id(), "b", done); }).ok());
+  CHECK(eventually([&] { return log.playbackEnds() == std::vector<std::string>{"stopped"}; }));
+  callee.receive(100ms);  // a frame may have been on its way
+  for (uint16_t i = 10; i < 15; ++i) caller.sendTo(b_port, rtpPacket(i));
+  const auto resumed = callee.receive(300ms);
+  CHECK(resumed.size() == 5);
+}
+
+TEST_CASE("RFC 4733 digits are reported once per key press, and bad or flooding events are dropped") {
+  Relay relay(41430, 41439);
+  EventLog log;
+  log.attach(relay.engine);
+  Peer caller;
+  auto session = relay.create("edge-1");
+  auto leg = relay.addLeg(session.session_id(), "a", SocketAddress::parse("127.0.0.1", caller.port),
+                          LegMediaFormat{0, 101});
+  REQUIRE(leg.ok());
+  const auto port = static_cast<uint16_t>(leg->local_rtp().port());
+  // "5" with its retransmitted end packets, then "#": one digit each.
+  for (bool end : {false, false, true, true, true}) caller.sendTo(port, telephoneEvent(1000, 5, end));
+  for (bool end : {false, true, true, true}) caller.sendTo(port, telephoneEvent(2000, 11, end));
+  CHECK(eventually([&] { return log.digits() == "5#"; }));
+  // Garbage: a 2-byte event, an event that is not a key (flash), a packet of another type.
+  caller.sendTo(port, telephoneEvent(3000, 1, false, 2));
+  caller.sendTo(port, telephoneEvent(4000, 16, false));
+  caller.sendTo(port, rtpPacket(7));
+  // A flood: 100 distinct presses at once; at most 20 a second are taken.
+  for (uint32_t i = 0; i < 100; ++i) caller.sendTo(port, telephoneEvent(10000 + 160 * i, 1, true));
+  std::this_thread::sleep_for(300ms);
+  const std::string digits = log.digits();
+  CHECK(digits.size() <= 2 + DigitDetector::kMaxPerSecond);
+  CHECK(digits.size() >= 3);
+  auto counters = legOf(*relay.get(session.session_id()), "a").counters();
+  CHECK(counters.digits() == digits.size());
+  CHECK(counters.dropped_events() == 2 + (100 - (digits.size() - 2)));
+  // A linked leg relays its events instead: no digits from it.
+  REQUIRE(relay.addLeg(session.session_id(), "b", SocketAddress::parse("127.0.0.1", caller.port)).ok());
+  REQUIRE(relay.link(session.session_id()).ok());
+  std::this_thread::sleep_for(1100ms);  // a fresh rate window
+  caller.sendTo(port, telephoneEvent(90000, 9, true));
+  std::this_thread::sleep_for(200ms);
+  CHECK(log.digits() == digits);
+}
+
+TEST_CASE("a missing or bad prompt, or a leg without a codec, refuses the playback and changes nothing") {
+  PromptDir prompts;
+  prompts.write("good", toneWav(800));
+  prompts.write("broken", std::string("RIFF\x10\0\0\0WAVEfmt ", 16));
+  prompts.write("loud", "RIFF" + std::string(4, '\0') + "WAVE" + "fmt " + std::string("\x10\0\0\0\x01\0\x02\0\x44\xac\0\0", 12) + std::string(8, '\0'));
+  Relay relay(41440, 41449, 60s, 120s, prompts.path);
+  Peer caller;
+  auto session = relay.create("edge-1");
+  REQUIRE(relay.addLeg(session.session_id(), "a", SocketAddress::parse("127.0.0.1", caller.port), LegMediaFormat{0, 101}).ok());
+  REQUIRE(relay.addLeg(session.session_id(), "plain").ok());
+  CHECK(relay.play(session.session_id(), "a", {"absent"}).status().code() == absl::StatusCode::kNotFound);
+  CHECK(relay.play(session.session_id(), "a", {"good", "absent"}).status().code() == absl::StatusCode::kNotFound);
+  CHECK(relay.play(session.session_id(), "a", {"broken"}).status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(relay.play(session.session_id(), "a", {"loud"}).status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(relay.play(session.session_id(), "a", {"../../etc/passwd"}).status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(relay.play(session.session_id(), "plain", {"good"}).status().code() == absl::StatusCode::kFailedPrecondition);
+  CHECK(relay.play(session.session_id(), "nobody", {"good"}).status().code() == absl::StatusCode::kNotFound);
+  CHECK(relay.play("no-session", "a", {"good"}).status().code() == absl::StatusCode::kNotFound);
+  CHECK(caller.receive(100ms).empty());
+  // Without a prompt directory nothing can be played.
+  Relay bare(41450, 41459);
+  auto other = bare.create();
+  REQUIRE(bare.addLeg(other.session_id(), "a", std::nullopt, LegMediaFormat{0, 0}).ok());
+  CHECK(bare.play(other.session_id(), "a", {"good"}).status().code() == absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_CASE("G.711 encodes silence, extremes and round trips within a step") {
+  using namespace tel::media::g711;
+  CHECK(encodeMuLaw(0) == kPcmuSilence);
+  CHECK(encodeALaw(0) == kPcmaSilence);
+  for (int value = -32768; value <= 32767; value += 97) {
+    const auto sample = static_cast<int16_t>(value);
+    // The step grows with the magnitude: about 1/16 of it, plus the smallest step.
+    const int tolerance = std::abs(value) / 16 + 40;
+    CHECK(std::abs(decodeMuLaw(encodeMuLaw(sample)) - value) <= tolerance);
+    CHECK(std::abs(decodeALaw(encodeALaw(sample)) - value) <= tolerance);
+  }
+  CHECK(decodePromptWav("").status().code() == absl::StatusCode::kInvalidArgument);
+  std::string huge_chunk = toneWav(16);
+  huge_chunk[40] = '\xff';  // the data chunk claims more than the file holds
+  huge_chunk[41] = '\xff';
+  CHECK(decodePromptWav(huge_chunk).status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(decodePromptWav(toneWav(16))->size() == 16);
 }

@@ -4,6 +4,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <thread>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -36,6 +39,7 @@ class ControlClient {
   int port() const { return port_; }
 
  private:
+  friend class EventSubscription;
   class Connection;
   using Deadline = std::chrono::steady_clock::time_point;
   absl::StatusOr<std::unique_ptr<Connection>> takeConnection(Deadline deadline);
@@ -48,6 +52,36 @@ class ControlClient {
   std::atomic<uint64_t> next_id_{1};
   std::mutex mutex_;
   std::vector<std::unique_ptr<Connection>> idle_;  // guarded by mutex_
+};
+
+// The MediaEvents (digits, playback ends) of the sessions a controller created with
+// CreateSessionRequest.controller = `controller`: one connection to the relay's control link,
+// subscribed, read by a thread of its own that hands each event to `on_event`. A connection that
+// fails is opened again a second later (`on_trouble` says why each time); events the relay sent
+// meanwhile are lost, which the controller's own timers cover. Stops and joins on destruction.
+class EventSubscription {
+ public:
+  using OnEvent = std::function<void(media::v1::MediaEvent event)>;
+  using OnTrouble = std::function<void(const absl::Status& why)>;
+  EventSubscription(std::string host, int port, std::string controller, OnEvent on_event,
+                    OnTrouble on_trouble);
+  ~EventSubscription();
+  EventSubscription(const EventSubscription&) = delete;
+  EventSubscription& operator=(const EventSubscription&) = delete;
+
+ private:
+  void run();
+  bool stopping();
+
+  const std::string host_;
+  const int port_;
+  const std::string controller_;
+  OnEvent on_event_;
+  OnTrouble on_trouble_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;  // guarded by mutex_
+  std::thread thread_;     // last: starts once the rest is ready
 };
 
 }  // namespace tel::media_link

@@ -39,7 +39,13 @@ int main(int argc, char** argv) {
     tel::sip::AccountsNumberDirectory numbers(accounts, kRpcTimeout, config.lookup_cache_ttl);
     // A hold outlives the longest call: its ringing and decisions come before the answer.
     tel::sip::RedisChannelLimiter channels(redis, config.max_call_duration + std::chrono::minutes(10));
-    tel::sip::MediaRelayPool media({config.media_relay_addresses, kRpcTimeout}, log, *registry);
+    // The instance id names this sip-edge in the call ledger and to the relays (their events).
+    const std::string instance_id = tel::sip::newInstanceId();
+    tel::sip::MediaRelayPoolOptions media_options;
+    media_options.addresses = config.media_relay_addresses;
+    media_options.rpc_timeout = kRpcTimeout;
+    media_options.controller = instance_id;
+    tel::sip::MediaRelayPool media(media_options, log, *registry);
     auto producer = tel::kafka::Producer::create(
         {config.kafka_brokers,
          "sip-edge",
@@ -50,7 +56,7 @@ int main(int argc, char** argv) {
       return 1;
     }
     tel::sip::KafkaEventSink events(**producer, "sip-edge", log);
-    tel::sip::RedisCallLedger ledger(redis, tel::sip::newInstanceId());
+    tel::sip::RedisCallLedger ledger(redis, instance_id);
     tel::sip::LostInstanceReaper reaper(config.cluster, ledger, media, channels, events, log,
                                         *registry);
     tel::sip::DigestAuthenticator authenticator(config.nonce_secret, config.nonce_lifetime,
@@ -81,7 +87,8 @@ int main(int argc, char** argv) {
     tel::sip::B2bua b2bua(stack, admission, bindings, media, events, ledger, applications,
                           *workers, config.b2bua, log, *registry);
     stack.setCallHandler(&b2bua);
-    media.start([&b2bua](std::vector<std::string> lost) { b2bua.mediaLost(std::move(lost)); });
+    media.start([&b2bua](std::vector<std::string> lost) { b2bua.mediaLost(std::move(lost)); },
+                [&b2bua](tel::media::v1::MediaEvent event) { b2bua.mediaEvent(std::move(event)); });
     stack.start();
     reaper.start();
 

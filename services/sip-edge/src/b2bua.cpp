@@ -51,6 +51,10 @@ int failureRank(int status) {
   return 1;
 }
 
+std::chrono::milliseconds firstDigitTimeout(const calls::v1::CollectDigitsRequest& request) {
+  return std::chrono::milliseconds(request.first_digit_timeout_ms() == 0 ? 5000 : request.first_digit_timeout_ms());
+}
+
 calls::v1::Disposition dispositionAfterFailedDial(const std::string& reason) {
   if (reason == "busy") return calls::v1::DISPOSITION_BUSY;
   if (reason == "no_answer") return calls::v1::DISPOSITION_NO_ANSWER;
@@ -130,7 +134,17 @@ B2bua::PlannedLeg externalLeg(const calls::v1::ExternalTarget& target, const std
 }  // namespace
 
 struct B2bua::Call {
-  enum class State { kAdmitting, kOffered, kDialing, kAnswering, kBridged, kDialFailed, kEnding };
+  // kAnswered: the application answered the caller itself (a voice menu) and has not dialled yet.
+  enum class State {
+    kAdmitting,
+    kOffered,
+    kDialing,
+    kAnswering,
+    kBridged,
+    kDialFailed,
+    kEnding,
+    kAnswered
+  };
   std::string id;
   std::string sip_call_id;
   std::string source_ip;
@@ -146,6 +160,17 @@ struct B2bua::Call {
   bool caller_ringing = false;  // 180/183 sent
   bool caller_gone = false;     // the caller's dialog is over (CANCEL, BYE, error)
   std::string caller_sdp;
+  // Set when the application answered the caller: the audio sip-edge chose, which every callee
+  // is then offered alone (the caller will not renegotiate).
+  std::optional<ChosenAudio> local_audio;
+  // The answered caller's playback in progress (its id) and keys being collected, if any.
+  std::string playing;
+  struct DigitCollection {
+    calls::v1::CollectDigitsRequest request;
+    std::string digits;
+    Clock::time_point deadline = Clock::time_point::max();  // max: waiting for the prompt's end
+  };
+  std::optional<DigitCollection> collect;
 
   std::map<std::string, Leg> legs;  // the B legs by id
   int dials = 0;
@@ -389,6 +414,7 @@ void B2bua::onNewInviteOnSipThread(const SipStack::Event& event) {
     su_home_deinit(home);
   }
   invite.caller_media = *media;
+  invite.caller_sdp = call->caller_sdp;
   call->source_ip = invite.source_ip;
   call->log.info("call arriving", {{"sip_call_id", call->sip_call_id},
                                    {"to", invite.request_user},
@@ -502,12 +528,16 @@ void B2bua::dialOnSipThread(const calls::v1::DialRequest& request,
     done(grpc::Status(grpc::StatusCode::NOT_FOUND, "no such call"));
     return;
   }
-  if (call->state != Call::State::kOffered && call->state != Call::State::kDialFailed) {
+  const bool waiting = call->state == Call::State::kOffered ||
+                       call->state == Call::State::kDialFailed ||
+                       call->state == Call::State::kAnswered;
+  if (!waiting) {
     done(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "the call is not waiting for a dial"));
     return;
   }
   publishRouteOnSipThread(*call, request.route());
   call->state = Call::State::kDialing;
+  call->collect.reset();  // a menu's input ends with its choice
   call->deadline = Clock::time_point::max();  // set when the legs are placed
   const int dial_number = ++call->dials;
   const std::string call_id = call->id;
@@ -648,8 +678,12 @@ void B2bua::placeLegsOnSipThread(const std::string& call_id, std::vector<Planned
   }
   nua_t* nua = stack_.nuaOnSipThread();
   for (PlannedLeg& plan : planned) {
-    auto sdp =
-        rewriteAudioEndpoint(call->caller_sdp, AudioEndpoint{plan.relay.ip, plan.relay.port});
+    // An answered caller's audio is settled: the callee is offered exactly that. Otherwise the
+    // caller's own offer passes through, and the two parties negotiate with each other.
+    const AudioEndpoint relay{plan.relay.ip, plan.relay.port};
+    auto sdp = call->local_audio
+                   ? absl::StatusOr<std::string>(describeAudio(relay, *call->local_audio, call->dials, 1))
+                   : rewriteAudioEndpoint(call->caller_sdp, relay);
     if (!sdp.ok()) continue;  // the offer was checked on arrival; this cannot fail on a valid one
     const std::string from = "<sip:" + plan.from_user + "@" + options_.edge_host + ">";
     const std::string to = "<" + plan.request_uri + ">";
@@ -745,7 +779,8 @@ void B2bua::onInviteResponseOnSipThread(Call& call, const std::string& leg_id,
       notice.mutable_ringing()->set_leg_id(leg.id);
       notifyOnSipThread(call, notice);
     }
-    if (call.caller_gone) return;
+    // An answered caller hears what the application plays, not the callee's ringing.
+    if (call.caller_gone || call.caller_answered) return;
     // Early media (183 with SDP): the first leg that offers it is heard by the caller.
     auto remote = findAudioEndpoint(early_sdp);
     if (remote.ok() && call.early_media_leg.empty()) {
@@ -825,10 +860,17 @@ void B2bua::onLegAnsweredOnSipThread(Call& call, Leg& leg, const SipStack::Event
   const std::string call_id = call.id;
   const std::string leg_id = leg.id;
   runBlocking(
-      [this, call_id, admission = call.admission, limits = call.held_limits, leg_id, remote = *remote] {
+      [this, call_id, admission = call.admission, limits = call.held_limits, leg_id, remote = *remote,
+       answered_caller = call.caller_answered] {
         std::optional<RelayEndpoint> address;
         if (!remote.onHold()) address = RelayEndpoint{remote.ip, remote.port};
         absl::Status linked = media_.link(admission.media_session, "a", leg_id, address);
+        // A caller the application answered may be hearing a prompt or music: the callee now.
+        if (linked.ok() && answered_caller) {
+          if (auto stopped = media_.stopPlayback(admission.media_session, "a"); !stopped.ok()) {
+            log_.warn("playback not stopped at bridge", {{"call_id", call_id}, {"error", std::string(stopped.message())}});
+          }
+        }
         if (linked.ok()) recordInLedger(call_id, admission, leg_id, limits, /*update_only=*/true);
         return linked;
       },
@@ -843,16 +885,18 @@ void B2bua::onLegAnsweredOnSipThread(Call& call, Leg& leg, const SipStack::Event
           return;
         }
         if (current->caller_gone) return;  // the CANCEL handler has ended the call
-        const RelayEndpoint& relay = current->admission.caller_relay;
-        auto sdp = rewriteAudioEndpoint(answer, AudioEndpoint{relay.ip, relay.port});
-        if (!sdp.ok()) {
-          endCallOnSipThread(*current, calls::v1::DISPOSITION_FAILED, calls::v1::SIDE_SYSTEM, 488,
-                             "unusable answer");
-          return;
+        if (!current->caller_answered) {
+          const RelayEndpoint& relay = current->admission.caller_relay;
+          auto sdp = rewriteAudioEndpoint(answer, AudioEndpoint{relay.ip, relay.port});
+          if (!sdp.ok()) {
+            endCallOnSipThread(*current, calls::v1::DISPOSITION_FAILED, calls::v1::SIDE_SYSTEM,
+                               488, "unusable answer");
+            return;
+          }
+          nua_respond(current->caller, 200, "OK", SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+                      SIPTAG_PAYLOAD_STR(sdp->c_str()), TAG_END());
+          current->caller_answered = true;
         }
-        nua_respond(current->caller, 200, "OK", SIPTAG_CONTENT_TYPE_STR("application/sdp"),
-                    SIPTAG_PAYLOAD_STR(sdp->c_str()), TAG_END());
-        current->caller_answered = true;
         current->state = Call::State::kBridged;
         current->deadline = Clock::now() + options_.max_call_duration;
         CallEvent bridged;
@@ -905,9 +949,10 @@ void B2bua::dialFailedOnSipThread(Call& call, int status, const std::string& rea
 void B2bua::onByeOnSipThread(Call& call, const std::string& leg_id) {
   if (leg_id == "a") {
     call.caller_gone = true;
+    // A caller who leaves a voice menu before anyone answered is a missed call, not an answered one.
     endCallOnSipThread(
         call,
-        call.caller_answered ? calls::v1::DISPOSITION_ANSWERED : calls::v1::DISPOSITION_CANCELLED,
+        call.bridged_leg.empty() ? calls::v1::DISPOSITION_CANCELLED : calls::v1::DISPOSITION_ANSWERED,
         calls::v1::SIDE_CALLER, 200, "normal clearing");
     return;
   }
@@ -1007,7 +1052,7 @@ void B2bua::hangup(const calls::v1::HangupRequest& request,
     publishRouteOnSipThread(*call, request.route());
     const uint32_t status = request.status_code() == 0 ? 480 : request.status_code();
     calls::v1::Disposition disposition = calls::v1::DISPOSITION_FAILED;
-    if (call->caller_answered) {
+    if (!call->bridged_leg.empty()) {
       disposition = calls::v1::DISPOSITION_ANSWERED;
     } else if (!call->failed_reason.empty()) {
       disposition = dispositionAfterFailedDial(call->failed_reason);
@@ -1021,10 +1066,198 @@ void B2bua::hangup(const calls::v1::HangupRequest& request,
   });
 }
 
+void B2bua::answer(const calls::v1::AnswerRequest& request, std::function<void(grpc::Status)> done) {
+  stack_.post([this, request, done = std::move(done)] {
+    Call* call = findCall(request.call_id());
+    if (call == nullptr || call->state == Call::State::kEnding || call->caller_gone) {
+      done(grpc::Status(grpc::StatusCode::NOT_FOUND, "no such call"));
+      return;
+    }
+    if (call->caller_answered || call->state == Call::State::kAnswered) {
+      done(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "the caller is already answered"));
+      return;
+    }
+    if (call->state != Call::State::kOffered && call->state != Call::State::kDialFailed) {
+      done(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "the call is not waiting for a decision"));
+      return;
+    }
+    if (!call->admission.caller_audio) {
+      done(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "the caller offers no G.711 (PCMU or PCMA)"));
+      return;
+    }
+    publishRouteOnSipThread(*call, request.route());
+    // The relay has known the caller's codec since the session was made: nothing to ask it.
+    const ChosenAudio& chosen = *call->admission.caller_audio;
+    const RelayEndpoint& relay = call->admission.caller_relay;
+    const std::string sdp = describeAudio(AudioEndpoint{relay.ip, relay.port}, chosen, 0, 1);
+    nua_respond(call->caller, 200, "OK", SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+                SIPTAG_PAYLOAD_STR(sdp.c_str()), TAG_END());
+    call->caller_answered = true;
+    call->local_audio = chosen;
+    call->state = Call::State::kAnswered;
+    // The application drives the call from here (prompts, digits, a dial); the cap on a call's
+    // length bounds a menu nobody leaves.
+    call->deadline = Clock::now() + options_.max_call_duration;
+    call->log.info("caller answered by the application",
+                   {{"codec", chosen.audio_payload_type == 0 ? "PCMU" : "PCMA"},
+                    {"telephone_event", std::to_string(chosen.event_payload_type)}});
+    done(grpc::Status::OK);
+  });
+}
+
+namespace {
+
+// Why an application's media command cannot act on the call now, or OK.
+grpc::Status callerEndpointReady(bool found, bool ending, bool answered, bool bridged) {
+  if (!found || ending) return grpc::Status(grpc::StatusCode::NOT_FOUND, "no such call");
+  if (!answered) return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "the caller is not answered");
+  if (bridged) return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "the call is bridged");
+  return grpc::Status::OK;
+}
+
+}  // namespace
+
+B2bua::Call* B2bua::answeredCallerOnSipThread(const std::string& call_id,
+                                              const std::function<void(grpc::Status)>& done) {
+  Call* call = findCall(call_id);
+  const grpc::Status ready = callerEndpointReady(
+      call != nullptr, call != nullptr && call->state == Call::State::kEnding,
+      call != nullptr && call->caller_answered,
+      call != nullptr && (call->state == Call::State::kAnswering || call->state == Call::State::kBridged));
+  if (!ready.ok()) {
+    done(ready);
+    return nullptr;
+  }
+  return call;
+}
+
+void B2bua::mediaCommandOnSipThread(Call& call,
+                                    std::function<absl::Status(const std::string& session)> work,
+                                    std::function<void(grpc::Status)> done) {
+  runBlocking([work = std::move(work), session = call.admission.media_session] { return work(session); },
+              [done = std::move(done)](absl::Status status) {
+                done(grpc::Status(static_cast<grpc::StatusCode>(status.code()),
+                                  std::string(status.message())));
+              });
+}
+
+void B2bua::play(const calls::v1::PlayRequest& request, std::function<void(grpc::Status)> done) {
+  stack_.post([this, request, done = std::move(done)] {
+    Call* call = answeredCallerOnSipThread(request.call_id(), done);
+    if (call == nullptr) return;
+    // Playing from now: a collection started next waits for this prompt's end.
+    call->playing = request.playback_id();
+    std::vector<std::string> prompts(request.prompts().begin(), request.prompts().end());
+    mediaCommandOnSipThread(
+        *call,
+        [this, request, prompts](const std::string& session) {
+          return media_.play(session, "a", request.playback_id(), prompts, request.loop()).status();
+        },
+        [this, call_id = request.call_id(), playback_id = request.playback_id(),
+         done = std::move(done)](grpc::Status status) {
+          if (!status.ok()) {
+            if (Call* current = findCall(call_id); current && current->playing == playback_id) {
+              onPlaybackEndedOnSipThread(*current, playback_id);
+            }
+          }
+          done(status);
+        });
+  });
+}
+
+void B2bua::stopPlayback(const calls::v1::StopPlaybackRequest& request,
+                         std::function<void(grpc::Status)> done) {
+  stack_.post([this, request, done = std::move(done)] {
+    Call* call = answeredCallerOnSipThread(request.call_id(), done);
+    if (call == nullptr) return;
+    mediaCommandOnSipThread(
+        *call, [this](const std::string& session) { return media_.stopPlayback(session, "a"); },
+        std::move(done));
+  });
+}
+
+void B2bua::collectDigits(const calls::v1::CollectDigitsRequest& request,
+                          std::function<void(grpc::Status)> done) {
+  stack_.post([this, request, done = std::move(done)] {
+    Call* call = answeredCallerOnSipThread(request.call_id(), done);
+    if (call == nullptr) return;
+    publishRouteOnSipThread(*call, request.route());
+    Call::DigitCollection collect;
+    collect.request = request;
+    if (call->playing.empty()) collect.deadline = Clock::now() + firstDigitTimeout(request);
+    call->collect = std::move(collect);
+    done(grpc::Status::OK);
+  });
+}
+
+void B2bua::onPlaybackEndedOnSipThread(Call& call, const std::string& playback_id) {
+  if (call.playing != playback_id) return;  // an older playback, replaced since
+  call.playing.clear();
+  // The menu's prompt has been heard out: the caller's time to choose starts now.
+  if (call.collect && call.collect->digits.empty() && call.collect->deadline == Clock::time_point::max()) {
+    call.collect->deadline = Clock::now() + firstDigitTimeout(call.collect->request);
+  }
+}
+
+void B2bua::onDigitOnSipThread(Call& call, const std::string& digit) {
+  if (!call.collect) {
+    CallNotification notice;
+    notice.mutable_digit()->set_digit(digit);
+    notifyOnSipThread(call, std::move(notice));
+    return;
+  }
+  auto& collect = *call.collect;
+  if (collect.request.barge_in() && collect.digits.empty() && !call.playing.empty()) {
+    runBlocking([this, session = call.admission.media_session] { return media_.stopPlayback(session, "a"); },
+                [](absl::Status) {});
+  }
+  if (collect.request.terminators().find(digit) != std::string::npos) {
+    finishCollectOnSipThread(call, "terminator");
+    return;
+  }
+  collect.digits += digit;
+  if (collect.digits.size() >= collect.request.max_digits()) {
+    finishCollectOnSipThread(call, "max_digits");
+    return;
+  }
+  const uint32_t inter = collect.request.inter_digit_timeout_ms();
+  collect.deadline = Clock::now() + std::chrono::milliseconds(inter == 0 ? 3000 : inter);
+}
+
+void B2bua::finishCollectOnSipThread(Call& call, const char* reason) {
+  CallNotification notice;
+  notice.mutable_digits_collected()->set_digits(call.collect->digits);
+  notice.mutable_digits_collected()->set_reason(reason);
+  call.collect.reset();
+  call.log.info("digits collected", {{"digits", notice.digits_collected().digits()}, {"reason", reason}});
+  notifyOnSipThread(call, std::move(notice));
+}
+
+void B2bua::mediaEvent(media::v1::MediaEvent event) {
+  stack_.post([this, event = std::move(event)] {
+    Call* call = findCall(event.call_id());
+    // Only the caller's leg is an endpoint; a late event of an ended or bridged call is moot.
+    if (call == nullptr || call->state == Call::State::kEnding || event.leg_id() != "a" ||
+        event.session_id() != call->admission.media_session || !call->caller_answered) {
+      return;
+    }
+    if (call->state == Call::State::kAnswering || call->state == Call::State::kBridged) return;
+    if (event.has_digit()) {
+      onDigitOnSipThread(*call, event.digit().digit());
+    } else if (event.has_playback_ended()) {
+      onPlaybackEndedOnSipThread(*call, event.playback_ended().playback_id());
+      CallNotification notice;
+      notice.mutable_playback_ended()->set_playback_id(event.playback_ended().playback_id());
+      notice.mutable_playback_ended()->set_reason(event.playback_ended().reason());
+      notifyOnSipThread(*call, std::move(notice));
+    }
+  });
+}
+
 void B2bua::listLiveCalls(std::function<void(calls::v1::ListLiveCallsResponse)> done) {
   stack_.post([this, done = std::move(done)] {
-    static constexpr const char* kStates[] = {"admitting", "offered",     "dialing", "answering",
-                                              "bridged",   "dial_failed", "ending"};
+    static constexpr const char* kStates[] = {"admitting",   "offered", "dialing",  "answering",
+                                              "bridged",     "dial_failed", "ending", "answered"};
     calls::v1::ListLiveCallsResponse response;
     for (const auto& [id, call] : calls_) {
       auto* live = response.add_calls();
@@ -1041,6 +1274,7 @@ void B2bua::tickOnSipThread() {
   const auto now = Clock::now();
   std::vector<std::string> due;
   for (const auto& [id, call] : calls_) {
+    if (call->collect && call->collect->deadline <= now) finishCollectOnSipThread(*call, "timeout");
     if (call->deadline <= now) due.push_back(id);
   }
   for (const auto& id : due) {
@@ -1064,11 +1298,13 @@ void B2bua::tickOnSipThread() {
                                    : dispositionAfterFailedDial(call->failed_reason);
       endCallOnSipThread(*call, disposition, calls::v1::SIDE_SYSTEM,
                          call->failed_reason == "busy" ? 486 : 480, "application did not act");
-    } else if (call->state == Call::State::kBridged) {
+    } else if (call->state == Call::State::kBridged || call->state == Call::State::kAnswered) {
       call->log.warn("maximum call duration reached: ending the call",
                      {{"max_seconds", std::to_string(options_.max_call_duration.count())}});
-      endCallOnSipThread(*call, calls::v1::DISPOSITION_ANSWERED, calls::v1::SIDE_SYSTEM, 200,
-                         "maximum call duration reached");
+      endCallOnSipThread(*call,
+                         call->bridged_leg.empty() ? calls::v1::DISPOSITION_CANCELLED
+                                                   : calls::v1::DISPOSITION_ANSWERED,
+                         calls::v1::SIDE_SYSTEM, 200, "maximum call duration reached");
     }
   }
 }

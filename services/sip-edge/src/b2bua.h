@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "call_admission.h"
+#include "tel/media/v1/media_relay.pb.h"
 #include "call_control_service.h"
 #include "call_ledger.h"
 #include "sip_stack.h"
@@ -68,6 +69,15 @@ class B2bua final : public CallCommands, public CallHandler {
   size_t liveCalls() const { return static_cast<size_t>(active_calls_.Value()); }
   void hangup(const calls::v1::HangupRequest& request,
               std::function<void(grpc::Status)> done) override;
+  void answer(const calls::v1::AnswerRequest& request,
+              std::function<void(grpc::Status)> done) override;
+  void play(const calls::v1::PlayRequest& request, std::function<void(grpc::Status)> done) override;
+  void stopPlayback(const calls::v1::StopPlaybackRequest& request,
+                    std::function<void(grpc::Status)> done) override;
+  void collectDigits(const calls::v1::CollectDigitsRequest& request,
+                     std::function<void(grpc::Status)> done) override;
+  // A digit or playback end from the media relay, for the call's application. Any thread.
+  void mediaEvent(media::v1::MediaEvent event);
   void listLiveCalls(std::function<void(calls::v1::ListLiveCallsResponse)> done) override;
 
   struct Call;
@@ -105,6 +115,18 @@ class B2bua final : public CallCommands, public CallHandler {
   void publishRouteOnSipThread(Call& call,
                                const google::protobuf::RepeatedPtrField<calls::v1::RouteStep>& route);
   void notifyOnSipThread(Call& call, calls::v1::CallNotification notification);
+  // A key of the answered caller: into the collection in progress, else notified alone.
+  void onDigitOnSipThread(Call& call, const std::string& digit);
+  void finishCollectOnSipThread(Call& call, const char* reason);
+  void onPlaybackEndedOnSipThread(Call& call, const std::string& playback_id);
+  // The call when its caller was answered by the application and is not bridged (a voice menu);
+  // otherwise null, and `done` has been told why.
+  Call* answeredCallerOnSipThread(const std::string& call_id,
+                                  const std::function<void(grpc::Status)>& done);
+  // Runs a media request for the caller's leg on a worker; `done` gets its outcome.
+  void mediaCommandOnSipThread(Call& call,
+                               std::function<absl::Status(const std::string& session)> work,
+                               std::function<void(grpc::Status)> done);
   Call* findCall(const std::string& call_id);
   // The call's line in this instance's ledger (workers only; a failure is logged: the call goes on,
   // it is only not closed by a survivor should this instance be lost).

@@ -224,6 +224,10 @@ bool CallAdmission::setUpMedia(Admission& admission, const InviteRequest& invite
   NewLeg caller{"a", std::nullopt};
   if (!invite.caller_media.onHold())
     caller.remote = RelayEndpoint{invite.caller_media.ip, invite.caller_media.port};
+  if (auto audio = chooseAudio(invite.caller_sdp); audio.ok()) {
+    admission.caller_audio = *audio;
+    caller.audio = LegAudio{audio->audio_payload_type, audio->event_payload_type};
+  }
   auto session = media_.createSession(admission.tenant_id, invite.call_id,
                                       {caller, NewLeg{calleeLegId(1, 1), std::nullopt}});
   if (!session.ok()) {

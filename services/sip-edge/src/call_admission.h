@@ -23,6 +23,7 @@ struct InviteRequest {
   std::string source_ip;  // where the INVITE came from (after NAT)
   std::optional<DigestResponse> proxy_authorization;
   AudioEndpoint caller_media;
+  std::string caller_sdp;  // the offer, for the codec an application's Answer would choose
 };
 
 // Leg ids in a call's media session: the caller's leg is "a"; callee legs are numbered by dial and
@@ -44,6 +45,9 @@ struct Admission {
   std::string media_session;
   std::string media_relay;     // the relay holding media_session
   RelayEndpoint caller_relay;  // where the caller must send its audio
+  // What sip-edge answers with should an application answer the caller itself (the relay knows
+  // it from the start, so an Answer needs no request); nullopt: the caller offers no G.711.
+  std::optional<ChosenAudio> caller_audio;
   // The ports of calleeLegId(1, 1), made with the session: almost every call dials, and the first
   // callee leg then costs no request of its own.
   RelayEndpoint first_callee_relay;

@@ -107,10 +107,15 @@ absl::StatusOr<CreatedSession> RelayLinkControl::createSession(const std::string
   auto* create = request.mutable_create_session();
   create->set_tenant_id(tenant_id);
   create->set_call_id(call_id);
+  create->set_controller(controller_);
   for (const NewLeg& leg : legs) {
     auto* added = create->add_legs();
     added->set_leg_id(leg.id);
     if (leg.remote) setEndpoint(added->mutable_remote_rtp(), *leg.remote);
+    if (leg.audio) {
+      added->mutable_media()->set_audio_payload_type(static_cast<uint32_t>(leg.audio->audio_payload_type));
+      added->mutable_media()->set_event_payload_type(static_cast<uint32_t>(leg.audio->event_payload_type));
+    }
   }
   auto reply = link_.call(std::move(request));
   if (!reply.ok()) return reply.status();
@@ -159,6 +164,30 @@ absl::Status RelayLinkControl::link(const std::string& session_id, const std::st
   link->set_leg_a(leg_a);
   link->set_leg_b(leg_b);
   if (leg_b_remote) setEndpoint(link->mutable_leg_b_remote(), *leg_b_remote);
+  return link_.call(std::move(request)).status();
+}
+
+absl::StatusOr<uint32_t> RelayLinkControl::play(const std::string& session_id,
+                                                const std::string& leg_id,
+                                                const std::string& playback_id,
+                                                const std::vector<std::string>& prompts, bool loop) {
+  media::v1::ControlRequest request;
+  auto* play = request.mutable_play();
+  play->set_session_id(session_id);
+  play->set_leg_id(leg_id);
+  play->set_playback_id(playback_id);
+  for (const auto& prompt : prompts) play->add_prompts(prompt);
+  play->set_loop(loop);
+  auto reply = link_.call(std::move(request));
+  if (!reply.ok()) return reply.status();
+  return reply->playback().duration_ms();
+}
+
+absl::Status RelayLinkControl::stopPlayback(const std::string& session_id,
+                                            const std::string& leg_id) {
+  media::v1::ControlRequest request;
+  request.mutable_stop_playback()->set_session_id(session_id);
+  request.mutable_stop_playback()->set_leg_id(leg_id);
   return link_.call(std::move(request)).status();
 }
 

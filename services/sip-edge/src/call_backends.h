@@ -105,10 +105,18 @@ struct RelayEndpoint {
   int port = 0;
 };
 
+// The codec and DTMF payload type sip-edge would answer a party with itself (an application's
+// Answer): what the relay plays to the leg in and hears its digits by.
+struct LegAudio {
+  int audio_payload_type = 0;  // 0 PCMU, 8 PCMA
+  int event_payload_type = 0;  // RFC 4733 telephone-event; 0: the party offered none
+};
+
 // A leg created together with its session.
 struct NewLeg {
   std::string id;
   std::optional<RelayEndpoint> remote;  // from the leg's SDP; unknown yet for a callee's leg
+  std::optional<LegAudio> audio{};      // the caller's: see Admission::caller_audio
 };
 
 struct CreatedSession {
@@ -138,6 +146,11 @@ class MediaControl {
   virtual absl::Status link(const std::string& session_id, const std::string& leg_a,
                             const std::string& leg_b,
                             const std::optional<RelayEndpoint>& leg_b_remote) = 0;
+  // Starts (or replaces) the leg's playback of the tenant's prompts; returns one pass's length.
+  virtual absl::StatusOr<uint32_t> play(const std::string& session_id, const std::string& leg_id,
+                                        const std::string& playback_id,
+                                        const std::vector<std::string>& prompts, bool loop) = 0;
+  virtual absl::Status stopPlayback(const std::string& session_id, const std::string& leg_id) = 0;
   // Frees the ports; returns each leg's final counters by leg id.
   virtual absl::StatusOr<std::map<std::string, calls::v1::MediaCounters>> deleteSession(
       const std::string& session_id) = 0;
@@ -156,8 +169,11 @@ class OrphanedMedia {
 // is a frame on a TCP connection the calling worker has to itself, not a gRPC call.
 class RelayLinkControl final : public MediaControl {
  public:
-  RelayLinkControl(std::string host, int port, std::chrono::milliseconds timeout)
-      : link_(std::move(host), port, timeout) {}
+  // `controller`: this sip-edge's instance name, so that the relay sends the sessions' events to
+  // the subscription it makes (media_link::EventSubscription).
+  RelayLinkControl(std::string host, int port, std::chrono::milliseconds timeout,
+                   std::string controller = "")
+      : link_(std::move(host), port, timeout), controller_(std::move(controller)) {}
   int port() const { return link_.port(); }
   absl::StatusOr<CreatedSession> createSession(const std::string& tenant_id,
                                                const std::string& call_id,
@@ -169,11 +185,16 @@ class RelayLinkControl final : public MediaControl {
   absl::Status link(const std::string& session_id, const std::string& leg_a,
                     const std::string& leg_b,
                     const std::optional<RelayEndpoint>& leg_b_remote) override;
+  absl::StatusOr<uint32_t> play(const std::string& session_id, const std::string& leg_id,
+                                const std::string& playback_id,
+                                const std::vector<std::string>& prompts, bool loop) override;
+  absl::Status stopPlayback(const std::string& session_id, const std::string& leg_id) override;
   absl::StatusOr<std::map<std::string, calls::v1::MediaCounters>> deleteSession(
       const std::string& session_id) override;
 
  private:
   media_link::ControlClient link_;
+  const std::string controller_;
 };
 
 // Call events to Kafka. publish() does not block (the producer queues and batches).

@@ -30,7 +30,9 @@ class ApplicationStream final : public grpc::ServerBidiReactor<ApplicationMessag
   bool push(const CallNotification& notification) {
     std::lock_guard lock(mutex_);
     if (closed_) return false;
-    if (decisions_only_ && !notification.has_offered() && !notification.has_dial_failed())
+    if (decisions_only_ && !notification.has_offered() && !notification.has_dial_failed() &&
+        !notification.has_digit() && !notification.has_playback_ended() &&
+        !notification.has_digits_collected())
       return true;  // not wanted: as good as delivered
     ControlMessage message;
     *message.mutable_notification() = notification;
@@ -128,10 +130,31 @@ class ApplicationStream final : public grpc::ServerBidiReactor<ApplicationMessag
 
   void handle(const calls::v1::Command& command) {
     const uint64_t id = command.id();
-    grpc::Status invalid = command.has_dial() ? validateDial(command.dial())
-                           : command.has_hangup()
-                               ? validateHangup(command.hangup())
-                               : grpc_util::invalidArgument("command", "needs dial or hangup");
+    grpc::Status invalid;
+    switch (command.kind_case()) {
+      case calls::v1::Command::kDial:
+        invalid = validateDial(command.dial());
+        break;
+      case calls::v1::Command::kHangup:
+        invalid = validateHangup(command.hangup());
+        break;
+      case calls::v1::Command::kAnswer:
+        invalid = validateAnswer(command.answer());
+        break;
+      case calls::v1::Command::kPlay:
+        invalid = validatePlay(command.play());
+        break;
+      case calls::v1::Command::kStopPlayback:
+        invalid = validateStopPlayback(command.stop_playback());
+        break;
+      case calls::v1::Command::kCollectDigits:
+        invalid = validateCollectDigits(command.collect_digits());
+        break;
+      case calls::v1::Command::KIND_NOT_SET:
+        invalid = grpc_util::invalidArgument(
+            "command", "needs dial, hangup, answer, play, stop_playback or collect_digits");
+        break;
+    }
     if (!invalid.ok()) {
       answer(id, invalid);
       return;
@@ -149,10 +172,21 @@ class ApplicationStream final : public grpc::ServerBidiReactor<ApplicationMessag
       answer(id, status);
       commandFinished();
     };
-    if (command.has_dial()) {
-      commands_.dial(command.dial(), std::move(done));
-    } else {
-      commands_.hangup(command.hangup(), std::move(done));
+    switch (command.kind_case()) {
+      case calls::v1::Command::kDial:
+        return commands_.dial(command.dial(), std::move(done));
+      case calls::v1::Command::kHangup:
+        return commands_.hangup(command.hangup(), std::move(done));
+      case calls::v1::Command::kAnswer:
+        return commands_.answer(command.answer(), std::move(done));
+      case calls::v1::Command::kPlay:
+        return commands_.play(command.play(), std::move(done));
+      case calls::v1::Command::kStopPlayback:
+        return commands_.stopPlayback(command.stop_playback(), std::move(done));
+      case calls::v1::Command::kCollectDigits:
+        return commands_.collectDigits(command.collect_digits(), std::move(done));
+      case calls::v1::Command::KIND_NOT_SET:
+        break;  // refused above
     }
   }
 
@@ -308,6 +342,61 @@ grpc::Status validateHangup(const calls::v1::HangupRequest& request) {
   }
   if (request.status_code() != 0 && (request.status_code() < 400 || request.status_code() > 699)) {
     return grpc_util::invalidArgument("status_code", "0 (480) or 400-699");
+  }
+  return validateRoute(request.route());
+}
+
+namespace {
+
+grpc::Status validateCallId(const std::string& call_id) {
+  if (call_id.empty() || call_id.size() > 128) {
+    return grpc_util::invalidArgument("call_id", "required, at most 128 bytes");
+  }
+  return grpc::Status::OK;
+}
+
+}  // namespace
+
+grpc::Status validateAnswer(const calls::v1::AnswerRequest& request) {
+  if (auto invalid = validateCallId(request.call_id()); !invalid.ok()) return invalid;
+  return validateRoute(request.route());
+}
+
+grpc::Status validatePlay(const calls::v1::PlayRequest& request) {
+  if (auto invalid = validateCallId(request.call_id()); !invalid.ok()) return invalid;
+  if (request.playback_id().empty() || request.playback_id().size() > 64) {
+    return grpc_util::invalidArgument("playback_id", "required, at most 64 bytes");
+  }
+  if (request.prompts().empty() || request.prompts_size() > 16) {
+    return grpc_util::invalidArgument("prompts", "1 to 16 prompt names");
+  }
+  for (const auto& prompt : request.prompts()) {
+    if (prompt.empty() || prompt.size() > 64 ||
+        prompt.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-_") != std::string::npos) {
+      return grpc_util::invalidArgument("prompts", "each 1 to 64 of a-z 0-9 - _");
+    }
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status validateStopPlayback(const calls::v1::StopPlaybackRequest& request) {
+  return validateCallId(request.call_id());
+}
+
+grpc::Status validateCollectDigits(const calls::v1::CollectDigitsRequest& request) {
+  if (auto invalid = validateCallId(request.call_id()); !invalid.ok()) return invalid;
+  if (request.max_digits() < 1 || request.max_digits() > 32) {
+    return grpc_util::invalidArgument("max_digits", "1 to 32");
+  }
+  if (request.first_digit_timeout_ms() > 120000) {
+    return grpc_util::invalidArgument("first_digit_timeout_ms", "at most 120000");
+  }
+  if (request.inter_digit_timeout_ms() > 60000) {
+    return grpc_util::invalidArgument("inter_digit_timeout_ms", "at most 60000");
+  }
+  if (request.terminators().size() > 16 ||
+      request.terminators().find_first_not_of("0123456789*#ABCD") != std::string::npos) {
+    return grpc_util::invalidArgument("terminators", "keys among 0-9 * # A-D");
   }
   return validateRoute(request.route());
 }

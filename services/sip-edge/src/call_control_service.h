@@ -21,6 +21,14 @@ class CallCommands {
                     std::function<void(grpc::Status)> done) = 0;
   virtual void hangup(const calls::v1::HangupRequest& request,
                       std::function<void(grpc::Status)> done) = 0;
+  virtual void answer(const calls::v1::AnswerRequest& request,
+                      std::function<void(grpc::Status)> done) = 0;
+  virtual void play(const calls::v1::PlayRequest& request,
+                    std::function<void(grpc::Status)> done) = 0;
+  virtual void stopPlayback(const calls::v1::StopPlaybackRequest& request,
+                            std::function<void(grpc::Status)> done) = 0;
+  virtual void collectDigits(const calls::v1::CollectDigitsRequest& request,
+                             std::function<void(grpc::Status)> done) = 0;
   virtual void listLiveCalls(std::function<void(calls::v1::ListLiveCallsResponse)> done) = 0;
 };
 
@@ -59,6 +67,10 @@ class ApplicationHub {
 // Request checks made before a command reaches the B2BUA: INVALID_ARGUMENT naming the field.
 grpc::Status validateDial(const calls::v1::DialRequest& request);
 grpc::Status validateHangup(const calls::v1::HangupRequest& request);
+grpc::Status validateAnswer(const calls::v1::AnswerRequest& request);
+grpc::Status validatePlay(const calls::v1::PlayRequest& request);
+grpc::Status validateStopPlayback(const calls::v1::StopPlaybackRequest& request);
+grpc::Status validateCollectDigits(const calls::v1::CollectDigitsRequest& request);
 
 class CallControlService final : public calls::v1::CallControl::CallbackService {
  public:

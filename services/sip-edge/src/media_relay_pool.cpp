@@ -31,6 +31,7 @@ struct MediaRelayPool::Relay {
   // The control link, on the API's host and the port the relay reports; null until a probe has
   // been answered. Replaced when a restarted relay reports another port.
   std::shared_ptr<RelayLinkControl> control;
+  std::unique_ptr<media_link::EventSubscription> events;  // on control's port, once started
   bool up = true;  // until probes say otherwise
   int failed_probes = 0;
   uint64_t probed_sessions = 0;
@@ -97,7 +98,8 @@ void MediaRelayPool::probe(Relay& relay, std::vector<std::string>& lost) {
     const int control_port = static_cast<int>(stats.control_port());
     if (control_port != 0 && (!relay.control || relay.control->port() != control_port)) {
       relay.control = std::make_shared<RelayLinkControl>(hostOf(relay.address), control_port,
-                                                         options_.rpc_timeout);
+                                                         options_.rpc_timeout, options_.controller);
+      subscribeLocked(relay);
     }
   } else if (++relay.failed_probes >= options_.lost_after_failures && relay.up) {
     relay.up = false;
@@ -133,11 +135,29 @@ void MediaRelayPool::stop() {
   }
   wake_.notify_all();
   if (prober_.joinable()) prober_.join();
+  std::lock_guard lock(mutex_);
+  for (auto& relay : relays_) relay->events.reset();  // no event after stop() returns
 }
 
-void MediaRelayPool::start(LostSessions on_lost) {
+void MediaRelayPool::start(LostSessions on_lost, MediaEvents on_event) {
   on_lost_ = std::move(on_lost);
+  {
+    std::lock_guard lock(mutex_);
+    on_event_ = std::move(on_event);
+    for (auto& relay : relays_) subscribeLocked(*relay);
+  }
   prober_ = std::thread([this] { probeLoop(); });
+}
+
+void MediaRelayPool::subscribeLocked(Relay& relay) {
+  if (!on_event_ || !relay.control) return;
+  relay.events.reset();  // the old port's subscription goes first
+  relay.events = std::make_unique<media_link::EventSubscription>(
+      hostOf(relay.address), relay.control->port(), options_.controller, on_event_,
+      [log = log_, address = relay.address](const absl::Status& why) {
+        log.warn("media-relay event subscription interrupted",
+                 {{"relay", address}, {"error", std::string(why.message())}});
+      });
 }
 
 size_t MediaRelayPool::relaysUp() const {
@@ -214,6 +234,22 @@ absl::Status MediaRelayPool::link(const std::string& session_id, const std::stri
   const auto control = controlHolding(session_id);
   if (!control) return absl::NotFoundError("media-relay: no such session (relay lost?)");
   return control->link(session_id, leg_a, leg_b, leg_b_remote);
+}
+
+absl::StatusOr<uint32_t> MediaRelayPool::play(const std::string& session_id,
+                                              const std::string& leg_id,
+                                              const std::string& playback_id,
+                                              const std::vector<std::string>& prompts, bool loop) {
+  const auto control = controlHolding(session_id);
+  if (!control) return absl::NotFoundError("media-relay: no such session (relay lost?)");
+  return control->play(session_id, leg_id, playback_id, prompts, loop);
+}
+
+absl::Status MediaRelayPool::stopPlayback(const std::string& session_id,
+                                          const std::string& leg_id) {
+  const auto control = controlHolding(session_id);
+  if (!control) return absl::NotFoundError("media-relay: no such session (relay lost?)");
+  return control->stopPlayback(session_id, leg_id);
 }
 
 absl::StatusOr<std::map<std::string, calls::v1::MediaCounters>> MediaRelayPool::deleteSession(

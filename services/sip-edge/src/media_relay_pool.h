@@ -23,6 +23,9 @@ struct MediaRelayPoolOptions {
   std::chrono::milliseconds rpc_timeout{2000};
   std::chrono::milliseconds probe_interval{1000};
   int lost_after_failures = 3;  // consecutive failed probes before a relay is declared lost
+  // This instance's name: the relays send the events of the sessions it creates (digits, playback
+  // ends) to its subscription under this name.
+  std::string controller;
 };
 
 // Several media-relay instances behind one MediaControl. A new session goes to the least loaded
@@ -36,13 +39,15 @@ struct MediaRelayPoolOptions {
 class MediaRelayPool final : public MediaControl, public OrphanedMedia {
  public:
   using LostSessions = std::function<void(std::vector<std::string> session_ids)>;
+  using MediaEvents = std::function<void(media::v1::MediaEvent event)>;
   MediaRelayPool(MediaRelayPoolOptions options, log::Logger logger, prometheus::Registry& registry);
   ~MediaRelayPool() override;
   MediaRelayPool(const MediaRelayPool&) = delete;
   MediaRelayPool& operator=(const MediaRelayPool&) = delete;
 
-  // Starts probing; on_lost runs on the prober thread.
-  void start(LostSessions on_lost);
+  // Starts probing, and listening to every relay's events; on_lost runs on the prober thread,
+  // on_event on each relay's subscription thread.
+  void start(LostSessions on_lost, MediaEvents on_event);
   // Stops probing (joins the prober): call it before whatever on_lost uses goes away.
   void stop();
   // Relays currently up (for the health check). Any thread.
@@ -58,6 +63,10 @@ class MediaRelayPool final : public MediaControl, public OrphanedMedia {
   absl::Status link(const std::string& session_id, const std::string& leg_a,
                     const std::string& leg_b,
                     const std::optional<RelayEndpoint>& leg_b_remote) override;
+  absl::StatusOr<uint32_t> play(const std::string& session_id, const std::string& leg_id,
+                                const std::string& playback_id,
+                                const std::vector<std::string>& prompts, bool loop) override;
+  absl::Status stopPlayback(const std::string& session_id, const std::string& leg_id) override;
   absl::StatusOr<std::map<std::string, calls::v1::MediaCounters>> deleteSession(
       const std::string& session_id) override;
   // OrphanedMedia: a session another instance created on `relay_address`.
@@ -73,6 +82,8 @@ class MediaRelayPool final : public MediaControl, public OrphanedMedia {
   void probe(Relay& relay, std::vector<std::string>& lost);
   std::shared_ptr<RelayLinkControl> controlOf(const Relay& relay) const;
   std::shared_ptr<RelayLinkControl> controlHolding(const std::string& session_id);
+  // Subscribes to the relay's events on its control port (again when the port changed).
+  void subscribeLocked(Relay& relay);
   // Adds the relays the configured names resolve to now (relays are never removed: one that has
   // gone stops answering probes and is declared lost).
   void resolveRelays();
@@ -87,6 +98,7 @@ class MediaRelayPool final : public MediaControl, public OrphanedMedia {
   std::vector<std::unique_ptr<Relay>> relays_;
   std::unordered_map<std::string, Relay*> owner_;
   LostSessions on_lost_;
+  MediaEvents on_event_;  // set by start(), before the prober runs
   bool stopping_ = false;
   std::condition_variable wake_;
   std::thread prober_;

@@ -3,6 +3,8 @@
 #include <sofia-sip/sdp.h>
 #include <sofia-sip/su_alloc.h>
 
+#include <strings.h>
+
 #include <cstring>
 #include <memory>
 
@@ -107,6 +109,46 @@ absl::StatusOr<std::string> rewriteAudioEndpoint(const std::string& sdp,
   std::string result(message, sdp_message_size(printer));
   sdp_printer_free(printer);
   return result;
+}
+
+absl::StatusOr<ChosenAudio> chooseAudio(const std::string& offer) {
+  Home home;
+  auto session = parse(home.get(), offer);
+  if (!session.ok()) return session.status();
+  const sdp_media_t* audio = audioStream(*session);
+  if (audio == nullptr) return absl::InvalidArgumentError("SDP offers no audio stream");
+  bool pcmu = false, pcma = false;
+  ChosenAudio chosen;
+  for (const sdp_rtpmap_t* map = audio->m_rtpmaps; map; map = map->rm_next) {
+    const std::string encoding = map->rm_encoding ? map->rm_encoding : "";
+    if (map->rm_pt == 0) pcmu = true;
+    if (map->rm_pt == 8) pcma = true;
+    if (strcasecmp(encoding.c_str(), "telephone-event") == 0 && map->rm_rate == 8000 &&
+        map->rm_pt >= 96 && map->rm_pt <= 127 && chosen.event_payload_type == 0) {
+      chosen.event_payload_type = static_cast<int>(map->rm_pt);
+    }
+  }
+  if (!pcmu && !pcma) return absl::FailedPreconditionError("the caller offers no G.711 (PCMU or PCMA)");
+  chosen.audio_payload_type = pcmu ? 0 : 8;
+  return chosen;
+}
+
+std::string describeAudio(const AudioEndpoint& relay, const ChosenAudio& audio, uint64_t session_id,
+                          uint64_t version) {
+  const char* family = relay.ip.find(':') != std::string::npos ? "IP6" : "IP4";
+  const std::string address = std::string(family) + " " + relay.ip;
+  const std::string formats = std::to_string(audio.audio_payload_type) +
+                              (audio.event_payload_type ? " " + std::to_string(audio.event_payload_type) : "");
+  std::string sdp = "v=0\r\no=tel " + std::to_string(session_id) + " " + std::to_string(version) +
+                    " IN " + address + "\r\ns=tel\r\nc=IN " + address + "\r\nt=0 0\r\nm=audio " +
+                    std::to_string(relay.port) + " RTP/AVP " + formats + "\r\n";
+  sdp += audio.audio_payload_type == 0 ? "a=rtpmap:0 PCMU/8000\r\n" : "a=rtpmap:8 PCMA/8000\r\n";
+  if (audio.event_payload_type) {
+    const std::string pt = std::to_string(audio.event_payload_type);
+    sdp += "a=rtpmap:" + pt + " telephone-event/8000\r\na=fmtp:" + pt + " 0-15\r\n";
+  }
+  sdp += "a=ptime:20\r\na=sendrecv\r\n";
+  return sdp;
 }
 
 }  // namespace tel::sip

@@ -25,4 +25,22 @@ absl::StatusOr<AudioEndpoint> findAudioEndpoint(const std::string& sdp);
 absl::StatusOr<std::string> rewriteAudioEndpoint(const std::string& sdp,
                                                  const AudioEndpoint& relay);
 
+// When sip-edge answers a party itself (an application's Answer), it chooses the audio: G.711 as
+// the party offers it, PCMU before PCMA, and RFC 4733 telephone-events at the party's payload type
+// when offered.
+struct ChosenAudio {
+  int audio_payload_type = 0;  // 0 PCMU, 8 PCMA
+  int event_payload_type = 0;  // 0: the party offered no telephone-event
+};
+
+// FAILED_PRECONDITION when the offer has no G.711 (nothing the relay can play), INVALID_ARGUMENT
+// when it is not SDP.
+absl::StatusOr<ChosenAudio> chooseAudio(const std::string& offer);
+
+// sip-edge's own description of one audio stream at `relay` with `audio` (an answer to the party
+// it was chosen from, or an offer to a callee whose audio must match it). `version` goes into the
+// origin line, which must grow with each new description of the same session.
+std::string describeAudio(const AudioEndpoint& relay, const ChosenAudio& audio, uint64_t session_id,
+                          uint64_t version);
+
 }  // namespace tel::sip

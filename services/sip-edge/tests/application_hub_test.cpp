@@ -42,6 +42,20 @@ struct CountedCommands : tel::sip::CallCommands {
               std::function<void(grpc::Status)> done) override {
     take(std::move(done));
   }
+  void answer(const tel::calls::v1::AnswerRequest&, std::function<void(grpc::Status)> done) override {
+    take(std::move(done));
+  }
+  void play(const tel::calls::v1::PlayRequest&, std::function<void(grpc::Status)> done) override {
+    take(std::move(done));
+  }
+  void stopPlayback(const tel::calls::v1::StopPlaybackRequest&,
+                    std::function<void(grpc::Status)> done) override {
+    take(std::move(done));
+  }
+  void collectDigits(const tel::calls::v1::CollectDigitsRequest&,
+                     std::function<void(grpc::Status)> done) override {
+    take(std::move(done));
+  }
   void listLiveCalls(std::function<void(tel::calls::v1::ListLiveCallsResponse)> done) override {
     ++received;
     done({});

@@ -109,6 +109,7 @@ struct FakeMedia : MediaControl {
     CreatedSession created{session, {}, "relay:1"};
     for (const NewLeg& leg : new_legs) {
       legs[session][leg.id] = leg.remote;
+      if (leg.audio) audio[session + "/" + leg.id] = *leg.audio;
       next_port += 2;
       created.legs.push_back(RelayEndpoint{"127.0.0.1", next_port});
     }
@@ -128,6 +129,21 @@ struct FakeMedia : MediaControl {
   absl::Status link(const std::string& session, const std::string&, const std::string& leg_b,
                     const std::optional<RelayEndpoint>& leg_b_remote) override {
     if (leg_b_remote) legs[session][leg_b] = leg_b_remote;
+    return absl::OkStatus();
+  }
+  std::map<std::string, LegAudio> audio;  // by session/leg
+  std::vector<std::string> plays;         // "session/leg:playback_id:prompt,prompt"
+  absl::StatusOr<uint32_t> play(const std::string& session, const std::string& leg,
+                                const std::string& playback_id,
+                                const std::vector<std::string>& prompts, bool) override {
+    if (!audio.contains(session + "/" + leg)) return absl::FailedPreconditionError("no codec");
+    std::string entry = session + "/" + leg + ":" + playback_id + ":";
+    for (const auto& prompt : prompts) entry += prompt + ",";
+    plays.push_back(entry);
+    return 1000u;
+  }
+  absl::Status stopPlayback(const std::string& session, const std::string& leg) override {
+    plays.push_back(session + "/" + leg + ":stop");
     return absl::OkStatus();
   }
   absl::StatusOr<std::map<std::string, calls::v1::MediaCounters>> deleteSession(

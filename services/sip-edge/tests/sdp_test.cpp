@@ -78,3 +78,40 @@ TEST_CASE("malformed SDP is refused with a reason") {
     CHECK_FALSE(rewriteAudioEndpoint(bad, {"127.0.0.1", 30002}).ok());
   }
 }
+
+TEST_CASE("answering a caller itself picks G.711 as offered, PCMU first, and its telephone-event") {
+  const std::string both =
+      "v=0\r\no=x 1 1 IN IP4 10.0.0.5\r\ns=-\r\nc=IN IP4 10.0.0.5\r\nt=0 0\r\n"
+      "m=audio 4000 RTP/AVP 8 0 96\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:0 PCMU/8000\r\n"
+      "a=rtpmap:96 telephone-event/8000\r\na=fmtp:96 0-16\r\n";
+  auto chosen = chooseAudio(both);
+  REQUIRE(chosen.ok());
+  CHECK(chosen->audio_payload_type == 0);
+  CHECK(chosen->event_payload_type == 96);
+
+  const std::string alaw_only =
+      "v=0\r\no=x 1 1 IN IP4 10.0.0.5\r\ns=-\r\nc=IN IP4 10.0.0.5\r\nt=0 0\r\nm=audio 4000 RTP/AVP 8\r\n";
+  chosen = chooseAudio(alaw_only);
+  REQUIRE(chosen.ok());
+  CHECK(chosen->audio_payload_type == 8);
+  CHECK(chosen->event_payload_type == 0);
+
+  const std::string opus_only =
+      "v=0\r\no=x 1 1 IN IP4 10.0.0.5\r\ns=-\r\nc=IN IP4 10.0.0.5\r\nt=0 0\r\n"
+      "m=audio 4000 RTP/AVP 111\r\na=rtpmap:111 opus/48000/2\r\n";
+  CHECK(chooseAudio(opus_only).status().code() == absl::StatusCode::kFailedPrecondition);
+  CHECK(chooseAudio("not sdp").status().code() == absl::StatusCode::kInvalidArgument);
+
+  // sip-edge's own description parses back to the same choice, at the relay's address.
+  const std::string described = describeAudio(AudioEndpoint{"127.0.0.1", 30002}, ChosenAudio{8, 101}, 7, 1);
+  auto endpoint = findAudioEndpoint(described);
+  REQUIRE(endpoint.ok());
+  CHECK(endpoint->ip == "127.0.0.1");
+  CHECK(endpoint->port == 30002);
+  auto again = chooseAudio(described);
+  REQUIRE(again.ok());
+  CHECK(again->audio_payload_type == 8);
+  CHECK(again->event_payload_type == 101);
+  CHECK(described.find("a=sendrecv\r\n") != std::string::npos);
+  CHECK(findAudioEndpoint(describeAudio(AudioEndpoint{"::1", 30004}, ChosenAudio{0, 0}, 7, 2)).ok());
+}

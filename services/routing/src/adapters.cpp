@@ -85,6 +85,41 @@ absl::Status ApplicationLink::hangup(const calls::v1::HangupRequest& request) {
   return send(std::move(command), request.call_id());
 }
 
+absl::Status ApplicationLink::answer(const calls::v1::AnswerRequest& request) {
+  calls::v1::Command command;
+  *command.mutable_answer() = request;
+  return send(std::move(command), request.call_id());
+}
+
+absl::Status ApplicationLink::play(const calls::v1::PlayRequest& request) {
+  calls::v1::Command command;
+  *command.mutable_play() = request;
+  return send(std::move(command), request.call_id());
+}
+
+absl::Status ApplicationLink::collectDigits(const calls::v1::CollectDigitsRequest& request) {
+  calls::v1::Command command;
+  *command.mutable_collect_digits() = request;
+  return send(std::move(command), request.call_id());
+}
+
+namespace {
+
+const char* commandName(const calls::v1::Command& command) {
+  switch (command.kind_case()) {
+    case calls::v1::Command::kDial: return "dial";
+    case calls::v1::Command::kHangup: return "hangup";
+    case calls::v1::Command::kAnswer: return "answer";
+    case calls::v1::Command::kPlay: return "play";
+    case calls::v1::Command::kStopPlayback: return "stop_playback";
+    case calls::v1::Command::kCollectDigits: return "collect_digits";
+    case calls::v1::Command::KIND_NOT_SET: break;
+  }
+  return "none";
+}
+
+}  // namespace
+
 absl::Status ApplicationLink::send(calls::v1::Command command, const std::string& call_id) {
   std::lock_guard write_lock(write_mutex_);
   if (stream_ == nullptr) return absl::UnavailableError("sip-edge: not attached");
@@ -92,7 +127,7 @@ absl::Status ApplicationLink::send(calls::v1::Command command, const std::string
   {
     std::lock_guard lock(mutex_);
     id = next_command_++;
-    pending_[id] = Pending{call_id, command.has_dial()};
+    pending_[id] = Pending{call_id, commandName(command)};
   }
   command.set_id(id);
   calls::v1::ApplicationMessage message;
@@ -122,9 +157,9 @@ void ApplicationLink::onOutcome(const calls::v1::CommandOutcome& outcome) {
 }
 
 void ApplicationLink::failed(const Pending& command, int code, const std::string& why) {
-  (command.dial ? failures_.dial : failures_.hangup).Increment();
+  failures_.by_command.Add({{"command", command.command}}).Increment();
   log_.warn("call-control command failed", {{"call_id", command.call_id},
-                                            {"command", command.dial ? "dial" : "hangup"},
+                                            {"command", command.command},
                                             {"code", std::to_string(code)},
                                             {"error", why}});
 }
@@ -191,7 +226,8 @@ CommandFailures commandFailures(prometheus::Registry& registry) {
                          "Call-control commands that sip-edge refused, or whose outcome was lost "
                          "with the stream, by command")
                      .Register(registry);
-  return CommandFailures{family.Add({{"command", "dial"}}), family.Add({{"command", "hangup"}})};
+  for (const char* command : {"dial", "hangup", "answer", "play", "collect_digits"}) family.Add({{"command", command}});
+  return CommandFailures{family};
 }
 }  // namespace
 

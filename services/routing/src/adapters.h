@@ -41,11 +41,11 @@ class AccountsRouteDirectory final : public RouteDirectory {
   cache::TtlCache<accounts::v1::OutboundRoute> outbound_;  // by tenant
 };
 
-// Failed commands, by command ("dial", "hangup"): sent but refused by sip-edge (a call that has
-// ended meanwhile is no failure), or lost with the stream before their outcome came.
+// Failed commands, by command ("dial", "hangup", "answer", "play", "collect_digits"): sent but
+// refused by sip-edge (a call that has ended meanwhile is no failure), or lost with the stream
+// before their outcome came.
 struct CommandFailures {
-  prometheus::Counter& dial;
-  prometheus::Counter& hangup;
+  prometheus::Family<prometheus::Counter>& by_command;
 };
 
 // Keeps routing attached to one sip-edge's call-control stream: attaches, hands every notification
@@ -71,13 +71,16 @@ class ApplicationLink final : public CallCommander,
   // UNAVAILABLE when not attached or the stream broke while sending.
   absl::Status dial(const calls::v1::DialRequest& request) override;
   absl::Status hangup(const calls::v1::HangupRequest& request) override;
+  absl::Status answer(const calls::v1::AnswerRequest& request) override;
+  absl::Status play(const calls::v1::PlayRequest& request) override;
+  absl::Status collectDigits(const calls::v1::CollectDigitsRequest& request) override;
 
  private:
   using Stream =
       grpc::ClientReaderWriterInterface<calls::v1::ApplicationMessage, calls::v1::ControlMessage>;
   struct Pending {
     std::string call_id;
-    bool dial = false;
+    const char* command = "";
   };
 
   void run();

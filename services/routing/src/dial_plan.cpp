@@ -191,6 +191,51 @@ SchemeTarget parseTarget(const json& value, const std::string& where, const Plan
   fail(where + ": unknown target " + inQuotes(key) + " (extension, number, uri)");
 }
 
+// A prompt name as the prompt store allows it, and (on a save) one the tenant has.
+std::string promptField(const json& value, const char* key, const std::string& where, bool required,
+                        const PlanFacts* facts) {
+  std::string name = stringField(value, key, where, required);
+  if (name.empty()) return name;
+  static const std::regex kPrompt("[a-z0-9][a-z0-9_-]{0,63}");
+  if (!std::regex_match(name, kPrompt)) fail(where + ": " + key + " " + inQuotes(name) + " is not a prompt name (a-z 0-9 - _)");
+  if (facts && facts->prompt_exists && !facts->prompt_exists(name)) {
+    fail(where + ": " + key + ": the tenant has no prompt " + inQuotes(name));
+  }
+  return name;
+}
+
+void parseMenu(const json& value, const std::string& where, const PlanFacts* facts, PlanNode& node) {
+  onlyKeys(value, {"type", "prompt", "choices", "repeat_key", "timeout_seconds", "retries", "timeout_prompt",
+                   "invalid_prompt", "fallback", "dial_by_extension"},
+           where);
+  node.type = PlanNode::Type::kMenu;
+  node.prompt = promptField(value, "prompt", where, true, facts);
+  node.timeout_prompt = promptField(value, "timeout_prompt", where, false, facts);
+  node.invalid_prompt = promptField(value, "invalid_prompt", where, false, facts);
+  node.timeout_seconds = integerField(value, "timeout_seconds", where, 5, 1, 60);
+  node.retries = integerField(value, "retries", where, 2, 0, 5);
+  node.fallback = stringField(value, "fallback", where, false);
+  auto isKey = [](const std::string& key) { return key.size() == 1 && std::string("0123456789*#").find(key) != std::string::npos; };
+  node.repeat_key = stringField(value, "repeat_key", where, false);
+  if (!node.repeat_key.empty() && !isKey(node.repeat_key)) fail(where + ": repeat_key must be one of 0-9 * #");
+  if (value.contains("dial_by_extension")) {
+    if (!value.at("dial_by_extension").is_boolean()) fail(where + ": dial_by_extension must be true or false");
+    node.dial_by_extension = value.at("dial_by_extension").get<bool>();
+  }
+  if (value.contains("choices")) {
+    for (const auto& [key, target] : objectAt(value, "choices", where).items()) {
+      if (!isKey(key)) fail(where + ": choices: key " + inQuotes(key) + " is not one of 0-9 * #");
+      if (key == node.repeat_key) fail(where + ": choices: key " + key + " is also the repeat_key");
+      if (key == "#" && node.dial_by_extension) fail(where + ": choices: # ends a typed extension, it cannot be a choice");
+      if (!target.is_string()) fail(where + ": choices: key " + key + " must lead to a node id");
+      node.choices.emplace(key, target.get<std::string>());
+    }
+  }
+  if (node.choices.empty() && !node.dial_by_extension) {
+    fail(where + ": a menu needs choices, or dial_by_extension");
+  }
+}
+
 PlanNode parseNode(const std::string& id, const json& value, const PlanFacts* facts) {
   const std::string where = "node " + inQuotes(id);
   if (!value.is_object()) fail(where + " must be an object");
@@ -238,8 +283,10 @@ PlanNode parseNode(const std::string& id, const json& value, const PlanFacts* fa
     node.status = integerField(value, "status", where, 480, 400, 699);
     node.reason = stringField(value, "reason", where, false);
     if (node.reason.size() > 100) fail(where + ": reason is longer than 100 characters");
+  } else if (type == "menu") {
+    parseMenu(value, where, facts, node);
   } else {
-    fail(where + ": unknown type " + inQuotes(type) + " (schedule, scheme, hangup)");
+    fail(where + ": unknown type " + inQuotes(type) + " (schedule, scheme, menu, hangup)");
   }
   return node;
 }
@@ -290,22 +337,33 @@ OutboundRules parseOutbound(const json& value, const PlanFacts* facts) {
   return rules;
 }
 
-std::vector<std::string> successors(const PlanNode& node) {
+// The nodes a node may lead to. `waiting` includes a menu's, which are only followed after the
+// caller has pressed a key or let a timeout pass: a path back through a menu ("9: main menu") is
+// a choice, not a loop.
+std::vector<std::string> successors(const PlanNode& node, bool waiting) {
   switch (node.type) {
     case PlanNode::Type::kSchedule: return {node.open, node.closed};
     case PlanNode::Type::kScheme: return node.then.empty() ? std::vector<std::string>{} : std::vector{node.then};
     case PlanNode::Type::kHangup: return {};
+    case PlanNode::Type::kMenu: {
+      if (!waiting) return {};
+      std::vector<std::string> next;
+      for (const auto& [key, target] : node.choices) next.push_back(target);
+      if (!node.fallback.empty()) next.push_back(node.fallback);
+      return next;
+    }
   }
   return {};
 }
 
-// Every name a node uses must exist; every node must be reachable; no path may come back.
+// Every name a node uses must exist; every node must be reachable; no path may come back without
+// passing a menu.
 void checkGraph(const DialPlan& plan) {
   for (const auto& [id, node] : plan.nodes) {
     if (node.type == PlanNode::Type::kSchedule && !plan.schedules.count(node.schedule)) {
       fail("node " + inQuotes(id) + ": unknown schedule " + inQuotes(node.schedule));
     }
-    for (const auto& next : successors(node)) {
+    for (const auto& next : successors(node, /*waiting=*/true)) {
       if (!plan.nodes.count(next)) fail("node " + inQuotes(id) + ": leads to unknown node " + inQuotes(next));
     }
   }
@@ -325,13 +383,23 @@ void checkGraph(const DialPlan& plan) {
     }
     mark = Mark::kOnPath;
     path.push_back(id);
-    for (const auto& next : successors(plan.nodes.at(id))) visit(next);
+    for (const auto& next : successors(plan.nodes.at(id), /*waiting=*/false)) visit(next);
     path.pop_back();
     marks[id] = Mark::kDone;
   };
   for (const auto& [number, entry] : plan.numbers) visit(entry);
+  for (const auto& [id, node] : plan.nodes) visit(id);  // those only a menu leads to
+  std::set<std::string> reached;
+  std::vector<std::string> pending;
+  for (const auto& [number, entry] : plan.numbers) pending.push_back(entry);
+  while (!pending.empty()) {
+    const std::string id = pending.back();
+    pending.pop_back();
+    if (!reached.insert(id).second) continue;
+    for (const auto& next : successors(plan.nodes.at(id), /*waiting=*/true)) pending.push_back(next);
+  }
   for (const auto& [id, node] : plan.nodes) {
-    if (marks[id] != Mark::kDone) fail("node " + inQuotes(id) + " is unreachable: no number leads to it");
+    if (!reached.count(id)) fail("node " + inQuotes(id) + " is unreachable: no number leads to it");
   }
   std::set<std::string> used;
   for (const auto& [id, node] : plan.nodes) {
@@ -460,6 +528,16 @@ absl::StatusOr<const PlanNode*> walkPlan(const DialPlan& plan, const std::string
         step.set_outcome(std::to_string(node.status));
         step.set_detail(node.reason);
         return &node;
+      case PlanNode::Type::kMenu: {
+        step.set_type("menu");
+        step.set_outcome("ask");
+        std::string keys;
+        for (const auto& [key, target] : node.choices) keys += (keys.empty() ? "" : ", ") + key + ": " + target;
+        if (node.dial_by_extension) keys += std::string(keys.empty() ? "" : ", ") + "or an extension";
+        step.set_detail("prompt " + node.prompt + "; " + keys +
+                        (node.fallback.empty() ? "" : "; no choice: " + node.fallback));
+        return &node;
+      }
     }
   }
   return absl::InternalError("the plan's walk from " + inQuotes(node_id) + " did not end");

@@ -3,6 +3,7 @@
 #include <absl/status/statusor.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -30,9 +31,9 @@ struct SchemeStep {
   uint32_t ring_seconds = 20;
 };
 
-// A node of the plan. Schedules branch, schemes ring, hangups end the call.
+// A node of the plan. Schedules branch, schemes ring, menus ask the caller, hangups end the call.
 struct PlanNode {
-  enum class Type { kSchedule, kScheme, kHangup };
+  enum class Type { kSchedule, kScheme, kHangup, kMenu };
   Type type = Type::kHangup;
   // kSchedule: the schedule and the node for each branch.
   std::string schedule;
@@ -45,6 +46,20 @@ struct PlanNode {
   // kHangup: the final status the caller gets.
   uint32_t status = 480;
   std::string reason;
+  // kMenu (a voice menu): the caller is answered and hears `prompt`; a key with a choice leads to
+  // its node. No key within timeout_seconds of the prompt's end, or a key without a choice, plays
+  // timeout_prompt or invalid_prompt and the menu again, `retries` times; then `fallback` takes
+  // the call (empty: it ends). With dial_by_extension the caller may type an extension instead
+  // (ended by # or a pause), which rings that account; `repeat_key` plays the menu again.
+  std::string prompt;
+  std::map<std::string, std::string> choices;  // key ("0"-"9", "*", "#") -> node
+  std::string repeat_key;
+  uint32_t timeout_seconds = 5;
+  uint32_t retries = 2;
+  std::string timeout_prompt;
+  std::string invalid_prompt;
+  std::string fallback;
+  bool dial_by_extension = false;
 };
 
 // The tenant's rules for calls its accounts place to numbers outside (toll-fraud defaults on).
@@ -84,6 +99,8 @@ struct DialPlan {
 struct PlanFacts {
   std::set<std::string> extensions;
   std::set<std::string> numbers;  // E.164
+  // Whether the tenant has a prompt of this name; unset: prompts are not checked.
+  std::function<bool(const std::string& name)> prompt_exists{};
 };
 
 // Parses and checks a plan document (docs/dialplan.md). INVALID_ARGUMENT names what is wrong:
@@ -94,8 +111,8 @@ absl::StatusOr<std::shared_ptr<const DialPlan>> parseDialPlan(const std::string&
                                                               const std::string& tenant_time_zone,
                                                               const PlanFacts* facts);
 
-// Follows the plan from `node_id` at time `at` through schedules to the node that acts (a scheme
-// or a hangup), appending each node passed to `path`. Plans are checked for loops when saved;
+// Follows the plan from `node_id` at time `at` through schedules to the node that acts (a scheme,
+// a menu or a hangup), appending each node passed to `path`. Plans are checked for loops when saved;
 // the walk is bounded anyway.
 absl::StatusOr<const PlanNode*> walkPlan(const DialPlan& plan, const std::string& node_id,
                                          absl::Time at, std::vector<v1::PreviewStep>* path);

@@ -45,24 +45,47 @@ Router::Router(RouteDirectory& directory, PlanSource& plans, log::Logger logger,
   for (const char* outcome :
        {"extensions", "external_number", "external_uri", "internal", "not_routed", "no_target",
         "no_carrier", "outbound_forbidden", "unknown_destination", "self", "error", "plan_scheme",
-        "plan_hangup", "scheme_next_step", "scheme_exhausted", "outbound_blocked", "carrier_failover"}) {
+        "plan_hangup", "scheme_next_step", "scheme_exhausted", "outbound_blocked", "carrier_failover",
+        "plan_menu", "menu_choice", "menu_retry", "menu_fallback", "menu_extension"}) {
     decisions_.Add({{"outcome", outcome}});
   }
 }
 
 void Router::count(const char* outcome) { decisions_.Add({{"outcome", outcome}}).Increment(); }
 
+absl::Status execute(const Decision& decision, CallCommander& commander) {
+  if (decision.answer) {
+    if (auto status = commander.answer(*decision.answer); !status.ok()) return status;
+  }
+  if (decision.play) {
+    if (auto status = commander.play(*decision.play); !status.ok()) return status;
+  }
+  if (decision.collect) {
+    if (auto status = commander.collectDigits(*decision.collect); !status.ok()) return status;
+  }
+  if (decision.dial) return commander.dial(*decision.dial);
+  if (decision.hangup) return commander.hangup(*decision.hangup);
+  return absl::OkStatus();
+}
+
 bool Router::actsOn(const calls::v1::CallNotification& notification) {
-  return notification.has_offered() || notification.has_dial_failed();
+  return notification.has_offered() || notification.has_dial_failed() || notification.has_digits_collected();
 }
 
 void Router::handle(const calls::v1::CallNotification& notification, CallCommander& commander) {
   const std::string& call_id = notification.call_id();
+  if (notification.has_digits_collected()) {
+    if (auto next = continueMenu(call_id, notification.digits_collected())) {
+      if (auto status = execute(*next, commander); !status.ok()) {
+        log_.error("call-control command not sent", {{"call_id", call_id}, {"error", std::string(status.message())}});
+      }
+    }
+    return;
+  }
   if (notification.has_offered()) {
     const auto& offered = notification.offered();
     Decision decision = decide(call_id, offered);
-    absl::Status status =
-        decision.dial ? commander.dial(*decision.dial) : commander.hangup(*decision.hangup);
+    absl::Status status = execute(decision, commander);
     if (!status.ok()) {
       log_.error("call-control command not sent", {{"call_id", call_id},
                                                    {"tenant_id", offered.tenant_id()},
@@ -73,7 +96,7 @@ void Router::handle(const calls::v1::CallNotification& notification, CallCommand
   if (notification.has_dial_failed()) {
     const auto& failed = notification.dial_failed();
     if (auto next = continueJourney(call_id, failed)) {
-      absl::Status status = next->dial ? commander.dial(*next->dial) : commander.hangup(*next->hangup);
+      absl::Status status = execute(*next, commander);
       if (!status.ok()) {
         log_.error("call-control command not sent",
                    {{"call_id", call_id}, {"error", std::string(status.message())}});
@@ -322,6 +345,13 @@ Decision Router::followPlan(const std::string& call_id, Journey journey, const s
     log_.error("dial plan walk failed", {{"call_id", call_id}, {"error", std::string(node.status().message())}});
     return withRoute(refuse(call_id, 503, "routing unavailable"), std::move(route));
   }
+  if ((*node)->type == PlanNode::Type::kMenu) {
+    count("plan_menu");
+    journey.menu = *node;
+    journey.menu_id = path.back().node();
+    journey.menu_attempts = 0;
+    return offerMenu(call_id, std::move(journey), std::move(route), "");
+  }
   if ((*node)->type == PlanNode::Type::kHangup) {
     count("plan_hangup");
     return withRoute(refuse(call_id, (*node)->status, (*node)->reason.empty() ? "dial plan" : (*node)->reason),
@@ -349,7 +379,9 @@ Decision Router::withRoute(Decision decision, Route route) {
   // start and the node that acts.
   constexpr size_t kMaxSteps = 32;
   if (route.size() > kMaxSteps) route.erase(route.begin() + (kMaxSteps - 1), route.end() - 1);
-  auto* steps = decision.dial ? decision.dial->mutable_route() : decision.hangup->mutable_route();
+  auto* steps = decision.dial     ? decision.dial->mutable_route()
+                : decision.hangup ? decision.hangup->mutable_route()
+                                  : decision.collect->mutable_route();
   for (auto& step : route) *steps->Add() = std::move(step);
   return decision;
 }
@@ -418,6 +450,99 @@ Decision Router::ringNextStep(const std::string& call_id, Journey journey, uint3
   return withRoute(refuse(call_id, callerStatusAfterFailedDial(last_status), last_reason), std::move(route));
 }
 
+Decision Router::offerMenu(const std::string& call_id, Journey journey, Route route, const std::string& lead_prompt) {
+  const PlanNode& menu = *journey.menu;
+  Decision decision;
+  if (!journey.answered) {
+    decision.answer.emplace().set_call_id(call_id);
+    journey.answered = true;
+  }
+  auto& play = decision.play.emplace();
+  play.set_call_id(call_id);
+  play.set_playback_id("menu-" + std::to_string(++journey.playbacks));
+  if (!lead_prompt.empty()) play.add_prompts(lead_prompt);
+  play.add_prompts(menu.prompt);
+  auto& collect = decision.collect.emplace();
+  collect.set_call_id(call_id);
+  collect.set_barge_in(true);  // a caller who knows the menu need not hear it out
+  collect.set_first_digit_timeout_ms(menu.timeout_seconds * 1000);
+  if (menu.dial_by_extension) {
+    // An extension is typed key by key: it ends with #, a pause, or its 32nd key.
+    collect.set_max_digits(32);
+    collect.set_inter_digit_timeout_ms(2000);
+    collect.set_terminators("#");
+  } else {
+    collect.set_max_digits(1);
+  }
+  addRouteStep(route, journey, journey.menu_id, "menu", "prompt", menu.prompt);
+  // A menu waits for the caller: its journey lasts while the caller may still be choosing.
+  keepJourney(call_id, std::move(journey), 600);
+  return withRoute(std::move(decision), std::move(route));
+}
+
+Decision Router::retryMenu(const std::string& call_id, Journey journey, Route route, const std::string& lead_prompt) {
+  const PlanNode& menu = *journey.menu;
+  if (++journey.menu_attempts <= menu.retries) {
+    count("menu_retry");
+    return offerMenu(call_id, std::move(journey), std::move(route), lead_prompt);
+  }
+  count("menu_fallback");
+  addRouteStep(route, journey, journey.menu_id, "menu", "no_choice",
+               menu.fallback.empty() ? "hung up" : "fallback: " + menu.fallback);
+  {
+    std::lock_guard lock(journeys_mutex_);
+    journeys_.erase(call_id);
+  }
+  if (menu.fallback.empty()) return withRoute(refuse(call_id, 480, "no choice made in the menu"), std::move(route));
+  journey.menu = nullptr;
+  return followPlan(call_id, std::move(journey), menu.fallback, std::move(route));
+}
+
+std::optional<Decision> Router::continueMenu(const std::string& call_id, const calls::v1::DigitsCollected& collected) {
+  Journey journey;
+  {
+    std::lock_guard lock(journeys_mutex_);
+    auto it = journeys_.find(call_id);
+    if (it == journeys_.end() || it->second.menu == nullptr) return std::nullopt;
+    journey = it->second;
+  }
+  const PlanNode& menu = *journey.menu;
+  const std::string& keys = collected.digits();
+  Route route;
+  if (keys.empty()) {
+    addRouteStep(route, journey, journey.menu_id, "menu", "timeout", "no key");
+    return retryMenu(call_id, std::move(journey), std::move(route), menu.timeout_prompt);
+  }
+  if (keys == menu.repeat_key) {
+    addRouteStep(route, journey, journey.menu_id, "menu", "repeat", "key " + keys);
+    return retryMenu(call_id, std::move(journey), std::move(route), "");
+  }
+  if (auto choice = menu.choices.find(keys); choice != menu.choices.end()) {
+    count("menu_choice");
+    addRouteStep(route, journey, journey.menu_id, "menu", "key " + keys, choice->second);
+    journey.menu = nullptr;
+    return followPlan(call_id, std::move(journey), choice->second, std::move(route));
+  }
+  if (menu.dial_by_extension) {
+    auto account = directory_.extension(journey.tenant_id, keys);
+    if (account.ok() && *account) {
+      count("menu_extension");
+      addRouteStep(route, journey, journey.menu_id, "menu", "extension", keys);
+      calls::v1::DialRequest dial;
+      dial.set_call_id(call_id);
+      dial.set_timeout_seconds(30);
+      auto* target = dial.add_targets()->mutable_account();
+      target->set_account_id((*account)->id());
+      target->set_extension((*account)->extension());
+      // The menu stays the journey's: an extension that does not answer brings the caller back.
+      keepJourney(call_id, std::move(journey), 30);
+      return withRoute(Decision{dial, std::nullopt}, std::move(route));
+    }
+  }
+  addRouteStep(route, journey, journey.menu_id, "menu", "invalid", "keys " + keys.substr(0, 32));
+  return retryMenu(call_id, std::move(journey), std::move(route), menu.invalid_prompt);
+}
+
 std::optional<Decision> Router::continueJourney(const std::string& call_id, const calls::v1::DialFailed& failed) {
   Journey journey;
   {
@@ -427,6 +552,13 @@ std::optional<Decision> Router::continueJourney(const std::string& call_id, cons
     journey = it->second;
   }
   if (journey.failover) return nextCarrier(call_id, std::move(journey), failed);
+  if (journey.menu) {  // an extension typed in a menu did not answer: the menu again
+    Route route;
+    addRouteStep(route, journey, journey.menu_id, "menu", "extension_failed",
+                 failed.reason() + ": SIP " + std::to_string(failed.status_code()));
+    const std::string lead_prompt = journey.menu->invalid_prompt;
+    return retryMenu(call_id, std::move(journey), std::move(route), lead_prompt);
+  }
   count("scheme_next_step");
   Route route;
   addRouteStep(route, journey, journey.scheme_id, "step_failed", failed.reason(),

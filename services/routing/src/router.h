@@ -40,17 +40,29 @@ class CallCommander {
   virtual ~CallCommander() = default;
   virtual absl::Status dial(const calls::v1::DialRequest& request) = 0;
   virtual absl::Status hangup(const calls::v1::HangupRequest& request) = 0;
+  virtual absl::Status answer(const calls::v1::AnswerRequest& request) = 0;
+  virtual absl::Status play(const calls::v1::PlayRequest& request) = 0;
+  virtual absl::Status collectDigits(const calls::v1::CollectDigitsRequest& request) = 0;
 };
 
-// What to do with a new call: ring these targets, or refuse it with a status.
+// What to do with a call now: ring these targets, or end it with a status; or (a voice menu)
+// answer it if need be, play its prompts and collect the caller's keys. Sent in that order.
 struct Decision {
   std::optional<calls::v1::DialRequest> dial;
   std::optional<calls::v1::HangupRequest> hangup;
+  std::optional<calls::v1::AnswerRequest> answer{};
+  std::optional<calls::v1::PlayRequest> play{};
+  std::optional<calls::v1::CollectDigitsRequest> collect{};
 };
+
+// Sends the decision's commands through `commander`, answer first; the first that cannot be sent
+// stops the rest.
+absl::Status execute(const Decision& decision, CallCommander& commander);
 
 // Decides where calls go. Inbound calls to a number the tenant's dial plan names follow the plan:
 // schedules branch by the time, forwarding schemes ring their steps one after another (each step's
-// targets in parallel), a hangup node ends the call. Other inbound calls follow their number's own
+// targets in parallel), voice menus answer the caller, play the menu's prompt and follow the key
+// pressed (through sip-edge's Answer, Play and CollectDigits), a hangup node ends the call. Other inbound calls follow their number's own
 // route (extensions in parallel, or an external number/URI); calls from accounts reach another
 // extension of the tenant, or leave through the tenant's carrier under the plan's outbound rules
 // (premium-rate destinations blocked unless enabled, the caller id chosen by destination prefix,
@@ -101,6 +113,13 @@ class Router {
       size_t next = 0;
     };
     std::optional<Failover> failover;
+    // A voice menu the caller is in (or an extension typed there ringing): the node, how many
+    // times it has been offered, and whether the caller is answered already.
+    const PlanNode* menu = nullptr;
+    std::string menu_id;
+    uint32_t menu_attempts = 0;
+    bool answered = false;
+    uint64_t playbacks = 0;
     std::chrono::steady_clock::time_point expires;
   };
 
@@ -117,6 +136,13 @@ class Router {
                            const std::string& outcome, const std::string& detail);
   // The decision with `route` in its command (at most 32 steps, as sip-edge takes them).
   static Decision withRoute(Decision decision, Route route);
+  // Answers the caller if need be, plays `lead_prompt` (if any) and the menu's prompt, and
+  // collects a key.
+  Decision offerMenu(const std::string& call_id, Journey journey, Route route, const std::string& lead_prompt);
+  // The menu again after a timeout or a wrong key, or its fallback once the retries are spent.
+  Decision retryMenu(const std::string& call_id, Journey journey, Route route, const std::string& lead_prompt);
+  // The caller's keys in a menu: the choice, an extension, or a retry; nullopt without a menu.
+  std::optional<Decision> continueMenu(const std::string& call_id, const calls::v1::DigitsCollected& collected);
   // DialFailed of a call with a journey: its next step; nullopt when the call has none.
   std::optional<Decision> continueJourney(const std::string& call_id, const calls::v1::DialFailed& failed);
   // DialFailed of a call to a number: the next carrier when this one failed the call, else nullopt.

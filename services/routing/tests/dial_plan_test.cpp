@@ -100,7 +100,7 @@ TEST_CASE("refusals name the node and what is wrong with it") {
 
   plan = validPlan();
   plan["nodes"]["night"]["type"] = "ivr";
-  CHECK(refusal(plan) == "node \"night\": unknown type \"ivr\" (schedule, scheme, hangup)");
+  CHECK(refusal(plan) == "node \"night\": unknown type \"ivr\" (schedule, scheme, menu, hangup)");
 
   plan = validPlan();
   plan["nodes"]["night"]["colour"] = "red";
@@ -209,4 +209,56 @@ TEST_CASE("outbound rules are checked: prefixes, the tenant's caller ids, no rep
   REQUIRE(capped.ok());
   CHECK((*capped)->outbound.max_concurrent == 5);
   CHECK((*capped)->outbound.max_concurrent_per_account == 3);
+}
+
+TEST_CASE("voice menus: keys lead to nodes, prompts must exist, and a way back through a menu is no loop") {
+  json plan = json::parse(R"({
+    "nodes": {
+      "main": {"type": "menu", "prompt": "welcome", "choices": {"1": "sales", "2": "more", "0": "night"},
+               "repeat_key": "*", "timeout_seconds": 4, "retries": 1, "invalid_prompt": "sorry",
+               "fallback": "sales"},
+      "more": {"type": "menu", "prompt": "more-options", "choices": {"9": "main"}, "dial_by_extension": true},
+      "sales": {"type": "scheme", "steps": [{"targets": [{"extension": "101"}]}]},
+      "night": {"type": "hangup"}
+    },
+    "numbers": {"+15550001000": "main"}
+  })");
+  PlanFacts facts = kFacts;
+  facts.prompt_exists = [](const std::string& name) { return name != "missing"; };
+  auto parsed = parseDialPlan(plan.dump(), "UTC", &facts);
+  REQUIRE(parsed.ok());
+  const PlanNode& main = (*parsed)->nodes.at("main");
+  CHECK(main.type == PlanNode::Type::kMenu);
+  CHECK(main.choices.at("2") == "more");
+  CHECK(main.timeout_seconds == 4);
+  CHECK(main.retries == 1);
+  CHECK((*parsed)->nodes.at("more").dial_by_extension);
+  CHECK((*parsed)->nodes.at("more").retries == 2);  // the default
+
+  std::vector<tel::routing::v1::PreviewStep> path;
+  auto acting = walkPlan(**parsed, "main", absl::Now(), &path);
+  REQUIRE(acting.ok());
+  CHECK(path.back().type() == "menu");
+  CHECK(path.back().detail() == "prompt welcome; 0: night, 1: sales, 2: more; no choice: sales");
+
+  auto with = [&](const char* pointer, json value) {
+    json changed = plan;
+    changed[json::json_pointer(pointer)] = std::move(value);
+    return changed;
+  };
+  CHECK(refusal(with("/nodes/main/prompt", "missing"), &facts) == "node \"main\": prompt: the tenant has no prompt \"missing\"");
+  CHECK(refusal(with("/nodes/main/prompt", "Bad Name")) == "node \"main\": prompt \"Bad Name\" is not a prompt name (a-z 0-9 - _)");
+  CHECK(refusal(with("/nodes/main/choices/x", "sales")) == "node \"main\": choices: key \"x\" is not one of 0-9 * #");
+  CHECK(refusal(with("/nodes/main/choices/*", "sales")) == "node \"main\": choices: key * is also the repeat_key");
+  CHECK(refusal(with("/nodes/main/choices/3", "nowhere")) == "node \"main\": leads to unknown node \"nowhere\"");
+  CHECK(refusal(with("/nodes/main/timeout_seconds", 0)).find("timeout_seconds") != std::string::npos);
+  CHECK(refusal(with("/nodes/more/choices/#", "main")) == "node \"more\": choices: # ends a typed extension, it cannot be a choice");
+  json no_choices = plan;
+  no_choices["nodes"]["main"].erase("choices");
+  no_choices["nodes"]["main"].erase("fallback");
+  CHECK(refusal(no_choices) == "node \"main\": a menu needs choices, or dial_by_extension");
+  // A node only a menu leads to is reachable; one nothing leads to is not.
+  CHECK(refusal(with("/nodes/orphan", json{{"type", "hangup"}})) == "node \"orphan\" is unreachable: no number leads to it");
+  // Without facts (a stored plan loading), prompts are not looked up.
+  CHECK(parseDialPlan(with("/nodes/main/prompt", "missing").dump(), "UTC", nullptr).ok());
 }

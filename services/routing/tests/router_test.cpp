@@ -56,6 +56,21 @@ struct FakeCommander : CallCommander {
     hangups.push_back(request);
     return absl::OkStatus();
   }
+  std::vector<calls::v1::AnswerRequest> answers;
+  std::vector<calls::v1::PlayRequest> plays;
+  std::vector<calls::v1::CollectDigitsRequest> collects;
+  absl::Status answer(const calls::v1::AnswerRequest& request) override {
+    answers.push_back(request);
+    return absl::OkStatus();
+  }
+  absl::Status play(const calls::v1::PlayRequest& request) override {
+    plays.push_back(request);
+    return absl::OkStatus();
+  }
+  absl::Status collectDigits(const calls::v1::CollectDigitsRequest& request) override {
+    collects.push_back(request);
+    return absl::OkStatus();
+  }
 };
 
 struct Fixture {
@@ -443,4 +458,102 @@ TEST_CASE_METHOD(Fixture, "a carrier that fails a call hands it to the next, in 
   REQUIRE(commander.hangups.size() == 2);
   CHECK(commander.hangups[1].status_code() == 486);
   CHECK(router.journeys() == 0);
+}
+
+namespace {
+
+calls::v1::CallNotification collected(const std::string& call_id, const std::string& digits, const std::string& reason) {
+  calls::v1::CallNotification notification;
+  notification.set_call_id(call_id);
+  notification.mutable_digits_collected()->set_digits(digits);
+  notification.mutable_digits_collected()->set_reason(reason);
+  return notification;
+}
+
+}  // namespace
+
+struct MenuFixture : Fixture {
+  MenuFixture() {
+    auto plan = parseDialPlan(R"({
+      "nodes": {
+        "main": {"type": "menu", "prompt": "welcome", "choices": {"1": "sales", "2": "more"},
+                 "retries": 1, "timeout_prompt": "no-input", "invalid_prompt": "sorry", "fallback": "night"},
+        "more": {"type": "menu", "prompt": "more", "choices": {"9": "main"}, "dial_by_extension": true},
+        "sales": {"type": "scheme", "steps": [{"targets": [{"extension": "101"}]}]},
+        "night": {"type": "hangup", "status": 480}},
+      "numbers": {"+15550001000": "main"}})",
+                              "UTC", nullptr);
+    REQUIRE(plan.ok());
+    plans.current = *plan;
+    route("n1", accounts::v1::NumberRoute::KIND_EXTENSIONS, {"102"});
+  }
+  void offer(const std::string& call_id) {
+    calls::v1::CallNotification notification;
+    notification.set_call_id(call_id);
+    *notification.mutable_offered() = inbound("n1");
+    router.handle(notification, commander);
+  }
+};
+
+TEST_CASE_METHOD(MenuFixture, "a menu answers, plays its prompt, and the key pressed picks the node") {
+  offer("c1");
+  REQUIRE(commander.answers.size() == 1);
+  REQUIRE(commander.plays.size() == 1);
+  CHECK(commander.plays[0].prompts(0) == "welcome");
+  REQUIRE(commander.collects.size() == 1);
+  CHECK(commander.collects[0].max_digits() == 1);
+  CHECK(commander.collects[0].barge_in());
+  CHECK(commander.collects[0].route(commander.collects[0].route_size() - 1).type() == "menu");
+  CHECK(commander.dials.empty());
+
+  router.handle(collected("c1", "1", "max_digits"), commander);
+  REQUIRE(commander.dials.size() == 1);
+  CHECK(commander.dials[0].targets(0).account().extension() == "101");
+  CHECK(commander.dials[0].route(0).outcome() == "key 1");
+  CHECK(commander.answers.size() == 1);  // answered once
+}
+
+TEST_CASE_METHOD(MenuFixture, "timeouts and wrong keys replay the menu with their prompt, then the fallback takes the call") {
+  offer("c2");
+  router.handle(collected("c2", "", "timeout"), commander);
+  REQUIRE(commander.plays.size() == 2);
+  CHECK(commander.plays[1].prompts(0) == "no-input");
+  CHECK(commander.plays[1].prompts(1) == "welcome");
+  CHECK(commander.answers.size() == 1);
+  router.handle(collected("c2", "7", "max_digits"), commander);  // retries: 1, spent
+  CHECK(commander.plays.size() == 2);
+  REQUIRE(commander.hangups.size() == 1);  // the fallback: a hangup node
+  CHECK(commander.hangups[0].status_code() == 480);
+  bool gave_up = false;
+  for (const auto& step : commander.hangups[0].route()) gave_up |= step.outcome() == "no_choice";
+  CHECK(gave_up);
+  // Keys after the call left the menu change nothing.
+  router.handle(collected("c2", "1", "max_digits"), commander);
+  CHECK(commander.dials.empty());
+}
+
+TEST_CASE_METHOD(MenuFixture, "nested menus, the way back, and dial-by-extension") {
+  offer("c3");
+  router.handle(collected("c3", "2", "max_digits"), commander);
+  REQUIRE(commander.plays.size() == 2);
+  CHECK(commander.plays[1].prompts(0) == "more");
+  CHECK(commander.collects[1].max_digits() == 32);
+  CHECK(commander.collects[1].terminators() == "#");
+  router.handle(collected("c3", "9", "timeout"), commander);  // back to the main menu
+  CHECK(commander.plays.back().prompts(0) == "welcome");
+  router.handle(collected("c3", "2", "max_digits"), commander);
+  router.handle(collected("c3", "102", "terminator"), commander);  // an extension typed
+  REQUIRE(commander.dials.size() == 1);
+  CHECK(commander.dials[0].targets(0).account().account_id() == "acc-102");
+  // It does not answer: back to the menu it was typed in.
+  calls::v1::CallNotification failed;
+  failed.set_call_id("c3");
+  failed.mutable_dial_failed()->set_status_code(480);
+  failed.mutable_dial_failed()->set_reason("no_answer");
+  router.handle(failed, commander);
+  CHECK(commander.plays.back().prompts(0) == "more");
+  // An extension nobody has is a wrong key.
+  router.handle(collected("c3", "555", "terminator"), commander);
+  CHECK(commander.dials.size() == 1);
+  CHECK(commander.plays.back().prompts(0) == "more");
 }

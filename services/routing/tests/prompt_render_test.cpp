@@ -198,7 +198,7 @@ TEST_CASE("bad uploads are refused naming wav") {
   CHECK(refusal(neither, speech).first == "source");
 }
 
-TEST_CASE("espeak-ng's refusal of an unknown voice becomes INVALID_ARGUMENT; its output is used as it is") {
+TEST_CASE("espeak-ng's refusal of an unknown voice becomes INVALID_ARGUMENT, and its output is used as it is") {
   char dir[] = "/tmp/tel-espeak-XXXXXX";
   REQUIRE(mkdtemp(dir) != nullptr);
   const std::string script = std::string(dir) + "/espeak-ng";

@@ -23,7 +23,7 @@ TEST_CASE("arguments are passed as they are, never through a shell") {
   CHECK(run->out == "a;b $(id) `id`|-- 'c'");
 }
 
-TEST_CASE("exit codes and stderr are reported; stderr is capped") {
+TEST_CASE("exit codes and stderr are reported, stderr capped") {
   auto run = runSubprocess({"sh", "-c", "echo oops >&2; head -c 10000 /dev/zero >&2; exit 3"}, "", {.max_stderr = 16});
   REQUIRE(run.ok());
   CHECK(run->exit_code == 3);

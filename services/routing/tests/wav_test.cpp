@@ -185,7 +185,7 @@ TEST_CASE("mu-law and A-law files at 8 kHz decode, stereo averaged") {
   CHECK(alaw->samples == std::vector<int16_t>{8, 0});
 }
 
-TEST_CASE("WAVE_FORMAT_EXTENSIBLE with the PCM sub-format is PCM; other chunks are skipped") {
+TEST_CASE("WAVE_FORMAT_EXTENSIBLE with the PCM sub-format is PCM, and other chunks are skipped") {
   std::string body = fmtBody(0xFFFE, 1, 16000, 16);
   appendU16(body, 22);  // cbSize
   appendU16(body, 16);  // valid bits

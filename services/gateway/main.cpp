@@ -34,9 +34,16 @@ int main(int argc, char** argv) {
     std::shared_ptr<tel::integrations::v1::Webhooks::StubInterface> webhooks =
         tel::integrations::v1::Webhooks::NewStub(
             grpc::CreateChannel(config.webhooks_address, grpc::InsecureChannelCredentials()));
+    // Dial plans and prompts are the routing service's. A prompt's audio (up to 10 minutes at
+    // 8 kHz, 9.6 MB) is one reply: more than gRPC's default 4 MiB.
+    grpc::ChannelArguments routing_arguments;
+    routing_arguments.SetMaxReceiveMessageSize(16 << 20);
+    auto routing_channel = grpc::CreateCustomChannel(config.dial_plans_address, grpc::InsecureChannelCredentials(),
+                                                     routing_arguments);
     std::shared_ptr<tel::routing::v1::DialPlans::StubInterface> dial_plans =
-        tel::routing::v1::DialPlans::NewStub(
-            grpc::CreateChannel(config.dial_plans_address, grpc::InsecureChannelCredentials()));
+        tel::routing::v1::DialPlans::NewStub(routing_channel);
+    std::shared_ptr<tel::routing::v1::Prompts::StubInterface> prompts =
+        tel::routing::v1::Prompts::NewStub(routing_channel);
     auto redis = std::make_shared<tel::redis::RedisClient>(config.redis);
     auto limiter = std::make_shared<tel::gateway::RedisRateLimiter>(redis, config.rate_per_second,
                                                                     config.rate_burst);
@@ -47,7 +54,7 @@ int main(int argc, char** argv) {
     auto visit_limiter = std::make_shared<tel::gateway::RedisRateLimiter>(
         redis, config.visits_per_second, config.visit_burst);
     tel::gateway::GatewayServer server(config.server,
-                                       {accounts, call_log, reports, tracking, segmentation, webhooks, dial_plans, limiter, visit_limiter,
+                                       {accounts, call_log, reports, tracking, segmentation, webhooks, dial_plans, prompts, limiter, visit_limiter,
                                         sessions, sign_in_guard},
                                        log, *registry);
 

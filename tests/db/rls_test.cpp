@@ -108,6 +108,8 @@ TEST_CASE("without a tenant set, the application role sees no tenant rows") {
                                       "steps": [{"targets": [{"extension": "301"}]}]}},
                                       "numbers": {")" + number + R"(": "desk"}})"))
               .status == 200);
+  // A voice prompt: its catalog row (the audio file is removed at the end).
+  REQUIRE(tenant.api->put("/v1/prompts/hello", {{"text", "Hello"}}).status == 200);
 
   pqxx::connection app(requireEnv("TEL_PG_URL"));
   {
@@ -153,6 +155,7 @@ TEST_CASE("without a tenant set, the application role sees no tenant rows") {
     pqxx::work unscoped(app);
     CHECK(unscoped.exec("SELECT count(*) FROM " + table)[0][0].as<int>() == 0);
   }
+  CHECK(tenant.api->del("/v1/prompts/hello").status == 204);
 }
 
 TEST_CASE("with a tenant set, only that tenant's rows are visible or writable") {

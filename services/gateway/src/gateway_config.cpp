@@ -22,6 +22,9 @@ GatewayConfig GatewayConfig::load(config::Config& source) {
   config.visit_burst = static_cast<int>(source.getInt("limits.visit_burst", 1, 1000000, 50));
   config.server.max_body_bytes =
       static_cast<size_t>(source.getInt("limits.body_bytes", 1024, 64 << 20, 1 << 20));
+  // Prompt uploads; the routing service takes at most 20 MiB whatever this says.
+  config.server.max_upload_bytes =
+      static_cast<size_t>(source.getInt("limits.upload_bytes", 1024, 64 << 20, 20 << 20));
   config.server.http_threads = static_cast<int>(source.getInt("http.threads", 1, 1024, 16));
   config.server.backend_timeout = source.getDuration("backend.timeout", std::chrono::seconds(5));
   config.server.web_root = source.getString("web.root", "");

@@ -116,6 +116,14 @@ bool isJsonContentType(const httplib::Request& request) {
   return type.rfind(kJson, 0) == 0;
 }
 
+// audio/wav and the other names WAV files go by (audio/x-wav, audio/wave), parameters ignored.
+bool isWavContentType(const httplib::Request& request) {
+  std::string type = request.get_header_value("Content-Type");
+  type = type.substr(0, type.find(';'));
+  while (!type.empty() && type.back() == ' ') type.pop_back();
+  return type == "audio/wav" || type == "audio/x-wav" || type == "audio/wave";
+}
+
 }  // namespace
 
 // A message as the API shows it: proto field names, defaults included, RFC 3339 times; secrets
@@ -159,6 +167,7 @@ GatewayServer::GatewayServer(GatewayOptions options, GatewayBackends backends, l
       segmentation_(std::move(backends.segmentation)),
       webhooks_(std::move(backends.webhooks)),
       dial_plans_(std::move(backends.dial_plans)),
+      prompts_(std::move(backends.prompts)),
       rate_limiter_(std::move(backends.rate_limiter)),
       visit_limiter_(std::move(backends.visit_limiter)),
       sessions_(std::move(backends.sessions)),
@@ -188,16 +197,18 @@ GatewayServer::GatewayServer(GatewayOptions options, GatewayBackends backends, l
   const int threads = options_.http_threads;
   server_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   metrics::configureListener(server_);
-  server_.set_payload_max_length(options_.max_body_bytes);
+  // The library refuses only what no route takes; serve() holds each route to its own limit.
+  const size_t largest_body = std::max(options_.max_body_bytes, options_.max_upload_bytes);
+  server_.set_payload_max_length(largest_body);
   server_.set_read_timeout(10, 0);
   server_.set_write_timeout(10, 0);
   // Responses that the library makes itself (no route, body too large, bad request line) get the
   // API's JSON error body; responses of our handlers already have one.
   server_.set_error_handler(httplib::Server::HandlerWithResponse(
-      [this](const httplib::Request& request, httplib::Response& response) {
+      [this, largest_body](const httplib::Request& request, httplib::Response& response) {
         if (!response.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
         ApiError error = fromHttpStatus(response.status);
-        if (response.status == 413) error = ApiError::payloadTooLarge(options_.max_body_bytes);
+        if (response.status == 413) error = ApiError::payloadTooLarge(largest_body);
         writeError(response, error);
         countRequest(request.method, response.status == 404 ? "unmatched" : "rejected",
                      response.status, std::chrono::steady_clock::now());
@@ -266,7 +277,22 @@ std::optional<ApiError> GatewayServer::authenticate(const httplib::Request& requ
   return std::nullopt;
 }
 
-void GatewayServer::serve(const std::string& method, const std::string& label, Access access,
+std::optional<ApiError> GatewayServer::bodyRefusal(const httplib::Request& request, Body body) const {
+  const bool takes_body = request.method == "POST" || request.method == "PATCH" || request.method == "PUT";
+  if (takes_body && body == Body::kJsonOrWav && isWavContentType(request)) {
+    if (request.body.size() > options_.max_upload_bytes) return ApiError::payloadTooLarge(options_.max_upload_bytes);
+    return std::nullopt;
+  }
+  if (takes_body && !isJsonContentType(request)) {
+    ApiError error = ApiError::unsupportedMediaType();
+    if (body == Body::kJsonOrWav) error.message = "request body must be application/json or audio/wav";
+    return error;
+  }
+  if (request.body.size() > options_.max_body_bytes) return ApiError::payloadTooLarge(options_.max_body_bytes);
+  return std::nullopt;
+}
+
+void GatewayServer::serve(const std::string& method, const std::string& label, Access access, Body body,
                           const Handler& handler, const httplib::Request& request,
                           httplib::Response& response) {
   const auto started = std::chrono::steady_clock::now();
@@ -304,9 +330,7 @@ void GatewayServer::serve(const std::string& method, const std::string& label, A
           return fail(ApiError::forbidden(*refusal));
       }
     }
-    if ((method == "POST" || method == "PATCH" || method == "PUT") && !isJsonContentType(request)) {
-      return fail(ApiError::unsupportedMediaType());
-    }
+    if (auto refusal = bodyRefusal(request, body)) return fail(*refusal);
     try {
       handler(call);
     } catch (const std::exception& e) {
@@ -326,10 +350,10 @@ void GatewayServer::serve(const std::string& method, const std::string& label, A
 }
 
 void GatewayServer::route(const std::string& method, const std::string& pattern,
-                          const std::string& label, Access access, Handler handler) {
-  auto bound = [this, method, label, access, handler = std::move(handler)](
+                          const std::string& label, Access access, Handler handler, Body body) {
+  auto bound = [this, method, label, access, body, handler = std::move(handler)](
                    const httplib::Request& request, httplib::Response& response) {
-    serve(method, label, access, handler, request, response);
+    serve(method, label, access, body, handler, request, response);
   };
   if (method == "GET")
     server_.Get(pattern, bound);
@@ -412,6 +436,7 @@ void GatewayServer::registerRoutes() {
   registerSegmentationRoutes();
   registerWebhookRoutes();
   registerDialPlanRoutes();
+  registerPromptRoutes();
   registerSessionRoutes();
   registerDashboard();
 }

@@ -22,6 +22,7 @@
 #include "tel/analytics/v1/segmentation.grpc.pb.h"
 #include "tel/integrations/v1/webhooks.grpc.pb.h"
 #include "tel/routing/v1/dial_plans.grpc.pb.h"
+#include "tel/routing/v1/prompts.grpc.pb.h"
 #include "tel/analytics/v1/tracking.grpc.pb.h"
 #include "tel/calls/v1/calls.grpc.pb.h"
 #include "tel/log/log.h"
@@ -32,6 +33,9 @@ namespace v1 = ::tel::accounts::v1;
 
 struct GatewayOptions {
   size_t max_body_bytes = 1 << 20;
+  // Audio uploads (PUT /v1/prompts/{name} with Content-Type audio/wav); other bodies stay within
+  // max_body_bytes.
+  size_t max_upload_bytes = 20 << 20;
   int http_threads = 16;
   std::chrono::milliseconds backend_timeout{5000};
   std::string openapi_json;
@@ -56,6 +60,7 @@ struct GatewayBackends {
   std::shared_ptr<analytics::v1::Segmentation::StubInterface> segmentation;
   std::shared_ptr<integrations::v1::Webhooks::StubInterface> webhooks;
   std::shared_ptr<routing::v1::DialPlans::StubInterface> dial_plans;
+  std::shared_ptr<routing::v1::Prompts::StubInterface> prompts;  // the routing service too
   std::shared_ptr<RateLimiter> rate_limiter;
   // The public tracking endpoint's limit, per client address.
   std::shared_ptr<RateLimiter> visit_limiter;
@@ -69,7 +74,7 @@ struct GatewayBackends {
 // service, or a browser's session cookie, whose state-changing requests must also carry the
 // session's CSRF token), the per-key (per-user) rate limit, the route's access rule (admin key,
 // tenant key, or either), and body checks (JSON content type, size limit, known fields of the right
-// types). Tenant scope always comes from the key, never from the request, so a tenant can neither
+// types; a route may also take an audio/wav upload). Tenant scope always comes from the key, never from the request, so a tenant can neither
 // name nor reach another tenant's rows: foreign ids answer 404 exactly like ids that do not exist.
 class GatewayServer {
  public:
@@ -102,6 +107,8 @@ class GatewayServer {
     Principal principal;
   };
   using Handler = std::function<void(Call&)>;
+  // What a route takes as the body of a POST, PATCH or PUT.
+  enum class Body { kJson, kJsonOrWav };
 
   void registerRoutes();
   void registerTenantRoutes();
@@ -118,13 +125,16 @@ class GatewayServer {
   void registerSegmentationRoutes();
   void registerWebhookRoutes();
   void registerDialPlanRoutes();
+  void registerPromptRoutes();
   void registerSessionRoutes();
   void registerDashboard();
   void signIn(Call& call);
   void route(const std::string& method, const std::string& pattern, const std::string& label,
-             Access access, Handler handler);
-  void serve(const std::string& method, const std::string& label, Access access,
+             Access access, Handler handler, Body body = Body::kJson);
+  void serve(const std::string& method, const std::string& label, Access access, Body body,
              const Handler& handler, const httplib::Request& request, httplib::Response& response);
+  // Why the request's body is refused on a route that takes `body`, or nullopt.
+  std::optional<ApiError> bodyRefusal(const httplib::Request& request, Body body) const;
   std::optional<ApiError> authenticate(const httplib::Request& request, Principal* out);
   std::optional<ApiError> authenticateSession(const std::string& id, Principal* out);
   std::unique_ptr<grpc::ClientContext> backendContext() const;
@@ -158,6 +168,7 @@ class GatewayServer {
   std::shared_ptr<analytics::v1::Segmentation::StubInterface> segmentation_;
   std::shared_ptr<integrations::v1::Webhooks::StubInterface> webhooks_;
   std::shared_ptr<routing::v1::DialPlans::StubInterface> dial_plans_;
+  std::shared_ptr<routing::v1::Prompts::StubInterface> prompts_;
   std::shared_ptr<RateLimiter> rate_limiter_;
   std::shared_ptr<RateLimiter> visit_limiter_;
   std::shared_ptr<SessionStore> sessions_;

@@ -25,8 +25,10 @@ app.kubernetes.io/instance: {{ $root.Release.Name }}
 
 {{/*
 A stateless service: Deployment, Service, PodDisruptionBudget, HorizontalPodAutoscaler.
-Arguments: list root service-name values ports-dict env-list
+Arguments: list root service-name values ports-dict env-list [storage-dict]
 ports-dict: {"grpc"|"http": port, "admin": port}. Probes use the admin port's /healthz and /readyz.
+storage-dict (optional): {"volumes": [...], "volumeMounts": [...]} for shared volumes (the prompts);
+the pod then also gets fsGroup 65532, so that what it writes there its peers can read.
 */}}
 {{- define "tel.statelessService" -}}
 {{- $root := index . 0 -}}
@@ -34,6 +36,8 @@ ports-dict: {"grpc"|"http": port, "admin": port}. Probes use the admin port's /h
 {{- $values := index . 2 -}}
 {{- $ports := index . 3 -}}
 {{- $env := index . 4 -}}
+{{- $storage := dict -}}
+{{- if gt (len .) 5 }}{{ $storage = index . 5 }}{{ end -}}
 {{- $fullname := printf "%s-%s" $root.Release.Name $name | trunc 63 | trimSuffix "-" -}}
 apiVersion: apps/v1
 kind: Deployment
@@ -64,6 +68,13 @@ spec:
         runAsNonRoot: true
         runAsUser: 65532
         runAsGroup: 65532
+        {{- if $storage.volumes }}
+        fsGroup: 65532
+        {{- end }}
+      {{- with $storage.volumes }}
+      volumes:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
       containers:
         - name: {{ $name }}
           image: {{ include "tel.image" (list $root $name) }}
@@ -85,6 +96,10 @@ spec:
             - name: {{ $key }}
               value: {{ $value | quote }}
             {{- end }}
+          {{- with $storage.volumeMounts }}
+          volumeMounts:
+            {{- toYaml . | nindent 12 }}
+          {{- end }}
           livenessProbe:
             httpGet: {path: /healthz, port: admin}
             periodSeconds: 10
@@ -177,6 +192,11 @@ install's own (trial.enabled).
 
 {{- define "tel.redisUrl" -}}
 {{- if .Values.trial.enabled -}}{{ printf "redis://%s-trial-redis:6379" .Release.Name }}{{- else -}}{{ .Values.redis.url }}{{- end -}}
+{{- end -}}
+
+{{/* The claim of the prompts volume (values: prompts), mounted by routing and media-relay. */}}
+{{- define "tel.promptsClaim" -}}
+{{- if .Values.prompts.existingClaim -}}{{ .Values.prompts.existingClaim }}{{- else -}}{{ printf "%s-prompts" .Release.Name | trunc 63 | trimSuffix "-" }}{{- end -}}
 {{- end -}}
 
 {{- define "tel.kafkaBrokers" -}}

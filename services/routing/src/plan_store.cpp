@@ -2,6 +2,8 @@
 
 #include <google/protobuf/util/time_util.h>
 
+#include <set>
+
 #include "tel/events/call_events.h"
 #include "tel/grpc/status.h"
 #include "tel/pg/rpc_status.h"
@@ -107,6 +109,10 @@ grpc::Status PlanStore::put(const v1::PutDialPlanRequest& request, v1::DialPlan*
       PlanFacts facts;
       for (const auto& row : txn.exec("SELECT extension FROM sip_accounts")) facts.extensions.insert(row[0].c_str());
       for (const auto& row : txn.exec("SELECT e164 FROM numbers")) facts.numbers.insert(row[0].c_str());
+      // Locked until the plan is saved, so that no prompt it names is deleted meanwhile.
+      std::set<std::string> prompts;
+      for (const auto& row : txn.exec("SELECT name FROM prompts FOR SHARE")) prompts.insert(row[0].c_str());
+      facts.prompt_exists = [&prompts](const std::string& name) { return prompts.count(name) > 0; };
       const auto tenant = txn.exec_params("SELECT timezone FROM tenants WHERE id = $1", request.tenant_id());
       if (tenant.empty()) {
         status = grpc::Status(grpc::StatusCode::NOT_FOUND, "no such tenant");

@@ -474,7 +474,8 @@ Decision Router::offerMenu(const std::string& call_id, Journey journey, Route ro
   } else {
     collect.set_max_digits(1);
   }
-  addRouteStep(route, journey, journey.menu_id, "menu", "prompt", menu.prompt);
+  addRouteStep(route, journey, journey.menu_id, "menu", "prompt",
+               lead_prompt.empty() ? menu.prompt : lead_prompt + ", " + menu.prompt);
   // A menu waits for the caller: its journey lasts while the caller may still be choosing.
   keepJourney(call_id, std::move(journey), 600);
   return withRoute(std::move(decision), std::move(route));

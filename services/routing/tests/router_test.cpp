@@ -519,6 +519,7 @@ TEST_CASE_METHOD(MenuFixture, "timeouts and wrong keys replay the menu with thei
   REQUIRE(commander.plays.size() == 2);
   CHECK(commander.plays[1].prompts(0) == "no-input");
   CHECK(commander.plays[1].prompts(1) == "welcome");
+  CHECK(commander.collects[1].route(1).detail() == "no-input, welcome");
   CHECK(commander.answers.size() == 1);
   router.handle(collected("c2", "7", "max_digits"), commander);  // retries: 1, spent
   CHECK(commander.plays.size() == 2);

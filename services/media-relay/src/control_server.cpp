@@ -304,6 +304,10 @@ void ControlServer::dispatchOnControlThread(const std::shared_ptr<Connection>& c
       return requests_.stopPlayback(
           request.stop_playback(),
           replyTo(connection, request.id(), &v1::ControlReply::mutable_playback));
+    case v1::ControlRequest::kStartRecording:
+      return requests_.startRecording(
+          request.start_recording(),
+          replyTo(connection, request.id(), &v1::ControlReply::mutable_recording));
     case v1::ControlRequest::kSubscribe: {
       // The engine keeps a weak reference: a closed connection ends the subscription.
       std::weak_ptr<Connection> subscriber = connection;

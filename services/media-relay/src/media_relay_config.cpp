@@ -32,6 +32,7 @@ MediaRelayConfig MediaRelayConfig::load(config::Config& source) {
   relay.setup_timeout = source.getDuration("timeouts.setup", std::chrono::seconds(120));
   relay.relatch_after = source.getDuration("timeouts.relatch", std::chrono::seconds(2));
   relay.prompts_dir = source.getString("prompts.dir", "");
+  relay.recordings_dir = source.getString("recordings.dir", "");
   config.drain_grace = source.getDuration("drain.grace_period", std::chrono::seconds(30));
   config.log_level = log::parseLevel(source.getString("log.level", "info"));
   source.rejectUnknownKeys();

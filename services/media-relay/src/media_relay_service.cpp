@@ -77,6 +77,14 @@ MediaRelayService::Reactor* MediaRelayService::StopPlayback(Ctx* c,
   return reactor;
 }
 
+MediaRelayService::Reactor* MediaRelayService::StartRecording(Ctx* c,
+                                                              const v1::StartRecordingRequest* r,
+                                                              v1::Recording* o) {
+  auto* reactor = c->DefaultReactor();
+  requests_.startRecording(*r, finishInto(reactor, o));
+  return reactor;
+}
+
 MediaRelayService::Reactor* MediaRelayService::GetStats(Ctx* c, const v1::StatsRequest*,
                                                         v1::Stats* o) {
   *o = requests_.stats();

@@ -27,6 +27,7 @@ class MediaRelayService final : public v1::MediaRelay::CallbackService {
   Reactor* GetStats(Ctx*, const v1::StatsRequest*, v1::Stats*) override;
   Reactor* Play(Ctx*, const v1::PlayRequest*, v1::Playback*) override;
   Reactor* StopPlayback(Ctx*, const v1::StopPlaybackRequest*, v1::Playback*) override;
+  Reactor* StartRecording(Ctx*, const v1::StartRecordingRequest*, v1::Recording*) override;
 
  private:
   RelayRequests& requests_;

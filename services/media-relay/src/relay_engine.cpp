@@ -62,6 +62,11 @@ RelayEngine::RelayEngine(RelayOptions options, log::Logger logger, prometheus::R
                            .Help("Legs being played prompts or music now")
                            .Register(registry)
                            .Add({})),
+      recordings_gauge_(prometheus::BuildGauge()
+                            .Name("tel_media_recordings")
+                            .Help("Calls being recorded now")
+                            .Register(registry)
+                            .Add({})),
       events_undelivered_(prometheus::BuildCounter()
                               .Name("tel_media_events_undelivered_total")
                               .Help("Media events dropped: their controller had no subscription")
@@ -190,6 +195,11 @@ void RelayEngine::stopPlayback(const std::string& session_id, const std::string&
   TEL_ON_OWNER(session_id, stopPlaybackOnWorker(session_id, leg_id, done));
 }
 
+void RelayEngine::startRecording(const std::string& session_id, const std::string& leg_a,
+                                 const std::string& leg_b, Done<v1::Recording> done) {
+  TEL_ON_OWNER(session_id, startRecordingOnWorker(session_id, leg_a, leg_b, done));
+}
+
 void RelayEngine::link(const std::string& session_id, const std::string& leg_a,
                        const std::string& leg_b, Done<v1::Session> done) {
   TEL_ON_OWNER(session_id, linkOnWorker(session_id, leg_a, leg_b, done));
@@ -225,13 +235,14 @@ void RelayEngine::publishMetrics() {
     last = total;
   };
   uint64_t relayed = 0, bytes = 0, malformed = 0, oversized = 0, foreign = 0, no_destination = 0;
-  uint64_t played = 0, digits = 0, dropped_events = 0, playbacks = 0;
+  uint64_t played = 0, digits = 0, dropped_events = 0, playbacks = 0, recordings = 0;
   for (const auto& worker : workers_) {
     const auto& totals = worker->totals();
     played += totals.packets_played.load(std::memory_order_relaxed);
     digits += totals.digits.load(std::memory_order_relaxed);
     dropped_events += totals.dropped_events.load(std::memory_order_relaxed);
     playbacks += totals.playbacks.load(std::memory_order_relaxed);
+    recordings += totals.recordings.load(std::memory_order_relaxed);
     relayed += totals.packets_relayed.load(std::memory_order_relaxed);
     bytes += totals.bytes_relayed.load(std::memory_order_relaxed);
     malformed += totals.dropped_malformed.load(std::memory_order_relaxed);
@@ -249,6 +260,7 @@ void RelayEngine::publishMetrics() {
   publish("digits", digits, digits_);
   publish("dropped_events", dropped_events, dropped_events_);
   playbacks_gauge_.Set(static_cast<double>(playbacks));
+  recordings_gauge_.Set(static_cast<double>(recordings));
   const auto snapshot = stats();
   sessions_gauge_.Set(static_cast<double>(snapshot.sessions()));
   ports_gauge_.Set(static_cast<double>(snapshot.ports_in_use() / 2));

@@ -46,6 +46,8 @@ class RelayEngine {
             Done<v1::Playback> done);
   void stopPlayback(const std::string& session_id, const std::string& leg_id,
                     Done<v1::Playback> done);
+  void startRecording(const std::string& session_id, const std::string& leg_a,
+                      const std::string& leg_b, Done<v1::Recording> done);
 
   // Where the MediaEvents of `controller`'s sessions go from now on, replacing its previous
   // subscription. `sink` runs on worker threads and returns false once it can deliver no more
@@ -94,6 +96,7 @@ class RelayEngine {
   prometheus::Counter& digits_;
   prometheus::Counter& dropped_events_;
   prometheus::Gauge& playbacks_gauge_;
+  prometheus::Gauge& recordings_gauge_;
   prometheus::Counter& events_undelivered_;
 
   std::mutex subscribers_mutex_;

@@ -122,6 +122,11 @@ void RelayRequests::stopPlayback(const v1::StopPlaybackRequest& request, Done<v1
   engine_.stopPlayback(request.session_id(), request.leg_id(), std::move(done));
 }
 
+void RelayRequests::startRecording(const v1::StartRecordingRequest& request, Done<v1::Recording> done) {
+  if (request.leg_a() == request.leg_b()) return done(invalidField("leg_b", "must be another leg than leg_a"));
+  engine_.startRecording(request.session_id(), request.leg_a(), request.leg_b(), std::move(done));
+}
+
 void RelayRequests::subscribe(const v1::Subscribe& request, RelayEngine::EventSubscriber sink,
                               Done<v1::Session> done) {
   if (request.controller().empty() || request.controller().size() > 128)

@@ -39,6 +39,7 @@ struct RelayOptions {
   std::chrono::milliseconds setup_timeout{120000};  // no media at all since creation
   std::chrono::milliseconds relatch_after{2000};    // latched peer silent this long: re-latch
   std::string prompts_dir;  // <dir>/<tenant_id>/<name>.wav; empty: prompts cannot be played
+  std::string recordings_dir;  // <dir>/<tenant_id>/<call_id>.wav; empty: calls cannot be recorded
 };
 
 // What the relay knows of a leg's negotiated media, for playing to it and hearing its digits.

@@ -93,13 +93,13 @@ void RelayWorker::run() {
     const int ready = epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), 200);
     const auto now = Clock::now();
     bool woken = false;
-    bool frame_tick = false;
+    uint64_t frame_ticks = 0;
     for (int i = 0; i < ready; ++i) {
       if (events[i].data.u64 == kWakeTag) {
         woken = true;
       } else if (events[i].data.u64 == kTimerTag) {
         uint64_t expirations = 0;
-        if (::read(timer_fd_, &expirations, sizeof expirations) > 0) frame_tick = true;
+        if (::read(timer_fd_, &expirations, sizeof expirations) > 0) frame_ticks = expirations;
       } else {
         handleReadable(*static_cast<LegSocket*>(events[i].data.ptr), now);
       }
@@ -107,7 +107,12 @@ void RelayWorker::run() {
     // Tasks and timeouts may delete sessions, so they run after this round's socket events,
     // whose LegSocket pointers are then no longer in use.
     if (woken) tasks_.drain();
-    if (frame_tick && !playing_.empty()) playDueFrames(now);
+    if (frame_ticks > 0 && !playing_.empty()) playDueFrames(now);
+    // A recording's timeline advances by the timer's expirations, so a late wake-up (a stall)
+    // still yields the frames it missed and the file keeps the call's length.
+    for (uint64_t tick = 0; tick < std::min<uint64_t>(frame_ticks, 50); ++tick) {
+      for (Session* session : recording_) session->recorder->onFrame();
+    }
     if (now - last_sweep >= std::chrono::seconds(1)) {
       sweepTimeouts(now);
       last_sweep = now;
@@ -166,6 +171,12 @@ void RelayWorker::handleReadable(LegSocket& socket, Clock::time_point now) {
       ++leg.counters.packets_in;
       leg.counters.bytes_in += size;
       if (detect_digits) onDigitPacket(leg, data, size, now);
+      if (leg.record_channel >= 0 && !socket.rtcp) {
+        RtpView packet;
+        if (viewRtp(data, size, packet)) {
+          leg.session->recorder->onAudio(leg.record_channel, packet.payload_type, packet.payload, packet.payload_size);
+        }
+      }
       if (destination == nullptr) {
         ++leg.counters.no_destination;
         continue;
@@ -356,6 +367,7 @@ void RelayWorker::describe(const Leg& leg, v1::Leg* out) const {
 }
 
 void RelayWorker::describe(const Session& session, v1::Session* out) const {
+  if (session.recorder) *out->mutable_recording() = session.recorder->describe();
   out->set_session_id(session.id);
   out->set_tenant_id(session.tenant_id);
   out->set_call_id(session.call_id);
@@ -508,6 +520,34 @@ void RelayWorker::stopPlaybackOnWorker(const std::string& session_id, const std:
   done(std::move(result));  // stopping nothing is fine: the playback may have just finished
 }
 
+void RelayWorker::startRecordingOnWorker(const std::string& session_id, const std::string& leg_a,
+                                         const std::string& leg_b, Done<v1::Recording> done) {
+  auto it = sessions_.find(session_id);
+  if (it == sessions_.end()) return done(sessionNotFound(session_id));
+  Session& session = *it->second;
+  if (options_.recordings_dir.empty()) {
+    return done(absl::FailedPreconditionError("no recordings directory is configured (recordings.dir)"));
+  }
+  if (session.recorder) return done(absl::FailedPreconditionError("the session is recording already"));
+  auto a = session.legs.find(leg_a);
+  auto b = session.legs.find(leg_b);
+  if (a == session.legs.end() || b == session.legs.end()) {
+    return done(absl::NotFoundError("both legs must exist in the session"));
+  }
+  // The file's name comes from ids a controller chose: only names that stay in their folder.
+  if (!isSafePathComponent(session.tenant_id) || !isSafePathComponent(session.call_id)) {
+    return done(absl::InvalidArgumentError("the session's tenant and call ids cannot name a recording file"));
+  }
+  auto recorder = CallRecorder::open(options_.recordings_dir, session.tenant_id + "/" + session.call_id + ".wav");
+  if (!recorder.ok()) return done(recorder.status());
+  session.recorder = std::move(*recorder);
+  a->second->record_channel = 0;
+  b->second->record_channel = 1;
+  recording_.push_back(&session);
+  totals_.recordings.store(recording_.size(), std::memory_order_relaxed);
+  done(session.recorder->describe());
+}
+
 void RelayWorker::getSessionOnWorker(const std::string& session_id, Done<v1::Session> done) {
   auto it = sessions_.find(session_id);
   if (it == sessions_.end()) return done(sessionNotFound(session_id));
@@ -520,6 +560,11 @@ v1::Session RelayWorker::endSession(Session& session, const std::string& reason)
   v1::Session result;
   describe(session, &result);
   result.set_end_reason(reason);
+  if (session.recorder) {
+    *result.mutable_recording() = session.recorder->finish();
+    std::erase(recording_, &session);
+    totals_.recordings.store(recording_.size(), std::memory_order_relaxed);
+  }
   for (auto& [id, leg] : session.legs) {
     const auto& c = leg->counters;
     totals_.dropped_malformed.fetch_add(c.malformed, std::memory_order_relaxed);

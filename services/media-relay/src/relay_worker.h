@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "call_recorder.h"
 #include "port_pool.h"
 #include "prompt_library.h"
 #include "telephone_event.h"
@@ -33,6 +34,7 @@ struct WorkerTotals {
   std::atomic<uint64_t> digits{0};
   std::atomic<uint64_t> dropped_events{0};
   std::atomic<uint64_t> playbacks{0};  // playing now
+  std::atomic<uint64_t> recordings{0};  // recording now
   std::atomic<uint64_t> sessions{0};
   std::atomic<uint64_t> legs{0};
 };
@@ -83,6 +85,8 @@ class RelayWorker {
                     Done<v1::Playback> done);
   void stopPlaybackOnWorker(const std::string& session_id, const std::string& leg_id,
                             Done<v1::Playback> done);
+  void startRecordingOnWorker(const std::string& session_id, const std::string& leg_a,
+                              const std::string& leg_b, Done<v1::Recording> done);
   void linkOnWorker(const std::string& session_id, const std::string& leg_a,
                     const std::string& leg_b, Done<v1::Session> done);
   void getSessionOnWorker(const std::string& session_id, Done<v1::Session> done);
@@ -133,6 +137,7 @@ class RelayWorker {
     std::optional<LegMediaFormat> media;
     std::unique_ptr<Player> player;
     DigitDetector digits;
+    int record_channel = -1;  // the channel of its session's recording this leg's party is on
   };
   struct Session {
     std::string id, tenant_id, call_id, controller;
@@ -140,6 +145,7 @@ class RelayWorker {
     Clock::time_point created{};
     Clock::time_point last_media{};
     bool had_media = false;
+    std::unique_ptr<CallRecorder> recorder;
   };
 
   static constexpr int kBatch = 32;
@@ -174,7 +180,8 @@ class RelayWorker {
 
   // Worker-thread state.
   std::unordered_map<std::string, std::unique_ptr<Session>> sessions_;
-  std::vector<Leg*> playing_;  // legs with a player
+  std::vector<Leg*> playing_;      // legs with a player
+  std::vector<Session*> recording_;  // sessions with a recorder
   std::array<uint8_t, 12 + 160> frame_{};
   std::array<std::array<uint8_t, kBufferBytes>, kBatch> buffers_{};
   std::array<mmsghdr, kBatch> in_messages_{};

@@ -521,3 +521,90 @@ TEST_CASE("G.711 encodes silence, extremes and round trips within a step") {
   CHECK(decodePromptWav(huge_chunk).status().code() == absl::StatusCode::kInvalidArgument);
   CHECK(decodePromptWav(toneWav(16))->size() == 16);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Recording: both parties of a call in one stereo file.
+
+namespace {
+
+// An RTP packet of `payload_type` carrying 20 ms of a `frequency` tone, the `index`th of its stream.
+std::vector<uint8_t> tonePacket(uint8_t payload_type, double frequency, uint16_t index) {
+  std::vector<uint8_t> packet(12 + 160);
+  tel::media::writeRtpHeader(packet.data(), payload_type, index == 0, index, index * 160u, payload_type + 1u);
+  for (size_t i = 0; i < 160; ++i) {
+    const auto sample = static_cast<int16_t>(8000 * std::sin(2 * M_PI * frequency * (index * 160.0 + i) / 8000.0));
+    packet[12 + i] = payload_type == 0 ? tel::media::g711::encodeMuLaw(sample) : tel::media::g711::encodeALaw(sample);
+  }
+  return packet;
+}
+
+// The power of `frequency` in samples (Goertzel).
+double powerAt(const std::vector<int16_t>& samples, double frequency) {
+  const double coefficient = 2 * std::cos(2 * M_PI * frequency / 8000.0);
+  double previous = 0, before = 0;
+  for (const int16_t sample : samples) {
+    const double current = sample + coefficient * previous - before;
+    before = previous;
+    previous = current;
+  }
+  return previous * previous + before * before - coefficient * previous * before;
+}
+
+}  // namespace
+
+TEST_CASE("a recording holds each party on its own channel, as long as the call was recorded") {
+  char pattern[] = "/tmp/tel-recordings-XXXXXX";
+  const std::string directory = mkdtemp(pattern);
+  RelayOptions options = Relay::options(41460, 41469, 60s, 120s, "");
+  options.recordings_dir = directory;
+  prometheus::Registry registry;
+  RelayEngine engine(options, tel::log::Logger::create("media-relay-test", tel::log::Level::kError), registry);
+  engine.start();
+  Peer caller, callee;
+  auto session = *await<v1::Session>([&](auto done) { engine.createSession("tenant-1", "call-9", "", done); });
+  auto a = await<v1::Leg>([&](auto done) { engine.addLeg(session.session_id(), "a", SocketAddress::parse("127.0.0.1", caller.port), std::nullopt, done); });
+  auto b = await<v1::Leg>([&](auto done) { engine.addLeg(session.session_id(), "b", SocketAddress::parse("127.0.0.1", callee.port), std::nullopt, done); });
+  REQUIRE((a.ok() && b.ok()));
+  REQUIRE(await<v1::Session>([&](auto done) { engine.link(session.session_id(), "a", "b", done); }).ok());
+  auto started = await<v1::Recording>([&](auto done) { engine.startRecording(session.session_id(), "a", "b", done); });
+  REQUIRE(started.ok());
+  CHECK(started->file() == "tenant-1/call-9.wav");
+  CHECK(await<v1::Recording>([&](auto done) { engine.startRecording(session.session_id(), "a", "b", done); })
+            .status().code() == absl::StatusCode::kFailedPrecondition);
+  // A second of call: the caller says 1 kHz in PCMA, the callee 2 kHz in PCMU, 20 ms apart.
+  const auto begin = std::chrono::steady_clock::now();
+  for (uint16_t i = 0; i < 50; ++i) {
+    caller.sendTo(static_cast<uint16_t>(a->local_rtp().port()), tonePacket(8, 1000, i));
+    callee.sendTo(static_cast<uint16_t>(b->local_rtp().port()), tonePacket(0, 2000, i));
+    std::this_thread::sleep_until(begin + (i + 1) * 20ms);
+  }
+  std::this_thread::sleep_until(begin + 1500ms);  // half a second of silence after
+  auto ended = await<v1::Session>([&](auto done) { engine.deleteSession(session.session_id(), done); });
+  REQUIRE(ended.ok());
+  const auto& recording = ended->recording();
+  CHECK(recording.error().empty());
+  CHECK(recording.duration_ms() >= 1400);
+  CHECK(recording.duration_ms() <= 1700);
+  std::ifstream file(directory + "/tenant-1/call-9.wav", std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  REQUIRE(bytes.size() == recording.bytes());
+  REQUIRE(bytes.size() > 44);
+  CHECK(bytes.compare(0, 4, "RIFF") == 0);
+  CHECK(static_cast<uint8_t>(bytes[22]) == 2);  // channels
+  CHECK(bytes.size() - 44 == recording.duration_ms() * 32u);  // 8,000 stereo 16-bit frames a second
+  std::vector<int16_t> left, right;
+  for (size_t at = 44; at + 4 <= bytes.size(); at += 4) {
+    left.push_back(static_cast<int16_t>(static_cast<uint8_t>(bytes[at]) | static_cast<uint8_t>(bytes[at + 1]) << 8));
+    right.push_back(static_cast<int16_t>(static_cast<uint8_t>(bytes[at + 2]) | static_cast<uint8_t>(bytes[at + 3]) << 8));
+  }
+  CHECK(powerAt(left, 1000) > 100 * powerAt(left, 2000));
+  CHECK(powerAt(right, 2000) > 100 * powerAt(right, 1000));
+  // Without a recordings directory, nothing is recorded.
+  Relay bare(41470, 41479);
+  auto other = bare.create();
+  REQUIRE(bare.addLeg(other.session_id(), "a").ok());
+  REQUIRE(bare.addLeg(other.session_id(), "b").ok());
+  CHECK(await<v1::Recording>([&](auto done) { bare.engine.startRecording(other.session_id(), "a", "b", done); })
+            .status().code() == absl::StatusCode::kFailedPrecondition);
+  std::filesystem::remove_all(directory);
+}

@@ -248,8 +248,12 @@ PlanNode parseNode(const std::string& id, const json& value, const PlanFacts* fa
     node.open = stringField(value, "open", where, true);
     node.closed = stringField(value, "closed", where, true);
   } else if (type == "scheme") {
-    onlyKeys(value, {"type", "steps", "backup_number", "backup_ring_seconds", "then"}, where);
+    onlyKeys(value, {"type", "steps", "backup_number", "backup_ring_seconds", "then", "record"}, where);
     node.type = PlanNode::Type::kScheme;
+    if (value.contains("record")) {
+      if (!value.at("record").is_boolean()) fail(where + ": record must be true or false");
+      node.record = value.at("record").get<bool>();
+    }
     const json steps = value.value("steps", json());
     if (!steps.is_array() || steps.empty() || steps.size() > kMaxSteps) {
       fail(absl::StrCat(where, ": a scheme needs 1 to ", kMaxSteps, " steps"));

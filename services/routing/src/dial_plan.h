@@ -43,6 +43,7 @@ struct PlanNode {
   // takes the call when every step failed (empty: the caller hears why the last step failed).
   std::vector<SchemeStep> steps;
   std::string then;
+  bool record = false;  // the call is recorded once someone answers
   // kHangup: the final status the caller gets.
   uint32_t status = 480;
   std::string reason;

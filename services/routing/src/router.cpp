@@ -421,6 +421,7 @@ Decision Router::ringNextStep(const std::string& call_id, Journey journey, uint3
     calls::v1::DialRequest dial;
     dial.set_call_id(call_id);
     dial.set_timeout_seconds(step.ring_seconds);
+    dial.set_record(journey.scheme->record);
     std::string ringing;
     for (const auto& target : step.targets) {
       if (!addTarget(journey, target, dial)) {

@@ -479,7 +479,7 @@ struct MenuFixture : Fixture {
         "main": {"type": "menu", "prompt": "welcome", "choices": {"1": "sales", "2": "more"},
                  "retries": 1, "timeout_prompt": "no-input", "invalid_prompt": "sorry", "fallback": "night"},
         "more": {"type": "menu", "prompt": "more", "choices": {"9": "main"}, "dial_by_extension": true},
-        "sales": {"type": "scheme", "steps": [{"targets": [{"extension": "101"}]}]},
+        "sales": {"type": "scheme", "steps": [{"targets": [{"extension": "101"}]}], "record": true},
         "night": {"type": "hangup", "status": 480}},
       "numbers": {"+15550001000": "main"}})",
                               "UTC", nullptr);
@@ -509,6 +509,7 @@ TEST_CASE_METHOD(MenuFixture, "a menu answers, plays its prompt, and the key pre
   router.handle(collected("c1", "1", "max_digits"), commander);
   REQUIRE(commander.dials.size() == 1);
   CHECK(commander.dials[0].targets(0).account().extension() == "101");
+  CHECK(commander.dials[0].record());  // the scheme records its calls
   CHECK(commander.dials[0].route(0).outcome() == "key 1");
   CHECK(commander.answers.size() == 1);  // answered once
 }

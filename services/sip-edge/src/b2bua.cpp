@@ -178,6 +178,7 @@ struct B2bua::Call {
   std::string early_media_leg;
   std::string failed_reason;  // of the last failed dial
   std::vector<std::string> held_limits;  // DialRequest.limits keys this call holds a slot of
+  bool record = false;                   // a dial asked for the call to be recorded
 
   // A re-INVITE being passed through: the leg that sent it and the one it was forwarded to.
   std::string reinvite_from;
@@ -538,6 +539,7 @@ void B2bua::dialOnSipThread(const calls::v1::DialRequest& request,
   publishRouteOnSipThread(*call, request.route());
   call->state = Call::State::kDialing;
   call->collect.reset();  // a menu's input ends with its choice
+  call->record = call->record || request.record();
   call->deadline = Clock::time_point::max();  // set when the legs are placed
   const int dial_number = ++call->dials;
   const std::string call_id = call->id;
@@ -861,7 +863,7 @@ void B2bua::onLegAnsweredOnSipThread(Call& call, Leg& leg, const SipStack::Event
   const std::string leg_id = leg.id;
   runBlocking(
       [this, call_id, admission = call.admission, limits = call.held_limits, leg_id, remote = *remote,
-       answered_caller = call.caller_answered] {
+       answered_caller = call.caller_answered, record = call.record] {
         std::optional<RelayEndpoint> address;
         if (!remote.onHold()) address = RelayEndpoint{remote.ip, remote.port};
         absl::Status linked = media_.link(admission.media_session, "a", leg_id, address);
@@ -869,6 +871,13 @@ void B2bua::onLegAnsweredOnSipThread(Call& call, Leg& leg, const SipStack::Event
         if (linked.ok() && answered_caller) {
           if (auto stopped = media_.stopPlayback(admission.media_session, "a"); !stopped.ok()) {
             log_.warn("playback not stopped at bridge", {{"call_id", call_id}, {"error", std::string(stopped.message())}});
+          }
+        }
+        // The call goes on unrecorded should the recording not start: losing the call for it
+        // would be worse.
+        if (linked.ok() && record) {
+          if (auto recording = media_.startRecording(admission.media_session, "a", leg_id); !recording.ok()) {
+            log_.error("recording not started", {{"call_id", call_id}, {"error", std::string(recording.message())}});
           }
         }
         if (linked.ok()) recordInLedger(call_id, admission, leg_id, limits, /*update_only=*/true);
@@ -1386,11 +1395,11 @@ void B2bua::endCallOnSipThread(Call& call, calls::v1::Disposition disposition, c
   CallEvent* stored = new CallEvent(std::move(ended));
   runBlocking(
       [this, session, admission, call_id, held_limits] {
-        std::map<std::string, calls::v1::MediaCounters> counters;
+        MediaTotals totals;
         if (!session.empty()) {
           auto deleted = media_.deleteSession(session);
           if (deleted.ok()) {
-            counters = std::move(*deleted);
+            totals = std::move(*deleted);
           } else {
             // The relay frees the ports itself when the media stops (its media timeout).
             log_.error("media session delete failed",
@@ -1400,16 +1409,17 @@ void B2bua::endCallOnSipThread(Call& call, calls::v1::Disposition disposition, c
         admission_.release(admission, call_id);
         admission_.releaseLimits(admission.tenant_id, call_id, held_limits);
         eraseFromLedger(call_id, admission);
-        return counters;
+        return totals;
       },
-      [this, call_id, stored](std::map<std::string, calls::v1::MediaCounters> counters) {
+      [this, call_id, stored](MediaTotals totals) {
         std::unique_ptr<CallEvent> ended(stored);
         Call* current = findCall(call_id);
         if (current == nullptr) return;
-        if (auto a = counters.find("a"); a != counters.end()) {
+        if (auto a = totals.legs.find("a"); a != totals.legs.end()) {
           *ended->mutable_call_ended()->mutable_caller_media() = a->second;
         }
-        finishEndedCallOnSipThread(call_id, std::move(counters));
+        if (totals.recording) *ended->mutable_call_ended()->mutable_recording() = *totals.recording;
+        finishEndedCallOnSipThread(call_id, std::move(totals.legs));
         if (!current->admission.tenant_id.empty()) publishOnSipThread(*current, *ended);
         CallNotification notice;
         notice.mutable_ended()->set_disposition(ended->call_ended().disposition());

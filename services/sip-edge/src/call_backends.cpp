@@ -191,16 +191,33 @@ absl::Status RelayLinkControl::stopPlayback(const std::string& session_id,
   return link_.call(std::move(request)).status();
 }
 
-absl::StatusOr<std::map<std::string, calls::v1::MediaCounters>> RelayLinkControl::deleteSession(
+absl::StatusOr<MediaTotals> RelayLinkControl::deleteSession(
     const std::string& session_id) {
   media::v1::ControlRequest request;
   request.mutable_delete_session()->set_session_id(session_id);
   auto reply = link_.call(std::move(request));
   if (!reply.ok()) return reply.status();
-  std::map<std::string, calls::v1::MediaCounters> counters;
+  MediaTotals totals;
   for (const auto& leg : reply->session().legs())
-    counters[leg.leg_id()] = countersOf(leg.counters());
-  return counters;
+    totals.legs[leg.leg_id()] = countersOf(leg.counters());
+  if (reply->session().has_recording()) {
+    const auto& file = reply->session().recording();
+    auto& recording = totals.recording.emplace();
+    recording.set_file(file.file());
+    recording.set_duration_ms(file.duration_ms());
+    recording.set_bytes(file.bytes());
+  }
+  return totals;
+}
+
+absl::Status RelayLinkControl::startRecording(const std::string& session_id, const std::string& leg_a,
+                                              const std::string& leg_b) {
+  media::v1::ControlRequest request;
+  auto* start = request.mutable_start_recording();
+  start->set_session_id(session_id);
+  start->set_leg_a(leg_a);
+  start->set_leg_b(leg_b);
+  return link_.call(std::move(request)).status();
 }
 
 void KafkaEventSink::publish(const std::string& tenant_id, const std::string& call_id,

@@ -112,6 +112,13 @@ struct LegAudio {
   int event_payload_type = 0;  // RFC 4733 telephone-event; 0: the party offered none
 };
 
+// What a media session leaves when it is deleted: each leg's final counters, and the call's
+// recording when it was recorded.
+struct MediaTotals {
+  std::map<std::string, calls::v1::MediaCounters> legs;  // by leg id
+  std::optional<calls::v1::CallRecording> recording;
+};
+
 // A leg created together with its session.
 struct NewLeg {
   std::string id;
@@ -151,8 +158,12 @@ class MediaControl {
                                         const std::string& playback_id,
                                         const std::vector<std::string>& prompts, bool loop) = 0;
   virtual absl::Status stopPlayback(const std::string& session_id, const std::string& leg_id) = 0;
+  // Records the two (linked) legs' parties, leg_a on the left channel; the file is finished and
+  // reported when the session is deleted.
+  virtual absl::Status startRecording(const std::string& session_id, const std::string& leg_a,
+                                      const std::string& leg_b) = 0;
   // Frees the ports; returns each leg's final counters by leg id.
-  virtual absl::StatusOr<std::map<std::string, calls::v1::MediaCounters>> deleteSession(
+  virtual absl::StatusOr<MediaTotals> deleteSession(
       const std::string& session_id) = 0;
 };
 
@@ -161,7 +172,7 @@ class MediaControl {
 class OrphanedMedia {
  public:
   virtual ~OrphanedMedia() = default;
-  virtual absl::StatusOr<std::map<std::string, calls::v1::MediaCounters>> deleteSessionAt(
+  virtual absl::StatusOr<MediaTotals> deleteSessionAt(
       const std::string& relay, const std::string& session_id) = 0;
 };
 
@@ -189,7 +200,9 @@ class RelayLinkControl final : public MediaControl {
                                 const std::string& playback_id,
                                 const std::vector<std::string>& prompts, bool loop) override;
   absl::Status stopPlayback(const std::string& session_id, const std::string& leg_id) override;
-  absl::StatusOr<std::map<std::string, calls::v1::MediaCounters>> deleteSession(
+  absl::Status startRecording(const std::string& session_id, const std::string& leg_a,
+                              const std::string& leg_b) override;
+  absl::StatusOr<MediaTotals> deleteSession(
       const std::string& session_id) override;
 
  private:

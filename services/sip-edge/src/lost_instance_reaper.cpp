@@ -96,10 +96,12 @@ void LostInstanceReaper::closeCallsOf(const std::string& instance) {
 void LostInstanceReaper::closeCall(const LedgerEntry& entry) {
   auto call_log = log_.withFields({{"call_id", entry.call_id}, {"tenant_id", entry.tenant_id}});
   std::map<std::string, calls::v1::MediaCounters> counters;
+  std::optional<calls::v1::CallRecording> recording;
   if (!entry.media_session.empty()) {
     auto deleted = media_.deleteSessionAt(entry.media_relay, entry.media_session);
     if (deleted.ok()) {
-      counters = std::move(*deleted);
+      counters = std::move(deleted->legs);
+      recording = std::move(deleted->recording);
     } else {
       // Gone already (the relay's media timeout, or the relay was lost too): nothing to free.
       call_log.warn("lost call's media session not deleted",
@@ -140,6 +142,7 @@ void LostInstanceReaper::closeCall(const LedgerEntry& entry) {
   details->set_cause("sip-edge lost");
   if (auto caller = counters.find("a"); caller != counters.end())
     *details->mutable_caller_media() = caller->second;
+  if (recording) *details->mutable_recording() = *recording;  // the survivor finished the file
   events_.publish(entry.tenant_id, entry.call_id, sequence, ended);
   closed_calls_.Increment();
   call_log.info("lost call closed", {{"answered", answered ? "true" : "false"}});

@@ -252,7 +252,14 @@ absl::Status MediaRelayPool::stopPlayback(const std::string& session_id,
   return control->stopPlayback(session_id, leg_id);
 }
 
-absl::StatusOr<std::map<std::string, calls::v1::MediaCounters>> MediaRelayPool::deleteSession(
+absl::Status MediaRelayPool::startRecording(const std::string& session_id, const std::string& leg_a,
+                                            const std::string& leg_b) {
+  const auto control = controlHolding(session_id);
+  if (!control) return absl::NotFoundError("media-relay: no such session (relay lost?)");
+  return control->startRecording(session_id, leg_a, leg_b);
+}
+
+absl::StatusOr<MediaTotals> MediaRelayPool::deleteSession(
     const std::string& session_id) {
   std::shared_ptr<RelayLinkControl> control;
   {
@@ -266,7 +273,7 @@ absl::StatusOr<std::map<std::string, calls::v1::MediaCounters>> MediaRelayPool::
   return control->deleteSession(session_id);
 }
 
-absl::StatusOr<std::map<std::string, calls::v1::MediaCounters>> MediaRelayPool::deleteSessionAt(
+absl::StatusOr<MediaTotals> MediaRelayPool::deleteSessionAt(
     const std::string& relay_address, const std::string& session_id) {
   std::shared_ptr<RelayLinkControl> control;
   for (Relay* relay : relaysSnapshot()) {

@@ -67,10 +67,12 @@ class MediaRelayPool final : public MediaControl, public OrphanedMedia {
                                 const std::string& playback_id,
                                 const std::vector<std::string>& prompts, bool loop) override;
   absl::Status stopPlayback(const std::string& session_id, const std::string& leg_id) override;
-  absl::StatusOr<std::map<std::string, calls::v1::MediaCounters>> deleteSession(
+  absl::Status startRecording(const std::string& session_id, const std::string& leg_a,
+                              const std::string& leg_b) override;
+  absl::StatusOr<MediaTotals> deleteSession(
       const std::string& session_id) override;
   // OrphanedMedia: a session another instance created on `relay_address`.
-  absl::StatusOr<std::map<std::string, calls::v1::MediaCounters>> deleteSessionAt(
+  absl::StatusOr<MediaTotals> deleteSessionAt(
       const std::string& relay_address, const std::string& session_id) override;
 
  private:

@@ -142,15 +142,21 @@ struct FakeMedia : MediaControl {
     plays.push_back(entry);
     return 1000u;
   }
+  std::vector<std::string> recordings;  // "session:leg_a+leg_b"
+  absl::Status startRecording(const std::string& session, const std::string& leg_a,
+                              const std::string& leg_b) override {
+    recordings.push_back(session + ":" + leg_a + "+" + leg_b);
+    return absl::OkStatus();
+  }
   absl::Status stopPlayback(const std::string& session, const std::string& leg) override {
     plays.push_back(session + "/" + leg + ":stop");
     return absl::OkStatus();
   }
-  absl::StatusOr<std::map<std::string, calls::v1::MediaCounters>> deleteSession(
+  absl::StatusOr<MediaTotals> deleteSession(
       const std::string& session) override {
     legs.erase(session);
     --sessions;
-    return std::map<std::string, calls::v1::MediaCounters>{};
+    return MediaTotals{};
   }
 };
 

@@ -64,13 +64,13 @@ struct FakeLedger : CallLedger {
 struct FakeRelays : OrphanedMedia {
   std::map<std::pair<std::string, std::string>, std::map<std::string, calls::v1::MediaCounters>>
       sessions;  // (relay, session) -> counters by leg
-  absl::StatusOr<std::map<std::string, calls::v1::MediaCounters>> deleteSessionAt(
+  absl::StatusOr<MediaTotals> deleteSessionAt(
       const std::string& relay, const std::string& session) override {
     auto found = sessions.find({relay, session});
     if (found == sessions.end()) return absl::NotFoundError("no such session");
-    auto counters = found->second;
+    MediaTotals totals{found->second, std::nullopt};
     sessions.erase(found);
-    return counters;
+    return totals;
   }
 };
 

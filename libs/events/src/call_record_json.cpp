@@ -62,6 +62,12 @@ json callRecordJson(const calls_v1::CallRecord& call, bool with_legs) {
   } else {
     out["source"] = nullptr;
   }
+  // Where the API serves the recording; the file's place in the store is the platform's business.
+  out["recording"] = call.has_recording()
+                         ? json{{"duration_ms", call.recording().duration_ms()},
+                                {"bytes", call.recording().bytes()},
+                                {"url", "/v1/calls/" + call.call_id() + "/recording"}}
+                         : json(nullptr);
   out["category"] = call.category_id().empty()
                         ? json(nullptr)
                         : json{{"id", call.category_id()}, {"name", call.category()}, {"set_by", call.category_set_by()}};

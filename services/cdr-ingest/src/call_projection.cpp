@@ -138,6 +138,7 @@ v1::CallRecord projectCall(const std::string& tenant_id, const std::string& call
         record.set_sip_status(ended.sip_status());
         record.set_cause(ended.cause());
         *record.mutable_caller_media() = ended.caller_media();
+        if (ended.has_recording()) *record.mutable_recording() = ended.recording();
         record.set_complete(true);
         break;
       }

@@ -81,7 +81,7 @@ constexpr const char* kCallColumns =
     " utm_medium, utm_campaign, utm_term, utm_content, referrer, landing_page,"
     " coalesce(category_id::text, ''),"
     " coalesce((SELECT k.name FROM call_categories k WHERE k.id = calls.category_id), ''),"
-    " category_set_by, route::text";
+    " category_set_by, route::text, coalesce(recording::text, '')";
 
 // The call's route (its way through the dial plan) as the jsonb array stored in calls.route.
 std::string routeJson(const v1::CallRecord& call) {
@@ -95,6 +95,26 @@ std::string routeJson(const v1::CallRecord& call) {
   }
   // Steps arrive in protobuf strings (UTF-8 checked on parse); a bad byte must still never fail a batch.
   return steps.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// The call's recording as the jsonb object stored in calls.recording; empty (NULL) without one.
+std::string recordingJson(const v1::CallRecord& call) {
+  if (!call.has_recording()) return "";
+  const auto& recording = call.recording();
+  return nlohmann::json{{"file", recording.file()},
+                        {"duration_ms", recording.duration_ms()},
+                        {"bytes", recording.bytes()}}
+      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+void readRecording(const std::string& text, v1::CallRecord* out) {
+  if (text.empty()) return;
+  const auto value = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!value.is_object()) return;
+  auto* recording = out->mutable_recording();
+  recording->set_file(value.value("file", ""));
+  recording->set_duration_ms(value.value("duration_ms", uint32_t{0}));
+  recording->set_bytes(value.value("bytes", uint64_t{0}));
 }
 
 void readRoute(const std::string& text, v1::CallRecord* out) {
@@ -153,6 +173,7 @@ void mapCall(const pqxx::row& row, v1::CallRecord* out) {
   }
   out->set_category_set_by(row[35].as<std::string>());
   readRoute(row[36].as<std::string>(), out);
+  readRecording(row[37].as<std::string>(), out);
 }
 
 bool isUuid(const std::string& text) {
@@ -211,7 +232,8 @@ BatchResult CdrStore::writeBatch(const std::vector<IncomingEvent>& events) {
         " disposition smallint, hangup_side smallint, sip_status integer, cause text,"
         " answered_leg_id text, answered_by text, caller_packets_in bigint, caller_packets_out "
         "bigint,"
-        " caller_bytes_in bigint, caller_bytes_out bigint, events integer, complete boolean, route text)"
+        " caller_bytes_in bigint, caller_bytes_out bigint, events integer, complete boolean, route text,"
+        " recording text)"
         " ON COMMIT DELETE ROWS");
     txn.exec(
         "CREATE TEMP TABLE IF NOT EXISTS incoming_leg_rows (tenant_id uuid, call_id text, leg_id "
@@ -320,7 +342,8 @@ BatchResult CdrStore::writeTenant(pqxx::work& txn, const std::string& tenant_id,
                          number(media.bytes_out()),
                          number(call.events()),
                          text(call.complete() ? "t" : "f"),
-                         routeJson(call)});
+                         routeJson(call),
+                         recordingJson(call)});
     for (int i = 0; i < call.legs_size(); ++i) {
       const auto& leg = call.legs(i);
       leg_rows.push_back({text(tenant_id), text(call_id), text(leg.leg_id()), number(i),
@@ -339,7 +362,7 @@ BatchResult CdrStore::writeTenant(pqxx::work& txn, const std::string& tenant_id,
   // Staging tables carry times as microseconds since the epoch (bigint); the upserts convert.
   txn.exec("DELETE FROM incoming_call_rows");
   txn.exec("DELETE FROM incoming_leg_rows");
-  copyRows<25>(txn, "incoming_call_rows", call_rows);
+  copyRows<26>(txn, "incoming_call_rows", call_rows);
   copyRows<18>(txn, "incoming_leg_rows", leg_rows);
   // A call's legs only ever grow with its events (a leg id, once seen, stays), so an upsert keeps
   // them exact without deleting the old rows first. Legs go first: when a record completes, the
@@ -367,12 +390,12 @@ BatchResult CdrStore::writeTenant(pqxx::work& txn, const std::string& tenant_id,
       "caller_account_id,"
       " started_at, answered_at, ended_at, ring_seconds, talk_seconds, disposition, hangup_side,"
       " sip_status, cause, answered_leg_id, answered_by, caller_packets_in, caller_packets_out,"
-      " caller_bytes_in, caller_bytes_out, events, complete, route, updated_at)"
+      " caller_bytes_in, caller_bytes_out, events, complete, route, recording, updated_at)"
       " SELECT tenant_id, call_id, direction, caller, called, number_id, caller_account_id, " +
       fromMicros("started") + ", " + fromMicros("answered") + ", " + fromMicros("ended") +
       ", ring_seconds, talk_seconds, disposition, hangup_side, sip_status, cause, answered_leg_id,"
       " answered_by, caller_packets_in, caller_packets_out, caller_bytes_in, caller_bytes_out,"
-      " events, complete, route::jsonb, now() FROM incoming_call_rows"
+      " events, complete, route::jsonb, NULLIF(recording, '')::jsonb, now() FROM incoming_call_rows"
       " ON CONFLICT (tenant_id, call_id) DO UPDATE SET direction = EXCLUDED.direction,"
       " caller = EXCLUDED.caller, called = EXCLUDED.called, number_id = EXCLUDED.number_id,"
       " caller_account_id = EXCLUDED.caller_account_id, started_at = EXCLUDED.started_at,"
@@ -384,7 +407,8 @@ BatchResult CdrStore::writeTenant(pqxx::work& txn, const std::string& tenant_id,
       " caller_packets_in = EXCLUDED.caller_packets_in, caller_packets_out = "
       "EXCLUDED.caller_packets_out,"
       " caller_bytes_in = EXCLUDED.caller_bytes_in, caller_bytes_out = EXCLUDED.caller_bytes_out,"
-      " events = EXCLUDED.events, complete = EXCLUDED.complete, route = EXCLUDED.route, updated_at = now()");
+      " events = EXCLUDED.events, complete = EXCLUDED.complete, route = EXCLUDED.route,"
+      " recording = EXCLUDED.recording, updated_at = now()");
   return result;
 }
 

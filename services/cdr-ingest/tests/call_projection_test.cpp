@@ -57,6 +57,9 @@ std::vector<CallEventRecord> answeredCall() {
     c->set_hangup_side(v1::SIDE_CALLER);
     c->set_cause("normal clearing");
     c->mutable_caller_media()->set_packets_in(2100);
+    c->mutable_recording()->set_file("t1/c1.wav");
+    c->mutable_recording()->set_duration_ms(42000);
+    c->mutable_recording()->set_bytes(44 + 42 * 32000);
   });
   return events;
 }
@@ -80,6 +83,8 @@ TEST_CASE("an answered call folds into one record with times, parties and legs")
   CHECK(record.legs(0).media().packets_in() == 2100);
   CHECK(record.legs(1).end_reason() == "cancelled");
   CHECK(record.caller_media().packets_in() == 2100);
+  CHECK(record.recording().file() == "t1/c1.wav");  // the recording call.ended names
+  CHECK(record.recording().duration_ms() == 42000);
 }
 
 TEST_CASE("order of arrival and duplicates do not change the record") {

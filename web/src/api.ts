@@ -198,6 +198,12 @@ export interface CallRecord {
   answered_by: string;
   legs?: CallLeg[];
   route?: RouteStep[];
+  recording?: CallRecording | null;
+}
+export interface CallRecording {
+  duration_ms: number;
+  bytes: number;
+  url: string;
 }
 export interface DialPlan {
   version: number;

@@ -1,7 +1,11 @@
-// GET /v1/calls and /v1/calls/{id}: the call log, from cdr-ingest's CallLog service.
+// GET /v1/calls and /v1/calls/{id}: the call log, from cdr-ingest's CallLog service; and
+// /v1/calls/{id}/recording, the call's recording from the recordings store.
 #include <google/protobuf/util/time_util.h>
 
+#include <array>
 #include <charconv>
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "csv.h"
@@ -10,6 +14,32 @@
 
 namespace tel::gateway {
 namespace {
+
+// Streams a recording file in chunks (an hour of call is about 115 MB): the HTTP library asks for
+// each range as it sends it, which also answers Range requests (seeking in a player).
+void serveRecording(httplib::Response& response, const std::string& path) {
+  auto file = std::make_shared<std::ifstream>(path, std::ios::binary);
+  std::error_code error;
+  const auto size = std::filesystem::file_size(path, error);
+  if (!*file || error) return writeError(response, ApiError::notFound("the recording's file is gone"));
+  response.status = 200;
+  response.set_header("Content-Disposition", "inline; filename=\"recording.wav\"");
+  response.set_content_provider(
+      static_cast<size_t>(size), "audio/wav",
+      [file](size_t offset, size_t length, httplib::DataSink& sink) {
+        std::array<char, 64 * 1024> chunk{};
+        file->clear();
+        file->seekg(static_cast<std::streamoff>(offset));
+        while (length > 0) {
+          file->read(chunk.data(), static_cast<std::streamsize>(std::min(length, chunk.size())));
+          const auto got = static_cast<size_t>(file->gcount());
+          if (got == 0 || !sink.write(chunk.data(), got)) return false;
+          length -= got;
+        }
+        return true;
+      });
+}
+
 
 using nlohmann::json;
 namespace calls_v1 = ::tel::calls::v1;
@@ -146,6 +176,23 @@ void GatewayServer::registerCallLogRoutes() {
     forwardTo(call, *call_log_, &calls_v1::CallLog::StubInterface::GetCall, request, 200,
               [](const calls_v1::CallRecord& record) { return tel::events::callRecordJson(record, true); });
   });
+  route("GET", R"(/v1/calls/([^/]+)/recording)", "/v1/calls/{id}/recording", Access::kTenant,
+        [this](Call& call) {
+          // The record says whether the call was recorded and where: reading it through the
+          // tenant's own call log is what keeps one tenant from another's recordings.
+          calls_v1::GetCallRequest request;
+          request.set_tenant_id(call.principal.tenant_id);
+          request.set_call_id(call.request.matches[1]);
+          calls_v1::CallRecord record;
+          auto context = backendContext();
+          const grpc::Status status = call_log_->GetCall(context.get(), request, &record);
+          if (!status.ok()) return writeError(call.response, fromGrpc(status));
+          if (!record.has_recording()) return writeError(call.response, ApiError::notFound("the call has no recording"));
+          if (options_.recordings_dir.empty()) {
+            return writeError(call.response, ApiError::unavailable("recordings are not served by this gateway (recordings.dir)"));
+          }
+          serveRecording(call.response, options_.recordings_dir + "/" + record.recording().file());
+        });
 }
 
 }  // namespace tel::gateway

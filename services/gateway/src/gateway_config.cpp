@@ -28,6 +28,7 @@ GatewayConfig GatewayConfig::load(config::Config& source) {
   config.server.http_threads = static_cast<int>(source.getInt("http.threads", 1, 1024, 16));
   config.server.backend_timeout = source.getDuration("backend.timeout", std::chrono::seconds(5));
   config.server.web_root = source.getString("web.root", "");
+  config.server.recordings_dir = source.getString("recordings.dir", "");
   config.server.sip_registrar = source.getString("sip.registrar", "");
   config.server.trusted_proxies = source.getList("http.trusted_proxies", "");
   if (auto bad = net::AddressBlocks::invalidEntry(config.server.trusted_proxies)) {

@@ -43,6 +43,9 @@ struct GatewayOptions {
   std::string sip_registrar;
   // The built dashboard (web/dist); empty: the gateway serves the API only.
   std::string web_root;
+  // The call recordings media-relay writes (<dir>/<tenant_id>/<call_id>.wav, a shared volume);
+  // empty: GET /v1/calls/{id}/recording answers 503.
+  std::string recordings_dir;
   // Sign-in: the session cookie's lifetime and the guard against password guessing.
   SessionLimits sessions;
   int sign_in_max_failures = 10;

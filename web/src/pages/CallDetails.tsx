@@ -90,6 +90,21 @@ export function CallDetails({ id }: { id: string }) {
           ) : (
             <p className="empty">No legs: nobody was dialled for this call.</p>
           )}
+          {call.recording && (
+            <>
+              <h2>Recording</h2>
+              <p>
+                {/* The browser sends the session cookie with the request, as with every API call. */}
+                <audio controls preload="none" src={call.recording.url} data-testid="recording-player" />{" "}
+                <span className="detail">
+                  {Math.round(call.recording.duration_ms / 1000)} s, caller left, callee right ·{" "}
+                  <a href={call.recording.url} download>
+                    Download
+                  </a>
+                </span>
+              </p>
+            </>
+          )}
           {call.route && call.route.length > 0 && (
             <>
               <h2>Route through the dial plan</h2>

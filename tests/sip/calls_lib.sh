@@ -25,12 +25,15 @@ new_number() {  # new_number ROUTE_JSON [CHANNELS]: prints a fresh number routed
 ring() { echo "{\"kind\":\"extensions\",\"extensions\":[$1],\"ring_timeout_seconds\":${2:-30}}"; }
 
 device() {  # device USER SCENARIO_FILE [SIPP ARGS...]: registers USER's phone and answers there
+  # (it echoes the audio it gets, unless DEVICE_ECHO=no: a device that streams its own)
   local user=$1 file=$2
   shift 2
   port=${phone_port[$user]}
   device_runs=$((${device_runs:-0} + 1))
   sipp_register register.xml "$user" "${password[$user]}" "$domain" 300 u1 "$port" || return 1
-  (cd "$work" && exec timeout 60 sipp -sf "$file" -m 1 -i 127.0.0.1 -p "$port" -mp $((port + 2)) -rtp_echo \
+  local echo=-rtp_echo
+  [[ ${DEVICE_ECHO:-yes} == no ]] && echo=""
+  (cd "$work" && exec timeout 60 sipp -sf "$file" -m 1 -i 127.0.0.1 -p "$port" -mp $((port + 2)) $echo \
     -timeout 50 -trace_err -error_file "$work/device-$user-$device_runs.err" "$@" \
     >"$work/device-$user-$device_runs.out" 2>&1) &
   device_pid=$!
@@ -71,6 +74,20 @@ finished() {  # finished PID: the background peer ended its scenario successfull
   return $status
 }
 
+# newest_record SINCE: the call log's only complete call of $number started after SINCE (now_utc
+# before the call), with its legs; earlier cases' calls are older.
+newest_record() {
+  local id="" deadline=$((SECONDS + 5))
+  while ((SECONDS < deadline)); do
+    id=$(api "$key" GET "/v1/calls?number=$(jq -rn --arg n "$number" '$n|@uri')" |
+      jq -r --arg after "$1" '[.items[] | select(.complete and .started_at > $after)] | if length == 1 then .[0].id else empty end')
+    [[ -n $id ]] && break
+    sleep 0.1
+  done
+  [[ -n $id ]] && api "$key" GET "/v1/calls/$id"
+}
+now_utc() { date -u +%Y-%m-%dT%H:%M:%S; }
+
 # record NUMBER: the call log's only call for NUMBER, once complete (prints its JSON with legs)
 record() {
   local id="" deadline=$((SECONDS + 5))
@@ -83,4 +100,8 @@ record() {
   [[ -n $id ]] && api "$key" GET "/v1/calls/$id"
 }
 # expect JSON JQ_FILTER: the filter holds for the record
-expect() { jq -e "$2" >/dev/null <<<"$1" || { echo "  record: $(jq -c 'del(.legs[]?.created_at)' <<<"$1")"; return 1; }; }
+# expect JSON FILTER: the record is there and matches (jq -e alone passes an empty input).
+expect() {
+  [[ -n $1 ]] || { echo "  no record"; return 1; }
+  jq -e "$2" >/dev/null <<<"$1" || { echo "  record: $(jq -c 'del(.legs[]?.created_at)' <<<"$1")"; return 1; }
+}

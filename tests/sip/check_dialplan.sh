@@ -77,18 +77,6 @@ preview_is() {
     jq -r '[.path[] | .node + ":" + .outcome] | join(" ")')
   [[ $path == "$1" ]] || { echo "  preview: $path"; return 1; }
 }
-# The call log's newest complete call of the number (earlier cases' calls are older).
-newest_record() {
-  local id="" deadline=$((SECONDS + 5))
-  while ((SECONDS < deadline)); do
-    id=$(api "$key" GET "/v1/calls?number=$(jq -rn --arg n "$number" '$n|@uri')" |
-      jq -r --arg after "$1" '[.items[] | select(.complete and .started_at > $after)] | if length == 1 then .[0].id else empty end')
-    [[ -n $id ]] && break
-    sleep 0.1
-  done
-  [[ -n $id ]] && api "$key" GET "/v1/calls/$id"
-}
-now_utc() { date -u +%Y-%m-%dT%H:%M:%S; }
 admin_url() { tr ' ' '\n' <<<"$TEL_ADMIN_URLS" | sed -n "s/^$1=//p"; }
 metric() { curl -s "$(admin_url "$1")/metrics" | awk -v name="$2" '$1 == name {print $2}'; }
 api_ok() { api "$key" "$@" | jq -e '.version >= 1' >/dev/null; }

@@ -90,19 +90,6 @@ caller() {
   return $status
 }
 heard() { jq -e "$1" "$work/heard.json" >/dev/null || { echo "  heard: $(cat "$work/heard.json")"; return 1; }; }
-newest_record() {
-  local id="" deadline=$((SECONDS + 5))
-  while ((SECONDS < deadline)); do
-    id=$(api "$key" GET "/v1/calls?number=$(jq -rn --arg n "$number" '$n|@uri')" |
-      jq -r --arg after "$1" '[.items[] | select(.complete and .started_at > $after)] | if length == 1 then .[0].id else empty end')
-    [[ -n $id ]] && break
-    sleep 0.1
-  done
-  [[ -n $id ]] && api "$key" GET "/v1/calls/$id"
-}
-now_utc() { date -u +%Y-%m-%dT%H:%M:%S; }
-# expect_record JSON FILTER: the record exists and matches.
-expect_record() { [[ -n $1 ]] || { echo "  no complete record"; return 1; }; expect "$@"; }
 route_of() { jq -c '[.route[] | .node + " " + .type + " " + .outcome]' <<<"$1"; }
 
 # --- A key picks the sales scheme: 101 rings and answers ------------------------------------------
@@ -124,9 +111,9 @@ check "the caller heard the whole prompt: PCMA packets, 160 bytes each, one sour
   ".payload_types[\"8\"] >= $((expected - 2)) and .payload_types[\"8\"] <= $((expected + 2)) and (.payload_types | length) == 1
    and .sizes == {\"160\": .packets} and (.ssrcs | length) == 1 and .sequence_gaps == 0"
 call=$(newest_record "$since")
-check "record: answered by 101, through the menu's key 1" expect_record "$call" \
+check "record: answered by 101, through the menu's key 1" expect "$call" \
   '.disposition == "answered" and .answered_by == "101"'
-check "record: the route shows the menu, the key and the scheme" expect_record "$call" \
+check "record: the route shows the menu, the key and the scheme" expect "$call" \
   '[.route[] | .node + " " + .type + " " + .outcome] | .[0:4] == ["main menu ask", "main menu prompt", "main menu key 1", "sales scheme ring"]'
 
 # --- No key: the timeout prompt and the menu again, then the fallback hangs up --------------------
@@ -139,7 +126,7 @@ expected=$(((2 * welcome_ms + no_input_ms) / 20))
 check "the caller heard the prompt, the timeout prompt and the prompt again" heard \
   ".payload_types[\"8\"] >= $((expected - 4)) and .payload_types[\"8\"] <= $((expected + 4))"
 call=$(newest_record "$since")
-check "record: two timeouts, then no choice; nobody answered" expect_record "$call" \
+check "record: two timeouts, then no choice; nobody answered" expect "$call" \
   '.disposition != "answered" and ([.route[] | .outcome] | index("no_choice") != null)
    and ([.route[] | select(.outcome == "timeout")] | length) == 2'
 
@@ -154,7 +141,7 @@ check "bob's phone had the call" finished "$device_pid"
 # The caller's first key latched the relay onto sipp's own media port (symmetric RTP), so what it
 # hears after that goes there, not to the listener: the record says what was played.
 call=$(newest_record "$since")
-check "record: answered by 102; the route shows the wrong key and the extension typed" expect_record "$call" \
+check "record: answered by 102; the route shows the wrong key and the extension typed" expect "$call" \
   '.disposition == "answered" and .answered_by == "102"
    and ([.route[] | .type + " " + .outcome + " " + .detail] |
         index("menu invalid keys 7") != null and index("menu prompt sorry, welcome") != null
@@ -167,7 +154,7 @@ check "the caller is still hung up on by the fallback" caller 15 "wait-bye" "" 0
 check "and heard nothing (a playback naming a missing prompt is refused whole)" heard ".packets == 0"
 check "media-relay is healthy" curl -sf "$(tr ' ' '\n' <<<"$TEL_ADMIN_URLS" | sed -n 's/^media-relay=//p')/healthz" -o /dev/null
 call=$(newest_record "$since")
-check "record: the route shows two timeouts and no choice" expect_record "$call" \
+check "record: the route shows two timeouts and no choice" expect "$call" \
   '([.route[] | select(.outcome == "timeout")] | length) == 2'
 
 exit $failed

@@ -199,6 +199,10 @@ install's own (trial.enabled).
 {{- if .Values.prompts.existingClaim -}}{{ .Values.prompts.existingClaim }}{{- else -}}{{ printf "%s-prompts" .Release.Name | trunc 63 | trimSuffix "-" }}{{- end -}}
 {{- end -}}
 
+{{- define "tel.recordingsClaim" -}}
+{{- if .Values.recordings.existingClaim -}}{{ .Values.recordings.existingClaim }}{{- else -}}{{ printf "%s-recordings" .Release.Name | trunc 63 | trimSuffix "-" }}{{- end -}}
+{{- end -}}
+
 {{- define "tel.kafkaBrokers" -}}
 {{- if .Values.trial.enabled -}}{{ printf "%s-trial-kafka-0.%s-trial-kafka:9092" .Release.Name .Release.Name }}{{- else -}}{{ .Values.kafka.brokers }}{{- end -}}
 {{- end -}}

@@ -41,4 +41,4 @@ for _ in $(seq 50); do
 done
 id=$(jq -r .id <<<"$record")
 api "$DEMO_API_KEY" GET "/v1/calls/$id" | jq '{id, direction, caller, called, disposition, answered_by,
-  ring_seconds, talk_seconds, hangup_side, caller_media, legs: [.legs[] | {id, extension, end_reason, media}]}'
+  ring_seconds, talk_seconds, hangup_side, caller_media, recording, legs: [.legs[] | {id, extension, end_reason, media}]}'

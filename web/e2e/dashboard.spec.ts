@@ -246,7 +246,12 @@ test("a real call appears in the call log with its legs, its route and in the CS
     "/v1/dialplan",
     {
       nodes: {
-        reception: { type: "scheme", steps: [{ targets: [{ extension: "101" }], ring_seconds: 20 }], then: "nobody" },
+        reception: {
+          type: "scheme",
+          steps: [{ targets: [{ extension: "101" }], ring_seconds: 20 }],
+          then: "nobody",
+          record: true,
+        },
         nobody: { type: "hangup", status: 480, reason: "nobody answered" },
       },
       numbers: { [e164]: "reception" },
@@ -288,6 +293,13 @@ test("a real call appears in the call log with its legs, its route and in the CS
   await expect(route).toHaveCount(2);
   await expect(route.nth(0)).toContainText("reception scheme: ring");
   await expect(route.nth(1)).toContainText("step: 1 — extension 101 for 20 s");
+  // The scheme records: the page plays the recording, fetched with the session like the API.
+  const player = page.getByTestId("recording-player");
+  await expect(player).toBeVisible();
+  const recording = await page.request.get((await player.getAttribute("src"))!);
+  expect(recording.status()).toBe(200);
+  expect(recording.headers()["content-type"]).toContain("audio/wav");
+  expect((await recording.body()).subarray(0, 4).toString()).toBe("RIFF");
   await shot(page, "laptop-call-details");
 
   await nav(page, "Call log");

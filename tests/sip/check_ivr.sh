@@ -5,7 +5,8 @@
 # hears the caller's keys as RFC 4733 telephone-events, routing follows the key pressed. Cases: a
 # key picks the sales scheme and 101 answers; no key replays the menu with its timeout prompt and
 # the fallback hangs up; a wrong key plays the invalid prompt, then an extension typed with #
-# rings that phone; a prompt whose file is gone is never played, and the menu still ends.
+# rings that phone; a key sent as SIP INFO (the fallback for phones without RFC 4733) works too;
+# a prompt whose file is gone is never played, and the menu still ends.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 : "${TEL_REDIS_URL:?run through ./tel test}" "${TEL_PROMPTS_DIR:?}"
@@ -146,6 +147,18 @@ check "record: answered by 102; the route shows the wrong key and the extension 
    and ([.route[] | .type + " " + .outcome + " " + .detail] |
         index("menu invalid keys 7") != null and index("menu prompt sorry, welcome") != null
         and index("menu extension 102") != null)'
+
+# --- A phone without RFC 4733: its key as SIP INFO ---------------------------------------------------
+device alice "$answers"
+since=$(now_utc)
+info_caller=$(scenario uac_ivr.xml info hang-up)
+sed -i "s#INFO_KEY#1#; s#\[wait\]#500#; s#\[after\]#3000#" "$info_caller"
+take_port
+check "the caller sends 1 as SIP INFO during the prompt and talks to 101" \
+  carrier_call "$number" "$info_caller" -key listen_port $((port + 5))
+check "alice's phone had the call" finished "$device_pid"
+check "record: answered by 101 through the menu's key 1" expect "$(newest_record "$since")" \
+  '.disposition == "answered" and .answered_by == "101" and ([.route[] | .outcome] | index("key 1") != null)'
 
 # --- A prompt whose file is gone: nothing is played, the menu still times out and ends -------------
 check "the welcome prompt's file disappears from the store" rm "$TEL_PROMPTS_DIR/$tenant/welcome.wav"

@@ -4,6 +4,8 @@
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/url.h>
 
+#include <strings.h>
+
 #include <algorithm>
 #include <cstring>
 #include <set>
@@ -171,6 +173,9 @@ struct B2bua::Call {
     Clock::time_point deadline = Clock::time_point::max();  // max: waiting for the prompt's end
   };
   std::optional<DigitCollection> collect;
+  // Keys sent as SIP INFO in the current second (a flood is cut at 20).
+  Clock::time_point info_keys_window{};
+  int info_keys = 0;
 
   std::map<std::string, Leg> legs;  // the B legs by id
   int dials = 0;
@@ -332,6 +337,10 @@ bool B2bua::handleOnSipThread(const SipStack::Event& event) {
       else
         nua_respond(event.handle, 481, "Call/Transaction Does Not Exist",
                     NUTAG_WITH_THIS(stack_.nuaOnSipThread()), TAG_END());
+      return true;
+    case nua_i_info:
+      if (known == handles_.end()) return false;  // not a dialog of ours: SipStack answers 481
+      onInfoOnSipThread(call, leg_id, event);
       return true;
     case nua_i_state:
       if (callStateOf(event) == nua_callstate_terminated) onTerminatedOnSipThread(event.handle);
@@ -953,6 +962,78 @@ void B2bua::dialFailedOnSipThread(Call& call, int status, const std::string& rea
     endCallOnSipThread(call, dispositionAfterFailedDial(reason), calls::v1::SIDE_SYSTEM,
                        status == 487 ? 480 : status, reason);
   }
+}
+
+namespace {
+
+// The key in a SIP INFO body: "Signal=5" in application/dtmf-relay (the usual form), or the key
+// alone in application/dtmf. Empty when the body holds no single key.
+std::string infoKey(const std::string& content_type, const std::string& body) {
+  std::string key;
+  if (strcasecmp(content_type.c_str(), "application/dtmf-relay") == 0) {
+    const auto at = body.find("Signal=");
+    if (at == std::string::npos) return "";
+    const auto start = body.find_first_not_of(" \t", at + 7);
+    if (start == std::string::npos) return "";
+    key = body.substr(start, 1);
+    const auto after = body.find_first_not_of(" \t", start + 1);
+    if (after != std::string::npos && body[after] != '\r' && body[after] != '\n') return "";
+  } else if (strcasecmp(content_type.c_str(), "application/dtmf") == 0) {
+    const auto start = body.find_first_not_of(" \t\r\n");
+    const auto end = body.find_last_not_of(" \t\r\n");
+    if (start == std::string::npos || start != end) return "";
+    key = body.substr(start, 1);
+  } else {
+    return "";
+  }
+  if (key == "a" || key == "b" || key == "c" || key == "d") key[0] = static_cast<char>(std::toupper(key[0]));
+  return std::string("0123456789*#ABCD").find(key) == std::string::npos ? "" : key;
+}
+
+}  // namespace
+
+void B2bua::onInfoOnSipThread(Call* call, const std::string& leg_id, const SipStack::Event& event) {
+  nua_t* nua = stack_.nuaOnSipThread();
+  if (call == nullptr || call->state == Call::State::kEnding) {
+    nua_respond(event.handle, 481, "Call/Transaction Does Not Exist", NUTAG_WITH_THIS(nua), TAG_END());
+    return;
+  }
+  const std::string content_type =
+      event.sip && event.sip->sip_content_type && event.sip->sip_content_type->c_type
+          ? event.sip->sip_content_type->c_type
+          : "";
+  const std::string body = payloadOf(event.sip);
+  if (call->state == Call::State::kBridged) {
+    // Between the parties: passed on to the other side (a phone sending keys to a far-end system).
+    const std::string other = leg_id == "a" ? call->bridged_leg : "a";
+    if (Handle target = call->handleOf(other)) {
+      nua_info(target, TAG_IF(!content_type.empty(), SIPTAG_CONTENT_TYPE_STR(content_type.c_str())),
+               TAG_IF(!body.empty(), SIPTAG_PAYLOAD_STR(body.c_str())), TAG_END());
+    }
+    nua_respond(event.handle, 200, "OK", NUTAG_WITH_THIS(nua), TAG_END());
+    return;
+  }
+  if (leg_id != "a" || !call->caller_answered) {
+    nua_respond(event.handle, 200, "OK", NUTAG_WITH_THIS(nua), TAG_END());  // nothing listens yet
+    return;
+  }
+  const std::string key = infoKey(content_type, body);
+  if (key.empty()) {
+    nua_respond(event.handle, content_type.empty() ? 400 : 415,
+                content_type.empty() ? "Bad Request" : "Unsupported Media Type",
+                SIPTAG_ACCEPT_STR("application/dtmf-relay, application/dtmf"), NUTAG_WITH_THIS(nua), TAG_END());
+    return;
+  }
+  nua_respond(event.handle, 200, "OK", NUTAG_WITH_THIS(nua), TAG_END());
+  // The same bound as for telephone-events: no finger presses more than 20 keys a second.
+  const auto now = Clock::now();
+  if (now - call->info_keys_window > std::chrono::seconds(1)) {
+    call->info_keys_window = now;
+    call->info_keys = 0;
+  }
+  if (++call->info_keys > 20) return;
+  call->log.info("digit", {{"digit", key}, {"via", "SIP INFO"}});
+  onDigitOnSipThread(*call, key);
 }
 
 void B2bua::onByeOnSipThread(Call& call, const std::string& leg_id) {

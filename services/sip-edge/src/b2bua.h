@@ -100,6 +100,9 @@ class B2bua final : public CallCommands, public CallHandler {
   void onLegAnsweredOnSipThread(Call& call, Leg& leg, const SipStack::Event& event);
   void onLegFailedOnSipThread(Call& call, Leg& leg, int status, const char* phrase);
   void onByeOnSipThread(Call& call, const std::string& leg_id);
+  // INFO within a call's dialog: a key of the answered caller (SIP INFO, the fallback to RFC
+  // 4733), or passed on between bridged parties. `call` is null when the call has gone.
+  void onInfoOnSipThread(Call* call, const std::string& leg_id, const SipStack::Event& event);
   void onTerminatedOnSipThread(Handle handle);
   void dialOnSipThread(const calls::v1::DialRequest& request,
                        std::function<void(grpc::Status)> done);

@@ -100,9 +100,10 @@ void SipStack::runOnSipThread(std::promise<void> started) {
   sofia.nua = nua_create(
       sofia.root, nuaCallback, reinterpret_cast<nua_magic_t*>(this), NUTAG_URL(url.c_str()),
       // OPTIONS is answered here rather than by nua so that banned sources
-      // and scanners can be screened before anything is sent back.
-      NUTAG_APPL_METHOD("REGISTER, OPTIONS"),
-      NUTAG_ALLOW(calls_ ? "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER" : "REGISTER"),
+      // and scanners can be screened before anything is sent back; INFO by the B2BUA (keys
+      // sent as SIP INFO, the fallback to RFC 4733 telephone-events).
+      NUTAG_APPL_METHOD(calls_ ? "REGISTER, OPTIONS, INFO" : "REGISTER, OPTIONS"),
+      NUTAG_ALLOW(calls_ ? "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REGISTER" : "REGISTER"),
       NUTAG_AUTOACK(1), NUTAG_AUTOALERT(0), NUTAG_AUTOANSWER(0), NUTAG_MEDIA_ENABLE(0),
       // Nothing legitimate comes near this; larger messages are refused before
       // they are parsed into memory.
@@ -172,6 +173,14 @@ void SipStack::dispatchOnSipThread(const Event& event) {
       else
         nua_respond(event.handle, 200, "OK", NUTAG_WITH_THIS(sofia_->nua), TAG_END());
       nua_handle_destroy(event.handle);
+      break;
+    case nua_i_info:
+      // Only within a call's dialog (keys the caller sends as SIP INFO): the B2BUA answers those.
+      if (calls_ == nullptr || !calls_->handleOnSipThread(event)) {
+        nua_respond(event.handle, 481, "Call/Transaction Does Not Exist", NUTAG_WITH_THIS(sofia_->nua),
+                    TAG_END());
+        if (!inDialog(event.sip)) nua_handle_destroy(event.handle);
+      }
       break;
     case nua_r_shutdown:
       if (event.status >= 200) sofia_->shutdown_done = true;
@@ -249,6 +258,7 @@ bool SipStack::screenOnSipThread(const Event& event) {
   switch (event.event) {
     case nua_i_invite:
     case nua_i_options:
+    case nua_i_info:
       if (inDialog(event.sip)) return true;
       break;
     case nua_i_register:
@@ -257,7 +267,6 @@ bool SipStack::screenOnSipThread(const Event& event) {
     case nua_i_publish:
     case nua_i_refer:
     case nua_i_notify:
-    case nua_i_info:
       break;
     default:
       return true;

@@ -6,6 +6,7 @@
 #include "call_log_service.h"
 #include "cdr_config.h"
 #include "ingest_loop.h"
+#include "recording_sweeper.h"
 #include "tel/grpc/server.h"
 #include "tel/grpc/shutdown_signal.h"
 #include "tel/metrics/admin_server.h"
@@ -38,6 +39,13 @@ int main(int argc, char** argv) {
     std::atomic<bool> stop{false};
     std::thread ingest_thread([&] { ingest.run(stop); });
 
+    std::unique_ptr<tel::cdr::RecordingSweeper> sweeper;
+    if (!config.recordings_dir.empty()) {
+      sweeper = std::make_unique<tel::cdr::RecordingSweeper>(pool, config.recordings_dir,
+                                                             config.recordings_sweep_interval, log, *registry);
+      sweeper->start();
+    }
+
     tel::cdr::CallLogService call_log(store, config.workers);
     tel::metrics::AdminServer admin("cdr-ingest", registry, [&] {
       if (!ingest.consuming())
@@ -55,6 +63,7 @@ int main(int argc, char** argv) {
     const int signal = shutdown_signal.wait();
     log.info("shutting down", {{"signal", std::to_string(signal)}});
     stop = true;
+    if (sweeper) sweeper->stop();
     ingest_thread.join();
     (*consumer)->close();
     server.shutdown(std::chrono::seconds(5));

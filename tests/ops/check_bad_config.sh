@@ -32,6 +32,7 @@ expect kafka.brokers TEL_CDR_INGEST_DATABASE_URL=postgresql://x@127.0.0.1:1/x "$
 expect batch.max_events TEL_CDR_INGEST_DATABASE_URL=postgresql://x@127.0.0.1:1/x TEL_CDR_INGEST_KAFKA_BROKERS=127.0.0.1:1 TEL_CDR_INGEST_BATCH_MAX_EVENTS=0 "$cdr"
 expect kafka.fetch_max_wait TEL_CDR_INGEST_DATABASE_URL=postgresql://x@127.0.0.1:1/x TEL_CDR_INGEST_KAFKA_BROKERS=127.0.0.1:1 TEL_CDR_INGEST_KAFKA_FETCH_MAX_WAIT=later "$cdr"
 expect metrics.max_tenants TEL_CDR_INGEST_DATABASE_URL=postgresql://x@127.0.0.1:1/x TEL_CDR_INGEST_KAFKA_BROKERS=127.0.0.1:1 TEL_CDR_INGEST_METRICS_MAX_TENANTS=-1 "$cdr"
+expect recordings.sweep_interval TEL_CDR_INGEST_DATABASE_URL=postgresql://x@127.0.0.1:1/x TEL_CDR_INGEST_KAFKA_BROKERS=127.0.0.1:1 TEL_CDR_INGEST_RECORDINGS_SWEEP_INTERVAL=100ms "$cdr"
 sip=$build/services/sip-edge/sip-edge
 expect kafka.brokers TEL_SIP_EDGE_REDIS_URL=redis://127.0.0.1:1 "$sip"
 sip_env=(TEL_SIP_EDGE_REDIS_URL=redis://127.0.0.1:1 TEL_SIP_EDGE_KAFKA_BROKERS=127.0.0.1:1)

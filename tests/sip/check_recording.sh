@@ -3,8 +3,8 @@
 # (sipp) says a 1 kHz tone, the answering phone (sipp) a 2 kHz tone; media-relay writes one stereo
 # WAV, the call record lists it and the API serves it. The file must have two channels, last as
 # long as the call was talked (within half a second), and hold each side's tone on its own
-# channel (the caller left, the callee right). Another tenant cannot fetch it; an unrecorded call
-# has none.
+# channel (the caller left, the callee right). Another tenant cannot fetch it; once older than the
+# tenant's retention it is deleted and the record says so; an unrecorded call has none.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 : "${TEL_REDIS_URL:?run through ./tel test}" "${TEL_RECORDINGS_DIR:?}"
@@ -69,6 +69,11 @@ plan() {  # plan RECORD: the number rings bob, recording or not
     \"nodes\": {\"sales\": {\"type\": \"scheme\", \"record\": $1, \"steps\": [{\"targets\": [{\"extension\": \"102\"}]}]}},
     \"numbers\": {\"$number\": \"sales\"}}" | jq -e '.version >= 1' >/dev/null
 }
+eventually() {  # eventually SECONDS COMMAND...: COMMAND succeeds within SECONDS
+  local deadline=$((SECONDS + $1))
+  shift
+  until "$@"; do ((SECONDS < deadline)) || return 1; sleep 0.5; done
+}
 status_of() { curl -s -o "$work/body" -w '%{http_code}' -H "Authorization: Bearer $1" "$TEL_API_URL$2"; }
 
 # --- A recorded call ---------------------------------------------------------------------------------
@@ -111,6 +116,24 @@ sys.exit(0 if ok else 1)
 PY
 check "the file is in the recordings store, under the tenant" test -s "$TEL_RECORDINGS_DIR/$tenant/$call_id.wav"
 check "another tenant's key cannot fetch it (404)" test "$(status_of "$other_key" "/v1/calls/$call_id/recording")" = 404
+
+# --- Retention: the tenant keeps recordings one day; this one is made two days old ------------------
+retention() { api "$key" PATCH "/v1/tenants/$tenant" "{\"recording_retention_days\": $1}"; }
+refused_retention() { retention "$1" | jq -e '.error.field == "recording_retention_days"' >/dev/null; }
+kept_days() { retention "$1" | jq -e --argjson days "$1" '.recording_retention_days == $days' >/dev/null; }
+check "a retention of 0 days is refused" refused_retention 0
+check "and one of 5000 days" refused_retention 5000
+check "the tenant keeps recordings for one day" kept_days 1
+check "the recorded call ended two days ago" psql -q "$TEL_PG_OWNER_URL" -v ON_ERROR_STOP=1 -c "
+  BEGIN; SET LOCAL tel.tenant_id = '$tenant';
+  UPDATE calls SET ended_at = now() - interval '2 days' WHERE call_id = '$call_id'; COMMIT;"
+expired() {
+  [[ ! -e "$TEL_RECORDINGS_DIR/$tenant/$call_id.wav" ]] &&
+    api "$key" GET "/v1/calls/$call_id" | jq -e '.recording.expired == true and .recording.url == null and .recording.duration_ms > 2000' >/dev/null
+}
+check "within a sweep (5 s here), the file is deleted and the record says so, keeping its length" \
+  eventually 15 expired
+check "the API answers 404 for it" test "$(status_of "$key" "/v1/calls/$call_id/recording")" = 404
 
 # --- An unrecorded call -----------------------------------------------------------------------------
 check "a plan whose scheme does not record" plan false

@@ -203,7 +203,8 @@ export interface CallRecord {
 export interface CallRecording {
   duration_ms: number;
   bytes: number;
-  url: string;
+  expired: boolean;
+  url: string | null;
 }
 export interface DialPlan {
   version: number;

@@ -63,10 +63,14 @@ json callRecordJson(const calls_v1::CallRecord& call, bool with_legs) {
     out["source"] = nullptr;
   }
   // Where the API serves the recording; the file's place in the store is the platform's business.
+  // A recording deleted after the tenant's retention keeps its length, without a URL.
   out["recording"] = call.has_recording()
                          ? json{{"duration_ms", call.recording().duration_ms()},
                                 {"bytes", call.recording().bytes()},
-                                {"url", "/v1/calls/" + call.call_id() + "/recording"}}
+                                {"expired", call.recording().expired()},
+                                {"url", call.recording().expired()
+                                            ? json(nullptr)
+                                            : json("/v1/calls/" + call.call_id() + "/recording")}}
                          : json(nullptr);
   out["category"] = call.category_id().empty()
                         ? json(nullptr)

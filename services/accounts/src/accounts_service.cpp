@@ -506,6 +506,10 @@ AccountsService::Reactor* AccountsService::UpdateTenant(Ctx* c, const v1::Update
     if (auto status = checkId(r->id(), "tenant"); !status.ok()) return status;
     if (r->has_name()) TEL_CHECK_FIELD("name", checkName(r->name(), 200));
     if (r->has_timezone()) TEL_CHECK_FIELD("timezone", checkTimezone(r->timezone()));
+    if (r->has_recording_retention_days() &&
+        (r->recording_retention_days() < 1 || r->recording_retention_days() > 3650)) {
+      return invalidArgument("recording_retention_days", "1 to 3650 days");
+    }
     return store_->updateTenant(*r, o);
   });
 }

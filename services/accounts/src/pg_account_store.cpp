@@ -81,13 +81,14 @@ void fillPage(const pqxx::result& rows, const Page& page,
   }
 }
 
-const char* kTenantColumns = "id, name, sip_domain, timezone";
+const char* kTenantColumns = "id, name, sip_domain, timezone, recording_retention_days";
 void mapTenant(const pqxx::row& row, v1::Tenant* out) {
   out->set_id(row[0].as<std::string>());
   out->set_name(row[1].as<std::string>());
   out->set_sip_domain(row[2].as<std::string>());
   out->set_timezone(row[3].as<std::string>());
-  setTimestamp(row[4].as<int64_t>(), out->mutable_created_at());
+  out->set_recording_retention_days(row[4].as<int32_t>());
+  setTimestamp(row[5].as<int64_t>(), out->mutable_created_at());
 }
 
 const char* kUserColumns = "id, tenant_id, email, name, role";
@@ -354,6 +355,9 @@ grpc::Status PgAccountStore::updateTenant(const v1::UpdateTenantRequest& request
       UpdateBuilder update(txn);
       if (request.has_name()) update.set("name", request.name());
       if (request.has_timezone()) update.set("timezone", request.timezone());
+      if (request.has_recording_retention_days()) {
+        update.set("recording_retention_days", request.recording_retention_days());
+      }
       const std::string sql = update.empty() ? select(kTenantColumns, "tenants") + " WHERE id = $1"
                                              : "UPDATE tenants SET " + update.sql() +
                                                    " WHERE id = $1" + returning(kTenantColumns);

@@ -21,6 +21,11 @@ CdrConfig CdrConfig::load(config::Config& source) {
   config.ingest.max_tenant_series =
       static_cast<size_t>(source.getInt("metrics.max_tenants", 0, 1000000, 1000));
   config.workers = static_cast<int>(source.getInt("workers", 1, 64, 4));
+  config.recordings_dir = source.getString("recordings.dir", "");
+  config.recordings_sweep_interval = source.getDuration("recordings.sweep_interval", std::chrono::hours(1));
+  if (config.recordings_sweep_interval < std::chrono::seconds(1)) {
+    throw config::ConfigError("recordings.sweep_interval", "at least 1s");
+  }
   config.log_level = log::parseLevel(source.getString("log.level", "info"));
   source.rejectUnknownKeys();
   return config;

@@ -19,6 +19,10 @@ struct CdrConfig {
   // at most this much added delay between a call event and its record.
   std::chrono::milliseconds kafka_fetch_max_wait{50};
   IngestOptions ingest;
+  // The call recordings (shared with media-relay and the gateway): recordings past their tenant's
+  // retention are deleted from here every sweep_interval. Empty: no sweep.
+  std::string recordings_dir;
+  std::chrono::milliseconds recordings_sweep_interval{3600000};
   int workers = 4;
   log::Level log_level = log::Level::kInfo;
 

@@ -115,6 +115,7 @@ void readRecording(const std::string& text, v1::CallRecord* out) {
   recording->set_file(value.value("file", ""));
   recording->set_duration_ms(value.value("duration_ms", uint32_t{0}));
   recording->set_bytes(value.value("bytes", uint64_t{0}));
+  recording->set_expired(value.contains("expired_at"));
 }
 
 void readRoute(const std::string& text, v1::CallRecord* out) {
@@ -408,7 +409,9 @@ BatchResult CdrStore::writeTenant(pqxx::work& txn, const std::string& tenant_id,
       "EXCLUDED.caller_packets_out,"
       " caller_bytes_in = EXCLUDED.caller_bytes_in, caller_bytes_out = EXCLUDED.caller_bytes_out,"
       " events = EXCLUDED.events, complete = EXCLUDED.complete, route = EXCLUDED.route,"
-      " recording = EXCLUDED.recording, updated_at = now()");
+      // A recording the retention sweep deleted stays marked so, whatever late event comes.
+      " recording = CASE WHEN calls.recording ? 'expired_at' THEN calls.recording ELSE EXCLUDED.recording END,"
+      " updated_at = now()");
   return result;
 }
 

@@ -188,6 +188,10 @@ void GatewayServer::registerCallLogRoutes() {
           const grpc::Status status = call_log_->GetCall(context.get(), request, &record);
           if (!status.ok()) return writeError(call.response, fromGrpc(status));
           if (!record.has_recording()) return writeError(call.response, ApiError::notFound("the call has no recording"));
+          if (record.recording().expired()) {
+            return writeError(call.response,
+                              ApiError::notFound("the recording was deleted after the tenant's retention period"));
+          }
           if (options_.recordings_dir.empty()) {
             return writeError(call.response, ApiError::unavailable("recordings are not served by this gateway (recordings.dir)"));
           }

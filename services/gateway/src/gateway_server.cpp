@@ -504,13 +504,20 @@ void GatewayServer::registerTenantRoutes() {
           const std::string id = call.request.matches[1];
           if (!ownOrAdmin(call, id))
             return writeError(call.response, ApiError::notFound("tenant not found"));
-          JsonRequest body = JsonRequest::parse(
-              call.request.body, {{"name", FieldType::kString}, {"timezone", FieldType::kString}});
+          JsonRequest body = JsonRequest::parse(call.request.body, {{"name", FieldType::kString},
+                                                                    {"timezone", FieldType::kString},
+                                                                    {"recording_retention_days", FieldType::kInteger}});
           if (!body.ok()) return writeError(call.response, *body.error);
           v1::UpdateTenantRequest request;
           request.set_id(id);
           if (auto name = body.string("name")) request.set_name(*name);
           if (auto timezone = body.string("timezone")) request.set_timezone(*timezone);
+          if (auto days = body.integer("recording_retention_days")) {
+            if (*days < 1 || *days > 3650) {
+              return writeError(call.response, ApiError::invalid("recording_retention_days", "1 to 3650 days"));
+            }
+            request.set_recording_retention_days(static_cast<int32_t>(*days));
+          }
           forward(call, &v1::Accounts::StubInterface::UpdateTenant, request, 200, tenantJson);
         });
   route("DELETE", R"(/v1/tenants/([^/]+))", "/v1/tenants/{id}", Access::kAdmin,

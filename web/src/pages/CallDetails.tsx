@@ -93,16 +93,22 @@ export function CallDetails({ id }: { id: string }) {
           {call.recording && (
             <>
               <h2>Recording</h2>
-              <p>
-                {/* The browser sends the session cookie with the request, as with every API call. */}
-                <audio controls preload="none" src={call.recording.url} data-testid="recording-player" />{" "}
-                <span className="detail">
-                  {Math.round(call.recording.duration_ms / 1000)} s, caller left, callee right ·{" "}
-                  <a href={call.recording.url} download>
-                    Download
-                  </a>
-                </span>
-              </p>
+              {call.recording.url ? (
+                <p>
+                  {/* The browser sends the session cookie with the request, as with every API call. */}
+                  <audio controls preload="none" src={call.recording.url} data-testid="recording-player" />{" "}
+                  <span className="detail">
+                    {Math.round(call.recording.duration_ms / 1000)} s, caller left, callee right ·{" "}
+                    <a href={call.recording.url} download>
+                      Download
+                    </a>
+                  </span>
+                </p>
+              ) : (
+                <p className="empty">
+                  {Math.round(call.recording.duration_ms / 1000)} s, deleted after the retention period.
+                </p>
+              )}
             </>
           )}
           {call.route && call.route.length > 0 && (

@@ -68,7 +68,13 @@ RelayWorker::RelayWorker(int index, const RelayOptions& options, PortPool& ports
 RelayWorker::~RelayWorker() {
   stop();
   for (auto& [id, session] : sessions_) {
-    for (auto& [leg_id, leg] : session->legs) closeLeg(*leg);
+    // Shutting down: recordings are finished, and nobody is told of anything (the engine that
+    // would carry the events is being destroyed).
+    if (session->recorder) session->recorder->finish();
+    for (auto& [leg_id, leg] : session->legs) {
+      leg->player.reset();
+      closeLeg(*leg);
+    }
   }
   close(timer_fd_);
   close(epoll_fd_);

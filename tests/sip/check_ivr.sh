@@ -154,7 +154,7 @@ since=$(now_utc)
 info_caller=$(scenario uac_ivr.xml info hang-up)
 sed -i "s#INFO_KEY#1#; s#\[wait\]#500#; s#\[after\]#3000#" "$info_caller"
 take_port
-check "the caller sends 1 as SIP INFO during the prompt and talks to 101" \
+check "INFOs without a key are refused (415), then 1 as SIP INFO reaches 101" \
   carrier_call "$number" "$info_caller" -key listen_port $((port + 5))
 check "alice's phone had the call" finished "$device_pid"
 check "record: answered by 101 through the menu's key 1" expect "$(newest_record "$since")" \

@@ -144,6 +144,12 @@ std::vector<CallNotification::KindCase> receivedWhenAttached(bool decisions_only
   CHECK(hub.notify(*application, notice));
   notice.mutable_dial_failed()->set_status_code(486);
   CHECK(hub.notify(*application, notice));
+  notice.mutable_digit()->set_digit("5");
+  CHECK(hub.notify(*application, notice));
+  notice.mutable_digits_collected()->set_digits("12");
+  CHECK(hub.notify(*application, notice));
+  notice.mutable_playback_ended()->set_playback_id("p1");
+  CHECK(hub.notify(*application, notice));
   notice.mutable_bridged()->set_leg_id("b2.1");
   CHECK(hub.notify(*application, notice));
   notice.mutable_ended();
@@ -166,16 +172,18 @@ std::vector<CallNotification::KindCase> receivedWhenAttached(bool decisions_only
 }  // namespace
 
 TEST_CASE("an application is sent every notification about the calls it takes") {
-  CHECK(receivedWhenAttached(false) == std::vector<CallNotification::KindCase>{
-                                           CallNotification::kOffered, CallNotification::kRinging,
-                                           CallNotification::kDialFailed,
-                                           CallNotification::kBridged, CallNotification::kEnded});
+  CHECK(receivedWhenAttached(false) ==
+        std::vector<CallNotification::KindCase>{
+            CallNotification::kOffered, CallNotification::kRinging, CallNotification::kDialFailed,
+            CallNotification::kDigit, CallNotification::kDigitsCollected,
+            CallNotification::kPlaybackEnded, CallNotification::kBridged, CallNotification::kEnded});
 }
 
-TEST_CASE("an application attached for decisions only is sent offers and failed dials") {
+TEST_CASE("an application attached for decisions only is sent offers, failed dials, keys and playback ends") {
   CHECK(receivedWhenAttached(true) ==
-        std::vector<CallNotification::KindCase>{CallNotification::kOffered,
-                                                CallNotification::kDialFailed});
+        std::vector<CallNotification::KindCase>{CallNotification::kOffered, CallNotification::kDialFailed,
+                                                CallNotification::kDigit, CallNotification::kDigitsCollected,
+                                                CallNotification::kPlaybackEnded});
 }
 
 TEST_CASE("commands on the stream are answered on it by outcomes carrying their ids") {
@@ -220,6 +228,62 @@ TEST_CASE("a malformed command gets INVALID_ARGUMENT naming the field and reache
   // The stream is still usable.
   fixture.send(3, validDial("call-3"));
   CHECK(fixture.outcomes(1).at(0).id() == 3);
+}
+
+TEST_CASE("malformed Answer, Play, StopPlayback and CollectDigits get INVALID_ARGUMENT naming the field") {
+  Fixture fixture;
+  fixture.attach(true);
+  std::vector<std::pair<tel::calls::v1::Command, std::string>> cases;
+  auto add = [&](const std::string& field, auto fill) {
+    tel::calls::v1::Command command;
+    command.set_id(cases.size() + 1);
+    fill(command);
+    cases.emplace_back(command, field);
+  };
+  add("call_id", [](auto& c) { c.mutable_answer(); });
+  add("route", [](auto& c) {
+    c.mutable_answer()->set_call_id("call-1");
+    c.mutable_answer()->add_route()->set_node(std::string(300, 'n'));
+  });
+  add("playback_id", [](auto& c) {
+    c.mutable_play()->set_call_id("call-1");
+    c.mutable_play()->add_prompts("welcome");
+  });
+  add("prompts", [](auto& c) {
+    c.mutable_play()->set_call_id("call-1");
+    c.mutable_play()->set_playback_id("p1");
+  });
+  add("prompts", [](auto& c) {
+    c.mutable_play()->set_call_id("call-1");
+    c.mutable_play()->set_playback_id("p1");
+    c.mutable_play()->add_prompts("../../etc/passwd");
+  });
+  add("call_id", [](auto& c) { c.mutable_stop_playback()->set_call_id(std::string(200, 'x')); });
+  add("max_digits", [](auto& c) { c.mutable_collect_digits()->set_call_id("call-1"); });
+  add("first_digit_timeout_ms", [](auto& c) {
+    c.mutable_collect_digits()->set_call_id("call-1");
+    c.mutable_collect_digits()->set_max_digits(1);
+    c.mutable_collect_digits()->set_first_digit_timeout_ms(500000);
+  });
+  add("terminators", [](auto& c) {
+    c.mutable_collect_digits()->set_call_id("call-1");
+    c.mutable_collect_digits()->set_max_digits(4);
+    c.mutable_collect_digits()->set_terminators("#x");
+  });
+  for (const auto& [command, field] : cases) {
+    ApplicationMessage message;
+    *message.mutable_command() = command;
+    REQUIRE(fixture.stream->Write(message));
+  }
+  auto read = fixture.outcomes(cases.size());
+  REQUIRE(read.size() == cases.size());
+  std::sort(read.begin(), read.end(), [](const auto& left, const auto& right) { return left.id() < right.id(); });
+  for (size_t i = 0; i < cases.size(); ++i) {
+    INFO(cases[i].second);
+    CHECK(read[i].code() == grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK(read[i].message().find(cases[i].second) != std::string::npos);
+  }
+  CHECK(fixture.commands.received == 0);  // none reached the B2BUA
 }
 
 TEST_CASE("a stream that does not begin with attach is ended and never offered a call") {

@@ -2,6 +2,7 @@
 
 #include <absl/status/statusor.h>
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -13,8 +14,9 @@
 namespace tel::media {
 
 // One call's recording: what each party sends, decoded to 8 kHz samples, laid on the worker's
-// 20 ms timeline (one frame per tick, silence where a party sent nothing) and written as a stereo
-// WAV file, channel 0 on the left. Each side's samples wait in a queue between their packets'
+// 20 ms timeline (one frame per tick, silence where a party sent nothing) and written as a WAV
+// file: stereo for a conversation (channel 0 on the left), mono for one party (a voicemail
+// message). Each side's samples wait in a queue between their packets'
 // arrival and their frame, so jitter moves nothing; a queue holding more than a second (a party
 // whose clock runs fast) loses its oldest samples, so the two sides stay in step.
 //
@@ -25,27 +27,41 @@ class CallRecorder {
   static constexpr size_t kFrameSamples = 160;
   static constexpr size_t kMaxQueuedSamples = 8000;
 
+  // Below this mean absolute sample value (about -40 dBFS) a frame counts as silent: line noise and
+  // comfort noise stay under it, speech does not.
+  static constexpr int kSilenceLevel = 330;
+
   // Creates <directory>/<relative>, with the folders it needs, and reserves its header.
+  // `channels`: 2 or 1.
   static absl::StatusOr<std::unique_ptr<CallRecorder>> open(const std::string& directory,
-                                                            const std::string& relative);
+                                                            const std::string& relative, int channels);
   ~CallRecorder();
   CallRecorder(const CallRecorder&) = delete;
   CallRecorder& operator=(const CallRecorder&) = delete;
 
   // A packet's payload from a party: PCMU (0) and PCMA (8) are decoded; others are not audio.
   void onAudio(int channel, uint8_t payload_type, const uint8_t* payload, size_t size);
-  // The next 20 ms of the timeline.
-  void onFrame();
+  // Makes onFrame report, once, when channel 0 has been silent for `duration` (0: never).
+  void detectSilence(std::chrono::milliseconds duration);
+  // The next 20 ms of the timeline. True once: when channel 0's silence reaches detectSilence's
+  // duration.
+  bool onFrame();
+  bool finished() const { return finished_; }
   // Writes what is left and the header's sizes, and closes the file.
   v1::Recording finish();
   v1::Recording describe() const;
 
  private:
-  CallRecorder(int fd, std::string relative) : fd_(fd), relative_(std::move(relative)) {}
+  CallRecorder(int fd, std::string relative, int channels)
+      : fd_(fd), relative_(std::move(relative)), channels_(channels) {}
   void flush();
 
   int fd_;
   const std::string relative_;
+  const int channels_;
+  uint64_t silence_frames_needed_ = 0;  // 0: no detection
+  uint64_t silent_frames_ = 0;          // in a row, on channel 0
+  bool silence_reported_ = false;
   std::deque<int16_t> queued_[2];
   std::vector<uint8_t> buffer_;
   uint64_t data_bytes_ = 0;  // written and buffered

@@ -308,6 +308,10 @@ void ControlServer::dispatchOnControlThread(const std::shared_ptr<Connection>& c
       return requests_.startRecording(
           request.start_recording(),
           replyTo(connection, request.id(), &v1::ControlReply::mutable_recording));
+    case v1::ControlRequest::kStopRecording:
+      return requests_.stopRecording(
+          request.stop_recording(),
+          replyTo(connection, request.id(), &v1::ControlReply::mutable_recording));
     case v1::ControlRequest::kSubscribe: {
       // The engine keeps a weak reference: a closed connection ends the subscription.
       std::weak_ptr<Connection> subscriber = connection;

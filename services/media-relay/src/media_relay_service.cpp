@@ -85,6 +85,13 @@ MediaRelayService::Reactor* MediaRelayService::StartRecording(Ctx* c,
   return reactor;
 }
 
+MediaRelayService::Reactor* MediaRelayService::StopRecording(Ctx* c, const v1::SessionRef* r,
+                                                             v1::Recording* o) {
+  auto* reactor = c->DefaultReactor();
+  requests_.stopRecording(*r, finishInto(reactor, o));
+  return reactor;
+}
+
 MediaRelayService::Reactor* MediaRelayService::GetStats(Ctx* c, const v1::StatsRequest*,
                                                         v1::Stats* o) {
   *o = requests_.stats();

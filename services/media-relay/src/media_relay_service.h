@@ -28,6 +28,7 @@ class MediaRelayService final : public v1::MediaRelay::CallbackService {
   Reactor* Play(Ctx*, const v1::PlayRequest*, v1::Playback*) override;
   Reactor* StopPlayback(Ctx*, const v1::StopPlaybackRequest*, v1::Playback*) override;
   Reactor* StartRecording(Ctx*, const v1::StartRecordingRequest*, v1::Recording*) override;
+  Reactor* StopRecording(Ctx*, const v1::SessionRef*, v1::Recording*) override;
 
  private:
   RelayRequests& requests_;

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <cctype>
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -78,8 +79,20 @@ bool PromptLibrary::validName(const std::string& name) {
   return true;
 }
 
+std::shared_ptr<const EncodedPrompt> PromptLibrary::makeBeep() {
+  constexpr double kPi = 3.14159265358979323846;
+  auto beep = std::make_shared<EncodedPrompt>();
+  for (int i = 0; i < 3200; ++i) {  // 400 ms at 8 kHz: 1 kHz at a quarter of full scale (-12 dBFS)
+    const auto sample = static_cast<int16_t>(8192 * std::sin(2 * kPi * 1000 * i / 8000.0));
+    beep->pcmu.push_back(g711::encodeMuLaw(sample));
+    beep->pcma.push_back(g711::encodeALaw(sample));
+  }
+  return beep;
+}
+
 absl::StatusOr<std::shared_ptr<const EncodedPrompt>> PromptLibrary::load(const std::string& tenant_id,
                                                                          const std::string& name) {
+  if (name == kBeep) return beep_;
   if (directory_.empty()) return absl::FailedPreconditionError("no prompt directory is configured (prompts.dir)");
   if (!validName(name)) return absl::InvalidArgumentError("prompt name '" + name + "': 1..64 of a-z 0-9 - _");
   // The tenant id is part of a path: only ids that cannot climb out of the directory.

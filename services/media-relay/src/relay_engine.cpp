@@ -196,8 +196,13 @@ void RelayEngine::stopPlayback(const std::string& session_id, const std::string&
 }
 
 void RelayEngine::startRecording(const std::string& session_id, const std::string& leg_a,
-                                 const std::string& leg_b, Done<v1::Recording> done) {
-  TEL_ON_OWNER(session_id, startRecordingOnWorker(session_id, leg_a, leg_b, done));
+                                 const std::string& leg_b, std::chrono::milliseconds silence,
+                                 Done<v1::Recording> done) {
+  TEL_ON_OWNER(session_id, startRecordingOnWorker(session_id, leg_a, leg_b, silence, done));
+}
+
+void RelayEngine::stopRecording(const std::string& session_id, Done<v1::Recording> done) {
+  TEL_ON_OWNER(session_id, stopRecordingOnWorker(session_id, done));
 }
 
 void RelayEngine::link(const std::string& session_id, const std::string& leg_a,

@@ -47,7 +47,9 @@ class RelayEngine {
   void stopPlayback(const std::string& session_id, const std::string& leg_id,
                     Done<v1::Playback> done);
   void startRecording(const std::string& session_id, const std::string& leg_a,
-                      const std::string& leg_b, Done<v1::Recording> done);
+                      const std::string& leg_b, std::chrono::milliseconds silence,
+                      Done<v1::Recording> done);
+  void stopRecording(const std::string& session_id, Done<v1::Recording> done);
 
   // Where the MediaEvents of `controller`'s sessions go from now on, replacing its previous
   // subscription. `sink` runs on worker threads and returns false once it can deliver no more

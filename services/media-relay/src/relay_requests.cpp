@@ -110,8 +110,8 @@ void RelayRequests::play(const v1::PlayRequest& request, Done<v1::Playback> done
     return done(invalidField("prompts", "1..16 prompt names"));
   std::vector<std::string> prompts;
   for (int i = 0; i < request.prompts_size(); ++i) {
-    if (!PromptLibrary::validName(request.prompts(i)))
-      return done(invalidField("prompts[" + std::to_string(i) + "]", "1..64 of a-z 0-9 - _"));
+    if (!PromptLibrary::validName(request.prompts(i)) && !PromptLibrary::builtIn(request.prompts(i)))
+      return done(invalidField("prompts[" + std::to_string(i) + "]", "1..64 of a-z 0-9 - _, or @beep"));
     prompts.push_back(request.prompts(i));
   }
   engine_.play(request.session_id(), request.leg_id(), request.playback_id(), prompts,
@@ -123,8 +123,16 @@ void RelayRequests::stopPlayback(const v1::StopPlaybackRequest& request, Done<v1
 }
 
 void RelayRequests::startRecording(const v1::StartRecordingRequest& request, Done<v1::Recording> done) {
+  if (request.leg_a().empty()) return done(invalidField("leg_a", "required"));
   if (request.leg_a() == request.leg_b()) return done(invalidField("leg_b", "must be another leg than leg_a"));
-  engine_.startRecording(request.session_id(), request.leg_a(), request.leg_b(), std::move(done));
+  if (request.silence_ms() != 0 && (request.silence_ms() < 500 || request.silence_ms() > 60000))
+    return done(invalidField("silence_ms", "0, or 500..60000"));
+  engine_.startRecording(request.session_id(), request.leg_a(), request.leg_b(),
+                         std::chrono::milliseconds(request.silence_ms()), std::move(done));
+}
+
+void RelayRequests::stopRecording(const v1::SessionRef& request, Done<v1::Recording> done) {
+  engine_.stopRecording(request.session_id(), std::move(done));
 }
 
 void RelayRequests::subscribe(const v1::Subscribe& request, RelayEngine::EventSubscriber sink,

@@ -33,6 +33,7 @@ class RelayRequests {
   void play(const v1::PlayRequest& request, Done<v1::Playback> done);
   void stopPlayback(const v1::StopPlaybackRequest& request, Done<v1::Playback> done);
   void startRecording(const v1::StartRecordingRequest& request, Done<v1::Recording> done);
+  void stopRecording(const v1::SessionRef& request, Done<v1::Recording> done);
   void subscribe(const v1::Subscribe& request, RelayEngine::EventSubscriber sink,
                  Done<v1::Session> done);
   v1::Stats stats() const { return engine_.stats(); }

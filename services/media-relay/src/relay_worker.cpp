@@ -116,9 +116,7 @@ void RelayWorker::run() {
     if (frame_ticks > 0 && !playing_.empty()) playDueFrames(now);
     // A recording's timeline advances by the timer's expirations, so a late wake-up (a stall)
     // still yields the frames it missed and the file keeps the call's length.
-    for (uint64_t tick = 0; tick < std::min<uint64_t>(frame_ticks, 50); ++tick) {
-      for (Session* session : recording_) session->recorder->onFrame();
-    }
+    for (uint64_t tick = 0; tick < std::min<uint64_t>(frame_ticks, 50); ++tick) recordFrame();
     if (now - last_sweep >= std::chrono::seconds(1)) {
       sweepTimeouts(now);
       last_sweep = now;
@@ -527,31 +525,64 @@ void RelayWorker::stopPlaybackOnWorker(const std::string& session_id, const std:
 }
 
 void RelayWorker::startRecordingOnWorker(const std::string& session_id, const std::string& leg_a,
-                                         const std::string& leg_b, Done<v1::Recording> done) {
+                                         const std::string& leg_b, std::chrono::milliseconds silence,
+                                         Done<v1::Recording> done) {
   auto it = sessions_.find(session_id);
   if (it == sessions_.end()) return done(sessionNotFound(session_id));
   Session& session = *it->second;
   if (options_.recordings_dir.empty()) {
     return done(absl::FailedPreconditionError("no recordings directory is configured (recordings.dir)"));
   }
-  if (session.recorder) return done(absl::FailedPreconditionError("the session is recording already"));
+  if (session.recorder) {
+    return done(absl::FailedPreconditionError(session.recorder->finished() ? "the session has been recorded already"
+                                                                           : "the session is recording already"));
+  }
   auto a = session.legs.find(leg_a);
-  auto b = session.legs.find(leg_b);
-  if (a == session.legs.end() || b == session.legs.end()) {
-    return done(absl::NotFoundError("both legs must exist in the session"));
+  auto b = leg_b.empty() ? session.legs.end() : session.legs.find(leg_b);
+  if (a == session.legs.end() || (!leg_b.empty() && b == session.legs.end())) {
+    return done(absl::NotFoundError(leg_b.empty() ? "no such leg in the session" : "both legs must exist in the session"));
   }
   // The file's name comes from ids a controller chose: only names that stay in their folder.
   if (!isSafePathComponent(session.tenant_id) || !isSafePathComponent(session.call_id)) {
     return done(absl::InvalidArgumentError("the session's tenant and call ids cannot name a recording file"));
   }
-  auto recorder = CallRecorder::open(options_.recordings_dir, session.tenant_id + "/" + session.call_id + ".wav");
+  auto recorder = CallRecorder::open(options_.recordings_dir, session.tenant_id + "/" + session.call_id + ".wav",
+                                     leg_b.empty() ? 1 : 2);
   if (!recorder.ok()) return done(recorder.status());
   session.recorder = std::move(*recorder);
+  session.recorder->detectSilence(silence);
   a->second->record_channel = 0;
-  b->second->record_channel = 1;
+  if (!leg_b.empty()) b->second->record_channel = 1;
   recording_.push_back(&session);
   totals_.recordings.store(recording_.size(), std::memory_order_relaxed);
   done(session.recorder->describe());
+}
+
+void RelayWorker::stopRecordingOnWorker(const std::string& session_id, Done<v1::Recording> done) {
+  auto it = sessions_.find(session_id);
+  if (it == sessions_.end()) return done(sessionNotFound(session_id));
+  Session& session = *it->second;
+  if (!session.recorder) return done(absl::FailedPreconditionError("the session is not recording"));
+  stopRecording(session);
+  done(session.recorder->finish());
+}
+
+void RelayWorker::stopRecording(Session& session) {
+  for (auto& [id, leg] : session.legs) leg->record_channel = -1;
+  std::erase(recording_, &session);
+  totals_.recordings.store(recording_.size(), std::memory_order_relaxed);
+}
+
+void RelayWorker::recordFrame() {
+  for (Session* session : recording_) {
+    if (!session->recorder->onFrame()) continue;
+    for (const auto& [id, leg] : session->legs) {
+      if (leg->record_channel != 0) continue;
+      v1::MediaEvent event;
+      event.mutable_silence()->set_recorded_ms(session->recorder->describe().duration_ms());
+      emit(*session, *leg, std::move(event));
+    }
+  }
 }
 
 void RelayWorker::getSessionOnWorker(const std::string& session_id, Done<v1::Session> done) {
@@ -568,8 +599,7 @@ v1::Session RelayWorker::endSession(Session& session, const std::string& reason)
   result.set_end_reason(reason);
   if (session.recorder) {
     *result.mutable_recording() = session.recorder->finish();
-    std::erase(recording_, &session);
-    totals_.recordings.store(recording_.size(), std::memory_order_relaxed);
+    stopRecording(session);
   }
   for (auto& [id, leg] : session.legs) {
     const auto& c = leg->counters;

@@ -85,8 +85,12 @@ class RelayWorker {
                     Done<v1::Playback> done);
   void stopPlaybackOnWorker(const std::string& session_id, const std::string& leg_id,
                             Done<v1::Playback> done);
+  // leg_b empty: leg_a alone, in a mono file. `silence`: see StartRecordingRequest.silence_ms.
   void startRecordingOnWorker(const std::string& session_id, const std::string& leg_a,
-                              const std::string& leg_b, Done<v1::Recording> done);
+                              const std::string& leg_b, std::chrono::milliseconds silence,
+                              Done<v1::Recording> done);
+  // Finishes the session's recording; the ended session still reports it.
+  void stopRecordingOnWorker(const std::string& session_id, Done<v1::Recording> done);
   void linkOnWorker(const std::string& session_id, const std::string& leg_a,
                     const std::string& leg_b, Done<v1::Session> done);
   void getSessionOnWorker(const std::string& session_id, Done<v1::Session> done);
@@ -159,6 +163,10 @@ class RelayWorker {
   // False when the playback has finished (and was not looping).
   bool sendFrame(Leg& leg, Player& player);
   void endPlayback(Leg& leg, const char* reason);
+  // Advances every recording by one frame; tells the controllers of silences detected.
+  void recordFrame();
+  // Removes the session from recording_ (its file finished, or the session ending).
+  void stopRecording(Session& session);
   void emit(const Session& session, const Leg& leg, v1::MediaEvent event);
   bool openSocket(LegSocket& socket, uint16_t port);
   void closeLeg(Leg& leg);

@@ -148,6 +148,18 @@ TEST_CASE("the relay's refusals come back as statuses on the link") {
   CHECK(no_operation.status().code() == absl::StatusCode::kInvalidArgument);
   CHECK(relay.rejected("no_operation") == 1);
 
+  // A silence to detect shorter than half a second (or past a minute) is refused, naming it.
+  v1::ControlRequest short_silence;
+  short_silence.mutable_start_recording()->set_session_id("no-such-session");
+  short_silence.mutable_start_recording()->set_leg_a("a");
+  short_silence.mutable_start_recording()->set_silence_ms(100);
+  auto silence_refused = client.call(short_silence);
+  CHECK(silence_refused.status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(silence_refused.status().message().find("silence_ms") != std::string::npos);
+  v1::ControlRequest stop_missing;
+  stop_missing.mutable_stop_recording()->set_session_id("no-such-session");
+  CHECK(client.call(stop_missing).status().code() == absl::StatusCode::kNotFound);
+
   relay.requests.drain();
   auto draining = client.call(createRequest("call-3"));
   CHECK(draining.status().code() == absl::StatusCode::kUnavailable);

@@ -566,10 +566,10 @@ TEST_CASE("a recording holds each party on its own channel, as long as the call 
   auto b = await<v1::Leg>([&](auto done) { engine.addLeg(session.session_id(), "b", SocketAddress::parse("127.0.0.1", callee.port), std::nullopt, done); });
   REQUIRE((a.ok() && b.ok()));
   REQUIRE(await<v1::Session>([&](auto done) { engine.link(session.session_id(), "a", "b", done); }).ok());
-  auto started = await<v1::Recording>([&](auto done) { engine.startRecording(session.session_id(), "a", "b", done); });
+  auto started = await<v1::Recording>([&](auto done) { engine.startRecording(session.session_id(), "a", "b", 0ms, done); });
   REQUIRE(started.ok());
   CHECK(started->file() == "tenant-1/call-9.wav");
-  CHECK(await<v1::Recording>([&](auto done) { engine.startRecording(session.session_id(), "a", "b", done); })
+  CHECK(await<v1::Recording>([&](auto done) { engine.startRecording(session.session_id(), "a", "b", 0ms, done); })
             .status().code() == absl::StatusCode::kFailedPrecondition);
   // A second of call: the caller says 1 kHz in PCMA, the callee 2 kHz in PCMU, 20 ms apart.
   const auto begin = std::chrono::steady_clock::now();
@@ -604,7 +604,79 @@ TEST_CASE("a recording holds each party on its own channel, as long as the call 
   auto other = bare.create();
   REQUIRE(bare.addLeg(other.session_id(), "a").ok());
   REQUIRE(bare.addLeg(other.session_id(), "b").ok());
-  CHECK(await<v1::Recording>([&](auto done) { bare.engine.startRecording(other.session_id(), "a", "b", done); })
+  CHECK(await<v1::Recording>([&](auto done) { bare.engine.startRecording(other.session_id(), "a", "b", 0ms, done); })
+            .status().code() == absl::StatusCode::kFailedPrecondition);
+  std::filesystem::remove_all(directory);
+}
+
+TEST_CASE("a voicemail message is its party alone in a mono file, whose silence is reported once") {
+  char pattern[] = "/tmp/tel-recordings-XXXXXX";
+  const std::string directory = mkdtemp(pattern);
+  RelayOptions options = Relay::options(41480, 41489, 60s, 120s, "");
+  options.recordings_dir = directory;
+  prometheus::Registry registry;
+  RelayEngine engine(options, tel::log::Logger::create("media-relay-test", tel::log::Level::kError), registry);
+  engine.start();
+  EventLog log;
+  log.attach(engine);
+  Peer caller;
+  auto session = *await<v1::Session>([&](auto done) { engine.createSession("tenant-1", "call-vm", "edge-1", done); });
+  auto a = await<v1::Leg>([&](auto done) {
+    engine.addLeg(session.session_id(), "a", SocketAddress::parse("127.0.0.1", caller.port), std::nullopt, done);
+  });
+  REQUIRE(a.ok());
+  // An unlinked leg (the caller answered by the application) is recorded on its own.
+  auto started = await<v1::Recording>([&](auto done) { engine.startRecording(session.session_id(), "a", "", 1000ms, done); });
+  REQUIRE(started.ok());
+  CHECK(started->channels() == 1);
+  auto silences = [&] {
+    std::lock_guard lock(log.mutex);
+    std::vector<uint32_t> out;
+    for (const auto& event : log.events) {
+      if (event.has_silence()) out.push_back(event.silence().recorded_ms());
+    }
+    return out;
+  };
+  // Two seconds of speech (a 1 kHz tone) is not silence; the second of quiet after it is.
+  const auto begin = std::chrono::steady_clock::now();
+  for (uint16_t i = 0; i < 100; ++i) {
+    caller.sendTo(static_cast<uint16_t>(a->local_rtp().port()), tonePacket(0, 1000, i));
+    std::this_thread::sleep_until(begin + (i + 1) * 20ms);
+  }
+  CHECK(silences().empty());
+  REQUIRE(eventually([&] { return !silences().empty(); }, 2s));
+  CHECK(silences()[0] >= 2900);
+  CHECK(silences()[0] <= 3300);
+  std::this_thread::sleep_for(1200ms);
+  CHECK(silences().size() == 1);  // once per recording
+  auto stopped = await<v1::Recording>([&](auto done) { engine.stopRecording(session.session_id(), done); });
+  REQUIRE(stopped.ok());
+  CHECK(stopped->error().empty());
+  CHECK(stopped->channels() == 1);
+  CHECK(stopped->duration_ms() >= 4000);
+  CHECK(stopped->duration_ms() <= 4600);
+  // A call has one recording: it cannot start again, and the ended session reports the same file.
+  CHECK(await<v1::Recording>([&](auto done) { engine.startRecording(session.session_id(), "a", "", 0ms, done); })
+            .status().code() == absl::StatusCode::kFailedPrecondition);
+  std::this_thread::sleep_for(300ms);
+  auto ended = await<v1::Session>([&](auto done) { engine.deleteSession(session.session_id(), done); });
+  REQUIRE(ended.ok());
+  CHECK(ended->recording().duration_ms() == stopped->duration_ms());
+  std::ifstream file(directory + "/tenant-1/call-vm.wav", std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  REQUIRE(bytes.size() == stopped->bytes());
+  CHECK(static_cast<uint8_t>(bytes[22]) == 1);                // channels
+  CHECK(bytes.size() - 44 == stopped->duration_ms() * 16u);  // 8,000 mono 16-bit samples a second
+  std::vector<int16_t> samples;
+  for (size_t at = 44; at + 2 <= bytes.size(); at += 2) {
+    samples.push_back(static_cast<int16_t>(static_cast<uint8_t>(bytes[at]) | static_cast<uint8_t>(bytes[at + 1]) << 8));
+  }
+  CHECK(powerAt(samples, 1000) > 100 * powerAt(samples, 2000));
+  // Bad requests change nothing: no leg, a silence out of range, stopping what is not recording.
+  auto other = *await<v1::Session>([&](auto done) { engine.createSession("tenant-1", "call-vm2", "edge-1", done); });
+  CHECK(await<v1::Recording>([&](auto done) { engine.startRecording(other.session_id(), "a", "", 0ms, done); })
+            .status().code() == absl::StatusCode::kNotFound);
+  CHECK(await<v1::Recording>([&](auto done) { engine.stopRecording(other.session_id(), done); })
             .status().code() == absl::StatusCode::kFailedPrecondition);
   std::filesystem::remove_all(directory);
 }

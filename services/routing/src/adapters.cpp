@@ -103,6 +103,12 @@ absl::Status ApplicationLink::collectDigits(const calls::v1::CollectDigitsReques
   return send(std::move(command), request.call_id());
 }
 
+absl::Status ApplicationLink::record(const calls::v1::RecordRequest& request) {
+  calls::v1::Command command;
+  *command.mutable_record() = request;
+  return send(std::move(command), request.call_id());
+}
+
 namespace {
 
 const char* commandName(const calls::v1::Command& command) {
@@ -113,6 +119,7 @@ const char* commandName(const calls::v1::Command& command) {
     case calls::v1::Command::kPlay: return "play";
     case calls::v1::Command::kStopPlayback: return "stop_playback";
     case calls::v1::Command::kCollectDigits: return "collect_digits";
+    case calls::v1::Command::kRecord: return "record";
     case calls::v1::Command::KIND_NOT_SET: break;
   }
   return "none";
@@ -226,7 +233,7 @@ CommandFailures commandFailures(prometheus::Registry& registry) {
                          "Call-control commands that sip-edge refused, or whose outcome was lost "
                          "with the stream, by command")
                      .Register(registry);
-  for (const char* command : {"dial", "hangup", "answer", "play", "collect_digits"}) family.Add({{"command", command}});
+  for (const char* command : {"dial", "hangup", "answer", "play", "collect_digits", "record"}) family.Add({{"command", command}});
   return CommandFailures{family};
 }
 }  // namespace

@@ -74,6 +74,7 @@ class ApplicationLink final : public CallCommander,
   absl::Status answer(const calls::v1::AnswerRequest& request) override;
   absl::Status play(const calls::v1::PlayRequest& request) override;
   absl::Status collectDigits(const calls::v1::CollectDigitsRequest& request) override;
+  absl::Status record(const calls::v1::RecordRequest& request) override;
 
  private:
   using Stream =

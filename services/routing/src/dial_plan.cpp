@@ -236,6 +236,18 @@ void parseMenu(const json& value, const std::string& where, const PlanFacts* fac
   }
 }
 
+void parseVoicemail(const std::string& id, const json& value, const std::string& where, const PlanFacts* facts,
+                    PlanNode& node) {
+  onlyKeys(value, {"type", "box", "greeting", "max_seconds", "silence_seconds"}, where);
+  node.type = PlanNode::Type::kVoicemail;
+  node.box = stringField(value, "box", where, false);
+  if (node.box.empty()) node.box = id;
+  if (!validId(node.box)) fail(where + ": box " + inQuotes(node.box) + ": 1 to 64 letters, digits, - or _");
+  node.prompt = promptField(value, "greeting", where, false, facts);
+  node.max_seconds = integerField(value, "max_seconds", where, 120, 5, 600);
+  node.silence_seconds = integerField(value, "silence_seconds", where, 5, 0, 60);
+}
+
 PlanNode parseNode(const std::string& id, const json& value, const PlanFacts* facts) {
   const std::string where = "node " + inQuotes(id);
   if (!value.is_object()) fail(where + " must be an object");
@@ -289,8 +301,10 @@ PlanNode parseNode(const std::string& id, const json& value, const PlanFacts* fa
     if (node.reason.size() > 100) fail(where + ": reason is longer than 100 characters");
   } else if (type == "menu") {
     parseMenu(value, where, facts, node);
+  } else if (type == "voicemail") {
+    parseVoicemail(id, value, where, facts, node);
   } else {
-    fail(where + ": unknown type " + inQuotes(type) + " (schedule, scheme, menu, hangup)");
+    fail(where + ": unknown type " + inQuotes(type) + " (schedule, scheme, menu, voicemail, hangup)");
   }
   return node;
 }
@@ -349,6 +363,7 @@ std::vector<std::string> successors(const PlanNode& node, bool waiting) {
     case PlanNode::Type::kSchedule: return {node.open, node.closed};
     case PlanNode::Type::kScheme: return node.then.empty() ? std::vector<std::string>{} : std::vector{node.then};
     case PlanNode::Type::kHangup: return {};
+    case PlanNode::Type::kVoicemail: return {};
     case PlanNode::Type::kMenu: {
       if (!waiting) return {};
       std::vector<std::string> next;
@@ -531,6 +546,12 @@ absl::StatusOr<const PlanNode*> walkPlan(const DialPlan& plan, const std::string
         step.set_type("hangup");
         step.set_outcome(std::to_string(node.status));
         step.set_detail(node.reason);
+        return &node;
+      case PlanNode::Type::kVoicemail:
+        step.set_type("voicemail");
+        step.set_outcome("record");
+        step.set_detail("box " + node.box + (node.prompt.empty() ? "" : "; greeting " + node.prompt) + "; at most " +
+                        std::to_string(node.max_seconds) + " s");
         return &node;
       case PlanNode::Type::kMenu: {
         step.set_type("menu");

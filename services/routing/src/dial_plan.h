@@ -31,9 +31,10 @@ struct SchemeStep {
   uint32_t ring_seconds = 20;
 };
 
-// A node of the plan. Schedules branch, schemes ring, menus ask the caller, hangups end the call.
+// A node of the plan. Schedules branch, schemes ring, menus ask the caller, voicemail takes a
+// message, hangups end the call.
 struct PlanNode {
-  enum class Type { kSchedule, kScheme, kHangup, kMenu };
+  enum class Type { kSchedule, kScheme, kHangup, kMenu, kVoicemail };
   Type type = Type::kHangup;
   // kSchedule: the schedule and the node for each branch.
   std::string schedule;
@@ -61,6 +62,11 @@ struct PlanNode {
   std::string invalid_prompt;
   std::string fallback;
   bool dial_by_extension = false;
+  // kVoicemail: the caller is answered, hears `prompt` (the greeting, if set) and a beep, and
+  // speaks a message into `box` until # , `silence_seconds` of silence or `max_seconds`.
+  std::string box;
+  uint32_t max_seconds = 120;
+  uint32_t silence_seconds = 5;
 };
 
 // The tenant's rules for calls its accounts place to numbers outside (toll-fraud defaults on).

@@ -46,7 +46,8 @@ Router::Router(RouteDirectory& directory, PlanSource& plans, log::Logger logger,
        {"extensions", "external_number", "external_uri", "internal", "not_routed", "no_target",
         "no_carrier", "outbound_forbidden", "unknown_destination", "self", "error", "plan_scheme",
         "plan_hangup", "scheme_next_step", "scheme_exhausted", "outbound_blocked", "carrier_failover",
-        "plan_menu", "menu_choice", "menu_retry", "menu_fallback", "menu_extension"}) {
+        "plan_menu", "menu_choice", "menu_retry", "menu_fallback", "menu_extension", "plan_voicemail",
+        "voicemail_message"}) {
     decisions_.Add({{"outcome", outcome}});
   }
 }
@@ -63,19 +64,25 @@ absl::Status execute(const Decision& decision, CallCommander& commander) {
   if (decision.collect) {
     if (auto status = commander.collectDigits(*decision.collect); !status.ok()) return status;
   }
+  if (decision.record) {
+    if (auto status = commander.record(*decision.record); !status.ok()) return status;
+  }
   if (decision.dial) return commander.dial(*decision.dial);
   if (decision.hangup) return commander.hangup(*decision.hangup);
   return absl::OkStatus();
 }
 
 bool Router::actsOn(const calls::v1::CallNotification& notification) {
-  return notification.has_offered() || notification.has_dial_failed() || notification.has_digits_collected();
+  return notification.has_offered() || notification.has_dial_failed() || notification.has_digits_collected() ||
+         notification.has_recording_ended();
 }
 
 void Router::handle(const calls::v1::CallNotification& notification, CallCommander& commander) {
   const std::string& call_id = notification.call_id();
-  if (notification.has_digits_collected()) {
-    if (auto next = continueMenu(call_id, notification.digits_collected())) {
+  if (notification.has_digits_collected() || notification.has_recording_ended()) {
+    auto next = notification.has_digits_collected() ? continueMenu(call_id, notification.digits_collected())
+                                                    : endMessage(call_id, notification.recording_ended());
+    if (next) {
       if (auto status = execute(*next, commander); !status.ok()) {
         log_.error("call-control command not sent", {{"call_id", call_id}, {"error", std::string(status.message())}});
       }
@@ -352,6 +359,13 @@ Decision Router::followPlan(const std::string& call_id, Journey journey, const s
     journey.menu_attempts = 0;
     return offerMenu(call_id, std::move(journey), std::move(route), "");
   }
+  if ((*node)->type == PlanNode::Type::kVoicemail) {
+    count("plan_voicemail");
+    journey.menu = nullptr;
+    journey.voicemail = *node;
+    journey.voicemail_id = path.back().node();
+    return takeMessage(call_id, std::move(journey), std::move(route));
+  }
   if ((*node)->type == PlanNode::Type::kHangup) {
     count("plan_hangup");
     return withRoute(refuse(call_id, (*node)->status, (*node)->reason.empty() ? "dial plan" : (*node)->reason),
@@ -381,6 +395,7 @@ Decision Router::withRoute(Decision decision, Route route) {
   if (route.size() > kMaxSteps) route.erase(route.begin() + (kMaxSteps - 1), route.end() - 1);
   auto* steps = decision.dial     ? decision.dial->mutable_route()
                 : decision.hangup ? decision.hangup->mutable_route()
+                : decision.record ? decision.record->mutable_route()
                                   : decision.collect->mutable_route();
   for (auto& step : route) *steps->Add() = std::move(step);
   return decision;
@@ -480,6 +495,46 @@ Decision Router::offerMenu(const std::string& call_id, Journey journey, Route ro
   // A menu waits for the caller: its journey lasts while the caller may still be choosing.
   keepJourney(call_id, std::move(journey), 600);
   return withRoute(std::move(decision), std::move(route));
+}
+
+Decision Router::takeMessage(const std::string& call_id, Journey journey, Route route) {
+  const PlanNode& box = *journey.voicemail;
+  Decision decision;
+  if (!journey.answered) {
+    decision.answer.emplace().set_call_id(call_id);
+    journey.answered = true;
+  }
+  auto& play = decision.play.emplace();
+  play.set_call_id(call_id);
+  play.set_playback_id("voicemail-" + std::to_string(++journey.playbacks));
+  if (!box.prompt.empty()) play.add_prompts(box.prompt);
+  play.add_prompts("@beep");
+  auto& record = decision.record.emplace();
+  record.set_call_id(call_id);
+  record.set_max_seconds(box.max_seconds);
+  record.set_silence_seconds(box.silence_seconds);
+  record.set_terminators("#");
+  // The call record's voicemail box is this step's detail (cdr-ingest lists the message by it).
+  addRouteStep(route, journey, journey.voicemail_id, "voicemail", "recording", box.box);
+  // The greeting (up to ten minutes) and the message, with room to spare.
+  keepJourney(call_id, std::move(journey), 600 + box.max_seconds);
+  return withRoute(std::move(decision), std::move(route));
+}
+
+std::optional<Decision> Router::endMessage(const std::string& call_id, const calls::v1::RecordingEnded& ended) {
+  Journey journey;
+  {
+    std::lock_guard lock(journeys_mutex_);
+    auto it = journeys_.find(call_id);
+    if (it == journeys_.end() || it->second.voicemail == nullptr) return std::nullopt;
+    journey = std::move(it->second);
+    journeys_.erase(it);
+  }
+  count("voicemail_message");
+  Route route;
+  addRouteStep(route, journey, journey.voicemail_id, "voicemail", ended.reason(),
+               journey.voicemail->box + ": " + std::to_string(ended.duration_ms()) + " ms");
+  return withRoute(refuse(call_id, 480, "voicemail: " + ended.reason()), std::move(route));
 }
 
 Decision Router::retryMenu(const std::string& call_id, Journey journey, Route route, const std::string& lead_prompt) {

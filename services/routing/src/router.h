@@ -43,16 +43,19 @@ class CallCommander {
   virtual absl::Status answer(const calls::v1::AnswerRequest& request) = 0;
   virtual absl::Status play(const calls::v1::PlayRequest& request) = 0;
   virtual absl::Status collectDigits(const calls::v1::CollectDigitsRequest& request) = 0;
+  virtual absl::Status record(const calls::v1::RecordRequest& request) = 0;
 };
 
-// What to do with a call now: ring these targets, or end it with a status; or (a voice menu)
-// answer it if need be, play its prompts and collect the caller's keys. Sent in that order.
+// What to do with a call now: ring these targets, or end it with a status; or (a voice menu,
+// voicemail) answer it if need be, play its prompts and collect the caller's keys or record their
+// message. Sent in that order.
 struct Decision {
   std::optional<calls::v1::DialRequest> dial;
   std::optional<calls::v1::HangupRequest> hangup;
   std::optional<calls::v1::AnswerRequest> answer{};
   std::optional<calls::v1::PlayRequest> play{};
   std::optional<calls::v1::CollectDigitsRequest> collect{};
+  std::optional<calls::v1::RecordRequest> record{};
 };
 
 // Sends the decision's commands through `commander`, answer first; the first that cannot be sent
@@ -62,7 +65,8 @@ absl::Status execute(const Decision& decision, CallCommander& commander);
 // Decides where calls go. Inbound calls to a number the tenant's dial plan names follow the plan:
 // schedules branch by the time, forwarding schemes ring their steps one after another (each step's
 // targets in parallel), voice menus answer the caller, play the menu's prompt and follow the key
-// pressed (through sip-edge's Answer, Play and CollectDigits), a hangup node ends the call. Other inbound calls follow their number's own
+// pressed (through sip-edge's Answer, Play and CollectDigits), voicemail records the caller's
+// message (Record), a hangup node ends the call. Other inbound calls follow their number's own
 // route (extensions in parallel, or an external number/URI); calls from accounts reach another
 // extension of the tenant, or leave through the tenant's carrier under the plan's outbound rules
 // (premium-rate destinations blocked unless enabled, the caller id chosen by destination prefix,
@@ -120,6 +124,9 @@ class Router {
     uint32_t menu_attempts = 0;
     bool answered = false;
     uint64_t playbacks = 0;
+    // Voicemail taking the caller's message: the node (its box), until RecordingEnded.
+    const PlanNode* voicemail = nullptr;
+    std::string voicemail_id;
     std::chrono::steady_clock::time_point expires;
   };
 
@@ -141,6 +148,10 @@ class Router {
   Decision offerMenu(const std::string& call_id, Journey journey, Route route, const std::string& lead_prompt);
   // The menu again after a timeout or a wrong key, or its fallback once the retries are spent.
   Decision retryMenu(const std::string& call_id, Journey journey, Route route, const std::string& lead_prompt);
+  // Answers the caller if need be, plays the greeting and the beep, and records the message.
+  Decision takeMessage(const std::string& call_id, Journey journey, Route route);
+  // The message is over: the call ends; nullopt when the call is not in voicemail here.
+  std::optional<Decision> endMessage(const std::string& call_id, const calls::v1::RecordingEnded& ended);
   // The caller's keys in a menu: the choice, an extension, or a retry; nullopt without a menu.
   std::optional<Decision> continueMenu(const std::string& call_id, const calls::v1::DigitsCollected& collected);
   // DialFailed of a call with a journey: its next step; nullopt when the call has none.

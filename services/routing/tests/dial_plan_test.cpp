@@ -100,7 +100,7 @@ TEST_CASE("refusals name the node and what is wrong with it") {
 
   plan = validPlan();
   plan["nodes"]["night"]["type"] = "ivr";
-  CHECK(refusal(plan) == "node \"night\": unknown type \"ivr\" (schedule, scheme, menu, hangup)");
+  CHECK(refusal(plan) == "node \"night\": unknown type \"ivr\" (schedule, scheme, menu, voicemail, hangup)");
 
   plan = validPlan();
   plan["nodes"]["night"]["colour"] = "red";
@@ -261,4 +261,50 @@ TEST_CASE("voice menus: keys lead to nodes, prompts must exist, and a way back t
   CHECK(refusal(with("/nodes/orphan", json{{"type", "hangup"}})) == "node \"orphan\" is unreachable: no number leads to it");
   // Without facts (a stored plan loading), prompts are not looked up.
   CHECK(parseDialPlan(with("/nodes/main/prompt", "missing").dump(), "UTC", nullptr).ok());
+}
+
+TEST_CASE("voicemail nodes: a box (the node's id by default), a greeting that must exist, bounded lengths") {
+  json plan = json::parse(R"({
+    "nodes": {
+      "main": {"type": "menu", "prompt": "welcome", "choices": {"1": "sales", "2": "support-vm"}},
+      "sales": {"type": "scheme", "steps": [{"targets": [{"extension": "101"}]}], "then": "sales-vm"},
+      "sales-vm": {"type": "voicemail", "box": "sales", "greeting": "vm-sales", "max_seconds": 90},
+      "support-vm": {"type": "voicemail"}
+    },
+    "numbers": {"+15550001000": "main"}
+  })");
+  PlanFacts facts = kFacts;
+  facts.prompt_exists = [](const std::string& name) { return name != "missing"; };
+  auto parsed = parseDialPlan(plan.dump(), "UTC", &facts);
+  REQUIRE(parsed.ok());
+  const PlanNode& sales = (*parsed)->nodes.at("sales-vm");
+  CHECK(sales.type == PlanNode::Type::kVoicemail);
+  CHECK(sales.box == "sales");
+  CHECK(sales.prompt == "vm-sales");
+  CHECK(sales.max_seconds == 90);
+  CHECK(sales.silence_seconds == 5);
+  const PlanNode& support = (*parsed)->nodes.at("support-vm");
+  CHECK(support.box == "support-vm");
+  CHECK(support.prompt.empty());  // the beep alone
+  CHECK(support.max_seconds == 120);
+
+  std::vector<tel::routing::v1::PreviewStep> path;
+  auto acting = walkPlan(**parsed, "sales-vm", absl::Now(), &path);
+  REQUIRE(acting.ok());
+  CHECK(path.back().type() == "voicemail");
+  CHECK(path.back().detail() == "box sales; greeting vm-sales; at most 90 s");
+
+  auto with = [&](const char* pointer, json value) {
+    json changed = plan;
+    changed[json::json_pointer(pointer)] = std::move(value);
+    return changed;
+  };
+  CHECK(refusal(with("/nodes/sales-vm/greeting", "missing"), &facts) ==
+        "node \"sales-vm\": greeting: the tenant has no prompt \"missing\"");
+  CHECK(refusal(with("/nodes/sales-vm/box", "no spaces")) ==
+        "node \"sales-vm\": box \"no spaces\": 1 to 64 letters, digits, - or _");
+  CHECK(refusal(with("/nodes/sales-vm/max_seconds", 3)).find("max_seconds") != std::string::npos);
+  CHECK(refusal(with("/nodes/sales-vm/max_seconds", 601)).find("max_seconds") != std::string::npos);
+  CHECK(refusal(with("/nodes/sales-vm/silence_seconds", 61)).find("silence_seconds") != std::string::npos);
+  CHECK(refusal(with("/nodes/sales-vm/then", "main")) == "node \"sales-vm\": unknown field \"then\"");
 }

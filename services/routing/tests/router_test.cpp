@@ -59,6 +59,7 @@ struct FakeCommander : CallCommander {
   std::vector<calls::v1::AnswerRequest> answers;
   std::vector<calls::v1::PlayRequest> plays;
   std::vector<calls::v1::CollectDigitsRequest> collects;
+  std::vector<calls::v1::RecordRequest> records;
   absl::Status answer(const calls::v1::AnswerRequest& request) override {
     answers.push_back(request);
     return absl::OkStatus();
@@ -69,6 +70,10 @@ struct FakeCommander : CallCommander {
   }
   absl::Status collectDigits(const calls::v1::CollectDigitsRequest& request) override {
     collects.push_back(request);
+    return absl::OkStatus();
+  }
+  absl::Status record(const calls::v1::RecordRequest& request) override {
+    records.push_back(request);
     return absl::OkStatus();
   }
 };
@@ -558,4 +563,58 @@ TEST_CASE_METHOD(MenuFixture, "nested menus, the way back, and dial-by-extension
   router.handle(collected("c3", "555", "terminator"), commander);
   CHECK(commander.dials.size() == 1);
   CHECK(commander.plays.back().prompts(0) == "more");
+}
+
+TEST_CASE_METHOD(Fixture, "voicemail answers, plays the greeting and a beep, records the message, then hangs up") {
+  auto plan = parseDialPlan(R"({
+    "nodes": {
+      "sales": {"type": "scheme", "steps": [{"targets": [{"extension": "101"}], "ring_seconds": 10}], "then": "vm"},
+      "vm": {"type": "voicemail", "box": "sales-box", "greeting": "vm-greeting", "max_seconds": 60,
+             "silence_seconds": 4}},
+    "numbers": {"+15550001000": "sales"}})",
+                            "UTC", nullptr);
+  REQUIRE(plan.ok());
+  plans.current = *plan;
+  route("n1", accounts::v1::NumberRoute::KIND_EXTENSIONS, {"102"});
+  calls::v1::CallNotification offered;
+  offered.set_call_id("v1");
+  *offered.mutable_offered() = inbound("n1");
+  router.handle(offered, commander);
+  REQUIRE(commander.dials.size() == 1);
+  CHECK(commander.answers.empty());  // the scheme rings first, unanswered
+  // Nobody answers: the caller is answered by voicemail.
+  calls::v1::CallNotification failed;
+  failed.set_call_id("v1");
+  failed.mutable_dial_failed()->set_status_code(480);
+  failed.mutable_dial_failed()->set_reason("no_answer");
+  router.handle(failed, commander);
+  REQUIRE(commander.answers.size() == 1);
+  REQUIRE(commander.plays.size() == 1);
+  REQUIRE(commander.plays[0].prompts_size() == 2);
+  CHECK(commander.plays[0].prompts(0) == "vm-greeting");
+  CHECK(commander.plays[0].prompts(1) == "@beep");
+  REQUIRE(commander.records.size() == 1);
+  const auto& record = commander.records[0];
+  CHECK(record.max_seconds() == 60);
+  CHECK(record.silence_seconds() == 4);
+  CHECK(record.terminators() == "#");
+  // The record command carries the way here; its last step names the box (the call record's).
+  const auto& last = record.route(record.route_size() - 1);
+  CHECK(last.type() == "voicemail");
+  CHECK(last.outcome() == "recording");
+  CHECK(last.detail() == "sales-box");
+  // The message ends (here on silence): the call is hung up, the step saying why.
+  calls::v1::CallNotification ended;
+  ended.set_call_id("v1");
+  ended.mutable_recording_ended()->set_reason("silence");
+  ended.mutable_recording_ended()->set_duration_ms(7400);
+  CHECK(Router::actsOn(ended));
+  router.handle(ended, commander);
+  REQUIRE(commander.hangups.size() == 1);
+  CHECK(commander.hangups[0].route(0).outcome() == "silence");
+  CHECK(commander.hangups[0].route(0).detail() == "sales-box: 7400 ms");
+  CHECK(router.journeys() == 0);
+  // A second end (a duplicate) changes nothing.
+  router.handle(ended, commander);
+  CHECK(commander.hangups.size() == 1);
 }

@@ -173,6 +173,14 @@ struct B2bua::Call {
     Clock::time_point deadline = Clock::time_point::max();  // max: waiting for the prompt's end
   };
   std::optional<DigitCollection> collect;
+  // The caller's message being recorded (Record), from the greeting's end to its own.
+  struct MessageRecording {
+    calls::v1::RecordRequest request;
+    bool started = false;
+    Clock::time_point deadline = Clock::time_point::max();  // its maximum length, once started
+  };
+  std::optional<MessageRecording> message;
+  bool took_message = false;  // a Record was accepted: the caller reached voicemail
   // Keys sent as SIP INFO in the current second (a flood is cut at 20).
   Clock::time_point info_keys_window{};
   int info_keys = 0;
@@ -885,7 +893,7 @@ void B2bua::onLegAnsweredOnSipThread(Call& call, Leg& leg, const SipStack::Event
         // The call goes on unrecorded should the recording not start: losing the call for it
         // would be worse.
         if (linked.ok() && record) {
-          if (auto recording = media_.startRecording(admission.media_session, "a", leg_id); !recording.ok()) {
+          if (auto recording = media_.startRecording(admission.media_session, "a", leg_id, {}); !recording.ok()) {
             log_.error("recording not started", {{"call_id", call_id}, {"error", std::string(recording.message())}});
           }
         }
@@ -1287,9 +1295,77 @@ void B2bua::onPlaybackEndedOnSipThread(Call& call, const std::string& playback_i
   if (call.collect && call.collect->digits.empty() && call.collect->deadline == Clock::time_point::max()) {
     call.collect->deadline = Clock::now() + firstDigitTimeout(call.collect->request);
   }
+  if (call.message && !call.message->started) startMessageOnSipThread(call);
+}
+
+void B2bua::record(const calls::v1::RecordRequest& request, std::function<void(grpc::Status)> done) {
+  stack_.post([this, request, done = std::move(done)] {
+    Call* call = answeredCallerOnSipThread(request.call_id(), done);
+    if (call == nullptr) return;
+    if (call->message) {
+      done(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "a message is being recorded already"));
+      return;
+    }
+    publishRouteOnSipThread(*call, request.route());
+    call->collect.reset();  // the message's keys are its own: a terminator ends it
+    call->message.emplace().request = request;
+    call->took_message = true;
+    if (call->playing.empty()) startMessageOnSipThread(*call);
+    done(grpc::Status::OK);
+  });
+}
+
+void B2bua::startMessageOnSipThread(Call& call) {
+  auto& message = *call.message;
+  message.started = true;
+  const uint32_t max_seconds = message.request.max_seconds() == 0 ? 120 : message.request.max_seconds();
+  message.deadline = Clock::now() + std::chrono::seconds(max_seconds);
+  const auto silence = std::chrono::milliseconds(1000 * message.request.silence_seconds());
+  call.log.info("recording the caller's message", {{"max_seconds", std::to_string(max_seconds)}});
+  runBlocking(
+      [this, session = call.admission.media_session, silence] {
+        return media_.startRecording(session, "a", "", silence);
+      },
+      [this, call_id = call.id](absl::Status started) {
+        Call* current = findCall(call_id);
+        if (started.ok() || current == nullptr || !current->message) return;
+        current->log.error("message recording not started", {{"error", std::string(started.message())}});
+        finishMessageOnSipThread(*current, "failed");
+      });
+}
+
+void B2bua::finishMessageOnSipThread(Call& call, const char* reason) {
+  call.message.reset();
+  auto notify = [this, reason, call_id = call.id](uint32_t duration_ms) {
+    Call* current = findCall(call_id);
+    if (current == nullptr || current->state == Call::State::kEnding) return;
+    current->log.info("caller's message recorded", {{"reason", reason}, {"duration_ms", std::to_string(duration_ms)}});
+    CallNotification notice;
+    notice.mutable_recording_ended()->set_reason(reason);
+    notice.mutable_recording_ended()->set_duration_ms(duration_ms);
+    notifyOnSipThread(*current, std::move(notice));
+  };
+  if (std::string_view(reason) == "failed") return notify(0);
+  // The file is closed now, so that what follows (a goodbye, the hang-up) is not part of it.
+  runBlocking([this, session = call.admission.media_session] { return media_.stopRecording(session); },
+              [this, notify, call_id = call.id](absl::StatusOr<calls::v1::CallRecording> stopped) {
+                if (!stopped.ok()) {
+                  if (Call* current = findCall(call_id)) {
+                    current->log.warn("message recording not stopped", {{"error", std::string(stopped.status().message())}});
+                  }
+                  return notify(0);
+                }
+                notify(stopped->duration_ms());
+              });
 }
 
 void B2bua::onDigitOnSipThread(Call& call, const std::string& digit) {
+  if (call.message) {  // keys while a message is recorded end it, or are part of it
+    if (call.message->started && call.message->request.terminators().find(digit) != std::string::npos) {
+      finishMessageOnSipThread(call, "terminator");
+    }
+    return;
+  }
   if (!call.collect) {
     CallNotification notice;
     notice.mutable_digit()->set_digit(digit);
@@ -1334,6 +1410,8 @@ void B2bua::mediaEvent(media::v1::MediaEvent event) {
     if (call->state == Call::State::kAnswering || call->state == Call::State::kBridged) return;
     if (event.has_digit()) {
       onDigitOnSipThread(*call, event.digit().digit());
+    } else if (event.has_silence()) {
+      if (call->message && call->message->started) finishMessageOnSipThread(*call, "silence");
     } else if (event.has_playback_ended()) {
       onPlaybackEndedOnSipThread(*call, event.playback_ended().playback_id());
       CallNotification notice;
@@ -1365,6 +1443,7 @@ void B2bua::tickOnSipThread() {
   std::vector<std::string> due;
   for (const auto& [id, call] : calls_) {
     if (call->collect && call->collect->deadline <= now) finishCollectOnSipThread(*call, "timeout");
+    if (call->message && call->message->deadline <= now) finishMessageOnSipThread(*call, "max_length");
     if (call->deadline <= now) due.push_back(id);
   }
   for (const auto& id : due) {
@@ -1435,6 +1514,11 @@ void B2bua::endCallOnSipThread(Call& call, calls::v1::Disposition disposition, c
   if (call.state == Call::State::kEnding) return;
   call.state = Call::State::kEnding;
   call.deadline = Clock::time_point::max();
+  // A caller sent to voicemail was answered by nobody: a missed call, whoever hung up.
+  if (call.took_message && call.bridged_leg.empty() &&
+      (disposition == calls::v1::DISPOSITION_CANCELLED || disposition == calls::v1::DISPOSITION_FAILED)) {
+    disposition = calls::v1::DISPOSITION_NO_ANSWER;
+  }
   if (!call.caller_gone && call.caller != nullptr) {
     if (!call.caller_answered) {
       const int final_status = status >= 300 ? status : 480;
@@ -1499,7 +1583,11 @@ void B2bua::endCallOnSipThread(Call& call, calls::v1::Disposition disposition, c
         if (auto a = totals.legs.find("a"); a != totals.legs.end()) {
           *ended->mutable_call_ended()->mutable_caller_media() = a->second;
         }
-        if (totals.recording) *ended->mutable_call_ended()->mutable_recording() = *totals.recording;
+        if (totals.recording) {
+          auto* recording = ended->mutable_call_ended()->mutable_recording();
+          *recording = *totals.recording;
+          recording->set_voicemail(current->took_message);
+        }
         finishEndedCallOnSipThread(call_id, std::move(totals.legs));
         if (!current->admission.tenant_id.empty()) publishOnSipThread(*current, *ended);
         CallNotification notice;

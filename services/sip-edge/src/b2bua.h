@@ -76,6 +76,7 @@ class B2bua final : public CallCommands, public CallHandler {
                     std::function<void(grpc::Status)> done) override;
   void collectDigits(const calls::v1::CollectDigitsRequest& request,
                      std::function<void(grpc::Status)> done) override;
+  void record(const calls::v1::RecordRequest& request, std::function<void(grpc::Status)> done) override;
   // A digit or playback end from the media relay, for the call's application. Any thread.
   void mediaEvent(media::v1::MediaEvent event);
   void listLiveCalls(std::function<void(calls::v1::ListLiveCallsResponse)> done) override;
@@ -122,6 +123,10 @@ class B2bua final : public CallCommands, public CallHandler {
   void onDigitOnSipThread(Call& call, const std::string& digit);
   void finishCollectOnSipThread(Call& call, const char* reason);
   void onPlaybackEndedOnSipThread(Call& call, const std::string& playback_id);
+  // The caller's message (Record): started once the greeting has been heard out, finished (the
+  // file closed at the relay) on a terminator, silence or its maximum length, then notified.
+  void startMessageOnSipThread(Call& call);
+  void finishMessageOnSipThread(Call& call, const char* reason);
   // The call when its caller was answered by the application and is not bridged (a voice menu);
   // otherwise null, and `done` has been told why.
   Call* answeredCallerOnSipThread(const std::string& call_id,

@@ -28,6 +28,15 @@ calls::v1::MediaCounters countersOf(const media::v1::LegCounters& counters) {
   return result;
 }
 
+calls::v1::CallRecording recordingOf(const media::v1::Recording& file) {
+  calls::v1::CallRecording recording;
+  recording.set_file(file.file());
+  recording.set_duration_ms(file.duration_ms());
+  recording.set_bytes(file.bytes());
+  recording.set_channels(file.channels());
+  return recording;
+}
+
 // KEYS[1] = the number's set; ARGV = now, hold until, channels, call id.
 constexpr char kAcquireScript[] = R"lua(
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
@@ -200,24 +209,27 @@ absl::StatusOr<MediaTotals> RelayLinkControl::deleteSession(
   MediaTotals totals;
   for (const auto& leg : reply->session().legs())
     totals.legs[leg.leg_id()] = countersOf(leg.counters());
-  if (reply->session().has_recording()) {
-    const auto& file = reply->session().recording();
-    auto& recording = totals.recording.emplace();
-    recording.set_file(file.file());
-    recording.set_duration_ms(file.duration_ms());
-    recording.set_bytes(file.bytes());
-  }
+  if (reply->session().has_recording()) totals.recording = recordingOf(reply->session().recording());
   return totals;
 }
 
 absl::Status RelayLinkControl::startRecording(const std::string& session_id, const std::string& leg_a,
-                                              const std::string& leg_b) {
+                                              const std::string& leg_b, std::chrono::milliseconds silence) {
   media::v1::ControlRequest request;
   auto* start = request.mutable_start_recording();
   start->set_session_id(session_id);
   start->set_leg_a(leg_a);
   start->set_leg_b(leg_b);
+  start->set_silence_ms(static_cast<uint32_t>(silence.count()));
   return link_.call(std::move(request)).status();
+}
+
+absl::StatusOr<calls::v1::CallRecording> RelayLinkControl::stopRecording(const std::string& session_id) {
+  media::v1::ControlRequest request;
+  request.mutable_stop_recording()->set_session_id(session_id);
+  auto reply = link_.call(std::move(request));
+  if (!reply.ok()) return reply.status();
+  return recordingOf(reply->recording());
 }
 
 void KafkaEventSink::publish(const std::string& tenant_id, const std::string& call_id,

@@ -158,10 +158,12 @@ class MediaControl {
                                         const std::string& playback_id,
                                         const std::vector<std::string>& prompts, bool loop) = 0;
   virtual absl::Status stopPlayback(const std::string& session_id, const std::string& leg_id) = 0;
-  // Records the two (linked) legs' parties, leg_a on the left channel; the file is finished and
-  // reported when the session is deleted.
+  // Records the two (linked) legs' parties, leg_a on the left channel, or with leg_b empty leg_a's
+  // party alone (mono); the file is finished by stopRecording or when the session is deleted, which
+  // reports it. `silence` > 0: a SilenceDetected media event once leg_a has been silent that long.
   virtual absl::Status startRecording(const std::string& session_id, const std::string& leg_a,
-                                      const std::string& leg_b) = 0;
+                                      const std::string& leg_b, std::chrono::milliseconds silence) = 0;
+  virtual absl::StatusOr<calls::v1::CallRecording> stopRecording(const std::string& session_id) = 0;
   // Frees the ports; returns each leg's final counters by leg id.
   virtual absl::StatusOr<MediaTotals> deleteSession(
       const std::string& session_id) = 0;
@@ -201,7 +203,8 @@ class RelayLinkControl final : public MediaControl {
                                 const std::vector<std::string>& prompts, bool loop) override;
   absl::Status stopPlayback(const std::string& session_id, const std::string& leg_id) override;
   absl::Status startRecording(const std::string& session_id, const std::string& leg_a,
-                              const std::string& leg_b) override;
+                              const std::string& leg_b, std::chrono::milliseconds silence) override;
+  absl::StatusOr<calls::v1::CallRecording> stopRecording(const std::string& session_id) override;
   absl::StatusOr<MediaTotals> deleteSession(
       const std::string& session_id) override;
 

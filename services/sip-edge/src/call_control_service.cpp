@@ -32,7 +32,7 @@ class ApplicationStream final : public grpc::ServerBidiReactor<ApplicationMessag
     if (closed_) return false;
     if (decisions_only_ && !notification.has_offered() && !notification.has_dial_failed() &&
         !notification.has_digit() && !notification.has_playback_ended() &&
-        !notification.has_digits_collected())
+        !notification.has_digits_collected() && !notification.has_recording_ended())
       return true;  // not wanted: as good as delivered
     ControlMessage message;
     *message.mutable_notification() = notification;
@@ -150,9 +150,12 @@ class ApplicationStream final : public grpc::ServerBidiReactor<ApplicationMessag
       case calls::v1::Command::kCollectDigits:
         invalid = validateCollectDigits(command.collect_digits());
         break;
+      case calls::v1::Command::kRecord:
+        invalid = validateRecord(command.record());
+        break;
       case calls::v1::Command::KIND_NOT_SET:
         invalid = grpc_util::invalidArgument(
-            "command", "needs dial, hangup, answer, play, stop_playback or collect_digits");
+            "command", "needs dial, hangup, answer, play, stop_playback, collect_digits or record");
         break;
     }
     if (!invalid.ok()) {
@@ -185,6 +188,8 @@ class ApplicationStream final : public grpc::ServerBidiReactor<ApplicationMessag
         return commands_.stopPlayback(command.stop_playback(), std::move(done));
       case calls::v1::Command::kCollectDigits:
         return commands_.collectDigits(command.collect_digits(), std::move(done));
+      case calls::v1::Command::kRecord:
+        return commands_.record(command.record(), std::move(done));
       case calls::v1::Command::KIND_NOT_SET:
         break;  // refused above
     }
@@ -371,9 +376,11 @@ grpc::Status validatePlay(const calls::v1::PlayRequest& request) {
     return grpc_util::invalidArgument("prompts", "1 to 16 prompt names");
   }
   for (const auto& prompt : request.prompts()) {
+    // "@beep" is media-relay's own tone (the voicemail beep), the one name outside a tenant's.
+    if (prompt == "@beep") continue;
     if (prompt.empty() || prompt.size() > 64 ||
         prompt.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-_") != std::string::npos) {
-      return grpc_util::invalidArgument("prompts", "each 1 to 64 of a-z 0-9 - _");
+      return grpc_util::invalidArgument("prompts", "each 1 to 64 of a-z 0-9 - _, or @beep");
     }
   }
   return grpc::Status::OK;
@@ -381,6 +388,25 @@ grpc::Status validatePlay(const calls::v1::PlayRequest& request) {
 
 grpc::Status validateStopPlayback(const calls::v1::StopPlaybackRequest& request) {
   return validateCallId(request.call_id());
+}
+
+namespace {
+
+grpc::Status validateTerminators(const std::string& terminators) {
+  if (terminators.size() > 16 || terminators.find_first_not_of("0123456789*#ABCD") != std::string::npos) {
+    return grpc_util::invalidArgument("terminators", "keys among 0-9 * # A-D");
+  }
+  return grpc::Status::OK;
+}
+
+}  // namespace
+
+grpc::Status validateRecord(const calls::v1::RecordRequest& request) {
+  if (auto invalid = validateCallId(request.call_id()); !invalid.ok()) return invalid;
+  if (request.max_seconds() > 3600) return grpc_util::invalidArgument("max_seconds", "0 (120) or 1 to 3600");
+  if (request.silence_seconds() > 60) return grpc_util::invalidArgument("silence_seconds", "0 (none) or 1 to 60");
+  if (auto invalid = validateTerminators(request.terminators()); !invalid.ok()) return invalid;
+  return validateRoute(request.route());
 }
 
 grpc::Status validateCollectDigits(const calls::v1::CollectDigitsRequest& request) {
@@ -394,10 +420,7 @@ grpc::Status validateCollectDigits(const calls::v1::CollectDigitsRequest& reques
   if (request.inter_digit_timeout_ms() > 60000) {
     return grpc_util::invalidArgument("inter_digit_timeout_ms", "at most 60000");
   }
-  if (request.terminators().size() > 16 ||
-      request.terminators().find_first_not_of("0123456789*#ABCD") != std::string::npos) {
-    return grpc_util::invalidArgument("terminators", "keys among 0-9 * # A-D");
-  }
+  if (auto invalid = validateTerminators(request.terminators()); !invalid.ok()) return invalid;
   return validateRoute(request.route());
 }
 

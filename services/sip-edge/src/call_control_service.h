@@ -29,6 +29,7 @@ class CallCommands {
                             std::function<void(grpc::Status)> done) = 0;
   virtual void collectDigits(const calls::v1::CollectDigitsRequest& request,
                              std::function<void(grpc::Status)> done) = 0;
+  virtual void record(const calls::v1::RecordRequest& request, std::function<void(grpc::Status)> done) = 0;
   virtual void listLiveCalls(std::function<void(calls::v1::ListLiveCallsResponse)> done) = 0;
 };
 
@@ -71,6 +72,7 @@ grpc::Status validateAnswer(const calls::v1::AnswerRequest& request);
 grpc::Status validatePlay(const calls::v1::PlayRequest& request);
 grpc::Status validateStopPlayback(const calls::v1::StopPlaybackRequest& request);
 grpc::Status validateCollectDigits(const calls::v1::CollectDigitsRequest& request);
+grpc::Status validateRecord(const calls::v1::RecordRequest& request);
 
 class CallControlService final : public calls::v1::CallControl::CallbackService {
  public:

@@ -253,10 +253,16 @@ absl::Status MediaRelayPool::stopPlayback(const std::string& session_id,
 }
 
 absl::Status MediaRelayPool::startRecording(const std::string& session_id, const std::string& leg_a,
-                                            const std::string& leg_b) {
+                                            const std::string& leg_b, std::chrono::milliseconds silence) {
   const auto control = controlHolding(session_id);
   if (!control) return absl::NotFoundError("media-relay: no such session (relay lost?)");
-  return control->startRecording(session_id, leg_a, leg_b);
+  return control->startRecording(session_id, leg_a, leg_b, silence);
+}
+
+absl::StatusOr<calls::v1::CallRecording> MediaRelayPool::stopRecording(const std::string& session_id) {
+  const auto control = controlHolding(session_id);
+  if (!control) return absl::NotFoundError("media-relay: no such session (relay lost?)");
+  return control->stopRecording(session_id);
 }
 
 absl::StatusOr<MediaTotals> MediaRelayPool::deleteSession(

@@ -68,7 +68,8 @@ class MediaRelayPool final : public MediaControl, public OrphanedMedia {
                                 const std::vector<std::string>& prompts, bool loop) override;
   absl::Status stopPlayback(const std::string& session_id, const std::string& leg_id) override;
   absl::Status startRecording(const std::string& session_id, const std::string& leg_a,
-                              const std::string& leg_b) override;
+                              const std::string& leg_b, std::chrono::milliseconds silence) override;
+  absl::StatusOr<calls::v1::CallRecording> stopRecording(const std::string& session_id) override;
   absl::StatusOr<MediaTotals> deleteSession(
       const std::string& session_id) override;
   // OrphanedMedia: a session another instance created on `relay_address`.

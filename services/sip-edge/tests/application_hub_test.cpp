@@ -56,6 +56,9 @@ struct CountedCommands : tel::sip::CallCommands {
                      std::function<void(grpc::Status)> done) override {
     take(std::move(done));
   }
+  void record(const tel::calls::v1::RecordRequest&, std::function<void(grpc::Status)> done) override {
+    take(std::move(done));
+  }
   void listLiveCalls(std::function<void(tel::calls::v1::ListLiveCallsResponse)> done) override {
     ++received;
     done({});
@@ -150,6 +153,8 @@ std::vector<CallNotification::KindCase> receivedWhenAttached(bool decisions_only
   CHECK(hub.notify(*application, notice));
   notice.mutable_playback_ended()->set_playback_id("p1");
   CHECK(hub.notify(*application, notice));
+  notice.mutable_recording_ended()->set_reason("silence");
+  CHECK(hub.notify(*application, notice));
   notice.mutable_bridged()->set_leg_id("b2.1");
   CHECK(hub.notify(*application, notice));
   notice.mutable_ended();
@@ -176,14 +181,15 @@ TEST_CASE("an application is sent every notification about the calls it takes") 
         std::vector<CallNotification::KindCase>{
             CallNotification::kOffered, CallNotification::kRinging, CallNotification::kDialFailed,
             CallNotification::kDigit, CallNotification::kDigitsCollected,
-            CallNotification::kPlaybackEnded, CallNotification::kBridged, CallNotification::kEnded});
+            CallNotification::kPlaybackEnded, CallNotification::kRecordingEnded, CallNotification::kBridged,
+            CallNotification::kEnded});
 }
 
-TEST_CASE("an application attached for decisions only is sent offers, failed dials, keys and playback ends") {
+TEST_CASE("an application attached for decisions only is sent offers, failed dials, keys, playback and message ends") {
   CHECK(receivedWhenAttached(true) ==
         std::vector<CallNotification::KindCase>{CallNotification::kOffered, CallNotification::kDialFailed,
                                                 CallNotification::kDigit, CallNotification::kDigitsCollected,
-                                                CallNotification::kPlaybackEnded});
+                                                CallNotification::kPlaybackEnded, CallNotification::kRecordingEnded});
 }
 
 TEST_CASE("commands on the stream are answered on it by outcomes carrying their ids") {
@@ -230,7 +236,7 @@ TEST_CASE("a malformed command gets INVALID_ARGUMENT naming the field and reache
   CHECK(fixture.outcomes(1).at(0).id() == 3);
 }
 
-TEST_CASE("malformed Answer, Play, StopPlayback and CollectDigits get INVALID_ARGUMENT naming the field") {
+TEST_CASE("malformed Answer, Play, StopPlayback, CollectDigits and Record get INVALID_ARGUMENT naming the field") {
   Fixture fixture;
   fixture.attach(true);
   std::vector<std::pair<tel::calls::v1::Command, std::string>> cases;
@@ -269,6 +275,24 @@ TEST_CASE("malformed Answer, Play, StopPlayback and CollectDigits get INVALID_AR
     c.mutable_collect_digits()->set_call_id("call-1");
     c.mutable_collect_digits()->set_max_digits(4);
     c.mutable_collect_digits()->set_terminators("#x");
+  });
+  add("call_id", [](auto& c) { c.mutable_record(); });
+  add("max_seconds", [](auto& c) {
+    c.mutable_record()->set_call_id("call-1");
+    c.mutable_record()->set_max_seconds(7200);
+  });
+  add("silence_seconds", [](auto& c) {
+    c.mutable_record()->set_call_id("call-1");
+    c.mutable_record()->set_silence_seconds(61);
+  });
+  add("terminators", [](auto& c) {
+    c.mutable_record()->set_call_id("call-1");
+    c.mutable_record()->set_terminators("#!");
+  });
+  add("prompts", [](auto& c) {  // only the relay's own tone may start with @
+    c.mutable_play()->set_call_id("call-1");
+    c.mutable_play()->set_playback_id("p1");
+    c.mutable_play()->add_prompts("@siren");
   });
   for (const auto& [command, field] : cases) {
     ApplicationMessage message;

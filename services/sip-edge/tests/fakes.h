@@ -142,11 +142,15 @@ struct FakeMedia : MediaControl {
     plays.push_back(entry);
     return 1000u;
   }
-  std::vector<std::string> recordings;  // "session:leg_a+leg_b"
+  std::vector<std::string> recordings;  // "session:leg_a+leg_b", "session:stop"
   absl::Status startRecording(const std::string& session, const std::string& leg_a,
-                              const std::string& leg_b) override {
+                              const std::string& leg_b, std::chrono::milliseconds) override {
     recordings.push_back(session + ":" + leg_a + "+" + leg_b);
     return absl::OkStatus();
+  }
+  absl::StatusOr<calls::v1::CallRecording> stopRecording(const std::string& session) override {
+    recordings.push_back(session + ":stop");
+    return calls::v1::CallRecording{};
   }
   absl::Status stopPlayback(const std::string& session, const std::string& leg) override {
     plays.push_back(session + "/" + leg + ":stop");

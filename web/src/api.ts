@@ -199,12 +199,20 @@ export interface CallRecord {
   legs?: CallLeg[];
   route?: RouteStep[];
   recording?: CallRecording | null;
+  voicemail?: CallVoicemail | null;
 }
 export interface CallRecording {
   duration_ms: number;
   bytes: number;
   expired: boolean;
   url: string | null;
+  channels?: number;
+  voicemail?: boolean;
+}
+export interface CallVoicemail {
+  box: string;
+  heard: boolean;
+  heard_at: string | null;
 }
 export interface DialPlan {
   version: number;

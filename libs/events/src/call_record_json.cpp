@@ -68,10 +68,18 @@ json callRecordJson(const calls_v1::CallRecord& call, bool with_legs) {
                          ? json{{"duration_ms", call.recording().duration_ms()},
                                 {"bytes", call.recording().bytes()},
                                 {"expired", call.recording().expired()},
+                                {"channels", call.recording().channels()},
+                                {"voicemail", call.recording().voicemail()},
                                 {"url", call.recording().expired()
                                             ? json(nullptr)
                                             : json("/v1/calls/" + call.call_id() + "/recording")}}
                          : json(nullptr);
+  // A call that left a voicemail message: its box, and whether someone has heard it.
+  out["voicemail"] = call.voicemail_box().empty()
+                         ? json(nullptr)
+                         : json{{"box", call.voicemail_box()},
+                                {"heard", call.has_voicemail_heard_at()},
+                                {"heard_at", time(call.voicemail_heard_at(), call.has_voicemail_heard_at())}};
   out["category"] = call.category_id().empty()
                         ? json(nullptr)
                         : json{{"id", call.category_id()}, {"name", call.category()}, {"set_by", call.category_set_by()}};

@@ -25,6 +25,12 @@ class CallLogService final : public v1::CallLog::CallbackService {
     });
   }
 
+  grpc::ServerUnaryReactor* MarkVoicemail(grpc::CallbackServerContext* context,
+                                          const v1::MarkVoicemailRequest* request,
+                                          v1::CallRecord* response) override {
+    return executor_.runUnary(context, [=, this] { return store_.markVoicemail(*request, response); });
+  }
+
  private:
   CdrStore& store_;
   grpc_util::BlockingExecutor executor_;

@@ -144,11 +144,17 @@ v1::CallRecord projectCall(const std::string& tenant_id, const std::string& call
       }
       case v1::CallEvent::kRouteStep:
         *record.add_route() = event.route_step();
+        // Routing names the box in the step that starts the message (router.cpp, takeMessage).
+        if (event.route_step().type() == "voicemail" && event.route_step().outcome() == "recording") {
+          record.set_voicemail_box(event.route_step().detail());
+        }
         break;
       case v1::CallEvent::KIND_NOT_SET:
         break;
     }
   }
+  // A box is only a voicemail's once its message was recorded (a caller may hang up in the greeting).
+  if (!record.has_recording() || !record.recording().voicemail()) record.clear_voicemail_box();
   record.set_events(seen.size());
   if (!record.has_started_at() && first_event != INT64_MAX) setTime(first_event, record.mutable_started_at());
   if (answered_micros != 0) {

@@ -81,7 +81,8 @@ constexpr const char* kCallColumns =
     " utm_medium, utm_campaign, utm_term, utm_content, referrer, landing_page,"
     " coalesce(category_id::text, ''),"
     " coalesce((SELECT k.name FROM call_categories k WHERE k.id = calls.category_id), ''),"
-    " category_set_by, route::text, coalesce(recording::text, '')";
+    " category_set_by, route::text, coalesce(recording::text, ''), voicemail_box,"
+    " (extract(epoch FROM voicemail_heard_at) * 1000000)::bigint";
 
 // The call's route (its way through the dial plan) as the jsonb array stored in calls.route.
 std::string routeJson(const v1::CallRecord& call) {
@@ -103,7 +104,9 @@ std::string recordingJson(const v1::CallRecord& call) {
   const auto& recording = call.recording();
   return nlohmann::json{{"file", recording.file()},
                         {"duration_ms", recording.duration_ms()},
-                        {"bytes", recording.bytes()}}
+                        {"bytes", recording.bytes()},
+                        {"channels", recording.channels()},
+                        {"voicemail", recording.voicemail()}}
       .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
@@ -116,6 +119,8 @@ void readRecording(const std::string& text, v1::CallRecord* out) {
   recording->set_duration_ms(value.value("duration_ms", uint32_t{0}));
   recording->set_bytes(value.value("bytes", uint64_t{0}));
   recording->set_expired(value.contains("expired_at"));
+  recording->set_channels(value.value("channels", uint32_t{2}));  // stored before mono files existed: stereo
+  recording->set_voicemail(value.value("voicemail", false));
 }
 
 void readRoute(const std::string& text, v1::CallRecord* out) {
@@ -175,6 +180,8 @@ void mapCall(const pqxx::row& row, v1::CallRecord* out) {
   out->set_category_set_by(row[35].as<std::string>());
   readRoute(row[36].as<std::string>(), out);
   readRecording(row[37].as<std::string>(), out);
+  out->set_voicemail_box(row[38].as<std::string>());
+  if (!row[39].is_null()) setTimeFromColumn(row[39], out->mutable_voicemail_heard_at());
 }
 
 bool isUuid(const std::string& text) {
@@ -234,7 +241,7 @@ BatchResult CdrStore::writeBatch(const std::vector<IncomingEvent>& events) {
         " answered_leg_id text, answered_by text, caller_packets_in bigint, caller_packets_out "
         "bigint,"
         " caller_bytes_in bigint, caller_bytes_out bigint, events integer, complete boolean, route text,"
-        " recording text)"
+        " recording text, voicemail_box text)"
         " ON COMMIT DELETE ROWS");
     txn.exec(
         "CREATE TEMP TABLE IF NOT EXISTS incoming_leg_rows (tenant_id uuid, call_id text, leg_id "
@@ -344,7 +351,8 @@ BatchResult CdrStore::writeTenant(pqxx::work& txn, const std::string& tenant_id,
                          number(call.events()),
                          text(call.complete() ? "t" : "f"),
                          routeJson(call),
-                         recordingJson(call)});
+                         recordingJson(call),
+                         text(call.voicemail_box())});
     for (int i = 0; i < call.legs_size(); ++i) {
       const auto& leg = call.legs(i);
       leg_rows.push_back({text(tenant_id), text(call_id), text(leg.leg_id()), number(i),
@@ -363,7 +371,7 @@ BatchResult CdrStore::writeTenant(pqxx::work& txn, const std::string& tenant_id,
   // Staging tables carry times as microseconds since the epoch (bigint); the upserts convert.
   txn.exec("DELETE FROM incoming_call_rows");
   txn.exec("DELETE FROM incoming_leg_rows");
-  copyRows<26>(txn, "incoming_call_rows", call_rows);
+  copyRows<27>(txn, "incoming_call_rows", call_rows);
   copyRows<18>(txn, "incoming_leg_rows", leg_rows);
   // A call's legs only ever grow with its events (a leg id, once seen, stays), so an upsert keeps
   // them exact without deleting the old rows first. Legs go first: when a record completes, the
@@ -391,12 +399,12 @@ BatchResult CdrStore::writeTenant(pqxx::work& txn, const std::string& tenant_id,
       "caller_account_id,"
       " started_at, answered_at, ended_at, ring_seconds, talk_seconds, disposition, hangup_side,"
       " sip_status, cause, answered_leg_id, answered_by, caller_packets_in, caller_packets_out,"
-      " caller_bytes_in, caller_bytes_out, events, complete, route, recording, updated_at)"
+      " caller_bytes_in, caller_bytes_out, events, complete, route, recording, voicemail_box, updated_at)"
       " SELECT tenant_id, call_id, direction, caller, called, number_id, caller_account_id, " +
       fromMicros("started") + ", " + fromMicros("answered") + ", " + fromMicros("ended") +
       ", ring_seconds, talk_seconds, disposition, hangup_side, sip_status, cause, answered_leg_id,"
       " answered_by, caller_packets_in, caller_packets_out, caller_bytes_in, caller_bytes_out,"
-      " events, complete, route::jsonb, NULLIF(recording, '')::jsonb, now() FROM incoming_call_rows"
+      " events, complete, route::jsonb, NULLIF(recording, '')::jsonb, voicemail_box, now() FROM incoming_call_rows"
       " ON CONFLICT (tenant_id, call_id) DO UPDATE SET direction = EXCLUDED.direction,"
       " caller = EXCLUDED.caller, called = EXCLUDED.called, number_id = EXCLUDED.number_id,"
       " caller_account_id = EXCLUDED.caller_account_id, started_at = EXCLUDED.started_at,"
@@ -411,6 +419,7 @@ BatchResult CdrStore::writeTenant(pqxx::work& txn, const std::string& tenant_id,
       " events = EXCLUDED.events, complete = EXCLUDED.complete, route = EXCLUDED.route,"
       // A recording the retention sweep deleted stays marked so, whatever late event comes.
       " recording = CASE WHEN calls.recording ? 'expired_at' THEN calls.recording ELSE EXCLUDED.recording END,"
+      " voicemail_box = EXCLUDED.voicemail_box,"
       " updated_at = now()");
   return result;
 }
@@ -456,6 +465,9 @@ grpc::Status CdrStore::listCalls(const v1::ListCallsRequest& request, v1::ListCa
             " AND l.call_id = calls.call_id AND l.extension = " +
             txn.quote(request.extension()) + ")";
       }
+      if (request.voicemails() || !request.voicemail_box().empty()) where += " AND voicemail_box <> ''";
+      if (!request.voicemail_box().empty()) where += " AND voicemail_box = " + txn.quote(request.voicemail_box());
+      if (request.unheard()) where += " AND voicemail_box <> '' AND voicemail_heard_at IS NULL";
       if (after) {
         where += " AND (started_at, call_id) < ('epoch'::timestamptz + " + txn.quote(after->first) +
                  " * interval '1 microsecond', " + txn.quote(after->second) + ")";
@@ -515,6 +527,24 @@ grpc::Status CdrStore::getCall(const std::string& tenant_id, const std::string& 
     });
     return found ? Status::OK : grpc_util::notFound("call");
   });
+}
+
+grpc::Status CdrStore::markVoicemail(const v1::MarkVoicemailRequest& request, v1::CallRecord* out) {
+  if (!isUuid(request.tenant_id())) return grpc_util::invalidArgument("tenant_id", "must be a tenant id");
+  auto marked = guarded([&] {
+    bool found = false;
+    pool_->inTenantTransaction(request.tenant_id(), [&](pqxx::work& txn) {
+      // Marking heard twice keeps the first time: "heard at" is when someone first listened.
+      found = !txn.exec_params("UPDATE calls SET voicemail_heard_at = CASE WHEN $2"
+                               " THEN coalesce(voicemail_heard_at, now()) END"
+                               " WHERE call_id = $1 AND voicemail_box <> '' RETURNING call_id",
+                               request.call_id(), request.heard())
+                   .empty();
+    });
+    return found ? Status::OK : grpc_util::notFound("voicemail");
+  });
+  if (!marked.ok()) return marked;
+  return getCall(request.tenant_id(), request.call_id(), out);
 }
 
 }  // namespace tel::cdr

@@ -58,6 +58,8 @@ class CdrStore {
   grpc::Status listCalls(const v1::ListCallsRequest& request, v1::ListCallsResponse* out);
   grpc::Status getCall(const std::string& tenant_id, const std::string& call_id,
                        v1::CallRecord* out);
+  // Sets or clears the message's heard time; NOT_FOUND for a call without a voicemail message.
+  grpc::Status markVoicemail(const v1::MarkVoicemailRequest& request, v1::CallRecord* out);
 
   bool healthy() { return pool_->ping(); }
 

@@ -166,3 +166,37 @@ TEST_CASE("route steps become the record's route, in sequence order, whatever or
   step_event.mutable_route_step();
   CHECK(eventType(step_event) == "call.route_step");
 }
+
+TEST_CASE("a call that left a voicemail message is listed in the box its route names") {
+  auto step = [](uint64_t sequence, const std::string& type, const std::string& outcome, const std::string& detail) {
+    CallEventRecord record{"r" + std::to_string(sequence), sequence, kStart + static_cast<int64_t>(sequence) * 1000, {}};
+    auto* route = record.event.mutable_route_step();
+    route->set_node("vm");
+    route->set_type(type);
+    route->set_outcome(outcome);
+    route->set_detail(detail);
+    return record;
+  };
+  std::vector<CallEventRecord> events(1);
+  events[0] = {"s", 1, kStart, {}};
+  events[0].event.mutable_call_started()->set_caller("+380441112233");
+  events.push_back(step(2, "voicemail", "recording", "sales"));
+  events.push_back(step(3, "voicemail", "silence", "sales: 7400 ms"));
+  // The caller hung up in the greeting: no message, so no voicemail either.
+  CallEventRecord ended{"e", 4, kStart + 20'000'000, {}};
+  ended.event.mutable_call_ended()->set_disposition(v1::DISPOSITION_NO_ANSWER);
+  events.push_back(ended);
+  CHECK(projectCall("t1", "c9", events).voicemail_box().empty());
+  // With the message recorded, the record is the box's.
+  auto* recording = events.back().event.mutable_call_ended()->mutable_recording();
+  recording->set_file("t1/c9.wav");
+  recording->set_channels(1);
+  recording->set_voicemail(true);
+  auto record = projectCall("t1", "c9", events);
+  CHECK(record.voicemail_box() == "sales");
+  CHECK(record.recording().voicemail());
+  CHECK(record.route_size() == 2);
+  // A conversation's recording is no voicemail, whatever its route.
+  recording->set_voicemail(false);
+  CHECK(projectCall("t1", "c9", events).voicemail_box().empty());
+}

@@ -1,5 +1,6 @@
-// GET /v1/calls and /v1/calls/{id}: the call log, from cdr-ingest's CallLog service; and
-// /v1/calls/{id}/recording, the call's recording from the recordings store.
+// GET /v1/calls and /v1/calls/{id}: the call log, from cdr-ingest's CallLog service;
+// /v1/calls/{id}/recording, the call's recording from the recordings store; and /v1/voicemails,
+// the calls that left a voicemail message.
 #include <google/protobuf/util/time_util.h>
 
 #include <array>
@@ -10,6 +11,7 @@
 
 #include "csv.h"
 #include "gateway_forward.h"
+#include "json_request.h"
 #include "tel/events/call_record_json.h"
 
 namespace tel::gateway {
@@ -175,6 +177,40 @@ void GatewayServer::registerCallLogRoutes() {
     request.set_call_id(call.request.matches[1]);
     forwardTo(call, *call_log_, &calls_v1::CallLog::StubInterface::GetCall, request, 200,
               [](const calls_v1::CallRecord& record) { return tel::events::callRecordJson(record, true); });
+  });
+  route("GET", "/v1/voicemails", "/v1/voicemails", Access::kTenant, [this](Call& call) {
+    calls_v1::ListCallsRequest request;
+    request.set_tenant_id(call.principal.tenant_id);
+    if (auto error = readCallFilters(call.request, &request)) return writeError(call.response, *error);
+    request.set_voicemails(true);
+    if (call.request.has_param("box")) {
+      const std::string box = call.request.get_param_value("box");
+      if (box.empty() || box.size() > 64) return writeError(call.response, ApiError::invalid("box", "box: 1 to 64 characters"));
+      request.set_voicemail_box(box);
+    }
+    if (call.request.has_param("unheard")) {
+      const std::string unheard = call.request.get_param_value("unheard");
+      if (unheard != "true" && unheard != "false") {
+        return writeError(call.response, ApiError::invalid("unheard", "unheard: true or false"));
+      }
+      request.set_unheard(unheard == "true");
+    }
+    forwardTo(call, *call_log_, &calls_v1::CallLog::StubInterface::ListCalls, request, 200,
+              [](const calls_v1::ListCallsResponse& reply) {
+                json page = {{"items", json::array()}, {"next_page_token", reply.next_page_token()}};
+                for (const auto& item : reply.calls()) page["items"].push_back(tel::events::callRecordJson(item, false));
+                return page;
+              });
+  });
+  route("PATCH", R"(/v1/voicemails/([^/]+))", "/v1/voicemails/{id}", Access::kTenant, [this](Call& call) {
+    JsonRequest body = JsonRequest::parse(call.request.body, {{"heard", FieldType::kBoolean, true}});
+    if (!body.ok()) return writeError(call.response, *body.error);
+    calls_v1::MarkVoicemailRequest request;
+    request.set_tenant_id(call.principal.tenant_id);
+    request.set_call_id(call.request.matches[1]);
+    request.set_heard(*body.boolean("heard"));
+    forwardTo(call, *call_log_, &calls_v1::CallLog::StubInterface::MarkVoicemail, request, 200,
+              [](const calls_v1::CallRecord& record) { return tel::events::callRecordJson(record, false); });
   });
   route("GET", R"(/v1/calls/([^/]+)/recording)", "/v1/calls/{id}/recording", Access::kTenant,
         [this](Call& call) {

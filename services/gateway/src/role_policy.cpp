@@ -27,6 +27,7 @@ std::optional<std::string> roleRefusal(const std::string& role, const std::strin
   }
   if (role == "agent") {
     if (label == "/v1/sessions" && method == "DELETE") return std::nullopt;  // signing out
+    if (label == "/v1/voicemails/{id}" && method == "PATCH") return std::nullopt;  // listening to messages
     if (isRead(method) && !isAccessControl(label)) return std::nullopt;
     return refused + " (agents read; owners and admins change settings)";
   }

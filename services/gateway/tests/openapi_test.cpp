@@ -20,7 +20,7 @@ TEST_CASE("the compiled-in OpenAPI document is valid JSON describing every route
         "/v1/webhooks", "/v1/webhooks/{id}", "/v1/webhooks/{id}/rotate-secret",
         "/v1/webhooks/{id}/ping", "/v1/webhooks/{id}/attempts", "/v1/webhooks/{id}/replay",
         "/v1/dialplan", "/v1/dialplan/preview", "/v1/prompts", "/v1/prompts/{name}", "/v1/prompts/{name}/audio",
-        "/v1/calls/{id}/recording"}) {
+        "/v1/calls/{id}/recording", "/v1/voicemails", "/v1/voicemails/{id}"}) {
     INFO(path);
     CHECK(paths.contains(path));
   }

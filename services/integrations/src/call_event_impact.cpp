@@ -63,6 +63,11 @@ CallEventImpact impactOf(const calls_v1::CallEvent& event) {
       if (event.call_ended().disposition() != calls_v1::DISPOSITION_ANSWERED) {
         impact.events.push_back({"call.missed", std::nullopt, ""});
       }
+      // The file is finished when the call ends: a CRM can fetch it from the record's URL.
+      if (event.call_ended().has_recording()) {
+        impact.events.push_back(
+            {event.call_ended().recording().voicemail() ? "voicemail.received" : "recording.ready", std::nullopt, ""});
+      }
       return impact;
     }
     default:  // bridged, leg ended: nothing a subscriber is told on its own

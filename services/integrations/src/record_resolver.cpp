@@ -17,12 +17,12 @@ RecordResolver::RecordResolver(std::shared_ptr<pg::ConnectionPool> pool,
       log_(std::move(logger)),
       resolved_(prometheus::BuildCounter()
                     .Name("tel_webhooks_records_attached_total")
-                    .Help("call.ended / call.missed events given their call record")
+                    .Help("call.ended, call.missed, recording.ready and voicemail.received events given their call record")
                     .Register(registry)
                     .Add({})),
       without_record_(prometheus::BuildCounter()
                           .Name("tel_webhooks_records_missing_total")
-                          .Help("call.ended / call.missed events sent without a record, none being complete in time")
+                          .Help("Events that carry the call record sent without it, none being complete in time")
                           .Register(registry)
                           .Add({})),
       failures_(prometheus::BuildCounter()

@@ -84,6 +84,24 @@ TEST_CASE("a call's end raises call.ended waiting for the record and call.missed
   CHECK_FALSE(impact.events[1].data);
 }
 
+TEST_CASE("a recorded call's end raises recording.ready, a voicemail's voicemail.received, both with the record") {
+  calls_v1::CallEvent ended;
+  ended.mutable_call_ended()->set_disposition(calls_v1::DISPOSITION_ANSWERED);
+  ended.mutable_call_ended()->mutable_recording()->set_file("t/c.wav");
+  auto impact = impactOf(ended);
+  REQUIRE(impact.events.size() == 2);
+  CHECK(impact.events[1].type == "recording.ready");
+  CHECK_FALSE(impact.events[1].data);  // the call record, once complete, is its data
+
+  ended.mutable_call_ended()->set_disposition(calls_v1::DISPOSITION_NO_ANSWER);
+  ended.mutable_call_ended()->mutable_recording()->set_voicemail(true);
+  impact = impactOf(ended);
+  REQUIRE(impact.events.size() == 3);
+  CHECK(impact.events[1].type == "call.missed");
+  CHECK(impact.events[2].type == "voicemail.received");
+  CHECK_FALSE(impact.events[2].data);
+}
+
 TEST_CASE("bridging and a leg's end raise nothing") {
   calls_v1::CallEvent bridged;
   bridged.mutable_call_bridged()->set_leg_id("b1.1");

@@ -92,13 +92,14 @@ export function CallDetails({ id }: { id: string }) {
           )}
           {call.recording && (
             <>
-              <h2>Recording</h2>
+              <h2>{call.voicemail ? `Voicemail message (box ${call.voicemail.box})` : "Recording"}</h2>
               {call.recording.url ? (
                 <p>
                   {/* The browser sends the session cookie with the request, as with every API call. */}
                   <audio controls preload="none" src={call.recording.url} data-testid="recording-player" />{" "}
                   <span className="detail">
-                    {Math.round(call.recording.duration_ms / 1000)} s, caller left, callee right ·{" "}
+                    {Math.round(call.recording.duration_ms / 1000)} s,{" "}
+                    {call.recording.voicemail ? "the caller alone" : "caller left, callee right"} ·{" "}
                     <a href={call.recording.url} download>
                       Download
                     </a>

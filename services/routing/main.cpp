@@ -35,7 +35,9 @@ int main(int argc, char** argv) {
                                         {.timeout = std::chrono::seconds(10), .max_stdout = 28 << 20});
     tel::routing::PromptStore prompt_store(pool, tel::routing::PromptFiles(config.prompts_dir), speech, log);
     tel::routing::PromptsService prompts(prompt_store, config.prompts_workers, log);
-    tel::routing::Router router(directory, plans, log, *registry);
+    tel::routing::CarrierHealth carrier_health(config.carrier_health, log, *registry);
+    tel::routing::Router router(directory, plans, carrier_health, log, *registry, [] { return absl::Now(); },
+                                config.router);
     auto workers = std::make_unique<tel::grpc_util::BlockingExecutor>(config.workers);
     tel::routing::SipEdgeFleet fleet(
         config.call_control_address,
@@ -49,6 +51,10 @@ int main(int argc, char** argv) {
         },
         config.resolve_interval, *registry, log);
     fleet.start();
+    // Down carriers are probed from a sip-edge (SIP OPTIONS) until they answer again.
+    tel::routing::CarrierProbeLoop carrier_probes(
+        carrier_health, [&fleet](const std::string& uri) { return fleet.probe(uri, std::chrono::seconds(2)); }, log);
+    carrier_probes.start();
 
     tel::metrics::AdminServer admin("routing", registry, [&] {
       const size_t members = fleet.members();
@@ -76,6 +82,7 @@ int main(int argc, char** argv) {
     const int signal = shutdown_signal.wait();
     log.info("shutting down", {{"signal", std::to_string(signal)}});
     server.shutdown(std::chrono::seconds(5));
+    carrier_probes.stop();
     fleet.stop();
     workers.reset();
     admin.stop();

@@ -79,6 +79,8 @@ not_a_dir=$(mktemp)
 expect prompts.dir "$routing_db" TEL_ROUTING_PROMPTS_DIR="$not_a_dir" "$routing"
 rm -f "$not_a_dir"
 expect prompts.workers "$routing_db" TEL_ROUTING_PROMPTS_DIR="${TMPDIR:-/tmp}" TEL_ROUTING_PROMPTS_WORKERS=0 "$routing"
+expect carriers.response_timeout "$routing_db" TEL_ROUTING_PROMPTS_DIR="${TMPDIR:-/tmp}" TEL_ROUTING_CARRIERS_RESPONSE_TIMEOUT=100ms "$routing"
+expect carriers.probe_interval "$routing_db" TEL_ROUTING_PROMPTS_DIR="${TMPDIR:-/tmp}" TEL_ROUTING_CARRIERS_PROBE_INTERVAL=0s "$routing"
 config=$(mktemp)
 printf 'http:\n  listne: 127.0.0.1:1\nredis:\n  url: redis://127.0.0.1:1\n' >"$config"
 expect http.listne "$gateway" --config "$config"

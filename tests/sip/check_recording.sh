@@ -69,11 +69,6 @@ plan() {  # plan RECORD: the number rings bob, recording or not
     \"nodes\": {\"sales\": {\"type\": \"scheme\", \"record\": $1, \"steps\": [{\"targets\": [{\"extension\": \"102\"}]}]}},
     \"numbers\": {\"$number\": \"sales\"}}" | jq -e '.version >= 1' >/dev/null
 }
-eventually() {  # eventually SECONDS COMMAND...: COMMAND succeeds within SECONDS
-  local deadline=$((SECONDS + $1))
-  shift
-  until "$@"; do ((SECONDS < deadline)) || return 1; sleep 0.5; done
-}
 status_of() { curl -s -o "$work/body" -w '%{http_code}' -H "Authorization: Bearer $1" "$TEL_API_URL$2"; }
 
 # --- A recorded call ---------------------------------------------------------------------------------

@@ -13,6 +13,11 @@ check() {  # check DESCRIPTION COMMAND...
   if "$@"; then echo "ok: $what"; else echo "FAIL: $what"; failed=1; fi
 }
 fails() { ! "$@"; }
+eventually() {  # eventually SECONDS COMMAND...: COMMAND succeeds within SECONDS
+  local deadline=$((SECONDS + $1))
+  shift
+  until "$@"; do ((SECONDS < deadline)) || return 1; sleep 0.5; done
+}
 random_hex() { head -c "$1" /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 
 # scenario FILE BLOCK...: a copy of the sipp scenario keeping only the named optional blocks

@@ -267,6 +267,33 @@ void SipEdgeFleet::stop() {
   for (auto& [address, link] : members) link->stop();
 }
 
+absl::StatusOr<uint32_t> ApplicationLink::probe(const std::string& uri, std::chrono::milliseconds timeout) {
+  calls::v1::ProbeRequest request;
+  request.set_request_uri(uri);
+  request.set_timeout_ms(static_cast<uint32_t>(timeout.count()));
+  calls::v1::ProbeResult result;
+  grpc::ClientContext context;
+  grpc_util::setTimeout(context, timeout + std::chrono::seconds(1));
+  const grpc::Status status = stub_->Probe(&context, request, &result);
+  if (!status.ok()) return grpc_util::toAbsl("sip-edge", status);
+  return result.status_code();
+}
+
+absl::StatusOr<uint32_t> SipEdgeFleet::probe(const std::string& uri, std::chrono::milliseconds timeout) {
+  Member member;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [address, link] : members_) {
+      if (link->attached()) {
+        member = link;
+        break;
+      }
+    }
+  }
+  if (!member) return absl::UnavailableError("no sip-edge attached");
+  return member->probe(uri, timeout);
+}
+
 size_t SipEdgeFleet::members() const {
   std::lock_guard lock(mutex_);
   return members_.size();

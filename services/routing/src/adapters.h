@@ -75,6 +75,9 @@ class ApplicationLink final : public CallCommander,
   absl::Status play(const calls::v1::PlayRequest& request) override;
   absl::Status collectDigits(const calls::v1::CollectDigitsRequest& request) override;
   absl::Status record(const calls::v1::RecordRequest& request) override;
+  // Sends SIP OPTIONS to `uri` from this sip-edge (call-control's Probe); the final status, 0 for
+  // none within `timeout`. Blocking.
+  absl::StatusOr<uint32_t> probe(const std::string& uri, std::chrono::milliseconds timeout);
 
  private:
   using Stream =
@@ -123,6 +126,8 @@ class SipEdgeFleet {
   // sip-edges known / attached right now.
   size_t members() const;
   size_t attached() const;
+  // A probe from any attached sip-edge (see ApplicationLink::probe).
+  absl::StatusOr<uint32_t> probe(const std::string& uri, std::chrono::milliseconds timeout);
 
  private:
   // The link is shared with the commands in flight: a worker may still send on it (and be told

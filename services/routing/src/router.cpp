@@ -1,5 +1,7 @@
 #include "router.h"
 
+#include <algorithm>
+
 #include "tel/phone/e164.h"
 
 namespace tel::routing {
@@ -31,12 +33,14 @@ uint32_t callerStatusAfterFailedDial(uint32_t dial_status) {
   return dial_status;
 }
 
-Router::Router(RouteDirectory& directory, PlanSource& plans, log::Logger logger, prometheus::Registry& registry,
-               Clock clock)
+Router::Router(RouteDirectory& directory, PlanSource& plans, CarrierHealth& health, log::Logger logger,
+               prometheus::Registry& registry, Clock clock, RouterOptions options)
     : directory_(directory),
       plans_(plans),
+      health_(health),
       log_(std::move(logger)),
       clock_(std::move(clock)),
+      options_(options),
       decisions_(prometheus::BuildCounter()
                      .Name("tel_routing_decisions_total")
                      .Help("Routing decisions by outcome")
@@ -267,25 +271,54 @@ Decision Router::external(const std::string& call_id, const calls::v1::CallOffer
     log_.warn("no outbound carrier", {{"call_id", call_id}, {"tenant_id", offered.tenant_id()}});
     return refuse(call_id, 503, "no outbound carrier");
   }
-  target->set_request_uri(outboundRequestUri((*route)->outbound_uri(), destination));
+  auto carriers = carriersInOrder(**route);
+  aimAt(*target, carriers.front(), destination);
   // Forwarded inbound calls show the original caller; calls from accounts show the tenant's number
   // (the one its outbound rules choose for the destination, or the carrier's).
-  if (!keep_caller_id) target->set_caller_id(caller_id.empty() ? (*route)->caller_id() : caller_id);
+  if (keep_caller_id) {
+    target->clear_caller_id();
+  } else if (!caller_id.empty()) {
+    target->set_caller_id(caller_id);
+  }
   count("external_number");
-  if ((*route)->fallbacks().empty()) return Decision{dial, std::nullopt};
+  if (carriers.size() == 1) return Decision{dial, std::nullopt};
   // Other carriers can take the call should this one fail it.
   Journey journey;
   journey.tenant_id = offered.tenant_id();
+  Route steps;
+  for (const auto& carrier : carriers) {
+    if (health_.down(carrier.carrier_id())) {
+      addRouteStep(steps, journey, "outbound", "carrier_down", "tried last", carrier.outbound_uri());
+    }
+  }
+  addRouteStep(steps, journey, "outbound", "carrier", "1", target->request_uri());
   journey.failover.emplace();
   journey.failover->dial = dial;
   journey.failover->destination = destination;
   journey.failover->keep_caller_id = keep_caller_id;
   journey.failover->caller_id = caller_id;
-  journey.failover->carriers.assign((*route)->fallbacks().begin(), (*route)->fallbacks().end());
-  Route steps;
-  addRouteStep(steps, journey, "outbound", "carrier", "1", target->request_uri());
+  journey.failover->carriers = std::move(carriers);
   keepJourney(call_id, std::move(journey), timeout_seconds);
   return withRoute(Decision{dial, std::nullopt}, std::move(steps));
+}
+
+std::vector<accounts::v1::OutboundCarrier> Router::carriersInOrder(const accounts::v1::OutboundRoute& route) const {
+  std::vector<accounts::v1::OutboundCarrier> carriers;
+  auto& primary = carriers.emplace_back();
+  primary.set_carrier_id(route.carrier_id());
+  primary.set_outbound_uri(route.outbound_uri());
+  primary.set_caller_id(route.caller_id());
+  carriers.insert(carriers.end(), route.fallbacks().begin(), route.fallbacks().end());
+  std::stable_partition(carriers.begin(), carriers.end(),
+                        [this](const auto& carrier) { return !health_.down(carrier.carrier_id()); });
+  return carriers;
+}
+
+void Router::aimAt(calls::v1::ExternalTarget& target, const accounts::v1::OutboundCarrier& carrier,
+                   const std::string& destination) const {
+  target.set_request_uri(outboundRequestUri(carrier.outbound_uri(), destination));
+  target.set_caller_id(carrier.caller_id());
+  target.set_response_timeout_ms(static_cast<uint32_t>(options_.carrier_response_timeout.count()));
 }
 
 void Router::keepJourney(const std::string& call_id, Journey journey, uint32_t ring_seconds) {
@@ -301,23 +334,32 @@ std::optional<Decision> Router::nextCarrier(const std::string& call_id, Journey 
                                             const calls::v1::DialFailed& failed) {
   auto& failover = *journey.failover;
   const uint32_t status = failed.status_code();
-  // The carrier failed the call (a server error, a timeout), not the callee (busy, unknown number).
+  // The carrier failed the call (a server error, a timeout, no response), not the callee (busy,
+  // unknown number, declined): only then is it the carrier's health, and another carrier's turn.
   const bool carrier_failed = (status >= 500 && status <= 599) || status == 408;
-  if (!carrier_failed || failover.next >= failover.carriers.size()) {
+  const auto& tried = failover.carriers[failover.current];
+  if (carrier_failed) {
+    health_.failed(tried.carrier_id(), tried.outbound_uri());
+  } else {
+    health_.worked(tried.carrier_id());
+  }
+  if (!carrier_failed || failover.current + 1 >= failover.carriers.size()) {
     std::lock_guard lock(journeys_mutex_);
     journeys_.erase(call_id);
     return std::nullopt;
   }
-  const auto& carrier = failover.carriers[failover.next++];
+  const auto& carrier = failover.carriers[++failover.current];
   Route route;
   addRouteStep(route, journey, "outbound", "carrier_failed", std::to_string(status),
                failover.dial.targets(0).external().request_uri());
   auto* target = failover.dial.mutable_targets(0)->mutable_external();
-  target->set_request_uri(outboundRequestUri(carrier.outbound_uri(), failover.destination));
-  if (!failover.keep_caller_id) {
-    target->set_caller_id(failover.caller_id.empty() ? carrier.caller_id() : failover.caller_id);
+  aimAt(*target, carrier, failover.destination);
+  if (failover.keep_caller_id) {
+    target->clear_caller_id();
+  } else if (!failover.caller_id.empty()) {
+    target->set_caller_id(failover.caller_id);
   }
-  addRouteStep(route, journey, "outbound", "carrier", std::to_string(failover.next + 1), target->request_uri());
+  addRouteStep(route, journey, "outbound", "carrier", std::to_string(failover.current + 1), target->request_uri());
   count("carrier_failover");
   log_.warn("carrier failed the call: trying the next", {{"call_id", call_id},
                                                          {"tenant_id", journey.tenant_id},
@@ -414,8 +456,10 @@ bool Router::addTarget(const Journey& journey, const SchemeTarget& target, calls
     case SchemeTarget::Kind::kNumber: {
       auto route = directory_.outboundRoute(journey.tenant_id);
       if (!route.ok() || !*route) return false;  // no carrier: the number cannot be rung
+      // Through the first carrier that is up; a silent one fails the leg within the response
+      // timeout, and the scheme goes on with its other targets and steps.
       auto* ring = dial.add_targets()->mutable_external();
-      ring->set_request_uri(outboundRequestUri((*route)->outbound_uri(), target.value));
+      aimAt(*ring, carriersInOrder(**route).front(), target.value);
       // FMC: the employee's mobile shows the company number the client called.
       ring->set_caller_id(journey.company_number);
       return true;

@@ -15,6 +15,7 @@
 #include "tel/accounts/v1/accounts.grpc.pb.h"
 #include "tel/calls/v1/call_control.grpc.pb.h"
 #include "tel/log/log.h"
+#include "carrier_health.h"
 #include "plan_store.h"
 
 namespace tel::routing {
@@ -79,12 +80,18 @@ absl::Status execute(const Decision& decision, CallCommander& commander);
 // so a journey expires once its step's ring time has passed without a DialFailed (the call was
 // answered or hung up). Thread-safe: notifications are handled on worker threads; journeys_ is
 // guarded by journeys_mutex_.
+struct RouterOptions {
+  // Carrier legs whose carrier sends no response at all (not even 100 Trying) within this fail at
+  // once, so that the call moves on to the next carrier (ExternalTarget.response_timeout_ms).
+  std::chrono::milliseconds carrier_response_timeout{3000};
+};
+
 class Router {
  public:
   using Clock = std::function<absl::Time()>;
 
-  Router(RouteDirectory& directory, PlanSource& plans, log::Logger logger, prometheus::Registry& registry,
-         Clock clock = [] { return absl::Now(); });
+  Router(RouteDirectory& directory, PlanSource& plans, CarrierHealth& health, log::Logger logger,
+         prometheus::Registry& registry, Clock clock = [] { return absl::Now(); }, RouterOptions options = {});
 
   // Whether handle() does anything with the notification: the others (ringing, bridged, ended)
   // are dropped where they are read, without waking a worker for each.
@@ -106,15 +113,16 @@ class Router {
     const PlanNode* scheme = nullptr;
     std::string scheme_id;
     size_t next_step = 0;
-    // A call to a number through the tenant's carriers: the carriers not tried yet, in order, and
-    // the dial to repeat through the next one when a carrier fails it (5xx, 408).
+    // A call to a number through the tenant's carriers: the carriers in the order they are tried
+    // (those up first), the one the dial went through, and the dial to repeat through the next one
+    // when a carrier fails it (5xx, 408, no response).
     struct Failover {
       calls::v1::DialRequest dial;
       std::string destination;
       bool keep_caller_id = false;
       std::string caller_id;  // the outbound rules' choice; empty: each carrier's own
       std::vector<accounts::v1::OutboundCarrier> carriers;
-      size_t next = 0;
+      size_t current = 0;
     };
     std::optional<Failover> failover;
     // A voice menu the caller is in (or an extension typed there ringing): the node, how many
@@ -161,6 +169,11 @@ class Router {
   // Stores the journey until its DialFailed, or until `ring_seconds` + 60 s have passed without one.
   void keepJourney(const std::string& call_id, Journey journey, uint32_t ring_seconds);
   bool addTarget(const Journey& journey, const SchemeTarget& target, calls::v1::DialRequest& dial);
+  // The route's carriers, the tenant's order kept except that those down go last.
+  std::vector<accounts::v1::OutboundCarrier> carriersInOrder(const accounts::v1::OutboundRoute& route) const;
+  // Points `target` at `destination` through `carrier`.
+  void aimAt(calls::v1::ExternalTarget& target, const accounts::v1::OutboundCarrier& carrier,
+             const std::string& destination) const;
   void sweepJourneys(std::chrono::steady_clock::time_point now);
   Decision routeFromAccount(const std::string& call_id, const calls::v1::CallOffered& offered);
   Decision external(const std::string& call_id, const calls::v1::CallOffered& offered,
@@ -170,8 +183,10 @@ class Router {
 
   RouteDirectory& directory_;
   PlanSource& plans_;
+  CarrierHealth& health_;
   log::Logger log_;
   Clock clock_;
+  const RouterOptions options_;
   prometheus::Family<prometheus::Counter>& decisions_;
   mutable std::mutex journeys_mutex_;
   std::unordered_map<std::string, Journey> journeys_;  // by call id

@@ -25,6 +25,20 @@ RoutingConfig RoutingConfig::load(config::Config& source) {
   }
   config.prompts_espeak = source.getString("prompts.espeak", "espeak-ng");
   config.prompts_workers = static_cast<int>(source.getInt("prompts.workers", 1, 64, 2));
+  config.router.carrier_response_timeout = source.getDuration("carriers.response_timeout", std::chrono::seconds(3));
+  if (config.router.carrier_response_timeout < std::chrono::milliseconds(500) ||
+      config.router.carrier_response_timeout > std::chrono::seconds(30)) {
+    throw config::ConfigError("carriers.response_timeout", "must be from 500ms to 30s");
+  }
+  auto& health = config.carrier_health;
+  health.failures_to_trip = static_cast<int>(source.getInt("carriers.failures_to_trip", 1, 100, 3));
+  health.window = std::chrono::duration_cast<std::chrono::seconds>(
+      source.getDuration("carriers.failure_window", std::chrono::seconds(60)));
+  health.probe_interval = std::chrono::duration_cast<std::chrono::seconds>(
+      source.getDuration("carriers.probe_interval", std::chrono::seconds(5)));
+  if (health.window.count() < 1) throw config::ConfigError("carriers.failure_window", "must be at least 1s");
+  if (health.probe_interval.count() < 1) throw config::ConfigError("carriers.probe_interval", "must be at least 1s");
+  health.probes_to_recover = static_cast<int>(source.getInt("carriers.probes_to_recover", 1, 10, 2));
   source.rejectUnknownKeys();
   return config;
 }

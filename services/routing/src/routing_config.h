@@ -1,5 +1,7 @@
 #pragma once
 
+#include "carrier_health.h"
+#include "router.h"
 #include "tel/config/config.h"
 #include "tel/log/log.h"
 
@@ -24,6 +26,11 @@ struct RoutingConfig {
   std::string prompts_dir;
   std::string prompts_espeak = "espeak-ng";  // the program that renders text prompts
   int prompts_workers = 2;                   // prompts rendered at once
+  // Carriers: how long one may stay silent before a call moves on (carriers.response_timeout), and
+  // when it is taken out and brought back (carriers.failures_to_trip, .failure_window,
+  // .probe_interval, .probes_to_recover).
+  RouterOptions router;
+  CarrierHealthOptions carrier_health;
 
   static RoutingConfig load(config::Config& source);
 };

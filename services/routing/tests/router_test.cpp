@@ -85,7 +85,9 @@ struct Fixture {
   prometheus::Registry registry;
   // Monday 2026-11-30 10:00 in Berlin unless a test moves it.
   absl::Time now = absl::FromCivil(absl::CivilMinute(2026, 11, 30, 9, 0), absl::UTCTimeZone());
-  Router router{directory, plans, log::Logger::create("routing-test", log::Level::kError), registry,
+  std::chrono::steady_clock::time_point steady_now{};
+  CarrierHealth health{{}, log::Logger::create("routing-test", log::Level::kError), registry, [this] { return steady_now; }};
+  Router router{directory, plans, health, log::Logger::create("routing-test", log::Level::kError), registry,
                 [this] { return now; }};
 
   Fixture() {
@@ -434,6 +436,7 @@ TEST_CASE_METHOD(Fixture, "a carrier that fails a call hands it to the next, in 
   router.handle(offer, commander);
   REQUIRE(commander.dials.size() == 1);
   CHECK(commander.dials[0].targets(0).external().request_uri() == "sip:+447911123456@primary.example:5060");
+  CHECK(commander.dials[0].targets(0).external().response_timeout_ms() == 3000);  // a silent carrier is passed over
   CHECK(commander.dials[0].limits_size() == 2);
   REQUIRE(commander.dials[0].route_size() == 1);
   CHECK(commander.dials[0].route(0).type() == "carrier");
@@ -617,4 +620,129 @@ TEST_CASE_METHOD(Fixture, "voicemail answers, plays the greeting and a beep, rec
   // A second end (a duplicate) changes nothing.
   router.handle(ended, commander);
   CHECK(commander.hangups.size() == 1);
+}
+
+TEST_CASE_METHOD(Fixture, "a carrier that keeps failing is tried last until its probes are answered") {
+  accounts::v1::OutboundRoute outbound;
+  outbound.set_carrier_id("primary");
+  outbound.set_outbound_uri("sip:primary.example:5060");
+  auto* backup = outbound.add_fallbacks();
+  backup->set_carrier_id("backup");
+  backup->set_outbound_uri("sip:backup.example:5060");
+  directory.outbound = outbound;
+  auto call = [&](const std::string& call_id) {
+    calls::v1::CallNotification offer;
+    offer.set_call_id(call_id);
+    *offer.mutable_offered() = fromAccount("+447911123456");
+    router.handle(offer, commander);
+    return commander.dials.back();
+  };
+  // Three calls in a minute find the primary silent (408 after the response timeout).
+  for (int i = 0; i < 3; ++i) {
+    const std::string id = "trip-" + std::to_string(i);
+    CHECK(call(id).targets(0).external().request_uri() == "sip:+447911123456@primary.example:5060");
+    CHECK_FALSE(health.down("primary"));
+    steady_now += std::chrono::seconds(10);
+    failDial(id, 408, "no_answer");
+    CHECK(commander.dials.back().targets(0).external().request_uri() == "sip:+447911123456@backup.example:5060");
+  }
+  CHECK(health.down("primary"));
+  // The next call goes to the backup first; the record says why.
+  auto next = call("after-trip");
+  CHECK(next.targets(0).external().request_uri() == "sip:+447911123456@backup.example:5060");
+  REQUIRE(next.route_size() == 2);
+  CHECK(next.route(0).type() == "carrier_down");
+  CHECK(next.route(0).detail() == "sip:primary.example:5060");
+  // A busy callee through the backup is the callee's answer, not the carrier's failure.
+  failDial("after-trip", 486, "busy");
+  CHECK_FALSE(health.down("backup"));
+  // Probes: due once the interval has passed, one at a time; two answered bring it back.
+  CHECK(health.dueProbes().empty());
+  steady_now += std::chrono::seconds(5);
+  auto due = health.dueProbes();
+  REQUIRE(due.size() == 1);
+  CHECK(due[0].carrier_id == "primary");
+  CHECK(due[0].uri == "sip:primary.example:5060");
+  CHECK(health.dueProbes().empty());  // in flight
+  health.probed("primary", true);
+  CHECK(health.down("primary"));
+  steady_now += std::chrono::seconds(5);
+  REQUIRE(health.dueProbes().size() == 1);
+  health.probed("primary", true);
+  CHECK_FALSE(health.down("primary"));
+  CHECK(call("recovered").targets(0).external().request_uri() == "sip:+447911123456@primary.example:5060");
+}
+
+TEST_CASE("carrier health: failures outside the window do not add up; an unanswered probe starts the count again") {
+  prometheus::Registry registry;
+  std::chrono::steady_clock::time_point now{};
+  CarrierHealth health({.failures_to_trip = 2, .window = std::chrono::seconds(30)},
+                       log::Logger::create("routing-test", log::Level::kError), registry, [&] { return now; });
+  health.failed("c1", "sip:c1.example");
+  now += std::chrono::seconds(31);
+  health.failed("c1", "sip:c1.example");
+  CHECK_FALSE(health.down("c1"));
+  health.failed("c1", "sip:c1.example");
+  CHECK(health.down("c1"));
+  now += std::chrono::seconds(5);
+  REQUIRE(health.dueProbes().size() == 1);
+  health.probed("c1", true);
+  now += std::chrono::seconds(5);
+  REQUIRE(health.dueProbes().size() == 1);
+  health.probed("c1", false);  // the run of answers is broken
+  now += std::chrono::seconds(5);
+  REQUIRE(health.dueProbes().size() == 1);
+  health.probed("c1", true);
+  CHECK(health.down("c1"));
+  // A call that the carrier carried to the callee brings it back at once.
+  health.worked("c1");
+  CHECK_FALSE(health.down("c1"));
+  CHECK(probeAnswered(200));
+  CHECK(probeAnswered(405));  // OPTIONS not allowed is still an answer
+  CHECK_FALSE(probeAnswered(0));
+  CHECK_FALSE(probeAnswered(408));
+  CHECK_FALSE(probeAnswered(503));
+}
+
+TEST_CASE("the probe loop sends OPTIONS to the down carriers through sip-edge and records the answers") {
+  prometheus::Registry registry;
+  std::chrono::steady_clock::time_point now{};
+  auto logger = log::Logger::create("routing-test", log::Level::kError);
+  CarrierHealth health({.failures_to_trip = 1, .probes_to_recover = 1}, logger, registry, [&] { return now; });
+  std::vector<std::string> probed;
+  uint32_t answer = 0;
+  CarrierProbeLoop loop(
+      health,
+      [&](const std::string& uri) -> absl::StatusOr<uint32_t> {
+        probed.push_back(uri);
+        return answer;
+      },
+      logger);
+  health.failed("c1", "sip:c1.example");
+  now += std::chrono::seconds(5);
+  loop.probeDue();  // no answer within the probe's timeout: still down
+  CHECK(probed == std::vector<std::string>{"sip:c1.example"});
+  CHECK(health.down("c1"));
+  loop.probeDue();  // not due again yet
+  CHECK(probed.size() == 1);
+  now += std::chrono::seconds(5);
+  answer = 200;
+  loop.probeDue();
+  CHECK_FALSE(health.down("c1"));
+}
+
+TEST_CASE("a down carrier no call wants for an hour is forgotten and no longer probed") {
+  prometheus::Registry registry;
+  std::chrono::steady_clock::time_point now{};
+  CarrierHealth health({.failures_to_trip = 1}, log::Logger::create("routing-test", log::Level::kError), registry,
+                       [&] { return now; });
+  health.failed("gone", "sip:gone.example");
+  now += std::chrono::minutes(30);
+  CHECK(health.down("gone"));  // a call asks: still wanted
+  now += std::chrono::minutes(59);
+  REQUIRE(health.dueProbes().size() == 1);
+  health.probed("gone", false);
+  now += std::chrono::minutes(2);
+  CHECK(health.dueProbes().empty());
+  CHECK_FALSE(health.down("gone"));
 }

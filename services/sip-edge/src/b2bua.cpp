@@ -98,6 +98,8 @@ struct B2bua::Leg {
   std::string account_id;
   std::string extension;
   RelayEndpoint relay;  // where this leg's party sends audio
+  // When a target that has not answered at all (not even 100 Trying) is given up as down.
+  Clock::time_point response_deadline = Clock::time_point::max();
 
   bool live() const { return state != State::kEnded; }
 };
@@ -112,6 +114,7 @@ struct B2bua::PlannedLeg {
   std::string account_id;
   std::string extension;
   RelayEndpoint relay;
+  std::chrono::milliseconds response_timeout{0};  // 0: none (ExternalTarget.response_timeout_ms)
 };
 
 // What a dial's worker hands back to the SIP thread: the legs to place, the limit slots it took
@@ -130,6 +133,7 @@ B2bua::PlannedLeg externalLeg(const calls::v1::ExternalTarget& target, const std
   leg.kind = calls::v1::LEG_TARGET_EXTERNAL;
   leg.request_uri = target.request_uri();
   leg.from_user = target.caller_id().empty() ? caller : target.caller_id();
+  leg.response_timeout = std::chrono::milliseconds(target.response_timeout_ms());
   return leg;
 }
 
@@ -222,6 +226,7 @@ B2bua::B2bua(SipStack& stack, CallAdmission& admission, Bindings& bindings, Medi
       workers_(workers),
       options_(std::move(options)),
       log_(std::move(logger)),
+      prober_(stack, options_.edge_host, options_.outbound_proxy),
       active_calls_(prometheus::BuildGauge()
                         .Name("tel_sip_calls_active")
                         .Help("Calls in progress on this sip-edge")
@@ -310,6 +315,7 @@ void B2bua::eraseFromLedger(const std::string& call_id, const Admission& admissi
 }
 
 bool B2bua::handleOnSipThread(const SipStack::Event& event) {
+  if (prober_.handleOnSipThread(event)) return true;
   const auto known = handles_.find(event.handle);
   Call* call = known == handles_.end() ? nullptr : findCall(known->second.call_id);
   const std::string leg_id = known == handles_.end() ? std::string() : known->second.leg_id;
@@ -721,6 +727,7 @@ void B2bua::placeLegsOnSipThread(const std::string& call_id, std::vector<Planned
     leg.account_id = plan.account_id;
     leg.extension = plan.extension;
     leg.relay = plan.relay;
+    if (plan.response_timeout.count() > 0) leg.response_deadline = Clock::now() + plan.response_timeout;
     call->legs[plan.id] = leg;
 
     CallEvent created;
@@ -784,6 +791,7 @@ void B2bua::onInviteResponseOnSipThread(Call& call, const std::string& leg_id,
   if (found == call.legs.end()) return;
   Leg& leg = found->second;
   const int status = event.status;
+  if (status >= 100) leg.response_deadline = Clock::time_point::max();  // the target is there
   if (status < 100 || status == 100) return;
   if (status < 200) {
     if (!leg.live() || call.state != Call::State::kDialing) return;
@@ -933,6 +941,20 @@ void B2bua::onLegAnsweredOnSipThread(Call& call, Leg& leg, const SipStack::Event
         notifyOnSipThread(*current, notice);
         current->log.info("call bridged", {{"leg_id", leg_id}});
       });
+}
+
+void B2bua::giveUpSilentLegsOnSipThread(Call& call, Clock::time_point now) {
+  for (auto& [id, leg] : call.legs) {
+    if (!leg.live() || leg.response_deadline > now) continue;
+    leg.response_deadline = Clock::time_point::max();
+    Handle handle = leg.handle;
+    // As if it had answered 408: the application hears DialFailed at once and tries another way.
+    onLegFailedOnSipThread(call, leg, 408, "no response");
+    leg.reason = "no_response";
+    // nua sends the CANCEL once the target answers at all, and stops the INVITE's retransmissions.
+    if (handle != nullptr) nua_cancel(handle, TAG_END());
+    if (call.state != Call::State::kDialing) return;  // the dial failed: the legs are settled
+  }
 }
 
 void B2bua::onLegFailedOnSipThread(Call& call, Leg& leg, int status, const char* phrase) {
@@ -1422,6 +1444,21 @@ void B2bua::mediaEvent(media::v1::MediaEvent event) {
   });
 }
 
+void B2bua::probe(const calls::v1::ProbeRequest& request,
+                  std::function<void(grpc::Status, calls::v1::ProbeResult)> done) {
+  const auto timeout = std::chrono::milliseconds(request.timeout_ms() == 0 ? 2000 : request.timeout_ms());
+  prober_.probe(request.request_uri(), timeout,
+                [done = std::move(done)](int status, std::chrono::milliseconds round_trip) {
+                  if (status < 0) {
+                    return done(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "too many probes at once"), {});
+                  }
+                  calls::v1::ProbeResult result;
+                  result.set_status_code(static_cast<uint32_t>(status));
+                  result.set_rtt_ms(static_cast<uint32_t>(round_trip.count()));
+                  done(grpc::Status::OK, std::move(result));
+                });
+}
+
 void B2bua::listLiveCalls(std::function<void(calls::v1::ListLiveCallsResponse)> done) {
   stack_.post([this, done = std::move(done)] {
     static constexpr const char* kStates[] = {"admitting",   "offered", "dialing",  "answering",
@@ -1439,11 +1476,13 @@ void B2bua::listLiveCalls(std::function<void(calls::v1::ListLiveCallsResponse)> 
 }
 
 void B2bua::tickOnSipThread() {
+  prober_.tickOnSipThread();
   const auto now = Clock::now();
   std::vector<std::string> due;
   for (const auto& [id, call] : calls_) {
     if (call->collect && call->collect->deadline <= now) finishCollectOnSipThread(*call, "timeout");
     if (call->message && call->message->deadline <= now) finishMessageOnSipThread(*call, "max_length");
+    if (call->state == Call::State::kDialing) giveUpSilentLegsOnSipThread(*call, now);
     if (call->deadline <= now) due.push_back(id);
   }
   for (const auto& id : due) {
@@ -1497,6 +1536,7 @@ void B2bua::mediaLost(std::vector<std::string> session_ids) {
 }
 
 void B2bua::shutdownOnSipThread() {
+  prober_.shutdownOnSipThread();
   std::vector<std::string> ids;
   for (const auto& [id, call] : calls_) ids.push_back(id);
   for (const auto& id : ids) {

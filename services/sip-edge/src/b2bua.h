@@ -16,6 +16,7 @@
 #include "call_control_service.h"
 #include "call_ledger.h"
 #include "sip_stack.h"
+#include "target_prober.h"
 #include "tel/grpc/blocking_executor.h"
 
 struct nua_handle_s;
@@ -80,6 +81,8 @@ class B2bua final : public CallCommands, public CallHandler {
   // A digit or playback end from the media relay, for the call's application. Any thread.
   void mediaEvent(media::v1::MediaEvent event);
   void listLiveCalls(std::function<void(calls::v1::ListLiveCallsResponse)> done) override;
+  void probe(const calls::v1::ProbeRequest& request,
+             std::function<void(grpc::Status, calls::v1::ProbeResult)> done) override;
 
   struct Call;
   struct Leg;
@@ -100,6 +103,8 @@ class B2bua final : public CallCommands, public CallHandler {
                                    const SipStack::Event& event);
   void onLegAnsweredOnSipThread(Call& call, Leg& leg, const SipStack::Event& event);
   void onLegFailedOnSipThread(Call& call, Leg& leg, int status, const char* phrase);
+  // Fails the legs whose target has not answered at all within their response timeout.
+  void giveUpSilentLegsOnSipThread(Call& call, std::chrono::steady_clock::time_point now);
   void onByeOnSipThread(Call& call, const std::string& leg_id);
   // INFO within a call's dialog: a key of the answered caller (SIP INFO, the fallback to RFC
   // 4733), or passed on between bridged parties. `call` is null when the call has gone.
@@ -154,6 +159,8 @@ class B2bua final : public CallCommands, public CallHandler {
   grpc_util::BlockingExecutor& workers_;
   B2buaOptions options_;
   log::Logger log_;
+
+  TargetProber prober_;
 
   // SIP thread only.
   std::map<std::string, std::unique_ptr<Call>> calls_;

@@ -304,6 +304,22 @@ grpc::Status validateRoute(const google::protobuf::RepeatedPtrField<calls::v1::R
 
 }  // namespace
 
+namespace {
+
+// A sip: URI sip-edge can put in a request line and a To header as it is.
+bool isSipUri(const std::string& uri) {
+  return uri.rfind("sip:", 0) == 0 && uri.size() > 4 && uri.size() <= 256 &&
+         uri.find_first_of(" \r\n<>\"") == std::string::npos;
+}
+
+}  // namespace
+
+grpc::Status validateProbe(const calls::v1::ProbeRequest& request) {
+  if (!isSipUri(request.request_uri())) return grpc_util::invalidArgument("request_uri", "must be a sip: URI");
+  if (request.timeout_ms() > 10000) return grpc_util::invalidArgument("timeout_ms", "0 (2000) or at most 10000");
+  return grpc::Status::OK;
+}
+
 grpc::Status validateDial(const calls::v1::DialRequest& request) {
   if (request.call_id().empty() || request.call_id().size() > 128) {
     return grpc_util::invalidArgument("call_id", "required, at most 128 bytes");
@@ -317,9 +333,10 @@ grpc::Status validateDial(const calls::v1::DialRequest& request) {
   for (const auto& target : request.targets()) {
     if (target.has_external()) {
       const std::string& uri = target.external().request_uri();
-      if (uri.rfind("sip:", 0) != 0 || uri.size() > 256 ||
-          uri.find_first_of(" \r\n<>\"") != std::string::npos) {
-        return grpc_util::invalidArgument("targets.external.request_uri", "must be a sip: URI");
+      if (!isSipUri(uri)) return grpc_util::invalidArgument("targets.external.request_uri", "must be a sip: URI");
+      const uint32_t response_timeout = target.external().response_timeout_ms();
+      if (response_timeout != 0 && (response_timeout < 500 || response_timeout > 30000)) {
+        return grpc_util::invalidArgument("targets.external.response_timeout_ms", "0, or 500 to 30000");
       }
     } else if (target.has_account()) {
       if (target.account().account_id().empty()) {
@@ -450,6 +467,21 @@ grpc::ServerUnaryReactor* CallControlService::Hangup(grpc::CallbackServerContext
     return reactor;
   }
   commands_.hangup(*request, [reactor](grpc::Status status) { reactor->Finish(status); });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* CallControlService::Probe(grpc::CallbackServerContext* context,
+                                                    const calls::v1::ProbeRequest* request,
+                                                    calls::v1::ProbeResult* reply) {
+  auto* reactor = context->DefaultReactor();
+  if (auto invalid = validateProbe(*request); !invalid.ok()) {
+    reactor->Finish(invalid);
+    return reactor;
+  }
+  commands_.probe(*request, [reactor, reply](grpc::Status status, calls::v1::ProbeResult result) {
+    *reply = std::move(result);
+    reactor->Finish(status);
+  });
   return reactor;
 }
 

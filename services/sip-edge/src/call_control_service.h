@@ -30,6 +30,8 @@ class CallCommands {
   virtual void collectDigits(const calls::v1::CollectDigitsRequest& request,
                              std::function<void(grpc::Status)> done) = 0;
   virtual void record(const calls::v1::RecordRequest& request, std::function<void(grpc::Status)> done) = 0;
+  virtual void probe(const calls::v1::ProbeRequest& request,
+                     std::function<void(grpc::Status, calls::v1::ProbeResult)> done) = 0;
   virtual void listLiveCalls(std::function<void(calls::v1::ListLiveCallsResponse)> done) = 0;
 };
 
@@ -73,6 +75,7 @@ grpc::Status validatePlay(const calls::v1::PlayRequest& request);
 grpc::Status validateStopPlayback(const calls::v1::StopPlaybackRequest& request);
 grpc::Status validateCollectDigits(const calls::v1::CollectDigitsRequest& request);
 grpc::Status validateRecord(const calls::v1::RecordRequest& request);
+grpc::Status validateProbe(const calls::v1::ProbeRequest& request);
 
 class CallControlService final : public calls::v1::CallControl::CallbackService {
  public:
@@ -87,6 +90,8 @@ class CallControlService final : public calls::v1::CallControl::CallbackService 
   grpc::ServerUnaryReactor* Hangup(grpc::CallbackServerContext* context,
                                    const calls::v1::HangupRequest* request,
                                    calls::v1::CommandResult* reply) override;
+  grpc::ServerUnaryReactor* Probe(grpc::CallbackServerContext* context, const calls::v1::ProbeRequest* request,
+                                  calls::v1::ProbeResult* reply) override;
   grpc::ServerUnaryReactor* ListLiveCalls(grpc::CallbackServerContext* context,
                                           const calls::v1::ListLiveCallsRequest* request,
                                           calls::v1::ListLiveCallsResponse* reply) override;

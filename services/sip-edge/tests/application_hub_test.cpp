@@ -59,6 +59,11 @@ struct CountedCommands : tel::sip::CallCommands {
   void record(const tel::calls::v1::RecordRequest&, std::function<void(grpc::Status)> done) override {
     take(std::move(done));
   }
+  void probe(const tel::calls::v1::ProbeRequest&,
+             std::function<void(grpc::Status, tel::calls::v1::ProbeResult)> done) override {
+    ++received;
+    done(grpc::Status::OK, {});
+  }
   void listLiveCalls(std::function<void(tel::calls::v1::ListLiveCallsResponse)> done) override {
     ++received;
     done({});
@@ -374,4 +379,26 @@ TEST_CASE("a second attach on a stream ends it and the application is no longer 
   offered.set_call_id("call-1");
   offered.mutable_offered();
   CHECK_FALSE(fixture.hub.offer(offered));
+}
+
+TEST_CASE("a probe needs a sip: URI and a timeout of at most 10 s") {
+  tel::calls::v1::ProbeRequest probe;
+  CHECK(tel::sip::validateProbe(probe).error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  probe.set_request_uri("http://carrier.example");
+  CHECK(tel::sip::validateProbe(probe).error_message().find("request_uri") != std::string::npos);
+  probe.set_request_uri("sip:carrier.example>\r\nX-Injected: 1");
+  CHECK(tel::sip::validateProbe(probe).error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  probe.set_request_uri("sip:carrier.example:5060");
+  CHECK(tel::sip::validateProbe(probe).ok());
+  probe.set_timeout_ms(60000);
+  CHECK(tel::sip::validateProbe(probe).error_message().find("timeout_ms") != std::string::npos);
+  // A dial's response timeout for a target is half a second at least, half a minute at most.
+  tel::calls::v1::DialRequest dial;
+  dial.set_call_id("call-1");
+  auto* target = dial.add_targets()->mutable_external();
+  target->set_request_uri("sip:+4930123456@carrier.example");
+  target->set_response_timeout_ms(100);
+  CHECK(tel::sip::validateDial(dial).error_message().find("response_timeout_ms") != std::string::npos);
+  target->set_response_timeout_ms(3000);
+  CHECK(tel::sip::validateDial(dial).ok());
 }

@@ -152,8 +152,10 @@ check "bob dials a premium-rate number: refused (403) with no rule saying otherw
 check "refused by routing's outbound rules, not by authentication" \
   test "$(metric routing "$blocked_metric")" -gt "${blocked_before:-0}"
 uk_number=$(new_number '{"kind":"none"}')
-check "a plan whose outbound rules show the UK number to UK destinations, one call per account at once" \
+bob_line=$(new_number '{"kind":"none"}')  # bob's direct line: not the carrier's caller id
+check "a plan whose outbound rules show the UK number to UK destinations, bob's own line elsewhere, one call per account at once" \
   api_ok PUT /v1/dialplan "{\"outbound\": {\"caller_ids\": [{\"prefix\": \"+44\", \"caller_id\": \"$uk_number\"}],
+                                            \"account_caller_ids\": {\"102\": \"$bob_line\"},
                                             \"max_concurrent_per_account\": 1}}"
 uk_far_end=$(scenario uas_answer.xml caller-bye)
 sed -i "s/\[from_check\]/sip:.${uk_number#+}@/" "$uk_far_end"
@@ -170,13 +172,15 @@ REFUSED_STATUS=486 check "while bob's first call goes on, his second is refused 
   phone_call bob 00447911123457 refused
 check "bob's UK call went out through the carrier" finished "$first_call"
 check "the far end saw the UK number as caller id" finished "$far_end"
-(cd "$work" && exec timeout 60 sipp -sf "$answers" -m 1 -i 127.0.0.1 -p "$carrier_port" -mp $((carrier_port + 2)) \
+us_far_end=$(scenario uas_answer.xml caller-bye)
+sed -i "s/\[from_check\]/sip:.${bob_line#+}@/" "$us_far_end"
+(cd "$work" && exec timeout 60 sipp -sf "$us_far_end" -m 1 -i 127.0.0.1 -p "$carrier_port" -mp $((carrier_port + 2)) \
   -rtp_echo -timeout 50 -trace_err -error_file "$work/us-far-end.err" >"$work/us-far-end.out" 2>&1) &
 far_end=$!
 pids+=("$far_end")
 sleep 0.3
 check "once it is over, bob can call out again" phone_call bob 0015559998888 answered -d 200
-finished "$far_end"
+check "and a US number sees bob's own line (account_caller_ids), no prefix rule matching" finished "$far_end"
 
 # --- Carrier failover: the primary carrier answers 503, the backup carrier takes the call ----------
 primary_fails=$(scenario uas_busy.xml)

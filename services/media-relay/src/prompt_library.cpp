@@ -79,20 +79,26 @@ bool PromptLibrary::validName(const std::string& name) {
   return true;
 }
 
-std::shared_ptr<const EncodedPrompt> PromptLibrary::makeBeep() {
+std::shared_ptr<const EncodedPrompt> PromptLibrary::makeTone(std::vector<double> frequencies, int on_ms, int off_ms) {
   constexpr double kPi = 3.14159265358979323846;
-  auto beep = std::make_shared<EncodedPrompt>();
-  for (int i = 0; i < 3200; ++i) {  // 400 ms at 8 kHz: 1 kHz at a quarter of full scale (-12 dBFS)
-    const auto sample = static_cast<int16_t>(8192 * std::sin(2 * kPi * 1000 * i / 8000.0));
-    beep->pcmu.push_back(g711::encodeMuLaw(sample));
-    beep->pcma.push_back(g711::encodeALaw(sample));
+  auto tone = std::make_shared<EncodedPrompt>();
+  const double amplitude = 8192.0 / static_cast<double>(frequencies.size());  // a quarter of full scale
+  for (int i = 0; i < 8 * (on_ms + off_ms); ++i) {
+    double value = 0;
+    if (i < 8 * on_ms) {
+      for (const double frequency : frequencies) value += amplitude * std::sin(2 * kPi * frequency * i / 8000.0);
+    }
+    const auto sample = static_cast<int16_t>(value);
+    tone->pcmu.push_back(g711::encodeMuLaw(sample));
+    tone->pcma.push_back(g711::encodeALaw(sample));
   }
-  return beep;
+  return tone;
 }
 
 absl::StatusOr<std::shared_ptr<const EncodedPrompt>> PromptLibrary::load(const std::string& tenant_id,
                                                                          const std::string& name) {
   if (name == kBeep) return beep_;
+  if (name == kRingback) return ringback_;
   if (directory_.empty()) return absl::FailedPreconditionError("no prompt directory is configured (prompts.dir)");
   if (!validName(name)) return absl::InvalidArgumentError("prompt name '" + name + "': 1..64 of a-z 0-9 - _");
   // The tenant id is part of a path: only ids that cannot climb out of the directory.

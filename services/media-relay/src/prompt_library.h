@@ -37,7 +37,9 @@ class PromptLibrary {
   static constexpr size_t kMaxPromptSamples = 10 * 60 * 8000;  // ten minutes
 
   PromptLibrary(std::string directory, size_t max_cached_bytes = 256u << 20)
-      : directory_(std::move(directory)), max_cached_bytes_(max_cached_bytes), beep_(makeBeep()) {}
+      : directory_(std::move(directory)), max_cached_bytes_(max_cached_bytes),
+        beep_(makeTone({1000}, 400, 0)),
+        ringback_(makeTone({440, 480}, 2000, 4000)) {}
 
   // NOT_FOUND for a prompt the tenant does not have, INVALID_ARGUMENT for a bad name or file,
   // FAILED_PRECONDITION when no directory is configured.
@@ -46,9 +48,11 @@ class PromptLibrary {
   // A prompt name as the prompt store allows it: 1..64 of [a-z0-9_-], not starting with - or _.
   static bool validName(const std::string& name);
   // The relay's own tones, which every tenant may play: "@beep" (1 kHz for 400 ms, the tone that
-  // tells a caller to speak after a voicemail greeting). '@' is not allowed in a tenant's names.
+  // tells a caller to speak after a voicemail greeting) and "@ringback" (440 + 480 Hz, 2 s on and 4 s
+  // off: what a caller hears, looped, while the phones ring). '@' is not allowed in a tenant's names.
   static constexpr const char* kBeep = "@beep";
-  static bool builtIn(const std::string& name) { return name == kBeep; }
+  static constexpr const char* kRingback = "@ringback";
+  static bool builtIn(const std::string& name) { return name == kBeep || name == kRingback; }
 
  private:
   struct Entry {
@@ -58,11 +62,13 @@ class PromptLibrary {
     std::list<std::string>::iterator recency;
   };
   void evictLocked();
-  static std::shared_ptr<const EncodedPrompt> makeBeep();
+  // `frequencies` summed for `on_ms` at -12 dBFS in all, then `off_ms` of silence.
+  static std::shared_ptr<const EncodedPrompt> makeTone(std::vector<double> frequencies, int on_ms, int off_ms);
 
   const std::string directory_;
   const size_t max_cached_bytes_;
   const std::shared_ptr<const EncodedPrompt> beep_;
+  const std::shared_ptr<const EncodedPrompt> ringback_;
   std::mutex mutex_;
   std::unordered_map<std::string, Entry> entries_;  // by path; guarded by mutex_
   std::list<std::string> recency_;                  // most recently played first; guarded

@@ -495,7 +495,16 @@ TEST_CASE("a missing or bad prompt, or a leg without a codec, refuses the playba
   CHECK(relay.play(session.session_id(), "plain", {"good"}).status().code() == absl::StatusCode::kFailedPrecondition);
   CHECK(relay.play(session.session_id(), "nobody", {"good"}).status().code() == absl::StatusCode::kNotFound);
   CHECK(relay.play("no-session", "a", {"good"}).status().code() == absl::StatusCode::kNotFound);
+  CHECK(relay.play(session.session_id(), "a", {"@siren"}).status().code() == absl::StatusCode::kInvalidArgument);
   CHECK(caller.receive(100ms).empty());
+  // The relay's own tones need no file: the voicemail beep, and ringback's 2 s on and 4 s off.
+  auto beep = relay.play(session.session_id(), "a", {"@beep"});
+  REQUIRE(beep.ok());
+  CHECK(beep->duration_ms() == 400);
+  auto ringback = relay.play(session.session_id(), "a", {"@ringback"}, /*loop=*/true);
+  REQUIRE(ringback.ok());
+  CHECK(ringback->duration_ms() == 6000);
+  CHECK_FALSE(caller.receive(200ms).empty());
   // Without a prompt directory nothing can be played.
   Relay bare(41450, 41459);
   auto other = bare.create();

@@ -312,7 +312,9 @@ PlanNode parseNode(const std::string& id, const json& value, const PlanFacts* fa
 OutboundRules parseOutbound(const json& value, const PlanFacts* facts) {
   const std::string where = "outbound";
   if (!value.is_object()) fail(where + " must be an object");
-  onlyKeys(value, {"caller_ids", "premium_rate", "blocked_prefixes", "max_concurrent_per_account", "max_concurrent"},
+  onlyKeys(value,
+           {"caller_ids", "account_caller_ids", "premium_rate", "blocked_prefixes", "max_concurrent_per_account",
+            "max_concurrent"},
            where);
   OutboundRules rules;
   static const std::regex kPrefix(R"(\+[0-9]{1,15})");
@@ -333,6 +335,19 @@ OutboundRules parseOutbound(const json& value, const PlanFacts* facts) {
         if (other.prefix == rule.prefix) fail(where + ": caller_ids: prefix " + rule.prefix + " is listed twice");
       }
       rules.caller_ids.push_back(std::move(rule));
+    }
+  }
+  if (value.contains("account_caller_ids")) {
+    const json& items = objectAt(value, "account_caller_ids", where);
+    if (items.size() > 1000) fail(where + ": account_caller_ids: at most 1000");
+    for (const auto& [extension, caller_id] : items.items()) {
+      const std::string item_where = where + ": account_caller_ids: " + inQuotes(extension);
+      if (facts && !facts->extensions.count(extension)) fail(item_where + ": no SIP account has this extension");
+      if (!caller_id.is_string() || !isE164(caller_id.get<std::string>())) fail(item_where + " must be an E.164 number");
+      if (facts && !facts->numbers.count(caller_id.get<std::string>())) {
+        fail(item_where + ": " + caller_id.get<std::string>() + " is not one of the tenant's numbers");
+      }
+      rules.account_caller_ids.emplace(extension, caller_id.get<std::string>());
     }
   }
   if (value.contains("premium_rate")) {
@@ -487,12 +502,14 @@ std::optional<std::string> OutboundRules::refusal(const std::string& destination
   return std::nullopt;
 }
 
-std::string OutboundRules::callerIdFor(const std::string& destination) const {
+std::string OutboundRules::callerIdFor(const std::string& destination, const std::string& extension) const {
   const CallerIdRule* best = nullptr;
   for (const auto& rule : caller_ids) {
     if (startsWith(destination, rule.prefix) && (!best || rule.prefix.size() > best->prefix.size())) best = &rule;
   }
-  return best ? best->caller_id : "";
+  if (best) return best->caller_id;
+  auto account = account_caller_ids.find(extension);
+  return account == account_caller_ids.end() ? "" : account->second;
 }
 
 std::string SchemeTarget::describe() const {

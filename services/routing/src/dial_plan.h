@@ -76,6 +76,8 @@ struct OutboundRules {
     std::string caller_id;  // one of the tenant's numbers
   };
   std::vector<CallerIdRule> caller_ids;  // the longest matching prefix wins
+  // The caller id of each SIP account (by extension) where no prefix rule matches.
+  std::map<std::string, std::string> account_caller_ids;
   bool premium_rate = false;             // allow kPremiumRatePrefixes
   std::vector<std::string> blocked_prefixes;
   // Outbound calls at once: of one SIP account, of the whole tenant (sip-edge counts them).
@@ -84,8 +86,9 @@ struct OutboundRules {
 
   // The refusal for `destination` (E.164), or nullopt when it may be called.
   std::optional<std::string> refusal(const std::string& destination) const;
-  // The caller id for `destination` by prefix; empty: the carrier's.
-  std::string callerIdFor(const std::string& destination) const;
+  // The caller id for a call from `extension` to `destination`: the longest prefix rule's, else
+  // the account's own; empty: the carrier's.
+  std::string callerIdFor(const std::string& destination, const std::string& extension = "") const;
 };
 
 // Premium-rate and international-network ranges blocked unless the tenant allows premium_rate:

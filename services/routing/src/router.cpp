@@ -236,7 +236,7 @@ Decision Router::routeFromAccount(const std::string& call_id,
     return refuse(call_id, 403, *refusal);
   }
   Decision decision =
-      external(call_id, offered, *number, /*keep_caller_id=*/false, 60, rules.callerIdFor(*number));
+      external(call_id, offered, *number, /*keep_caller_id=*/false, 60, rules.callerIdFor(*number, offered.caller()));
   if (decision.dial) {
     // sip-edge holds a slot of each while the call lasts; past either, the dial fails at once.
     auto* per_account = decision.dial->add_limits();
@@ -497,8 +497,10 @@ Decision Router::ringNextStep(const std::string& call_id, Journey journey, uint3
     }
     addRouteStep(route, journey, journey.scheme_id, "step", number,
                  ringing + " for " + std::to_string(step.ring_seconds) + " s");
+    Decision decision{dial, std::nullopt};
+    withRingback(decision, call_id, journey);
     keepJourney(call_id, std::move(journey), step.ring_seconds);
-    return withRoute(Decision{dial, std::nullopt}, std::move(route));
+    return withRoute(std::move(decision), std::move(route));
   }
   {
     std::lock_guard lock(journeys_mutex_);
@@ -539,6 +541,17 @@ Decision Router::offerMenu(const std::string& call_id, Journey journey, Route ro
   // A menu waits for the caller: its journey lasts while the caller may still be choosing.
   keepJourney(call_id, std::move(journey), 600);
   return withRoute(std::move(decision), std::move(route));
+}
+
+void Router::withRingback(Decision& decision, const std::string& call_id, Journey& journey) {
+  // An answered caller hears no 180 from the phones being rung: media-relay plays the ringing tone
+  // instead, until someone answers (sip-edge stops it at the bridge) or the dial fails.
+  if (!journey.answered) return;
+  auto& play = decision.play.emplace();
+  play.set_call_id(call_id);
+  play.set_playback_id("ringback-" + std::to_string(++journey.playbacks));
+  play.add_prompts("@ringback");
+  play.set_loop(true);
 }
 
 Decision Router::takeMessage(const std::string& call_id, Journey journey, Route route) {
@@ -636,8 +649,10 @@ std::optional<Decision> Router::continueMenu(const std::string& call_id, const c
       target->set_account_id((*account)->id());
       target->set_extension((*account)->extension());
       // The menu stays the journey's: an extension that does not answer brings the caller back.
+      Decision decision{dial, std::nullopt};
+      withRingback(decision, call_id, journey);
       keepJourney(call_id, std::move(journey), 30);
-      return withRoute(Decision{dial, std::nullopt}, std::move(route));
+      return withRoute(std::move(decision), std::move(route));
     }
   }
   addRouteStep(route, journey, journey.menu_id, "menu", "invalid", "keys " + keys.substr(0, 32));

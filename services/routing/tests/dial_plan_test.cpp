@@ -182,11 +182,23 @@ TEST_CASE("the walk follows the schedule to the node that acts") {
 TEST_CASE("outbound rules are checked: prefixes, the tenant's caller ids, no repeats") {
   auto plan = validPlan();
   plan["outbound"] = json::parse(R"({"caller_ids": [{"prefix": "+49", "caller_id": "+15550002000"}],
+                                     "account_caller_ids": {"102": "+15550001000"},
                                      "premium_rate": false, "blocked_prefixes": ["+881"]})");
   auto parsed = parseDialPlan(plan.dump(), "UTC", &kFacts);
   REQUIRE(parsed.ok());
   CHECK((*parsed)->outbound.callerIdFor("+4930123456") == "+15550002000");
   CHECK((*parsed)->outbound.callerIdFor("+4420123456").empty());
+  // An account's own caller id where no prefix rule matches; the regional rule wins where one does.
+  CHECK((*parsed)->outbound.callerIdFor("+4420123456", "102") == "+15550001000");
+  CHECK((*parsed)->outbound.callerIdFor("+4930123456", "102") == "+15550002000");
+  CHECK((*parsed)->outbound.callerIdFor("+4420123456", "101").empty());
+  json bad_account = plan;
+  bad_account["outbound"]["account_caller_ids"] = {{"299", "+15550001000"}};
+  CHECK(refusal(bad_account) == "outbound: account_caller_ids: \"299\": no SIP account has this extension");
+  bad_account["outbound"]["account_caller_ids"] = {{"101", "+15559999999"}};
+  CHECK(refusal(bad_account) == "outbound: account_caller_ids: \"101\": +15559999999 is not one of the tenant's numbers");
+  bad_account["outbound"]["account_caller_ids"] = {{"101", 42}};
+  CHECK(refusal(bad_account) == "outbound: account_caller_ids: \"101\" must be an E.164 number");
   CHECK((*parsed)->outbound.refusal("+881234567").has_value());
   CHECK_FALSE((*parsed)->outbound.refusal("+4930123456").has_value());
 

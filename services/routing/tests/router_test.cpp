@@ -418,6 +418,14 @@ TEST_CASE_METHOD(Fixture, "outbound rules: premium-rate blocked by default and c
   auto blocked = router.decide("c6", fromAccount("+74951234567"));
   REQUIRE(blocked.hangup);
   CHECK(blocked.hangup->reason() == "destination +7... is blocked by the tenant");
+  // The calling account's own caller id (101 is the caller here) where no prefix rule matches.
+  auto own = parseDialPlan(R"({"outbound": {"caller_ids": [{"prefix": "+44", "caller_id": "+15550002000"}],
+      "account_caller_ids": {"101": "+15550009000"}}})",
+                           "UTC", nullptr);
+  REQUIRE(own.ok());
+  plans.current = *own;
+  CHECK(router.decide("c9", fromAccount("+4930123456")).dial->targets(0).external().caller_id() == "+15550009000");
+  CHECK(router.decide("c10", fromAccount("+447911123456")).dial->targets(0).external().caller_id() == "+15550002000");
   plans.down = true;
   CHECK(router.decide("c7", fromAccount("+447911123456")).hangup->status_code() == 503);
 }
@@ -517,6 +525,10 @@ TEST_CASE_METHOD(MenuFixture, "a menu answers, plays its prompt, and the key pre
   router.handle(collected("c1", "1", "max_digits"), commander);
   REQUIRE(commander.dials.size() == 1);
   CHECK(commander.dials[0].targets(0).account().extension() == "101");
+  // The answered caller hears ringing while 101 rings (no 180 can reach a caller answered already).
+  REQUIRE(commander.plays.size() == 2);
+  CHECK(commander.plays[1].prompts(0) == "@ringback");
+  CHECK(commander.plays[1].loop());
   CHECK(commander.dials[0].record());  // the scheme records its calls
   CHECK(commander.dials[0].route(0).outcome() == "key 1");
   CHECK(commander.answers.size() == 1);  // answered once

@@ -393,11 +393,11 @@ grpc::Status validatePlay(const calls::v1::PlayRequest& request) {
     return grpc_util::invalidArgument("prompts", "1 to 16 prompt names");
   }
   for (const auto& prompt : request.prompts()) {
-    // "@beep" is media-relay's own tone (the voicemail beep), the one name outside a tenant's.
-    if (prompt == "@beep") continue;
+    // media-relay's own tones (the voicemail beep, ringback), the names outside a tenant's.
+    if (prompt == "@beep" || prompt == "@ringback") continue;
     if (prompt.empty() || prompt.size() > 64 ||
         prompt.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-_") != std::string::npos) {
-      return grpc_util::invalidArgument("prompts", "each 1 to 64 of a-z 0-9 - _, or @beep");
+      return grpc_util::invalidArgument("prompts", "each 1 to 64 of a-z 0-9 - _, or @beep, @ringback");
     }
   }
   return grpc::Status::OK;

@@ -41,24 +41,8 @@ take_port
 api "$key" POST /v1/carriers "{\"name\":\"test carrier\",\"addresses\":[\"127.0.0.1\"],\"outbound_uri\":\"sip:127.0.0.1:$port\"}" >/dev/null
 
 # Ten seconds of each tone, raw A-law (what sipp's rtp_stream sends).
-python3 - "$work" <<'PY'
-import math, sys
-def alaw(sample):  # G.711 A-law of a 16-bit sample
-    value = sample >> 3
-    sign = 0x80 if value >= 0 else 0
-    if value < 0:
-        value = -value - 1
-    value = min(value, 0x0FFF)
-    if value < 32:
-        code = value >> 1
-    else:
-        segment = value.bit_length() - 5
-        code = (segment << 4) | ((value >> segment) & 0x0F)
-    return (sign | code) ^ 0x55
-for name, frequency in (("caller", 1000), ("callee", 2000)):
-    data = bytes(alaw(int(8000 * math.sin(2 * math.pi * frequency * i / 8000))) for i in range(80000))
-    open(f"{sys.argv[1]}/{name}.al", "wb").write(data)
-PY
+python3 "$here/tone.py" "$work/caller.al" 10 1000
+python3 "$here/tone.py" "$work/callee.al" 10 2000
 caller_says=$(scenario uac_call.xml caller-bye)
 sed -i "s#\[audio\]#$work/caller.al#" "$caller_says"
 callee_says=$(scenario uas_answer.xml stream caller-bye)

@@ -36,24 +36,8 @@ number=$(new_number '{"kind":"none"}' 4)
 api "$key" POST /v1/carriers '{"name":"test carrier","addresses":["127.0.0.1"],"outbound_uri":"sip:127.0.0.1:5060"}' >/dev/null
 
 # The caller's speech: a 1 kHz tone, raw A-law (what sipp's rtp_stream sends), 2 s and 12 s long.
-python3 - "$work" <<'PY'
-import math, sys
-def alaw(sample):
-    value = sample >> 3
-    sign = 0x80 if value >= 0 else 0
-    if value < 0:
-        value = -value - 1
-    value = min(value, 0x0FFF)
-    if value < 32:
-        code = value >> 1
-    else:
-        segment = value.bit_length() - 5
-        code = (segment << 4) | ((value >> segment) & 0x0F)
-    return (sign | code) ^ 0x55
-for name, seconds in (("speech", 2), ("long", 12)):
-    data = bytes(alaw(int(8000 * math.sin(2 * math.pi * 1000 * i / 8000))) for i in range(8000 * seconds))
-    open(f"{sys.argv[1]}/{name}.al", "wb").write(data)
-PY
+python3 "$here/tone.py" "$work/speech.al" 2 1000
+python3 "$here/tone.py" "$work/long.al" 12 1000
 
 # answers KEY METHOD PATH BODY JQ: the API's answer satisfies JQ
 answers() { api "$1" "$2" "$3" "$4" | jq -e "$5" >/dev/null; }

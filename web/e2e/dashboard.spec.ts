@@ -1,7 +1,8 @@
 // The dashboard in a real browser against the real platform: the operator creates a tenant, its
 // owner signs in and sets up a number, a carrier, a SIP account and an API key, a real SIP call
 // (sipp) shows up in the call log with its legs and in the CSV export, and another tenant's user
-// sees none of it; an agent sees only the call log. Screenshots of the main pages go to
+// sees none of it; a caller leaves a voicemail message that is played and marked heard; an agent
+// sees only the call log and voicemail. Screenshots of the main pages go to
 // TEL_E2E_SCREENSHOTS.
 import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -367,6 +368,49 @@ test("the owner edits the dial plan: a refusal names the node, a save bumps the 
   await shot(page, "laptop-dial-plan");
 });
 
+test("a caller's voicemail message is listed, played and marked heard", async ({ page }) => {
+  test.setTimeout(90_000);
+  // The number now goes straight to a voicemail box (no greeting: the beep alone).
+  await adminApi(
+    "PUT",
+    "/v1/dialplan",
+    { nodes: { vm: { type: "voicemail", box: "front-desk", max_seconds: 30 } }, numbers: { [e164]: "vm" } },
+    apiKey,
+  );
+  await run("bash", [join(here, "leave_voicemail.sh")], {
+    env: { ...process.env, DEMO_NUMBER: e164 },
+    timeout: 60_000,
+  }).catch((failure) => {
+    throw new Error(`the call failed: ${failure.stdout ?? ""}${failure.stderr ?? ""}`);
+  });
+
+  await signIn(page, owner.email, owner.password);
+  await nav(page, "Voicemail");
+  const row = page.getByTestId("voicemail-row").first();
+  await expect(async () => {
+    await page.getByRole("button", { name: "Refresh" }).click();
+    await expect(row).toContainText("front-desk", { timeout: 1000 });
+  }).toPass({ timeout: 15_000 });
+  await expect(row).toContainText("+15557654321");
+  await expect(row.getByTestId("voicemail-state")).toHaveText("New");
+  // The message plays from the API with the session: a mono WAV, the caller alone.
+  const message = await page.request.get((await row.locator("audio").getAttribute("src"))!);
+  expect(message.status()).toBe(200);
+  const wav = await message.body();
+  expect(wav.subarray(0, 4).toString()).toBe("RIFF");
+  expect(wav.readUInt16LE(22)).toBe(1);
+  await row.getByRole("button", { name: "Mark heard" }).click();
+  await expect(row.getByTestId("voicemail-state")).toHaveText("Heard");
+  await shot(page, "laptop-voicemail");
+  await page.getByLabel("New only").check();
+  await expect(page.getByText("No messages match.")).toBeVisible();
+  // The call log shows the same call as missed, with its message.
+  await nav(page, "Call log");
+  await page.getByTestId("call-row").first().getByRole("link").click();
+  await expect(page.getByRole("heading", { name: "Voicemail message (box front-desk)" })).toBeVisible();
+  await expect(page.getByTestId("call-disposition")).toHaveText("no answer");
+});
+
 test("on a phone the pages fit the screen", async ({ browser }) => {
   const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
   const page = await context.newPage();
@@ -394,7 +438,7 @@ test("an agent sees the call log and none of the settings it may not change", as
   const agent = { email: `reader-${suffix}@e2e.example.com`, password: `reader-${suffix}-long-enough` };
   await adminApi("POST", "/v1/users", { ...agent, role: "agent" }, apiKey);
   await signIn(page, agent.email, agent.password);
-  await expect(page.getByRole("navigation", { name: "Main" }).getByRole("link")).toHaveText(["Call log"]);
+  await expect(page.getByRole("navigation", { name: "Main" }).getByRole("link")).toHaveText(["Call log", "Voicemail"]);
   await expect(page.getByTestId("call-row").first()).toContainText(e164);
   await shot(page, "agent-call-log");
   // A settings page reached by its address reads, and the API refuses the change with its reason.

@@ -13,9 +13,11 @@ import { ApiKeys } from "./pages/ApiKeys";
 import { Tenants } from "./pages/Tenants";
 import { Company } from "./pages/Company";
 import { DialPlanPage } from "./pages/DialPlan";
+import { Voicemail } from "./pages/Voicemail";
 
 const tenantPages: [string, string][] = [
   ["/calls", "Call log"],
+  ["/voicemail", "Voicemail"],
   ["/settings/numbers", "Numbers"],
   ["/settings/dial-plan", "Dial plan"],
   ["/settings/sip-accounts", "SIP accounts"],
@@ -26,11 +28,11 @@ const tenantPages: [string, string][] = [
 ];
 
 // What the API lets each role do (the gateway enforces it): owners everything, admins everything
-// but users and API keys, agents read the call log.
+// but users and API keys, agents read the call log and listen to voicemail.
 function pagesFor(role: string): [string, string][] {
   if (role === "owner") return tenantPages;
   if (role === "admin") return tenantPages.filter(([to]) => to !== "/settings/users" && to !== "/settings/api-keys");
-  return tenantPages.filter(([to]) => to === "/calls");
+  return tenantPages.filter(([to]) => to === "/calls" || to === "/voicemail");
 }
 
 export function App() {
@@ -105,6 +107,7 @@ export function App() {
   let page;
   if (session.kind === "admin") page = <Tenants />;
   else if (path.startsWith("/calls/")) page = <CallDetails id={decodeURIComponent(path.slice("/calls/".length))} />;
+  else if (path === "/voicemail") page = <Voicemail />;
   else if (path === "/settings/numbers") page = <Numbers />;
   else if (path === "/settings/dial-plan") page = <DialPlanPage />;
   else if (path === "/settings/sip-accounts") page = <SipAccounts tenant={tenant} />;

@@ -141,3 +141,25 @@ export function formatSeconds(value: number): string {
   const whole = Math.round(value);
   return `${Math.floor(whole / 60)}:${String(whole % 60).padStart(2, "0")}`;
 }
+
+// Newer and older pages of a list the API pages with tokens: `tokens` holds the token of each page
+// shown so far ("" for the first), the last one the page on screen; `next` is the API's next token.
+export function Pager(props: { tokens: string[]; setTokens: (tokens: string[]) => void; next?: string }) {
+  const { tokens, setTokens, next } = props;
+  return (
+    <nav className="pager" aria-label="Pages">
+      <button
+        type="button"
+        className="secondary"
+        disabled={tokens.length < 2}
+        onClick={() => setTokens(tokens.slice(0, -1))}
+      >
+        Newer
+      </button>
+      <span className="muted">Page {tokens.length}</span>
+      <button type="button" className="secondary" disabled={!next} onClick={() => next && setTokens([...tokens, next])}>
+        Older
+      </button>
+    </nav>
+  );
+}

@@ -515,13 +515,7 @@ Decision Router::ringNextStep(const std::string& call_id, Journey journey, uint3
 Decision Router::offerMenu(const std::string& call_id, Journey journey, Route route, const std::string& lead_prompt) {
   const PlanNode& menu = *journey.menu;
   Decision decision;
-  if (!journey.answered) {
-    decision.answer.emplace().set_call_id(call_id);
-    journey.answered = true;
-  }
-  auto& play = decision.play.emplace();
-  play.set_call_id(call_id);
-  play.set_playback_id("menu-" + std::to_string(++journey.playbacks));
+  auto& play = answerAndPlay(decision, call_id, journey, "menu");
   if (!lead_prompt.empty()) play.add_prompts(lead_prompt);
   play.add_prompts(menu.prompt);
   auto& collect = decision.collect.emplace();
@@ -543,13 +537,23 @@ Decision Router::offerMenu(const std::string& call_id, Journey journey, Route ro
   return withRoute(std::move(decision), std::move(route));
 }
 
+calls::v1::PlayRequest& Router::answerAndPlay(Decision& decision, const std::string& call_id, Journey& journey,
+                                              const char* purpose) {
+  if (!journey.answered) {
+    decision.answer.emplace().set_call_id(call_id);
+    journey.answered = true;
+  }
+  auto& play = decision.play.emplace();
+  play.set_call_id(call_id);
+  play.set_playback_id(std::string(purpose) + "-" + std::to_string(++journey.playbacks));
+  return play;
+}
+
 void Router::withRingback(Decision& decision, const std::string& call_id, Journey& journey) {
   // An answered caller hears no 180 from the phones being rung: media-relay plays the ringing tone
   // instead, until someone answers (sip-edge stops it at the bridge) or the dial fails.
   if (!journey.answered) return;
-  auto& play = decision.play.emplace();
-  play.set_call_id(call_id);
-  play.set_playback_id("ringback-" + std::to_string(++journey.playbacks));
+  auto& play = answerAndPlay(decision, call_id, journey, "ringback");
   play.add_prompts("@ringback");
   play.set_loop(true);
 }
@@ -557,13 +561,7 @@ void Router::withRingback(Decision& decision, const std::string& call_id, Journe
 Decision Router::takeMessage(const std::string& call_id, Journey journey, Route route) {
   const PlanNode& box = *journey.voicemail;
   Decision decision;
-  if (!journey.answered) {
-    decision.answer.emplace().set_call_id(call_id);
-    journey.answered = true;
-  }
-  auto& play = decision.play.emplace();
-  play.set_call_id(call_id);
-  play.set_playback_id("voicemail-" + std::to_string(++journey.playbacks));
+  auto& play = answerAndPlay(decision, call_id, journey, "voicemail");
   if (!box.prompt.empty()) play.add_prompts(box.prompt);
   play.add_prompts("@beep");
   auto& record = decision.record.emplace();

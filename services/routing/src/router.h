@@ -156,6 +156,9 @@ class Router {
   Decision offerMenu(const std::string& call_id, Journey journey, Route route, const std::string& lead_prompt);
   // The menu again after a timeout or a wrong key, or its fallback once the retries are spent.
   Decision retryMenu(const std::string& call_id, Journey journey, Route route, const std::string& lead_prompt);
+  // Answers the caller unless the journey has, and starts the decision's playback ("<purpose>-N").
+  static calls::v1::PlayRequest& answerAndPlay(Decision& decision, const std::string& call_id, Journey& journey,
+                                               const char* purpose);
   // Adds a looping ringing tone to a dial for a caller already answered (by a menu).
   static void withRingback(Decision& decision, const std::string& call_id, Journey& journey);
   // Answers the caller if need be, plays the greeting and the beep, and records the message.

@@ -36,6 +36,19 @@ std::string refusal(const json& plan, const PlanFacts* facts = &kFacts) {
   return std::string(parsed.status().message());
 }
 
+// The usual facts, where every prompt exists but "missing".
+PlanFacts factsWithPrompts() {
+  PlanFacts facts = kFacts;
+  facts.prompt_exists = [](const std::string& name) { return name != "missing"; };
+  return facts;
+}
+
+// `plan` with the value at `pointer` (a JSON pointer) replaced or added.
+json changed(json plan, const char* pointer, json value) {
+  plan[json::json_pointer(pointer)] = std::move(value);
+  return plan;
+}
+
 absl::Time utc(int y, int mo, int d, int h, int mi) {
   return absl::FromCivil(absl::CivilMinute(y, mo, d, h, mi), absl::UTCTimeZone());
 }
@@ -235,8 +248,7 @@ TEST_CASE("voice menus: keys lead to nodes, prompts must exist, and a way back t
     },
     "numbers": {"+15550001000": "main"}
   })");
-  PlanFacts facts = kFacts;
-  facts.prompt_exists = [](const std::string& name) { return name != "missing"; };
+  const PlanFacts facts = factsWithPrompts();
   auto parsed = parseDialPlan(plan.dump(), "UTC", &facts);
   REQUIRE(parsed.ok());
   const PlanNode& main = (*parsed)->nodes.at("main");
@@ -253,11 +265,7 @@ TEST_CASE("voice menus: keys lead to nodes, prompts must exist, and a way back t
   CHECK(path.back().type() == "menu");
   CHECK(path.back().detail() == "prompt welcome; 0: night, 1: sales, 2: more; no choice: sales");
 
-  auto with = [&](const char* pointer, json value) {
-    json changed = plan;
-    changed[json::json_pointer(pointer)] = std::move(value);
-    return changed;
-  };
+  auto with = [&](const char* pointer, json value) { return changed(plan, pointer, std::move(value)); };
   CHECK(refusal(with("/nodes/main/prompt", "missing"), &facts) == "node \"main\": prompt: the tenant has no prompt \"missing\"");
   CHECK(refusal(with("/nodes/main/prompt", "Bad Name")) == "node \"main\": prompt \"Bad Name\" is not a prompt name (a-z 0-9 - _)");
   CHECK(refusal(with("/nodes/main/choices/x", "sales")) == "node \"main\": choices: key \"x\" is not one of 0-9 * #");
@@ -285,8 +293,7 @@ TEST_CASE("voicemail nodes: a box (the node's id by default), a greeting that mu
     },
     "numbers": {"+15550001000": "main"}
   })");
-  PlanFacts facts = kFacts;
-  facts.prompt_exists = [](const std::string& name) { return name != "missing"; };
+  const PlanFacts facts = factsWithPrompts();
   auto parsed = parseDialPlan(plan.dump(), "UTC", &facts);
   REQUIRE(parsed.ok());
   const PlanNode& sales = (*parsed)->nodes.at("sales-vm");
@@ -306,11 +313,7 @@ TEST_CASE("voicemail nodes: a box (the node's id by default), a greeting that mu
   CHECK(path.back().type() == "voicemail");
   CHECK(path.back().detail() == "box sales; greeting vm-sales; at most 90 s");
 
-  auto with = [&](const char* pointer, json value) {
-    json changed = plan;
-    changed[json::json_pointer(pointer)] = std::move(value);
-    return changed;
-  };
+  auto with = [&](const char* pointer, json value) { return changed(plan, pointer, std::move(value)); };
   CHECK(refusal(with("/nodes/sales-vm/greeting", "missing"), &facts) ==
         "node \"sales-vm\": greeting: the tenant has no prompt \"missing\"");
   CHECK(refusal(with("/nodes/sales-vm/box", "no spaces")) ==

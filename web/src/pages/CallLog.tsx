@@ -1,7 +1,18 @@
 import { useState, type FormEvent } from "react";
 import { api, listAll, type CallRecord, type Page } from "../api";
 import { callsCsv, download } from "../csv";
-import { Empty, ErrorBox, Field, Loading, Select, errorText, formatSeconds, formatTime, useLoad } from "../components";
+import {
+  Empty,
+  ErrorBox,
+  Field,
+  Loading,
+  Pager,
+  Select,
+  errorText,
+  formatSeconds,
+  formatTime,
+  useLoad,
+} from "../components";
 import { Link, useRouter } from "../router";
 
 const filterNames = ["from", "to", "direction", "disposition", "number", "extension"] as const;
@@ -189,25 +200,7 @@ export function CallLog() {
           </table>
         </div>
       ) : null}
-      <nav className="pager" aria-label="Pages">
-        <button
-          type="button"
-          className="secondary"
-          disabled={tokens.length < 2}
-          onClick={() => setTokens(tokens.slice(0, -1))}
-        >
-          Newer
-        </button>
-        <span className="muted">Page {tokens.length}</span>
-        <button
-          type="button"
-          className="secondary"
-          disabled={!data?.next_page_token}
-          onClick={() => data && setTokens([...tokens, data.next_page_token])}
-        >
-          Older
-        </button>
-      </nav>
+      <Pager tokens={tokens} setTokens={setTokens} next={data?.next_page_token} />
     </section>
   );
 }

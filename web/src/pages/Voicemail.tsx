@@ -1,6 +1,6 @@
 import { useState } from "react";
 import { api, type CallRecord, type Page } from "../api";
-import { Empty, ErrorBox, Field, Loading, errorText, formatSeconds, formatTime, useLoad } from "../components";
+import { Empty, ErrorBox, Field, Loading, Pager, errorText, formatSeconds, formatTime, useLoad } from "../components";
 import { Link } from "../router";
 
 // The tenant's voicemail messages (GET /v1/voicemails): each a missed call that left a message,
@@ -131,25 +131,7 @@ export function Voicemail() {
           </table>
         </div>
       ) : null}
-      <nav className="pager" aria-label="Pages">
-        <button
-          type="button"
-          className="secondary"
-          disabled={tokens.length < 2}
-          onClick={() => setTokens(tokens.slice(0, -1))}
-        >
-          Newer
-        </button>
-        <span className="muted">Page {tokens.length}</span>
-        <button
-          type="button"
-          className="secondary"
-          disabled={!data?.next_page_token}
-          onClick={() => data && setTokens([...tokens, data.next_page_token])}
-        >
-          Older
-        </button>
-      </nav>
+      <Pager tokens={tokens} setTokens={setTokens} next={data?.next_page_token} />
     </section>
   );
 }

@@ -87,6 +87,8 @@ newest_record() {
   [[ -n $id ]] && api "$key" GET "/v1/calls/$id"
 }
 now_utc() { date -u +%Y-%m-%dT%H:%M:%S; }
+# status_of KEY PATH: the HTTP status of a GET, its body in $work/body
+status_of() { curl -s -o "$work/body" -w '%{http_code}' -H "Authorization: Bearer $1" "$TEL_API_URL$2"; }
 
 # record NUMBER: the call log's only call for NUMBER, once complete (prints its JSON with legs)
 record() {

@@ -202,73 +202,67 @@ check "record: two carrier attempts, the first 503, both in the route" expect "$
   '.disposition == "answered" and (.legs | length == 2) and .legs[0].sip_status == 503
    and ([.route[].type] == ["carrier", "carrier_failed", "carrier"]) and .route[1].outcome == "503"'
 
+# --- A slow primary carrier: 100 Trying at once, the callee rings 4 s later ---------------------------
+# Past the 3 s response timeout, but the carrier answered: the call stays with it.
+slow_far_end=$(scenario uas_answer.xml trying-first caller-bye)
+sed -i 's/\[from_check\]/./' "$slow_far_end"
+(cd "$work" && exec timeout 60 sipp -sf "$slow_far_end" -m 1 -i 127.0.0.1 -p "$carrier_port" -mp $((carrier_port + 2)) \
+  -rtp_echo -timeout 50 -trace_err -error_file "$work/slow.err" >"$work/slow.out" 2>&1) &
+slow=$!
+pids+=("$slow")
+sleep 0.3
+check "a carrier that only says 100 Trying for 4 s keeps the call" phone_call bob 0015559998877 answered -d 200
+check "the slow carrier had it" finished "$slow"
+
 # --- A silent primary carrier: passed over within seconds, taken out, probed, brought back ---------
 # The primary swallows every packet (as a carrier that is down behind a firewall would): each call
 # gives it 3 s (carriers.response_timeout) before the backup takes it, instead of SIP's 32 s. After
-# three failures in a minute (the 503 above and two silences) routing takes it out: calls go to the
-# backup first, and sip-edge probes the primary with OPTIONS every second (carriers.probe_interval
-# here) until two are answered.
-python3 - "$carrier_port" 60 <<'PY' &
-import socket, sys, time
-sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-sock.bind(("127.0.0.1", int(sys.argv[1])))
-sock.settimeout(0.5)
-end = time.monotonic() + float(sys.argv[2])
-while time.monotonic() < end:
-    try:
-        sock.recvfrom(65536)
-    except socket.timeout:
-        pass
-PY
+# three failures in a minute, with no call it carried between them (the slow call above was one),
+# routing takes it out: calls go to the backup first, and sip-edge probes the primary with OPTIONS
+# every second (carriers.probe_interval here) until two are answered. Back, the primary answers
+# probes but still fails its INVITEs (503): the next call tries it first, then the backup.
+python3 "$here/silent_carrier.py" "$carrier_port" 90 &
 silent=$!
 pids+=("$silent")
-(cd "$work" && exec timeout 90 sipp -sf "$answers" -m 3 -i 127.0.0.1 -p "$backup_port" -mp $((backup_port + 2)) \
+(cd "$work" && exec timeout 90 sipp -sf "$answers" -m 5 -i 127.0.0.1 -p "$backup_port" -mp $((backup_port + 2)) \
   -rtp_echo -timeout 80 -trace_err -error_file "$work/backup2.err" >"$work/backup2.out" 2>&1) &
 backup=$!
 pids+=("$backup")
-sleep 0.3
-# newest_outbound: the newest outbound call's record, once complete.
-newest_outbound() {
+check "the primary listens" eventually 5 udp_bound "$carrier_port"
+check "and the backup" eventually 5 udp_bound "$backup_port"
+# outbound_record DIALLED: the record of the newest outbound call to DIALLED, once complete.
+outbound_record() {
   local record deadline=$((SECONDS + 5))
   while ((SECONDS < deadline)); do
-    record=$(api "$key" GET "/v1/calls/$(api "$key" GET "/v1/calls?direction=outbound" | jq -r '.items[0].id')")
+    record=$(api "$key" GET "/v1/calls/$(api "$key" GET "/v1/calls?direction=outbound&number=$1" | jq -r '.items[0].id')")
     jq -e .complete >/dev/null <<<"$record" && break
     sleep 0.2
   done
   echo "$record"
 }
-for attempt in 1 2; do
+for attempt in 1 2 3; do
   started=$SECONDS
   check "call $attempt: the primary stays silent, the backup answers" phone_call bob "00155599988$attempt$attempt" answered -d 200
   check "within the response timeout, not SIP's 32 s" test $((SECONDS - started)) -le 7
-  check "record: the primary given up as 408, then the backup" expect "$(newest_outbound)" \
+  check "record: the primary given up as 408, then the backup" expect "$(outbound_record "00155599988$attempt$attempt")" \
     '.disposition == "answered" and ([.route[].type] == ["carrier", "carrier_failed", "carrier"]) and .route[1].outcome == "408"
      and .legs[0].sip_status == 408 and .legs[0].end_reason == "no_response"'
 done
 ups=$(metric routing 'tel_routing_carrier_state_changes_total{to="up"}')
 started=$SECONDS
-check "call 3: the primary is out, so the backup answers at once" phone_call bob 0015559998833 answered -d 200
+check "call 4: the primary is out, so the backup answers at once" phone_call bob 0015559998844 answered -d 200
 check "with no wait for the primary" test $((SECONDS - started)) -le 2
-check "record: the primary listed as down, one carrier attempt" expect "$(newest_outbound)" \
+check "record: the primary listed as down, one carrier attempt" expect "$(outbound_record 0015559998844)" \
   '.disposition == "answered" and ([.route[].type] == ["carrier_down", "carrier"]) and (.legs | length) == 1'
-check "the backup carrier had the three calls" finished "$backup"
-kill "$silent" 2>/dev/null
-wait "$silent" 2>/dev/null
-(cd "$work" && exec timeout 30 sipp -sf "$(scenario uas_options.xml)" -m 2 -i 127.0.0.1 -p "$carrier_port" \
-  -timeout 20 -trace_err -error_file "$work/probed.err" >"$work/probed.out" 2>&1) &
-probed=$!
-pids+=("$probed")
-check "the primary answers two OPTIONS probes" finished "$probed"
+kill -USR1 "$silent"
 recovered() { (($(metric routing 'tel_routing_carrier_state_changes_total{to="up"}') > ups)); }
-check "and routing takes it back" eventually 5 recovered
-(cd "$work" && exec timeout 60 sipp -sf "$answers" -m 1 -i 127.0.0.1 -p "$carrier_port" -mp $((carrier_port + 2)) \
-  -rtp_echo -timeout 50 -trace_err -error_file "$work/primary2.err" >"$work/primary2.out" 2>&1) &
-primary=$!
-pids+=("$primary")
-sleep 0.3
-check "call 4 goes out through the primary again" phone_call bob 0015559998844 answered -d 200
-check "the primary had it" finished "$primary"
-check "record: one carrier attempt" expect "$(newest_outbound)" '[.route[].type] == ["carrier"]'
+check "the primary answers its OPTIONS probes, and routing takes it back" eventually 8 recovered
+check "call 5 tries the primary first again (it fails the call: 503), then the backup" \
+  phone_call bob 0015559998855 answered -d 200
+check "record: the primary first, its 503, then the backup" expect "$(outbound_record 0015559998855)" \
+  '.disposition == "answered" and ([.route[].type] == ["carrier", "carrier_failed", "carrier"]) and .route[1].outcome == "503"
+   and (.route[0].detail | endswith(":'"$carrier_port"'"))'
+check "the backup carrier had the five calls" finished "$backup"
 
 # --- Nothing left behind --------------------------------------------------------------------------
 settled() {

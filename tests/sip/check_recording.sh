@@ -53,7 +53,6 @@ plan() {  # plan RECORD: the number rings bob, recording or not
     \"nodes\": {\"sales\": {\"type\": \"scheme\", \"record\": $1, \"steps\": [{\"targets\": [{\"extension\": \"102\"}]}]}},
     \"numbers\": {\"$number\": \"sales\"}}" | jq -e '.version >= 1' >/dev/null
 }
-status_of() { curl -s -o "$work/body" -w '%{http_code}' -H "Authorization: Bearer $1" "$TEL_API_URL$2"; }
 
 # --- A recorded call ---------------------------------------------------------------------------------
 check "a plan whose scheme records is saved" plan true

@@ -70,7 +70,6 @@ caller() {
   return $status
 }
 heard() { jq -e "$1" "$work/heard.json" >/dev/null || { echo "  heard: $(cat "$work/heard.json")"; return 1; }; }
-status_of() { curl -s -o "$work/body" -w '%{http_code}' -H "Authorization: Bearer $1" "$TEL_API_URL$2"; }
 # message_wav MIN_MS MAX_MS: $work/body is a mono 8 kHz WAV of that length, the caller's 1 kHz tone in it.
 message_wav() {
   python3 - "$work/body" "$1" "$2" <<'PY'

@@ -13,6 +13,7 @@ check() {  # check DESCRIPTION COMMAND...
   if "$@"; then echo "ok: $what"; else echo "FAIL: $what"; failed=1; fi
 }
 fails() { ! "$@"; }
+udp_bound() { [[ -n $(ss -Hlun "sport = :$1") ]]; }  # udp_bound PORT: something listens there
 eventually() {  # eventually SECONDS COMMAND...: COMMAND succeeds within SECONDS
   local deadline=$((SECONDS + $1))
   shift

@@ -93,6 +93,15 @@ void CarrierHealth::probed(const std::string& carrier_id, bool answered) {
   if (state.answered_probes >= options_.probes_to_recover) setDownLocked(state, carrier_id, false);
 }
 
+void CarrierHealth::notProbed(const std::string& carrier_id) {
+  const auto now = clock_();
+  std::lock_guard lock(mutex_);
+  auto found = carriers_.find(carrier_id);
+  if (found == carriers_.end()) return;
+  found->second.probing = false;
+  found->second.next_probe = now + options_.probe_interval;
+}
+
 void CarrierHealth::setDownLocked(State& state, const std::string& carrier_id, bool down) {
   state.down = down;
   state.failures.clear();
@@ -130,15 +139,30 @@ void CarrierProbeLoop::stop() {
 }
 
 void CarrierProbeLoop::probeDue() {
+  // Carriers of many tenants often share one address: it is probed once a round for all of them.
+  // Probes run one after another (each up to its timeout); a stop is heard between them.
+  std::map<std::string, std::optional<bool>> answers;  // by URI; nullopt: not sent
   for (const auto& target : health_.dueProbes()) {
-    auto status = probe_(target.uri);
-    if (!status.ok()) {
-      // No sip-edge to ask: that says nothing about the carrier; it is asked again next interval.
-      log_.warn("carrier probe not sent", {{"carrier_id", target.carrier_id}, {"error", std::string(status.status().message())}});
-      health_.probed(target.carrier_id, false);
-      continue;
+    auto known = answers.find(target.uri);
+    if (known == answers.end()) {
+      {
+        std::lock_guard lock(mutex_);
+        if (stopping_) {
+          health_.notProbed(target.carrier_id);
+          continue;
+        }
+      }
+      auto status = probe_(target.uri);
+      if (!status.ok()) {
+        log_.warn("carrier probe not sent", {{"carrier_id", target.carrier_id}, {"error", std::string(status.status().message())}});
+      }
+      known = answers.emplace(target.uri, status.ok() ? std::optional<bool>(probeAnswered(*status)) : std::nullopt).first;
     }
-    health_.probed(target.carrier_id, probeAnswered(*status));
+    if (known->second) {
+      health_.probed(target.carrier_id, *known->second);
+    } else {
+      health_.notProbed(target.carrier_id);
+    }
   }
 }
 

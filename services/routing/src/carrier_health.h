@@ -12,6 +12,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <optional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -58,6 +59,9 @@ class CarrierHealth {
   std::vector<ProbeTarget> dueProbes();
   // A probe's outcome: answered (any final response but 408 and 5xx) or not.
   void probed(const std::string& carrier_id, bool answered);
+  // A probe that could not be sent (no sip-edge to ask): it says nothing about the carrier, which
+  // is probed again after the interval.
+  void notProbed(const std::string& carrier_id);
 
  private:
   struct State {

@@ -78,11 +78,12 @@ absl::Status execute(const Decision& decision, CallCommander& commander) {
 
 bool Router::actsOn(const calls::v1::CallNotification& notification) {
   return notification.has_offered() || notification.has_dial_failed() || notification.has_digits_collected() ||
-         notification.has_recording_ended();
+         notification.has_recording_ended() || notification.has_bridged();
 }
 
 void Router::handle(const calls::v1::CallNotification& notification, CallCommander& commander) {
   const std::string& call_id = notification.call_id();
+  if (notification.has_bridged()) return onBridged(call_id);
   if (notification.has_digits_collected() || notification.has_recording_ended()) {
     auto next = notification.has_digits_collected() ? continueMenu(call_id, notification.digits_collected())
                                                     : endMessage(call_id, notification.recording_ended());
@@ -272,14 +273,7 @@ Decision Router::external(const std::string& call_id, const calls::v1::CallOffer
     return refuse(call_id, 503, "no outbound carrier");
   }
   auto carriers = carriersInOrder(**route);
-  aimAt(*target, carriers.front(), destination);
-  // Forwarded inbound calls show the original caller; calls from accounts show the tenant's number
-  // (the one its outbound rules choose for the destination, or the carrier's).
-  if (keep_caller_id) {
-    target->clear_caller_id();
-  } else if (!caller_id.empty()) {
-    target->set_caller_id(caller_id);
-  }
+  aimAt(*target, carriers.front(), destination, keep_caller_id, caller_id);
   count("external_number");
   if (carriers.size() == 1) return Decision{dial, std::nullopt};
   // Other carriers can take the call should this one fail it.
@@ -315,10 +309,16 @@ std::vector<accounts::v1::OutboundCarrier> Router::carriersInOrder(const account
 }
 
 void Router::aimAt(calls::v1::ExternalTarget& target, const accounts::v1::OutboundCarrier& carrier,
-                   const std::string& destination) const {
+                   const std::string& destination, bool keep_caller_id, const std::string& caller_id) const {
   target.set_request_uri(outboundRequestUri(carrier.outbound_uri(), destination));
-  target.set_caller_id(carrier.caller_id());
   target.set_response_timeout_ms(static_cast<uint32_t>(options_.carrier_response_timeout.count()));
+  // Forwarded inbound calls show the original caller (no caller id); calls from accounts show the
+  // tenant's number its outbound rules chose, else the carrier's.
+  if (keep_caller_id) {
+    target.clear_caller_id();
+  } else {
+    target.set_caller_id(caller_id.empty() ? carrier.caller_id() : caller_id);
+  }
 }
 
 void Router::keepJourney(const std::string& call_id, Journey journey, uint32_t ring_seconds) {
@@ -337,11 +337,15 @@ std::optional<Decision> Router::nextCarrier(const std::string& call_id, Journey 
   // The carrier failed the call (a server error, a timeout, no response), not the callee (busy,
   // unknown number, declined): only then is it the carrier's health, and another carrier's turn.
   const bool carrier_failed = (status >= 500 && status <= 599) || status == 408;
+  // Only a status the carrier's leg got counts for its health: sip-edge's own refusals (a limit, a
+  // fault of its own) say nothing about the carrier.
   const auto& tried = failover.carriers[failover.current];
-  if (carrier_failed) {
-    health_.failed(tried.carrier_id(), tried.outbound_uri());
-  } else {
-    health_.worked(tried.carrier_id());
+  if (failed.placed()) {
+    if (carrier_failed) {
+      health_.failed(tried.carrier_id(), tried.outbound_uri());
+    } else {
+      health_.worked(tried.carrier_id());
+    }
   }
   if (!carrier_failed || failover.current + 1 >= failover.carriers.size()) {
     std::lock_guard lock(journeys_mutex_);
@@ -353,12 +357,7 @@ std::optional<Decision> Router::nextCarrier(const std::string& call_id, Journey 
   addRouteStep(route, journey, "outbound", "carrier_failed", std::to_string(status),
                failover.dial.targets(0).external().request_uri());
   auto* target = failover.dial.mutable_targets(0)->mutable_external();
-  aimAt(*target, carrier, failover.destination);
-  if (failover.keep_caller_id) {
-    target->clear_caller_id();
-  } else if (!failover.caller_id.empty()) {
-    target->set_caller_id(failover.caller_id);
-  }
+  aimAt(*target, carrier, failover.destination, failover.keep_caller_id, failover.caller_id);
   addRouteStep(route, journey, "outbound", "carrier", std::to_string(failover.current + 1), target->request_uri());
   count("carrier_failover");
   log_.warn("carrier failed the call: trying the next", {{"call_id", call_id},
@@ -369,6 +368,19 @@ std::optional<Decision> Router::nextCarrier(const std::string& call_id, Journey 
   const uint32_t ring_seconds = failover.dial.timeout_seconds();
   keepJourney(call_id, std::move(journey), ring_seconds);
   return withRoute(std::move(decision), std::move(route));
+}
+
+void Router::onBridged(const std::string& call_id) {
+  std::optional<Journey> journey;
+  {
+    std::lock_guard lock(journeys_mutex_);
+    auto it = journeys_.find(call_id);
+    if (it == journeys_.end()) return;
+    journey = std::move(it->second);
+    journeys_.erase(it);  // answered: nothing more to try
+  }
+  // The carrier carried the call to someone who answered: it works.
+  if (journey->failover) health_.worked(journey->failover->carriers[journey->failover->current].carrier_id());
 }
 
 size_t Router::journeys() const {
@@ -458,10 +470,9 @@ bool Router::addTarget(const Journey& journey, const SchemeTarget& target, calls
       if (!route.ok() || !*route) return false;  // no carrier: the number cannot be rung
       // Through the first carrier that is up; a silent one fails the leg within the response
       // timeout, and the scheme goes on with its other targets and steps.
-      auto* ring = dial.add_targets()->mutable_external();
-      aimAt(*ring, carriersInOrder(**route).front(), target.value);
       // FMC: the employee's mobile shows the company number the client called.
-      ring->set_caller_id(journey.company_number);
+      aimAt(*dial.add_targets()->mutable_external(), carriersInOrder(**route).front(), target.value,
+            /*keep_caller_id=*/false, journey.company_number);
       return true;
     }
     case SchemeTarget::Kind::kUri:

@@ -167,6 +167,8 @@ class Router {
   std::optional<Decision> endMessage(const std::string& call_id, const calls::v1::RecordingEnded& ended);
   // The caller's keys in a menu: the choice, an extension, or a retry; nullopt without a menu.
   std::optional<Decision> continueMenu(const std::string& call_id, const calls::v1::DigitsCollected& collected);
+  // The call was answered: its journey ends (and the carrier that carried it works).
+  void onBridged(const std::string& call_id);
   // DialFailed of a call with a journey: its next step; nullopt when the call has none.
   std::optional<Decision> continueJourney(const std::string& call_id, const calls::v1::DialFailed& failed);
   // DialFailed of a call to a number: the next carrier when this one failed the call, else nullopt.
@@ -176,9 +178,10 @@ class Router {
   bool addTarget(const Journey& journey, const SchemeTarget& target, calls::v1::DialRequest& dial);
   // The route's carriers, the tenant's order kept except that those down go last.
   std::vector<accounts::v1::OutboundCarrier> carriersInOrder(const accounts::v1::OutboundRoute& route) const;
-  // Points `target` at `destination` through `carrier`.
+  // Points `target` at `destination` through `carrier`, showing `caller_id` (empty: the carrier's),
+  // or with `keep_caller_id` the caller as received.
   void aimAt(calls::v1::ExternalTarget& target, const accounts::v1::OutboundCarrier& carrier,
-             const std::string& destination) const;
+             const std::string& destination, bool keep_caller_id, const std::string& caller_id) const;
   void sweepJourneys(std::chrono::steady_clock::time_point now);
   Decision routeFromAccount(const std::string& call_id, const calls::v1::CallOffered& offered);
   Decision external(const std::string& call_id, const calls::v1::CallOffered& offered,

@@ -153,11 +153,13 @@ struct Fixture {
     router.handle(notification, commander);
   }
 
-  void failDial(const std::string& call_id, uint32_t status, const std::string& reason) {
+  // A dial failed by its targets (placed), or by sip-edge itself before any leg went out.
+  void failDial(const std::string& call_id, uint32_t status, const std::string& reason, bool placed = true) {
     calls::v1::CallNotification notification;
     notification.set_call_id(call_id);
     notification.mutable_dial_failed()->set_status_code(status);
     notification.mutable_dial_failed()->set_reason(reason);
+    notification.mutable_dial_failed()->set_placed(placed);
     router.handle(notification, commander);
   }
 
@@ -271,7 +273,7 @@ TEST_CASE_METHOD(Fixture,
   CHECK(callerStatusAfterFailedDial(408) == 480);
 }
 
-TEST_CASE_METHOD(Fixture, "only offers and failed dials are acted on: the rest never reach a worker") {
+TEST_CASE_METHOD(Fixture, "only offers, failed dials and bridges (and a menu's keys) are acted on: the rest never reach a worker") {
   calls::v1::CallNotification notification;
   notification.set_call_id("call-10");
   *notification.mutable_offered() = inbound("n1");
@@ -281,7 +283,7 @@ TEST_CASE_METHOD(Fixture, "only offers and failed dials are acted on: the rest n
   notification.mutable_ringing()->set_leg_id("b1.1");
   CHECK_FALSE(Router::actsOn(notification));
   notification.mutable_bridged()->set_leg_id("b1.1");
-  CHECK_FALSE(Router::actsOn(notification));
+  CHECK(Router::actsOn(notification));
   notification.mutable_ended();
   CHECK_FALSE(Router::actsOn(notification));
   // What is not acted on commands nothing.
@@ -665,8 +667,12 @@ TEST_CASE_METHOD(Fixture, "a carrier that keeps failing is tried last until its 
   REQUIRE(next.route_size() == 2);
   CHECK(next.route(0).type() == "carrier_down");
   CHECK(next.route(0).detail() == "sip:primary.example:5060");
-  // A busy callee through the backup is the callee's answer, not the carrier's failure.
-  failDial("after-trip", 486, "busy");
+  // sip-edge's own refusal (a fault of its own, before any leg) is not the backup carrier's failure.
+  for (int i = 0; i < 3; ++i) {
+    const std::string id = "own-" + std::to_string(i);
+    call(id);
+    failDial(id, 503, "unavailable", /*placed=*/false);
+  }
   CHECK_FALSE(health.down("backup"));
   // Probes: due once the interval has passed, one at a time; two answered bring it back.
   CHECK(health.dueProbes().empty());
@@ -683,9 +689,32 @@ TEST_CASE_METHOD(Fixture, "a carrier that keeps failing is tried last until its 
   health.probed("primary", true);
   CHECK_FALSE(health.down("primary"));
   CHECK(call("recovered").targets(0).external().request_uri() == "sip:+447911123456@primary.example:5060");
+  // Answered calls end their journey and show that the carrier works: failures around them do not
+  // add up to taking it out.
+  // (Without that, the primary's three failures below would be within the minute.)
+  const size_t journeys_before = router.journeys();
+  for (int i = 0; i < 6; ++i) {
+    const std::string id = "mixed-" + std::to_string(i);
+    call(id);
+    if (i % 2 == 0) {
+      failDial(id, 503, "unavailable");
+      calls::v1::CallNotification bridged;
+      bridged.set_call_id(id);
+      bridged.mutable_bridged()->set_leg_id("b2.1");
+      CHECK(Router::actsOn(bridged));
+      router.handle(bridged, commander);  // answered through the backup
+    } else {
+      calls::v1::CallNotification bridged;
+      bridged.set_call_id(id);
+      bridged.mutable_bridged()->set_leg_id("b1.1");
+      router.handle(bridged, commander);  // answered through the primary
+    }
+  }
+  CHECK_FALSE(health.down("primary"));
+  CHECK(router.journeys() == journeys_before);  // each answered call's journey is over
 }
 
-TEST_CASE("carrier health: failures outside the window do not add up; an unanswered probe starts the count again") {
+TEST_CASE("carrier health: failures outside the window do not add up, and an unanswered probe starts the count again") {
   prometheus::Registry registry;
   std::chrono::steady_clock::time_point now{};
   CarrierHealth health({.failures_to_trip = 2, .window = std::chrono::seconds(30)},
@@ -709,6 +738,13 @@ TEST_CASE("carrier health: failures outside the window do not add up; an unanswe
   // A call that the carrier carried to the callee brings it back at once.
   health.worked("c1");
   CHECK_FALSE(health.down("c1"));
+  // And a call it carried between two failures starts their count again.
+  health.failed("c1", "sip:c1.example");
+  health.worked("c1");
+  health.failed("c1", "sip:c1.example");
+  CHECK_FALSE(health.down("c1"));
+  health.failed("c1", "sip:c1.example");
+  CHECK(health.down("c1"));
   CHECK(probeAnswered(200));
   CHECK(probeAnswered(405));  // OPTIONS not allowed is still an answer
   CHECK_FALSE(probeAnswered(0));

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstring>
 #include <set>
+#include <utility>
 
 #include "sofia_event.h"
 #include "tel/events/call_events.h"
@@ -185,6 +186,10 @@ struct B2bua::Call {
   };
   std::optional<MessageRecording> message;
   bool took_message = false;  // a Record was accepted: the caller reached voicemail
+  // The relay's StartRecording is in flight; a message that ends meanwhile is stopped after it.
+  bool message_starting = false;
+  const char* message_stop_reason = nullptr;
+  bool playing_loops = false;  // the playback in progress is a loop (music on hold, ringback)
   // Keys sent as SIP INFO in the current second (a flood is cut at 20).
   Clock::time_point info_keys_window{};
   int info_keys = 0;
@@ -674,7 +679,7 @@ void B2bua::dialOnSipThread(const calls::v1::DialRequest& request,
                                       prepared.held_limits.end());
           if (prepared.failed_status != 0) {
             done(grpc::Status::OK);
-            dialFailedOnSipThread(*current, prepared.failed_status, prepared.failed_reason);
+            dialFailedOnSipThread(*current, prepared.failed_status, prepared.failed_reason, /*placed=*/false);
             return;
           }
         } else if (!prepared.held_limits.empty()) {
@@ -747,7 +752,7 @@ void B2bua::placeLegsOnSipThread(const std::string& call_id, std::vector<Planned
   }
   if (call->legs.empty() || std::none_of(call->legs.begin(), call->legs.end(),
                                          [](const auto& entry) { return entry.second.live(); })) {
-    dialFailedOnSipThread(*call, 480, "unavailable");
+    dialFailedOnSipThread(*call, 480, "unavailable", /*placed=*/false);
     return;
   }
   call->deadline = Clock::now() + std::chrono::seconds(timeout_seconds);
@@ -949,36 +954,37 @@ void B2bua::giveUpSilentLegsOnSipThread(Call& call, Clock::time_point now) {
     leg.response_deadline = Clock::time_point::max();
     Handle handle = leg.handle;
     // As if it had answered 408: the application hears DialFailed at once and tries another way.
-    onLegFailedOnSipThread(call, leg, 408, "no response");
-    leg.reason = "no_response";
-    // nua sends the CANCEL once the target answers at all, and stops the INVITE's retransmissions.
+    onLegFailedOnSipThread(call, leg, 408, "no response", "no_response");
+    // No CANCEL may go to a target that has answered nothing (RFC 3261 9.1): sofia keeps the
+    // INVITE's transaction and sends it should the target answer after all, or lets Timer B end it.
     if (handle != nullptr) nua_cancel(handle, TAG_END());
     if (call.state != Call::State::kDialing) return;  // the dial failed: the legs are settled
   }
 }
 
-void B2bua::onLegFailedOnSipThread(Call& call, Leg& leg, int status, const char* phrase) {
+void B2bua::onLegFailedOnSipThread(Call& call, Leg& leg, int status, const char* phrase, const char* reason) {
   if (!leg.live()) return;  // ended by us (cancelled, timed out): its reason is already set
   leg.state = Leg::State::kEnded;
   leg.final_status = status;
-  leg.reason = failureReason(status);
+  leg.reason = reason != nullptr ? reason : failureReason(status);
   call.log.info("leg failed",
                 {{"leg_id", leg.id}, {"status", std::to_string(status)}, {"phrase", text(phrase)}});
   if (call.state != Call::State::kDialing) return;
   if (std::any_of(call.legs.begin(), call.legs.end(),
                   [](const auto& entry) { return entry.second.live(); }))
     return;
-  int best = 0;
+  const Leg* best = nullptr;
   for (const auto& [id, other] : call.legs) {
     if (other.final_status >= 300 &&
-        (best == 0 || failureRank(other.final_status) > failureRank(best))) {
-      best = other.final_status;
+        (best == nullptr || failureRank(other.final_status) > failureRank(best->final_status))) {
+      best = &other;
     }
   }
-  dialFailedOnSipThread(call, best == 0 ? 480 : best, failureReason(best == 0 ? 480 : best));
+  if (best == nullptr) return dialFailedOnSipThread(call, 480, "unavailable", /*placed=*/true);
+  dialFailedOnSipThread(call, best->final_status, best->reason, /*placed=*/true);
 }
 
-void B2bua::dialFailedOnSipThread(Call& call, int status, const std::string& reason) {
+void B2bua::dialFailedOnSipThread(Call& call, int status, const std::string& reason, bool placed) {
   call.state = Call::State::kDialFailed;
   call.failed_reason = reason;
   call.early_media_leg.clear();
@@ -986,6 +992,7 @@ void B2bua::dialFailedOnSipThread(Call& call, int status, const std::string& rea
   notice.set_call_id(call.id);
   notice.mutable_dial_failed()->set_status_code(static_cast<uint32_t>(status));
   notice.mutable_dial_failed()->set_reason(reason);
+  notice.mutable_dial_failed()->set_placed(placed);
   call.deadline = Clock::now() + options_.decision_timeout;
   if (!applications_.notify(call.application, notice)) {
     // The application has gone: nobody will decide, so the caller hears the failure now.
@@ -1267,6 +1274,7 @@ void B2bua::play(const calls::v1::PlayRequest& request, std::function<void(grpc:
     if (call == nullptr) return;
     // Playing from now: a collection started next waits for this prompt's end.
     call->playing = request.playback_id();
+    call->playing_loops = request.loop();
     std::vector<std::string> prompts(request.prompts().begin(), request.prompts().end());
     mediaCommandOnSipThread(
         *call,
@@ -1324,14 +1332,20 @@ void B2bua::record(const calls::v1::RecordRequest& request, std::function<void(g
   stack_.post([this, request, done = std::move(done)] {
     Call* call = answeredCallerOnSipThread(request.call_id(), done);
     if (call == nullptr) return;
-    if (call->message) {
-      done(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "a message is being recorded already"));
+    if (call->took_message) {
+      done(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "the call has been recorded already"));
       return;
     }
     publishRouteOnSipThread(*call, request.route());
     call->collect.reset();  // the message's keys are its own: a terminator ends it
     call->message.emplace().request = request;
     call->took_message = true;
+    // A greeting is heard out first; music on hold (a loop) would never end, so it stops now.
+    if (!call->playing.empty() && call->playing_loops) {
+      call->playing.clear();
+      runBlocking([this, session = call->admission.media_session] { return media_.stopPlayback(session, "a"); },
+                  [](absl::Status) {});
+    }
     if (call->playing.empty()) startMessageOnSipThread(*call);
     done(grpc::Status::OK);
   });
@@ -1344,30 +1358,52 @@ void B2bua::startMessageOnSipThread(Call& call) {
   message.deadline = Clock::now() + std::chrono::seconds(max_seconds);
   const auto silence = std::chrono::milliseconds(1000 * message.request.silence_seconds());
   call.log.info("recording the caller's message", {{"max_seconds", std::to_string(max_seconds)}});
+  call.message_starting = true;
   runBlocking(
       [this, session = call.admission.media_session, silence] {
         return media_.startRecording(session, "a", "", silence);
       },
       [this, call_id = call.id](absl::Status started) {
         Call* current = findCall(call_id);
-        if (started.ok() || current == nullptr || !current->message) return;
-        current->log.error("message recording not started", {{"error", std::string(started.message())}});
-        finishMessageOnSipThread(*current, "failed");
+        if (current == nullptr) return;
+        current->message_starting = false;
+        const char* stop_reason = std::exchange(current->message_stop_reason, nullptr);
+        if (!started.ok()) {
+          // There is no file: the message is over (whether or not it had ended meanwhile).
+          current->log.error("message recording not started", {{"error", std::string(started.message())}});
+          current->message.reset();
+          notifyMessageEndOnSipThread(*current, "failed", 0);
+          return;
+        }
+        // The message ended (a key, silence) before the relay had started it: it is stopped now,
+        // after the start, which the workers might otherwise have reordered.
+        if (stop_reason != nullptr) stopMessageOnSipThread(*current, stop_reason);
       });
 }
 
 void B2bua::finishMessageOnSipThread(Call& call, const char* reason) {
   call.message.reset();
+  if (std::string_view(reason) == "failed") return notifyMessageEndOnSipThread(call, reason, 0);
+  if (call.message_starting) {
+    call.message_stop_reason = reason;
+    return;
+  }
+  stopMessageOnSipThread(call, reason);
+}
+
+void B2bua::notifyMessageEndOnSipThread(Call& call, const char* reason, uint32_t duration_ms) {
+  if (call.state == Call::State::kEnding) return;
+  call.log.info("caller's message recorded", {{"reason", reason}, {"duration_ms", std::to_string(duration_ms)}});
+  CallNotification notice;
+  notice.mutable_recording_ended()->set_reason(reason);
+  notice.mutable_recording_ended()->set_duration_ms(duration_ms);
+  notifyOnSipThread(call, std::move(notice));
+}
+
+void B2bua::stopMessageOnSipThread(Call& call, const char* reason) {
   auto notify = [this, reason, call_id = call.id](uint32_t duration_ms) {
-    Call* current = findCall(call_id);
-    if (current == nullptr || current->state == Call::State::kEnding) return;
-    current->log.info("caller's message recorded", {{"reason", reason}, {"duration_ms", std::to_string(duration_ms)}});
-    CallNotification notice;
-    notice.mutable_recording_ended()->set_reason(reason);
-    notice.mutable_recording_ended()->set_duration_ms(duration_ms);
-    notifyOnSipThread(*current, std::move(notice));
+    if (Call* current = findCall(call_id)) notifyMessageEndOnSipThread(*current, reason, duration_ms);
   };
-  if (std::string_view(reason) == "failed") return notify(0);
   // The file is closed now, so that what follows (a goodbye, the hang-up) is not part of it.
   runBlocking([this, session = call.admission.media_session] { return media_.stopRecording(session); },
               [this, notify, call_id = call.id](absl::StatusOr<calls::v1::CallRecording> stopped) {
@@ -1498,7 +1534,7 @@ void B2bua::tickOnSipThread() {
         leg.reason = "no_answer";
         if (leg.handle) nua_cancel(leg.handle, TAG_END());
       }
-      dialFailedOnSipThread(*call, 480, "no_answer");
+      dialFailedOnSipThread(*call, 480, "no_answer", /*placed=*/true);
     } else if (call->state == Call::State::kOffered || call->state == Call::State::kDialFailed) {
       call->log.warn("the application did not act on the call in time");
       const auto disposition = call->failed_reason.empty()
@@ -1554,11 +1590,9 @@ void B2bua::endCallOnSipThread(Call& call, calls::v1::Disposition disposition, c
   if (call.state == Call::State::kEnding) return;
   call.state = Call::State::kEnding;
   call.deadline = Clock::time_point::max();
-  // A caller sent to voicemail was answered by nobody: a missed call, whoever hung up.
-  if (call.took_message && call.bridged_leg.empty() &&
-      (disposition == calls::v1::DISPOSITION_CANCELLED || disposition == calls::v1::DISPOSITION_FAILED)) {
-    disposition = calls::v1::DISPOSITION_NO_ANSWER;
-  }
+  // A caller sent to voicemail was answered by nobody: a missed call, whoever hung up (and whatever
+  // the phones said before: busy, no answer).
+  if (call.took_message && call.bridged_leg.empty()) disposition = calls::v1::DISPOSITION_NO_ANSWER;
   if (!call.caller_gone && call.caller != nullptr) {
     if (!call.caller_answered) {
       const int final_status = status >= 300 ? status : 480;

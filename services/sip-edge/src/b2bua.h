@@ -102,7 +102,8 @@ class B2bua final : public CallCommands, public CallHandler {
   void onInviteResponseOnSipThread(Call& call, const std::string& leg_id,
                                    const SipStack::Event& event);
   void onLegAnsweredOnSipThread(Call& call, Leg& leg, const SipStack::Event& event);
-  void onLegFailedOnSipThread(Call& call, Leg& leg, int status, const char* phrase);
+  // `reason`: the leg's end reason when not the status's usual one (failureReason).
+  void onLegFailedOnSipThread(Call& call, Leg& leg, int status, const char* phrase, const char* reason = nullptr);
   // Fails the legs whose target has not answered at all within their response timeout.
   void giveUpSilentLegsOnSipThread(Call& call, std::chrono::steady_clock::time_point now);
   void onByeOnSipThread(Call& call, const std::string& leg_id);
@@ -114,7 +115,8 @@ class B2bua final : public CallCommands, public CallHandler {
                        std::function<void(grpc::Status)> done);
   void placeLegsOnSipThread(const std::string& call_id, std::vector<PlannedLeg> legs,
                             uint32_t timeout_seconds, std::function<void(grpc::Status)> done);
-  void dialFailedOnSipThread(Call& call, int status, const std::string& reason);
+  // `placed`: a leg was sent, so the status is the targets' (DialFailed.placed).
+  void dialFailedOnSipThread(Call& call, int status, const std::string& reason, bool placed);
   void endCallOnSipThread(Call& call, calls::v1::Disposition disposition, calls::v1::Side side,
                           int status, const std::string& cause);
   void finishEndedCallOnSipThread(const std::string& call_id,
@@ -132,6 +134,9 @@ class B2bua final : public CallCommands, public CallHandler {
   // file closed at the relay) on a terminator, silence or its maximum length, then notified.
   void startMessageOnSipThread(Call& call);
   void finishMessageOnSipThread(Call& call, const char* reason);
+  // Closes the file at the relay, then notifies RecordingEnded.
+  void stopMessageOnSipThread(Call& call, const char* reason);
+  void notifyMessageEndOnSipThread(Call& call, const char* reason, uint32_t duration_ms);
   // The call when its caller was answered by the application and is not bridged (a voice menu);
   // otherwise null, and `done` has been told why.
   Call* answeredCallerOnSipThread(const std::string& call_id,

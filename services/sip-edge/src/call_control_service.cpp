@@ -30,7 +30,7 @@ class ApplicationStream final : public grpc::ServerBidiReactor<ApplicationMessag
   bool push(const CallNotification& notification) {
     std::lock_guard lock(mutex_);
     if (closed_) return false;
-    if (decisions_only_ && !notification.has_offered() && !notification.has_dial_failed() &&
+    if (decisions_only_ && !notification.has_offered() && !notification.has_dial_failed() && !notification.has_bridged() &&
         !notification.has_digit() && !notification.has_playback_ended() &&
         !notification.has_digits_collected() && !notification.has_recording_ended())
       return true;  // not wanted: as good as delivered

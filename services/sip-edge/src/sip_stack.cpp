@@ -108,6 +108,9 @@ void SipStack::runOnSipThread(std::promise<void> started) {
       // Nothing legitimate comes near this; larger messages are refused before
       // they are parsed into memory.
       NTATAG_MAXSIZE(options_.max_message_bytes), SIPTAG_SERVER_STR(options_.server_name.c_str()),
+      // 100 Trying is passed up too: it is how the B2BUA knows that a target (a carrier) is there
+      // before it rings (ExternalTarget.response_timeout_ms).
+      NTATAG_PASS_100(1),
       TAG_END());
   if (sofia.nua == nullptr) {
     su_root_destroy(sofia.root);

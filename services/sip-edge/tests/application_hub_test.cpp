@@ -190,11 +190,12 @@ TEST_CASE("an application is sent every notification about the calls it takes") 
             CallNotification::kEnded});
 }
 
-TEST_CASE("an application attached for decisions only is sent offers, failed dials, keys, playback and message ends") {
+TEST_CASE("an application attached for decisions only is sent offers, failed dials, keys, playback and message ends, bridges") {
   CHECK(receivedWhenAttached(true) ==
         std::vector<CallNotification::KindCase>{CallNotification::kOffered, CallNotification::kDialFailed,
                                                 CallNotification::kDigit, CallNotification::kDigitsCollected,
-                                                CallNotification::kPlaybackEnded, CallNotification::kRecordingEnded});
+                                                CallNotification::kPlaybackEnded, CallNotification::kRecordingEnded,
+                                                CallNotification::kBridged});
 }
 
 TEST_CASE("commands on the stream are answered on it by outcomes carrying their ids") {
@@ -381,7 +382,7 @@ TEST_CASE("a second attach on a stream ends it and the application is no longer 
   CHECK_FALSE(fixture.hub.offer(offered));
 }
 
-TEST_CASE("a probe needs a sip: URI and a timeout of at most 10 s") {
+TEST_CASE("a probe needs a sip: URI and a timeout of at most 10 s, a dial's response timeout is bounded") {
   tel::calls::v1::ProbeRequest probe;
   CHECK(tel::sip::validateProbe(probe).error_code() == grpc::StatusCode::INVALID_ARGUMENT);
   probe.set_request_uri("http://carrier.example");

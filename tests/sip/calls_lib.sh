@@ -87,6 +87,23 @@ newest_record() {
   [[ -n $id ]] && api "$key" GET "/v1/calls/$id"
 }
 now_utc() { date -u +%Y-%m-%dT%H:%M:%S; }
+# test_tenants NAME: the test's tenant ($tenant, its API key $key, SIP domain $domain) and another
+# ($other, $other_key) to show isolation, both listed in $tenants for cleanup_test to delete.
+test_tenants() {
+  tenant=$(admin POST /v1/tenants "{\"name\":\"$1 $run\",\"sip_domain\":\"$domain\"}" | jq -r .id)
+  tenants+=("$tenant")
+  key=$(admin POST "/v1/tenants/$tenant/api-keys" "{\"name\":\"$1 test\"}" | jq -r .secret)
+  other=$(admin POST /v1/tenants "{\"name\":\"other $run\",\"sip_domain\":\"other-$domain\"}" | jq -r .id)
+  tenants+=("$other")
+  other_key=$(admin POST "/v1/tenants/$other/api-keys" "{\"name\":\"$1 test\"}" | jq -r .secret)
+}
+# cleanup_test: the EXIT trap of a test using test_tenants: its peers ($pids), tenants and files go.
+cleanup_test() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
+  local id
+  for id in "${tenants[@]}"; do admin DELETE "/v1/tenants/$id" >/dev/null; done
+  rm -rf "$work"
+}
 # status_of KEY PATH: the HTTP status of a GET, its body in $work/body
 status_of() { curl -s -o "$work/body" -w '%{http_code}' -H "Authorization: Bearer $1" "$TEL_API_URL$2"; }
 

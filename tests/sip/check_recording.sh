@@ -17,20 +17,10 @@ run=$(random_hex 6)
 domain="rec-$run.sip.test"
 pids=()
 tenants=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
-  for tenant in "${tenants[@]}"; do admin DELETE "/v1/tenants/$tenant" >/dev/null; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
+trap cleanup_test EXIT
 [[ -n ${KEEP_WORK:-} ]] && trap - EXIT
 
-tenant=$(admin POST /v1/tenants "{\"name\":\"recording $run\",\"sip_domain\":\"$domain\"}" | jq -r .id)
-tenants+=("$tenant")
-key=$(admin POST "/v1/tenants/$tenant/api-keys" '{"name":"recording test"}' | jq -r .secret)
-other=$(admin POST /v1/tenants "{\"name\":\"other $run\",\"sip_domain\":\"other-$domain\"}" | jq -r .id)
-tenants+=("$other")
-other_key=$(admin POST "/v1/tenants/$other/api-keys" '{"name":"recording test"}' | jq -r .secret)
+test_tenants recording
 declare -A password phone_port
 password[bob]="Secret-102-$run"
 api "$key" POST /v1/sip-accounts "{\"username\":\"bob\",\"extension\":\"102\",\"password\":\"${password[bob]}\"}" >/dev/null

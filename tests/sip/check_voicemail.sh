@@ -18,20 +18,10 @@ run=$(random_hex 6)
 domain="vm-$run.sip.test"
 pids=()
 tenants=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
-  for tenant in "${tenants[@]}"; do admin DELETE "/v1/tenants/$tenant" >/dev/null; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
+trap cleanup_test EXIT
 [[ -n ${KEEP_WORK:-} ]] && trap - EXIT
 
-tenant=$(admin POST /v1/tenants "{\"name\":\"voicemail $run\",\"sip_domain\":\"$domain\"}" | jq -r .id)
-tenants+=("$tenant")
-key=$(admin POST "/v1/tenants/$tenant/api-keys" '{"name":"voicemail test"}' | jq -r .secret)
-other=$(admin POST /v1/tenants "{\"name\":\"other $run\",\"sip_domain\":\"other-$domain\"}" | jq -r .id)
-tenants+=("$other")
-other_key=$(admin POST "/v1/tenants/$other/api-keys" '{"name":"voicemail test"}' | jq -r .secret)
+test_tenants voicemail
 number=$(new_number '{"kind":"none"}' 4)
 api "$key" POST /v1/carriers '{"name":"test carrier","addresses":["127.0.0.1"],"outbound_uri":"sip:127.0.0.1:5060"}' >/dev/null
 
@@ -163,6 +153,12 @@ check "a call without a message cannot be marked (404)" \
 check "a heard that is no boolean is refused naming it (400)" \
   answers "$key" PATCH "/v1/voicemails/$call_id" '{"heard": "yes"}' '.error.field == "heard"'
 check "unheard must be true or false (400)" test "$(status_of "$key" "/v1/voicemails?unheard=maybe")" = 400
+check "a box name past 64 characters is refused naming it (400)" \
+  answers "$key" GET "/v1/voicemails?box=$(printf 'b%.0s' {1..65})" "" '.error.field == "box"'
+check "a PATCH without heard is refused naming it (400)" answers "$key" PATCH "/v1/voicemails/$call_id" '{}' '.error.field == "heard"'
+check "an unknown field is refused (400)" answers "$key" PATCH "/v1/voicemails/$call_id" '{"heard": true, "box": "x"}' '.error.code == "invalid_argument"'
+check "a message id that is no call is 404" test "$(curl -s -o /dev/null -w '%{http_code}' -X PATCH -H "Authorization: Bearer $key" \
+  -H 'Content-Type: application/json' -d '{"heard": true}' "$TEL_API_URL/v1/voicemails/..%2F..%2Fetc")" = 404
 
 # --- Another tenant ------------------------------------------------------------------------------------------
 check "another tenant lists no voicemail" answers "$other_key" GET /v1/voicemails "" '.items == []'

@@ -8,6 +8,7 @@
 #include "call_backends.h"
 #include "call_control_service.h"
 #include "call_ledger.h"
+#include "carrier_registrations.h"
 #include "lost_instance_reaper.h"
 #include "media_relay_pool.h"
 #include "registrar.h"
@@ -63,8 +64,6 @@ int main(int argc, char** argv) {
                                                 config.algorithms);
     tel::sip::Registrar registrar(authenticator, credentials, bindings, config.registrar, log,
                                   *registry);
-    tel::sip::CallAdmission admission(config.admission, numbers, credentials, bindings,
-                                      authenticator, channels, media, log);
     tel::sip::ApplicationHub applications;
     tel::sip::SourceGuard guard(config.protection, *registry);
 
@@ -83,14 +82,23 @@ int main(int argc, char** argv) {
               });
         },
         log);
+    // Registrations to the carriers that want the platform to register (one instance keeps each).
+    tel::sip::AccountsRegistrationSource registration_source(accounts, kRpcTimeout);
+    tel::sip::RedisRegistrationLeases registration_leases(redis, instance_id);
+    tel::sip::CarrierRegistrations registrations(config.registrations, stack, registration_source,
+                                                 registration_leases, log, *registry);
+    stack.setClient(&registrations);
+    tel::sip::CallAdmission admission(config.admission, numbers, registrations, credentials,
+                                      bindings, authenticator, channels, media, log);
     if (config.protection_enabled) stack.setSourceGuard(&guard);
-    tel::sip::B2bua b2bua(stack, admission, bindings, media, events, ledger, applications,
+    tel::sip::B2bua b2bua(stack, admission, registrations, bindings, media, events, ledger, applications,
                           *workers, config.b2bua, log, *registry);
     stack.setCallHandler(&b2bua);
     media.start([&b2bua](std::vector<std::string> lost) { b2bua.mediaLost(std::move(lost)); },
                 [&b2bua](tel::media::v1::MediaEvent event) { b2bua.mediaEvent(std::move(event)); });
     stack.start();
     reaper.start();
+    registrations.start();
 
     tel::sip::CallControlService control(applications, b2bua);
     tel::grpc_util::GrpcServer control_server(config.control_listen.str(), {&control});
@@ -126,6 +134,7 @@ int main(int argc, char** argv) {
     media.stop();  // no more lost-relay reports into the B2BUA from here on
     applications.closeAll();
     control_server.shutdown(std::chrono::seconds(2));
+    registrations.stop();  // the leases go back: another instance keeps the registrations
     stack.stop();  // ends the calls still up (BYE / 503) and joins the SIP thread
     workers
         .reset();  // finishes queued blocking work; results posted to the stopped stack are dropped

@@ -335,3 +335,108 @@ TEST_CASE(
   CHECK(carrierCredentials(*stub, b.id, "trunk-b", &missing).error_code() ==
         grpc::StatusCode::NOT_FOUND);
 }
+
+namespace {
+// The registrations the accounts service hands sip-edge, by carrier id.
+std::map<std::string, v1::RegistrationToKeep> registrationsToKeep(v1::Accounts::Stub& stub) {
+  v1::CarrierRegistrationList list;
+  const grpc::Status status =
+      stub.ListCarrierRegistrations(context().get(), v1::ListCarrierRegistrationsRequest{}, &list);
+  INFO(status.error_message());
+  REQUIRE(status.ok());
+  std::map<std::string, v1::RegistrationToKeep> by_carrier;
+  for (const auto& registration : list.registrations()) by_carrier[registration.carrier_id()] = registration;
+  return by_carrier;
+}
+
+grpc::Status report(v1::Accounts::Stub& stub, const std::string& tenant_id,
+                    const std::string& carrier_id, const std::string& state) {
+  v1::CarrierRegistrationReport request;
+  request.set_tenant_id(tenant_id);
+  request.set_carrier_id(carrier_id);
+  request.set_state(state);
+  request.set_reason(state == "failed" ? "403 Forbidden" : "");
+  v1::Empty reply;
+  return stub.ReportCarrierRegistration(context().get(), request, &reply);
+}
+}  // namespace
+
+TEST_CASE(
+    "ListCarrierRegistrations gives every tenant's registrations with their passwords opened and "
+    "ReportCarrierRegistration shows the state on the tenant's carrier only") {
+  auto stub = accounts();
+  Platform platform = Platform::fromEnv();
+  TestTenant a(platform, "carrier-reg-a");
+  TestTenant b(platform, "carrier-reg-b");
+  const std::string a_gateway = created(a.api->post(
+      "/v1/carriers", {{"name", "GSM gateway"},
+                       {"outbound_uri", "sip:192.0.2.10:5060"},
+                       {"registration", {{"username", "+15550001111"}, {"password", "sim pass 1"}}}}));
+  const std::string b_trunk = created(b.api->post(
+      "/v1/carriers", {{"name", "Trunk"},
+                       {"outbound_uri", "sip:trunk@192.0.2.20"},
+                       {"registration",
+                        {{"username", "b-line"},
+                         {"password", "other pass"},
+                         {"domain", "trunk.example.net"},
+                         {"expires_seconds", 900}}}}));
+  const std::string plain = created(
+      a.api->post("/v1/carriers", {{"name", "Plain"}, {"outbound_uri", "sip:192.0.2.30"}}));
+
+  auto kept = registrationsToKeep(*stub);
+  REQUIRE(kept.contains(a_gateway));
+  REQUIRE(kept.contains(b_trunk));
+  CHECK_FALSE(kept.contains(plain));
+  const v1::RegistrationToKeep gateway = kept.at(a_gateway);
+  CHECK(gateway.tenant_id() == a.id);
+  CHECK(gateway.registrar_uri() == "sip:192.0.2.10:5060");
+  CHECK(gateway.username() == "+15550001111");
+  CHECK(gateway.password() == "sim pass 1");
+  CHECK(gateway.domain().empty());
+  CHECK(gateway.expires_seconds() == 300);
+  CHECK(gateway.contact_user().size() == 33);
+  const v1::RegistrationToKeep trunk = kept.at(b_trunk);
+  CHECK(trunk.tenant_id() == b.id);
+  CHECK(trunk.password() == "other pass");
+  CHECK(trunk.domain() == "trunk.example.net");
+  CHECK(trunk.expires_seconds() == 900);
+  CHECK(trunk.contact_user() != gateway.contact_user());
+
+  // Changing the settings without a password keeps the password and the contact.
+  REQUIRE(a.api->patch("/v1/carriers/" + a_gateway,
+                       {{"registration", {{"username", "+15550001111"}, {"expires_seconds", 600}}}})
+              .status == 200);
+  kept = registrationsToKeep(*stub);
+  CHECK(kept.at(a_gateway).password() == "sim pass 1");
+  CHECK(kept.at(a_gateway).expires_seconds() == 600);
+  CHECK(kept.at(a_gateway).contact_user() == gateway.contact_user());
+
+  // The state sip-edge reports shows on the carrier, for its own tenant only.
+  REQUIRE(report(*stub, a.id, a_gateway, "failed").ok());
+  auto shown = a.api->get("/v1/carriers/" + a_gateway);
+  CHECK(shown.json["registration"]["state"] == "failed");
+  CHECK(shown.json["registration"]["reason"] == "403 Forbidden");
+  CHECK(shown.body.find("sim pass 1") == std::string::npos);
+  CHECK(report(*stub, b.id, a_gateway, "registered").error_code() == grpc::StatusCode::NOT_FOUND);
+  CHECK(a.api->get("/v1/carriers/" + a_gateway).json["registration"]["state"] == "failed");
+  CHECK(report(*stub, a.id, plain, "registered").error_code() == grpc::StatusCode::NOT_FOUND);
+  CHECK(report(*stub, a.id, a_gateway, "up").error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  // A carrier id that cannot exist is not found, like any other id.
+  CHECK(report(*stub, a.id, "not-a-carrier", "registered").error_code() ==
+        grpc::StatusCode::NOT_FOUND);
+  CHECK(report(*stub, "not-a-tenant", a_gateway, "registered").error_code() ==
+        grpc::StatusCode::INVALID_ARGUMENT);
+
+  // Removed: no longer kept, and a new registration gets a new contact.
+  REQUIRE(a.api->patch("/v1/carriers/" + a_gateway, {{"registration", nullptr}}).status == 200);
+  CHECK_FALSE(registrationsToKeep(*stub).contains(a_gateway));
+  REQUIRE(a.api->patch("/v1/carriers/" + a_gateway,
+                       {{"registration", {{"username", "again"}, {"password", "new pass"}}}})
+              .status == 200);
+  kept = registrationsToKeep(*stub);
+  CHECK(kept.at(a_gateway).password() == "new pass");
+  CHECK(kept.at(a_gateway).contact_user() != gateway.contact_user());
+  // A deleted carrier's registration goes with it.
+  REQUIRE(b.api->del("/v1/carriers/" + b_trunk).status == 204);
+  CHECK_FALSE(registrationsToKeep(*stub).contains(b_trunk));
+}

@@ -20,6 +20,7 @@ gateway=$build/services/gateway/gateway
 expect database.url "$accounts"
 expect workers TEL_ACCOUNTS_DATABASE_URL=postgresql://x@127.0.0.1:1/x TEL_ACCOUNTS_WORKERS=lots "$accounts"
 expect grpc.listen TEL_ACCOUNTS_DATABASE_URL=postgresql://x@127.0.0.1:1/x TEL_ACCOUNTS_GRPC_LISTEN=nowhere "$accounts"
+expect secrets.credentials_key TEL_ACCOUNTS_DATABASE_URL=postgresql://x@127.0.0.1:1/x TEL_ACCOUNTS_SECRETS_CREDENTIALS_KEY=0123abcd "$accounts"
 expect redis.url TEL_GATEWAY_REDIS_URL=http://wrong "$gateway"
 expect limits.body_bytes TEL_GATEWAY_REDIS_URL=redis://127.0.0.1:1 TEL_GATEWAY_LIMITS_BODY_BYTES=10 "$gateway"
 media=$build/services/media-relay/media-relay
@@ -48,6 +49,8 @@ expect kafka.linger "${sip_env[@]}" TEL_SIP_EDGE_KAFKA_LINGER=a-while "$sip"
 expect calls.outbound_proxy "${sip_env[@]}" TEL_SIP_EDGE_CALLS_OUTBOUND_PROXY="lb.example:5060" "$sip"
 expect cluster.lost_after "${sip_env[@]}" TEL_SIP_EDGE_CLUSTER_LOST_AFTER=1s "$sip"
 expect cluster.heartbeat_interval "${sip_env[@]}" TEL_SIP_EDGE_CLUSTER_HEARTBEAT_INTERVAL=10ms "$sip"
+expect registrations.contact_host "${sip_env[@]}" "TEL_SIP_EDGE_REGISTRATIONS_CONTACT_HOST=pbx.example>;x" "$sip"
+expect registrations.retry_max "${sip_env[@]}" TEL_SIP_EDGE_REGISTRATIONS_RETRY_MIN=10s TEL_SIP_EDGE_REGISTRATIONS_RETRY_MAX=5s "$sip"
 analytics=$build/services/analytics/analytics
 analytics_env=(TEL_ANALYTICS_DATABASE_URL=postgresql://x@127.0.0.1:1/x)
 expect tracking.visit_writers "${analytics_env[@]}" TEL_ANALYTICS_DATABASE_POOL_SIZE=2 TEL_ANALYTICS_TRACKING_VISIT_WRITERS=2 "$analytics"

@@ -104,6 +104,8 @@ cleanup_test() {
   for id in "${tenants[@]}"; do admin DELETE "/v1/tenants/$id" >/dev/null; done
   rm -rf "$work"
 }
+admin_url() { tr ' ' '\n' <<<"$TEL_ADMIN_URLS" | sed -n "s/^$1=//p"; }  # admin_url SERVICE
+metric() { curl -s "$(admin_url "$1")/metrics" | awk -v name="$2" '$1 == name {print $2}'; }  # metric SERVICE SERIES
 # status_of KEY PATH: the HTTP status of a GET, its body in $work/body
 status_of() { curl -s -o "$work/body" -w '%{http_code}' -H "Authorization: Bearer $1" "$TEL_API_URL$2"; }
 

@@ -25,7 +25,6 @@ cleanup() {
 }
 trap cleanup EXIT
 [[ -n ${KEEP_WORK:-} ]] && trap - EXIT
-admin_url() { tr ' ' '\n' <<<"$TEL_ADMIN_URLS" | sed -n "s/^$1=//p"; }
 
 # --- The tenant: accounts 101-103, a carrier on this machine, numbers created per case -------------
 tenant=$(admin POST /v1/tenants "{\"name\":\"calls $run\",\"sip_domain\":\"$domain\"}" | jq -r .id)
@@ -199,7 +198,6 @@ check "both calls are in the log: one answered, one busy (all channels busy)" te
     jq -r '[.items[] | .disposition] | sort | join(",")')" = "answered,busy"
 
 # --- Nothing left behind -------------------------------------------------------------------------
-metric() { curl -s "$(admin_url "$1")/metrics" | awk -v name="$2" '$1 == name {print $2}'; }
 settled() {
   local deadline=$((SECONDS + 5))
   while ((SECONDS < deadline)); do

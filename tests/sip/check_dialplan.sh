@@ -77,8 +77,6 @@ preview_is() {
     jq -r '[.path[] | .node + ":" + .outcome] | join(" ")')
   [[ $path == "$1" ]] || { echo "  preview: $path"; return 1; }
 }
-admin_url() { tr ' ' '\n' <<<"$TEL_ADMIN_URLS" | sed -n "s/^$1=//p"; }
-metric() { curl -s "$(admin_url "$1")/metrics" | awk -v name="$2" '$1 == name {print $2}'; }
 api_ok() { api "$key" "$@" | jq -e '.version >= 1' >/dev/null; }
 
 # --- Sequential scheme: the first phone rings its 5 s, then the second answers --------------------

@@ -125,4 +125,79 @@ bool constantTimeEquals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
+namespace {
+
+constexpr size_t kGcmNonceBytes = 12;
+constexpr size_t kGcmTagBytes = 16;
+
+struct CipherContext {
+  CipherContext() : ctx(EVP_CIPHER_CTX_new()) {
+    if (ctx == nullptr) throw std::runtime_error("OpenSSL EVP_CIPHER_CTX_new failed");
+  }
+  ~CipherContext() { EVP_CIPHER_CTX_free(ctx); }
+  EVP_CIPHER_CTX* ctx;
+};
+
+const unsigned char* bytesOf(std::string_view text) {
+  return reinterpret_cast<const unsigned char*>(text.data());
+}
+
+void checkAesKey(std::string_view key) {
+  if (key.size() != 32) throw std::invalid_argument("AES-256 needs a 32-byte key");
+}
+
+}  // namespace
+
+std::string sealAes256Gcm(std::string_view key, std::string_view plaintext,
+                          std::string_view associated) {
+  checkAesKey(key);
+  const std::string nonce = randomBytes(kGcmNonceBytes);
+  std::string sealed = nonce;
+  sealed.resize(kGcmNonceBytes + plaintext.size() + kGcmTagBytes);
+  auto* out = reinterpret_cast<unsigned char*>(sealed.data()) + kGcmNonceBytes;
+  CipherContext cipher;
+  int written = 0;
+  int ignored = 0;
+  if (EVP_EncryptInit_ex(cipher.ctx, EVP_aes_256_gcm(), nullptr, bytesOf(key), bytesOf(nonce)) != 1 ||
+      EVP_EncryptUpdate(cipher.ctx, nullptr, &ignored, bytesOf(associated),
+                        static_cast<int>(associated.size())) != 1 ||
+      EVP_EncryptUpdate(cipher.ctx, out, &written, bytesOf(plaintext),
+                        static_cast<int>(plaintext.size())) != 1 ||
+      EVP_EncryptFinal_ex(cipher.ctx, out + written, &ignored) != 1 ||
+      EVP_CIPHER_CTX_ctrl(cipher.ctx, EVP_CTRL_GCM_GET_TAG, kGcmTagBytes,
+                          out + plaintext.size()) != 1) {
+    throw std::runtime_error("OpenSSL AES-256-GCM encryption failed");
+  }
+  return sealed;
+}
+
+std::optional<std::string> openAes256Gcm(std::string_view key, std::string_view sealed,
+                                         std::string_view associated) {
+  checkAesKey(key);
+  if (sealed.size() < kGcmNonceBytes + kGcmTagBytes) return std::nullopt;
+  const std::string_view nonce = sealed.substr(0, kGcmNonceBytes);
+  const std::string_view body =
+      sealed.substr(kGcmNonceBytes, sealed.size() - kGcmNonceBytes - kGcmTagBytes);
+  std::string tag(sealed.substr(sealed.size() - kGcmTagBytes));
+  std::string plaintext(body.size(), '\0');
+  CipherContext cipher;
+  int written = 0;
+  int ignored = 0;
+  if (EVP_DecryptInit_ex(cipher.ctx, EVP_aes_256_gcm(), nullptr, bytesOf(key), bytesOf(nonce)) != 1 ||
+      EVP_DecryptUpdate(cipher.ctx, nullptr, &ignored, bytesOf(associated),
+                        static_cast<int>(associated.size())) != 1 ||
+      EVP_DecryptUpdate(cipher.ctx, reinterpret_cast<unsigned char*>(plaintext.data()), &written,
+                        bytesOf(body), static_cast<int>(body.size())) != 1 ||
+      EVP_CIPHER_CTX_ctrl(cipher.ctx, EVP_CTRL_GCM_SET_TAG, kGcmTagBytes, tag.data()) != 1) {
+    throw std::runtime_error("OpenSSL AES-256-GCM decryption failed");
+  }
+  // The tag check: anything but the sealed bytes under this key and context fails here.
+  if (EVP_DecryptFinal_ex(cipher.ctx,
+                          reinterpret_cast<unsigned char*>(plaintext.data()) + written,
+                          &ignored) != 1) {
+    return std::nullopt;
+  }
+  return plaintext;
+}
+
 }  // namespace tel::crypto

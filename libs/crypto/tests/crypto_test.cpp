@@ -50,3 +50,22 @@ TEST_CASE("random alphanumerics and constant-time comparison") {
   CHECK_FALSE(constantTimeEquals("abc", "abd"));
   CHECK_FALSE(constantTimeEquals("abc", "ab"));
 }
+
+TEST_CASE("AES-256-GCM opens what it sealed and nothing else") {
+  const std::string key(32, '\x2a');
+  const std::string sealed = tel::crypto::sealAes256Gcm(key, "s3cret password", "carrier-1");
+  REQUIRE(sealed.size() == 12 + 15 + 16);
+  CHECK(tel::crypto::openAes256Gcm(key, sealed, "carrier-1") == "s3cret password");
+  // A fresh nonce each time: the same password never seals to the same bytes.
+  CHECK(tel::crypto::sealAes256Gcm(key, "s3cret password", "carrier-1") != sealed);
+  CHECK_FALSE(tel::crypto::openAes256Gcm(key, sealed, "carrier-2"));
+  CHECK_FALSE(tel::crypto::openAes256Gcm(std::string(32, '\x2b'), sealed, "carrier-1"));
+  for (size_t i = 0; i < sealed.size(); ++i) {
+    std::string tampered = sealed;
+    tampered[i] = static_cast<char>(tampered[i] ^ 1);
+    CHECK_FALSE(tel::crypto::openAes256Gcm(key, tampered, "carrier-1"));
+  }
+  CHECK_FALSE(tel::crypto::openAes256Gcm(key, sealed.substr(0, 27), "carrier-1"));
+  CHECK(tel::crypto::openAes256Gcm(key, tel::crypto::sealAes256Gcm(key, "", "x"), "x") == "");
+  CHECK_THROWS_AS(tel::crypto::sealAes256Gcm("short", "x", ""), std::invalid_argument);
+}

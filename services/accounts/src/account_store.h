@@ -46,6 +46,29 @@ struct CarrierDigest {
   std::string ha1_sha256;
 };
 
+// A carrier's registration as stored (see migration 0023): `secret` is the password sealed with
+// AES-256-GCM, bound to `contact`; an empty username means none.
+struct StoredRegistration {
+  std::string username;
+  std::string domain;
+  std::string secret;  // empty on update: keep the stored one
+  int expires_seconds = 300;
+  std::string contact;
+};
+
+// A registration to keep as read across tenants: everything but the password, which is sealed.
+struct SealedRegistration {
+  v1::RegistrationToKeep registration;
+  std::string secret;
+};
+
+// What an update does to a carrier's registration.
+struct RegistrationChange {
+  enum class Kind { kKeep, kSet, kRemove };
+  Kind kind = Kind::kKeep;
+  StoredRegistration value;  // kSet
+};
+
 struct UserCredentials {
   std::string id;
   std::string tenant_id;
@@ -113,6 +136,7 @@ class AccountStore {
   // Carriers; deleted through deleteRow("carriers", ...). A username already used by another of
   // the tenant's carriers gives ALREADY_EXISTS naming auth_username.
   virtual grpc::Status createCarrier(const v1::Carrier& carrier, const CarrierDigest& auth,
+                                     const StoredRegistration& registration,
                                      v1::Carrier* out) = 0;
   virtual grpc::Status listCarriers(const std::string& tenant_id, const Page& page,
                                     v1::ListCarriersResponse* out) = 0;
@@ -122,7 +146,14 @@ class AccountStore {
   // when `new_auth` is set (all empty: removes them). The request's auth fields are ignored.
   virtual grpc::Status updateCarrier(const v1::UpdateCarrierRequest& request,
                                      const std::optional<CarrierDigest>& new_auth,
+                                     const RegistrationChange& registration,
                                      v1::Carrier* out) = 0;
+  // The contact of the carrier's registration ("" when it has none). NOT_FOUND for no carrier.
+  virtual grpc::Status findRegistrationContact(const std::string& tenant_id, const std::string& id,
+                                               std::string* contact) = 0;
+  // Across tenants: every registration to keep (a registrar and a username), password sealed.
+  virtual grpc::Status listRegistrations(std::vector<SealedRegistration>* out) = 0;
+  virtual grpc::Status reportRegistration(const v1::CarrierRegistrationReport& report) = 0;
   // The tenant's carrier whose auth_username is `username` (non-empty). NOT_FOUND when none.
   virtual grpc::Status findCarrierCredentials(const std::string& tenant_id,
                                               const std::string& username,

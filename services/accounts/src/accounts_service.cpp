@@ -397,13 +397,23 @@ grpc::Status AccountsService::createCarrier(const v1::CreateCarrierRequest& requ
       !status.ok()) {
     return status;
   }
+  StoredRegistration registration;
+  if (request.has_registration()) {
+    if (request.outbound_uri().empty()) {
+      return invalidArgument("outbound_uri", "needed to register to the carrier (the registrar)");
+    }
+    if (auto status = storedRegistration(request.registration(), "", false, &registration);
+        !status.ok()) {
+      return status;
+    }
+  }
   v1::Carrier carrier;
   carrier.set_tenant_id(request.tenant_id());
   carrier.set_name(request.name());
   *carrier.mutable_addresses() = request.addresses();
   carrier.set_outbound_uri(request.outbound_uri());
   carrier.set_caller_id(request.caller_id());
-  Status status = store_->createCarrier(carrier, auth, out);
+  Status status = store_->createCarrier(carrier, auth, registration, out);
   if (status.ok())
     log_.info("carrier created", {{"tenant_id", out->tenant_id()}, {"carrier_id", out->id()}});
   return status;
@@ -442,7 +452,105 @@ grpc::Status AccountsService::updateCarrier(const v1::UpdateCarrierRequest& requ
       return status;
     }
   }
-  return store_->updateCarrier(request, new_auth, out);
+  RegistrationChange registration;
+  if (request.has_registration() && request.remove_registration()) {
+    return invalidArgument("remove_registration", "not together with registration");
+  }
+  if (request.remove_registration()) {
+    registration.kind = RegistrationChange::Kind::kRemove;
+  } else if (request.has_registration()) {
+    std::string contact;
+    if (auto status = store_->findRegistrationContact(request.tenant_id(), request.id(), &contact);
+        !status.ok()) {
+      return status;
+    }
+    registration.kind = RegistrationChange::Kind::kSet;
+    if (auto status = storedRegistration(request.registration(), contact, !contact.empty(),
+                                         &registration.value);
+        !status.ok()) {
+      return status;
+    }
+  }
+  Status status = store_->updateCarrier(request, new_auth, registration, out);
+  if (status.ok() && registration.kind != RegistrationChange::Kind::kKeep) {
+    log_.info(registration.kind == RegistrationChange::Kind::kSet ? "carrier registration set"
+                                                                  : "carrier registration removed",
+              {{"tenant_id", request.tenant_id()}, {"carrier_id", request.id()}});
+  }
+  return status;
+}
+
+namespace {
+// What a sealed registration password is bound to (the row's unguessable contact): a sealed value
+// copied into another row does not open there.
+std::string registrationContext(const std::string& contact) {
+  return "tel carrier registration " + contact;
+}
+}  // namespace
+
+grpc::Status AccountsService::storedRegistration(const v1::RegistrationSettings& settings,
+                                                 std::string contact, bool keep_password,
+                                                 StoredRegistration* out) {
+  if (options_.credentials_key.empty()) {
+    return Status(StatusCode::FAILED_PRECONDITION,
+                  "registration: the operator has set no secrets.credentials_key, so the "
+                  "platform cannot keep a carrier's password");
+  }
+  TEL_CHECK_FIELD("registration.username", checkRegistrationUsername(settings.username()));
+  if (!settings.password().empty() || !keep_password) {
+    TEL_CHECK_FIELD("registration.password", checkRegistrationPassword(settings.password()));
+  }
+  if (!settings.domain().empty()) {
+    TEL_CHECK_FIELD("registration.domain", checkRegistrationDomain(settings.domain()));
+  }
+  const int32_t expires = settings.expires_seconds() == 0 ? 300 : settings.expires_seconds();
+  if (expires < 60 || expires > 3600) {
+    return invalidArgument("registration.expires_seconds", "60 to 3600 seconds");
+  }
+  if (contact.empty()) contact = "r" + crypto::toHex(crypto::randomBytes(16));
+  out->username = settings.username();
+  out->domain = settings.domain();
+  out->expires_seconds = expires;
+  if (!settings.password().empty()) {
+    out->secret = crypto::sealAes256Gcm(options_.credentials_key, settings.password(),
+                                        registrationContext(contact));
+  }
+  out->contact = std::move(contact);
+  return Status::OK;
+}
+
+grpc::Status AccountsService::listCarrierRegistrations(v1::CarrierRegistrationList* out) {
+  std::vector<SealedRegistration> sealed;
+  if (auto status = store_->listRegistrations(&sealed); !status.ok()) return status;
+  for (auto& [registration, secret] : sealed) {
+    std::optional<std::string> password;
+    if (!options_.credentials_key.empty()) {
+      password = crypto::openAes256Gcm(options_.credentials_key, secret,
+                                       registrationContext(registration.contact_user()));
+    }
+    if (!password) {
+      // Sealed under another key (secrets.credentials_key changed): set the password again.
+      log_.error("carrier registration password does not open with this credentials key",
+                 {{"tenant_id", registration.tenant_id()},
+                  {"carrier_id", registration.carrier_id()}});
+      continue;
+    }
+    registration.set_password(std::move(*password));
+    *out->add_registrations() = std::move(registration);
+  }
+  return Status::OK;
+}
+
+grpc::Status AccountsService::reportCarrierRegistration(
+    const v1::CarrierRegistrationReport& report) {
+  if (auto status = checkTenant(report.tenant_id()); !status.ok()) return status;
+  if (auto status = checkId(report.carrier_id(), "carrier"); !status.ok()) return status;
+  if (report.state() != "registering" && report.state() != "registered" &&
+      report.state() != "failed") {
+    return invalidArgument("state", "one of registering, registered, failed");
+  }
+  if (report.reason().size() > 200) return invalidArgument("reason", "at most 200 bytes");
+  return store_->reportRegistration(report);
 }
 
 grpc::Status AccountsService::getCarrierCredentials(const v1::GetCarrierCredentialsRequest& request,
@@ -667,6 +775,15 @@ AccountsService::Reactor* AccountsService::GetOutboundRoute(Ctx* c,
                                                             const v1::GetOutboundRouteRequest* r,
                                                             v1::OutboundRoute* o) {
   return handle(c, "GetOutboundRoute", [=, this] { return getOutboundRoute(*r, o); });
+}
+AccountsService::Reactor* AccountsService::ListCarrierRegistrations(
+    Ctx* c, const v1::ListCarrierRegistrationsRequest*, v1::CarrierRegistrationList* o) {
+  return handle(c, "ListCarrierRegistrations", [=, this] { return listCarrierRegistrations(o); });
+}
+AccountsService::Reactor* AccountsService::ReportCarrierRegistration(
+    Ctx* c, const v1::CarrierRegistrationReport* r, v1::Empty*) {
+  return handle(c, "ReportCarrierRegistration",
+                [=, this] { return reportCarrierRegistration(*r); });
 }
 AccountsService::Reactor* AccountsService::GetCarrierCredentials(
     Ctx* c, const v1::GetCarrierCredentialsRequest* r, v1::CarrierCredentials* o) {

@@ -19,6 +19,9 @@ struct AccountsServiceOptions {
   // Base under which tenants get their SIP domain when none is given: <slug>.<base>.
   std::string sip_base_domain = "sip.localhost";
   int workers = 8;
+  // 32 bytes sealing the passwords the platform registers to carriers with (AES-256-GCM); empty:
+  // registrations are refused (FAILED_PRECONDITION), as a password could not be kept.
+  std::string credentials_key;
 };
 
 // The tel.accounts.v1.Accounts gRPC service: validates requests, generates and hashes secrets, and
@@ -72,6 +75,10 @@ class AccountsService final : public v1::Accounts::CallbackService {
   Reactor* GetOutboundRoute(Ctx*, const v1::GetOutboundRouteRequest*, v1::OutboundRoute*) override;
   Reactor* GetCarrierCredentials(Ctx*, const v1::GetCarrierCredentialsRequest*,
                                  v1::CarrierCredentials*) override;
+  Reactor* ListCarrierRegistrations(Ctx*, const v1::ListCarrierRegistrationsRequest*,
+                                    v1::CarrierRegistrationList*) override;
+  Reactor* ReportCarrierRegistration(Ctx*, const v1::CarrierRegistrationReport*,
+                                     v1::Empty*) override;
 
   size_t queuedRequests() const { return executor_.queued(); }
 
@@ -94,6 +101,11 @@ class AccountsService final : public v1::Accounts::CallbackService {
   // `out` is all empty when both are.
   grpc::Status carrierDigest(const std::string& tenant_id, const std::string& username,
                              const std::string& password, CarrierDigest* out);
+  // A carrier's registration settings, checked (errors naming "registration.<field>") and made
+  // ready to store: defaults filled, the password sealed to `contact` (a new one when empty). An
+  // empty password is allowed only when `keep_password` (the stored one stays).
+  grpc::Status storedRegistration(const v1::RegistrationSettings& settings, std::string contact,
+                                  bool keep_password, StoredRegistration* out);
   grpc::Status createCarrier(const v1::CreateCarrierRequest& request, v1::Carrier* out);
   grpc::Status updateCarrier(const v1::UpdateCarrierRequest& request, v1::Carrier* out);
   grpc::Status lookupInboundNumber(const v1::LookupInboundNumberRequest& request,
@@ -101,6 +113,8 @@ class AccountsService final : public v1::Accounts::CallbackService {
   grpc::Status getOutboundRoute(const v1::GetOutboundRouteRequest& request, v1::OutboundRoute* out);
   grpc::Status getCarrierCredentials(const v1::GetCarrierCredentialsRequest& request,
                                      v1::CarrierCredentials* out);
+  grpc::Status listCarrierRegistrations(v1::CarrierRegistrationList* out);
+  grpc::Status reportCarrierRegistration(const v1::CarrierRegistrationReport& report);
 
   std::shared_ptr<AccountStore> store_;
   AccountsServiceOptions options_;

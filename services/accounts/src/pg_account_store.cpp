@@ -39,6 +39,10 @@ Status guarded(const std::function<Status()>& body) {
     }
     return Status(StatusCode::ALREADY_EXISTS, "already exists");
   } catch (const pqxx::check_violation& e) {
+    if (std::string_view(e.what()).find("carriers_registration_registrar") != std::string::npos) {
+      return grpc_util::invalidArgument(
+          "outbound_uri", "outbound_uri: needed while the platform registers to the carrier");
+    }
     return Status(StatusCode::INVALID_ARGUMENT,
                   std::string("rejected by the database: ") + e.what());
   } catch (const pqxx::broken_connection&) {
@@ -164,8 +168,12 @@ std::string addressText(std::string block) {
 }
 
 // The HA1 columns are never selected here: a carrier as shown carries its auth username only.
+// Nor is the registration's sealed password or its contact.
 const char* kCarrierColumns =
-    "id, tenant_id, name, addresses, outbound_uri, caller_id, auth_username";
+    "id, tenant_id, name, addresses, outbound_uri, caller_id, auth_username,"
+    " registration_username, registration_domain, registration_expires, registration_state,"
+    " registration_reason, (extract(epoch FROM registration_until) * 1000000)::bigint,"
+    " (extract(epoch FROM registration_reported_at) * 1000000)::bigint";
 void mapCarrier(const pqxx::row& row, v1::Carrier* out) {
   out->set_id(row[0].as<std::string>());
   out->set_tenant_id(row[1].as<std::string>());
@@ -175,7 +183,17 @@ void mapCarrier(const pqxx::row& row, v1::Carrier* out) {
   out->set_outbound_uri(row[4].as<std::string>());
   out->set_caller_id(row[5].as<std::string>());
   out->set_auth_username(row[6].as<std::string>());
-  setTimestamp(row[7].as<int64_t>(), out->mutable_created_at());
+  if (!row[7].as<std::string>().empty()) {
+    auto* registration = out->mutable_registration();
+    registration->set_username(row[7].as<std::string>());
+    registration->set_domain(row[8].as<std::string>());
+    registration->set_expires_seconds(row[9].as<int32_t>());
+    registration->set_state(row[10].as<std::string>());
+    registration->set_reason(row[11].as<std::string>());
+    if (!row[12].is_null()) setTimestamp(row[12].as<int64_t>(), registration->mutable_registered_until());
+    if (!row[13].is_null()) setTimestamp(row[13].as<int64_t>(), registration->mutable_reported_at());
+  }
+  setTimestamp(row[14].as<int64_t>(), out->mutable_created_at());
 }
 
 const char* kApiKeyColumns =
@@ -205,6 +223,10 @@ class UpdateBuilder {
   template <typename T>
   void set(const char* column, const T& value) {
     sets_ += (sets_.empty() ? "" : ", ") + std::string(column) + " = " + txn_.quote(value);
+  }
+  // `sql` as it is: a literal or an expression the caller built (quoted) itself.
+  void setRaw(const char* column, const std::string& sql) {
+    sets_ += (sets_.empty() ? "" : ", ") + std::string(column) + " = " + sql;
   }
   bool empty() const { return sets_.empty(); }
   const std::string& sql() const { return sets_; }
@@ -664,17 +686,21 @@ grpc::Status PgAccountStore::revokeApiKey(const std::string& tenant_id, const st
 }
 
 grpc::Status PgAccountStore::createCarrier(const v1::Carrier& carrier, const CarrierDigest& auth,
+                                           const StoredRegistration& registration,
                                            v1::Carrier* out) {
   return guarded([&] {
     pool_->inTenantTransaction(carrier.tenant_id(), [&](pqxx::work& txn) {
       auto rows = txn.exec_params(
           "INSERT INTO carriers (tenant_id, name, addresses, outbound_uri, caller_id, "
-          "auth_username,"
-          " auth_ha1_md5, auth_ha1_sha256) VALUES ($1, $2, $3::cidr[], $4, $5, $6, $7, $8)" +
+          "auth_username, auth_ha1_md5, auth_ha1_sha256, registration_username,"
+          " registration_domain, registration_secret, registration_expires, registration_contact)"
+          " VALUES ($1, $2, $3::cidr[], $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)" +
               returning(kCarrierColumns),
           carrier.tenant_id(), carrier.name(), pg::arrayLiteral(carrier.addresses()),
           carrier.outbound_uri(), carrier.caller_id(), auth.username, auth.ha1_md5,
-          auth.ha1_sha256);
+          auth.ha1_sha256, registration.username, registration.domain,
+          pqxx::binarystring(registration.secret), registration.expires_seconds,
+          registration.contact);
       mapCarrier(rows[0], out);
     });
     return Status::OK;
@@ -710,6 +736,7 @@ grpc::Status PgAccountStore::getCarrier(const std::string& tenant_id, const std:
 
 grpc::Status PgAccountStore::updateCarrier(const v1::UpdateCarrierRequest& request,
                                            const std::optional<CarrierDigest>& new_auth,
+                                           const RegistrationChange& registration,
                                            v1::Carrier* out) {
   return guarded([&] {
     bool found = false;
@@ -723,6 +750,23 @@ grpc::Status PgAccountStore::updateCarrier(const v1::UpdateCarrierRequest& reque
         update.set("auth_username", new_auth->username);
         update.set("auth_ha1_md5", new_auth->ha1_md5);
         update.set("auth_ha1_sha256", new_auth->ha1_sha256);
+      }
+      if (registration.kind != RegistrationChange::Kind::kKeep) {
+        const StoredRegistration& value = registration.value;  // empty for kRemove
+        update.set("registration_username", value.username);
+        update.set("registration_domain", value.domain);
+        update.set("registration_expires", value.expires_seconds);
+        update.set("registration_contact", value.contact);
+        if (registration.kind == RegistrationChange::Kind::kRemove || !value.secret.empty()) {
+          update.setRaw("registration_secret",
+                        txn.quote_raw(reinterpret_cast<const unsigned char*>(value.secret.data()),
+                                      value.secret.size()));
+        }
+        // New settings: what sip-edge reported about the old ones no longer holds.
+        update.setRaw("registration_state", "''");
+        update.setRaw("registration_reason", "''");
+        update.setRaw("registration_until", "NULL");
+        update.setRaw("registration_reported_at", "NULL");
       }
       const std::string sql = update.empty()
                                   ? select(kCarrierColumns, "carriers") + " WHERE id = $1"
@@ -757,6 +801,69 @@ grpc::Status PgAccountStore::findCarrierCredentials(const std::string& tenant_id
       out->set_ha1_sha256(rows[0][2].as<std::string>());
     });
     return found ? Status::OK : grpc_util::notFound("carrier credentials");
+  });
+}
+
+grpc::Status PgAccountStore::findRegistrationContact(const std::string& tenant_id,
+                                                     const std::string& id, std::string* contact) {
+  return guarded([&] {
+    bool found = false;
+    pool_->inTenantTransaction(tenant_id, [&](pqxx::work& txn) {
+      auto rows =
+          txn.exec_params("SELECT registration_contact FROM carriers WHERE id = $1::uuid", id);
+      if (rows.empty()) return;
+      found = true;
+      *contact = rows[0][0].as<std::string>();
+    });
+    return found ? Status::OK : grpc_util::notFound("carrier");
+  });
+}
+
+grpc::Status PgAccountStore::listRegistrations(std::vector<SealedRegistration>* out) {
+  return guarded([&] {
+    pool_->inTransaction([&](pqxx::work& txn) {
+      auto rows = txn.exec(
+          "SELECT tenant_id::text, carrier_id::text, outbound_uri, username, domain, secret,"
+          " expires, contact FROM tel_carrier_registrations()");
+      out->clear();
+      out->reserve(rows.size());
+      for (const auto& row : rows) {
+        SealedRegistration& sealed = out->emplace_back();
+        v1::RegistrationToKeep& registration = sealed.registration;
+        registration.set_tenant_id(row[0].as<std::string>());
+        registration.set_carrier_id(row[1].as<std::string>());
+        registration.set_registrar_uri(row[2].as<std::string>());
+        registration.set_username(row[3].as<std::string>());
+        registration.set_domain(row[4].as<std::string>());
+        sealed.secret = pqxx::binarystring(row[5]).str();
+        registration.set_expires_seconds(row[6].as<int32_t>());
+        registration.set_contact_user(row[7].as<std::string>());
+      }
+    });
+    return Status::OK;
+  });
+}
+
+grpc::Status PgAccountStore::reportRegistration(const v1::CarrierRegistrationReport& report) {
+  return guarded([&] {
+    bool found = false;
+    const int64_t until_micros = report.has_registered_until()
+                                     ? report.registered_until().seconds() * 1000000 +
+                                           report.registered_until().nanos() / 1000
+                                     : 0;
+    pool_->inTenantTransaction(report.tenant_id(), [&](pqxx::work& txn) {
+      // Only a carrier that is still registered to: a report racing the registration's removal
+      // changes nothing.
+      auto rows = txn.exec_params(
+          "UPDATE carriers SET registration_state = $2, registration_reason = $3,"
+          " registration_until = CASE WHEN $4::bigint = 0 THEN NULL"
+          "   ELSE 'epoch'::timestamptz + $4::bigint * interval '1 microsecond' END,"
+          " registration_reported_at = now()"
+          " WHERE id = $1::uuid AND registration_username <> '' RETURNING id",
+          report.carrier_id(), report.state(), report.reason(), until_micros);
+      found = !rows.empty();
+    });
+    return found ? Status::OK : grpc_util::notFound("carrier registration");
   });
 }
 

@@ -62,14 +62,19 @@ class PgAccountStore final : public AccountStore {
                                   v1::SipCredentials* out) override;
 
   grpc::Status createCarrier(const v1::Carrier& carrier, const CarrierDigest& auth,
-                             v1::Carrier* out) override;
+                             const StoredRegistration& registration, v1::Carrier* out) override;
   grpc::Status listCarriers(const std::string& tenant_id, const Page& page,
                             v1::ListCarriersResponse* out) override;
   grpc::Status getCarrier(const std::string& tenant_id, const std::string& id,
                           v1::Carrier* out) override;
   grpc::Status updateCarrier(const v1::UpdateCarrierRequest& request,
                              const std::optional<CarrierDigest>& new_auth,
-                             v1::Carrier* out) override;
+                             const RegistrationChange& registration, v1::Carrier* out) override;
+  grpc::Status findRegistrationContact(const std::string& tenant_id, const std::string& id,
+                                       std::string* contact) override;
+  grpc::Status listRegistrations(
+std::vector<SealedRegistration>* out) override;
+  grpc::Status reportRegistration(const v1::CarrierRegistrationReport& report) override;
   grpc::Status findCarrierCredentials(const std::string& tenant_id, const std::string& username,
                                       v1::CarrierCredentials* out) override;
 

@@ -153,6 +153,30 @@ std::string checkCarrierUsername(std::string_view username) {
   return "";
 }
 
+std::string checkRegistrationUsername(std::string_view username) {
+  static const std::regex kUser(R"(^[A-Za-z0-9._+-]{1,64}$)");
+  if (!matches(username, kUser)) {
+    return "must be 1 to 64 characters of A-Z, a-z, 0-9, '.', '_', '+', '-'";
+  }
+  return "";
+}
+
+std::string checkRegistrationPassword(std::string_view password) {
+  if (password.empty() || password.size() > 128) return "must be 1 to 128 bytes";
+  for (unsigned char c : password) {
+    if (c < 0x20 || c == 0x7f) return "must not contain control characters";
+    // sofia-sip takes a client's credentials as scheme:"realm":user:password and ends the
+    // password at a colon, so one with a colon could never be presented.
+    if (c == ':') return "must not contain ':'";
+  }
+  return "";
+}
+
+std::string checkRegistrationDomain(std::string_view domain) {
+  if (isIpAddress(domain) || checkSipDomain(domain).empty()) return "";
+  return "must be a lower-case DNS name or an IP address";
+}
+
 std::string checkRole(std::string_view role) {
   if (role == "owner" || role == "admin" || role == "agent") return "";
   return "must be one of owner, admin, agent";

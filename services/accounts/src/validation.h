@@ -20,6 +20,14 @@ std::string checkSipPassword(std::string_view password, std::string_view usernam
 // their own, so upper case is allowed, unlike SIP account usernames).
 std::string checkCarrierUsername(std::string_view username);
 std::string checkRole(std::string_view role);
+// The username the platform registers to a carrier as: 1 to 64 of [A-Za-z0-9._+-] (carriers
+// often use the line's number, with or without "+").
+std::string checkRegistrationUsername(std::string_view username);
+// A password the platform presents to a carrier: 1..128 bytes without control characters or ':'
+// (the carrier chose it; nothing about its strength is ours to check).
+std::string checkRegistrationPassword(std::string_view password);
+// The domain a registration names in To and From: a DNS name or an IP address.
+std::string checkRegistrationDomain(std::string_view domain);
 // Where a routed number may forward to: "+E.164" or "sip:user@host[:port]" (at most 256 bytes).
 std::string checkExternalTarget(std::string_view target);
 // A carrier's outbound URI: "sip:host[:port]" or "sip:user@host[:port]" (at most 256 bytes).

@@ -123,3 +123,23 @@ TEST_CASE("a carrier's source addresses: addresses and CIDR blocks") {
   CHECK_FALSE(isIpAddress("198.51.100.0/24"));
   CHECK_FALSE(isIpAddress("localhost"));
 }
+
+TEST_CASE("what the platform registers to a carrier with") {
+  CHECK(checkRegistrationUsername("+74951234567").empty());
+  CHECK(checkRegistrationUsername("trunk_01.main-line").empty());
+  CHECK_FALSE(checkRegistrationUsername("").empty());
+  CHECK_FALSE(checkRegistrationUsername("a:b").empty());
+  CHECK_FALSE(checkRegistrationUsername("a@b").empty());
+  CHECK_FALSE(checkRegistrationUsername(std::string(65, 'a')).empty());
+  CHECK(checkRegistrationPassword("x").empty());
+  CHECK(checkRegistrationPassword("with spaces and \"quotes\"!").empty());
+  CHECK_FALSE(checkRegistrationPassword("with:colon").empty());
+  CHECK_FALSE(checkRegistrationPassword("").empty());
+  CHECK_FALSE(checkRegistrationPassword(std::string(129, 'p')).empty());
+  CHECK_FALSE(checkRegistrationPassword("line\r\nVia: x").empty());
+  CHECK(checkRegistrationDomain("gw.example.net").empty());
+  CHECK(checkRegistrationDomain("192.0.2.10").empty());
+  CHECK(checkRegistrationDomain("2001:db8::1").empty());
+  CHECK_FALSE(checkRegistrationDomain("Bad Domain").empty());
+  CHECK_FALSE(checkRegistrationDomain("gw.example.net>;evil").empty());
+}

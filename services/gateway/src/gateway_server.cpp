@@ -665,8 +665,34 @@ void GatewayServer::registerNumberRoutes() {
                        &v1::Accounts::StubInterface::DeleteNumber);
 }
 
-// A carrier's auth_password is write-only: the accounts service keeps only digest HA1 values and
-// never returns either; responses show auth_username ("" when the carrier has no credentials).
+namespace {
+// A carrier's registration settings from the body's "registration" object; nullopt (with the
+// error answered) when they do not parse.
+std::optional<v1::RegistrationSettings> registrationSettings(const JsonRequest& body,
+                                                             bool password_required,
+                                                             httplib::Response& response) {
+  auto object = body.object("registration", {{"username", FieldType::kString, true},
+                                             {"password", FieldType::kString, password_required},
+                                             {"domain", FieldType::kString},
+                                             {"expires_seconds", FieldType::kInteger}});
+  if (object && !object->ok()) {
+    writeError(response, *object->error);
+    return std::nullopt;
+  }
+  v1::RegistrationSettings settings;
+  settings.set_username(*object->string("username"));
+  settings.set_password(object->string("password").value_or(""));
+  settings.set_domain(object->string("domain").value_or(""));
+  // Out-of-range values are clamped into a range the accounts service refuses, naming the field.
+  settings.set_expires_seconds(
+      static_cast<int32_t>(std::clamp<int64_t>(object->integer("expires_seconds").value_or(0), -1, 1 << 20)));
+  return settings;
+}
+}  // namespace
+
+// A carrier's auth_password and registration.password are write-only: the accounts service keeps
+// only digest HA1 values of the first and the second sealed, and returns neither; responses show
+// auth_username ("" when the carrier has no credentials) and the registration with its state.
 void GatewayServer::registerCarrierRoutes() {
   auto render = [](const v1::Carrier& carrier) { return itemJson(carrier); };
   route("POST", "/v1/carriers", "/v1/carriers", Access::kTenant, [=, this](Call& call) {
@@ -676,9 +702,15 @@ void GatewayServer::registerCarrierRoutes() {
                                                {"outbound_uri", FieldType::kString},
                                                {"caller_id", FieldType::kString},
                                                {"auth_username", FieldType::kString},
-                                               {"auth_password", FieldType::kString}});
+                                               {"auth_password", FieldType::kString},
+                                               {"registration", FieldType::kObject}});
     if (!body.ok()) return writeError(call.response, *body.error);
     v1::CreateCarrierRequest request;
+    if (body.object("registration", {})) {
+      auto settings = registrationSettings(body, true, call.response);
+      if (!settings) return;
+      *request.mutable_registration() = std::move(*settings);
+    }
     request.set_tenant_id(call.principal.tenant_id);
     request.set_name(*body.string("name"));
     for (auto& address : body.strings("addresses").value_or(std::vector<std::string>{})) {
@@ -698,9 +730,20 @@ void GatewayServer::registerCarrierRoutes() {
                                                      {"outbound_uri", FieldType::kString},
                                                      {"caller_id", FieldType::kString},
                                                      {"auth_username", FieldType::kString},
-                                                     {"auth_password", FieldType::kString}});
+                                                     {"auth_password", FieldType::kString},
+                                                     {"registration", FieldType::kObject, false,
+                                                      true}});
           if (!body.ok()) return writeError(call.response, *body.error);
           v1::UpdateCarrierRequest request;
+          // An object sets the registration (without a password: the stored one stays); null
+          // stops registering.
+          if (body.isNull("registration")) {
+            request.set_remove_registration(true);
+          } else if (body.object("registration", {})) {
+            auto settings = registrationSettings(body, false, call.response);
+            if (!settings) return;
+            *request.mutable_registration() = std::move(*settings);
+          }
           request.set_tenant_id(call.principal.tenant_id);
           request.set_id(call.request.matches[1]);
           if (auto name = body.string("name")) request.set_name(*name);

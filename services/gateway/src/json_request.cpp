@@ -36,6 +36,7 @@ JsonRequest JsonRequest::validate(nlohmann::json parsed, std::initializer_list<F
       request.error = ApiError::invalid(field, "unknown field '" + field + "'");
       return request;
     }
+    if (value.is_null() && spec->nullable) continue;
     bool type_ok = false;
     switch (spec->type) {
       case FieldType::kString:
@@ -105,9 +106,13 @@ std::optional<std::vector<std::string>> JsonRequest::strings(const char* name) c
   return (*object_)[name].get<std::vector<std::string>>();
 }
 
+bool JsonRequest::isNull(const char* name) const {
+  return object_ && object_->contains(name) && (*object_)[name].is_null();
+}
+
 std::optional<JsonRequest> JsonRequest::object(const char* name,
                                                std::initializer_list<FieldSpec> fields) const {
-  if (!object_ || !object_->contains(name)) return std::nullopt;
+  if (!object_ || !object_->contains(name) || isNull(name)) return std::nullopt;
   return validate((*object_)[name], fields, std::string(name) + ".");
 }
 

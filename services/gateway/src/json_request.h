@@ -17,6 +17,8 @@ struct FieldSpec {
   const char* name;
   FieldType type;
   bool required = false;
+  // JSON null is accepted too (isNull() tells), e.g. to remove an optional part in a PATCH.
+  bool nullable = false;
 };
 
 // A request body that passed validation: a JSON object with only known fields, each of its
@@ -36,7 +38,9 @@ class JsonRequest {
   std::optional<bool> boolean(const char* name) const;
   std::optional<std::vector<std::string>> strings(const char* name) const;
   // The kObject field `name`, validated like a body against `fields`; its errors name nested
-  // fields as "<name>.<field>". Nullopt when the field is absent.
+  // fields as "<name>.<field>". Nullopt when the field is absent (or null, if nullable).
+  // True when the (nullable) field is present and null.
+  bool isNull(const char* name) const;
   std::optional<JsonRequest> object(const char* name,
                                     std::initializer_list<FieldSpec> fields) const;
 

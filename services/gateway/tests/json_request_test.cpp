@@ -98,3 +98,17 @@ TEST_CASE("arrays of strings and nested objects are typed and checked") {
   REQUIRE_FALSE(wrong->ok());
   CHECK(wrong->error->field == "route.kind");
 }
+
+TEST_CASE("a nullable field takes null, and others refuse it naming the field") {
+  auto request = JsonRequest::parse(R"({"registration": null})",
+                                    {{"registration", FieldType::kObject, false, true}});
+  REQUIRE(request.ok());
+  CHECK(request.isNull("registration"));
+  CHECK_FALSE(request.object("registration", {}));
+  auto refused = JsonRequest::parse(R"({"registration": null})",
+                                    {{"registration", FieldType::kObject}});
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error->field == "registration");
+  auto absent = JsonRequest::parse("{}", {{"registration", FieldType::kObject, false, true}});
+  CHECK_FALSE(absent.isNull("registration"));
+}

@@ -311,6 +311,7 @@ std::vector<accounts::v1::OutboundCarrier> Router::carriersInOrder(const account
 void Router::aimAt(calls::v1::ExternalTarget& target, const accounts::v1::OutboundCarrier& carrier,
                    const std::string& destination, bool keep_caller_id, const std::string& caller_id) const {
   target.set_request_uri(outboundRequestUri(carrier.outbound_uri(), destination));
+  target.set_carrier_id(carrier.carrier_id());
   target.set_response_timeout_ms(static_cast<uint32_t>(options_.carrier_response_timeout.count()));
   // Forwarded inbound calls show the original caller (no caller id); calls from accounts show the
   // tenant's number its outbound rules chose, else the carrier's.

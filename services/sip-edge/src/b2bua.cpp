@@ -99,6 +99,8 @@ struct B2bua::Leg {
   std::string account_id;
   std::string extension;
   RelayEndpoint relay;  // where this leg's party sends audio
+  std::string carrier_id;           // the carrier an external target is reached through
+  bool answered_challenge = false;  // its digest challenge was answered (once per leg)
   // When a target that has not answered at all (not even 100 Trying) is given up as down.
   Clock::time_point response_deadline = Clock::time_point::max();
 
@@ -116,6 +118,7 @@ struct B2bua::PlannedLeg {
   std::string extension;
   RelayEndpoint relay;
   std::chrono::milliseconds response_timeout{0};  // 0: none (ExternalTarget.response_timeout_ms)
+  std::string carrier_id;  // ExternalTarget.carrier_id
 };
 
 // What a dial's worker hands back to the SIP thread: the legs to place, the limit slots it took
@@ -135,6 +138,7 @@ B2bua::PlannedLeg externalLeg(const calls::v1::ExternalTarget& target, const std
   leg.request_uri = target.request_uri();
   leg.from_user = target.caller_id().empty() ? caller : target.caller_id();
   leg.response_timeout = std::chrono::milliseconds(target.response_timeout_ms());
+  leg.carrier_id = target.carrier_id();
   return leg;
 }
 
@@ -217,13 +221,15 @@ struct B2bua::Call {
   }
 };
 
-B2bua::B2bua(SipStack& stack, CallAdmission& admission, Bindings& bindings, MediaControl& media,
+B2bua::B2bua(SipStack& stack, CallAdmission& admission, const RegisteredLines& lines,
+             Bindings& bindings, MediaControl& media,
              EventSink& events, CallLedger& ledger, ApplicationHub& applications,
              grpc_util::BlockingExecutor& workers, B2buaOptions options, log::Logger logger,
              prometheus::Registry& registry)
     : stack_(stack),
       admission_(admission),
       bindings_(bindings),
+      lines_(lines),
       media_(media),
       events_(events),
       ledger_(ledger),
@@ -428,6 +434,7 @@ void B2bua::onNewInviteOnSipThread(const SipStack::Event& event) {
   for (auto& c : invite.request_host)
     c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   invite.from_user = text(sip->sip_from->a_url->url_user);
+  invite.to_user = text(sip->sip_to->a_url->url_user);
   invite.source_ip = stack_.sourceOf(sip).ip;
   if (sip->sip_proxy_authorization != nullptr) {
     auth_response_t parsed[1];
@@ -732,6 +739,7 @@ void B2bua::placeLegsOnSipThread(const std::string& call_id, std::vector<Planned
     leg.account_id = plan.account_id;
     leg.extension = plan.extension;
     leg.relay = plan.relay;
+    leg.carrier_id = plan.carrier_id;
     if (plan.response_timeout.count() > 0) leg.response_deadline = Clock::now() + plan.response_timeout;
     call->legs[plan.id] = leg;
 
@@ -849,7 +857,22 @@ void B2bua::onInviteResponseOnSipThread(Call& call, const std::string& leg_id,
     onLegAnsweredOnSipThread(call, leg, event);
     return;
   }
+  if ((status == 401 || status == 407) && answerChallengeOnSipThread(call, leg, event)) return;
   onLegFailedOnSipThread(call, leg, status, event.phrase);
+}
+
+bool B2bua::answerChallengeOnSipThread(Call& call, Leg& leg, const SipStack::Event& event) {
+  // Once: a second challenge means the carrier does not take the credentials.
+  if (leg.carrier_id.empty() || leg.answered_challenge || !leg.live()) return false;
+  auto credentials = lines_.credentialsFor(leg.carrier_id);
+  if (!credentials) return false;
+  auto auth = digestAnswerFor(event, credentials->username, credentials->password);
+  if (!auth) return false;
+  leg.answered_challenge = true;
+  call.log.info("carrier challenged the call: answering",
+                {{"leg_id", leg.id}, {"carrier_id", leg.carrier_id}});
+  nua_authenticate(leg.handle, NUTAG_AUTH(auth->c_str()), TAG_END());
+  return true;
 }
 
 void B2bua::onLegAnsweredOnSipThread(Call& call, Leg& leg, const SipStack::Event& event) {

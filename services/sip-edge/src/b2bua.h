@@ -51,7 +51,8 @@ struct B2buaOptions {
 // ended meanwhile. Call-control commands arrive on gRPC threads and are posted the same way.
 class B2bua final : public CallCommands, public CallHandler {
  public:
-  B2bua(SipStack& stack, CallAdmission& admission, Bindings& bindings, MediaControl& media,
+  B2bua(SipStack& stack, CallAdmission& admission, const RegisteredLines& lines,
+        Bindings& bindings, MediaControl& media,
         EventSink& events, CallLedger& ledger, ApplicationHub& applications,
         grpc_util::BlockingExecutor& workers, B2buaOptions options, log::Logger logger,
         prometheus::Registry& registry);
@@ -102,6 +103,9 @@ class B2bua final : public CallCommands, public CallHandler {
   void onInviteResponseOnSipThread(Call& call, const std::string& leg_id,
                                    const SipStack::Event& event);
   void onLegAnsweredOnSipThread(Call& call, Leg& leg, const SipStack::Event& event);
+  // A 401/407 to a leg through a carrier the platform registers to: answered with those
+  // credentials (once). False when there is nothing to answer with: the leg then fails.
+  bool answerChallengeOnSipThread(Call& call, Leg& leg, const SipStack::Event& event);
   // `reason`: the leg's end reason when not the status's usual one (failureReason).
   void onLegFailedOnSipThread(Call& call, Leg& leg, int status, const char* phrase, const char* reason = nullptr);
   // Fails the legs whose target has not answered at all within their response timeout.
@@ -157,6 +161,7 @@ class B2bua final : public CallCommands, public CallHandler {
   SipStack& stack_;
   CallAdmission& admission_;
   Bindings& bindings_;
+  const RegisteredLines& lines_;
   MediaControl& media_;
   EventSink& events_;
   CallLedger& ledger_;

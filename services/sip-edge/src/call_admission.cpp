@@ -30,11 +30,13 @@ bool isIpLiteral(const std::string& host) {
 }  // namespace
 
 CallAdmission::CallAdmission(CallAdmissionOptions options, NumberDirectory& numbers,
-                             CredentialsSource& credentials, Bindings& nonces,
+                             const RegisteredLines& lines, CredentialsSource& credentials,
+                             Bindings& nonces,
                              const DigestAuthenticator& authenticator, ChannelLimiter& channels,
                              MediaControl& media, log::Logger logger)
     : options_(std::move(options)),
       numbers_(numbers),
+      lines_(lines),
       credentials_(credentials),
       nonces_(nonces),
       authenticator_(authenticator),
@@ -55,6 +57,11 @@ Admission CallAdmission::admit(const InviteRequest& invite,
     Admission refused;
     refused.refusal = refuse(404, "Not Found");
     return refused;
+  }
+  // A registered contact's user is unguessable and looks like no number or extension: whatever
+  // host the carrier put in the Request-URI, the call is that line's.
+  if (auto line = lines_.lineForContact(invite.request_user)) {
+    return admitFromRegisteredLine(invite, *line);
   }
   return isCarrierHost(invite.request_host) ? admitFromCarrier(invite, now)
                                             : admitFromAccount(invite, now);
@@ -81,13 +88,48 @@ Admission CallAdmission::admitFromCarrier(const InviteRequest& invite,
   }
   admission.refusal = authenticateCarrier(invite, **number, now);
   if (admission.refusal) return admission;
-  admission.tenant_id = (*number)->tenant_id();
+  return admitInbound(invite, **number, *e164);
+}
+
+Admission CallAdmission::admitFromRegisteredLine(const InviteRequest& invite,
+                                                 const RegisteredLine& line) {
+  for (const std::string* dialled : {&invite.to_user, &line.username}) {
+    const auto e164 = phone::toE164(*dialled);
+    if (!e164) continue;
+    auto number = numbers_.lookupInbound(*e164, invite.source_ip);
+    if (!number.ok()) {
+      log_.error("number lookup failed",
+                 {{"call_id", invite.call_id}, {"error", std::string(number.status().message())}});
+      Admission admission;
+      admission.refusal = unavailable();
+      return admission;
+    }
+    // Another tenant's number is as unknown as no number: a line delivers to its own tenant.
+    if (*number && (*number)->tenant_id() == line.tenant_id) {
+      return admitInbound(invite, **number, *e164);
+    }
+  }
+  log_.warn("call on a registered line names no number of the tenant",
+            {{"call_id", invite.call_id},
+             {"tenant_id", line.tenant_id},
+             {"carrier_id", line.carrier_id},
+             {"to", invite.to_user}});
+  Admission admission;
+  admission.refusal = refuse(404, "Not Found");
+  return admission;
+}
+
+Admission CallAdmission::admitInbound(const InviteRequest& invite,
+                                      const accounts::v1::InboundNumber& number,
+                                      const std::string& e164) {
+  Admission admission;
+  admission.tenant_id = number.tenant_id();
   admission.direction = calls::v1::DIRECTION_INBOUND;
   admission.caller = invite.from_user;
-  admission.called = *e164;
-  admission.number_id = (*number)->number_id();
+  admission.called = e164;
+  admission.number_id = number.number_id();
   auto held = channels_.acquire(admission.tenant_id, admission.number_id, invite.call_id,
-                                (*number)->channels());
+                                number.channels());
   if (!held.ok()) {
     log_.error("channel count failed",
                {{"call_id", invite.call_id}, {"error", std::string(held.status().message())}});

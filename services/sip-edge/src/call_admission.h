@@ -20,6 +20,7 @@ struct InviteRequest {
   std::string request_user;  // the dialled number or extension
   std::string request_host;
   std::string from_user;
+  std::string to_user;    // the number a carrier delivering to a registered contact names
   std::string source_ip;  // where the INVITE came from (after NAT)
   std::optional<DigestResponse> proxy_authorization;
   AudioEndpoint caller_media;
@@ -65,7 +66,7 @@ struct CallAdmissionOptions {
 class CallAdmission {
  public:
   CallAdmission(CallAdmissionOptions options, NumberDirectory& numbers,
-                CredentialsSource& credentials, Bindings& nonces,
+                const RegisteredLines& lines, CredentialsSource& credentials, Bindings& nonces,
                 const DigestAuthenticator& authenticator, ChannelLimiter& channels,
                 MediaControl& media, log::Logger logger);
 
@@ -85,6 +86,13 @@ class CallAdmission {
   bool isCarrierHost(const std::string& host) const;
   Admission admitFromCarrier(const InviteRequest& invite,
                              DigestAuthenticator::Clock::time_point now);
+  // A carrier calling the contact the platform registered at it: its own call, for the number in
+  // To (else the registered username, often the line's number) if that is the tenant's.
+  Admission admitFromRegisteredLine(const InviteRequest& invite, const RegisteredLine& line);
+  // The tenant's number `e164` found for a caller already known to be the tenant's carrier: holds a
+  // channel and sets up media.
+  Admission admitInbound(const InviteRequest& invite, const accounts::v1::InboundNumber& number,
+                         const std::string& e164);
   Admission admitFromAccount(const InviteRequest& invite,
                              DigestAuthenticator::Clock::time_point now);
   // nullopt when the caller is one of the number's tenant's carriers; else the refusal.
@@ -102,6 +110,7 @@ class CallAdmission {
 
   CallAdmissionOptions options_;
   NumberDirectory& numbers_;
+  const RegisteredLines& lines_;
   CredentialsSource& credentials_;
   Bindings& nonces_;
   const DigestAuthenticator& authenticator_;

@@ -29,6 +29,28 @@ struct CarrierDigest {
   DigestCredentials digest;
 };
 
+// A carrier's line the platform registered (see CarrierRegistrations): an INVITE to its contact
+// user is that carrier delivering a call.
+struct RegisteredLine {
+  std::string tenant_id;
+  std::string carrier_id;
+  std::string username;  // what the platform registered as (often the line's number)
+};
+
+class RegisteredLines {
+ public:
+  virtual ~RegisteredLines() = default;
+  // Thread-safe. nullopt: no registration has this contact user.
+  virtual std::optional<RegisteredLine> lineForContact(const std::string& user) const = 0;
+  // Thread-safe. What the platform registers to the carrier with, which the carrier also asks for
+  // when it challenges a call; nullopt when the platform registers nowhere there.
+  struct Credentials {
+    std::string username;
+    std::string password;
+  };
+  virtual std::optional<Credentials> credentialsFor(const std::string& carrier_id) const = 0;
+};
+
 // The tenant a dialled number belongs to, and whether the caller is one of its carriers.
 class NumberDirectory {
  public:

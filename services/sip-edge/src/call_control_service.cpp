@@ -338,6 +338,9 @@ grpc::Status validateDial(const calls::v1::DialRequest& request) {
       if (response_timeout != 0 && (response_timeout < 500 || response_timeout > 30000)) {
         return grpc_util::invalidArgument("targets.external.response_timeout_ms", "0, or 500 to 30000");
       }
+      if (target.external().carrier_id().size() > 64) {
+        return grpc_util::invalidArgument("targets.external.carrier_id", "at most 64 bytes");
+      }
     } else if (target.has_account()) {
       if (target.account().account_id().empty()) {
         return grpc_util::invalidArgument("targets.account.account_id", "required");

@@ -115,6 +115,26 @@ SipEdgeConfig SipEdgeConfig::load(config::Config& source) {
                      config.sip.trusted_proxies.end());
   const std::string scanners = source.getString("protection.scanner_user_agents", "");
   if (!scanners.empty()) guard.scanner_user_agents = config::splitCommaList(scanners);
+  auto& registrations = config.registrations;
+  registrations.contact_host = source.getString(
+      "registrations.contact_host",
+      config.b2bua.edge_host + ":" + std::to_string(config.sip.listen_port));
+  if (registrations.contact_host.empty() ||
+      registrations.contact_host.find_first_of(" \t\r\n<>\"@;,") != std::string::npos) {
+    throw config::ConfigError("registrations.contact_host", "must be host[:port]");
+  }
+  registrations.outbound_proxy = config.b2bua.outbound_proxy;
+  registrations.poll_interval =
+      source.getDuration("registrations.poll_interval", std::chrono::seconds(10));
+  registrations.retry_min = source.getDuration("registrations.retry_min", std::chrono::seconds(5));
+  registrations.retry_max =
+      source.getDuration("registrations.retry_max", std::chrono::minutes(5));
+  if (registrations.poll_interval < std::chrono::milliseconds(200))
+    throw config::ConfigError("registrations.poll_interval", "must be at least 200ms");
+  if (registrations.retry_min < std::chrono::milliseconds(100))
+    throw config::ConfigError("registrations.retry_min", "must be at least 100ms");
+  if (registrations.retry_max < registrations.retry_min)
+    throw config::ConfigError("registrations.retry_max", "must not be below registrations.retry_min");
   config.workers = static_cast<int>(source.getInt("workers", 1, 256, 8));
   config.log_level = log::parseLevel(source.getString("log.level", "info"));
   source.rejectUnknownKeys();

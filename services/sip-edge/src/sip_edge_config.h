@@ -2,6 +2,7 @@
 
 #include "b2bua.h"
 #include "call_admission.h"
+#include "carrier_registrations.h"
 #include "lost_instance_reaper.h"
 #include "registrar.h"
 #include "sip_stack.h"
@@ -38,6 +39,7 @@ struct SipEdgeConfig {
   std::chrono::seconds nonce_lifetime{300};
   std::vector<std::string> algorithms;
   RegistrarOptions registrar;
+  CarrierRegistrationOptions registrations;
   bool protection_enabled = true;
   SourceGuardOptions protection;
   int workers = 8;

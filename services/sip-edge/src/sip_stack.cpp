@@ -133,6 +133,7 @@ void SipStack::runOnSipThread(std::promise<void> started) {
   // Shutting down: calls are ended (BYE, CANCEL, 503), nua answers what it still holds, then
   // reports nua_r_shutdown.
   su_timer_destroy(sofia.tick);
+  if (client_ != nullptr) client_->shutdownOnSipThread();
   if (calls_ != nullptr) {
     calls_->shutdownOnSipThread();
     for (int i = 0; i < 20; ++i) su_root_step(sofia.root, 50);
@@ -189,6 +190,7 @@ void SipStack::dispatchOnSipThread(const Event& event) {
       if (event.status >= 200) sofia_->shutdown_done = true;
       break;
     default:
+      if (client_ != nullptr && client_->handleOnSipThread(event)) break;
       if (calls_ != nullptr && calls_->handleOnSipThread(event)) break;
       if (event.event == nua_i_invite) {
         // Without a call handler this sip-edge is a registrar only: calls are refused as RFC 3261
@@ -252,6 +254,7 @@ void SipStack::tickOnSipThread() {
                  {{"error", std::string(status.message())}});
     }
   }
+  if (client_ != nullptr) client_->tickOnSipThread();
   if (calls_ != nullptr) calls_->tickOnSipThread();
 }
 

@@ -20,6 +20,7 @@ struct sip_s;
 namespace tel::sip {
 
 class CallHandler;
+class SipClient;
 class SourceGuard;
 
 struct SipStackOptions {
@@ -59,6 +60,8 @@ class SipStack {
   // Everything that is not a REGISTER goes to `calls` (set before start(); may stay null, and then
   // INVITEs are refused with 405).
   void setCallHandler(CallHandler* calls) { calls_ = calls; }
+  // The events of the handles `client` made (set before start(); may stay null).
+  void setClient(SipClient* client) { client_ = client; }
   // Screens every new request's source (flood, bans, scanners) when set before start(); banned
   // IPv4 sources are then dropped in the kernel (see kernel_source_filter.h).
   void setSourceGuard(SourceGuard* guard) { guard_ = guard; }
@@ -100,6 +103,7 @@ class SipStack {
   net::AddressBlocks trusted_proxies_;
   RegisterHandler on_register_;
   CallHandler* calls_ = nullptr;
+  SipClient* client_ = nullptr;
   SourceGuard* guard_ = nullptr;
   log::Logger log_;
   std::thread thread_;
@@ -123,6 +127,18 @@ class CallHandler {
   // Ends every call (nua is about to shut down).
   virtual void shutdownOnSipThread() = 0;
   static constexpr int kTickMillis = 200;
+};
+
+// What sip-edge does as a SIP client outside calls (registering to carriers): the events of its
+// own handles, the same ticks, and the shutdown, all on the SIP thread.
+class SipClient {
+ public:
+  virtual ~SipClient() = default;
+  // Handles a nua event of one of its handles; false when it is not one.
+  virtual bool handleOnSipThread(const SipStack::Event& event) = 0;
+  virtual void tickOnSipThread() = 0;
+  // Lets go of every handle (nua is about to shut down).
+  virtual void shutdownOnSipThread() = 0;
 };
 
 }  // namespace tel::sip

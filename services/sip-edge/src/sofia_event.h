@@ -4,6 +4,9 @@
 #include <sofia-sip/nua.h>
 #include <sofia-sip/sip_header.h>
 
+#include <optional>
+#include <string>
+
 #include "sip_stack.h"
 
 namespace tel::sip {
@@ -16,5 +19,10 @@ struct SipStack::Event {
   const sip_t* sip;
   tagi_t* tags;
 };
+
+// The NUTAG_AUTH() answer to the digest challenge in `event` (a 401 or 407): scheme:"realm":user:
+// password, the realm as the challenge quoted it. nullopt when the event carries no usable one.
+std::optional<std::string> digestAnswerFor(const SipStack::Event& event, const std::string& username,
+                                           const std::string& password);
 
 }  // namespace tel::sip

@@ -19,8 +19,10 @@ struct Fixture {
   FakeBindings bindings;
   FakeChannels channels;
   FakeMedia media;
+  FakeLines lines;
   CallAdmission admission{CallAdmissionOptions{{"sip.example.net"}},
                           numbers,
+                          lines,
                           credentials,
                           bindings,
                           authenticator,
@@ -225,5 +227,50 @@ TEST_CASE_METHOD(
     REQUIRE(refused.refusal);
     CHECK(refused.refusal->status == 403);
     CHECK(refused.refusal->authentication_failed);
+  }
+}
+
+TEST_CASE_METHOD(Fixture, "a carrier's call to a registered contact is its line's, from any address") {
+  tel::accounts::v1::InboundNumber other;
+  other.set_tenant_id("tenant-b");
+  other.set_number_id("number-b");
+  other.set_e164("+15550002000");
+  other.set_channels(1);
+  numbers.numbers["+15550002000"] = other;
+  const std::string contact = "r0123456789abcdef0123456789abcdef";
+  lines.by_contact[contact] = RegisteredLine{"tenant-a", "carrier-9", "15550001000"};
+
+  SECTION("the number in To") {
+    InviteRequest invite = fromCarrier(contact, "198.51.100.7");
+    invite.to_user = "+15550001000";
+    auto admitted = admission.admit(invite, now);
+    REQUIRE_FALSE(admitted.refusal);
+    CHECK(admitted.tenant_id == "tenant-a");
+    CHECK(admitted.called == "+15550001000");
+    CHECK(admitted.direction == tel::calls::v1::DIRECTION_INBOUND);
+    CHECK(admitted.holds_channel);
+  }
+  SECTION("To names the username, which is the line's number") {
+    InviteRequest invite = fromCarrier(contact, "198.51.100.7");
+    invite.to_user = "gsm-line";
+    auto admitted = admission.admit(invite, now);
+    REQUIRE_FALSE(admitted.refusal);
+    CHECK(admitted.called == "+15550001000");
+  }
+  SECTION("another tenant's number in To is not reached through this line") {
+    lines.by_contact[contact].username = "gsm-line";
+    InviteRequest invite = fromCarrier(contact, "198.51.100.7");
+    invite.to_user = "+15550002000";
+    auto admitted = admission.admit(invite, now);
+    REQUIRE(admitted.refusal);
+    CHECK(admitted.refusal->status == 404);
+    CHECK(channels.held.empty());
+  }
+  SECTION("an unknown contact user from a stranger is no number: 404") {
+    InviteRequest invite = fromCarrier("r00000000000000000000000000000000", "198.51.100.7");
+    invite.to_user = "+15550001000";
+    auto admitted = admission.admit(invite, now);
+    REQUIRE(admitted.refusal);
+    CHECK(admitted.refusal->status == 404);
   }
 }

@@ -79,6 +79,16 @@ struct FakeNumbers : NumberDirectory {
   }
 };
 
+struct FakeLines : RegisteredLines {
+  std::map<std::string, RegisteredLine> by_contact;
+  std::optional<RegisteredLine> lineForContact(const std::string& user) const override {
+    auto it = by_contact.find(user);
+    if (it == by_contact.end()) return std::nullopt;
+    return it->second;
+  }
+  std::optional<Credentials> credentialsFor(const std::string&) const override { return std::nullopt; }
+};
+
 struct FakeChannels : ChannelLimiter {
   std::map<std::string, std::set<std::string>> held;  // number -> calls
   absl::StatusOr<bool> acquire(const std::string&, const std::string& number,

@@ -29,4 +29,13 @@ std::optional<std::string> base64Decode(std::string_view text);
 
 bool constantTimeEquals(std::string_view a, std::string_view b);
 
+// AES-256-GCM with a random 96-bit nonce; `key` is 32 bytes. The result is nonce || ciphertext ||
+// 128-bit tag, and `associated` (not stored) binds it to its context: a value sealed for one row
+// does not open for another. open() gives nullopt for a wrong key, a wrong context, or any change
+// to the sealed bytes. Both throw std::invalid_argument for a key that is not 32 bytes.
+std::string sealAes256Gcm(std::string_view key, std::string_view plaintext,
+                          std::string_view associated);
+std::optional<std::string> openAes256Gcm(std::string_view key, std::string_view sealed,
+                                         std::string_view associated);
+
 }  // namespace tel::crypto

@@ -158,6 +158,15 @@ export interface Carrier {
   outbound_uri: string;
   caller_id: string;
   auth_username: string;
+  // Present when the platform registers to the carrier; the password is never shown.
+  registration?: {
+    username: string;
+    domain: string;
+    expires_seconds: number;
+    state: "" | "registering" | "registered" | "failed";
+    reason: string;
+    registered_until?: string;
+  };
   created_at: string;
 }
 export interface ApiKey {

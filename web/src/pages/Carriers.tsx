@@ -3,6 +3,23 @@ import { api, type Carrier } from "../api";
 import { Field, formatTime } from "../components";
 import { CreateForm, EditableTable, ListState, changed, useCollection } from "./shared";
 
+// What sip-edge last said about the platform's registration to the carrier.
+function registrationText(carrier: Carrier): string {
+  const registration = carrier.registration;
+  if (!registration) return "—";
+  const who = registration.username;
+  switch (registration.state) {
+    case "registered":
+      return `${who}: registered until ${formatTime(registration.registered_until ?? "")}`;
+    case "failed":
+      return `${who}: failed (${registration.reason})`;
+    case "registering":
+      return `${who}: registering…`;
+    default:
+      return `${who}: waiting for sip-edge`;
+  }
+}
+
 export function Carriers() {
   const list = useCollection<Carrier>("/v1/carriers");
   const [name, setName] = useState("");
@@ -11,6 +28,8 @@ export function Carriers() {
   const [callerId, setCallerId] = useState("");
   const [authUsername, setAuthUsername] = useState("");
   const [authPassword, setAuthPassword] = useState("");
+  const [registerAs, setRegisterAs] = useState("");
+  const [registerPassword, setRegisterPassword] = useState("");
 
   const create = async () => {
     const body: Record<string, unknown> = {
@@ -23,6 +42,9 @@ export function Carriers() {
       body.auth_username = authUsername.trim();
       body.auth_password = authPassword;
     }
+    if (registerAs || registerPassword) {
+      body.registration = { username: registerAs.trim(), password: registerPassword };
+    }
     await api("POST", "/v1/carriers", { body });
     setName("");
     setAddresses("");
@@ -30,6 +52,8 @@ export function Carriers() {
     setCallerId("");
     setAuthUsername("");
     setAuthPassword("");
+    setRegisterAs("");
+    setRegisterPassword("");
     list.reload();
   };
 
@@ -64,11 +88,26 @@ export function Carriers() {
           onChange={setAuthPassword}
           autoComplete="new-password"
         />
+        <Field
+          label="Register as (optional)"
+          name="registration_username"
+          value={registerAs}
+          onChange={setRegisterAs}
+          hint="For gateways and trunks that want the PBX to register to the outbound URI"
+        />
+        <Field
+          label="Registration password"
+          name="registration_password"
+          type="password"
+          value={registerPassword}
+          onChange={setRegisterPassword}
+          autoComplete="new-password"
+        />
       </CreateForm>
       <ListState list={list} what="carriers" empty="No carriers yet." />
       {list.data && list.data.length > 0 && (
         <EditableTable
-          columns={["Name", "Source addresses", "Outbound URI", "Caller ID", "Digest user", "Added"]}
+          columns={["Name", "Source addresses", "Outbound URI", "Caller ID", "Digest user", "Registration", "Added"]}
           rows={list.data}
           rowTestId="carrier-row"
           name={(carrier) => carrier.name}
@@ -78,6 +117,7 @@ export function Carriers() {
             carrier.outbound_uri || "inbound only",
             carrier.caller_id || "—",
             carrier.auth_username || "—",
+            registrationText(carrier),
             formatTime(carrier.created_at),
           ]}
           fields={(carrier) => [
@@ -98,6 +138,19 @@ export function Carriers() {
               kind: "password",
               hint: "Needed to change the user",
             },
+            {
+              name: "registration_username",
+              label: "Register as",
+              value: carrier.registration?.username ?? "",
+              hint: "Empty: the platform does not register",
+            },
+            {
+              name: "registration_password",
+              label: "Registration password",
+              value: "",
+              kind: "password",
+              hint: "Empty keeps the stored one",
+            },
           ]}
           save={async (carrier, values, fields) => {
             const body: Record<string, unknown> = changed(fields, values);
@@ -106,6 +159,21 @@ export function Carriers() {
             if ("auth_username" in body || "auth_password" in body) {
               body.auth_username = values.auth_username.trim();
               body.auth_password = values.auth_password;
+            }
+            if ("registration_username" in body || "registration_password" in body) {
+              delete body.registration_username;
+              delete body.registration_password;
+              const username = values.registration_username.trim();
+              // The object replaces the settings: the domain and expiry set through the API are kept.
+              body.registration = username
+                ? {
+                    username,
+                    ...(carrier.registration
+                      ? { domain: carrier.registration.domain, expires_seconds: carrier.registration.expires_seconds }
+                      : {}),
+                    ...(values.registration_password ? { password: values.registration_password } : {}),
+                  }
+                : null;
             }
             await api("PATCH", `/v1/carriers/${carrier.id}`, { body });
             list.reload();

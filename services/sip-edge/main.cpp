@@ -94,6 +94,12 @@ int main(int argc, char** argv) {
     tel::sip::B2bua b2bua(stack, admission, registrations, bindings, media, events, ledger, applications,
                           *workers, config.b2bua, log, *registry);
     stack.setCallHandler(&b2bua);
+    // Should anything below throw, the SIP thread stops before the objects it calls into (b2bua,
+    // registrations) are destroyed; on the normal path stop() has run already.
+    struct SipThreadStopper {
+      tel::sip::SipStack& stack;
+      ~SipThreadStopper() { stack.stop(); }
+    } stop_sip_thread_first{stack};
     media.start([&b2bua](std::vector<std::string> lost) { b2bua.mediaLost(std::move(lost)); },
                 [&b2bua](tel::media::v1::MediaEvent event) { b2bua.mediaEvent(std::move(event)); });
     stack.start();

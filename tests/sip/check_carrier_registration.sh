@@ -84,7 +84,8 @@ registration() { api "$key" GET "/v1/carriers/$carrier" | jq -e "$1" >/dev/null;
 take_port
 gw_port=$port
 registrar good
-carrier=$(api "$key" POST /v1/carriers "{\"name\":\"gsm gateway\",\"outbound_uri\":\"sip:127.0.0.1:$gw_port\",
+# The outbound URI names a user: the REGISTER's Request-URI must not (RFC 3261 10.2).
+carrier=$(api "$key" POST /v1/carriers "{\"name\":\"gsm gateway\",\"outbound_uri\":\"sip:gw@127.0.0.1:$gw_port\",
   \"registration\":{\"username\":\"$username\",\"password\":$(jq -n --arg p "$gw_password" '$p'),\"expires_seconds\":120}}" |
   jq -r .id)
 shown() { api "$key" GET "/v1/carriers/$carrier" | jq -e --arg u "$username" --arg p "$gw_password" "$1" >/dev/null; }
@@ -137,6 +138,19 @@ check "a made-up contact user is no number: 404" refused_call r0123456789abcdef0
 check "the other tenant does not see the carrier" answers "$other_key" GET "/v1/carriers/$carrier" "" 404
 check "nor can it change the registration" \
   answers "$other_key" PATCH "/v1/carriers/$carrier" '{"registration": null}' 404
+
+# A new expiry for the same binding: registered again with the same contact, and no un-REGISTER
+# in between (racing the new REGISTER, it could remove the binding at the carrier).
+rm -f "$work/contact"
+registrar good
+check "a new expiry is taken up" answers "$key" PATCH "/v1/carriers/$carrier" \
+  "{\"registration\":{\"username\":\"$username\",\"expires_seconds\":900}}" 200 '.registration.state == ""'
+check "and registered again, challenge and refresh included" eventually 15 test -s "$work/contact"
+check "with the same contact" grep -qx "$contact_user" "$work/contact"
+check "and nothing else reached the registrar (no un-REGISTER)" finished "$registrar_pid"
+check "the carrier shows as registered again" eventually 5 registration '.registration.state == "registered"'
+check "saving the same settings keeps the state shown" answers "$key" PATCH "/v1/carriers/$carrier" \
+  "{\"registration\":{\"username\":\"$username\",\"expires_seconds\":900}}" 200 '.registration.state == "registered"'
 
 registrar unregister
 check "the registration can be removed" answers "$key" PATCH "/v1/carriers/$carrier" '{"registration": null}' 200

@@ -67,6 +67,9 @@ struct RegistrationChange {
   enum class Kind { kKeep, kSet, kRemove };
   Kind kind = Kind::kKeep;
   StoredRegistration value;  // kSet
+  // kSet: the contact the registration had when `value` was sealed ("" for none); the update is
+  // refused (ABORTED) if it has changed since.
+  std::string expected_contact;
 };
 
 struct UserCredentials {

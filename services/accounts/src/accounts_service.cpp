@@ -465,6 +465,7 @@ grpc::Status AccountsService::updateCarrier(const v1::UpdateCarrierRequest& requ
       return status;
     }
     registration.kind = RegistrationChange::Kind::kSet;
+    registration.expected_contact = contact;
     if (auto status = storedRegistration(request.registration(), contact, !contact.empty(),
                                          &registration.value);
         !status.ok()) {
@@ -529,10 +530,14 @@ grpc::Status AccountsService::listCarrierRegistrations(v1::CarrierRegistrationLi
                                        registrationContext(registration.contact_user()));
     }
     if (!password) {
-      // Sealed under another key (secrets.credentials_key changed): set the password again.
-      log_.error("carrier registration password does not open with this credentials key",
-                 {{"tenant_id", registration.tenant_id()},
-                  {"carrier_id", registration.carrier_id()}});
+      // Sealed under another key (secrets.credentials_key changed): the tenant must set the
+      // password again. Said once per carrier, not at every sip-edge poll.
+      std::lock_guard lock(unopenable_mutex_);
+      if (unopenable_logged_.insert(registration.carrier_id()).second) {
+        log_.error("carrier registration password does not open with this credentials key",
+                   {{"tenant_id", registration.tenant_id()},
+                    {"carrier_id", registration.carrier_id()}});
+      }
       continue;
     }
     registration.set_password(std::move(*password));

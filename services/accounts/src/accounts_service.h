@@ -5,6 +5,8 @@
 #include <prometheus/registry.h>
 
 #include <memory>
+#include <mutex>
+#include <set>
 
 #include "account_store.h"
 #include "credentials.h"
@@ -125,6 +127,8 @@ class AccountsService final : public v1::Accounts::CallbackService {
   // A valid-looking hash to verify against when the e-mail is unknown, so that unknown users and
   // wrong passwords take the same time.
   std::string dummy_password_hash_;
+  std::mutex unopenable_mutex_;
+  std::set<std::string> unopenable_logged_;  // carriers whose sealed password did not open
 };
 
 // Page settings from a request: limit 1..200 (default 50) and a token from a previous page.

@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <functional>
+#include <regex>
 
 #include "tel/grpc/status.h"
 #include "tel/pg/arrays.h"
@@ -39,12 +40,18 @@ Status guarded(const std::function<Status()>& body) {
     }
     return Status(StatusCode::ALREADY_EXISTS, "already exists");
   } catch (const pqxx::check_violation& e) {
-    if (std::string_view(e.what()).find("carriers_registration_registrar") != std::string::npos) {
+    const std::string what = e.what();
+    if (what.find("carriers_registration_registrar") != std::string::npos) {
       return grpc_util::invalidArgument(
           "outbound_uri", "outbound_uri: needed while the platform registers to the carrier");
     }
+    // Only the constraint's name: Postgres's detail shows the whole row, secrets included.
+    static const std::regex kConstraint(R"re(constraint "([A-Za-z0-9_]+)")re");
+    std::smatch constraint;
     return Status(StatusCode::INVALID_ARGUMENT,
-                  std::string("rejected by the database: ") + e.what());
+                  "rejected by the database: " +
+                      (std::regex_search(what, constraint, kConstraint) ? constraint[1].str()
+                                                                         : std::string("a check")));
   } catch (const pqxx::broken_connection&) {
     return Status(StatusCode::UNAVAILABLE, "database unavailable");
   } catch (const pqxx::sql_error& e) {
@@ -740,6 +747,7 @@ grpc::Status PgAccountStore::updateCarrier(const v1::UpdateCarrierRequest& reque
                                            v1::Carrier* out) {
   return guarded([&] {
     bool found = false;
+    bool raced = false;
     pool_->inTenantTransaction(request.tenant_id(), [&](pqxx::work& txn) {
       UpdateBuilder update(txn);
       if (request.has_name()) update.set("name", request.name());
@@ -762,21 +770,54 @@ grpc::Status PgAccountStore::updateCarrier(const v1::UpdateCarrierRequest& reque
                         txn.quote_raw(reinterpret_cast<const unsigned char*>(value.secret.data()),
                                       value.secret.size()));
         }
-        // New settings: what sip-edge reported about the old ones no longer holds.
-        update.setRaw("registration_state", "''");
-        update.setRaw("registration_reason", "''");
-        update.setRaw("registration_until", "NULL");
-        update.setRaw("registration_reported_at", "NULL");
       }
+      // What sip-edge reported holds while the registration is the same (the SET expressions see
+      // the row as it was); new settings, or a new registrar, start from "".
+      std::string unchanged;
+      if (registration.kind == RegistrationChange::Kind::kSet) {
+        const StoredRegistration& value = registration.value;
+        unchanged = "registration_username = " + txn.quote(value.username) +
+                    " AND registration_domain = " + txn.quote(value.domain) +
+                    " AND registration_expires = " + txn.quote(value.expires_seconds) +
+                    " AND registration_contact = " + txn.quote(value.contact) +
+                    (value.secret.empty() ? "" : " AND false");
+      } else if (registration.kind == RegistrationChange::Kind::kRemove) {
+        unchanged = "false";
+      }
+      if (request.has_outbound_uri()) {
+        unchanged += (unchanged.empty() ? "" : " AND ") + std::string("outbound_uri = ") +
+                     txn.quote(request.outbound_uri());
+      }
+      if (!unchanged.empty()) {
+        const std::string keep = "CASE WHEN " + unchanged + " THEN ";
+        update.setRaw("registration_state", keep + "registration_state ELSE '' END");
+        update.setRaw("registration_reason", keep + "registration_reason ELSE '' END");
+        update.setRaw("registration_until", keep + "registration_until END");
+        update.setRaw("registration_reported_at", keep + "registration_reported_at END");
+      }
+      // The password was sealed to the contact read before: the update holds only if the
+      // registration still has it (a concurrent change would leave a password that never opens).
+      const std::string still_same =
+          registration.kind == RegistrationChange::Kind::kSet
+              ? " AND registration_contact = " + txn.quote(registration.expected_contact)
+              : "";
       const std::string sql = update.empty()
                                   ? select(kCarrierColumns, "carriers") + " WHERE id = $1"
                                   : "UPDATE carriers SET " + update.sql() + " WHERE id = $1" +
-                                        returning(kCarrierColumns);
+                                        still_same + returning(kCarrierColumns);
       auto rows = txn.exec_params(sql, request.id());
-      if (rows.empty()) return;
+      if (rows.empty()) {
+        raced = !still_same.empty() &&
+                !txn.exec_params("SELECT 1 FROM carriers WHERE id = $1", request.id()).empty();
+        return;
+      }
       found = true;
       mapCarrier(rows[0], out);
     });
+    if (raced) {
+      return Status(StatusCode::ABORTED,
+                    "the carrier's registration changed meanwhile: send the change again");
+    }
     return found ? Status::OK : grpc_util::notFound("carrier");
   });
 }

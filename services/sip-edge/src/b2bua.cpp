@@ -99,6 +99,7 @@ struct B2bua::Leg {
   std::string account_id;
   std::string extension;
   RelayEndpoint relay;  // where this leg's party sends audio
+  std::chrono::milliseconds response_timeout{0};  // from the plan: see response_deadline
   std::string carrier_id;           // the carrier an external target is reached through
   bool answered_challenge = false;  // its digest challenge was answered (once per leg)
   // When a target that has not answered at all (not even 100 Trying) is given up as down.
@@ -740,6 +741,7 @@ void B2bua::placeLegsOnSipThread(const std::string& call_id, std::vector<Planned
     leg.extension = plan.extension;
     leg.relay = plan.relay;
     leg.carrier_id = plan.carrier_id;
+    leg.response_timeout = plan.response_timeout;
     if (plan.response_timeout.count() > 0) leg.response_deadline = Clock::now() + plan.response_timeout;
     call->legs[plan.id] = leg;
 
@@ -865,10 +867,13 @@ bool B2bua::answerChallengeOnSipThread(Call& call, Leg& leg, const SipStack::Eve
   // Once: a second challenge means the carrier does not take the credentials.
   if (leg.carrier_id.empty() || leg.answered_challenge || !leg.live()) return false;
   auto credentials = lines_.credentialsFor(leg.carrier_id);
-  if (!credentials) return false;
+  // Only the call's own tenant's carrier (routing names no other; this keeps it so).
+  if (!credentials || credentials->tenant_id != call.admission.tenant_id) return false;
   auto auth = digestAnswerFor(event, credentials->username, credentials->password);
   if (!auth) return false;
   leg.answered_challenge = true;
+  // The carrier answered the challenge's INVITE; the one with credentials gets the same time.
+  if (leg.response_timeout.count() > 0) leg.response_deadline = Clock::now() + leg.response_timeout;
   call.log.info("carrier challenged the call: answering",
                 {{"leg_id", leg.id}, {"carrier_id", leg.carrier_id}});
   nua_authenticate(leg.handle, NUTAG_AUTH(auth->c_str()), TAG_END());

@@ -45,6 +45,7 @@ class RegisteredLines {
   // Thread-safe. What the platform registers to the carrier with, which the carrier also asks for
   // when it challenges a call; nullopt when the platform registers nowhere there.
   struct Credentials {
+    std::string tenant_id;  // the carrier's
     std::string username;
     std::string password;
   };

@@ -48,19 +48,35 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 return 1
 )lua";
 
-// The host[:port] of "sip:[user@]host[:port]" (outbound URIs are checked to have that shape).
-std::string hostOfUri(const std::string& uri) {
+// "host[:port]" of "sip:[user@]host[:port]" (outbound URIs are checked to have that shape).
+std::string hostPortOfUri(const std::string& uri) {
   std::string rest = uri.substr(uri.find(':') + 1);
   if (auto at = rest.find('@'); at != std::string::npos) rest = rest.substr(at + 1);
-  if (rest.starts_with('[')) return rest.substr(0, rest.find(']') + 1);
-  return rest.substr(0, rest.find(':'));
+  return rest;
+}
+
+// The host of "host[:port]" (IPv6 literals keep their brackets).
+std::string hostOf(const std::string& host_port) {
+  if (host_port.starts_with('[')) return host_port.substr(0, host_port.find(']') + 1);
+  return host_port.substr(0, host_port.find(':'));
+}
+
+// A domain as a SIP URI host: an IPv6 literal goes in brackets.
+std::string uriHost(const std::string& domain) {
+  if (domain.find(':') != std::string::npos && !domain.starts_with('[')) return "[" + domain + "]";
+  return domain;
+}
+
+bool sameBinding(const accounts::v1::RegistrationToKeep& a,
+                 const accounts::v1::RegistrationToKeep& b) {
+  return a.registrar_uri() == b.registrar_uri() && a.username() == b.username() &&
+         a.domain() == b.domain() && a.contact_user() == b.contact_user();
 }
 
 bool sameSettings(const accounts::v1::RegistrationToKeep& a,
                   const accounts::v1::RegistrationToKeep& b) {
-  return a.registrar_uri() == b.registrar_uri() && a.username() == b.username() &&
-         a.password() == b.password() && a.domain() == b.domain() &&
-         a.expires_seconds() == b.expires_seconds() && a.contact_user() == b.contact_user();
+  return sameBinding(a, b) && a.password() == b.password() &&
+         a.expires_seconds() == b.expires_seconds();
 }
 
 std::string statusText(int status, const char* phrase) {
@@ -158,21 +174,27 @@ void CarrierRegistrations::pollLoop() {
 
 void CarrierRegistrations::pollOnce() {
   auto listed = source_.list();
-  if (!listed.ok()) {
-    // Keep what runs: the carriers have not changed because accounts cannot be asked. The leases
-    // are not renewed meanwhile, so if this lasts, another instance may take them over.
-    log_.warn("carrier registrations not read", {{"error", std::string(listed.status().message())}});
-    return;
+  if (listed.ok()) {
+    last_listed_ = std::move(*listed);
+    listed_once_ = true;
+  } else {
+    // The carriers have not changed because accounts cannot be asked: the last list stands, and
+    // its leases are renewed as usual (else another instance would take them while this one
+    // still registers).
+    log_.warn("carrier registrations not read; keeping the last list",
+              {{"error", std::string(listed.status().message())}});
+    if (!listed_once_) return;
   }
   std::map<std::string, RegisteredLine> lines;
   std::map<std::string, Credentials> credentials;
   std::set<std::string> existing;
   std::vector<Settings> kept;
   const auto lease = options_.poll_interval * 3;
-  for (const auto& settings : *listed) {
+  for (const auto& settings : last_listed_) {
     lines[settings.contact_user()] =
         RegisteredLine{settings.tenant_id(), settings.carrier_id(), settings.username()};
-    credentials[settings.carrier_id()] = Credentials{settings.username(), settings.password()};
+    credentials[settings.carrier_id()] =
+        Credentials{settings.tenant_id(), settings.username(), settings.password()};
     existing.insert(settings.carrier_id());
     auto held = leases_.hold(settings.carrier_id(), lease);
     if (!held.ok()) {
@@ -209,9 +231,16 @@ void CarrierRegistrations::keepOnSipThread(std::vector<Settings> kept,
     wanted.insert(settings.carrier_id());
     auto found = registrations_.find(settings.carrier_id());
     if (found != registrations_.end() && sameSettings(found->second.settings, settings)) continue;
+    if (found != registrations_.end() && sameBinding(found->second.settings, settings) &&
+        found->second.handle != nullptr) {
+      // The same binding with a new password or expiry: registered again on its own handle. A new
+      // handle would not do: destroying the old one un-registers the very same contact, racing
+      // the new REGISTER at the carrier.
+      found->second.settings = std::move(settings);
+      registerOnSipThread(found->second);
+      continue;
+    }
     if (found != registrations_.end()) {
-      // Changed settings: the old binding goes (its contact or account may be gone), the new one
-      // is made.
       dropHandleOnSipThread(found->second, /*unregister=*/true);
       registrations_.erase(found);
     }
@@ -224,7 +253,9 @@ void CarrierRegistrations::keepOnSipThread(std::vector<Settings> kept,
       ++it;
       continue;
     }
-    // Removed from the carrier: un-register. Kept by another instance now: leave the binding to it.
+    // Removed from the carrier: un-registered (challenge answered). Kept by another instance now:
+    // the handle goes, and sofia's own un-REGISTER with it; the new keeper re-registers once more
+    // after taking over (see confirm_at) in case that un-REGISTER came after its REGISTER.
     dropHandleOnSipThread(it->second, /*unregister=*/!existing.contains(it->first));
     log_.info("carrier registration no longer kept here",
               {{"tenant_id", it->second.settings.tenant_id()}, {"carrier_id", it->first}});
@@ -235,32 +266,41 @@ void CarrierRegistrations::keepOnSipThread(std::vector<Settings> kept,
 
 void CarrierRegistrations::registerOnSipThread(Registration& registration) {
   const Settings& settings = registration.settings;
+  const std::string registrar_host_port = hostPortOfUri(settings.registrar_uri());
   const std::string domain =
-      settings.domain().empty() ? hostOfUri(settings.registrar_uri()) : settings.domain();
+      settings.domain().empty() ? hostOf(registrar_host_port) : uriHost(settings.domain());
+  // The Request-URI of a REGISTER names the registrar's domain, no user (RFC 3261 10.2).
+  const std::string registrar = "sip:" + registrar_host_port;
   const std::string aor = "<sip:" + settings.username() + "@" + domain + ">";
   const std::string contact = "<sip:" + settings.contact_user() + "@" + options_.contact_host + ">";
   const std::string expires = std::to_string(settings.expires_seconds());
-  nua_handle_t* handle = nua_handle(
-      stack_.nuaOnSipThread(), nullptr, SIPTAG_TO_STR(aor.c_str()), SIPTAG_FROM_STR(aor.c_str()),
-      TAG_IF(!options_.outbound_proxy.empty(),
-             NUTAG_INITIAL_ROUTE_STR(options_.outbound_proxy.c_str())),
-      TAG_END());
-  if (handle == nullptr) {
-    failOnSipThread(registration, "cannot create a SIP handle");
-    return;
+  const bool fresh = registration.handle == nullptr;
+  if (fresh) {
+    nua_handle_t* handle = nua_handle(
+        stack_.nuaOnSipThread(), nullptr, SIPTAG_TO_STR(aor.c_str()), SIPTAG_FROM_STR(aor.c_str()),
+        TAG_IF(!options_.outbound_proxy.empty(),
+               NUTAG_INITIAL_ROUTE_STR(options_.outbound_proxy.c_str())),
+        TAG_END());
+    if (handle == nullptr) {
+      failOnSipThread(registration, "cannot create a SIP handle");
+      return;
+    }
+    registration.handle = handle;
+    by_handle_[handle] = settings.carrier_id();
   }
-  registration.handle = handle;
+  nua_handle_t* handle = registration.handle;
   registration.answered_challenge = false;
-  by_handle_[handle] = settings.carrier_id();
   // The registrar is the carrier's outbound URI (also the Request-URI). No outbound-style
   // keep-alives or NAT probing: the carrier sees plain REGISTERs, refreshed by sofia before the
   // binding expires.
-  nua_register(handle, NUTAG_REGISTRAR(settings.registrar_uri().c_str()),
+  nua_register(handle, NUTAG_REGISTRAR(registrar.c_str()),
                SIPTAG_CONTACT_STR(contact.c_str()), SIPTAG_EXPIRES_STR(expires.c_str()),
                NUTAG_OUTBOUND("no-options-keepalive no-validate no-natify"), NUTAG_KEEPALIVE(0),
                TAG_END());
-  if (registration.state != "registering") {
+  // Again on a registered handle (new settings, the confirmation) it stays registered meanwhile.
+  if (fresh && registration.state != "registering") {
     reportOnSipThread(registration, "registering", "", std::chrono::seconds(0));
+    countStatesOnSipThread();
   }
 }
 
@@ -331,6 +371,14 @@ void CarrierRegistrations::onResponseOnSipThread(Registration& registration,
   registration.answered_challenge = false;
   const bool first = registration.state != "registered";
   registration.failures = 0;
+  if (!registration.confirmed) {
+    // Once more after two polls: a previous keeper notices it lost the lease within a poll and
+    // its handle's un-REGISTER (same contact behind a load balancer) may come after this one.
+    registration.confirmed = true;
+    registration.confirm_at = Clock::now() + 2 * options_.poll_interval;
+  } else {
+    registration.confirm_at = {};  // a later success (a refresh) confirms it as well
+  }
   if (first) {
     log_.info("registered to carrier", {{"tenant_id", settings.tenant_id()},
                                         {"carrier_id", settings.carrier_id()},
@@ -375,12 +423,16 @@ void CarrierRegistrations::tickOnSipThread() {
   for (auto& [carrier_id, registration] : registrations_) {
     if (registration.handle == nullptr && registration.retry_at <= now) {
       registerOnSipThread(registration);
+    } else if (registration.handle != nullptr && registration.confirm_at != Clock::time_point{} &&
+               registration.confirm_at <= now) {
+      registration.confirm_at = {};
+      registerOnSipThread(registration);
     }
   }
 }
 
 void CarrierRegistrations::shutdownOnSipThread() {
-  // Left to lapse or to another instance (see stop()).
+  // Destroying a handle has sofia un-register it; another instance takes over (see stop()).
   for (auto& [carrier_id, registration] : registrations_) {
     dropHandleOnSipThread(registration, /*unregister=*/false);
   }

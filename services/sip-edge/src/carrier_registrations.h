@@ -105,9 +105,9 @@ class CarrierRegistrations final : public RegisteredLines, public SipClient {
   CarrierRegistrations& operator=(const CarrierRegistrations&) = delete;
 
   void start();
-  // Stops reading the list and gives the leases back (another instance takes the registrations
-  // over at its next poll). The bindings are left to lapse or be refreshed by that instance: an
-  // un-REGISTER would remove the very contact the other instance keeps.
+  // Stops reading the list and gives the leases back: another instance takes the registrations
+  // over at its next poll. (nua un-registers the bindings as the SIP stack shuts down, before
+  // that instance registers them again.)
   void stop();
 
   // The line whose contact user is `user` (any instance's registrations, not only this one's).
@@ -129,6 +129,8 @@ class CarrierRegistrations final : public RegisteredLines, public SipClient {
     bool answered_challenge = false;  // since the last success: a second challenge is a refusal
     int failures = 0;
     Clock::time_point retry_at;
+    bool confirmed = false;         // the confirming REGISTER after the first success is planned
+    Clock::time_point confirm_at;   // when it goes; {} once sent
   };
 
   void pollLoop();
@@ -161,6 +163,8 @@ class CarrierRegistrations final : public RegisteredLines, public SipClient {
   std::condition_variable poll_wake_;
   bool stopping_ = false;        // guarded by poll_mutex_
   std::set<std::string> held_;  // poll thread: carriers whose lease this instance holds
+  std::vector<Settings> last_listed_;  // poll thread: the last list read from accounts
+  bool listed_once_ = false;           // poll thread
   std::thread poll_thread_;
 
   std::map<std::string, Registration> registrations_;  // SIP thread, by carrier id

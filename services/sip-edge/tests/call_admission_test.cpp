@@ -266,11 +266,13 @@ TEST_CASE_METHOD(Fixture, "a carrier's call to a registered contact is its line'
     CHECK(admitted.refusal->status == 404);
     CHECK(channels.held.empty());
   }
-  SECTION("an unknown contact user from a stranger is no number: 404") {
-    InviteRequest invite = fromCarrier("r00000000000000000000000000000000", "198.51.100.7");
+  SECTION("whatever host the carrier names (a tenant's SIP domain here), with no digest") {
+    InviteRequest invite = fromCarrier(contact, "198.51.100.7");
+    invite.request_host = "sip.tenant-a.example";
     invite.to_user = "+15550001000";
     auto admitted = admission.admit(invite, now);
-    REQUIRE(admitted.refusal);
-    CHECK(admitted.refusal->status == 404);
+    REQUIRE_FALSE(admitted.refusal);
+    CHECK(admitted.tenant_id == "tenant-a");
+    CHECK(admitted.direction == tel::calls::v1::DIRECTION_INBOUND);
   }
 }

@@ -95,6 +95,19 @@ route_of() { jq -c '[.route[] | .node + " " + .type + " " + .outcome]' <<<"$1"; 
 
 # --- A key picks the sales scheme: 101 rings and answers ------------------------------------------
 check "a plan with a voice menu is saved" plan "$menu"
+# Segmentation by IVR choice: callers who pressed 1 in the main menu are sales leads.
+lead=$(api "$key" POST /v1/call-categories '{"name": "sales lead", "value": 40}' | jq -r .id)
+rule_refused() {  # rule_refused BODY FIELD
+  [[ $(api "$key" POST /v1/category-rules "$1" | jq -r .error.field) == "$2" ]]
+}
+check "a menu rule without its key is refused naming menu_key" \
+  rule_refused "{\"category_id\": \"$lead\", \"menu\": \"main\"}" menu_key
+check "a key that no phone can send is refused" \
+  rule_refused "{\"category_id\": \"$lead\", \"menu\": \"main\", \"menu_key\": \"1a\"}" menu_key
+check "a menu id the dial plan could not have is refused" \
+  rule_refused "{\"category_id\": \"$lead\", \"menu\": \"main menu\", \"menu_key\": \"1\"}" menu
+rule_saved() { api "$key" POST /v1/category-rules "$1" | jq -e '.menu == "main" and .menu_key == "1"' >/dev/null; }
+check "a rule by IVR choice is saved" rule_saved "{\"category_id\": \"$lead\", \"menu\": \"main\", \"menu_key\": \"1\"}"
 preview_is() {
   api "$key" GET "/v1/dialplan/preview?number=$(jq -rn --arg n "$number" '$n|@uri')" |
     jq -e --arg want "$1" '[.path[] | .node + ":" + .outcome] | join(" ") == $want' >/dev/null
@@ -116,6 +129,8 @@ check "record: answered by 101, through the menu's key 1" expect "$call" \
   '.disposition == "answered" and .answered_by == "101"'
 check "record: the route shows the menu, the key and the scheme" expect "$call" \
   '[.route[] | .node + " " + .type + " " + .outcome] | .[0:4] == ["main menu ask", "main menu prompt", "main menu key 1", "sales scheme ring"]'
+check "record: the caller who pressed 1 is a sales lead, by the rule" expect "$call" \
+  '.category.name == "sales lead" and .category.set_by == "rule"'
 
 # --- No key: the timeout prompt and the menu again, then the fallback hangs up --------------------
 since=$(now_utc)
@@ -130,6 +145,7 @@ call=$(newest_record "$since")
 check "record: two timeouts, then no choice; nobody answered" expect "$call" \
   '.disposition != "answered" and ([.route[] | .outcome] | index("no_choice") != null)
    and ([.route[] | select(.outcome == "timeout")] | length) == 2'
+check "record: a caller who pressed nothing is no sales lead" expect "$call" '.category == null'
 
 # --- A wrong key, then an extension typed with # ---------------------------------------------------
 # "7" during the prompt (barge-in), then the 2 s that end a typed extension: no choice, so "sorry"

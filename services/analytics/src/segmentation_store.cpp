@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <optional>
+#include <regex>
 
 #include "call_codes.h"
 #include "database_status.h"
@@ -17,7 +18,7 @@ using grpc_util::notFound;
 
 constexpr const char* kRuleColumns =
     "id::text, category_id::text, position, direction, number, utm_source, answered,"
-    " min_talk_seconds, max_talk_seconds";
+    " min_talk_seconds, max_talk_seconds, menu_node, menu_key";
 
 void mapRule(const pqxx::row& row, v1::CategoryRule* out) {
   out->set_id(row[0].as<std::string>());
@@ -29,6 +30,8 @@ void mapRule(const pqxx::row& row, v1::CategoryRule* out) {
   if (!row[6].is_null()) out->set_answered(row[6].as<bool>());
   if (!row[7].is_null()) out->set_min_talk_seconds(row[7].as<int>());
   if (!row[8].is_null()) out->set_max_talk_seconds(row[8].as<int>());
+  out->set_menu(row[9].as<std::string>());
+  out->set_menu_key(row[10].as<std::string>());
 }
 
 bool categoryExists(pqxx::work& txn, const std::string& id) {
@@ -64,6 +67,18 @@ grpc::Status checkRule(const v1::CategoryRule& rule) {
   }
   if (rule.has_max_talk_seconds() && (rule.max_talk_seconds() < 0 || rule.max_talk_seconds() > 86400)) {
     return invalidArgument("max_talk_seconds", "from 0 to 86400");
+  }
+  // The menu's node id as the dial plan spells node ids; the key as routing records it.
+  static const std::regex kNode("[A-Za-z0-9_-]{1,64}");
+  static const std::regex kKey("[0-9*#]{1,8}");
+  if (!rule.menu().empty() && !std::regex_match(rule.menu(), kNode)) {
+    return invalidArgument("menu", "a dial plan node id: 1 to 64 of A-Z a-z 0-9 _ -");
+  }
+  if (!rule.menu_key().empty() && !std::regex_match(rule.menu_key(), kKey)) {
+    return invalidArgument("menu_key", "1 to 8 of 0-9 * #");
+  }
+  if (rule.menu().empty() != rule.menu_key().empty()) {
+    return invalidArgument(rule.menu().empty() ? "menu" : "menu_key", "menu and menu_key go together");
   }
   if (rule.has_min_talk_seconds() && rule.has_max_talk_seconds() &&
       rule.min_talk_seconds() > rule.max_talk_seconds()) {
@@ -125,13 +140,13 @@ grpc::Status SegmentationStore::createRule(const v1::CreateRuleRequest& request,
       auto optionalInt = [](bool has, int value) { return has ? std::optional<int>(value) : std::nullopt; };
       const pqxx::result row = txn.exec_params(
           std::string("INSERT INTO category_rules (tenant_id, category_id, position, direction, number,"
-                      " utm_source, answered, min_talk_seconds, max_talk_seconds)"
-                      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ") + kRuleColumns,
+                      " utm_source, answered, min_talk_seconds, max_talk_seconds, menu_node, menu_key)"
+                      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING ") + kRuleColumns,
           request.tenant_id(), rule.category_id(), rule.position(), codeNamed(kDirectionNames, rule.direction()),
           rule.number(), rule.utm_source(),
           rule.has_answered() ? std::optional<bool>(rule.answered()) : std::nullopt,
           optionalInt(rule.has_min_talk_seconds(), rule.min_talk_seconds()),
-          optionalInt(rule.has_max_talk_seconds(), rule.max_talk_seconds()));
+          optionalInt(rule.has_max_talk_seconds(), rule.max_talk_seconds()), rule.menu(), rule.menu_key());
       mapRule(row[0], out);
     });
     return status;

@@ -50,4 +50,20 @@ TEST_CASE("rules: each condition is checked") {
   auto position = rule();
   position.set_position(-1);
   CHECK(refusedField(checkRule(position)) == "position");
+  auto menu_choice = rule();
+  menu_choice.set_menu("main-menu_2");
+  menu_choice.set_menu_key("*1#");
+  CHECK(checkRule(menu_choice).ok());
+  auto menu_alone = menu_choice;
+  menu_alone.clear_menu_key();
+  CHECK(refusedField(checkRule(menu_alone)) == "menu_key");
+  auto key_alone = menu_choice;
+  key_alone.clear_menu();
+  CHECK(refusedField(checkRule(key_alone)) == "menu");
+  auto bad_key = menu_choice;
+  bad_key.set_menu_key("123456789");
+  CHECK(refusedField(checkRule(bad_key)) == "menu_key");
+  auto bad_node = menu_choice;
+  bad_node.set_menu("main'--");
+  CHECK(refusedField(checkRule(bad_node)) == "menu");
 }

@@ -24,7 +24,9 @@ json ruleJson(const segmentation_v1::CategoryRule& rule) {
           {"utm_source", rule.utm_source()},
           {"answered", rule.has_answered() ? json(rule.answered()) : json(nullptr)},
           {"min_talk_seconds", rule.has_min_talk_seconds() ? json(rule.min_talk_seconds()) : json(nullptr)},
-          {"max_talk_seconds", rule.has_max_talk_seconds() ? json(rule.max_talk_seconds()) : json(nullptr)}};
+          {"max_talk_seconds", rule.has_max_talk_seconds() ? json(rule.max_talk_seconds()) : json(nullptr)},
+          {"menu", rule.menu()},
+          {"menu_key", rule.menu_key()}};
 }
 
 int32_t bounded(int64_t value) { return static_cast<int32_t>(std::clamp<int64_t>(value, -1, 1 << 30)); }
@@ -65,7 +67,8 @@ void GatewayServer::registerSegmentationRoutes() {
         {{"category_id", FieldType::kString, true}, {"position", FieldType::kInteger},
          {"direction", FieldType::kString},         {"number", FieldType::kString},
          {"utm_source", FieldType::kString},        {"answered", FieldType::kBoolean},
-         {"min_talk_seconds", FieldType::kInteger}, {"max_talk_seconds", FieldType::kInteger}});
+         {"min_talk_seconds", FieldType::kInteger}, {"max_talk_seconds", FieldType::kInteger},
+         {"menu", FieldType::kString},              {"menu_key", FieldType::kString}});
     if (!body.ok()) return writeError(call.response, *body.error);
     segmentation_v1::CreateRuleRequest request;
     request.set_tenant_id(call.principal.tenant_id);
@@ -78,6 +81,8 @@ void GatewayServer::registerSegmentationRoutes() {
     if (auto answered = body.boolean("answered")) rule->set_answered(*answered);
     if (auto value = body.integer("min_talk_seconds")) rule->set_min_talk_seconds(bounded(*value));
     if (auto value = body.integer("max_talk_seconds")) rule->set_max_talk_seconds(bounded(*value));
+    rule->set_menu(body.string("menu").value_or(""));
+    rule->set_menu_key(body.string("menu_key").value_or(""));
     forwardTo(call, *segmentation_, &Stub::CreateRule, request, 201, ruleJson);
   });
   route("GET", "/v1/category-rules", "/v1/category-rules", Access::kTenant, [this](Call& call) {

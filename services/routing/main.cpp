@@ -39,10 +39,11 @@ int main(int argc, char** argv) {
     tel::routing::Router router(directory, plans, carrier_health, log, *registry, [] { return absl::Now(); },
                                 config.router);
     auto workers = std::make_unique<tel::grpc_util::BlockingExecutor>(config.workers);
-    tel::routing::SipEdgeFleet fleet(
-        config.call_control_address,
+    // The plan acts on offers and failed dials, not on every ringing and ended notice.
+    tel::call_control::SipEdgeFleet fleet(
+        config.call_control_address, {.application = "routing", .decisions_only = true},
         [&](tel::calls::v1::CallNotification notification,
-            std::shared_ptr<tel::routing::CallCommander> commander) {
+            std::shared_ptr<tel::call_control::CallCommander> commander) {
           if (!tel::routing::Router::actsOn(notification)) return;
           workers->post(
               [&router, notification = std::move(notification), commander = std::move(commander)] {

@@ -303,8 +303,14 @@ PlanNode parseNode(const std::string& id, const json& value, const PlanFacts* fa
     parseMenu(value, where, facts, node);
   } else if (type == "voicemail") {
     parseVoicemail(id, value, where, facts, node);
+  } else if (type == "queue") {
+    onlyKeys(value, {"type", "queue", "then"}, where);
+    node.type = PlanNode::Type::kQueue;
+    node.queue = stringField(value, "queue", where, true);
+    if (!validId(node.queue)) fail(where + ": queue " + inQuotes(node.queue) + ": 1 to 64 letters, digits, - or _");
+    node.then = stringField(value, "then", where, false);
   } else {
-    fail(where + ": unknown type " + inQuotes(type) + " (schedule, scheme, menu, voicemail, hangup)");
+    fail(where + ": unknown type " + inQuotes(type) + " (schedule, scheme, menu, voicemail, queue, hangup)");
   }
   return node;
 }
@@ -376,7 +382,8 @@ OutboundRules parseOutbound(const json& value, const PlanFacts* facts) {
 std::vector<std::string> successors(const PlanNode& node, bool waiting) {
   switch (node.type) {
     case PlanNode::Type::kSchedule: return {node.open, node.closed};
-    case PlanNode::Type::kScheme: return node.then.empty() ? std::vector<std::string>{} : std::vector{node.then};
+    case PlanNode::Type::kScheme:
+    case PlanNode::Type::kQueue: return node.then.empty() ? std::vector<std::string>{} : std::vector{node.then};
     case PlanNode::Type::kHangup: return {};
     case PlanNode::Type::kVoicemail: return {};
     case PlanNode::Type::kMenu: {
@@ -569,6 +576,11 @@ absl::StatusOr<const PlanNode*> walkPlan(const DialPlan& plan, const std::string
         step.set_outcome("record");
         step.set_detail("box " + node.box + (node.prompt.empty() ? "" : "; greeting " + node.prompt) + "; at most " +
                         std::to_string(node.max_seconds) + " s");
+        return &node;
+      case PlanNode::Type::kQueue:
+        step.set_type("queue");
+        step.set_outcome("enqueue");
+        step.set_detail("queue " + node.queue + (node.then.empty() ? "" : "; overflow: " + node.then));
         return &node;
       case PlanNode::Type::kMenu: {
         step.set_type("menu");

@@ -34,7 +34,7 @@ struct SchemeStep {
 // A node of the plan. Schedules branch, schemes ring, menus ask the caller, voicemail takes a
 // message, hangups end the call.
 struct PlanNode {
-  enum class Type { kSchedule, kScheme, kHangup, kMenu, kVoicemail };
+  enum class Type { kSchedule, kScheme, kHangup, kMenu, kVoicemail, kQueue };
   Type type = Type::kHangup;
   // kSchedule: the schedule and the node for each branch.
   std::string schedule;
@@ -67,6 +67,9 @@ struct PlanNode {
   std::string box;
   uint32_t max_seconds = 120;
   uint32_t silence_seconds = 5;
+  // kQueue: the call waits in `queue` (the queue service takes it over); `then` takes it when the
+  // queue overflows (its maximum wait or length) or no queue service is there.
+  std::string queue;
 };
 
 // The tenant's rules for calls its accounts place to numbers outside (toll-fraud defaults on).
@@ -112,6 +115,12 @@ struct PlanFacts {
   // Whether the tenant has a prompt of this name; unset: prompts are not checked.
   std::function<bool(const std::string& name)> prompt_exists{};
 };
+
+// The context a call handed over to the queue service carries, and what it hands back.
+inline constexpr const char* kQueueApplication = "queue";
+inline constexpr const char* kQueueContextQueue = "queue";          // the queue id
+inline constexpr const char* kQueueContextOverflow = "overflow";    // the plan node taking overflow
+inline constexpr const char* kQueueContextNode = "node";            // handed back: the node to follow
 
 // Parses and checks a plan document (docs/dialplan.md). INVALID_ARGUMENT names what is wrong:
 // the node, schedule or number, and the field. With `facts`, extensions and numbers must exist (a

@@ -73,6 +73,7 @@ absl::Status execute(const Decision& decision, CallCommander& commander) {
   }
   if (decision.dial) return commander.dial(*decision.dial);
   if (decision.hangup) return commander.hangup(*decision.hangup);
+  if (decision.hand_over) return commander.handOver(*decision.hand_over);
   return absl::OkStatus();
 }
 
@@ -126,6 +127,7 @@ void Router::handle(const calls::v1::CallNotification& notification, CallCommand
 }
 
 Decision Router::decide(const std::string& call_id, const calls::v1::CallOffered& offered) {
+  if (offered.handed_over_by() == kQueueApplication) return resumeFromQueue(call_id, offered);
   if (offered.direction() == calls::v1::DIRECTION_INBOUND) return routeInbound(call_id, offered);
   return routeFromAccount(call_id, offered);
 }
@@ -421,6 +423,10 @@ Decision Router::followPlan(const std::string& call_id, Journey journey, const s
     journey.voicemail_id = path.back().node();
     return takeMessage(call_id, std::move(journey), std::move(route));
   }
+  if ((*node)->type == PlanNode::Type::kQueue) {
+    count("plan_queue");
+    return enqueue(call_id, **node, std::move(route));
+  }
   if ((*node)->type == PlanNode::Type::kHangup) {
     count("plan_hangup");
     return withRoute(refuse(call_id, (*node)->status, (*node)->reason.empty() ? "dial plan" : (*node)->reason),
@@ -431,6 +437,37 @@ Decision Router::followPlan(const std::string& call_id, Journey journey, const s
   journey.scheme_id = path.back().node();
   journey.next_step = 0;
   return ringNextStep(call_id, std::move(journey), 480, "no_targets", std::move(route));
+}
+
+Decision Router::enqueue(const std::string& call_id, const PlanNode& node, Route route) {
+  calls::v1::HandOverRequest hand_over;
+  hand_over.set_call_id(call_id);
+  hand_over.set_application(kQueueApplication);
+  auto& context = *hand_over.mutable_context();
+  context[kQueueContextQueue] = node.queue;
+  context[kQueueContextOverflow] = node.then;
+  Decision decision;
+  decision.hand_over = std::move(hand_over);
+  return withRoute(std::move(decision), std::move(route));
+}
+
+Decision Router::resumeFromQueue(const std::string& call_id, const calls::v1::CallOffered& offered) {
+  const auto node = offered.context().find(kQueueContextNode);
+  auto plan = plans_.plan(offered.tenant_id());
+  if (!plan.ok() || !*plan || node == offered.context().end() || !(*plan)->nodes.count(node->second)) {
+    count("error");
+    log_.error("call back from the queue with no node to follow",
+               {{"call_id", call_id}, {"tenant_id", offered.tenant_id()}});
+    return refuse(call_id, 480, "queue overflow");
+  }
+  Journey journey;
+  journey.plan = *plan;
+  journey.tenant_id = offered.tenant_id();
+  journey.answered = offered.answered();
+  if (auto number = directory_.number(offered.tenant_id(), offered.number_id()); number.ok()) {
+    journey.company_number = number->e164();
+  }
+  return followPlan(call_id, std::move(journey), node->second, {});
 }
 
 void Router::addRouteStep(Route& route, const Journey& journey, const std::string& node, const std::string& type,
@@ -451,6 +488,7 @@ Decision Router::withRoute(Decision decision, Route route) {
   auto* steps = decision.dial     ? decision.dial->mutable_route()
                 : decision.hangup ? decision.hangup->mutable_route()
                 : decision.record ? decision.record->mutable_route()
+                : decision.hand_over ? decision.hand_over->mutable_route()
                                   : decision.collect->mutable_route();
   for (auto& step : route) *steps->Add() = std::move(step);
   return decision;

@@ -13,12 +13,14 @@
 #include <unordered_map>
 
 #include "tel/accounts/v1/accounts.grpc.pb.h"
-#include "tel/calls/v1/call_control.grpc.pb.h"
+#include "tel/call_control/application_link.h"
 #include "tel/log/log.h"
 #include "carrier_health.h"
 #include "plan_store.h"
 
 namespace tel::routing {
+
+using call_control::CallCommander;
 
 // What routing reads about a tenant (the accounts service). Blocking.
 class RouteDirectory {
@@ -34,19 +36,6 @@ class RouteDirectory {
       const std::string& tenant_id) = 0;
 };
 
-// sip-edge's call-control commands. A command returns once it is sent (or could not be); its
-// outcome arrives later and is the commander's to report.
-class CallCommander {
- public:
-  virtual ~CallCommander() = default;
-  virtual absl::Status dial(const calls::v1::DialRequest& request) = 0;
-  virtual absl::Status hangup(const calls::v1::HangupRequest& request) = 0;
-  virtual absl::Status answer(const calls::v1::AnswerRequest& request) = 0;
-  virtual absl::Status play(const calls::v1::PlayRequest& request) = 0;
-  virtual absl::Status collectDigits(const calls::v1::CollectDigitsRequest& request) = 0;
-  virtual absl::Status record(const calls::v1::RecordRequest& request) = 0;
-};
-
 // What to do with a call now: ring these targets, or end it with a status; or (a voice menu,
 // voicemail) answer it if need be, play its prompts and collect the caller's keys or record their
 // message. Sent in that order.
@@ -57,6 +46,7 @@ struct Decision {
   std::optional<calls::v1::PlayRequest> play{};
   std::optional<calls::v1::CollectDigitsRequest> collect{};
   std::optional<calls::v1::RecordRequest> record{};
+  std::optional<calls::v1::HandOverRequest> hand_over{};  // to another application (a queue)
 };
 
 // Sends the decision's commands through `commander`, answer first; the first that cannot be sent
@@ -161,6 +151,10 @@ class Router {
                                                const char* purpose);
   // Adds a looping ringing tone to a dial for a caller already answered (by a menu).
   static void withRingback(Decision& decision, const std::string& call_id, Journey& journey);
+  // Hands the call to the queue service, which sends it back to the node that takes overflow.
+  Decision enqueue(const std::string& call_id, const PlanNode& node, Route route);
+  // A call the queue service handed back (overflow): the plan from the node it names.
+  Decision resumeFromQueue(const std::string& call_id, const calls::v1::CallOffered& offered);
   // Answers the caller if need be, plays the greeting and the beep, and records the message.
   Decision takeMessage(const std::string& call_id, Journey journey, Route route);
   // The message is over: the call ends; nullopt when the call is not in voicemail here.

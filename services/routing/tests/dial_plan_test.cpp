@@ -113,7 +113,7 @@ TEST_CASE("refusals name the node and what is wrong with it") {
 
   plan = validPlan();
   plan["nodes"]["night"]["type"] = "ivr";
-  CHECK(refusal(plan) == "node \"night\": unknown type \"ivr\" (schedule, scheme, menu, voicemail, hangup)");
+  CHECK(refusal(plan) == "node \"night\": unknown type \"ivr\" (schedule, scheme, menu, voicemail, queue, hangup)");
 
   plan = validPlan();
   plan["nodes"]["night"]["colour"] = "red";

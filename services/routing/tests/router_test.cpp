@@ -60,6 +60,8 @@ struct FakeCommander : CallCommander {
   std::vector<calls::v1::PlayRequest> plays;
   std::vector<calls::v1::CollectDigitsRequest> collects;
   std::vector<calls::v1::RecordRequest> records;
+  std::vector<calls::v1::HandOverRequest> hand_overs;
+  absl::Status hand_over_status = absl::OkStatus();
   absl::Status answer(const calls::v1::AnswerRequest& request) override {
     answers.push_back(request);
     return absl::OkStatus();
@@ -75,6 +77,10 @@ struct FakeCommander : CallCommander {
   absl::Status record(const calls::v1::RecordRequest& request) override {
     records.push_back(request);
     return absl::OkStatus();
+  }
+  absl::Status handOver(const calls::v1::HandOverRequest& request) override {
+    hand_overs.push_back(request);
+    return hand_over_status;
   }
 };
 
@@ -793,4 +799,63 @@ TEST_CASE("a down carrier no call wants for an hour is forgotten and no longer p
   now += std::chrono::minutes(2);
   CHECK(health.dueProbes().empty());
   CHECK_FALSE(health.down("gone"));
+}
+
+TEST_CASE_METHOD(Fixture, "a queue node hands the call to the queue and its overflow comes back to the plan") {
+  auto plan = parseDialPlan(R"({
+    "nodes": {
+      "line": {"type": "queue", "queue": "3f2b8f9e-1d2c-4b5a-9e8f-7a6b5c4d3e2f", "then": "sales"},
+      "sales": {"type": "scheme", "steps": [{"targets": [{"extension": "101"}], "ring_seconds": 10}]}},
+    "numbers": {"+15550001000": "line"}})",
+                            "UTC", nullptr);
+  REQUIRE(plan.ok());
+  plans.current = *plan;
+  route("n1", accounts::v1::NumberRoute::KIND_EXTENSIONS, {"102"});
+  calls::v1::CallNotification offered;
+  offered.set_call_id("q1");
+  *offered.mutable_offered() = inbound("n1");
+  router.handle(offered, commander);
+  REQUIRE(commander.hand_overs.size() == 1);
+  const auto& hand_over = commander.hand_overs[0];
+  CHECK(hand_over.application() == "queue");
+  CHECK(hand_over.context().at("queue") == "3f2b8f9e-1d2c-4b5a-9e8f-7a6b5c4d3e2f");
+  CHECK(hand_over.context().at("overflow") == "sales");
+  CHECK(hand_over.route(hand_over.route_size() - 1).type() == "queue");
+  CHECK(commander.dials.empty());
+  CHECK(commander.answers.empty());  // the queue answers (or the menu before it did)
+
+  // The queue overflows: the caller, answered by the queue, rings the node it names.
+  calls::v1::CallNotification back;
+  back.set_call_id("q1");
+  *back.mutable_offered() = inbound("n1");
+  back.mutable_offered()->set_handed_over_by("queue");
+  back.mutable_offered()->set_answered(true);
+  (*back.mutable_offered()->mutable_context())["node"] = "sales";
+  router.handle(back, commander);
+  REQUIRE(commander.dials.size() == 1);
+  CHECK(commander.answers.empty());
+  CHECK(commander.dials[0].targets(0).account().extension() == "101");
+
+  // Handed back without a node the plan has: the caller hears 480 instead of waiting forever.
+  (*back.mutable_offered()->mutable_context())["node"] = "nowhere";
+  router.handle(back, commander);
+  REQUIRE(commander.hangups.size() == 1);
+  CHECK(commander.hangups[0].status_code() == 480);
+}
+
+TEST_CASE("a queue node names its queue and may only lead to a node that exists") {
+  CHECK_FALSE(parseDialPlan(R"({"nodes": {"q": {"type": "queue"}}, "numbers": {"+15550001000": "q"}})", "UTC", nullptr)
+                  .ok());
+  auto bad_id = parseDialPlan(R"({"nodes": {"q": {"type": "queue", "queue": "a b"}}, "numbers": {"+15550001000": "q"}})",
+                              "UTC", nullptr);
+  REQUIRE_FALSE(bad_id.ok());
+  CHECK(bad_id.status().message().find("queue") != std::string::npos);
+  CHECK_FALSE(parseDialPlan(
+                  R"({"nodes": {"q": {"type": "queue", "queue": "x", "then": "gone"}}, "numbers": {"+15550001000": "q"}})",
+                  "UTC", nullptr)
+                  .ok());
+  CHECK_FALSE(parseDialPlan(
+                  R"({"nodes": {"q": {"type": "queue", "queue": "x", "music": "m"}}, "numbers": {"+15550001000": "q"}})",
+                  "UTC", nullptr)
+                  .ok());
 }

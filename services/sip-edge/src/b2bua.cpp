@@ -163,6 +163,10 @@ struct B2bua::Call {
   State state = State::kAdmitting;
   Admission admission;
   uint64_t application = 0;
+  // Set once an application handed the call over (HandOver): the name it went to and what it was
+  // given, so that it can be offered again should that application go.
+  std::string handed_to;
+  std::map<std::string, std::string> hand_over_context;
   log::Logger log;
 
   explicit Call(log::Logger logger) : log(std::move(logger)) {}
@@ -274,9 +278,12 @@ B2bua::B2bua(SipStack& stack, CallAdmission& admission, const RegisteredLines& l
   for (int value = calls::v1::Disposition_MIN + 1; value <= calls::v1::Disposition_MAX; ++value) {
     ended_calls_.Add({{"disposition", calls::v1::Disposition_Name(value)}});
   }
+  applications_.setDetachListener([this](uint64_t application) {
+    stack_.post([this, application] { reofferOnSipThread(application); });
+  });
 }
 
-B2bua::~B2bua() = default;
+B2bua::~B2bua() { applications_.setDetachListener(nullptr); }
 
 template <typename Work, typename Then>
 void B2bua::runBlocking(Work work, Then then) {
@@ -530,17 +537,7 @@ void B2bua::onAdmittedOnSipThread(const std::string& call_id, Admission admissio
     return;
   }
 
-  CallNotification offer;
-  offer.set_call_id(call->id);
-  auto* offered = offer.mutable_offered();
-  offered->set_tenant_id(admitted.tenant_id);
-  offered->set_direction(admitted.direction);
-  offered->set_caller(admitted.caller);
-  offered->set_called(admitted.called);
-  offered->set_number_id(admitted.number_id);
-  offered->set_caller_account_id(admitted.caller_account_id);
-  offered->set_caller_outbound_allowed(admitted.caller_outbound_allowed);
-  auto application = applications_.offer(offer);
+  auto application = applications_.offer(offerOf(*call));
   if (!application) {
     call->log.error("no application attached to take the call");
     endCallOnSipThread(*call, calls::v1::DISPOSITION_FAILED, calls::v1::SIDE_SYSTEM, 503,
@@ -550,6 +547,82 @@ void B2bua::onAdmittedOnSipThread(const std::string& call_id, Admission admissio
   call->application = *application;
   call->state = Call::State::kOffered;
   call->deadline = Clock::now() + options_.decision_timeout;
+}
+
+CallNotification B2bua::offerOf(const Call& call) {
+  const Admission& admitted = call.admission;
+  CallNotification offer;
+  offer.set_call_id(call.id);
+  auto* offered = offer.mutable_offered();
+  offered->set_tenant_id(admitted.tenant_id);
+  offered->set_direction(admitted.direction);
+  offered->set_caller(admitted.caller);
+  offered->set_called(admitted.called);
+  offered->set_number_id(admitted.number_id);
+  offered->set_caller_account_id(admitted.caller_account_id);
+  offered->set_caller_outbound_allowed(admitted.caller_outbound_allowed);
+  offered->set_answered(call.caller_answered);
+  offered->mutable_context()->insert(call.hand_over_context.begin(), call.hand_over_context.end());
+  return offer;
+}
+
+void B2bua::handOver(const calls::v1::HandOverRequest& request, std::function<void(grpc::Status)> done) {
+  stack_.post([this, request, done = std::move(done)] {
+    Call* call = findCall(request.call_id());
+    if (call == nullptr || call->state == Call::State::kEnding || call->caller_gone) {
+      done(grpc::Status(grpc::StatusCode::NOT_FOUND, "no such call"));
+      return;
+    }
+    if (call->state == Call::State::kDialing || call->state == Call::State::kAnswering ||
+        call->state == Call::State::kBridged || call->state == Call::State::kAdmitting) {
+      done(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "legs are ringing or the call is bridged"));
+      return;
+    }
+    const std::string from = applications_.nameOf(call->application);
+    auto context = std::map<std::string, std::string>(request.context().begin(), request.context().end());
+    std::swap(call->hand_over_context, context);
+    CallNotification offer = offerOf(*call);
+    offer.mutable_offered()->set_handed_over_by(from);
+    auto application = applications_.offerTo(request.application(), offer);
+    if (!application) {
+      std::swap(call->hand_over_context, context);
+      done(grpc::Status(grpc::StatusCode::UNAVAILABLE, "no application named " + request.application() + " is attached"));
+      return;
+    }
+    publishRouteOnSipThread(*call, request.route());
+    call->application = *application;
+    call->handed_to = request.application();
+    // The new application decides as the first did: within the decision timeout, unless the
+    // caller is answered (it then drives the call as long as the caller stays).
+    if (call->state == Call::State::kOffered || call->state == Call::State::kDialFailed) {
+      call->deadline = Clock::now() + options_.decision_timeout;
+    }
+    call->log.info("call handed over", {{"from", from}, {"to", request.application()}});
+    done(grpc::Status::OK);
+  });
+}
+
+void B2bua::reofferOnSipThread(uint64_t application) {
+  std::vector<std::string> orphans;
+  for (const auto& [id, call] : calls_) {
+    if (call->application == application && !call->handed_to.empty() && call->state != Call::State::kEnding)
+      orphans.push_back(id);
+  }
+  for (const auto& id : orphans) {
+    Call* call = findCall(id);
+    if (call == nullptr) continue;
+    CallNotification offer = offerOf(*call);
+    offer.mutable_offered()->set_reoffered(true);
+    if (auto next = applications_.offerTo(call->handed_to, offer)) {
+      call->application = *next;
+      call->log.info("call offered again: its application has gone", {{"application", call->handed_to}});
+      continue;
+    }
+    call->log.error("call ended: its application has gone and no other is attached",
+                    {{"application", call->handed_to}});
+    endCallOnSipThread(*call, call->bridged_leg.empty() ? calls::v1::DISPOSITION_FAILED : calls::v1::DISPOSITION_ANSWERED,
+                       calls::v1::SIDE_SYSTEM, 503, "application gone");
+  }
 }
 
 void B2bua::dial(const calls::v1::DialRequest& request, std::function<void(grpc::Status)> done) {
@@ -971,6 +1044,8 @@ void B2bua::onLegAnsweredOnSipThread(Call& call, Leg& leg, const SipStack::Event
         publishOnSipThread(*current, bridged);
         CallNotification notice;
         notice.mutable_bridged()->set_leg_id(leg_id);
+        if (auto answered = current->legs.find(leg_id); answered != current->legs.end())
+          notice.mutable_bridged()->set_account_id(answered->second.account_id);
         notifyOnSipThread(*current, notice);
         current->log.info("call bridged", {{"leg_id", leg_id}});
       });
@@ -1021,7 +1096,10 @@ void B2bua::dialFailedOnSipThread(Call& call, int status, const std::string& rea
   notice.mutable_dial_failed()->set_status_code(static_cast<uint32_t>(status));
   notice.mutable_dial_failed()->set_reason(reason);
   notice.mutable_dial_failed()->set_placed(placed);
-  call.deadline = Clock::now() + options_.decision_timeout;
+  // A caller answered by the application (a menu, a queue) hears what it plays while it decides;
+  // only the call's length bounds that.
+  call.deadline = call.caller_answered ? call.arrived + options_.max_call_duration
+                                       : Clock::now() + options_.decision_timeout;
   if (!applications_.notify(call.application, notice)) {
     // The application has gone: nobody will decide, so the caller hears the failure now.
     endCallOnSipThread(call, dispositionAfterFailedDial(reason), calls::v1::SIDE_SYSTEM,

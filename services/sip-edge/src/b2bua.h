@@ -79,6 +79,7 @@ class B2bua final : public CallCommands, public CallHandler {
   void collectDigits(const calls::v1::CollectDigitsRequest& request,
                      std::function<void(grpc::Status)> done) override;
   void record(const calls::v1::RecordRequest& request, std::function<void(grpc::Status)> done) override;
+  void handOver(const calls::v1::HandOverRequest& request, std::function<void(grpc::Status)> done) override;
   // A digit or playback end from the media relay, for the call's application. Any thread.
   void mediaEvent(media::v1::MediaEvent event);
   void listLiveCalls(std::function<void(calls::v1::ListLiveCallsResponse)> done) override;
@@ -99,6 +100,11 @@ class B2bua final : public CallCommands, public CallHandler {
 
   void onNewInviteOnSipThread(const SipStack::Event& event);
   void onAdmittedOnSipThread(const std::string& call_id, Admission admission);
+  // The offer of the call to an application: who calls whom.
+  static calls::v1::CallNotification offerOf(const Call& call);
+  // The application `application` has gone: the calls handed over to it are offered to another
+  // application of the same name, or end when there is none.
+  void reofferOnSipThread(uint64_t application);
   void onReinviteOnSipThread(Call& call, const std::string& leg_id, const SipStack::Event& event);
   void onInviteResponseOnSipThread(Call& call, const std::string& leg_id,
                                    const SipStack::Event& event);

@@ -111,7 +111,7 @@ class ApplicationStream final : public grpc::ServerBidiReactor<ApplicationMessag
       std::lock_guard lock(mutex_);
       decisions_only_ = request.decisions_only();
     }
-    const uint64_t id = hub_.add(this);  // outside mutex_: the hub locks itself, then streams
+    const uint64_t id = hub_.add(this, request);  // outside mutex_: the hub locks itself, then streams
     std::lock_guard lock(mutex_);
     id_ = id;
     if (closed_) return;  // cancelled meanwhile: OnDone detaches it
@@ -153,9 +153,12 @@ class ApplicationStream final : public grpc::ServerBidiReactor<ApplicationMessag
       case calls::v1::Command::kRecord:
         invalid = validateRecord(command.record());
         break;
+      case calls::v1::Command::kHandOver:
+        invalid = validateHandOver(command.hand_over());
+        break;
       case calls::v1::Command::KIND_NOT_SET:
         invalid = grpc_util::invalidArgument(
-            "command", "needs dial, hangup, answer, play, stop_playback, collect_digits or record");
+            "command", "needs dial, hangup, answer, play, stop_playback, collect_digits, record or hand_over");
         break;
     }
     if (!invalid.ok()) {
@@ -190,6 +193,8 @@ class ApplicationStream final : public grpc::ServerBidiReactor<ApplicationMessag
         return commands_.collectDigits(command.collect_digits(), std::move(done));
       case calls::v1::Command::kRecord:
         return commands_.record(command.record(), std::move(done));
+      case calls::v1::Command::kHandOver:
+        return commands_.handOver(command.hand_over(), std::move(done));
       case calls::v1::Command::KIND_NOT_SET:
         break;  // refused above
     }
@@ -250,32 +255,58 @@ class ApplicationStream final : public grpc::ServerBidiReactor<ApplicationMessag
 
 ApplicationHub::~ApplicationHub() { closeAll(); }
 
-uint64_t ApplicationHub::add(ApplicationStream* stream) {
+uint64_t ApplicationHub::add(ApplicationStream* stream, const calls::v1::AttachRequest& attach) {
   std::lock_guard lock(mutex_);
-  streams_[next_id_] = stream;
+  streams_[next_id_] = Attached{stream, attach.application(), !attach.hand_overs_only()};
   return next_id_++;
 }
 
 void ApplicationHub::detach(uint64_t application) {
-  std::lock_guard lock(mutex_);
-  streams_.erase(application);
+  {
+    std::lock_guard lock(mutex_);
+    if (streams_.erase(application) == 0) return;  // detached before (a stream detaches twice)
+  }
+  std::lock_guard lock(listener_mutex_);
+  if (detach_listener_) detach_listener_(application);
 }
 
-std::optional<uint64_t> ApplicationHub::offer(const calls::v1::CallNotification& notification) {
-  std::lock_guard lock(mutex_);
+void ApplicationHub::setDetachListener(std::function<void(uint64_t)> listener) {
+  std::lock_guard lock(listener_mutex_);
+  detach_listener_ = std::move(listener);
+}
+
+std::optional<uint64_t> ApplicationHub::offerLocked(const calls::v1::CallNotification& notification,
+                                                    const std::function<bool(const Attached&)>& eligible) {
   for (size_t tries = 0; tries < streams_.size(); ++tries) {
     auto it = streams_.upper_bound(next_offer_);
     if (it == streams_.end()) it = streams_.begin();
     next_offer_ = it->first;
-    if (it->second->push(notification)) return it->first;
+    if (eligible(it->second) && it->second.stream->push(notification)) return it->first;
   }
   return std::nullopt;
+}
+
+std::optional<uint64_t> ApplicationHub::offer(const calls::v1::CallNotification& notification) {
+  std::lock_guard lock(mutex_);
+  return offerLocked(notification, [](const Attached& attached) { return attached.new_calls; });
+}
+
+std::optional<uint64_t> ApplicationHub::offerTo(const std::string& application,
+                                                const calls::v1::CallNotification& notification) {
+  std::lock_guard lock(mutex_);
+  return offerLocked(notification, [&](const Attached& attached) { return attached.name == application; });
+}
+
+std::string ApplicationHub::nameOf(uint64_t application) const {
+  std::lock_guard lock(mutex_);
+  auto it = streams_.find(application);
+  return it == streams_.end() ? std::string() : it->second.name;
 }
 
 bool ApplicationHub::notify(uint64_t application, const calls::v1::CallNotification& notification) {
   std::lock_guard lock(mutex_);
   auto it = streams_.find(application);
-  return it != streams_.end() && it->second->push(notification);
+  return it != streams_.end() && it->second.stream->push(notification);
 }
 
 size_t ApplicationHub::attached() const {
@@ -285,8 +316,8 @@ size_t ApplicationHub::attached() const {
 
 void ApplicationHub::closeAll() {
   std::lock_guard lock(mutex_);
-  for (auto& [id, stream] : streams_)
-    stream->close(grpc::Status(grpc::StatusCode::UNAVAILABLE, "sip-edge is shutting down"));
+  for (auto& [id, attached] : streams_)
+    attached.stream->close(grpc::Status(grpc::StatusCode::UNAVAILABLE, "sip-edge is shutting down"));
 }
 
 namespace {
@@ -426,6 +457,20 @@ grpc::Status validateRecord(const calls::v1::RecordRequest& request) {
   if (request.max_seconds() > 3600) return grpc_util::invalidArgument("max_seconds", "0 (120) or 1 to 3600");
   if (request.silence_seconds() > 60) return grpc_util::invalidArgument("silence_seconds", "0 (none) or 1 to 60");
   if (auto invalid = validateTerminators(request.terminators()); !invalid.ok()) return invalid;
+  return validateRoute(request.route());
+}
+
+grpc::Status validateHandOver(const calls::v1::HandOverRequest& request) {
+  if (auto invalid = validateCallId(request.call_id()); !invalid.ok()) return invalid;
+  if (request.application().empty() || request.application().size() > 64) {
+    return grpc_util::invalidArgument("application", "required, at most 64 bytes");
+  }
+  if (request.context().size() > 16) return grpc_util::invalidArgument("context", "at most 16 entries");
+  for (const auto& [key, value] : request.context()) {
+    if (key.empty() || key.size() > 64 || value.size() > 256) {
+      return grpc_util::invalidArgument("context", "keys of 1 to 64 bytes, values of at most 256");
+    }
+  }
   return validateRoute(request.route());
 }
 

@@ -30,6 +30,7 @@ class CallCommands {
   virtual void collectDigits(const calls::v1::CollectDigitsRequest& request,
                              std::function<void(grpc::Status)> done) = 0;
   virtual void record(const calls::v1::RecordRequest& request, std::function<void(grpc::Status)> done) = 0;
+  virtual void handOver(const calls::v1::HandOverRequest& request, std::function<void(grpc::Status)> done) = 0;
   virtual void probe(const calls::v1::ProbeRequest& request,
                      std::function<void(grpc::Status, calls::v1::ProbeResult)> done) = 0;
   virtual void listLiveCalls(std::function<void(calls::v1::ListLiveCallsResponse)> done) = 0;
@@ -46,9 +47,17 @@ class ApplicationHub {
   ApplicationHub(const ApplicationHub&) = delete;
   ApplicationHub& operator=(const ApplicationHub&) = delete;
 
-  // Offers a new call to one attached application (round robin) and returns its id; nullopt when
-  // no application is attached.
+  // Offers a new call to one attached application that takes new calls (round robin) and returns
+  // its id; nullopt when none is attached.
   std::optional<uint64_t> offer(const calls::v1::CallNotification& notification);
+  // Offers a handed-over call to one attached application named `application` (round robin).
+  std::optional<uint64_t> offerTo(const std::string& application, const calls::v1::CallNotification& notification);
+  // The name the application attached with ("" when it has gone).
+  std::string nameOf(uint64_t application) const;
+  // Called with an application's id once its stream has detached (any thread, never with the
+  // hub's lock held), so that the calls handed over to it can be offered to another. Set before
+  // streams attach and cleared before the listener dies.
+  void setDetachListener(std::function<void(uint64_t)> listener);
   // Queues a notification for the application; false when it has gone.
   bool notify(uint64_t application, const calls::v1::CallNotification& notification);
   size_t attached() const;
@@ -56,15 +65,24 @@ class ApplicationHub {
   void closeAll();
 
   // A stream that has read its application's `attach` starts being offered calls; its id.
-  uint64_t add(ApplicationStream* stream);
+  uint64_t add(ApplicationStream* stream, const calls::v1::AttachRequest& attach);
   void detach(uint64_t application);
 
  private:
+  struct Attached {
+    ApplicationStream* stream;
+    std::string name;
+    bool new_calls;  // offered new calls (not hand_overs_only)
+  };
+  std::optional<uint64_t> offerLocked(const calls::v1::CallNotification& notification,
+                                      const std::function<bool(const Attached&)>& eligible);
+
   mutable std::mutex mutex_;
-  std::map<uint64_t, ApplicationStream*>
-      streams_;  // guarded by mutex_; streams detach before they die
+  std::map<uint64_t, Attached> streams_;  // guarded by mutex_; streams detach before they die
   uint64_t next_id_ = 1;
   uint64_t next_offer_ = 0;
+  std::mutex listener_mutex_;  // held while the listener runs, so that clearing it waits for it
+  std::function<void(uint64_t)> detach_listener_;  // guarded by listener_mutex_
 };
 
 // Request checks made before a command reaches the B2BUA: INVALID_ARGUMENT naming the field.
@@ -75,6 +93,7 @@ grpc::Status validatePlay(const calls::v1::PlayRequest& request);
 grpc::Status validateStopPlayback(const calls::v1::StopPlaybackRequest& request);
 grpc::Status validateCollectDigits(const calls::v1::CollectDigitsRequest& request);
 grpc::Status validateRecord(const calls::v1::RecordRequest& request);
+grpc::Status validateHandOver(const calls::v1::HandOverRequest& request);
 grpc::Status validateProbe(const calls::v1::ProbeRequest& request);
 
 class CallControlService final : public calls::v1::CallControl::CallbackService {

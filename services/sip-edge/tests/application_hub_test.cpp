@@ -59,6 +59,9 @@ struct CountedCommands : tel::sip::CallCommands {
   void record(const tel::calls::v1::RecordRequest&, std::function<void(grpc::Status)> done) override {
     take(std::move(done));
   }
+  void handOver(const tel::calls::v1::HandOverRequest&, std::function<void(grpc::Status)> done) override {
+    take(std::move(done));
+  }
   void probe(const tel::calls::v1::ProbeRequest&,
              std::function<void(grpc::Status, tel::calls::v1::ProbeResult)> done) override {
     ++received;
@@ -402,4 +405,67 @@ TEST_CASE("a probe needs a sip: URI and a timeout of at most 10 s, a dial's resp
   CHECK(tel::sip::validateDial(dial).error_message().find("response_timeout_ms") != std::string::npos);
   target->set_response_timeout_ms(3000);
   CHECK(tel::sip::validateDial(dial).ok());
+}
+
+TEST_CASE("new calls go to applications that take them and a handed over call to the one named, whose loss is told once") {
+  std::mutex gone_mutex;
+  std::vector<uint64_t> gone;  // before the fixture: its streams detach when it goes
+  Fixture fixture;
+  fixture.hub.setDetachListener([&](uint64_t id) {
+    std::lock_guard lock(gone_mutex);
+    gone.push_back(id);
+  });
+  fixture.attach(true);
+  grpc::ClientContext queue_context;
+  auto queue = fixture.stub->Attach(&queue_context);
+  ApplicationMessage hello;
+  hello.mutable_attach()->set_application("queue");
+  hello.mutable_attach()->set_hand_overs_only(true);
+  REQUIRE(queue->Write(hello));
+  queue->WaitForInitialMetadata();
+  REQUIRE(fixture.hub.attached() == 2);
+
+  CallNotification offered;
+  offered.set_call_id("call-1");
+  offered.mutable_offered();
+  for (int i = 0; i < 4; ++i) {
+    auto id = fixture.hub.offer(offered);
+    REQUIRE(id);
+    CHECK(fixture.hub.nameOf(*id) == "test");
+  }
+  auto to_queue = fixture.hub.offerTo("queue", offered);
+  REQUIRE(to_queue);
+  CHECK(fixture.hub.nameOf(*to_queue) == "queue");
+  ControlMessage message;
+  REQUIRE(queue->Read(&message));
+  CHECK(message.notification().call_id() == "call-1");
+  CHECK_FALSE(fixture.hub.offerTo("callback", offered));
+
+  queue_context.TryCancel();
+  (void)queue->Finish();
+  for (int i = 0; i < 100 && fixture.hub.attached() != 1; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  {
+    std::lock_guard lock(gone_mutex);
+    CHECK(gone == std::vector<uint64_t>{*to_queue});
+  }
+  CHECK_FALSE(fixture.hub.offerTo("queue", offered));
+  CHECK(fixture.hub.nameOf(*to_queue).empty());
+  fixture.hub.setDetachListener(nullptr);
+}
+
+TEST_CASE("a hand over names its application and bounds its context") {
+  tel::calls::v1::HandOverRequest request;
+  request.set_call_id("call-1");
+  CHECK(tel::sip::validateHandOver(request).error_message().find("application") != std::string::npos);
+  request.set_application("queue");
+  CHECK(tel::sip::validateHandOver(request).ok());
+  (*request.mutable_context())[""] = "x";
+  CHECK(tel::sip::validateHandOver(request).error_message().find("context") != std::string::npos);
+  request.mutable_context()->clear();
+  (*request.mutable_context())["queue"] = std::string(257, 'q');
+  CHECK(tel::sip::validateHandOver(request).error_message().find("context") != std::string::npos);
+  request.mutable_context()->clear();
+  for (int i = 0; i < 17; ++i) (*request.mutable_context())["k" + std::to_string(i)] = "v";
+  CHECK(tel::sip::validateHandOver(request).error_message().find("context") != std::string::npos);
 }

@@ -9,7 +9,7 @@
 #include <mutex>
 #include <thread>
 
-#include "adapters.h"
+#include "tel/call_control/application_link.h"
 #include "tel/grpc/resolve.h"
 
 using namespace tel;
@@ -98,10 +98,10 @@ TEST_CASE(
   REQUIRE(port > 0);
 
   prometheus::Registry registry;
-  routing::SipEdgeFleet fleet(
-      "127.0.0.1:" + std::to_string(port),
+  call_control::SipEdgeFleet fleet(
+      "127.0.0.1:" + std::to_string(port), call_control::AttachOptions{.application = "routing", .decisions_only = true},
       [](calls::v1::CallNotification notification,
-         std::shared_ptr<routing::CallCommander> commander) {
+         std::shared_ptr<call_control::CallCommander> commander) {
         calls::v1::DialRequest dial;
         dial.set_call_id(notification.call_id());
         CHECK(commander->dial(dial).ok());  // sent; refused later, on the stream

@@ -44,6 +44,8 @@ int main(int argc, char** argv) {
         tel::routing::v1::DialPlans::NewStub(routing_channel);
     std::shared_ptr<tel::routing::v1::Prompts::StubInterface> prompts =
         tel::routing::v1::Prompts::NewStub(routing_channel);
+    std::shared_ptr<tel::queue::v1::Queues::StubInterface> queues = tel::queue::v1::Queues::NewStub(
+        grpc::CreateChannel(config.queues_address, grpc::InsecureChannelCredentials()));
     auto redis = std::make_shared<tel::redis::RedisClient>(config.redis);
     auto limiter = std::make_shared<tel::gateway::RedisRateLimiter>(redis, config.rate_per_second,
                                                                     config.rate_burst);
@@ -54,7 +56,7 @@ int main(int argc, char** argv) {
     auto visit_limiter = std::make_shared<tel::gateway::RedisRateLimiter>(
         redis, config.visits_per_second, config.visit_burst);
     tel::gateway::GatewayServer server(config.server,
-                                       {accounts, call_log, reports, tracking, segmentation, webhooks, dial_plans, prompts, limiter, visit_limiter,
+                                       {accounts, call_log, reports, tracking, segmentation, webhooks, dial_plans, prompts, queues, limiter, visit_limiter,
                                         sessions, sign_in_guard},
                                        log, *registry);
 

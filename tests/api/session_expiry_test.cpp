@@ -46,6 +46,8 @@ struct ShortLivedGateway {
             requireEnv("TEL_DIAL_PLANS_ADDR"), grpc::InsecureChannelCredentials())),
         tel::routing::v1::Prompts::NewStub(grpc::CreateChannel(
             requireEnv("TEL_DIAL_PLANS_ADDR"), grpc::InsecureChannelCredentials())),
+        tel::queue::v1::Queues::NewStub(grpc::CreateChannel(
+            requireEnv("TEL_QUEUES_ADDR"), grpc::InsecureChannelCredentials())),
         std::make_shared<tel::gateway::RedisRateLimiter>(redis, 1000, 1000),
         std::make_shared<tel::gateway::RedisRateLimiter>(redis, 1000, 1000),
         std::make_shared<tel::gateway::RedisSessionStore>(redis, gateway.sessions),

@@ -11,6 +11,7 @@ GatewayConfig GatewayConfig::load(config::Config& source) {
   config.reports_address = source.getString("reports.address", "127.0.0.1:17160");
   config.webhooks_address = source.getString("webhooks.address", "127.0.0.1:17170");
   config.dial_plans_address = source.getString("dial_plans.address", "127.0.0.1:17150");
+  config.queues_address = source.getString("queues.address", "127.0.0.1:17180");
   auto redis = redis::parseRedisUrl(source.getSecret("redis.url"));
   if (!redis.ok()) throw config::ConfigError("redis.url", std::string(redis.status().message()));
   config.redis = *redis;

@@ -22,6 +22,7 @@ struct GatewayConfig {
   std::string reports_address;  // the analytics service
   std::string webhooks_address;  // the integrations service
   std::string dial_plans_address;  // the routing service
+  std::string queues_address;      // the queue service
   redis::RedisOptions redis;  // from redis.url (secret: may carry a password)
   double rate_per_second = 50;
   int rate_burst = 100;

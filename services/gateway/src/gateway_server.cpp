@@ -167,6 +167,7 @@ GatewayServer::GatewayServer(GatewayOptions options, GatewayBackends backends, l
       segmentation_(std::move(backends.segmentation)),
       webhooks_(std::move(backends.webhooks)),
       dial_plans_(std::move(backends.dial_plans)),
+      queues_(std::move(backends.queues)),
       prompts_(std::move(backends.prompts)),
       rate_limiter_(std::move(backends.rate_limiter)),
       visit_limiter_(std::move(backends.visit_limiter)),
@@ -436,6 +437,7 @@ void GatewayServer::registerRoutes() {
   registerSegmentationRoutes();
   registerWebhookRoutes();
   registerDialPlanRoutes();
+  registerQueueRoutes();
   registerPromptRoutes();
   registerSessionRoutes();
   registerDashboard();

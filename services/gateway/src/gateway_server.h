@@ -21,6 +21,7 @@
 #include "tel/analytics/v1/reports.grpc.pb.h"
 #include "tel/analytics/v1/segmentation.grpc.pb.h"
 #include "tel/integrations/v1/webhooks.grpc.pb.h"
+#include "tel/queue/v1/queues.grpc.pb.h"
 #include "tel/routing/v1/dial_plans.grpc.pb.h"
 #include "tel/routing/v1/prompts.grpc.pb.h"
 #include "tel/analytics/v1/tracking.grpc.pb.h"
@@ -64,6 +65,7 @@ struct GatewayBackends {
   std::shared_ptr<integrations::v1::Webhooks::StubInterface> webhooks;
   std::shared_ptr<routing::v1::DialPlans::StubInterface> dial_plans;
   std::shared_ptr<routing::v1::Prompts::StubInterface> prompts;  // the routing service too
+  std::shared_ptr<queue::v1::Queues::StubInterface> queues;
   std::shared_ptr<RateLimiter> rate_limiter;
   // The public tracking endpoint's limit, per client address.
   std::shared_ptr<RateLimiter> visit_limiter;
@@ -128,6 +130,7 @@ class GatewayServer {
   void registerSegmentationRoutes();
   void registerWebhookRoutes();
   void registerDialPlanRoutes();
+  void registerQueueRoutes();
   void registerPromptRoutes();
   void registerSessionRoutes();
   void registerDashboard();
@@ -171,6 +174,7 @@ class GatewayServer {
   std::shared_ptr<analytics::v1::Segmentation::StubInterface> segmentation_;
   std::shared_ptr<integrations::v1::Webhooks::StubInterface> webhooks_;
   std::shared_ptr<routing::v1::DialPlans::StubInterface> dial_plans_;
+  std::shared_ptr<queue::v1::Queues::StubInterface> queues_;
   std::shared_ptr<routing::v1::Prompts::StubInterface> prompts_;
   std::shared_ptr<RateLimiter> rate_limiter_;
   std::shared_ptr<RateLimiter> visit_limiter_;

@@ -1,0 +1,139 @@
+// Call queues: /v1/queues (settings), /v1/queues/{id}/wallboard (the line and its agents now) and
+// /v1/agents (agents' states), from the queue service.
+#include <google/protobuf/util/json_util.h>
+
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "gateway_forward.h"
+#include "json_request.h"
+
+namespace tel::gateway {
+namespace {
+
+using nlohmann::json;
+namespace queue_v1 = ::tel::queue::v1;
+using Stub = queue_v1::Queues::StubInterface;
+
+const auto noBody = [](const auto&) { return json(); };
+
+json queueJson(const queue_v1::Queue& queue) {
+  json out = messageJson(queue.settings());
+  out["id"] = queue.id();
+  out["created_at"] = queue.created_at();
+  out["updated_at"] = queue.updated_at();
+  return out;
+}
+
+json agentJson(const queue_v1::Agent& agent) {
+  json out = messageJson(agent);
+  out["since_ms"] = agent.since_ms();
+  return out;
+}
+
+// The body as QueueSettings (the field names of the API); a field it does not have is named.
+std::optional<ApiError> parseSettings(const std::string& body, queue_v1::QueueSettings* out) {
+  const json parsed = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (!parsed.is_object()) return ApiError::invalid("body", "a JSON object required");
+  static const std::set<std::string> kFields{"name", "strategy", "members", "ring_timeout_seconds", "ring_at_once",
+                                             "wrapup_seconds", "max_wait_seconds", "max_callers", "music_prompt",
+                                             "pause_after_misses", "service_level_seconds"};
+  for (const auto& [key, value] : parsed.items()) {
+    if (!kFields.count(key)) return ApiError::invalid(key, "unknown field");
+  }
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = false;
+  const auto status = google::protobuf::util::JsonStringToMessage(body, out, options);
+  if (!status.ok()) return ApiError::invalid("body", std::string(status.message()).substr(0, 200));
+  return std::nullopt;
+}
+
+}  // namespace
+
+void GatewayServer::registerQueueRoutes() {
+  route("POST", "/v1/queues", "/v1/queues", Access::kTenant, [this](Call& call) {
+    queue_v1::CreateQueueRequest request;
+    request.set_tenant_id(call.principal.tenant_id);
+    if (auto error = parseSettings(call.request.body, request.mutable_settings())) return writeError(call.response, *error);
+    forwardTo(call, *queues_, &Stub::CreateQueue, request, 201, queueJson);
+  });
+  route("GET", "/v1/queues", "/v1/queues", Access::kTenant, [this](Call& call) {
+    queue_v1::ListQueuesRequest request;
+    request.set_tenant_id(call.principal.tenant_id);
+    forwardTo(call, *queues_, &Stub::ListQueues, request, 200, [](const queue_v1::ListQueuesResponse& reply) {
+      json items = json::array();
+      for (const auto& queue : reply.queues()) items.push_back(queueJson(queue));
+      return json{{"items", items}, {"next_page_token", ""}};
+    });
+  });
+  route("GET", R"(/v1/queues/([^/]+))", "/v1/queues/{id}", Access::kTenant, [this](Call& call) {
+    queue_v1::QueueRef request;
+    request.set_tenant_id(call.principal.tenant_id);
+    request.set_id(call.request.matches[1]);
+    forwardTo(call, *queues_, &Stub::GetQueue, request, 200, queueJson);
+  });
+  route("PUT", R"(/v1/queues/([^/]+))", "/v1/queues/{id}", Access::kTenant, [this](Call& call) {
+    queue_v1::UpdateQueueRequest request;
+    request.set_tenant_id(call.principal.tenant_id);
+    request.set_id(call.request.matches[1]);
+    if (auto error = parseSettings(call.request.body, request.mutable_settings())) return writeError(call.response, *error);
+    forwardTo(call, *queues_, &Stub::UpdateQueue, request, 200, queueJson);
+  });
+  route("DELETE", R"(/v1/queues/([^/]+))", "/v1/queues/{id}", Access::kTenant, [this](Call& call) {
+    queue_v1::QueueRef request;
+    request.set_tenant_id(call.principal.tenant_id);
+    request.set_id(call.request.matches[1]);
+    forwardTo(call, *queues_, &Stub::DeleteQueue, request, 204, noBody);
+  });
+  route("GET", R"(/v1/queues/([^/]+)/wallboard)", "/v1/queues/{id}/wallboard", Access::kTenant, [this](Call& call) {
+    queue_v1::QueueRef request;
+    request.set_tenant_id(call.principal.tenant_id);
+    request.set_id(call.request.matches[1]);
+    forwardTo(call, *queues_, &Stub::GetWallboard, request, 200, [](const queue_v1::Wallboard& board) {
+      json out = messageJson(board);
+      // Figures a wallboard shows without arithmetic of its own.
+      const uint32_t answered = board.answered();
+      const uint32_t offered = answered + board.abandoned();
+      out["average_wait_seconds"] = answered == 0 ? 0.0 : static_cast<double>(board.total_wait_ms()) / answered / 1000.0;
+      out["service_level"] = answered == 0 ? json(nullptr)
+                                           : json(static_cast<double>(board.answered_within_service_level()) / answered);
+      out["abandon_rate"] = offered == 0 ? json(nullptr) : json(static_cast<double>(board.abandoned()) / offered);
+      // Times as numbers (proto JSON renders 64-bit integers as strings), and how long so far.
+      for (int i = 0; i < board.callers_size(); ++i) {
+        out["callers"][i]["joined_ms"] = board.callers(i).joined_ms();
+        out["callers"][i]["waited_seconds"] = (board.now_ms() - board.callers(i).joined_ms()) / 1000;
+      }
+      for (int i = 0; i < board.agents_size(); ++i) {
+        const int64_t since = board.agents(i).since_ms();
+        out["agents"][i]["since_ms"] = since;
+        out["agents"][i]["seconds_in_state"] = since == 0 ? json(nullptr) : json((board.now_ms() - since) / 1000);
+      }
+      out["now_ms"] = board.now_ms();
+      out["total_wait_ms"] = board.total_wait_ms();
+      return out;
+    });
+  });
+  route("GET", "/v1/agents", "/v1/agents", Access::kTenant, [this](Call& call) {
+    queue_v1::ListAgentsRequest request;
+    request.set_tenant_id(call.principal.tenant_id);
+    forwardTo(call, *queues_, &Stub::ListAgents, request, 200, [](const queue_v1::ListAgentsResponse& reply) {
+      json items = json::array();
+      for (const auto& agent : reply.agents()) items.push_back(agentJson(agent));
+      return json{{"items", items}, {"next_page_token", ""}};
+    });
+  });
+  route("PUT", R"(/v1/agents/([^/]+)/state)", "/v1/agents/{account_id}/state", Access::kTenant, [this](Call& call) {
+    JsonRequest body = JsonRequest::parse(call.request.body,
+                                          {{"state", FieldType::kString, true}, {"reason", FieldType::kString}});
+    if (!body.ok()) return writeError(call.response, *body.error);
+    queue_v1::SetAgentStateRequest request;
+    request.set_tenant_id(call.principal.tenant_id);
+    request.set_account_id(call.request.matches[1]);
+    request.set_state(*body.string("state"));
+    request.set_reason(body.string("reason").value_or(""));
+    forwardTo(call, *queues_, &Stub::SetAgentState, request, 200,
+              agentJson);
+  });
+}
+
+}  // namespace tel::gateway

@@ -1,0 +1,79 @@
+// queue: call queues (ACD). Attaches to sip-edge's call-control API for the calls the dial plan
+// hands over to it, keeps each queue's line and its agents' states in Redis (shared with every
+// other instance), rings free agents by the queue's strategy, and serves the tenants' queues,
+// agent states and wallboards to the gateway (tel.queue.v1.Queues).
+#include <chrono>
+
+#include "dispatcher.h"
+#include "live_queues.h"
+#include "queue_config.h"
+#include "queue_store.h"
+#include "queues_service.h"
+#include "tel/call_control/application_link.h"
+#include "tel/grpc/blocking_executor.h"
+#include "tel/grpc/server.h"
+#include "tel/grpc/shutdown_signal.h"
+#include "tel/metrics/admin_server.h"
+
+int main(int argc, char** argv) {
+  tel::grpc_util::ShutdownSignal shutdown_signal;
+  const auto config = tel::config::loadServiceConfig<tel::queue::QueueConfig>(argc, argv, "queue", "TEL_QUEUE");
+  auto log = tel::log::Logger::create("queue", config.log_level);
+  try {
+    auto registry = std::make_shared<prometheus::Registry>();
+    tel::metrics::registerProcessMetrics(*registry, "queue", TEL_VERSION);
+    auto pool = std::make_shared<tel::pg::ConnectionPool>(config.database_url, config.database_pool_size);
+    tel::queue::QueueStore store(pool, config.cache_ttl);
+    tel::redis::RedisClient redis(config.redis);
+    tel::queue::LiveQueues live(redis);
+    tel::queue::QueuesService queues(store, live, config.workers, log);
+    tel::queue::Dispatcher dispatcher(store, live, config.dispatch, log, *registry, [] {
+      return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+    });
+    dispatcher.start();
+    auto workers = std::make_unique<tel::grpc_util::BlockingExecutor>(config.workers);
+    // Sent only the calls handed over to "queue" (never new calls), with every notice about them:
+    // a call's end frees its agent.
+    tel::call_control::SipEdgeFleet fleet(
+        config.call_control_address, {.application = "queue", .hand_overs_only = true},
+        [&](tel::calls::v1::CallNotification notification,
+            std::shared_ptr<tel::call_control::CallCommander> commander) {
+          workers->post([&dispatcher, notification = std::move(notification), commander = std::move(commander)] {
+            dispatcher.handle(notification, commander);
+          });
+        },
+        config.resolve_interval, *registry, log);
+    fleet.start();
+
+    tel::metrics::AdminServer admin("queue", registry, [&] {
+      const size_t members = fleet.members();
+      const size_t attached = fleet.attached();
+      if (members == 0 || attached < members) {
+        return tel::metrics::HealthReport{false, "attached to " + std::to_string(attached) + " of " +
+                                                     std::to_string(members) + " sip-edge call-control APIs"};
+      }
+      if (!redis.ping()) return tel::metrics::HealthReport{false, "redis unreachable"};
+      if (!pool->ping()) return tel::metrics::HealthReport{false, "database unreachable"};
+      return tel::metrics::HealthReport{};
+    });
+    const int admin_port = admin.start(config.admin_listen.host, config.admin_listen.port);
+    tel::grpc_util::GrpcServer server(config.grpc_listen.str(), {&queues});
+    const int grpc_port = server.start();
+    log.info("queue serving", {{"call_control", config.call_control_address},
+                               {"instance_id", config.dispatch.instance_id},
+                               {"grpc_port", std::to_string(grpc_port)},
+                               {"admin_port", std::to_string(admin_port)}});
+    const int signal = shutdown_signal.wait();
+    log.info("shutting down", {{"signal", std::to_string(signal)}});
+    server.shutdown(std::chrono::seconds(5));
+    fleet.stop();
+    workers.reset();
+    dispatcher.stop();
+    admin.stop();
+  } catch (const std::exception& e) {
+    log.error("fatal", {{"error", e.what()}});
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,392 @@
+#include "dispatcher.h"
+
+#include <set>
+
+namespace tel::queue {
+namespace {
+
+// What routing and the queue hand each other (routing's dial_plan.h names the same keys).
+constexpr const char* kContextQueue = "queue";
+constexpr const char* kContextOverflow = "overflow";
+constexpr const char* kContextNode = "node";
+constexpr const char* kRoutingApplication = "routing";
+
+calls::v1::RouteStep step(const std::string& queue_id, const std::string& outcome, const std::string& detail) {
+  calls::v1::RouteStep route;
+  route.set_node(queue_id);
+  route.set_type("queue");
+  route.set_outcome(outcome);
+  route.set_detail(detail.substr(0, 256));
+  return route;
+}
+
+std::string contextOf(const calls::v1::CallOffered& offered, const char* key) {
+  auto it = offered.context().find(key);
+  return it == offered.context().end() ? std::string() : it->second;
+}
+
+}  // namespace
+
+Dispatcher::Dispatcher(QueueStore& store, LiveQueues& live, DispatcherOptions options, log::Logger logger,
+                       prometheus::Registry& registry, Clock clock)
+    : store_(store),
+      live_(live),
+      options_(std::move(options)),
+      log_(std::move(logger)),
+      clock_(std::move(clock)),
+      events_(prometheus::BuildCounter()
+                  .Name("tel_queue_caller_events_total")
+                  .Help("Queued callers' events: joined, rejoined, full, offered, answered, missed, abandoned, "
+                        "overflowed, lost (Redis lost them and they were put back)")
+                  .Register(registry)),
+      answered_wait_(prometheus::BuildHistogram()
+                         .Name("tel_queue_answered_wait_seconds")
+                         .Help("How long answered callers waited in the queue")
+                         .Register(registry)
+                         .Add({}, prometheus::Histogram::BucketBoundaries{1, 5, 10, 20, 30, 60, 120, 300, 600})) {
+  for (const char* event :
+       {"joined", "rejoined", "full", "offered", "answered", "missed", "abandoned", "overflowed", "lost"})
+    events_.Add({{"event", event}});
+}
+
+Dispatcher::~Dispatcher() { stop(); }
+
+void Dispatcher::start() {
+  thread_ = std::thread([this] { run(); });
+}
+
+void Dispatcher::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  woken_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+size_t Dispatcher::calls() const {
+  std::lock_guard lock(mutex_);
+  return callers_.size();
+}
+
+void Dispatcher::count(const char* event) { events_.Add({{"event", event}}).Increment(); }
+
+void Dispatcher::wake() {
+  {
+    std::lock_guard lock(mutex_);
+    pending_ = true;
+  }
+  woken_.notify_all();
+}
+
+std::optional<Dispatcher::Caller> Dispatcher::find(const std::string& call_id) const {
+  std::lock_guard lock(mutex_);
+  auto it = callers_.find(call_id);
+  if (it == callers_.end()) return std::nullopt;
+  return it->second;
+}
+
+void Dispatcher::handle(const calls::v1::CallNotification& notification,
+                        std::shared_ptr<call_control::CallCommander> commander) {
+  const std::string& call_id = notification.call_id();
+  switch (notification.kind_case()) {
+    case calls::v1::CallNotification::kOffered:
+      return onOffered(call_id, notification.offered(), std::move(commander));
+    case calls::v1::CallNotification::kBridged:
+      return onBridged(call_id, notification.bridged());
+    case calls::v1::CallNotification::kDialFailed:
+      return onDialFailed(call_id);
+    case calls::v1::CallNotification::kEnded:
+      return onEnded(call_id);
+    default:
+      return;  // ringing, keys, playback ends: nothing to decide
+  }
+}
+
+void Dispatcher::onOffered(const std::string& call_id, const calls::v1::CallOffered& offered,
+                           std::shared_ptr<call_control::CallCommander> commander) {
+  Caller caller;
+  caller.tenant_id = offered.tenant_id();
+  caller.queue_id = contextOf(offered, kContextQueue);
+  caller.overflow = contextOf(offered, kContextOverflow);
+  caller.caller = offered.caller();
+  caller.commander = std::move(commander);
+  auto log = log_.withFields({{"call_id", call_id}, {"tenant_id", caller.tenant_id}, {"queue_id", caller.queue_id}});
+  auto settings = store_.settingsFor(caller.tenant_id, caller.queue_id);
+  if (!settings.ok()) {
+    log.warn("queue not usable: overflow", {{"error", std::string(settings.status().message())}});
+    return overflow(call_id, caller, absl::IsNotFound(settings.status()) ? "no_such_queue" : "unavailable");
+  }
+  const int64_t now = clock_();
+  auto joined = live_.join(caller.tenant_id, caller.queue_id, call_id, caller.caller, options_.instance_id, now,
+                           settings->max_callers());
+  if (!joined.ok()) {
+    log.error("queue state unreachable: overflow", {{"error", std::string(joined.status().message())}});
+    return overflow(call_id, caller, "unavailable");
+  }
+  if (joined->kind == Joined::Kind::kFull) {
+    count("full");
+    log.info("queue full: overflow");
+    return overflow(call_id, caller, "full");
+  }
+  caller.joined_ms = joined->joined_ms;
+  caller.offered = joined->state == "offered";
+  caller.connected = joined->state == "connected";
+  const bool rejoined = joined->kind == Joined::Kind::kRejoined;
+  {
+    std::lock_guard lock(mutex_);
+    callers_[call_id] = caller;
+  }
+  count(rejoined ? "rejoined" : "joined");
+  log.info(rejoined ? "caller taken over from a lost instance" : "caller joined",
+           {{"position", std::to_string(joined->position)}, {"state", joined->state}});
+  if (rejoined && !offered.reoffered()) return;
+  if (!rejoined) {
+    // The caller hears the queue's music (or a ringing tone) from now until an agent answers.
+    if (!offered.answered()) {
+      calls::v1::AnswerRequest answer;
+      answer.set_call_id(call_id);
+      *answer.add_route() = step(caller.queue_id, "joined", "position " + std::to_string(joined->position));
+      (void)caller.commander->answer(answer);
+    }
+    calls::v1::PlayRequest play;
+    play.set_call_id(call_id);
+    play.set_playback_id("queue-music");
+    play.add_prompts(settings->music_prompt().empty() ? "@ringback" : settings->music_prompt());
+    play.set_loop(true);
+    (void)caller.commander->play(play);
+  }
+  wake();
+}
+
+void Dispatcher::onBridged(const std::string& call_id, const calls::v1::BridgedNotice& bridged) {
+  std::optional<Caller> caller;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = callers_.find(call_id);
+    if (it == callers_.end()) return;
+    it->second.connected = true;
+    it->second.offered = false;
+    caller = it->second;
+  }
+  auto settings = store_.settingsFor(caller->tenant_id, caller->queue_id);
+  const int64_t service_level_ms = settings.ok() ? settings->service_level_seconds() * 1000LL : 20000;
+  auto waited = live_.answered(caller->tenant_id, caller->queue_id, call_id, bridged.account_id(), clock_(),
+                               service_level_ms);
+  count("answered");
+  if (waited.ok() && *waited >= 0) answered_wait_.Observe(static_cast<double>(*waited) / 1000.0);
+  log_.info("caller answered by an agent", {{"call_id", call_id},
+                                            {"tenant_id", caller->tenant_id},
+                                            {"queue_id", caller->queue_id},
+                                            {"account_id", bridged.account_id()},
+                                            {"waited_ms", waited.ok() ? std::to_string(*waited) : "?"}});
+}
+
+void Dispatcher::onDialFailed(const std::string& call_id) {
+  std::optional<Caller> caller;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = callers_.find(call_id);
+    if (it == callers_.end()) return;
+    it->second.offered = false;
+    caller = it->second;
+  }
+  auto settings = store_.settingsFor(caller->tenant_id, caller->queue_id);
+  auto misses = live_.missed(caller->tenant_id, caller->queue_id, call_id, clock_(),
+                             settings.ok() ? settings->pause_after_misses() : 0);
+  if (!misses.ok()) {
+    log_.error("queue state unreachable", {{"call_id", call_id}, {"error", std::string(misses.status().message())}});
+    return wake();
+  }
+  for (const auto& miss : *misses) {
+    count("missed");
+    log_.info("agent missed the offer", {{"call_id", call_id},
+                                         {"tenant_id", caller->tenant_id},
+                                         {"account_id", miss.account_id},
+                                         {"paused", miss.paused ? "true" : "false"}});
+    // Paused for its misses: kept in Postgres too, so that it stays paused should Redis lose it.
+    if (miss.paused) (void)store_.setAgentState(caller->tenant_id, miss.account_id, "paused", "missed offers");
+  }
+  wake();
+}
+
+void Dispatcher::onEnded(const std::string& call_id) {
+  std::optional<Caller> caller;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = callers_.find(call_id);
+    if (it == callers_.end()) return;
+    caller = std::move(it->second);
+    callers_.erase(it);
+  }
+  auto settings = store_.settingsFor(caller->tenant_id, caller->queue_id);
+  const int64_t wrapup_ms = settings.ok() ? settings->wrapup_seconds() * 1000LL : 0;
+  auto left = live_.left(caller->tenant_id, caller->queue_id, call_id, caller->connected ? "done" : "abandoned",
+                         clock_(), wrapup_ms);
+  if (!caller->connected) count("abandoned");
+  log_.info(caller->connected ? "queued call ended" : "caller abandoned the queue",
+            {{"call_id", call_id},
+             {"tenant_id", caller->tenant_id},
+             {"queue_id", caller->queue_id},
+             {"waited_ms", left.ok() ? std::to_string(left->waited_ms) : "?"}});
+  wake();
+}
+
+void Dispatcher::overflow(const std::string& call_id, const Caller& caller, const char* why) {
+  count("overflowed");
+  {
+    std::lock_guard lock(mutex_);
+    callers_.erase(call_id);
+  }
+  (void)live_.left(caller.tenant_id, caller.queue_id, call_id, "overflowed", clock_(), 0);
+  if (!caller.overflow.empty()) {
+    calls::v1::HandOverRequest hand_over;
+    hand_over.set_call_id(call_id);
+    hand_over.set_application(kRoutingApplication);
+    (*hand_over.mutable_context())[kContextNode] = caller.overflow;
+    *hand_over.add_route() = step(caller.queue_id, "overflow", why);
+    if (caller.commander->handOver(hand_over).ok()) return;
+  }
+  calls::v1::HangupRequest hangup;
+  hangup.set_call_id(call_id);
+  hangup.set_status_code(480);
+  hangup.set_reason("queue overflow");
+  *hangup.add_route() = step(caller.queue_id, "overflow", why);
+  (void)caller.commander->hangup(hangup);
+}
+
+void Dispatcher::run() {
+  auto next_sweep = std::chrono::steady_clock::now();
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    woken_.wait_for(lock, options_.dispatch_interval, [this] { return stopping_ || pending_; });
+    if (stopping_) break;
+    pending_ = false;
+    lock.unlock();
+    dispatch();
+    if (std::chrono::steady_clock::now() >= next_sweep) {
+      sweep();
+      next_sweep = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    }
+    lock.lock();
+  }
+}
+
+void Dispatcher::dispatch() {
+  std::set<std::pair<std::string, std::string>> lines;  // (tenant, queue) with a caller of ours waiting
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [id, caller] : callers_) {
+      if (!caller.offered && !caller.connected) lines.emplace(caller.tenant_id, caller.queue_id);
+    }
+  }
+  for (const auto& [tenant_id, queue_id] : lines) {
+    auto settings = store_.settingsFor(tenant_id, queue_id);
+    if (!settings.ok()) continue;  // a deleted queue: the sweep sends its callers to overflow
+    // Each claim takes one caller; the line is served until its head is not ours or no agent is free.
+    for (int taken = 0; taken < 100; ++taken) {
+      auto offer = live_.claim(tenant_id, queue_id, *settings, options_.instance_id, clock_(),
+                               options_.stale_after.count());
+      if (!offer.ok()) {
+        log_.error("queue state unreachable", {{"tenant_id", tenant_id}, {"error", std::string(offer.status().message())}});
+        break;
+      }
+      if (!*offer) break;
+      ring(tenant_id, queue_id, **offer);
+    }
+  }
+}
+
+void Dispatcher::ring(const std::string& tenant_id, const std::string& queue_id, const Offer& offer) {
+  std::optional<Caller> caller;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = callers_.find(offer.call_id);
+    if (it != callers_.end()) {
+      it->second.offered = true;
+      caller = it->second;
+    }
+  }
+  const int64_t now = clock_();
+  if (!caller) {  // ended meanwhile: its agents are free again
+    (void)live_.left(tenant_id, queue_id, offer.call_id, "abandoned", now, 0);
+    return;
+  }
+  auto settings = store_.settingsFor(caller->tenant_id, caller->queue_id);
+  calls::v1::DialRequest dial;
+  dial.set_call_id(offer.call_id);
+  dial.set_timeout_seconds(settings.ok() ? settings->ring_timeout_seconds() : 15);
+  std::string agents;
+  for (const auto& account_id : offer.agents) {
+    dial.add_targets()->mutable_account()->set_account_id(account_id);
+    agents += (agents.empty() ? "" : ",") + account_id;
+  }
+  *dial.add_route() = step(caller->queue_id, "offered",
+                           "waited " + std::to_string((now - caller->joined_ms) / 1000) + " s; agents " + agents);
+  count("offered");
+  log_.info("caller offered to agents", {{"call_id", offer.call_id},
+                                         {"tenant_id", caller->tenant_id},
+                                         {"queue_id", caller->queue_id},
+                                         {"agents", agents}});
+  if (auto sent = caller->commander->dial(dial); !sent.ok()) {
+    log_.warn("offer not sent; the caller waits on", {{"call_id", offer.call_id}, {"error", std::string(sent.message())}});
+    onDialFailed(offer.call_id);
+  }
+}
+
+void Dispatcher::sweep() {
+  std::map<std::string, std::vector<std::string>> by_tenant;
+  std::vector<std::pair<std::string, Caller>> waited_out;
+  const int64_t now = clock_();
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [id, caller] : callers_) by_tenant[caller.tenant_id].push_back(id);
+  }
+  for (const auto& [tenant_id, ids] : by_tenant) {
+    auto lost = live_.touch(tenant_id, ids, now);
+    if (!lost.ok()) continue;
+    if (!lost->empty()) {
+      // Redis lost the line (restarted empty): the agents' own states come back from Postgres and
+      // the callers at the places they had.
+      std::vector<std::array<std::string, 3>> agents;
+      if (store_.agentStates(tenant_id, &agents).ok()) {
+        for (const auto& [account_id, state, reason] : agents)
+          (void)live_.setAgentState(tenant_id, account_id, state, reason, now);
+      }
+    }
+    for (const auto& call_id : *lost) {
+      auto caller = find(call_id);
+      if (!caller || caller->connected) continue;
+      count("lost");
+      (void)live_.join(tenant_id, caller->queue_id, call_id, caller->caller, options_.instance_id, now, 0,
+                       caller->joined_ms);
+      std::lock_guard lock(mutex_);
+      if (auto it = callers_.find(call_id); it != callers_.end()) it->second.offered = false;
+    }
+  }
+  std::vector<std::pair<std::string, Caller>> waiting;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [id, caller] : callers_) {
+      if (!caller.offered && !caller.connected) waiting.emplace_back(id, caller);
+    }
+  }
+  {
+    for (const auto& [id, caller] : waiting) {
+      auto settings = store_.settingsFor(caller.tenant_id, caller.queue_id);
+      const bool gone = !settings.ok() && absl::IsNotFound(settings.status());
+      if (gone || (settings.ok() && settings->max_wait_seconds() > 0 &&
+                   now - caller.joined_ms >= settings->max_wait_seconds() * 1000LL)) {
+        waited_out.emplace_back(id, caller);
+      }
+    }
+  }
+  for (const auto& [call_id, caller] : waited_out) {
+    log_.info("caller waited the maximum: overflow",
+              {{"call_id", call_id}, {"tenant_id", caller.tenant_id}, {"queue_id", caller.queue_id}});
+    overflow(call_id, caller, "max_wait");
+  }
+  if (!waited_out.empty()) wake();
+}
+
+}  // namespace tel::queue

@@ -1,0 +1,104 @@
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+
+#include "live_queues.h"
+#include "queue_store.h"
+#include "tel/call_control/application_link.h"
+#include "tel/log/log.h"
+
+namespace tel::queue {
+
+struct DispatcherOptions {
+  // Names this instance in Redis: the callers it drives carry it (they are offered to agents by it).
+  std::string instance_id;
+  // How often the queues this instance has callers in are matched with free agents (and at once
+  // on every change seen here).
+  std::chrono::milliseconds dispatch_interval{50};
+  // A caller whose instance has given no sign of life for this long is dropped from the line: its
+  // call ended while no instance had it. Instances mark their callers every second.
+  std::chrono::milliseconds stale_after{10000};
+};
+
+// Drives the calls handed over to the queue: answers the caller (if the dial plan has not), plays
+// the queue's music in a loop, and puts them in line (LiveQueues); matches the head of each line
+// with the agents its strategy picks and rings them (Dial: the first to answer is bridged to the
+// caller); puts a caller whose agents missed back at their place; sends a caller that waited the
+// queue's maximum, or found it full, back to the dial plan's overflow node (HandOver to routing).
+// The line and the agents' states live in Redis, shared with every other instance; this instance
+// keeps only the calls sip-edge sent it (and, should Redis lose its data, puts them back in line
+// at their places).
+//
+// Threading: handle() runs on worker threads, the matching and the once-a-second sweep on the
+// dispatcher's own thread; callers_ is guarded by mutex_, and Redis and sip-edge are called
+// without it held.
+class Dispatcher {
+ public:
+  using Clock = std::function<int64_t()>;  // Unix time in ms
+  Dispatcher(QueueStore& store, LiveQueues& live, DispatcherOptions options, log::Logger logger,
+             prometheus::Registry& registry, Clock clock);
+  ~Dispatcher();
+
+  void start();
+  void stop();
+  void handle(const calls::v1::CallNotification& notification, std::shared_ptr<call_control::CallCommander> commander);
+  // Calls this instance drives now.
+  size_t calls() const;
+
+ private:
+  struct Caller {
+    std::string tenant_id;
+    std::string queue_id;
+    std::string overflow;  // the plan node taking overflow; empty: the caller hears 480
+    std::string caller;
+    int64_t joined_ms = 0;
+    bool offered = false;    // agents ringing
+    bool connected = false;  // an agent answered
+    std::shared_ptr<call_control::CallCommander> commander;
+  };
+
+  void onOffered(const std::string& call_id, const calls::v1::CallOffered& offered,
+                 std::shared_ptr<call_control::CallCommander> commander);
+  void onBridged(const std::string& call_id, const calls::v1::BridgedNotice& bridged);
+  void onDialFailed(const std::string& call_id);
+  void onEnded(const std::string& call_id);
+  void run();
+  // Offers the head of every line this instance has a caller in to free agents.
+  void dispatch();
+  void ring(const std::string& tenant_id, const std::string& queue_id, const Offer& offer);
+  // Once a second: marks this instance's callers alive, puts back those Redis lost, overflows
+  // those that waited the maximum.
+  void sweep();
+  // The caller leaves the queue for the dial plan's overflow node (or hears 480 without one).
+  void overflow(const std::string& call_id, const Caller& caller, const char* why);
+  std::optional<Caller> find(const std::string& call_id) const;
+  void wake();
+  void count(const char* event);
+
+  QueueStore& store_;
+  LiveQueues& live_;
+  const DispatcherOptions options_;
+  log::Logger log_;
+  Clock clock_;
+  prometheus::Family<prometheus::Counter>& events_;
+  prometheus::Histogram& answered_wait_;
+  mutable std::mutex mutex_;
+  std::condition_variable woken_;
+  bool pending_ = false;   // guarded by mutex_: a change to act on at once
+  bool stopping_ = false;  // guarded by mutex_
+  std::unordered_map<std::string, Caller> callers_;  // guarded by mutex_; by call id
+  std::thread thread_;
+};
+
+}  // namespace tel::queue

@@ -1,0 +1,99 @@
+#pragma once
+
+#include <absl/status/statusor.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tel/queue/v1/queues.pb.h"
+#include "tel/redis/redis_client.h"
+
+namespace tel::queue {
+
+// Where a caller stands after joining.
+struct Joined {
+  enum class Kind { kJoined, kRejoined, kFull };
+  Kind kind = Kind::kJoined;
+  uint32_t position = 0;  // 1: next; 0 for a caller being offered
+  int64_t joined_ms = 0;
+  std::string state;  // "waiting", "offered" (agents ringing), "connected"
+};
+
+// A caller paired with the agents to ring, taken from the queue in one step.
+struct Offer {
+  std::string call_id;
+  std::vector<std::string> agents;  // account ids
+};
+
+// An agent missed an offer; `paused` once it missed pause_after_misses in a row.
+struct Miss {
+  std::string account_id;
+  bool paused = false;
+};
+
+// What a caller's leaving found: how long they waited, and whether an agent was talking to them.
+struct Left {
+  bool was_connected = false;
+  int64_t waited_ms = 0;
+};
+
+// The live state of every tenant's queues in Redis, shared by all queue instances. Every change is
+// one Lua script, so it is atomic: a caller is taken from the head of its queue together with the
+// agents it is offered to, and no other instance can take either meanwhile. Keys are
+// "tq:{<tenant>}:...", one hash slot per tenant:
+//   w:<queue>    sorted set of the callers waiting (score: when they joined, so the longest wait is first)
+//   off:<queue>  sorted set of the callers being offered to agents
+//   c:<call>     hash: queue, caller, joined, owner (the instance driving the call), seen (its last
+//                sign of life), state (waiting, offered, connected), agents offered, agent answering
+//   a:<account>  hash: own (available, paused, logged_out), reason, since, call and activity
+//                (ringing, on_call) while the agent has a caller, wrap_until, last_end, calls and
+//                day (calls taken today), misses (in a row)
+//   rr:<queue>   the last agent offered (round robin)
+//   s:<queue>:<day>  today's figures (answered, within, abandoned, overflowed, wait_ms), kept 3 days
+// An agent nobody set is available. Thread-safe (the client is).
+class LiveQueues {
+ public:
+  explicit LiveQueues(redis::RedisClient& redis) : redis_(redis) {}
+
+  // Puts the caller at the end of the line (or finds it there: a call offered again after its
+  // instance went, which now owns it). kFull when `max_callers` are waiting already.
+  absl::StatusOr<Joined> join(const std::string& tenant, const std::string& queue, const std::string& call_id,
+                              const std::string& caller, const std::string& owner, int64_t now_ms,
+                              uint32_t max_callers, std::optional<int64_t> joined_ms = std::nullopt);
+  // The caller at the head of the queue with the agents the strategy picks, when the head is
+  // this owner's and an agent is free; nullopt otherwise. A head whose owner has given no sign of
+  // life for `stale_ms` is dropped (its call ended while no instance had it).
+  absl::StatusOr<std::optional<Offer>> claim(const std::string& tenant, const std::string& queue,
+                                             const v1::QueueSettings& settings, const std::string& owner,
+                                             int64_t now_ms, int64_t stale_ms);
+  // An offered agent answered: it is on the call, the others offered are free again. The wait.
+  absl::StatusOr<int64_t> answered(const std::string& tenant, const std::string& queue, const std::string& call_id,
+                                   const std::string& account_id, int64_t now_ms, int64_t service_level_ms);
+  // Nobody offered answered: each missed, and the caller is back at its place in line.
+  absl::StatusOr<std::vector<Miss>> missed(const std::string& tenant, const std::string& queue,
+                                           const std::string& call_id, int64_t now_ms, uint32_t pause_after);
+  // The caller left: "abandoned" (hung up waiting), "overflowed", or "done" (the call with the
+  // agent ended: the agent wraps up for `wrapup_ms`).
+  absl::StatusOr<Left> left(const std::string& tenant, const std::string& queue, const std::string& call_id,
+                            const std::string& outcome, int64_t now_ms, int64_t wrapup_ms);
+  absl::Status setAgentState(const std::string& tenant, const std::string& account_id, const std::string& state,
+                             const std::string& reason, int64_t now_ms);
+  // Marks the owner's callers alive; returns those Redis no longer has (it lost its data).
+  absl::StatusOr<std::vector<std::string>> touch(const std::string& tenant, const std::vector<std::string>& call_ids,
+                                                 int64_t now_ms);
+  // The caller's position (1: next), 0 when not waiting.
+  absl::StatusOr<uint32_t> position(const std::string& tenant, const std::string& queue, const std::string& call_id);
+  absl::StatusOr<v1::Wallboard> wallboard(const std::string& tenant, const std::string& queue,
+                                          const v1::QueueSettings& settings, int64_t now_ms);
+  absl::StatusOr<v1::Agent> agent(const std::string& tenant, const std::string& account_id, int64_t now_ms);
+
+ private:
+  redis::RedisClient& redis_;
+};
+
+// "2026-11-28": the day figures and calls taken count in (UTC).
+std::string dayOf(int64_t now_ms);
+
+}  // namespace tel::queue

@@ -1,0 +1,14 @@
+#pragma once
+
+#include <absl/status/status.h>
+
+#include "tel/queue/v1/queues.pb.h"
+
+namespace tel::queue {
+
+// Checks a queue's settings and fills in the defaults of those left 0 or empty: strategy
+// longest_idle, ring timeout 15 s, one agent at a time, service level 20 s.
+// INVALID_ARGUMENT names the field ("members[2].account_id").
+absl::Status normalizeSettings(v1::QueueSettings& settings);
+
+}  // namespace tel::queue

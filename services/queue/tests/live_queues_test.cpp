@@ -1,0 +1,201 @@
+// LiveQueues against the real Redis that ./tel starts (TEL_REDIS_URL): the line's order, each
+// strategy's pick, misses, wrap-up and pauses, two owners, a stale head, and the wallboard.
+#include <catch2/catch.hpp>
+
+#include "live_queues.h"
+#include "tel/testing/env.h"
+
+using tel::queue::LiveQueues;
+using tel::queue::v1::QueueSettings;
+
+namespace {
+
+struct Fixture {
+  tel::redis::RedisClient redis{*tel::redis::parseRedisUrl(tel::testing::requireEnv("TEL_REDIS_URL"))};
+  LiveQueues live{redis};
+  const std::string tenant = "t-" + tel::testing::uniqueSuffix();
+  const std::string queue = "q1";
+  int64_t now = 1'800'000'000'000;
+
+  QueueSettings settings(const std::string& strategy, std::vector<std::pair<std::string, uint32_t>> members,
+                         uint32_t ring_at_once = 1) {
+    QueueSettings s;
+    s.set_name("sales");
+    s.set_strategy(strategy);
+    s.set_ring_at_once(ring_at_once);
+    for (const auto& [account, penalty] : members) {
+      auto* member = s.add_members();
+      member->set_account_id(account);
+      member->set_penalty(penalty);
+    }
+    return s;
+  }
+  void join(const std::string& call, const std::string& owner = "i1") {
+    auto joined = live.join(tenant, queue, call, "+1555" + call, owner, ++now, 0);
+    REQUIRE(joined.ok());
+  }
+  // The agents the next claim offers (empty: none), by `owner`.
+  std::vector<std::string> claim(const QueueSettings& s, const std::string& owner = "i1",
+                                 std::string* call = nullptr) {
+    auto offer = live.claim(tenant, queue, s, owner, now, 10000);
+    REQUIRE(offer.ok());
+    if (!*offer) return {};
+    if (call) *call = (*offer)->call_id;
+    return (*offer)->agents;
+  }
+  // The call is answered by `agent`, then ends: the agent wraps up for `wrapup_ms`.
+  void serve(const std::string& call, const std::string& agent, int64_t wrapup_ms = 0) {
+    REQUIRE(live.answered(tenant, queue, call, agent, ++now, 20000).ok());
+    REQUIRE(live.left(tenant, queue, call, "done", ++now, wrapup_ms).ok());
+  }
+};
+
+}  // namespace
+
+TEST_CASE_METHOD(Fixture, "callers are taken in arrival order and each agent gets one caller at a time") {
+  const auto s = settings("linear", {{"a1", 0}, {"a2", 0}});
+  join("c1");
+  join("c2");
+  join("c3");
+  CHECK(live.position(tenant, queue, "c3").value() == 3);
+  std::string call;
+  CHECK(claim(s, "i1", &call) == std::vector<std::string>{"a1"});
+  CHECK(call == "c1");
+  CHECK(claim(s, "i1", &call) == std::vector<std::string>{"a2"});
+  CHECK(call == "c2");
+  CHECK(claim(s).empty());  // both agents ringing: c3 waits, now first in line
+  CHECK(live.position(tenant, queue, "c3").value() == 1);
+  // a1 misses c1: c1 is back in front of c3, and a1 is free again.
+  auto misses = live.missed(tenant, queue, "c1", ++now, 0);
+  REQUIRE(misses.ok());
+  REQUIRE(misses->size() == 1);
+  CHECK(live.position(tenant, queue, "c1").value() == 1);
+  CHECK(claim(s, "i1", &call) == std::vector<std::string>{"a1"});
+  CHECK(call == "c1");
+}
+
+TEST_CASE_METHOD(Fixture, "each strategy picks the agent it promises") {
+  SECTION("ring_all rings every free agent of the best penalty") {
+    join("c1");
+    CHECK(claim(settings("ring_all", {{"a1", 1}, {"a2", 0}, {"a3", 0}})) == std::vector<std::string>{"a2", "a3"});
+  }
+  SECTION("linear rings in the listed order, skipping a higher penalty") {
+    join("c1");
+    CHECK(claim(settings("linear", {{"a1", 5}, {"a2", 0}, {"a3", 0}})) == std::vector<std::string>{"a2"});
+  }
+  SECTION("longest_idle rings the agent whose last call ended first") {
+    const auto s = settings("longest_idle", {{"a1", 0}, {"a2", 0}, {"a3", 0}});
+    for (const char* agent : {"a3", "a1", "a2"}) {  // calls end in this order
+      join(std::string("x") + agent);
+      REQUIRE(live.answered(tenant, queue, std::string("x") + agent, agent, ++now, 20000).ok());
+      REQUIRE(live.left(tenant, queue, std::string("x") + agent, "done", ++now, 0).ok());
+    }
+    join("c1");
+    CHECK(claim(s) == std::vector<std::string>{"a3"});
+  }
+  SECTION("fewest_calls rings the agent that took the fewest calls today") {
+    const auto s = settings("fewest_calls", {{"a1", 0}, {"a2", 0}, {"a3", 0}});
+    for (const auto& [call, agent] : std::vector<std::pair<std::string, std::string>>{
+             {"x1", "a1"}, {"x2", "a1"}, {"x3", "a2"}, {"x4", "a3"}, {"x5", "a3"}}) {
+      join(call);
+      serve(call, agent);
+    }
+    join("c1");
+    CHECK(claim(s) == std::vector<std::string>{"a2"});
+  }
+  SECTION("round_robin goes on after the agent offered last") {
+    const auto s = settings("round_robin", {{"a1", 0}, {"a2", 0}, {"a3", 0}});
+    std::vector<std::string> order;
+    for (int i = 0; i < 4; ++i) {
+      const std::string call = "c" + std::to_string(i);
+      join(call);
+      auto agents = claim(s);
+      REQUIRE(agents.size() == 1);
+      order.push_back(agents[0]);
+      serve(call, agents[0]);
+    }
+    CHECK(order == std::vector<std::string>{"a1", "a2", "a3", "a1"});
+  }
+  SECTION("ring_at_once rings that many together") {
+    join("c1");
+    CHECK(claim(settings("linear", {{"a1", 0}, {"a2", 0}, {"a3", 0}}, 2)) == std::vector<std::string>{"a1", "a2"});
+  }
+}
+
+TEST_CASE_METHOD(Fixture, "wrap-up, pauses and misses keep agents from being offered") {
+  const auto s = settings("linear", {{"a1", 0}, {"a2", 0}});
+  join("c1");
+  CHECK(claim(s) == std::vector<std::string>{"a1"});
+  serve("c1", "a1", 5000);
+  auto agent = live.agent(tenant, "a1", now);
+  REQUIRE(agent.ok());
+  CHECK(agent->state() == "wrap_up");
+  CHECK(agent->calls_taken() == 1);
+  REQUIRE(live.setAgentState(tenant, "a2", "paused", "lunch", now).ok());
+  join("c2");
+  CHECK(claim(s).empty());  // a1 wraps up, a2 is paused
+  now += 5000;
+  CHECK(claim(s) == std::vector<std::string>{"a1"});
+  // A second miss in a row pauses a1 (pause_after 2).
+  auto first = live.missed(tenant, queue, "c2", ++now, 2);
+  REQUIRE(first.ok());
+  CHECK_FALSE(first->at(0).paused);
+  CHECK(claim(s) == std::vector<std::string>{"a1"});
+  auto second = live.missed(tenant, queue, "c2", ++now, 2);
+  REQUIRE(second.ok());
+  CHECK(second->at(0).paused);
+  CHECK(live.agent(tenant, "a1", now)->state() == "paused");
+  CHECK(claim(s).empty());
+  REQUIRE(live.setAgentState(tenant, "a2", "available", "", now).ok());
+  CHECK(claim(s) == std::vector<std::string>{"a2"});
+}
+
+TEST_CASE_METHOD(Fixture, "only the head's owner takes it, a stale head is dropped, a full queue refuses") {
+  const auto s = settings("linear", {{"a1", 0}});
+  join("c1", "i2");
+  join("c2", "i1");
+  CHECK(claim(s, "i1").empty());  // c1 first, and it is i2's
+  now += 11000;                   // i2 has given no sign of life since
+  REQUIRE(live.touch(tenant, {"c2"}, now).ok());
+  std::string call;
+  CHECK(claim(s, "i1", &call) == std::vector<std::string>{"a1"});
+  CHECK(call == "c2");
+  auto full = live.join(tenant, queue, "c3", "+1", "i1", ++now, 0);
+  REQUIRE(full.ok());
+  auto refused = live.join(tenant, queue, "c4", "+1", "i1", ++now, 1);
+  REQUIRE(refused.ok());
+  CHECK(refused->kind == tel::queue::Joined::Kind::kFull);
+  // A caller joining again (offered anew after its instance went) keeps its place and owner moves.
+  auto again = live.join(tenant, queue, "c3", "+1", "i2", ++now, 1);
+  REQUIRE(again.ok());
+  CHECK(again->kind == tel::queue::Joined::Kind::kRejoined);
+  CHECK(again->position == 1);
+}
+
+TEST_CASE_METHOD(Fixture, "the wallboard shows the line, the agents and today's figures") {
+  const auto s = settings("linear", {{"a1", 0}, {"a2", 3}});
+  join("c1");
+  join("c2");
+  join("c3");
+  CHECK(claim(s) == std::vector<std::string>{"a1"});  // c1 offered to a1
+  REQUIRE(live.left(tenant, queue, "c3", "abandoned", now + 4000, 0).ok());
+  auto board = live.wallboard(tenant, queue, s, now + 5000);
+  REQUIRE(board.ok());
+  REQUIRE(board->callers_size() == 2);
+  CHECK(board->callers(0).call_id() == "c1");
+  CHECK(board->callers(0).state() == "offered");
+  CHECK(board->callers(1).call_id() == "c2");
+  CHECK(board->callers(1).position() == 1);
+  REQUIRE(board->agents_size() == 2);
+  CHECK(board->agents(0).state() == "ringing");
+  CHECK(board->agents(0).call_id() == "c1");
+  CHECK(board->agents(1).state() == "available");
+  CHECK(board->agents(1).penalty() == 3);
+  CHECK(board->abandoned() == 1);
+  REQUIRE(live.answered(tenant, queue, "c1", "a1", now + 6000, 20000).ok());
+  board = live.wallboard(tenant, queue, s, now + 7000);
+  REQUIRE(board.ok());
+  CHECK(board->answered() == 1);
+  CHECK(board->answered_within_service_level() == 1);
+  CHECK(board->agents(0).state() == "on_call");
+}

@@ -7,6 +7,7 @@
 #include "prompts_service.h"
 #include "router.h"
 #include "routing_config.h"
+#include "system_prompts.h"
 #include "tel/grpc/blocking_executor.h"
 #include "tel/grpc/server.h"
 #include "tel/grpc/shutdown_signal.h"
@@ -34,6 +35,8 @@ int main(int argc, char** argv) {
     tel::routing::EspeakRenderer speech(config.prompts_espeak,
                                         {.timeout = std::chrono::seconds(10), .max_stdout = 28 << 20});
     tel::routing::PromptStore prompt_store(pool, tel::routing::PromptFiles(config.prompts_dir), speech, log);
+    // The queue's announcements; calls go on without them should espeak-ng fail (logged).
+    (void)tel::routing::renderSystemPrompts(tel::routing::PromptFiles(config.prompts_dir), speech, log);
     tel::routing::PromptsService prompts(prompt_store, config.prompts_workers, log);
     tel::routing::CarrierHealth carrier_health(config.carrier_health, log, *registry);
     tel::routing::Router router(directory, plans, carrier_health, log, *registry, [] { return absl::Now(); },

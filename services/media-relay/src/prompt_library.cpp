@@ -100,10 +100,15 @@ absl::StatusOr<std::shared_ptr<const EncodedPrompt>> PromptLibrary::load(const s
   if (name == kBeep) return beep_;
   if (name == kRingback) return ringback_;
   if (directory_.empty()) return absl::FailedPreconditionError("no prompt directory is configured (prompts.dir)");
-  if (!validName(name)) return absl::InvalidArgumentError("prompt name '" + name + "': 1..64 of a-z 0-9 - _");
-  // The tenant id is part of a path: only ids that cannot climb out of the directory.
-  if (!validTenant(tenant_id)) return absl::InvalidArgumentError("the session's tenant id cannot name a prompt folder");
-  const std::string path = directory_ + "/" + tenant_id + "/" + name + ".wav";
+  std::string path;
+  if (systemName(name)) {
+    path = directory_ + "/" + kSystemFolder + "/" + name.substr(1) + ".wav";
+  } else {
+    if (!validName(name)) return absl::InvalidArgumentError("prompt name '" + name + "': 1..64 of a-z 0-9 - _");
+    // The tenant id is part of a path: only ids that cannot climb out of the directory.
+    if (!validTenant(tenant_id)) return absl::InvalidArgumentError("the session's tenant id cannot name a prompt folder");
+    path = directory_ + "/" + tenant_id + "/" + name + ".wav";
+  }
   struct stat info {};
   if (::stat(path.c_str(), &info) != 0 || !S_ISREG(info.st_mode)) {
     return absl::NotFoundError("prompt '" + name + "' not found");

@@ -25,7 +25,8 @@ struct EncodedPrompt {
 // it. Only that format is accepted: the prompt store converts every upload to it.
 absl::StatusOr<std::vector<int16_t>> decodePromptWav(const std::string& bytes);
 
-// The tenants' prompts, read from <directory>/<tenant_id>/<name>.wav (the routing service's prompt
+// The tenants' prompts, read from <directory>/<tenant_id>/<name>.wav (and the platform's, see
+// systemName()) (the routing service's prompt
 // store writes them there) and kept encoded. A prompt that changed on disk (another size or
 // modification time) is read again on its next play; the least recently played are dropped past
 // `max_cached_bytes`.
@@ -53,6 +54,13 @@ class PromptLibrary {
   static constexpr const char* kBeep = "@beep";
   static constexpr const char* kRingback = "@ringback";
   static bool builtIn(const std::string& name) { return name == kBeep || name == kRingback; }
+  // The platform's own spoken prompts, the same for every tenant: "@<name>" plays
+  // <directory>/_system/<name>.wav (routing renders them at start: the queue's announcements).
+  // Tenant folders are UUIDs, so no tenant's prompts share that folder.
+  static constexpr const char* kSystemFolder = "_system";
+  static bool systemName(const std::string& name) {
+    return name.size() > 1 && name[0] == '@' && !builtIn(name) && validName(name.substr(1));
+  }
 
  private:
   struct Entry {

@@ -110,8 +110,10 @@ void RelayRequests::play(const v1::PlayRequest& request, Done<v1::Playback> done
     return done(invalidField("prompts", "1..16 prompt names"));
   std::vector<std::string> prompts;
   for (int i = 0; i < request.prompts_size(); ++i) {
-    if (!PromptLibrary::validName(request.prompts(i)) && !PromptLibrary::builtIn(request.prompts(i)))
-      return done(invalidField("prompts[" + std::to_string(i) + "]", "1..64 of a-z 0-9 - _, or @beep, @ringback"));
+    const std::string& name = request.prompts(i);
+    if (!PromptLibrary::validName(name) && !PromptLibrary::builtIn(name) && !PromptLibrary::systemName(name))
+      return done(invalidField("prompts[" + std::to_string(i) + "]",
+                               "1..64 of a-z 0-9 - _, @beep, @ringback, or @ and a platform prompt's name"));
     prompts.push_back(request.prompts(i));
   }
   engine_.play(request.session_id(), request.leg_id(), request.playback_id(), prompts,

@@ -295,8 +295,9 @@ struct PromptDir {
     std::filesystem::create_directories(path + "/tenant-1");
   }
   ~PromptDir() { std::filesystem::remove_all(path); }
-  void write(const std::string& name, const std::string& bytes) const {
-    std::ofstream(path + "/tenant-1/" + name + ".wav", std::ios::binary) << bytes;
+  void write(const std::string& name, const std::string& bytes, const std::string& folder = "tenant-1") const {
+    std::filesystem::create_directories(path + "/" + folder);
+    std::ofstream(path + "/" + folder + "/" + name + ".wav", std::ios::binary) << bytes;
   }
 };
 
@@ -413,6 +414,22 @@ TEST_CASE("a prompt reaches the leg as 20 ms packets of its codec, and its end i
   CHECK(log.playbackEnds() == std::vector<std::string>{"finished", "finished"});
 }
 
+TEST_CASE("the platform's spoken prompts play for every tenant from their own folder") {
+  PromptDir prompts;
+  prompts.write("number-3", toneWav(1600), "_system");  // 200 ms
+  Relay relay(41490, 41499, 60s, 120s, prompts.path);
+  Peer caller;
+  auto session = relay.create("edge-1");
+  REQUIRE(relay.addLeg(session.session_id(), "a", SocketAddress::parse("127.0.0.1", caller.port), LegMediaFormat{0, 101})
+              .ok());
+  auto playback = relay.play(session.session_id(), "a", {"@number-3", "@beep"});
+  REQUIRE(playback.ok());
+  CHECK(playback->duration_ms() == 600);
+  CHECK(caller.receive(900ms).size() == 30);
+  // A tenant's prompt of that name is another prompt: "number-3" is looked up in the tenant's folder.
+  CHECK(relay.play(session.session_id(), "a", {"number-3"}).status().code() == absl::StatusCode::kNotFound);
+}
+
 TEST_CASE("a looping playback replaces the linked leg's audio until it is stopped") {
   PromptDir prompts;
   prompts.write("music", toneWav(800, 440));  // 100 ms: loops several times
@@ -495,7 +512,8 @@ TEST_CASE("a missing or bad prompt, or a leg without a codec, refuses the playba
   CHECK(relay.play(session.session_id(), "plain", {"good"}).status().code() == absl::StatusCode::kFailedPrecondition);
   CHECK(relay.play(session.session_id(), "nobody", {"good"}).status().code() == absl::StatusCode::kNotFound);
   CHECK(relay.play("no-session", "a", {"good"}).status().code() == absl::StatusCode::kNotFound);
-  CHECK(relay.play(session.session_id(), "a", {"@siren"}).status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(relay.play(session.session_id(), "a", {"@../siren"}).status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(relay.play(session.session_id(), "a", {"@siren"}).status().code() == absl::StatusCode::kNotFound);
   CHECK(caller.receive(100ms).empty());
   // The relay's own tones need no file: the voicemail beep, and ringback's 2 s on and 4 s off.
   auto beep = relay.play(session.session_id(), "a", {"@beep"});

@@ -2,6 +2,8 @@
 
 #include <set>
 
+#include "announcement.h"
+
 namespace tel::queue {
 namespace {
 
@@ -36,8 +38,8 @@ Dispatcher::Dispatcher(QueueStore& store, LiveQueues& live, DispatcherOptions op
       clock_(std::move(clock)),
       events_(prometheus::BuildCounter()
                   .Name("tel_queue_caller_events_total")
-                  .Help("Queued callers' events: joined, rejoined, full, offered, answered, missed, abandoned, "
-                        "overflowed, lost (Redis lost them and they were put back)")
+                  .Help("Queued callers' events: joined, rejoined, full, announced (position and wait), offered, "
+                        "answered, missed, abandoned, overflowed, lost (Redis lost them and they were put back)")
                   .Register(registry)),
       answered_wait_(prometheus::BuildHistogram()
                          .Name("tel_queue_answered_wait_seconds")
@@ -45,7 +47,7 @@ Dispatcher::Dispatcher(QueueStore& store, LiveQueues& live, DispatcherOptions op
                          .Register(registry)
                          .Add({}, prometheus::Histogram::BucketBoundaries{1, 5, 10, 20, 30, 60, 120, 300, 600})) {
   for (const char* event :
-       {"joined", "rejoined", "full", "offered", "answered", "missed", "abandoned", "overflowed", "lost"})
+       {"joined", "rejoined", "full", "announced", "offered", "answered", "missed", "abandoned", "overflowed", "lost"})
     events_.Add({{"event", event}});
 }
 
@@ -98,6 +100,8 @@ void Dispatcher::handle(const calls::v1::CallNotification& notification,
       return onDialFailed(call_id);
     case calls::v1::CallNotification::kEnded:
       return onEnded(call_id);
+    case calls::v1::CallNotification::kPlaybackEnded:
+      return onPlaybackEnded(call_id, notification.playback_ended());
     default:
       return;  // ringing, keys, playback ends: nothing to decide
   }
@@ -149,14 +153,61 @@ void Dispatcher::onOffered(const std::string& call_id, const calls::v1::CallOffe
       *answer.add_route() = step(caller.queue_id, "joined", "position " + std::to_string(joined->position));
       (void)caller.commander->answer(answer);
     }
-    calls::v1::PlayRequest play;
-    play.set_call_id(call_id);
-    play.set_playback_id("queue-music");
-    play.add_prompts(settings->music_prompt().empty() ? "@ringback" : settings->music_prompt());
-    play.set_loop(true);
-    (void)caller.commander->play(play);
+    playMusic(call_id, caller, *settings);
   }
   wake();
+}
+
+void Dispatcher::playMusic(const std::string& call_id, const Caller& caller, const v1::QueueSettings& settings) {
+  calls::v1::PlayRequest play;
+  play.set_call_id(call_id);
+  play.set_playback_id("queue-music");
+  play.add_prompts(settings.music_prompt().empty() ? "@ringback" : settings.music_prompt());
+  play.set_loop(true);
+  (void)caller.commander->play(play);
+}
+
+void Dispatcher::onPlaybackEnded(const std::string& call_id, const calls::v1::PlaybackEndedNotice& ended) {
+  // Only an announcement heard to its end: one stopped by an agent's answer stays stopped.
+  if (ended.reason() != "finished" || ended.playback_id().rfind("queue-announcement-", 0) != 0) return;
+  auto caller = find(call_id);
+  if (!caller || caller->connected) return;
+  auto settings = store_.settingsFor(caller->tenant_id, caller->queue_id);
+  if (settings.ok()) playMusic(call_id, *caller, *settings);
+}
+
+void Dispatcher::announce(const std::vector<std::pair<std::string, Caller>>& waiting, int64_t now) {
+  for (const auto& [call_id, caller] : waiting) {
+    auto settings = store_.settingsFor(caller.tenant_id, caller.queue_id);
+    if (!settings.ok() || settings->announce_every_seconds() == 0) continue;
+    const int64_t every_ms = settings->announce_every_seconds() * 1000LL;
+    const int64_t due = caller.next_announcement_ms != 0 ? caller.next_announcement_ms : caller.joined_ms + every_ms;
+    if (now < due) continue;
+    uint64_t number = 0;
+    {
+      std::lock_guard lock(mutex_);
+      auto it = callers_.find(call_id);
+      if (it == callers_.end()) continue;
+      it->second.next_announcement_ms = now + every_ms;
+      number = ++it->second.announcements;
+    }
+    auto estimate = live_.estimate(caller.tenant_id, caller.queue_id, call_id, *settings);
+    if (!estimate.ok() || estimate->position == 0) continue;  // being offered: the agent is next
+    calls::v1::PlayRequest play;
+    play.set_call_id(call_id);
+    play.set_playback_id("queue-announcement-" + std::to_string(number));
+    for (auto& prompt : announcement(estimate->position, estimate->wait_ms)) play.add_prompts(std::move(prompt));
+    std::string detail = "position " + std::to_string(estimate->position);
+    if (estimate->wait_ms) {
+      const int minutes = spokenMinutes(*estimate->wait_ms);
+      detail += minutes == 0 ? "; wait under a minute"
+                : minutes < 0 ? "; wait over an hour"
+                              : "; wait about " + std::to_string(minutes) + " min";
+    }
+    *play.add_route() = step(caller.queue_id, "announced", detail);
+    count("announced");
+    (void)caller.commander->play(play);
+  }
 }
 
 void Dispatcher::onBridged(const std::string& call_id, const calls::v1::BridgedNotice& bridged) {
@@ -371,16 +422,15 @@ void Dispatcher::sweep() {
       if (!caller.offered && !caller.connected) waiting.emplace_back(id, caller);
     }
   }
-  {
-    for (const auto& [id, caller] : waiting) {
-      auto settings = store_.settingsFor(caller.tenant_id, caller.queue_id);
-      const bool gone = !settings.ok() && absl::IsNotFound(settings.status());
-      if (gone || (settings.ok() && settings->max_wait_seconds() > 0 &&
-                   now - caller.joined_ms >= settings->max_wait_seconds() * 1000LL)) {
-        waited_out.emplace_back(id, caller);
-      }
+  for (const auto& [id, caller] : waiting) {
+    auto settings = store_.settingsFor(caller.tenant_id, caller.queue_id);
+    const bool gone = !settings.ok() && absl::IsNotFound(settings.status());
+    if (gone || (settings.ok() && settings->max_wait_seconds() > 0 &&
+                 now - caller.joined_ms >= settings->max_wait_seconds() * 1000LL)) {
+      waited_out.emplace_back(id, caller);
     }
   }
+  announce(waiting, now);
   for (const auto& [call_id, caller] : waited_out) {
     log_.info("caller waited the maximum: overflow",
               {{"call_id", call_id}, {"tenant_id", caller.tenant_id}, {"queue_id", caller.queue_id}});

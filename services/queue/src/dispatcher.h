@@ -34,7 +34,8 @@ struct DispatcherOptions {
 // Drives the calls handed over to the queue: answers the caller (if the dial plan has not), plays
 // the queue's music in a loop, and puts them in line (LiveQueues); matches the head of each line
 // with the agents its strategy picks and rings them (Dial: the first to answer is bridged to the
-// caller); puts a caller whose agents missed back at their place; sends a caller that waited the
+// caller); tells waiting callers their position and estimated wait every announce_every_seconds;
+// puts a caller whose agents missed back at their place; sends a caller that waited the
 // queue's maximum, or found it full, back to the dial plan's overflow node (HandOver to routing).
 // The line and the agents' states live in Redis, shared with every other instance; this instance
 // keeps only the calls sip-edge sent it (and, should Redis lose its data, puts them back in line
@@ -65,6 +66,8 @@ class Dispatcher {
     int64_t joined_ms = 0;
     bool offered = false;    // agents ringing
     bool connected = false;  // an agent answered
+    int64_t next_announcement_ms = 0;  // when the position is said next (0: not yet planned)
+    uint64_t announcements = 0;
     std::shared_ptr<call_control::CallCommander> commander;
   };
 
@@ -73,6 +76,11 @@ class Dispatcher {
   void onBridged(const std::string& call_id, const calls::v1::BridgedNotice& bridged);
   void onDialFailed(const std::string& call_id);
   void onEnded(const std::string& call_id);
+  // An announcement heard out: the music again.
+  void onPlaybackEnded(const std::string& call_id, const calls::v1::PlaybackEndedNotice& ended);
+  void playMusic(const std::string& call_id, const Caller& caller, const v1::QueueSettings& settings);
+  // Tells the callers due for it their position and estimated wait (sweep).
+  void announce(const std::vector<std::pair<std::string, Caller>>& waiting, int64_t now);
   void run();
   // Offers the head of every line this instance has a caller in to free agents.
   void dispatch();

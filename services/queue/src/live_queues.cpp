@@ -101,7 +101,7 @@ local calls = (a[2] == day) and tonumber(a[1] or '0') or 0
 redis.call('HSET', ak, 'call', call, 'activity', 'on_call', 'since', now, 'calls', calls + 1, 'day', day, 'misses', 0)
 redis.call('ZREM', P .. 'off:' .. q, call)
 redis.call('ZREM', P .. 'w:' .. q, call)
-redis.call('HSET', ck, 'state', 'connected', 'agent', agent)
+redis.call('HSET', ck, 'state', 'connected', 'agent', agent, 'answered_at', now)
 local wait = now - joined
 local sk = P .. 's:' .. q .. ':' .. day
 redis.call('HINCRBY', sk, 'answered', 1)
@@ -143,8 +143,15 @@ constexpr const char* kLeft = R"lua(
 local P, q, call, outcome, now, day = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[6]
 local ck = P .. 'c:' .. call
 if redis.call('EXISTS', ck) == 0 then return {0, 0} end
-local c = redis.call('HMGET', ck, 'state', 'agents', 'agent', 'joined')
+local c = redis.call('HMGET', ck, 'state', 'agents', 'agent', 'joined', 'answered_at')
 local connected = c[1] == 'connected'
+if connected and c[5] then
+  -- The average handle time (exponentially weighted) that estimated waits are computed from.
+  local hk = P .. 'h:' .. q
+  local talk = now - tonumber(c[5])
+  local old = tonumber(redis.call('HGET', hk, 'aht_ms') or '')
+  redis.call('HSET', hk, 'aht_ms', old and math.floor(0.8 * old + 0.2 * talk) or talk)
+end
 for acc in string.gmatch(c[2] or '', '[^,]+') do
   local ak = P .. 'a:' .. acc
   if acc ~= c[3] and redis.call('HGET', ak, 'call') == call then
@@ -165,6 +172,18 @@ if not connected and (outcome == 'abandoned' or outcome == 'overflowed') then
   redis.call('EXPIRE', sk, 259200)
 end
 return {connected and 1 or 0, waited}
+)lua";
+
+// ARGV: prefix, queue, call, then the members' account ids
+constexpr const char* kEstimate = R"lua(
+local P, q, call = ARGV[1], ARGV[2], ARGV[3]
+local rank = redis.call('ZRANK', P .. 'w:' .. q, call)
+local working = 0
+for i = 4, #ARGV do
+  local own = redis.call('HGET', P .. 'a:' .. ARGV[i], 'own')
+  if not own or own == 'available' then working = working + 1 end
+end
+return {rank and (rank + 1) or 0, tonumber(redis.call('HGET', P .. 'h:' .. q, 'aht_ms') or '-1'), working}
 )lua";
 
 // ARGV: prefix, now, then call ids
@@ -340,6 +359,24 @@ absl::StatusOr<std::vector<std::string>> LiveQueues::touch(const std::string& te
   std::vector<std::string> lost;
   for (const auto& element : reply->elements) lost.push_back(element.str);
   return lost;
+}
+
+absl::StatusOr<Estimate> LiveQueues::estimate(const std::string& tenant, const std::string& queue,
+                                               const std::string& call_id, const v1::QueueSettings& settings) {
+  std::vector<std::string> args{prefixOf(tenant), queue, call_id};
+  for (const auto& member : settings.members()) args.push_back(member.account_id());
+  auto reply = redis_.eval(kEstimate, {}, args);
+  if (!reply.ok()) return reply.status();
+  if (reply->elements.size() != 3) return absl::InternalError("estimate: unexpected reply");
+  Estimate estimate;
+  estimate.position = static_cast<uint32_t>(integerOf(reply->elements[0]));
+  const int64_t handle_ms = integerOf(reply->elements[1]);
+  const int64_t working = integerOf(reply->elements[2]);
+  // Callers ahead are served `working` at a time, each taking the average handle time.
+  if (handle_ms >= 0 && working > 0 && estimate.position > 0) {
+    estimate.wait_ms = ((estimate.position + working - 1) / working) * handle_ms;
+  }
+  return estimate;
 }
 
 absl::StatusOr<uint32_t> LiveQueues::position(const std::string& tenant, const std::string& queue,

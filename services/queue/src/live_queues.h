@@ -33,6 +33,14 @@ struct Miss {
   bool paused = false;
 };
 
+// A waiting caller's position (1: next; 0 when not waiting) and estimated wait: the rounds of
+// callers ahead, served by the agents working (available, ringing, on a call or wrapping up), at
+// the queue's average handle time; unknown before a call of the queue has ended.
+struct Estimate {
+  uint32_t position = 0;
+  std::optional<int64_t> wait_ms;
+};
+
 // What a caller's leaving found: how long they waited, and whether an agent was talking to them.
 struct Left {
   bool was_connected = false;
@@ -51,6 +59,7 @@ struct Left {
 //                (ringing, on_call) while the agent has a caller, wrap_until, last_end, calls and
 //                day (calls taken today), misses (in a row)
 //   rr:<queue>   the last agent offered (round robin)
+//   h:<queue>    aht_ms: the average handle time (weighted to recent calls), for estimated waits
 //   s:<queue>:<day>  today's figures (answered, within, abandoned, overflowed, wait_ms), kept 3 days
 // An agent nobody set is available. Thread-safe (the client is).
 class LiveQueues {
@@ -83,6 +92,8 @@ class LiveQueues {
   // Marks the owner's callers alive; returns those Redis no longer has (it lost its data).
   absl::StatusOr<std::vector<std::string>> touch(const std::string& tenant, const std::vector<std::string>& call_ids,
                                                  int64_t now_ms);
+  absl::StatusOr<Estimate> estimate(const std::string& tenant, const std::string& queue, const std::string& call_id,
+                                    const v1::QueueSettings& settings);
   // The caller's position (1: next), 0 when not waiting.
   absl::StatusOr<uint32_t> position(const std::string& tenant, const std::string& queue, const std::string& call_id);
   absl::StatusOr<v1::Wallboard> wallboard(const std::string& tenant, const std::string& queue,

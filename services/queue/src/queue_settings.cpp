@@ -60,6 +60,10 @@ absl::Status normalizeSettings(v1::QueueSettings& settings) {
     return invalid("music_prompt", "a prompt name (1 to 64 of a-z 0-9 - _)");
   }
   if (settings.pause_after_misses() > 100) return invalid("pause_after_misses", "0 (never) or 1 to 100");
+  if (settings.announce_every_seconds() != 0 &&
+      (settings.announce_every_seconds() < 5 || settings.announce_every_seconds() > 600)) {
+    return invalid("announce_every_seconds", "0 (never) or 5 to 600");
+  }
   value = settings.service_level_seconds();
   if (auto status = bounded(value, "service_level_seconds", 20, 5, 600); !status.ok()) return status;
   settings.set_service_level_seconds(value);

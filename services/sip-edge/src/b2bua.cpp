@@ -1378,6 +1378,7 @@ void B2bua::play(const calls::v1::PlayRequest& request, std::function<void(grpc:
   stack_.post([this, request, done = std::move(done)] {
     Call* call = answeredCallerOnSipThread(request.call_id(), done);
     if (call == nullptr) return;
+    publishRouteOnSipThread(*call, request.route());
     // Playing from now: a collection started next waits for this prompt's end.
     call->playing = request.playback_id();
     call->playing_loops = request.loop();

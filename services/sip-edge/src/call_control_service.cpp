@@ -276,25 +276,30 @@ void ApplicationHub::setDetachListener(std::function<void(uint64_t)> listener) {
 }
 
 std::optional<uint64_t> ApplicationHub::offerLocked(const calls::v1::CallNotification& notification,
+                                                    const std::string& cursor,
                                                     const std::function<bool(const Attached&)>& eligible) {
-  for (size_t tries = 0; tries < streams_.size(); ++tries) {
-    auto it = streams_.upper_bound(next_offer_);
+  uint64_t& last = next_offer_[cursor];
+  auto it = streams_.upper_bound(last);
+  for (size_t tries = 0; tries < streams_.size(); ++tries, ++it) {
     if (it == streams_.end()) it = streams_.begin();
-    next_offer_ = it->first;
-    if (eligible(it->second) && it->second.stream->push(notification)) return it->first;
+    if (eligible(it->second) && it->second.stream->push(notification)) {
+      last = it->first;
+      return it->first;
+    }
   }
   return std::nullopt;
 }
 
 std::optional<uint64_t> ApplicationHub::offer(const calls::v1::CallNotification& notification) {
   std::lock_guard lock(mutex_);
-  return offerLocked(notification, [](const Attached& attached) { return attached.new_calls; });
+  return offerLocked(notification, "", [](const Attached& attached) { return attached.new_calls; });
 }
 
 std::optional<uint64_t> ApplicationHub::offerTo(const std::string& application,
                                                 const calls::v1::CallNotification& notification) {
   std::lock_guard lock(mutex_);
-  return offerLocked(notification, [&](const Attached& attached) { return attached.name == application; });
+  return offerLocked(notification, application,
+                     [&](const Attached& attached) { return attached.name == application; });
 }
 
 std::string ApplicationHub::nameOf(uint64_t application) const {
@@ -427,14 +432,15 @@ grpc::Status validatePlay(const calls::v1::PlayRequest& request) {
     return grpc_util::invalidArgument("prompts", "1 to 16 prompt names");
   }
   for (const auto& prompt : request.prompts()) {
-    // media-relay's own tones (the voicemail beep, ringback), the names outside a tenant's.
-    if (prompt == "@beep" || prompt == "@ringback") continue;
-    if (prompt.empty() || prompt.size() > 64 ||
-        prompt.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-_") != std::string::npos) {
-      return grpc_util::invalidArgument("prompts", "each 1 to 64 of a-z 0-9 - _, or @beep, @ringback");
+    // '@' names media-relay's own tones (@beep, @ringback) and the platform's spoken prompts,
+    // which are outside every tenant's names.
+    const std::string name = !prompt.empty() && prompt[0] == '@' ? prompt.substr(1) : prompt;
+    if (name.empty() || name.size() > 64 ||
+        name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-_") != std::string::npos) {
+      return grpc_util::invalidArgument("prompts", "each 1 to 64 of a-z 0-9 - _, or @ and a platform prompt's name");
     }
   }
-  return grpc::Status::OK;
+  return validateRoute(request.route());
 }
 
 grpc::Status validateStopPlayback(const calls::v1::StopPlaybackRequest& request) {

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <string>
 #include <mutex>
 #include <optional>
 
@@ -74,13 +75,14 @@ class ApplicationHub {
     std::string name;
     bool new_calls;  // offered new calls (not hand_overs_only)
   };
-  std::optional<uint64_t> offerLocked(const calls::v1::CallNotification& notification,
+  std::optional<uint64_t> offerLocked(const calls::v1::CallNotification& notification, const std::string& cursor,
                                       const std::function<bool(const Attached&)>& eligible);
 
   mutable std::mutex mutex_;
   std::map<uint64_t, Attached> streams_;  // guarded by mutex_; streams detach before they die
   uint64_t next_id_ = 1;
-  uint64_t next_offer_ = 0;
+  // Round robin, one cursor per application name ("" for new calls): the id offered last.
+  std::map<std::string, uint64_t> next_offer_;
   std::mutex listener_mutex_;  // held while the listener runs, so that clearing it waits for it
   std::function<void(uint64_t)> detach_listener_;  // guarded by listener_mutex_
 };

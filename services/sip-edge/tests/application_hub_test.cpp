@@ -5,6 +5,7 @@
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -298,10 +299,10 @@ TEST_CASE("malformed Answer, Play, StopPlayback, CollectDigits and Record get IN
     c.mutable_record()->set_call_id("call-1");
     c.mutable_record()->set_terminators("#!");
   });
-  add("prompts", [](auto& c) {  // only the relay's own tone may start with @
+  add("prompts", [](auto& c) {  // '@' and a name: the relay's tones and the platform's prompts
     c.mutable_play()->set_call_id("call-1");
     c.mutable_play()->set_playback_id("p1");
-    c.mutable_play()->add_prompts("@siren");
+    c.mutable_play()->add_prompts("@../siren");
   });
   for (const auto& [command, field] : cases) {
     ApplicationMessage message;
@@ -440,6 +441,29 @@ TEST_CASE("new calls go to applications that take them and a handed over call to
   REQUIRE(queue->Read(&message));
   CHECK(message.notification().call_id() == "call-1");
   CHECK_FALSE(fixture.hub.offerTo("callback", offered));
+
+  // A second instance of the queue: handed-over calls alternate between the two, whatever new
+  // calls do meanwhile.
+  grpc::ClientContext second_context;
+  auto second = fixture.stub->Attach(&second_context);
+  REQUIRE(second->Write(hello));
+  second->WaitForInitialMetadata();
+  std::set<uint64_t> takers;
+  for (int i = 0; i < 4; ++i) {
+    REQUIRE(fixture.hub.offer(offered));
+    auto taker = fixture.hub.offerTo("queue", offered);
+    REQUIRE(taker);
+    takers.insert(*taker);
+  }
+  CHECK(takers.size() == 2);
+  second_context.TryCancel();
+  (void)second->Finish();
+  for (int i = 0; i < 100 && fixture.hub.attached() != 2; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  {
+    std::lock_guard lock(gone_mutex);
+    gone.clear();
+  }
 
   queue_context.TryCancel();
   (void)queue->Finish();

@@ -4,12 +4,19 @@
 # per caller), and rings its two agents (sipp phones registered as the tenant's accounts) by the
 # queue's strategy. Five callers arriving one after another are answered strictly in arrival order,
 # the linear strategy giving each to the first free agent in the list. The wallboard shows the line
-# while they wait; a caller who hangs up waiting is counted abandoned; a caller finding every agent
-# paused is sent to the plan's overflow node after the queue's maximum wait. Bad settings are refused
+# while they wait, and its event stream shows a caller joining and an agent answering within 1 s; a
+# caller who hangs up waiting is counted abandoned; a caller finding every agent paused is sent to
+# the plan's overflow node after the queue's maximum wait. Waiting callers are told their position
+# every 5 s. When Redis loses the queue's keys, the line comes back in the same order and the
+# agents' pauses with it. Bad settings are refused
 # naming the field, and another tenant can neither see the queue nor set this tenant's agents.
+# Last, a second queue instance shares the calls and is killed (SIGKILL) in a burst of callers:
+# sip-edge offers its calls to the first instance, which serves them; no agent rings for two
+# callers at once and every caller is answered once.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-: "${TEL_REDIS_URL:?run through ./tel test}"
+build=${1:?usage: check_queue.sh <build dir>}
+: "${TEL_REDIS_URL:?run through ./tel test}" "${TEL_PG_URL:?}" "${TEL_CALL_CONTROL_ADDR:?}"
 work=$(mktemp -d)
 # shellcheck source=lib.sh
 source "$here/lib.sh"
@@ -34,6 +41,7 @@ for user in agent1:201 agent2:202; do
   phone_port[$name]=$port
 done
 number=$(new_number '{"kind":"none"}' 10)
+holds() { jq -e "$@" >/dev/null; }  # holds FILTER FILE...: jq's verdict, without its output
 answers() {  # answers KEY METHOD PATH BODY JQ: the API's answer satisfies JQ (shown when not)
   local body
   body=$(api "$1" "$2" "$3" "$4")
@@ -96,6 +104,11 @@ caller() {
   CALL_PORT=$port carrier_call "$number" "$file" -key listen_port "$listen"
   wait
 }
+# The wallboard's event stream, read while the callers come and go.
+python3 "$here/sse_reader.py" --url "$TEL_API_URL/v1/queues/$queue/wallboard/stream" --key "$key" --seconds 16 \
+  --out "$work/stream.jsonl" 2>"$work/stream.err" &
+stream_reader=$!
+sleep 1
 since=$(now_utc)
 callers=()
 for i in 1 2 3 4 5; do
@@ -116,7 +129,7 @@ check "every caller's call went through" test $status = 0
 # Callers 1 and 2 went straight to an agent (who echoes their silence); the others waited, hearing
 # the ringing tone (PCMA) until an agent took them.
 for i in 3 4 5; do
-  check "caller $i heard the queue's audio while it waited" jq -e '.payload_types["8"] >= 100' "$work/heard-$i.json"
+  check "caller $i heard the queue's audio while it waited" holds '.payload_types["8"] >= 100' "$work/heard-$i.json"
 done
 
 # The records: each caller was bridged to an agent, in the order they arrived.
@@ -133,8 +146,34 @@ served_in_order() {
 }
 check "callers were answered by agents in the order they arrived" served_in_order
 check "linear strategy: agent 1 took callers 1, 3, 5 and agent 2 callers 2 and 4" \
-  jq -e --arg a1 "${account[agent1]}" --arg a2 "${account[agent2]}" \
+  holds --arg a1 "${account[agent1]}" --arg a2 "${account[agent2]}" \
   '[.[].answered.account_id] == [$a1, $a2, $a1, $a2, $a1]' "$work/served.json"
+# within_1s FIELD FILTER: the first stream event whose board matches FILTER came within 1 s of the
+# first call's FIELD (started_at, or its agent leg's answered_at).
+first_call_at() {
+  jq -r --arg field "$1" 'first(.[] | if $field == "started_at" then .started_at else .answered.answered_at end)' \
+    "$work/served.json"
+}
+within_1s() {
+  python3 - "$work/stream.jsonl" "$(first_call_at "$1")" "$2" <<'PY'
+import datetime, json, sys
+events = [json.loads(line) for line in open(sys.argv[1])]
+at = datetime.datetime.fromisoformat(sys.argv[2].replace("Z", "+00:00")).timestamp()
+test = {"joined": lambda b: len(b["callers"]) > 0 or b["answered"] > 0,
+        "answered": lambda b: b["answered"] > 0}[sys.argv[3]]
+seen = [e["at"] for e in events if e["event"] == "wallboard" and test(e["data"])]
+delay = seen[0] - at if seen else None
+print(f"  {len(events)} events; first {sys.argv[3]} {delay if delay is None else round(delay, 3)} s after the call's")
+sys.exit(0 if delay is not None and -0.2 <= delay <= 1.0 else 1)
+PY
+}
+wait "$stream_reader"
+check "the stream's first event is the empty board" holds -s '.[0].event == "wallboard" and (.[0].data.callers | length) == 0' \
+  "$work/stream.jsonl"
+check "the stream shows the first caller joining within 1 s" within_1s started_at joined
+check "the stream shows the first agent answering within 1 s" within_1s answered answered
+check "another tenant cannot open the stream (404)" \
+  test "$(status_of "$other_key" "/v1/queues/$queue/wallboard/stream")" = 404
 check "the wallboard counts five answered" answers "$key" GET "/v1/queues/$queue/wallboard" "" \
   '.answered == 5 and .abandoned == 0 and (.callers | length) == 0'
 check "both agents finished" finished "${pids[-1]}"
@@ -163,5 +202,128 @@ record_overflow() { newest_record "$since"; }
 check "its record shows the queue's overflow and the hangup node" expect "$(record_overflow)" \
   '[.route[] | .type + " " + .outcome] | (index("queue overflow") != null) and (index("hangup 486") != null)'
 check "the wallboard counts one overflowed" answers "$key" GET "/v1/queues/$queue/wallboard" "" '.overflowed == 1'
+
+# --- Position announcements ------------------------------------------------------------------------------
+# Every 5 s each waiting caller hears its position and the estimated wait (the platform's spoken
+# prompts); the call record's route says what was announced. Both agents are still paused.
+check "the queue announces every 5 s" answers "$key" PUT "/v1/queues/$queue" \
+  "{\"name\":\"Sales\",\"strategy\":\"linear\",\"members\":$members,\"announce_every_seconds\":5}" \
+  '.announce_every_seconds == 5'
+check "an announcement every second is refused naming the field" answers "$key" PUT "/v1/queues/$queue" \
+  "{\"name\":\"Sales\",\"announce_every_seconds\":1}" '.error.field == "announce_every_seconds" or (.error.message | contains("announce_every_seconds"))'
+sleep 2.5
+since=$(now_utc)
+callers=()
+for i in 1 2; do
+  take_port
+  caller "a$i" 8000 &
+  callers+=($!)
+  sleep 1
+done
+for pid in "${callers[@]}"; do wait "$pid"; done
+announced() {  # announced INDEX DETAIL: the INDEXth caller's record announced DETAIL (and nothing else)
+  api "$key" GET "/v1/calls?number=$(jq -rn --arg n "$number" '$n|@uri')&limit=10" |
+    jq -r --arg after "$since" '[.items[] | select(.complete and .started_at > $after)] | sort_by(.started_at) | .['"$(($1 - 1))"'].id' \
+    >"$work/announced.id"
+  local record
+  record=$(api "$key" GET "/v1/calls/$(cat "$work/announced.id")")
+  expect "$record" '[.route[] | select(.type == "queue" and .outcome == "announced") | .detail] | length >= 1 and all(startswith("'"$2"'"))'
+}
+# With every agent paused nobody can say how long the wait is: the position alone is announced.
+check "the first caller was told it is number 1" eventually 5 announced 1 "position 1"
+check "the second caller was told it is number 2, and no wait" eventually 5 announced 2 "position 2"
+check "no wait was promised" fails grep -q "wait" <<<"$(api "$key" GET "/v1/calls/$(cat "$work/announced.id")" | jq -c .route)"
+check "the second caller heard the announcement and the music (RTP)" holds '.payload_types["8"] >= 250' "$work/heard-a2.json"
+check "the queue counts its announcements" \
+  test "$(metric queue 'tel_queue_caller_events_total{event="announced"}' | cut -d. -f1)" -ge 2
+
+# --- Redis loses the queue's live state: it is rebuilt, the callers keep their order ----------------------
+check "the maximum wait is lifted" answers "$key" PUT "/v1/queues/$queue" \
+  "{\"name\":\"Sales\",\"strategy\":\"linear\",\"members\":$members}" '.max_wait_seconds == 0'
+sleep 2.5
+callers=()
+for i in 1 2 3; do
+  take_port
+  (file=$(scenario uac_ivr.xml hang-up) && sed -i "s#\[wait\]#12000#; s#<pause milliseconds=\"\[after\]\"/>##" "$file" &&
+    CALL_PORT=$port carrier_call "$number" "$file" -key listen_port $((port + 5))) &
+  callers+=($!)
+  sleep 0.5
+done
+sleep 1
+line() { api "$key" GET "/v1/queues/$queue/wallboard" | jq -c '[.callers[] | [.call_id, .position]]'; }
+before=$(line)
+check "three callers wait in line" test "$(jq length <<<"$before")" = 3
+redis-cli -u "$TEL_REDIS_URL" --scan --pattern "tq:{$tenant}:*" | xargs -r redis-cli -u "$TEL_REDIS_URL" DEL >/dev/null
+check "the line is gone from Redis" test "$(line)" = "[]"
+same_line() { [[ $(line) == "$before" ]]; }
+check "within 3 s the line is back, in the same order" eventually 3 same_line || echo "  before $before, now $(line)"
+check "and the agents' pauses are back from Postgres" answers "$key" GET "/v1/queues/$queue/wallboard" "" \
+  '[.agents[].state] == ["paused", "paused"] and .agents[0].reason == "lunch"'
+for pid in "${callers[@]}"; do wait "$pid"; done
+
+# --- Two queue instances; one is killed in a burst ---------------------------------------------------------
+# The second instance attaches to the same sip-edge: calls handed to the queue alternate between them.
+env TEL_QUEUE_GRPC_LISTEN=127.0.0.1:0 TEL_QUEUE_ADMIN_LISTEN=127.0.0.1:0 TEL_QUEUE_DATABASE_URL="$TEL_PG_URL" \
+  TEL_QUEUE_REDIS_URL="$TEL_REDIS_URL" TEL_QUEUE_CALL_CONTROL_ADDRESS="$TEL_CALL_CONTROL_ADDR" \
+  TEL_QUEUE_INSTANCE_ID="queue-two-$run" "$build/services/queue/queue" >"$work/queue2.log" 2>&1 &
+queue2=$!
+pids+=("$queue2")
+check "a second queue instance attaches to sip-edge" eventually 10 grep -q '"msg":"attached to sip-edge"' "$work/queue2.log"
+check "the queue rings the agent idle longest, without a maximum wait" answers "$key" PUT "/v1/queues/$queue" \
+  "{\"name\":\"Sales\",\"strategy\":\"longest_idle\",\"members\":$members,\"ring_timeout_seconds\":10}" '.strategy == "longest_idle"'
+for agent in agent1 agent2; do
+  api "$key" PUT "/v1/agents/${account[$agent]}/state" '{"state":"available"}' >/dev/null
+done
+sleep 2.5  # the settings cache of both instances
+# Each agent talks for a second and hangs up (the caller then gets the BYE); eight callers wait for it.
+answers_file=$(scenario uas_answer.xml callee-bye)
+sed -i 's#\[from_check\]#.*#' "$answers_file"
+agent_phone() {  # agent_phone NAME CALLS (talks 1 s per call)
+  local name=$1
+  sipp_register register.xml "$name" "${password[$name]}" "$domain" 300 u1 "${phone_port[$name]}" || return 1
+  (cd "$work" && exec timeout 90 sipp -sf "$answers_file" -m "$2" -d 1000 -i 127.0.0.1 -p "${phone_port[$name]}" \
+    -mp $((phone_port[$name] + 2)) -timeout 80 -trace_err -error_file "$work/$name-burst.err" \
+    >"$work/$name-burst.out" 2>&1) &
+  agent_pids+=($!)
+}
+agent_pids=()
+check "agent 1's phone registers again" agent_phone agent1 4
+check "agent 2's phone registers again" agent_phone agent2 4
+burst_caller=$(scenario uac_ivr.xml wait-bye)
+sed -i "s#\[wait\]#100#; s#<pause milliseconds=\"\[after\]\"/>##" "$burst_caller"
+since=$(now_utc)
+callers=()
+for i in 1 2 3 4 5 6 7 8; do
+  take_port
+  CALL_PORT=$port carrier_call "$number" "$burst_caller" -key listen_port $((port + 5)) &
+  callers+=($!)
+  sleep 0.3
+  if ((i == 4)); then
+    kill -KILL "$queue2"
+    wait "$queue2" 2>/dev/null
+  fi
+done
+status=0
+for pid in "${callers[@]}"; do wait "$pid" || status=1; done
+check "all eight callers were answered by an agent and hung up on when it was done" test $status = 0
+for pid in "${agent_pids[@]}"; do check "an agent's phone took its four calls" finished "$pid"; done
+check "the surviving instance took over the lost one's callers" \
+  test "$(metric queue 'tel_queue_caller_events_total{event="rejoined"}' | cut -d. -f1)" -ge 1
+burst_records() {
+  api "$key" GET "/v1/calls?number=$(jq -rn --arg n "$number" '$n|@uri')&limit=50" |
+    jq -r --arg after "$since" '[.items[] | select(.complete and .started_at > $after) | .id] | if length == 8 then .[] else empty end' \
+    >"$work/burst.ids"
+  [[ -s $work/burst.ids ]]
+}
+check "eight call records" eventually 10 burst_records
+while read -r id; do api "$key" GET "/v1/calls/$id"; done <"$work/burst.ids" | jq -s . >"$work/burst.json"
+check "each caller was answered by exactly one agent" \
+  holds 'all(.[]; [.legs[] | select(.answered_at != null)] | length == 1)' "$work/burst.json"
+no_double_offer() {  # no agent's legs overlap in time: never two callers offered to one agent at once
+  jq -e '[.[].legs[] | {a: .account_id, from: .created_at, to: .ended_at}] | group_by(.a) |
+    all(.[]; sort_by(.from) as $legs | [range(1; $legs | length) | $legs[.].from >= $legs[. - 1].to] | all)' \
+    "$work/burst.json" >/dev/null || { jq -c '.[].legs[] | [.account_id[0:8], .created_at, .ended_at]' "$work/burst.json"; return 1; }
+}
+check "no agent was offered two callers at once" no_double_offer
 
 exit $failed

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <functional>
+#include <atomic>
 #include <memory>
 #include <nlohmann/json_fwd.hpp>
 #include <string>
@@ -175,6 +176,9 @@ class GatewayServer {
   std::shared_ptr<integrations::v1::Webhooks::StubInterface> webhooks_;
   std::shared_ptr<routing::v1::DialPlans::StubInterface> dial_plans_;
   std::shared_ptr<queue::v1::Queues::StubInterface> queues_;
+  // Wallboard streams open now: each holds an HTTP thread, so at most kMaxWallboardStreams.
+  static constexpr int kMaxWallboardStreams = 8;
+  std::atomic<int> wallboard_streams_{0};
   std::shared_ptr<routing::v1::Prompts::StubInterface> prompts_;
   std::shared_ptr<RateLimiter> rate_limiter_;
   std::shared_ptr<RateLimiter> visit_limiter_;

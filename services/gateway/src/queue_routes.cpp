@@ -3,7 +3,8 @@
 #include <google/protobuf/util/json_util.h>
 
 #include <nlohmann/json.hpp>
-#include <set>
+#include <chrono>
+#include <thread>
 
 #include "gateway_forward.h"
 #include "json_request.h"
@@ -25,6 +26,49 @@ json queueJson(const queue_v1::Queue& queue) {
   return out;
 }
 
+json wallboardJson(const queue_v1::Wallboard& board) {
+  json out = messageJson(board);
+  // Figures a wallboard shows without arithmetic of its own.
+  const uint32_t answered = board.answered();
+  const uint32_t offered = answered + board.abandoned();
+  out["average_wait_seconds"] = answered == 0 ? 0.0 : static_cast<double>(board.total_wait_ms()) / answered / 1000.0;
+  out["service_level"] = answered == 0 ? json(nullptr)
+                                       : json(static_cast<double>(board.answered_within_service_level()) / answered);
+  out["abandon_rate"] = offered == 0 ? json(nullptr) : json(static_cast<double>(board.abandoned()) / offered);
+  // Times as numbers (proto JSON renders 64-bit integers as strings), and how long so far.
+  for (int i = 0; i < board.callers_size(); ++i) {
+    out["callers"][i]["joined_ms"] = board.callers(i).joined_ms();
+    out["callers"][i]["waited_seconds"] = (board.now_ms() - board.callers(i).joined_ms()) / 1000;
+  }
+  for (int i = 0; i < board.agents_size(); ++i) {
+    const int64_t since = board.agents(i).since_ms();
+    out["agents"][i]["since_ms"] = since;
+    out["agents"][i]["seconds_in_state"] = since == 0 ? json(nullptr) : json((board.now_ms() - since) / 1000);
+  }
+  out["now_ms"] = board.now_ms();
+  out["total_wait_ms"] = board.total_wait_ms();
+  return out;
+}
+
+// One Server-Sent Events stream of a queue's wallboard: the board is read every 250 ms and sent
+// as an event `wallboard` whenever it changed (the seconds waited and in state aside, which a
+// wallboard counts up itself), a comment every 15 s keeps proxies from closing the connection,
+// and the stream ends after 10 minutes (EventSource reconnects) or when the client goes. It holds
+// one of the gateway's HTTP threads, so their number is bounded (kMaxWallboardStreams).
+struct WallboardStream {
+  queue_v1::QueueRef request;
+  std::string last;  // the board last sent, without the times that count up
+  std::chrono::steady_clock::time_point next_keepalive;
+  std::chrono::steady_clock::time_point ends;
+};
+
+std::string changingPart(json board) {
+  board.erase("now_ms");
+  for (auto& caller : board["callers"]) caller.erase("waited_seconds");
+  for (auto& agent : board["agents"]) agent.erase("seconds_in_state");
+  return board.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 json agentJson(const queue_v1::Agent& agent) {
   json out = messageJson(agent);
   out["since_ms"] = agent.since_ms();
@@ -35,11 +79,11 @@ json agentJson(const queue_v1::Agent& agent) {
 std::optional<ApiError> parseSettings(const std::string& body, queue_v1::QueueSettings* out) {
   const json parsed = json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (!parsed.is_object()) return ApiError::invalid("body", "a JSON object required");
-  static const std::set<std::string> kFields{"name", "strategy", "members", "ring_timeout_seconds", "ring_at_once",
-                                             "wrapup_seconds", "max_wait_seconds", "max_callers", "music_prompt",
-                                             "pause_after_misses", "service_level_seconds"};
   for (const auto& [key, value] : parsed.items()) {
-    if (!kFields.count(key)) return ApiError::invalid(key, "unknown field");
+    // Named here: protobuf's parser would say only that some field is unknown.
+    if (queue_v1::QueueSettings::descriptor()->FindFieldByName(key) == nullptr) {
+      return ApiError::invalid(key, "unknown field");
+    }
   }
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = false;
@@ -89,30 +133,63 @@ void GatewayServer::registerQueueRoutes() {
     queue_v1::QueueRef request;
     request.set_tenant_id(call.principal.tenant_id);
     request.set_id(call.request.matches[1]);
-    forwardTo(call, *queues_, &Stub::GetWallboard, request, 200, [](const queue_v1::Wallboard& board) {
-      json out = messageJson(board);
-      // Figures a wallboard shows without arithmetic of its own.
-      const uint32_t answered = board.answered();
-      const uint32_t offered = answered + board.abandoned();
-      out["average_wait_seconds"] = answered == 0 ? 0.0 : static_cast<double>(board.total_wait_ms()) / answered / 1000.0;
-      out["service_level"] = answered == 0 ? json(nullptr)
-                                           : json(static_cast<double>(board.answered_within_service_level()) / answered);
-      out["abandon_rate"] = offered == 0 ? json(nullptr) : json(static_cast<double>(board.abandoned()) / offered);
-      // Times as numbers (proto JSON renders 64-bit integers as strings), and how long so far.
-      for (int i = 0; i < board.callers_size(); ++i) {
-        out["callers"][i]["joined_ms"] = board.callers(i).joined_ms();
-        out["callers"][i]["waited_seconds"] = (board.now_ms() - board.callers(i).joined_ms()) / 1000;
-      }
-      for (int i = 0; i < board.agents_size(); ++i) {
-        const int64_t since = board.agents(i).since_ms();
-        out["agents"][i]["since_ms"] = since;
-        out["agents"][i]["seconds_in_state"] = since == 0 ? json(nullptr) : json((board.now_ms() - since) / 1000);
-      }
-      out["now_ms"] = board.now_ms();
-      out["total_wait_ms"] = board.total_wait_ms();
-      return out;
-    });
+    forwardTo(call, *queues_, &Stub::GetWallboard, request, 200, wallboardJson);
   });
+  route("GET", R"(/v1/queues/([^/]+)/wallboard/stream)", "/v1/queues/{id}/wallboard/stream", Access::kTenant,
+        [this](Call& call) {
+          auto stream = std::make_shared<WallboardStream>();
+          stream->request.set_tenant_id(call.principal.tenant_id);
+          stream->request.set_id(call.request.matches[1]);
+          queue_v1::Wallboard first;
+          const grpc::Status status = queues_->GetWallboard(backendContext().get(), stream->request, &first);
+          if (!status.ok()) return writeError(call.response, fromGrpc(status));
+          if (wallboard_streams_.fetch_add(1) >= kMaxWallboardStreams) {
+            --wallboard_streams_;
+            return writeError(call.response, ApiError::unavailable("too many wallboard streams; try again later"));
+          }
+          const auto now = std::chrono::steady_clock::now();
+          stream->next_keepalive = now + std::chrono::seconds(15);
+          stream->ends = now + std::chrono::minutes(10);
+          call.response.set_header("Cache-Control", "no-cache");
+          call.response.set_header("X-Accel-Buffering", "no");
+          call.response.set_chunked_content_provider(
+              "text/event-stream",
+              [this, stream, first = std::make_shared<queue_v1::Wallboard>(first)](size_t, httplib::DataSink& sink) {
+                const auto now = std::chrono::steady_clock::now();
+                if (now >= stream->ends) {
+                  sink.done();
+                  return true;
+                }
+                queue_v1::Wallboard board;
+                if (first->queue_id().empty()) {
+                  std::this_thread::sleep_for(std::chrono::milliseconds(250));
+                  const grpc::Status read = queues_->GetWallboard(backendContext().get(), stream->request, &board);
+                  if (!read.ok()) {
+                    const std::string event = "event: error\ndata: " + json{{"message", read.error_message()}}.dump() + "\n\n";
+                    sink.write(event.data(), event.size());
+                    sink.done();
+                    return true;
+                  }
+                } else {
+                  board = std::move(*first);  // the board read when the stream was opened: sent at once
+                  first->Clear();
+                }
+                const json rendered = wallboardJson(board);
+                std::string changing = changingPart(rendered);
+                if (changing != stream->last) {
+                  stream->last = std::move(changing);
+                  const std::string event = "event: wallboard\ndata: " +
+                                            rendered.dump(-1, ' ', false, json::error_handler_t::replace) + "\n\n";
+                  return sink.write(event.data(), event.size());
+                }
+                if (now >= stream->next_keepalive) {
+                  stream->next_keepalive = now + std::chrono::seconds(15);
+                  return sink.write(": keepalive\n\n", 13);
+                }
+                return true;
+              },
+              [this](bool) { --wallboard_streams_; });
+        });
   route("GET", "/v1/agents", "/v1/agents", Access::kTenant, [this](Call& call) {
     queue_v1::ListAgentsRequest request;
     request.set_tenant_id(call.principal.tenant_id);

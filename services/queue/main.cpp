@@ -3,6 +3,9 @@
 // other instance), rings free agents by the queue's strategy, and serves the tenants' queues,
 // agent states and wallboards to the gateway (tel.queue.v1.Queues).
 #include <chrono>
+#include <functional>
+#include <memory>
+#include <vector>
 
 #include "dispatcher.h"
 #include "live_queues.h"
@@ -32,16 +35,20 @@ int main(int argc, char** argv) {
           .count();
     });
     dispatcher.start();
-    auto workers = std::make_unique<tel::grpc_util::BlockingExecutor>(config.workers);
+    // A call's notifications are handled in the order they came: each call has its lane (one
+    // thread), so that its end is never handled before its offer.
+    std::vector<std::unique_ptr<tel::grpc_util::BlockingExecutor>> lanes;
+    for (int i = 0; i < config.workers; ++i) lanes.push_back(std::make_unique<tel::grpc_util::BlockingExecutor>(1));
     // Sent only the calls handed over to "queue" (never new calls), with every notice about them:
     // a call's end frees its agent.
     tel::call_control::SipEdgeFleet fleet(
         config.call_control_address, {.application = "queue", .hand_overs_only = true},
         [&](tel::calls::v1::CallNotification notification,
             std::shared_ptr<tel::call_control::CallCommander> commander) {
-          workers->post([&dispatcher, notification = std::move(notification), commander = std::move(commander)] {
-            dispatcher.handle(notification, commander);
-          });
+          const uint64_t attachment = commander->attachment();
+          auto& lane = *lanes[std::hash<std::string>{}(notification.call_id()) % lanes.size()];
+          lane.post([&dispatcher, notification = std::move(notification), commander = std::move(commander),
+                     attachment] { dispatcher.handle(notification, commander, attachment); });
         },
         config.resolve_interval, *registry, log);
     fleet.start();
@@ -67,9 +74,10 @@ int main(int argc, char** argv) {
     const int signal = shutdown_signal.wait();
     log.info("shutting down", {{"signal", std::to_string(signal)}});
     server.shutdown(std::chrono::seconds(5));
-    fleet.stop();
-    workers.reset();
+    // No more offers are made once the links are going: sends would fail and put callers back.
     dispatcher.stop();
+    fleet.stop();
+    lanes.clear();
     admin.stop();
   } catch (const std::exception& e) {
     log.error("fatal", {{"error", e.what()}});

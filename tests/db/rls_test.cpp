@@ -66,9 +66,8 @@ TEST_CASE("without a tenant set, the application role sees no tenant rows") {
   TestTenant tenant(platform);
   const std::string number = uniqueE164();
   REQUIRE(tenant.api->post("/v1/numbers", {{"e164", number}}).status == 201);
-  REQUIRE(
-      tenant.api->post("/v1/sip-accounts", {{"username", "eve"}, {"extension", "301"}}).status ==
-      201);
+  auto eve = tenant.api->post("/v1/sip-accounts", {{"username", "eve"}, {"extension", "301"}});
+  REQUIRE(eve.status == 201);
   // Analytics' tables, each given a row the way a tenant would: a tracked site with the number
   // in its pool, a visit (a session and its hold), report settings, a category, a rule and a
   // custom report.
@@ -107,6 +106,11 @@ TEST_CASE("without a tenant set, the application role sees no tenant rows") {
               ->put("/v1/dialplan", nlohmann::json::parse(R"({"nodes": {"desk": {"type": "scheme",
                                       "steps": [{"targets": [{"extension": "301"}]}]}},
                                       "numbers": {")" + number + R"(": "desk"}})"))
+              .status == 200);
+  // A call queue with the account as its agent, who pauses (the queue service's tables).
+  REQUIRE(tenant.api->post("/v1/queues", {{"name", "sales"}, {"members", {{{"account_id", eve.json["id"]}}}}})
+              .status == 201);
+  REQUIRE(tenant.api->put("/v1/agents/" + eve.json["id"].get<std::string>() + "/state", {{"state", "paused"}})
               .status == 200);
   // A voice prompt: its catalog row (the audio file is removed at the end).
   REQUIRE(tenant.api->put("/v1/prompts/hello", {{"text", "Hello"}}).status == 200);

@@ -178,14 +178,52 @@ check "the wallboard counts five answered" answers "$key" GET "/v1/queues/$queue
   '.answered == 5 and .abandoned == 0 and (.callers | length) == 0'
 check "both agents finished" finished "${pids[-1]}"
 
+# --- An agent who does not answer is skipped, and paused after its misses -----------------------------------
+# Agent 1's phone rings without answering; the offer times out after 5 s, agent 1 is paused (one miss
+# is the queue's limit) and the caller, back at the head of the line, goes to agent 2, who talks for a
+# second and hangs up, then wraps up for 4 s.
+check "the queue pauses an agent after one miss and rings for 5 s" answers "$key" PUT "/v1/queues/$queue" \
+  "{\"name\":\"Sales\",\"strategy\":\"linear\",\"members\":$members,\"ring_timeout_seconds\":5,
+    \"pause_after_misses\":1,\"wrapup_seconds\":4}" '.pause_after_misses == 1 and .wrapup_seconds == 4'
+sleep 2.5  # the queue service's settings cache
+phone_once() {  # phone_once NAME SCENARIO [SIPP ARGS...]: the agent's phone takes one call by SCENARIO
+  local name=$1 file=$2
+  shift 2
+  sipp_register register.xml "$name" "${password[$name]}" "$domain" 300 u1 "${phone_port[$name]}" || return 1
+  (cd "$work" && exec timeout 60 sipp -sf "$file" -m 1 -i 127.0.0.1 -p "${phone_port[$name]}" \
+    -mp $((phone_port[$name] + 2)) -timeout 50 -trace_err -error_file "$work/$name-once.err" "$@" \
+    >"$work/$name-once.out" 2>&1) &
+  pids+=($!)
+}
+talks_a_second=$(scenario uas_answer.xml callee-bye)
+sed -i 's#\[from_check\]#.*#' "$talks_a_second"
+check "agent 1's phone rings and never answers" phone_once agent1 "$(scenario uas_ring.xml)"
+check "agent 2's phone answers" phone_once agent2 "$talks_a_second" -d 1000
+skipped=$(scenario uac_ivr.xml wait-bye)
+sed -i "s#\[wait\]#100#; s#<pause milliseconds=\"\[after\]\"/>##" "$skipped"
+take_port
+since=$(now_utc)
+check "the caller is answered by agent 2 after agent 1's 5 s of ringing" \
+  carrier_call "$number" "$skipped" -key listen_port $((port + 5))
+check "agent 2 wraps up after the call" answers "$key" GET "/v1/queues/$queue/wallboard" "" \
+  '.agents[1].state == "wrap_up" and .agents[1].calls_taken >= 3'
+check "its record: agent 1's leg was not answered, agent 2's was" expect "$(newest_record "$since")" \
+  '([.legs[] | select(.account_id == "'"${account[agent1]}"'") | .answered_at] == [null]) and
+   ([.legs[] | select(.answered_at != null) | .account_id] == ["'"${account[agent2]}"'"])'
+check "agent 1 is paused for its missed offer" answers "$key" GET /v1/agents "" \
+  '.items[] | select(.account_id == "'"${account[agent1]}"'") | .state == "paused" and .reason == "missed offers" and .misses == 1'
+check "agent 1 is available again" answers "$key" PUT "/v1/agents/${account[agent1]}/state" '{"state":"available"}' \
+  '.state == "available" and .misses == 0'
+
 # --- A caller who hangs up while waiting is abandoned ------------------------------------------------------
 check "both agents pause" answers "$key" PUT "/v1/agents/${account[agent1]}/state" '{"state":"paused","reason":"lunch"}' \
   '.state == "paused" and .reason == "lunch"'
 api "$key" PUT "/v1/agents/${account[agent2]}/state" '{"state":"paused"}' >/dev/null
 take_port
 check "a caller waits 3 s with both agents paused and hangs up" caller 6 3000
-check "the wallboard counts one abandoned" eventually 5 answers "$key" GET "/v1/queues/$queue/wallboard" "" \
-  '.abandoned == 1 and (.callers | length) == 0 and ([.agents[].state] == ["paused", "paused"])'
+check "the wallboard counts one abandoned, after its 3 s wait" eventually 5 answers "$key" GET "/v1/queues/$queue/wallboard" "" \
+  '.abandoned == 1 and .average_abandoned_wait_seconds >= 2.8 and .average_abandoned_wait_seconds <= 4
+   and (.callers | length) == 0 and ([.agents[].state] == ["paused", "paused"])'
 
 # --- The maximum wait sends the caller to the overflow node ---------------------------------------------------
 check "the queue's maximum wait becomes 10 s" answers "$key" PUT "/v1/queues/$queue" "{\"name\":\"Sales\",

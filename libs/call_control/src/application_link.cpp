@@ -161,6 +161,7 @@ void ApplicationLink::run() {
           std::lock_guard write_lock(write_mutex_);
           stream_ = stream.get();
         }
+        ++attachment_;
         attached_ = true;
         log_.info("attached to sip-edge");
         backoff = std::chrono::milliseconds(100);

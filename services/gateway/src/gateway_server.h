@@ -7,8 +7,9 @@
 
 #include <chrono>
 #include <functional>
-#include <atomic>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <thread>
@@ -176,9 +177,15 @@ class GatewayServer {
   std::shared_ptr<integrations::v1::Webhooks::StubInterface> webhooks_;
   std::shared_ptr<routing::v1::DialPlans::StubInterface> dial_plans_;
   std::shared_ptr<queue::v1::Queues::StubInterface> queues_;
-  // Wallboard streams open now: each holds an HTTP thread, so at most kMaxWallboardStreams.
+  // Wallboard streams open now, in all and by tenant: each holds an HTTP thread, so there are at
+  // most kMaxWallboardStreams, and one tenant cannot take them all.
   static constexpr int kMaxWallboardStreams = 8;
-  std::atomic<int> wallboard_streams_{0};
+  static constexpr int kMaxWallboardStreamsPerTenant = 2;
+  bool takeWallboardStream(const std::string& tenant_id);
+  void releaseWallboardStream(const std::string& tenant_id);
+  std::mutex wallboard_streams_mutex_;
+  int wallboard_streams_ = 0;                                   // guarded by wallboard_streams_mutex_
+  std::map<std::string, int> wallboard_streams_by_tenant_;      // guarded by wallboard_streams_mutex_
   std::shared_ptr<routing::v1::Prompts::StubInterface> prompts_;
   std::shared_ptr<RateLimiter> rate_limiter_;
   std::shared_ptr<RateLimiter> visit_limiter_;

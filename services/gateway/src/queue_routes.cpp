@@ -45,8 +45,11 @@ json wallboardJson(const queue_v1::Wallboard& board) {
     out["agents"][i]["since_ms"] = since;
     out["agents"][i]["seconds_in_state"] = since == 0 ? json(nullptr) : json((board.now_ms() - since) / 1000);
   }
+  out["average_abandoned_wait_seconds"] =
+      board.abandoned() == 0 ? 0.0 : static_cast<double>(board.abandoned_wait_ms()) / board.abandoned() / 1000.0;
   out["now_ms"] = board.now_ms();
   out["total_wait_ms"] = board.total_wait_ms();
+  out["abandoned_wait_ms"] = board.abandoned_wait_ms();
   return out;
 }
 
@@ -93,6 +96,24 @@ std::optional<ApiError> parseSettings(const std::string& body, queue_v1::QueueSe
 }
 
 }  // namespace
+
+bool GatewayServer::takeWallboardStream(const std::string& tenant_id) {
+  std::lock_guard lock(wallboard_streams_mutex_);
+  int& tenant_streams = wallboard_streams_by_tenant_[tenant_id];
+  if (wallboard_streams_ >= kMaxWallboardStreams || tenant_streams >= kMaxWallboardStreamsPerTenant) {
+    if (tenant_streams == 0) wallboard_streams_by_tenant_.erase(tenant_id);
+    return false;
+  }
+  ++wallboard_streams_;
+  ++tenant_streams;
+  return true;
+}
+
+void GatewayServer::releaseWallboardStream(const std::string& tenant_id) {
+  std::lock_guard lock(wallboard_streams_mutex_);
+  --wallboard_streams_;
+  if (--wallboard_streams_by_tenant_[tenant_id] <= 0) wallboard_streams_by_tenant_.erase(tenant_id);
+}
 
 void GatewayServer::registerQueueRoutes() {
   route("POST", "/v1/queues", "/v1/queues", Access::kTenant, [this](Call& call) {
@@ -143,8 +164,7 @@ void GatewayServer::registerQueueRoutes() {
           queue_v1::Wallboard first;
           const grpc::Status status = queues_->GetWallboard(backendContext().get(), stream->request, &first);
           if (!status.ok()) return writeError(call.response, fromGrpc(status));
-          if (wallboard_streams_.fetch_add(1) >= kMaxWallboardStreams) {
-            --wallboard_streams_;
+          if (!takeWallboardStream(call.principal.tenant_id)) {
             return writeError(call.response, ApiError::unavailable("too many wallboard streams; try again later"));
           }
           const auto now = std::chrono::steady_clock::now();
@@ -188,7 +208,7 @@ void GatewayServer::registerQueueRoutes() {
                 }
                 return true;
               },
-              [this](bool) { --wallboard_streams_; });
+              [this, tenant_id = call.principal.tenant_id](bool) { releaseWallboardStream(tenant_id); });
         });
   route("GET", "/v1/agents", "/v1/agents", Access::kTenant, [this](Call& call) {
     queue_v1::ListAgentsRequest request;

@@ -11,6 +11,7 @@ namespace {
 constexpr const char* kContextQueue = "queue";
 constexpr const char* kContextOverflow = "overflow";
 constexpr const char* kContextNode = "node";
+constexpr const char* kContextPriority = "priority";
 constexpr const char* kRoutingApplication = "routing";
 
 calls::v1::RouteStep step(const std::string& queue_id, const std::string& outcome, const std::string& detail) {
@@ -45,7 +46,12 @@ Dispatcher::Dispatcher(QueueStore& store, LiveQueues& live, DispatcherOptions op
                          .Name("tel_queue_answered_wait_seconds")
                          .Help("How long answered callers waited in the queue")
                          .Register(registry)
-                         .Add({}, prometheus::Histogram::BucketBoundaries{1, 5, 10, 20, 30, 60, 120, 300, 600})) {
+                         .Add({}, prometheus::Histogram::BucketBoundaries{1, 5, 10, 20, 30, 60, 120, 300, 600})),
+      abandoned_wait_(prometheus::BuildHistogram()
+                          .Name("tel_queue_abandoned_wait_seconds")
+                          .Help("How long callers who hung up waiting had waited in the queue")
+                          .Register(registry)
+                          .Add({}, prometheus::Histogram::BucketBoundaries{1, 5, 10, 20, 30, 60, 120, 300, 600})) {
   for (const char* event :
        {"joined", "rejoined", "full", "announced", "offered", "answered", "missed", "abandoned", "overflowed", "lost"})
     events_.Add({{"event", event}});
@@ -89,11 +95,11 @@ std::optional<Dispatcher::Caller> Dispatcher::find(const std::string& call_id) c
 }
 
 void Dispatcher::handle(const calls::v1::CallNotification& notification,
-                        std::shared_ptr<call_control::CallCommander> commander) {
+                        std::shared_ptr<call_control::CallCommander> commander, uint64_t attachment) {
   const std::string& call_id = notification.call_id();
   switch (notification.kind_case()) {
     case calls::v1::CallNotification::kOffered:
-      return onOffered(call_id, notification.offered(), std::move(commander));
+      return onOffered(call_id, notification.offered(), std::move(commander), attachment);
     case calls::v1::CallNotification::kBridged:
       return onBridged(call_id, notification.bridged());
     case calls::v1::CallNotification::kDialFailed:
@@ -108,11 +114,17 @@ void Dispatcher::handle(const calls::v1::CallNotification& notification,
 }
 
 void Dispatcher::onOffered(const std::string& call_id, const calls::v1::CallOffered& offered,
-                           std::shared_ptr<call_control::CallCommander> commander) {
+                           std::shared_ptr<call_control::CallCommander> commander, uint64_t attachment) {
   Caller caller;
+  caller.attachment = attachment;
   caller.tenant_id = offered.tenant_id();
   caller.queue_id = contextOf(offered, kContextQueue);
   caller.overflow = contextOf(offered, kContextOverflow);
+  // 0..9 as routing sends it; anything else counts as no priority.
+  if (const std::string priority = contextOf(offered, kContextPriority);
+      priority.size() == 1 && priority[0] >= '0' && priority[0] <= '9') {
+    caller.priority = static_cast<uint32_t>(priority[0] - '0');
+  }
   caller.caller = offered.caller();
   caller.commander = std::move(commander);
   auto log = log_.withFields({{"call_id", call_id}, {"tenant_id", caller.tenant_id}, {"queue_id", caller.queue_id}});
@@ -123,7 +135,7 @@ void Dispatcher::onOffered(const std::string& call_id, const calls::v1::CallOffe
   }
   const int64_t now = clock_();
   auto joined = live_.join(caller.tenant_id, caller.queue_id, call_id, caller.caller, options_.instance_id, now,
-                           settings->max_callers());
+                           settings->max_callers(), std::nullopt, caller.priority);
   if (!joined.ok()) {
     log.error("queue state unreachable: overflow", {{"error", std::string(joined.status().message())}});
     return overflow(call_id, caller, "unavailable");
@@ -218,6 +230,8 @@ void Dispatcher::onBridged(const std::string& call_id, const calls::v1::BridgedN
     if (it == callers_.end()) return;
     it->second.connected = true;
     it->second.offered = false;
+    it->second.agent = bridged.account_id();
+    it->second.agents.clear();
     caller = it->second;
   }
   auto settings = store_.settingsFor(caller->tenant_id, caller->queue_id);
@@ -233,18 +247,19 @@ void Dispatcher::onBridged(const std::string& call_id, const calls::v1::BridgedN
                                             {"waited_ms", waited.ok() ? std::to_string(*waited) : "?"}});
 }
 
-void Dispatcher::onDialFailed(const std::string& call_id) {
+void Dispatcher::onDialFailed(const std::string& call_id, bool counted) {
   std::optional<Caller> caller;
   {
     std::lock_guard lock(mutex_);
     auto it = callers_.find(call_id);
     if (it == callers_.end()) return;
     it->second.offered = false;
+    it->second.agents.clear();
     caller = it->second;
   }
   auto settings = store_.settingsFor(caller->tenant_id, caller->queue_id);
   auto misses = live_.missed(caller->tenant_id, caller->queue_id, call_id, clock_(),
-                             settings.ok() ? settings->pause_after_misses() : 0);
+                             settings.ok() ? settings->pause_after_misses() : 0, counted);
   if (!misses.ok()) {
     log_.error("queue state unreachable", {{"call_id", call_id}, {"error", std::string(misses.status().message())}});
     return wake();
@@ -274,7 +289,10 @@ void Dispatcher::onEnded(const std::string& call_id) {
   const int64_t wrapup_ms = settings.ok() ? settings->wrapup_seconds() * 1000LL : 0;
   auto left = live_.left(caller->tenant_id, caller->queue_id, call_id, caller->connected ? "done" : "abandoned",
                          clock_(), wrapup_ms);
-  if (!caller->connected) count("abandoned");
+  if (!caller->connected) {
+    count("abandoned");
+    if (left.ok()) abandoned_wait_.Observe(static_cast<double>(left->waited_ms) / 1000.0);
+  }
   log_.info(caller->connected ? "queued call ended" : "caller abandoned the queue",
             {{"call_id", call_id},
              {"tenant_id", caller->tenant_id},
@@ -342,26 +360,26 @@ void Dispatcher::dispatch() {
         log_.error("queue state unreachable", {{"tenant_id", tenant_id}, {"error", std::string(offer.status().message())}});
         break;
       }
-      if (!*offer) break;
-      ring(tenant_id, queue_id, **offer);
+      if (!*offer || !ring(tenant_id, queue_id, **offer)) break;
     }
   }
 }
 
-void Dispatcher::ring(const std::string& tenant_id, const std::string& queue_id, const Offer& offer) {
+bool Dispatcher::ring(const std::string& tenant_id, const std::string& queue_id, const Offer& offer) {
   std::optional<Caller> caller;
   {
     std::lock_guard lock(mutex_);
     auto it = callers_.find(offer.call_id);
     if (it != callers_.end()) {
       it->second.offered = true;
+      it->second.agents = offer.agents;
       caller = it->second;
     }
   }
   const int64_t now = clock_();
   if (!caller) {  // ended meanwhile: its agents are free again
     (void)live_.left(tenant_id, queue_id, offer.call_id, "abandoned", now, 0);
-    return;
+    return true;
   }
   auto settings = store_.settingsFor(caller->tenant_id, caller->queue_id);
   calls::v1::DialRequest dial;
@@ -374,18 +392,68 @@ void Dispatcher::ring(const std::string& tenant_id, const std::string& queue_id,
   }
   *dial.add_route() = step(caller->queue_id, "offered",
                            "waited " + std::to_string((now - caller->joined_ms) / 1000) + " s; agents " + agents);
+  const absl::Status sent = caller->current() ? caller->commander->dial(dial)
+                                              : absl::UnavailableError("the call's stream was attached again");
+  if (!sent.ok()) {
+    // Nobody was rung: the agents are freed without a miss, and the line waits for the next tick.
+    log_.warn("offer not sent; the caller waits on", {{"call_id", offer.call_id}, {"error", std::string(sent.message())}});
+    onDialFailed(offer.call_id, /*counted=*/false);
+    return false;
+  }
   count("offered");
   log_.info("caller offered to agents", {{"call_id", offer.call_id},
                                          {"tenant_id", caller->tenant_id},
                                          {"queue_id", caller->queue_id},
                                          {"agents", agents}});
-  if (auto sent = caller->commander->dial(dial); !sent.ok()) {
-    log_.warn("offer not sent; the caller waits on", {{"call_id", offer.call_id}, {"error", std::string(sent.message())}});
-    onDialFailed(offer.call_id);
+  return true;
+}
+
+void Dispatcher::dropStale() {
+  std::vector<std::string> dropped;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto it = callers_.begin(); it != callers_.end();) {
+      if (it->second.current()) {
+        ++it;
+        continue;
+      }
+      dropped.push_back(it->first);
+      it = callers_.erase(it);
+    }
+  }
+  // Left in Redis as they are: sip-edge has offered them anew, and whoever takes them owns them.
+  for (const auto& call_id : dropped) {
+    log_.info("call-control stream attached again: the call is offered anew", {{"call_id", call_id}});
   }
 }
 
+void Dispatcher::rebuild(const std::string& tenant_id, const std::vector<std::string>& lost, int64_t now) {
+  std::vector<std::array<std::string, 3>> agents;
+  if (store_.agentStates(tenant_id, &agents).ok()) {
+    for (const auto& [account_id, state, reason] : agents)
+      (void)live_.setAgentState(tenant_id, account_id, state, reason, now);
+  }
+  for (const auto& call_id : lost) {
+    auto caller = find(call_id);
+    if (!caller) continue;
+    count("lost");
+    Restored restored;
+    restored.caller = caller->caller;
+    restored.owner = options_.instance_id;
+    restored.joined_ms = caller->joined_ms;
+    restored.priority = caller->priority;
+    restored.state = caller->connected ? "connected" : caller->offered ? "offered" : "waiting";
+    restored.agent = caller->agent;
+    restored.offered = caller->agents;
+    if (auto status = live_.restore(tenant_id, caller->queue_id, call_id, restored, now); !status.ok()) {
+      log_.error("caller not put back", {{"call_id", call_id}, {"error", std::string(status.message())}});
+    }
+  }
+  log_.warn("queue state lost by Redis put back", {{"tenant_id", tenant_id}, {"callers", std::to_string(lost.size())}});
+}
+
 void Dispatcher::sweep() {
+  dropStale();
   std::map<std::string, std::vector<std::string>> by_tenant;
   std::vector<std::pair<std::string, Caller>> waited_out;
   const int64_t now = clock_();
@@ -394,25 +462,20 @@ void Dispatcher::sweep() {
     for (const auto& [id, caller] : callers_) by_tenant[caller.tenant_id].push_back(id);
   }
   for (const auto& [tenant_id, ids] : by_tenant) {
-    auto lost = live_.touch(tenant_id, ids, now);
-    if (!lost.ok()) continue;
-    if (!lost->empty()) {
-      // Redis lost the line (restarted empty): the agents' own states come back from Postgres and
-      // the callers at the places they had.
-      std::vector<std::array<std::string, 3>> agents;
-      if (store_.agentStates(tenant_id, &agents).ok()) {
-        for (const auto& [account_id, state, reason] : agents)
-          (void)live_.setAgentState(tenant_id, account_id, state, reason, now);
-      }
-    }
-    for (const auto& call_id : *lost) {
-      auto caller = find(call_id);
-      if (!caller || caller->connected) continue;
-      count("lost");
-      (void)live_.join(tenant_id, caller->queue_id, call_id, caller->caller, options_.instance_id, now, 0,
-                       caller->joined_ms);
+    auto touched = live_.touch(tenant_id, ids, now);
+    if (!touched.ok()) continue;
+    // Another epoch than the one seen before means Redis lost the tenant's state; a caller missing
+    // at first sight is taken for lost the same way.
+    std::string& known = epochs_[tenant_id];
+    const bool reset = known.empty() ? !touched->lost.empty() : known != touched->epoch;
+    known = touched->epoch;
+    if (reset) {
+      rebuild(tenant_id, touched->lost, now);
+    } else if (!touched->lost.empty()) {
+      // Taken out by another instance (its stale cleanup, or a caller it was offered anew): the
+      // call is no longer this instance's.
       std::lock_guard lock(mutex_);
-      if (auto it = callers_.find(call_id); it != callers_.end()) it->second.offered = false;
+      for (const auto& call_id : touched->lost) callers_.erase(call_id);
     }
   }
   std::vector<std::pair<std::string, Caller>> waiting;

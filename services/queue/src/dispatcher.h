@@ -53,7 +53,10 @@ class Dispatcher {
 
   void start();
   void stop();
-  void handle(const calls::v1::CallNotification& notification, std::shared_ptr<call_control::CallCommander> commander);
+  // `attachment`: the commander's attachment when the notification arrived on it. A call's
+  // notifications must be handled in the order they came (one call, one thread at a time).
+  void handle(const calls::v1::CallNotification& notification, std::shared_ptr<call_control::CallCommander> commander,
+              uint64_t attachment);
   // Calls this instance drives now.
   size_t calls() const;
 
@@ -64,17 +67,26 @@ class Dispatcher {
     std::string overflow;  // the plan node taking overflow; empty: the caller hears 480
     std::string caller;
     int64_t joined_ms = 0;
+    uint32_t priority = 0;  // 0..9: goes before the callers of lower priorities
     bool offered = false;    // agents ringing
     bool connected = false;  // an agent answered
     int64_t next_announcement_ms = 0;  // when the position is said next (0: not yet planned)
     uint64_t announcements = 0;
+    std::vector<std::string> agents;  // offered: the agents ringing
+    std::string agent;                // connected: the agent on the call
     std::shared_ptr<call_control::CallCommander> commander;
+    // The stream attachment the call came on: once the stream has been attached again, sip-edge
+    // has offered the call anew (to this instance or another) and this entry is stale.
+    uint64_t attachment = 0;
+    bool current() const { return commander->attachment() == attachment; }
   };
 
   void onOffered(const std::string& call_id, const calls::v1::CallOffered& offered,
-                 std::shared_ptr<call_control::CallCommander> commander);
+                 std::shared_ptr<call_control::CallCommander> commander, uint64_t attachment);
   void onBridged(const std::string& call_id, const calls::v1::BridgedNotice& bridged);
-  void onDialFailed(const std::string& call_id);
+  // The agents offered missed the call (`counted`), or the offer could not be sent (not counted):
+  // the caller is back at its place.
+  void onDialFailed(const std::string& call_id, bool counted = true);
   void onEnded(const std::string& call_id);
   // An announcement heard out: the music again.
   void onPlaybackEnded(const std::string& call_id, const calls::v1::PlaybackEndedNotice& ended);
@@ -84,7 +96,13 @@ class Dispatcher {
   void run();
   // Offers the head of every line this instance has a caller in to free agents.
   void dispatch();
-  void ring(const std::string& tenant_id, const std::string& queue_id, const Offer& offer);
+  // Dials the offer's agents; false when the offer could not be sent (the line waits a tick).
+  bool ring(const std::string& tenant_id, const std::string& queue_id, const Offer& offer);
+  // Forgets the callers whose stream has been attached again since they came (sweep).
+  void dropStale();
+  // Puts back what Redis lost of a tenant's state: the agents' own states from Postgres and this
+  // instance's callers as it knows them.
+  void rebuild(const std::string& tenant_id, const std::vector<std::string>& lost, int64_t now);
   // Once a second: marks this instance's callers alive, puts back those Redis lost, overflows
   // those that waited the maximum.
   void sweep();
@@ -101,11 +119,13 @@ class Dispatcher {
   Clock clock_;
   prometheus::Family<prometheus::Counter>& events_;
   prometheus::Histogram& answered_wait_;
+  prometheus::Histogram& abandoned_wait_;
   mutable std::mutex mutex_;
   std::condition_variable woken_;
   bool pending_ = false;   // guarded by mutex_: a change to act on at once
   bool stopping_ = false;  // guarded by mutex_
   std::unordered_map<std::string, Caller> callers_;  // guarded by mutex_; by call id
+  std::unordered_map<std::string, std::string> epochs_;  // by tenant; the dispatcher thread's only
   std::thread thread_;
 };
 

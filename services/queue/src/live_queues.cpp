@@ -3,6 +3,7 @@
 #include <absl/strings/str_split.h>
 
 #include <ctime>
+#include <random>
 
 namespace tel::queue {
 namespace {
@@ -21,9 +22,12 @@ end
 local max = tonumber(ARGV[7])
 if max > 0 and redis.call('ZCARD', wk) >= max then return {'full', 0, now, 'none'} end
 local joined = ARGV[8] ~= '' and ARGV[8] or now
-redis.call('HSET', ck, 'q', q, 'joined', joined, 'caller', ARGV[4], 'owner', ARGV[5], 'seen', now,
+redis.call('SET', P .. 'epoch', ARGV[9], 'NX')
+-- Each level of priority goes before every caller of the levels below, whatever their wait.
+local score = tonumber(joined) - tonumber(ARGV[10]) * 1e13
+redis.call('HSET', ck, 'q', q, 'joined', joined, 'score', score, 'caller', ARGV[4], 'owner', ARGV[5], 'seen', now,
            'state', 'waiting', 'agents', '', 'agent', '')
-redis.call('ZADD', wk, joined, call)
+redis.call('ZADD', wk, score, call)
 return {'joined', redis.call('ZRANK', wk, call) + 1, joined, 'waiting'}
 )lua";
 
@@ -48,6 +52,21 @@ for i = 9, #ARGV, 2 do
   local acc, pen = ARGV[i], tonumber(ARGV[i + 1])
   table.insert(members, acc)
   local a = redis.call('HMGET', P .. 'a:' .. acc, 'own', 'call', 'wrap_until', 'last_end', 'calls', 'day')
+  if a[2] and a[2] ~= '' then
+    -- The agent's caller is gone, or its instance has given no sign of life: the agent is free.
+    local gk = P .. 'c:' .. a[2]
+    local seen = tonumber(redis.call('HGET', gk, 'seen') or '0')
+    if now - seen > stale then
+      local gq = redis.call('HGET', gk, 'q')
+      if gq then
+        redis.call('ZREM', P .. 'w:' .. gq, a[2])
+        redis.call('ZREM', P .. 'off:' .. gq, a[2])
+        redis.call('DEL', gk)
+      end
+      redis.call('HSET', P .. 'a:' .. acc, 'call', '', 'activity', '', 'since', now)
+      a[2] = false
+    end
+  end
   local own = a[1] or 'available'
   if own == 'available' and (not a[2] or a[2] == '') and tonumber(a[3] or '0') <= now then
     local calls = (a[6] == day) and tonumber(a[5] or '0') or 0
@@ -78,7 +97,7 @@ for i = 1, take do
 end
 if strategy == 'round_robin' then redis.call('SET', P .. 'rr:' .. q, result[#result]) end
 redis.call('ZREM', wk, head)
-redis.call('ZADD', P .. 'off:' .. q, redis.call('HGET', ck, 'joined'), head)
+redis.call('ZADD', P .. 'off:' .. q, redis.call('HGET', ck, 'score'), head)
 redis.call('HSET', ck, 'state', 'offered', 'agents', table.concat(result, ',', 2))
 return result
 )lua";
@@ -111,18 +130,20 @@ redis.call('EXPIRE', sk, 259200)
 return wait
 )lua";
 
-// ARGV: prefix, queue, call, now, pause_after
+// ARGV: prefix, queue, call, now, pause_after, counted ('1': the agents missed; '0': the offer was
+// never made, so they are only freed)
 constexpr const char* kMissed = R"lua(
 local P, q, call, now, pause_after = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
+local counted = ARGV[6] == '1'
 local ck = P .. 'c:' .. call
 local result = {}
 for acc in string.gmatch(redis.call('HGET', ck, 'agents') or '', '[^,]+') do
   local ak = P .. 'a:' .. acc
   if redis.call('HGET', ak, 'call') == call then
-    local misses = redis.call('HINCRBY', ak, 'misses', 1)
+    local misses = counted and redis.call('HINCRBY', ak, 'misses', 1) or 0
     redis.call('HSET', ak, 'call', '', 'activity', '', 'since', now)
     local paused = 0
-    if pause_after > 0 and misses >= pause_after then
+    if counted and pause_after > 0 and misses >= pause_after then
       redis.call('HSET', ak, 'own', 'paused', 'reason', 'missed offers')
       paused = 1
     end
@@ -132,7 +153,7 @@ for acc in string.gmatch(redis.call('HGET', ck, 'agents') or '', '[^,]+') do
 end
 if redis.call('EXISTS', ck) == 1 then
   redis.call('ZREM', P .. 'off:' .. q, call)
-  redis.call('ZADD', P .. 'w:' .. q, redis.call('HGET', ck, 'joined'), call)
+  redis.call('ZADD', P .. 'w:' .. q, redis.call('HGET', ck, 'score'), call)
   redis.call('HSET', ck, 'state', 'waiting', 'agents', '')
 end
 return result
@@ -142,7 +163,14 @@ return result
 constexpr const char* kLeft = R"lua(
 local P, q, call, outcome, now, day = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[6]
 local ck = P .. 'c:' .. call
-if redis.call('EXISTS', ck) == 0 then return {0, 0} end
+if redis.call('EXISTS', ck) == 0 then
+  if outcome == 'overflowed' then  -- turned away by a full queue: it never joined
+    local sk = P .. 's:' .. q .. ':' .. day
+    redis.call('HINCRBY', sk, outcome, 1)
+    redis.call('EXPIRE', sk, 259200)
+  end
+  return {0, 0}
+end
 local c = redis.call('HMGET', ck, 'state', 'agents', 'agent', 'joined', 'answered_at')
 local connected = c[1] == 'connected'
 if connected and c[5] then
@@ -169,6 +197,7 @@ local waited = now - tonumber(c[4] or now)
 if not connected and (outcome == 'abandoned' or outcome == 'overflowed') then
   local sk = P .. 's:' .. q .. ':' .. day
   redis.call('HINCRBY', sk, outcome, 1)
+  if outcome == 'abandoned' then redis.call('HINCRBY', sk, 'abandoned_wait_ms', waited) end
   redis.call('EXPIRE', sk, 259200)
 end
 return {connected and 1 or 0, waited}
@@ -186,18 +215,54 @@ end
 return {rank and (rank + 1) or 0, tonumber(redis.call('HGET', P .. 'h:' .. q, 'aht_ms') or '-1'), working}
 )lua";
 
-// ARGV: prefix, now, then call ids
+// ARGV: prefix, now, an epoch to set should there be none, then call ids. The tenant's epoch first,
+// then the calls Redis does not have.
 constexpr const char* kTouch = R"lua(
 local P, now = ARGV[1], ARGV[2]
-local lost = {}
-for i = 3, #ARGV do
+redis.call('SET', P .. 'epoch', ARGV[3], 'NX')
+local result = {redis.call('GET', P .. 'epoch')}
+for i = 4, #ARGV do
   local ck = P .. 'c:' .. ARGV[i]
-  if redis.call('EXISTS', ck) == 1 then redis.call('HSET', ck, 'seen', now) else table.insert(lost, ARGV[i]) end
+  if redis.call('EXISTS', ck) == 1 then redis.call('HSET', ck, 'seen', now) else table.insert(result, ARGV[i]) end
 end
-return lost
+return result
+)lua";
+
+// ARGV: prefix, queue, call, caller, owner, now, joined, state, agent (connected), priority, then
+// the agents offered. Puts back a caller Redis lost, as its instance knows it: waiting at its place, offered
+// with its agents ringing, or connected with its agent on the call.
+constexpr const char* kRestore = R"lua(
+local P, q, call, now, state, agent = ARGV[1], ARGV[2], ARGV[3], ARGV[6], ARGV[8], ARGV[9]
+local ck = P .. 'c:' .. call
+if redis.call('EXISTS', ck) == 1 then return 0 end
+local offered = {}
+for i = 11, #ARGV do table.insert(offered, ARGV[i]) end
+local score = tonumber(ARGV[7]) - tonumber(ARGV[10]) * 1e13
+redis.call('HSET', ck, 'q', q, 'joined', ARGV[7], 'score', score, 'caller', ARGV[4], 'owner', ARGV[5], 'seen', now,
+           'state', state, 'agents', table.concat(offered, ','), 'agent', agent)
+if state == 'connected' then
+  redis.call('HSET', ck, 'answered_at', now)
+  redis.call('HSET', P .. 'a:' .. agent, 'call', call, 'activity', 'on_call', 'since', now)
+elseif state == 'offered' then
+  redis.call('ZADD', P .. 'off:' .. q, score, call)
+  for _, acc in ipairs(offered) do
+    redis.call('HSET', P .. 'a:' .. acc, 'call', call, 'activity', 'ringing', 'since', now)
+  end
+else
+  redis.call('ZADD', P .. 'w:' .. q, score, call)
+end
+return 1
 )lua";
 
 std::string prefixOf(const std::string& tenant) { return "tq:{" + tenant + "}:"; }
+
+constexpr int kWallboardCallers = 200;
+
+// A value no earlier epoch had: 64 random bits.
+std::string newEpoch() {
+  static thread_local std::mt19937_64 random{std::random_device{}()};
+  return std::to_string(random());
+}
 
 int64_t integerOf(const redis::Reply& reply) {
   if (reply.type == redis::Reply::Type::kInteger) return reply.integer;
@@ -269,10 +334,11 @@ std::string dayOf(int64_t now_ms) {
 absl::StatusOr<Joined> LiveQueues::join(const std::string& tenant, const std::string& queue,
                                         const std::string& call_id, const std::string& caller,
                                         const std::string& owner, int64_t now_ms, uint32_t max_callers,
-                                        std::optional<int64_t> joined_ms) {
+                                        std::optional<int64_t> joined_ms, uint32_t priority) {
   auto reply = redis_.eval(kJoin, {},
                            {prefixOf(tenant), queue, call_id, caller, owner, std::to_string(now_ms),
-                            std::to_string(max_callers), joined_ms ? std::to_string(*joined_ms) : ""});
+                            std::to_string(max_callers), joined_ms ? std::to_string(*joined_ms) : "", newEpoch(),
+                            std::to_string(priority)});
   if (!reply.ok()) return reply.status();
   if (reply->elements.size() != 4) {
     return absl::InternalError("join: unexpected reply");
@@ -322,9 +388,10 @@ absl::StatusOr<int64_t> LiveQueues::answered(const std::string& tenant, const st
 
 absl::StatusOr<std::vector<Miss>> LiveQueues::missed(const std::string& tenant, const std::string& queue,
                                                      const std::string& call_id, int64_t now_ms,
-                                                     uint32_t pause_after) {
+                                                     uint32_t pause_after, bool counted) {
   auto reply = redis_.eval(kMissed, {},
-                           {prefixOf(tenant), queue, call_id, std::to_string(now_ms), std::to_string(pause_after)});
+                           {prefixOf(tenant), queue, call_id, std::to_string(now_ms), std::to_string(pause_after),
+                            counted ? "1" : "0"});
   if (!reply.ok()) return reply.status();
   std::vector<Miss> misses;
   for (size_t i = 0; i + 1 < reply->elements.size(); i += 2) {
@@ -350,15 +417,26 @@ absl::Status LiveQueues::setAgentState(const std::string& tenant, const std::str
   return reply.status();
 }
 
-absl::StatusOr<std::vector<std::string>> LiveQueues::touch(const std::string& tenant,
-                                                           const std::vector<std::string>& call_ids, int64_t now_ms) {
-  std::vector<std::string> args{prefixOf(tenant), std::to_string(now_ms)};
+absl::StatusOr<Touched> LiveQueues::touch(const std::string& tenant, const std::vector<std::string>& call_ids,
+                                          int64_t now_ms) {
+  std::vector<std::string> args{prefixOf(tenant), std::to_string(now_ms), newEpoch()};
   args.insert(args.end(), call_ids.begin(), call_ids.end());
   auto reply = redis_.eval(kTouch, {}, args);
   if (!reply.ok()) return reply.status();
-  std::vector<std::string> lost;
-  for (const auto& element : reply->elements) lost.push_back(element.str);
-  return lost;
+  if (reply->elements.empty()) return absl::InternalError("touch: unexpected reply");
+  Touched touched;
+  touched.epoch = reply->elements[0].str;
+  for (size_t i = 1; i < reply->elements.size(); ++i) touched.lost.push_back(reply->elements[i].str);
+  return touched;
+}
+
+absl::Status LiveQueues::restore(const std::string& tenant, const std::string& queue, const std::string& call_id,
+                                 const Restored& caller, int64_t now_ms) {
+  std::vector<std::string> args{prefixOf(tenant), queue, call_id, caller.caller, caller.owner, std::to_string(now_ms),
+                                std::to_string(caller.joined_ms), caller.state, caller.agent,
+                                std::to_string(caller.priority)};
+  args.insert(args.end(), caller.offered.begin(), caller.offered.end());
+  return redis_.eval(kRestore, {}, args).status();
 }
 
 absl::StatusOr<Estimate> LiveQueues::estimate(const std::string& tenant, const std::string& queue,
@@ -402,7 +480,8 @@ absl::StatusOr<v1::Wallboard> LiveQueues::wallboard(const std::string& tenant, c
   board.set_now_ms(now_ms);
   // Offered callers first (they are next), then those waiting, each in order of arrival.
   for (const char* set : {"off:", "w:"}) {
-    auto ids = redis_.command({"ZRANGE", prefix + set + queue, "0", "-1"});
+    // The first kWallboardCallers of each: a board shows the head of a long line, not all of it.
+    auto ids = redis_.command({"ZRANGE", prefix + set + queue, "0", std::to_string(kWallboardCallers - 1)});
     if (!ids.ok()) return ids.status();
     uint32_t position = 0;
     for (const auto& id : ids->elements) {
@@ -433,6 +512,7 @@ absl::StatusOr<v1::Wallboard> LiveQueues::wallboard(const std::string& tenant, c
   board.set_abandoned(static_cast<uint32_t>(numberIn(figures, "abandoned")));
   board.set_overflowed(static_cast<uint32_t>(numberIn(figures, "overflowed")));
   board.set_total_wait_ms(static_cast<uint64_t>(numberIn(figures, "wait_ms")));
+  board.set_abandoned_wait_ms(static_cast<uint64_t>(numberIn(figures, "abandoned_wait_ms")));
   return board;
 }
 

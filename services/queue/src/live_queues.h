@@ -41,6 +41,24 @@ struct Estimate {
   std::optional<int64_t> wait_ms;
 };
 
+// The tenant's epoch (a value set with its first caller: another value, or none, means Redis lost
+// the tenant's state) and the calls asked about that Redis does not have.
+struct Touched {
+  std::string epoch;
+  std::vector<std::string> lost;
+};
+
+// A caller to put back as its instance knows it.
+struct Restored {
+  std::string caller;
+  std::string owner;
+  int64_t joined_ms = 0;
+  uint32_t priority = 0;
+  std::string state;                 // "waiting", "offered", "connected"
+  std::string agent;                 // connected: the agent on the call
+  std::vector<std::string> offered;  // offered: the agents ringing
+};
+
 // What a caller's leaving found: how long they waited, and whether an agent was talking to them.
 struct Left {
   bool was_connected = false;
@@ -51,8 +69,9 @@ struct Left {
 // one Lua script, so it is atomic: a caller is taken from the head of its queue together with the
 // agents it is offered to, and no other instance can take either meanwhile. Keys are
 // "tq:{<tenant>}:...", one hash slot per tenant:
-//   w:<queue>    sorted set of the callers waiting (score: when they joined, so the longest wait is first)
-//   off:<queue>  sorted set of the callers being offered to agents
+//   w:<queue>    sorted set of the callers waiting (score: when they joined, less 10^13 per level of
+//                priority, so the longest wait of the highest priority is first)
+//   off:<queue>  sorted set of the callers being offered to agents (the same score)
 //   c:<call>     hash: queue, caller, joined, owner (the instance driving the call), seen (its last
 //                sign of life), state (waiting, offered, connected), agents offered, agent answering
 //   a:<account>  hash: own (available, paused, logged_out), reason, since, call and activity
@@ -60,7 +79,10 @@ struct Left {
 //                day (calls taken today), misses (in a row)
 //   rr:<queue>   the last agent offered (round robin)
 //   h:<queue>    aht_ms: the average handle time (weighted to recent calls), for estimated waits
-//   s:<queue>:<day>  today's figures (answered, within, abandoned, overflowed, wait_ms), kept 3 days
+//   s:<queue>:<day>  today's figures (answered, within, abandoned, overflowed, wait_ms,
+//                abandoned_wait_ms), kept 3 days
+//   epoch        set with the tenant's first caller: its change tells the instances that Redis lost
+//                the tenant's state, which they then put back (their callers, the agents' own states)
 // An agent nobody set is available. Thread-safe (the client is).
 class LiveQueues {
  public:
@@ -68,9 +90,11 @@ class LiveQueues {
 
   // Puts the caller at the end of the line (or finds it there: a call offered again after its
   // instance went, which now owns it). kFull when `max_callers` are waiting already.
+  // A caller of a higher `priority` (0..9) goes before every caller of a lower one.
   absl::StatusOr<Joined> join(const std::string& tenant, const std::string& queue, const std::string& call_id,
                               const std::string& caller, const std::string& owner, int64_t now_ms,
-                              uint32_t max_callers, std::optional<int64_t> joined_ms = std::nullopt);
+                              uint32_t max_callers, std::optional<int64_t> joined_ms = std::nullopt,
+                              uint32_t priority = 0);
   // The caller at the head of the queue with the agents the strategy picks, when the head is
   // this owner's and an agent is free; nullopt otherwise. A head whose owner has given no sign of
   // life for `stale_ms` is dropped (its call ended while no instance had it).
@@ -80,18 +104,22 @@ class LiveQueues {
   // An offered agent answered: it is on the call, the others offered are free again. The wait.
   absl::StatusOr<int64_t> answered(const std::string& tenant, const std::string& queue, const std::string& call_id,
                                    const std::string& account_id, int64_t now_ms, int64_t service_level_ms);
-  // Nobody offered answered: each missed, and the caller is back at its place in line.
+  // Nobody offered answered: each missed (unless not `counted`: the offer was never sent), and
+  // the caller is back at its place in line.
   absl::StatusOr<std::vector<Miss>> missed(const std::string& tenant, const std::string& queue,
-                                           const std::string& call_id, int64_t now_ms, uint32_t pause_after);
+                                           const std::string& call_id, int64_t now_ms, uint32_t pause_after,
+                                           bool counted = true);
   // The caller left: "abandoned" (hung up waiting), "overflowed", or "done" (the call with the
   // agent ended: the agent wraps up for `wrapup_ms`).
   absl::StatusOr<Left> left(const std::string& tenant, const std::string& queue, const std::string& call_id,
                             const std::string& outcome, int64_t now_ms, int64_t wrapup_ms);
   absl::Status setAgentState(const std::string& tenant, const std::string& account_id, const std::string& state,
                              const std::string& reason, int64_t now_ms);
-  // Marks the owner's callers alive; returns those Redis no longer has (it lost its data).
-  absl::StatusOr<std::vector<std::string>> touch(const std::string& tenant, const std::vector<std::string>& call_ids,
-                                                 int64_t now_ms);
+  // Marks the owner's callers alive; says which Redis no longer has, and the tenant's epoch.
+  absl::StatusOr<Touched> touch(const std::string& tenant, const std::vector<std::string>& call_ids, int64_t now_ms);
+  // Puts back a caller Redis lost (nothing when it has the caller).
+  absl::Status restore(const std::string& tenant, const std::string& queue, const std::string& call_id,
+                       const Restored& caller, int64_t now_ms);
   absl::StatusOr<Estimate> estimate(const std::string& tenant, const std::string& queue, const std::string& call_id,
                                     const v1::QueueSettings& settings);
   // The caller's position (1: next), 0 when not waiting.

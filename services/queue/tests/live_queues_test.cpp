@@ -192,10 +192,73 @@ TEST_CASE_METHOD(Fixture, "the wallboard shows the line, the agents and today's 
   CHECK(board->agents(1).state() == "available");
   CHECK(board->agents(1).penalty() == 3);
   CHECK(board->abandoned() == 1);
+  CHECK(board->abandoned_wait_ms() == 4000);  // c3 joined at now and left at now + 4000
   REQUIRE(live.answered(tenant, queue, "c1", "a1", now + 6000, 20000).ok());
   board = live.wallboard(tenant, queue, s, now + 7000);
   REQUIRE(board.ok());
   CHECK(board->answered() == 1);
   CHECK(board->answered_within_service_level() == 1);
   CHECK(board->agents(0).state() == "on_call");
+}
+
+TEST_CASE_METHOD(Fixture, "an agent ringing for a silent instance's caller is freed, and a lost caller is put back") {
+  const auto s = settings("linear", {{"a1", 0}, {"a2", 0}});
+  join("c1", "i2");
+  CHECK(claim(s, "i2") == std::vector<std::string>{"a1"});  // i2 rings a1 for c1, then dies
+  join("c2", "i1");
+  CHECK(claim(s, "i1") == std::vector<std::string>{"a2"});
+  // An offer that could not be sent frees its agent without counting a miss.
+  auto released = live.missed(tenant, queue, "c2", ++now, 1, /*counted=*/false);
+  REQUIRE(released.ok());
+  CHECK_FALSE(released->at(0).paused);
+  CHECK(live.agent(tenant, "a2", now)->state() == "available");
+  CHECK(live.agent(tenant, "a2", now)->misses() == 0);
+  // i2 gives no sign of life: the next claim frees a1 (and drops c1) and offers c2 to it.
+  now += 11000;
+  auto before = live.touch(tenant, {"c2"}, now);
+  REQUIRE(before.ok());
+  CHECK(before->lost.empty());
+  std::string call;
+  CHECK(claim(s, "i1", &call) == std::vector<std::string>{"a1"});
+  CHECK(call == "c2");
+  // Redis loses the tenant's state: the epoch changes and c2 is reported lost, then put back as
+  // its instance knows it, offered with a1 ringing.
+  auto keys = redis.command({"KEYS", "tq:{" + tenant + "}:*"});
+  REQUIRE(keys.ok());
+  for (const auto& key : keys->elements) REQUIRE(redis.command({"DEL", key.str}).ok());
+  auto after = live.touch(tenant, {"c2"}, ++now);
+  REQUIRE(after.ok());
+  CHECK(after->epoch != before->epoch);
+  CHECK(after->lost == std::vector<std::string>{"c2"});
+  tel::queue::Restored restored;
+  restored.caller = "+1555c2";
+  restored.owner = "i1";
+  restored.joined_ms = now - 20000;
+  restored.state = "offered";
+  restored.offered = {"a1"};
+  REQUIRE(live.restore(tenant, queue, "c2", restored, now).ok());
+  auto board = live.wallboard(tenant, queue, s, now);
+  REQUIRE(board.ok());
+  REQUIRE(board->callers_size() == 1);
+  CHECK(board->callers(0).state() == "offered");
+  CHECK(board->agents(0).state() == "ringing");
+  CHECK(board->agents(0).call_id() == "c2");
+  CHECK(claim(s, "i1").empty());  // nobody waiting; a2 stays free
+  REQUIRE(live.answered(tenant, queue, "c2", "a1", ++now, 20000).ok());
+  CHECK(live.agent(tenant, "a1", now)->state() == "on_call");
+}
+
+TEST_CASE_METHOD(Fixture, "a caller of a higher priority goes before those who waited longer") {
+  const auto s = settings("linear", {{"a1", 0}});
+  join("c1");
+  join("c2");
+  REQUIRE(live.join(tenant, queue, "vip", "+1555vip", "i1", ++now, 0, std::nullopt, 2).ok());
+  CHECK(live.position(tenant, queue, "vip").value() == 1);
+  CHECK(live.position(tenant, queue, "c1").value() == 2);
+  std::string call;
+  CHECK(claim(s, "i1", &call) == std::vector<std::string>{"a1"});
+  CHECK(call == "vip");
+  // Missed, it goes back before the others again.
+  REQUIRE(live.missed(tenant, queue, "vip", ++now, 0).ok());
+  CHECK(live.position(tenant, queue, "vip").value() == 1);
 }

@@ -304,10 +304,11 @@ PlanNode parseNode(const std::string& id, const json& value, const PlanFacts* fa
   } else if (type == "voicemail") {
     parseVoicemail(id, value, where, facts, node);
   } else if (type == "queue") {
-    onlyKeys(value, {"type", "queue", "then"}, where);
+    onlyKeys(value, {"type", "queue", "then", "priority"}, where);
     node.type = PlanNode::Type::kQueue;
     node.queue = stringField(value, "queue", where, true);
     if (!validId(node.queue)) fail(where + ": queue " + inQuotes(node.queue) + ": 1 to 64 letters, digits, - or _");
+    node.priority = integerField(value, "priority", where, 0, 0, 9);
     node.then = stringField(value, "then", where, false);
   } else {
     fail(where + ": unknown type " + inQuotes(type) + " (schedule, scheme, menu, voicemail, queue, hangup)");
@@ -580,7 +581,8 @@ absl::StatusOr<const PlanNode*> walkPlan(const DialPlan& plan, const std::string
       case PlanNode::Type::kQueue:
         step.set_type("queue");
         step.set_outcome("enqueue");
-        step.set_detail("queue " + node.queue + (node.then.empty() ? "" : "; overflow: " + node.then));
+        step.set_detail("queue " + node.queue + (node.priority == 0 ? "" : "; priority " + std::to_string(node.priority)) +
+                        (node.then.empty() ? "" : "; overflow: " + node.then));
         return &node;
       case PlanNode::Type::kMenu: {
         step.set_type("menu");

@@ -67,9 +67,11 @@ struct PlanNode {
   std::string box;
   uint32_t max_seconds = 120;
   uint32_t silence_seconds = 5;
-  // kQueue: the call waits in `queue` (the queue service takes it over); `then` takes it when the
-  // queue overflows (its maximum wait or length) or no queue service is there.
+  // kQueue: the call waits in `queue` (the queue service takes it over) with `priority` (0..9:
+  // before every caller of a lower one); `then` takes it when the queue overflows (its maximum
+  // wait or length) or no queue service is there.
   std::string queue;
+  uint32_t priority = 0;
 };
 
 // The tenant's rules for calls its accounts place to numbers outside (toll-fraud defaults on).
@@ -121,6 +123,7 @@ inline constexpr const char* kQueueApplication = "queue";
 inline constexpr const char* kQueueContextQueue = "queue";          // the queue id
 inline constexpr const char* kQueueContextOverflow = "overflow";    // the plan node taking overflow
 inline constexpr const char* kQueueContextNode = "node";            // handed back: the node to follow
+inline constexpr const char* kQueueContextPriority = "priority";    // the caller's, 0..9 (absent: 0)
 
 // Parses and checks a plan document (docs/dialplan.md). INVALID_ARGUMENT names what is wrong:
 // the node, schedule or number, and the field. With `facts`, extensions and numbers must exist (a

@@ -446,6 +446,7 @@ Decision Router::enqueue(const std::string& call_id, const PlanNode& node, Route
   auto& context = *hand_over.mutable_context();
   context[kQueueContextQueue] = node.queue;
   context[kQueueContextOverflow] = node.then;
+  if (node.priority > 0) context[kQueueContextPriority] = std::to_string(node.priority);
   Decision decision;
   decision.hand_over = std::move(hand_over);
   return withRoute(std::move(decision), std::move(route));

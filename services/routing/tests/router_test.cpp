@@ -82,6 +82,7 @@ struct FakeCommander : CallCommander {
     hand_overs.push_back(request);
     return hand_over_status;
   }
+  uint64_t attachment() const override { return 1; }
 };
 
 struct Fixture {
@@ -804,7 +805,7 @@ TEST_CASE("a down carrier no call wants for an hour is forgotten and no longer p
 TEST_CASE_METHOD(Fixture, "a queue node hands the call to the queue and its overflow comes back to the plan") {
   auto plan = parseDialPlan(R"({
     "nodes": {
-      "line": {"type": "queue", "queue": "3f2b8f9e-1d2c-4b5a-9e8f-7a6b5c4d3e2f", "then": "sales"},
+      "line": {"type": "queue", "queue": "3f2b8f9e-1d2c-4b5a-9e8f-7a6b5c4d3e2f", "then": "sales", "priority": 3},
       "sales": {"type": "scheme", "steps": [{"targets": [{"extension": "101"}], "ring_seconds": 10}]}},
     "numbers": {"+15550001000": "line"}})",
                             "UTC", nullptr);
@@ -820,6 +821,7 @@ TEST_CASE_METHOD(Fixture, "a queue node hands the call to the queue and its over
   CHECK(hand_over.application() == "queue");
   CHECK(hand_over.context().at("queue") == "3f2b8f9e-1d2c-4b5a-9e8f-7a6b5c4d3e2f");
   CHECK(hand_over.context().at("overflow") == "sales");
+  CHECK(hand_over.context().at("priority") == "3");
   CHECK(hand_over.route(hand_over.route_size() - 1).type() == "queue");
   CHECK(commander.dials.empty());
   CHECK(commander.answers.empty());  // the queue answers (or the menu before it did)
@@ -856,6 +858,10 @@ TEST_CASE("a queue node names its queue and may only lead to a node that exists"
                   .ok());
   CHECK_FALSE(parseDialPlan(
                   R"({"nodes": {"q": {"type": "queue", "queue": "x", "music": "m"}}, "numbers": {"+15550001000": "q"}})",
+                  "UTC", nullptr)
+                  .ok());
+  CHECK_FALSE(parseDialPlan(
+                  R"({"nodes": {"q": {"type": "queue", "queue": "x", "priority": 10}}, "numbers": {"+15550001000": "q"}})",
                   "UTC", nullptr)
                   .ok());
 }

@@ -166,6 +166,7 @@ struct B2bua::Call {
   // Set once an application handed the call over (HandOver): the name it went to and what it was
   // given, so that it can be offered again should that application go.
   std::string handed_to;
+  std::string handed_over_by;
   std::map<std::string, std::string> hand_over_context;
   log::Logger log;
 
@@ -592,9 +593,12 @@ void B2bua::handOver(const calls::v1::HandOverRequest& request, std::function<vo
     publishRouteOnSipThread(*call, request.route());
     call->application = *application;
     call->handed_to = request.application();
+    call->handed_over_by = from;
     // The new application decides as the first did: within the decision timeout, unless the
     // caller is answered (it then drives the call as long as the caller stays).
-    if (call->state == Call::State::kOffered || call->state == Call::State::kDialFailed) {
+    if (call->caller_answered) {
+      call->deadline = call->arrived + options_.max_call_duration;
+    } else if (call->state == Call::State::kOffered || call->state == Call::State::kDialFailed) {
       call->deadline = Clock::now() + options_.decision_timeout;
     }
     call->log.info("call handed over", {{"from", from}, {"to", request.application()}});
@@ -613,6 +617,7 @@ void B2bua::reofferOnSipThread(uint64_t application) {
     if (call == nullptr) continue;
     CallNotification offer = offerOf(*call);
     offer.mutable_offered()->set_reoffered(true);
+    offer.mutable_offered()->set_handed_over_by(call->handed_over_by);
     if (auto next = applications_.offerTo(call->handed_to, offer)) {
       call->application = *next;
       call->log.info("call offered again: its application has gone", {{"application", call->handed_to}});

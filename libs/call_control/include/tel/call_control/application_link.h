@@ -36,6 +36,10 @@ class CallCommander {
   virtual absl::Status collectDigits(const calls::v1::CollectDigitsRequest& request) = 0;
   virtual absl::Status record(const calls::v1::RecordRequest& request) = 0;
   virtual absl::Status handOver(const calls::v1::HandOverRequest& request) = 0;
+  // Which attachment of the stream commands go on now: it changes when the stream is attached
+  // again, and sip-edge has then offered the calls of the old one anew (maybe to another
+  // instance). 0 while detached.
+  virtual uint64_t attachment() const = 0;
 };
 
 // How an application attaches (AttachRequest): its name, and what it is sent.
@@ -71,6 +75,7 @@ class ApplicationLink final : public CallCommander,
   void start();
   void stop();
   bool attached() const { return attached_; }
+  uint64_t attachment() const override { return attached_ ? attachment_.load() : 0; }
 
   // UNAVAILABLE when not attached or the stream broke while sending.
   absl::Status dial(const calls::v1::DialRequest& request) override;
@@ -105,6 +110,7 @@ class ApplicationLink final : public CallCommander,
   std::thread thread_;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> attached_{false};
+  std::atomic<uint64_t> attachment_{0};  // counts the attachments of this link
   std::mutex mutex_;
   grpc::ClientContext* current_ = nullptr;  // guarded by mutex_; cancelled by stop()
   uint64_t next_command_ = 1;               // guarded by mutex_

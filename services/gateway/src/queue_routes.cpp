@@ -72,6 +72,22 @@ std::string changingPart(json board) {
   return board.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
+// A list answer: every item rendered, on one page.
+template <typename Items, typename Render>
+json listOf(const Items& items, Render render) {
+  json rendered = json::array();
+  for (const auto& item : items) rendered.push_back(render(item));
+  return json{{"items", rendered}, {"next_page_token", ""}};
+}
+
+// The queue a route's path names, in the caller's tenant.
+queue_v1::QueueRef queueRef(const std::string& tenant_id, const std::string& id) {
+  queue_v1::QueueRef ref;
+  ref.set_tenant_id(tenant_id);
+  ref.set_id(id);
+  return ref;
+}
+
 json agentJson(const queue_v1::Agent& agent) {
   json out = messageJson(agent);
   out["since_ms"] = agent.since_ms();
@@ -125,16 +141,11 @@ void GatewayServer::registerQueueRoutes() {
   route("GET", "/v1/queues", "/v1/queues", Access::kTenant, [this](Call& call) {
     queue_v1::ListQueuesRequest request;
     request.set_tenant_id(call.principal.tenant_id);
-    forwardTo(call, *queues_, &Stub::ListQueues, request, 200, [](const queue_v1::ListQueuesResponse& reply) {
-      json items = json::array();
-      for (const auto& queue : reply.queues()) items.push_back(queueJson(queue));
-      return json{{"items", items}, {"next_page_token", ""}};
-    });
+    forwardTo(call, *queues_, &Stub::ListQueues, request, 200,
+              [](const queue_v1::ListQueuesResponse& reply) { return listOf(reply.queues(), queueJson); });
   });
   route("GET", R"(/v1/queues/([^/]+))", "/v1/queues/{id}", Access::kTenant, [this](Call& call) {
-    queue_v1::QueueRef request;
-    request.set_tenant_id(call.principal.tenant_id);
-    request.set_id(call.request.matches[1]);
+    const auto request = queueRef(call.principal.tenant_id, call.request.matches[1]);
     forwardTo(call, *queues_, &Stub::GetQueue, request, 200, queueJson);
   });
   route("PUT", R"(/v1/queues/([^/]+))", "/v1/queues/{id}", Access::kTenant, [this](Call& call) {
@@ -145,22 +156,17 @@ void GatewayServer::registerQueueRoutes() {
     forwardTo(call, *queues_, &Stub::UpdateQueue, request, 200, queueJson);
   });
   route("DELETE", R"(/v1/queues/([^/]+))", "/v1/queues/{id}", Access::kTenant, [this](Call& call) {
-    queue_v1::QueueRef request;
-    request.set_tenant_id(call.principal.tenant_id);
-    request.set_id(call.request.matches[1]);
+    const auto request = queueRef(call.principal.tenant_id, call.request.matches[1]);
     forwardTo(call, *queues_, &Stub::DeleteQueue, request, 204, noBody);
   });
   route("GET", R"(/v1/queues/([^/]+)/wallboard)", "/v1/queues/{id}/wallboard", Access::kTenant, [this](Call& call) {
-    queue_v1::QueueRef request;
-    request.set_tenant_id(call.principal.tenant_id);
-    request.set_id(call.request.matches[1]);
+    const auto request = queueRef(call.principal.tenant_id, call.request.matches[1]);
     forwardTo(call, *queues_, &Stub::GetWallboard, request, 200, wallboardJson);
   });
   route("GET", R"(/v1/queues/([^/]+)/wallboard/stream)", "/v1/queues/{id}/wallboard/stream", Access::kTenant,
         [this](Call& call) {
           auto stream = std::make_shared<WallboardStream>();
-          stream->request.set_tenant_id(call.principal.tenant_id);
-          stream->request.set_id(call.request.matches[1]);
+          stream->request = queueRef(call.principal.tenant_id, call.request.matches[1]);
           queue_v1::Wallboard first;
           const grpc::Status status = queues_->GetWallboard(backendContext().get(), stream->request, &first);
           if (!status.ok()) return writeError(call.response, fromGrpc(status));
@@ -213,11 +219,8 @@ void GatewayServer::registerQueueRoutes() {
   route("GET", "/v1/agents", "/v1/agents", Access::kTenant, [this](Call& call) {
     queue_v1::ListAgentsRequest request;
     request.set_tenant_id(call.principal.tenant_id);
-    forwardTo(call, *queues_, &Stub::ListAgents, request, 200, [](const queue_v1::ListAgentsResponse& reply) {
-      json items = json::array();
-      for (const auto& agent : reply.agents()) items.push_back(agentJson(agent));
-      return json{{"items", items}, {"next_page_token", ""}};
-    });
+    forwardTo(call, *queues_, &Stub::ListAgents, request, 200,
+              [](const queue_v1::ListAgentsResponse& reply) { return listOf(reply.agents(), agentJson); });
   });
   route("PUT", R"(/v1/agents/([^/]+)/state)", "/v1/agents/{account_id}/state", Access::kTenant, [this](Call& call) {
     JsonRequest body = JsonRequest::parse(call.request.body,

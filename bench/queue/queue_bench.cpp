@@ -3,15 +3,20 @@
 // of a queue: claim (the caller with the agent the strategy picks), answered, left (the call ends),
 // and a new caller joins at the end. Prints operations per second and each operation's latency
 // (p50/p99), beside EVAL of a one-line script and HSET, the floor any script-per-change design has.
+// Also: how long after `left` frees an agent another instance is woken (its subscriber to the
+// wake channel gets the message), the step an agent-free -> INVITE path takes across instances.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <mutex>
+#include <thread>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "live_queues.h"
+#include "tel/redis/redis_subscriber.h"
 
 using Clock = std::chrono::steady_clock;
 
@@ -93,6 +98,18 @@ int main(int argc, char** argv) {
   }
   const double hset_per_second = floor_ops / std::chrono::duration<double>(Clock::now() - started).count();
 
+  // Another instance's wake-ups, as the queue service subscribes to them.
+  std::mutex woken_mutex;
+  std::vector<Clock::time_point> woken;
+  tel::redis::RedisSubscriber other_instance(*options, tel::queue::kWakeChannel, [&](const std::string& prefix) {
+    if (prefix != "tq:{" + tenant + "}:") return;
+    std::lock_guard lock(woken_mutex);
+    woken.push_back(Clock::now());
+  });
+  other_instance.start();
+  for (int i = 0; i < 100 && !other_instance.subscribed(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  std::vector<Clock::time_point> freed;
+
   Samples claim, answered, left, join;
   started = Clock::now();
   for (int i = 0; i < cycles; ++i) {
@@ -110,6 +127,7 @@ int main(int argc, char** argv) {
     must(live.answered(tenant, queue, (*offer)->call_id, (*offer)->agents[0], nowMs(), 20000).status(), "answered");
     answered.add(t);
     t = Clock::now();
+    freed.push_back(t);
     must(live.left(tenant, queue, (*offer)->call_id, "done", nowMs(), 0).status(), "left");
     left.add(t);
     t = Clock::now();
@@ -118,6 +136,14 @@ int main(int argc, char** argv) {
   }
   const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
   const double ops_per_second = 4.0 * cycles / seconds;
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  other_instance.stop();
+  Samples wake;
+  {
+    std::lock_guard lock(woken_mutex);
+    for (size_t i = 0; i < std::min(freed.size(), woken.size()); ++i)
+      wake.micros.push_back(std::chrono::duration<double, std::micro>(woken[i] - freed[i]).count());
+  }
 
   std::printf("queue operations (1 client thread, %d queues, %d callers waiting, %d agents each)\n", kQueues,
               kQueues * kWaiting, kAgents);
@@ -127,6 +153,8 @@ int main(int argc, char** argv) {
   std::printf("  answered p50 %6.0f us  p99 %6.0f us\n", answered.percentile(0.5), answered.percentile(0.99));
   std::printf("  left     p50 %6.0f us  p99 %6.0f us\n", left.percentile(0.5), left.percentile(0.99));
   std::printf("  join     p50 %6.0f us  p99 %6.0f us\n", join.percentile(0.5), join.percentile(0.99));
+  std::printf("  agent freed (left called) -> another instance woken: p50 %.0f us, p99 %.0f us (%zu of %d)\n",
+              wake.percentile(0.5), wake.percentile(0.99), wake.micros.size(), cycles);
   std::printf("anchor (same client): EVAL 'return 1' %.0f/s (p50 %.0f us, p99 %.0f us), HSET %.0f/s\n",
               eval_per_second, eval_floor.percentile(0.5), eval_floor.percentile(0.99), hset_per_second);
   std::printf("ratio: queue ops/s / EVAL floor = %.2f\n", ops_per_second / eval_per_second);

@@ -17,6 +17,7 @@
 #include "tel/grpc/server.h"
 #include "tel/grpc/shutdown_signal.h"
 #include "tel/metrics/admin_server.h"
+#include "tel/redis/redis_subscriber.h"
 
 int main(int argc, char** argv) {
   tel::grpc_util::ShutdownSignal shutdown_signal;
@@ -35,6 +36,10 @@ int main(int argc, char** argv) {
           .count();
     });
     dispatcher.start();
+    // Another instance freed an agent: this one's callers may be next.
+    tel::redis::RedisSubscriber wakeups(config.redis, tel::queue::kWakeChannel,
+                                        [&dispatcher](const std::string&) { dispatcher.wake(); });
+    wakeups.start();
     // A call's notifications are handled in the order they came: each call has its lane (one
     // thread), so that its end is never handled before its offer.
     std::vector<std::unique_ptr<tel::grpc_util::BlockingExecutor>> lanes;
@@ -75,6 +80,7 @@ int main(int argc, char** argv) {
     log.info("shutting down", {{"signal", std::to_string(signal)}});
     server.shutdown(std::chrono::seconds(5));
     // No more offers are made once the links are going: sends would fail and put callers back.
+    wakeups.stop();
     dispatcher.stop();
     fleet.stop();
     lanes.clear();

@@ -1,8 +1,11 @@
 // Against the real Redis that ./tel starts (TEL_REDIS_URL).
 #include <catch2/catch.hpp>
+#include <mutex>
 #include <thread>
+#include <vector>
 
 #include "tel/redis/redis_client.h"
+#include "tel/redis/redis_subscriber.h"
 #include "tel/testing/env.h"
 
 using tel::redis::RedisClient;
@@ -71,4 +74,36 @@ TEST_CASE("redis URLs are validated") {
   CHECK(tel::redis::parseRedisUrl("redis://:secret@localhost:1/0")->password == "secret");
   CHECK_FALSE(tel::redis::parseRedisUrl("http://x:1").ok());
   CHECK_FALSE(tel::redis::parseRedisUrl("redis://x:1/3").ok());
+}
+
+TEST_CASE("a subscriber gets what is published on its channel, and again after its connection is killed") {
+  auto client = makeClient();
+  const std::string channel = "test:" + tel::testing::uniqueSuffix();
+  std::mutex mutex;
+  std::vector<std::string> received;
+  tel::redis::RedisSubscriber subscriber(*tel::redis::parseRedisUrl(tel::testing::requireEnv("TEL_REDIS_URL")),
+                                         channel, [&](const std::string& message) {
+                                           std::lock_guard lock(mutex);
+                                           received.push_back(message);
+                                         });
+  subscriber.start();
+  auto count = [&] {
+    std::lock_guard lock(mutex);
+    return received.size();
+  };
+  auto until = [](auto done) {
+    for (int i = 0; i < 100 && !done(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    return done();
+  };
+  REQUIRE(until([&] { return subscriber.subscribed(); }));
+  REQUIRE(client.command({"PUBLISH", channel, "one"}).ok());
+  REQUIRE(until([&] { return count() == 1; }));
+  CHECK(client.command({"PUBLISH", "other:" + channel, "not mine"}).ok());
+  REQUIRE(client.command({"CLIENT", "KILL", "TYPE", "pubsub"}).ok());
+  REQUIRE(until([&] { return subscriber.subscribed() && client.command({"PUBSUB", "NUMSUB", channel})->elements.at(1).integer == 1; }));
+  REQUIRE(client.command({"PUBLISH", channel, "two"}).ok());
+  REQUIRE(until([&] { return count() == 2; }));
+  std::lock_guard lock(mutex);
+  CHECK(received == std::vector<std::string>{"one", "two"});
+  subscriber.stop();
 }

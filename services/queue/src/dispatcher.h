@@ -24,7 +24,7 @@ struct DispatcherOptions {
   // Names this instance in Redis: the callers it drives carry it (they are offered to agents by it).
   std::string instance_id;
   // How often the queues this instance has callers in are matched with free agents (and at once
-  // on every change seen here).
+  // on every change seen here or published by another instance on kWakeChannel).
   std::chrono::milliseconds dispatch_interval{50};
   // A caller whose instance has given no sign of life for this long is dropped from the line: its
   // call ended while no instance had it. Instances mark their callers every second.
@@ -59,6 +59,9 @@ class Dispatcher {
               uint64_t attachment);
   // Calls this instance drives now.
   size_t calls() const;
+  // Matches the lines at once: an agent may be free (a change seen here, or published by another
+  // instance). Any thread.
+  void wake();
 
  private:
   struct Caller {
@@ -109,7 +112,6 @@ class Dispatcher {
   // The caller leaves the queue for the dial plan's overflow node (or hears 480 without one).
   void overflow(const std::string& call_id, const Caller& caller, const char* why);
   std::optional<Caller> find(const std::string& call_id) const;
-  void wake();
   void count(const char* event);
 
   QueueStore& store_;

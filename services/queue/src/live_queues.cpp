@@ -156,6 +156,7 @@ if redis.call('EXISTS', ck) == 1 then
   redis.call('ZADD', P .. 'w:' .. q, redis.call('HGET', ck, 'score'), call)
   redis.call('HSET', ck, 'state', 'waiting', 'agents', '')
 end
+redis.call('PUBLISH', 'tq:wake', P)
 return result
 )lua";
 
@@ -200,6 +201,7 @@ if not connected and (outcome == 'abandoned' or outcome == 'overflowed') then
   if outcome == 'abandoned' then redis.call('HINCRBY', sk, 'abandoned_wait_ms', waited) end
   redis.call('EXPIRE', sk, 259200)
 end
+redis.call('PUBLISH', 'tq:wake', P)
 return {connected and 1 or 0, waited}
 )lua";
 
@@ -414,7 +416,8 @@ absl::Status LiveQueues::setAgentState(const std::string& tenant, const std::str
                                        const std::string& state, const std::string& reason, int64_t now_ms) {
   auto reply = redis_.command({"HSET", prefixOf(tenant) + "a:" + account_id, "own", state, "reason", reason, "since",
                                std::to_string(now_ms), "misses", "0"});
-  return reply.status();
+  if (!reply.ok()) return reply.status();
+  return redis_.command({"PUBLISH", kWakeChannel, prefixOf(tenant)}).status();
 }
 
 absl::StatusOr<Touched> LiveQueues::touch(const std::string& tenant, const std::vector<std::string>& call_ids,

@@ -132,6 +132,11 @@ class LiveQueues {
   redis::RedisClient& redis_;
 };
 
+// Where every change that frees an agent (a call's end, a miss, an agent's own state) is published,
+// with the tenant's key prefix: every instance then matches its lines at once instead of at its
+// next tick.
+inline constexpr const char* kWakeChannel = "tq:wake";
+
 // "2026-11-28": the day figures and calls taken count in (UTC).
 std::string dayOf(int64_t now_ms);
 

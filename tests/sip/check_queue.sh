@@ -74,6 +74,22 @@ check "nor can it set this tenant's agent (404)" test "$(curl -s -o /dev/null -w
   "$TEL_API_URL/v1/agents/${account[agent1]}/state")" = 404
 check "an agent state nobody knows is refused naming it" \
   answers "$key" PUT "/v1/agents/${account[agent1]}/state" '{"state":"busy"}' '.error.field == "state"'
+# status_for METHOD PATH BODY: the HTTP status of a request with this tenant's key
+status_for() {
+  curl -s -o "$work/body" -w '%{http_code}' -X "$1" -H "Authorization: Bearer $key" -H 'Content-Type: application/json' \
+    --data-binary "$3" "$TEL_API_URL$2"
+}
+check "a body that is not JSON is refused (400)" test "$(status_for POST /v1/queues '{"name": "x",')" = 400
+check "a body that is no object is refused (400)" test "$(status_for POST /v1/queues '["x"]')" = 400
+check "a member that is no object is refused (400)" test "$(status_for POST /v1/queues '{"name":"x","members":[7]}')" = 400
+check "a name of 101 characters is refused naming it" refused "{\"name\":\"$(printf 'n%.0s' {1..101})\"}" name
+check "a pause reason of 101 characters is refused naming it" answers "$key" PUT "/v1/agents/${account[agent1]}/state" \
+  "{\"state\":\"paused\",\"reason\":\"$(printf 'r%.0s' {1..101})\"}" '.error.field == "reason"'
+check "a queue id that is no id is 404" test "$(status_for GET "/v1/queues/..%2F..%2Fetc" "")" = 404
+check "an agent id that is no account is 404" test "$(status_for PUT /v1/agents/not-an-account/state '{"state":"paused"}')" = 404
+check "the wallboard of a queue that does not exist is 404" \
+  test "$(status_for GET /v1/queues/3f2b8f9e-1d2c-4b5a-9e8f-7a6b5c4d3e2f/wallboard "")" = 404
+check "no queue was created by any of it" answers "$key" GET /v1/queues "" '[.items[].name] == ["Sales"]'
 check "the plan sends the number to the queue, and overflow to a hangup" \
   answers "$key" PUT /v1/dialplan "{\"nodes\": {
       \"line\": {\"type\": \"queue\", \"queue\": \"$queue\", \"then\": \"full\"},

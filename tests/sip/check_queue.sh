@@ -8,11 +8,12 @@
 # caller who hangs up waiting is counted abandoned; a caller finding every agent paused is sent to
 # the plan's overflow node after the queue's maximum wait. Waiting callers are told their position
 # every 5 s. When Redis loses the queue's keys, the line comes back in the same order and the
-# agents' pauses with it. Bad settings are refused
-# naming the field, and another tenant can neither see the queue nor set this tenant's agents.
-# Last, a second queue instance shares the calls and is killed (SIGKILL) in a burst of callers:
-# sip-edge offers its calls to the first instance, which serves them; no agent rings for two
-# callers at once and every caller is answered once.
+# agents' pauses with it. Bad settings are refused naming the field, and another tenant can neither
+# see the queue nor set this tenant's agents. Each record sums up its queue visit (outcome, wait,
+# agent, offers and misses), and a CRM's endpoint gets queue.caller_joined and
+# queue.caller_abandoned webhooks. Last, a second queue instance shares the calls and is killed
+# (SIGKILL) in a burst of callers: sip-edge offers its calls to the first instance, which serves
+# them; no agent rings for two callers at once and every caller is answered once.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:?usage: check_queue.sh <build dir>}
@@ -41,6 +42,18 @@ for user in agent1:201 agent2:202; do
   phone_port[$name]=$port
 done
 number=$(new_number '{"kind":"none"}' 10)
+# A CRM's endpoint (127.0.0.99: the private address the local stack lets webhooks reach) takes the
+# queue's events.
+hooks=$work/hooks.jsonl
+python3 "$here/../integrations/webhook_receiver.py" 127.0.0.99 0 "$hooks" 2>"$work/receiver.err" &
+pids+=($!)
+for _ in $(seq 50); do [[ -s $hooks.port ]] && break; sleep 0.1; done
+api "$key" POST /v1/webhooks "{\"url\":\"http://127.0.0.99:$(cat "$hooks.port")/ok/queue\",
+  \"event_types\":[\"queue.caller_joined\",\"queue.caller_abandoned\"]}" >/dev/null
+hooks_of() {  # hooks_of TYPE CALL_ID: the bodies of TYPE webhooks received about the call
+  jq -c --arg type "$1" --arg call "$2" 'select(.phase == "answered") | .body | fromjson
+    | select(.type == $type and .call_id == $call)' "$hooks" 2>/dev/null
+}
 holds() { jq -e "$@" >/dev/null; }  # holds FILTER FILE...: jq's verdict, without its output
 answers() {  # answers KEY METHOD PATH BODY JQ: the API's answer satisfies JQ (shown when not)
   local body
@@ -116,9 +129,12 @@ caller() {
   file=$(scenario uac_ivr.xml hang-up)
   sed -i "s#\[wait\]#$2#; s#<pause milliseconds=\"\[after\]\"/>##" "$file"
   python3 "$here/rtp_listener.py" --port "$listen" --seconds $(($2 / 1000 + 2)) --out "$work/heard-$1.json" &
+  local listener=$!
   sleep 0.2
   CALL_PORT=$port carrier_call "$number" "$file" -key listen_port "$listen"
-  wait
+  local status=$?
+  wait "$listener"
+  return $status
 }
 # The wallboard's event stream, read while the callers come and go.
 python3 "$here/sse_reader.py" --url "$TEL_API_URL/v1/queues/$queue/wallboard/stream" --key "$key" --seconds 16 \
@@ -155,7 +171,8 @@ records() {
 }
 check "five call records" eventually 10 records
 for id in $(jq -r '.items[].id' "$work/calls.json"); do api "$key" GET "/v1/calls/$id"; done |
-  jq -s 'map({started_at, answered: ([.legs[] | select(.answered_at != null)] | first)}) | sort_by(.started_at)' >"$work/served.json"
+  jq -s 'map({id, started_at, answered: ([.legs[] | select(.answered_at != null)] | first), visits: .queue_visits})
+    | sort_by(.started_at)' >"$work/served.json"
 served_in_order() {
   jq -e '[.[].answered.answered_at] | (. == sort) and all(. != null)' "$work/served.json" >/dev/null ||
     { jq -c '.[] | [.started_at, .answered.answered_at]' "$work/served.json"; return 1; }
@@ -164,6 +181,18 @@ check "callers were answered by agents in the order they arrived" served_in_orde
 check "linear strategy: agent 1 took callers 1, 3, 5 and agent 2 callers 2 and 4" \
   holds --arg a1 "${account[agent1]}" --arg a2 "${account[agent2]}" \
   '[.[].answered.account_id] == [$a1, $a2, $a1, $a2, $a1]' "$work/served.json"
+check "each record shows its queue visit: answered by the agent who took it, after its wait" \
+  holds --arg queue "$queue" 'all(.[]; .visits | length == 1 and .[0].queue_id == $queue
+    and .[0].outcome == "answered" and .[0].offers == 1 and .[0].missed == 0)
+    and ([.[] | .visits[0].account_id] == [.[].answered.account_id])
+    and ([.[] | .visits[0].wait_seconds] | .[0] <= 1 and .[4] >= 1)' "$work/served.json"
+queue_joined_hooks() {
+  local id
+  for id in $(jq -r '.[].id' "$work/served.json"); do
+    hooks_of queue.caller_joined "$id" | jq -e --arg queue "$queue" '.data.queue_id == $queue' >/dev/null || return 1
+  done
+}
+check "the CRM was sent queue.caller_joined for each of the five callers" eventually 10 queue_joined_hooks
 # within_1s FIELD FILTER: the first stream event whose board matches FILTER came within 1 s of the
 # first call's FIELD (started_at, or its agent leg's answered_at).
 first_call_at() {
@@ -226,6 +255,12 @@ check "agent 2 wraps up after the call" answers "$key" GET "/v1/queues/$queue/wa
 check "its record: agent 1's leg was not answered, agent 2's was" expect "$(newest_record "$since")" \
   '([.legs[] | select(.account_id == "'"${account[agent1]}"'") | .answered_at] == [null]) and
    ([.legs[] | select(.answered_at != null) | .account_id] == ["'"${account[agent2]}"'"])'
+check "and its queue visit: two offers, one missed by agent 1, answered by agent 2 after about 5 s" \
+  expect "$(newest_record "$since")" '(.queue_visits | length == 1) and
+   (.queue_visits[0] | .outcome == "answered" and .offers == 2 and .missed == 1 and .account_id == "'"${account[agent2]}"'"
+     and .wait_seconds >= 4 and .wait_seconds <= 7)
+   and ([.route[] | select(.type == "queue" and .outcome == "missed") | .account_id] == ["'"${account[agent1]}"'"])
+   and all(.route[]; .at != null)'
 check "agent 1 is paused for its missed offer" answers "$key" GET /v1/agents "" \
   '.items[] | select(.account_id == "'"${account[agent1]}"'") | .state == "paused" and .reason == "missed offers" and .misses == 1'
 check "agent 1 is available again" answers "$key" PUT "/v1/agents/${account[agent1]}/state" '{"state":"available"}' \
@@ -236,7 +271,21 @@ check "both agents pause" answers "$key" PUT "/v1/agents/${account[agent1]}/stat
   '.state == "paused" and .reason == "lunch"'
 api "$key" PUT "/v1/agents/${account[agent2]}/state" '{"state":"paused"}' >/dev/null
 take_port
+since=$(now_utc)
 check "a caller waits 3 s with both agents paused and hangs up" caller 6 3000
+abandoned_record() { newest_record "$since" >"$work/abandoned.json" && [[ -s $work/abandoned.json ]]; }
+check "its record shows the queue abandoned after about 3 s" eventually 5 abandoned_record
+check "(the visit)" holds --arg queue "$queue" '.queue_visits == [.queue_visits[0]] and (.queue_visits[0] |
+  .queue_id == $queue and .outcome == "abandoned" and .wait_seconds >= 2 and .wait_seconds <= 4 and .account_id == "")' \
+  "$work/abandoned.json"
+abandoned_hook() {
+  hooks_of queue.caller_abandoned "$(jq -r .id "$work/abandoned.json")" | jq -se --arg queue "$queue" \
+    'length == 1 and (.[0].data | .queue_id == $queue and .wait_seconds >= 2 and .wait_seconds <= 4
+     and .call.queue_visits[0].outcome == "abandoned")' >/dev/null
+}
+check "the CRM was sent queue.caller_abandoned with the queue, the wait and the record" eventually 10 abandoned_hook
+check "callers answered by agents raised no queue.caller_abandoned" \
+  test -z "$(for id in $(jq -r '.[].id' "$work/served.json"); do hooks_of queue.caller_abandoned "$id"; done)"
 check "the wallboard counts one abandoned, after its 3 s wait" eventually 5 answers "$key" GET "/v1/queues/$queue/wallboard" "" \
   '.abandoned == 1 and .average_abandoned_wait_seconds >= 2.8 and .average_abandoned_wait_seconds <= 4
    and (.callers | length) == 0 and ([.agents[].state] == ["paused", "paused"])'
@@ -254,7 +303,9 @@ check "a caller nobody takes is hung up on by the overflow node" carrier_call "$
 check "after the 10 s maximum wait" test $((SECONDS - started)) -ge 9 -a $((SECONDS - started)) -le 16
 record_overflow() { newest_record "$since"; }
 check "its record shows the queue's overflow and the hangup node" expect "$(record_overflow)" \
-  '[.route[] | .type + " " + .outcome] | (index("queue overflow") != null) and (index("hangup 486") != null)'
+  '([.route[] | .type + " " + .outcome] | (index("queue overflow") != null) and (index("hangup 486") != null))
+   and (.queue_visits | length == 1) and (.queue_visits[0] | .outcome == "overflowed"
+   and .overflow_reason == "max_wait" and .wait_seconds >= 9 and .wait_seconds <= 12)'
 check "the wallboard counts one overflowed" answers "$key" GET "/v1/queues/$queue/wallboard" "" '.overflowed == 1'
 
 # --- Position announcements ------------------------------------------------------------------------------

@@ -70,6 +70,12 @@ absl::Status ApplicationLink::handOver(const calls::v1::HandOverRequest& request
   return send(std::move(command), request.call_id());
 }
 
+absl::Status ApplicationLink::note(const calls::v1::NoteRequest& request) {
+  calls::v1::Command command;
+  *command.mutable_note() = request;
+  return send(std::move(command), request.call_id());
+}
+
 absl::Status ApplicationLink::record(const calls::v1::RecordRequest& request) {
   calls::v1::Command command;
   *command.mutable_record() = request;
@@ -88,6 +94,7 @@ const char* commandName(const calls::v1::Command& command) {
     case calls::v1::Command::kCollectDigits: return "collect_digits";
     case calls::v1::Command::kRecord: return "record";
     case calls::v1::Command::kHandOver: return "hand_over";
+    case calls::v1::Command::kNote: return "note";
     case calls::v1::Command::KIND_NOT_SET: break;
   }
   return "none";
@@ -203,7 +210,7 @@ CommandFailures commandFailures(const std::string& application, prometheus::Regi
                          "Call-control commands that sip-edge refused, or whose outcome was lost "
                          "with the stream, by command")
                      .Register(registry);
-  for (const char* command : {"dial", "hangup", "answer", "play", "collect_digits", "record", "hand_over"}) family.Add({{"command", command}});
+  for (const char* command : {"dial", "hangup", "answer", "play", "collect_digits", "record", "hand_over", "note"}) family.Add({{"command", command}});
   return CommandFailures{family};
 }
 }  // namespace

@@ -83,6 +83,18 @@ json callRecordJson(const calls_v1::CallRecord& call, bool with_legs) {
   out["category"] = call.category_id().empty()
                         ? json(nullptr)
                         : json{{"id", call.category_id()}, {"name", call.category()}, {"set_by", call.category_set_by()}};
+  // The queues the call waited in: small, so the call log's list has them too (a wallboard's history).
+  out["queue_visits"] = json::array();
+  for (const auto& visit : call.queue_visits()) {
+    out["queue_visits"].push_back({{"queue_id", visit.queue_id()},
+                                   {"joined_at", time(visit.joined_at(), visit.has_joined_at())},
+                                   {"outcome", visit.outcome()},
+                                   {"wait_seconds", visit.wait_seconds()},
+                                   {"account_id", visit.account_id()},
+                                   {"offers", visit.offers()},
+                                   {"missed", visit.missed()},
+                                   {"overflow_reason", visit.overflow_reason()}});
+  }
   if (with_legs) {
     out["legs"] = json::array();
     for (const auto& leg : call.legs()) {
@@ -107,7 +119,9 @@ json callRecordJson(const calls_v1::CallRecord& call, bool with_legs) {
                               {"type", step.type()},
                               {"outcome", step.outcome()},
                               {"detail", step.detail()},
-                              {"plan_version", step.plan_version()}});
+                              {"plan_version", step.plan_version()},
+                              {"account_id", step.account_id()},
+                              {"at", time(step.at(), step.has_at())}});
     }
   }
   return out;

@@ -40,6 +40,43 @@ v1::Disposition deriveDisposition(const v1::CallRecord& record) {
 
 }  // namespace
 
+void setQueueVisits(v1::CallRecord* record) {
+  record->clear_queue_visits();
+  v1::QueueVisit* open = nullptr;  // the visit whose caller is still in line
+  auto close = [&](const char* outcome, int64_t at) {
+    open->set_outcome(outcome);
+    open->set_wait_seconds(seconds(micros(open->joined_at()), at));
+    open = nullptr;
+  };
+  // The queue service's steps (routing's own step for the plan's queue node, "enqueue", is not one).
+  static const std::set<std::string> kQueueOutcomes = {"joined", "announced", "offered", "missed", "answered",
+                                                       "overflow"};
+  for (const auto& step : record->route()) {
+    if (step.type() != "queue" || !kQueueOutcomes.contains(step.outcome())) continue;
+    const int64_t at = micros(step.at());
+    // A queue that sends its caller on at once (full, gone) has no joined step: a visit of no wait.
+    if (step.outcome() == "joined" || open == nullptr || open->queue_id() != step.node()) {
+      open = record->add_queue_visits();
+      open->set_queue_id(step.node());
+      *open->mutable_joined_at() = step.at();
+      open->set_outcome("waiting");
+      if (step.outcome() == "joined") continue;
+    }
+    if (step.outcome() == "offered") {
+      open->set_offers(open->offers() + 1);
+    } else if (step.outcome() == "missed") {
+      open->set_missed(open->missed() + 1);
+    } else if (step.outcome() == "answered") {
+      open->set_account_id(step.account_id());
+      close("answered", at);
+    } else if (step.outcome() == "overflow") {
+      open->set_overflow_reason(step.detail());
+      close("overflowed", at);
+    }
+  }
+  if (open != nullptr && record->complete()) close("abandoned", micros(record->ended_at()));
+}
+
 std::string eventType(const v1::CallEvent& event) {
   switch (event.kind_case()) {
     case v1::CallEvent::kCallStarted: return "call.started";
@@ -142,13 +179,16 @@ v1::CallRecord projectCall(const std::string& tenant_id, const std::string& call
         record.set_complete(true);
         break;
       }
-      case v1::CallEvent::kRouteStep:
-        *record.add_route() = event.route_step();
+      case v1::CallEvent::kRouteStep: {
+        auto* step = record.add_route();
+        *step = event.route_step();
+        setTime(item.occurred_micros, step->mutable_at());
         // Routing names the box in the step that starts the message (router.cpp, takeMessage).
         if (event.route_step().type() == "voicemail" && event.route_step().outcome() == "recording") {
           record.set_voicemail_box(event.route_step().detail());
         }
         break;
+      }
       case v1::CallEvent::KIND_NOT_SET:
         break;
     }
@@ -173,6 +213,7 @@ v1::CallRecord projectCall(const std::string& tenant_id, const std::string& call
     record.set_ring_seconds(seconds(start, micros(record.ended_at())));
   }
   for (const auto& id : leg_order) *record.add_legs() = legs[id];
+  setQueueVisits(&record);
   return record;
 }
 

@@ -24,6 +24,10 @@ struct CallEventRecord {
 v1::CallRecord projectCall(const std::string& tenant_id, const std::string& call_id,
                            std::vector<CallEventRecord> events);
 
+// Sets the record's queue visits from its route's queue steps (and its end, for a caller who hung up
+// waiting): what the call log shows of queues. Replaces those the record had.
+void setQueueVisits(v1::CallRecord* record);
+
 // The event type in dotted form ("call.started"), or "" for an empty event.
 std::string eventType(const v1::CallEvent& event);
 

@@ -64,10 +64,13 @@ std::string eachCall(pqxx::work& txn, const std::set<std::string>& call_ids) {
   return "unnest(ARRAY[" + list + "]::text[]) AS touched(call_id)";
 }
 
-void setTimeFromColumn(const pqxx::field& field, google::protobuf::Timestamp* out) {
-  const int64_t value = field.as<int64_t>();
+void setTimeFromMicros(int64_t value, google::protobuf::Timestamp* out) {
   out->set_seconds(value / 1000000);
   out->set_nanos(static_cast<int32_t>((value % 1000000) * 1000));
+}
+
+void setTimeFromColumn(const pqxx::field& field, google::protobuf::Timestamp* out) {
+  setTimeFromMicros(field.as<int64_t>(), out);
 }
 
 constexpr const char* kCallColumns =
@@ -92,7 +95,9 @@ std::string routeJson(const v1::CallRecord& call) {
                      {"type", step.type()},
                      {"outcome", step.outcome()},
                      {"detail", step.detail()},
-                     {"plan_version", step.plan_version()}});
+                     {"plan_version", step.plan_version()},
+                     {"account_id", step.account_id()},
+                     {"at_us", toMicros(step.at())}});
   }
   // Steps arrive in protobuf strings (UTF-8 checked on parse); a bad byte must still never fail a batch.
   return steps.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
@@ -133,6 +138,9 @@ void readRoute(const std::string& text, v1::CallRecord* out) {
     step->set_outcome(item.value("outcome", ""));
     step->set_detail(item.value("detail", ""));
     step->set_plan_version(item.value("plan_version", int64_t{0}));
+    step->set_account_id(item.value("account_id", ""));
+    // Steps stored before their times were kept have none.
+    if (const int64_t at = item.value("at_us", int64_t{0}); at != 0) setTimeFromMicros(at, step->mutable_at());
   }
 }
 
@@ -182,6 +190,7 @@ void mapCall(const pqxx::row& row, v1::CallRecord* out) {
   readRecording(row[37].as<std::string>(), out);
   out->set_voicemail_box(row[38].as<std::string>());
   if (!row[39].is_null()) setTimeFromColumn(row[39], out->mutable_voicemail_heard_at());
+  setQueueVisits(out);
 }
 
 bool isUuid(const std::string& text) {

@@ -200,3 +200,93 @@ TEST_CASE("a call that left a voicemail message is listed in the box its route n
   recording->set_voicemail(false);
   CHECK(projectCall("t1", "c9", events).voicemail_box().empty());
 }
+
+namespace {
+
+// A queue step at `at_s` seconds after the start.
+CallEventRecord queueStep(uint64_t sequence, int64_t at_s, const std::string& queue, const std::string& outcome,
+                          const std::string& account = "", const std::string& detail = "") {
+  CallEventRecord record{"q" + std::to_string(sequence), sequence, kStart + at_s * 1'000'000, {}};
+  auto* route = record.event.mutable_route_step();
+  route->set_node(queue);
+  route->set_type("queue");
+  route->set_outcome(outcome);
+  route->set_account_id(account);
+  route->set_detail(detail);
+  return record;
+}
+
+CallEventRecord callEnded(uint64_t sequence, int64_t at_s) {
+  CallEventRecord ended{"end", sequence, kStart + at_s * 1'000'000, {}};
+  ended.event.mutable_call_ended()->set_disposition(v1::DISPOSITION_ANSWERED);
+  return ended;
+}
+
+}  // namespace
+
+TEST_CASE("a queue's steps become the record's queue visit: answered after its wait by the agent") {
+  std::vector<CallEventRecord> events(1);
+  events[0] = {"s", 1, kStart, {}};
+  // Routing's step for the plan's queue node, handing the call over, is no visit.
+  events[0].event.mutable_route_step()->set_type("queue");
+  events[0].event.mutable_route_step()->set_node("line");
+  events[0].event.mutable_route_step()->set_outcome("enqueue");
+  events.push_back(queueStep(2, 1, "q1", "joined", "", "position 1"));
+  events.push_back(queueStep(3, 2, "q1", "offered"));
+  events.push_back(queueStep(4, 17, "q1", "missed", "agent-1"));
+  events.push_back(queueStep(5, 18, "q1", "offered"));
+  events.push_back(queueStep(6, 25, "q1", "answered", "agent-2"));
+  auto record = projectCall("t", "c", events);
+  REQUIRE(record.queue_visits_size() == 1);
+  const auto& visit = record.queue_visits(0);
+  CHECK(visit.queue_id() == "q1");
+  CHECK(visit.outcome() == "answered");
+  CHECK(visit.wait_seconds() == 24);
+  CHECK(visit.account_id() == "agent-2");
+  CHECK(visit.offers() == 2);
+  CHECK(visit.missed() == 1);
+  CHECK(visit.joined_at().seconds() == (kStart / 1'000'000) + 1);
+  // Every step has its time.
+  CHECK(record.route(5).at().seconds() == (kStart / 1'000'000) + 25);
+  CHECK(record.route(3).account_id() == "agent-1");
+  // The call's end does not change an answered visit.
+  events.push_back(callEnded(7, 90));
+  CHECK(projectCall("t", "c", events).queue_visits(0).outcome() == "answered");
+}
+
+TEST_CASE("a caller who hangs up in line abandoned the queue, after the wait until the end") {
+  std::vector<CallEventRecord> events = {queueStep(2, 3, "q1", "joined"), queueStep(3, 8, "q1", "announced")};
+  auto record = projectCall("t", "c", events);
+  REQUIRE(record.queue_visits_size() == 1);
+  CHECK(record.queue_visits(0).outcome() == "waiting");  // not over yet
+  CHECK(record.queue_visits(0).wait_seconds() == 0);
+  events.push_back(callEnded(4, 40));
+  record = projectCall("t", "c", events);
+  CHECK(record.queue_visits(0).outcome() == "abandoned");
+  CHECK(record.queue_visits(0).wait_seconds() == 37);
+  CHECK(record.queue_visits(0).account_id().empty());
+}
+
+TEST_CASE("overflow ends a visit, and a second queue is a second visit") {
+  std::vector<CallEventRecord> events = {
+      queueStep(2, 0, "q1", "joined"), queueStep(3, 60, "q1", "overflow", "", "max_wait"),
+      // Overflow to another queue, which is full: a visit of no wait.
+      queueStep(4, 60, "q2", "overflow", "", "full"), queueStep(5, 61, "q3", "joined"), callEnded(6, 70)};
+  std::mt19937 shuffle_seed(3);
+  std::shuffle(events.begin(), events.end(), shuffle_seed);
+  auto record = projectCall("t", "c", events);
+  REQUIRE(record.queue_visits_size() == 3);
+  CHECK(record.queue_visits(0).outcome() == "overflowed");
+  CHECK(record.queue_visits(0).overflow_reason() == "max_wait");
+  CHECK(record.queue_visits(0).wait_seconds() == 60);
+  CHECK(record.queue_visits(1).queue_id() == "q2");
+  CHECK(record.queue_visits(1).outcome() == "overflowed");
+  CHECK(record.queue_visits(1).wait_seconds() == 0);
+  CHECK(record.queue_visits(2).outcome() == "abandoned");
+  CHECK(record.queue_visits(2).wait_seconds() == 9);
+  // Derived again from the route alone (as the call log reads a stored record), the same.
+  auto reread = record;
+  reread.clear_queue_visits();
+  setQueueVisits(&reread);
+  CHECK(google::protobuf::util::MessageDifferencer::Equals(reread, record));
+}

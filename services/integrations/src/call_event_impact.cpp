@@ -43,6 +43,19 @@ CallEventImpact legCreated(const calls_v1::LegCreated& leg) {
   return {std::move(facts), {}};
 }
 
+// The queue's steps (services/queue, dispatcher.cpp): the step's node is the queue's id.
+CallEventImpact queueStep(const calls_v1::RouteStep& step) {
+  if (step.type() != "queue") return {};
+  if (step.outcome() == "joined") {
+    CallEventImpact impact{std::nullopt,
+                           {{"queue.caller_joined", json{{"queue_id", step.node()}, {"detail", step.detail()}}, ""}},
+                           QueueFact{step.node()}};
+    return impact;
+  }
+  if (step.outcome() == "answered" || step.outcome() == "overflow") return {std::nullopt, {}, QueueFact{""}};
+  return {};
+}
+
 }  // namespace
 
 CallEventImpact impactOf(const calls_v1::CallEvent& event) {
@@ -68,8 +81,12 @@ CallEventImpact impactOf(const calls_v1::CallEvent& event) {
         impact.events.push_back(
             {event.call_ended().recording().voicemail() ? "voicemail.received" : "recording.ready", std::nullopt, ""});
       }
+      // Only for a caller still waiting in a queue, known where the event is recorded.
+      impact.events.push_back({"queue.caller_abandoned", std::nullopt, ""});
       return impact;
     }
+    case calls_v1::CallEvent::kRouteStep:
+      return queueStep(event.route_step());
     default:  // bridged, leg ended: nothing a subscriber is told on its own
       return {};
   }

@@ -19,6 +19,12 @@ struct CallFacts {
   nlohmann::json leg;
 };
 
+// The queue the caller waits in: a queue id once it joined, "" once an agent answered or the queue
+// sent it on. Its end then tells whether the caller hung up waiting (queue.caller_abandoned).
+struct QueueFact {
+  std::string waiting_in;
+};
+
 struct RaisedEvent {
   std::string type;
   // Nullopt for call.ended and call.missed: they carry the call record, read once it is complete.
@@ -29,6 +35,7 @@ struct RaisedEvent {
 struct CallEventImpact {
   std::optional<CallFacts> facts;
   std::vector<RaisedEvent> events;
+  std::optional<QueueFact> queue{};
 };
 
 CallEventImpact impactOf(const calls::v1::CallEvent& event);

@@ -63,7 +63,7 @@ int64_t EventIngest::record(const std::vector<events::DecodedCallEvent>& batch) 
       const auto& envelope = decoded.envelope;
       if (!subscribed.contains(envelope.tenant_id())) continue;
       const CallEventImpact impact = impactOf(decoded.event);
-      if (!impact.facts && impact.events.empty()) continue;
+      if (!impact.facts && !impact.queue && impact.events.empty()) continue;
       // Each event in its own savepoint: one the database refuses (its tenant deleted meanwhile)
       // is skipped instead of holding up the partition behind it forever.
       pqxx::subtransaction savepoint(txn, "call_event");
@@ -75,6 +75,10 @@ int64_t EventIngest::record(const std::vector<events::DecodedCallEvent>& batch) 
                                 envelope.tenant_id(), envelope.call_id(), facts.direction,
                                 pg::arrayLiteral(facts.numbers), pg::arrayLiteral(facts.extensions), facts.leg_id,
                                 facts.leg.is_null() ? std::string("{}") : facts.leg.dump());
+        }
+        if (impact.queue) {
+          savepoint.exec_params("SELECT tel_note_webhook_call_queue($1, $2, $3)", envelope.tenant_id(),
+                                envelope.call_id(), impact.queue->waiting_in);
         }
         std::map<std::string, int64_t> raised_here;
         int64_t queued_here = 0;

@@ -6,6 +6,19 @@
 #include "tel/grpc/status.h"
 
 namespace tel::integrations {
+namespace {
+
+// queue.caller_abandoned names the queue the caller hung up in and how long it had waited there.
+void addAbandonedVisit(const calls::v1::CallRecord& record, nlohmann::json* data) {
+  for (auto visit = record.queue_visits().rbegin(); visit != record.queue_visits().rend(); ++visit) {
+    if (visit->outcome() != "abandoned") continue;
+    (*data)["queue_id"] = visit->queue_id();
+    (*data)["wait_seconds"] = visit->wait_seconds();
+    return;
+  }
+}
+
+}  // namespace
 
 RecordResolver::RecordResolver(std::shared_ptr<pg::ConnectionPool> pool,
                                calls::v1::CallLog::StubInterface& call_log,
@@ -57,6 +70,7 @@ int RecordResolver::resolveWaiting() {
     nlohmann::json data;
     if (status.ok() && record.complete()) {
       data = {{"call", events::callRecordJson(record, true)}};
+      if (event.type == "queue.caller_abandoned") addAbandonedVisit(record, &data);
       resolved_.Increment();
     } else if (event.age_ms > give_up_after_.count()) {
       data = {{"call", nullptr}, {"call_id", event.call_id}, {"record_missing", true}};

@@ -21,9 +21,10 @@ using grpc_util::invalidArgument;
 using grpc_util::notFound;
 using pg::guardedDatabaseWork;
 
-constexpr const char* kEventTypes[] = {"call.started",    "call.ringing",       "call.answered",
-                                       "call.ended",      "call.missed",        "recording.ready",
-                                       "voicemail.received", "webhook.disabled"};
+constexpr const char* kEventTypes[] = {"call.started",        "call.ringing",         "call.answered",
+                                       "call.ended",          "call.missed",          "recording.ready",
+                                       "voicemail.received",  "queue.caller_joined",  "queue.caller_abandoned",
+                                       "webhook.disabled"};
 constexpr uint32_t kDefaultOverlapSeconds = 24 * 3600;
 constexpr uint32_t kMaxOverlapSeconds = 7 * 24 * 3600;
 constexpr int kMaxReplayEvents = 10000;
@@ -97,7 +98,7 @@ grpc::Status checkSubscriptionFields(const std::string& url, const RepeatedPtrFi
   if (event_types.empty() || event_types.size() > 16) {
     return invalidArgument("event_types", "1 to 16 of call.started, call.ringing, call.answered, "
                                           "call.ended, call.missed, recording.ready, voicemail.received, "
-                                          "webhook.disabled");
+                                          "queue.caller_joined, queue.caller_abandoned, webhook.disabled");
   }
   std::set<std::string> seen;
   for (const auto& type : event_types) {

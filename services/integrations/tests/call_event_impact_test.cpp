@@ -73,13 +73,15 @@ TEST_CASE("a call's end raises call.ended waiting for the record and call.missed
   calls_v1::CallEvent ended;
   ended.mutable_call_ended()->set_disposition(calls_v1::DISPOSITION_ANSWERED);
   auto impact = impactOf(ended);
-  REQUIRE(impact.events.size() == 1);
+  // queue.caller_abandoned is raised last, and recorded only for a caller still waiting in a queue.
+  REQUIRE(impact.events.size() == 2);
   CHECK(impact.events[0].type == "call.ended");
   CHECK_FALSE(impact.events[0].data);
+  CHECK(impact.events[1].type == "queue.caller_abandoned");
 
   ended.mutable_call_ended()->set_disposition(calls_v1::DISPOSITION_NO_ANSWER);
   impact = impactOf(ended);
-  REQUIRE(impact.events.size() == 2);
+  REQUIRE(impact.events.size() == 3);
   CHECK(impact.events[1].type == "call.missed");
   CHECK_FALSE(impact.events[1].data);
 }
@@ -89,14 +91,14 @@ TEST_CASE("a recorded call's end raises recording.ready, a voicemail's voicemail
   ended.mutable_call_ended()->set_disposition(calls_v1::DISPOSITION_ANSWERED);
   ended.mutable_call_ended()->mutable_recording()->set_file("t/c.wav");
   auto impact = impactOf(ended);
-  REQUIRE(impact.events.size() == 2);
+  REQUIRE(impact.events.size() == 3);
   CHECK(impact.events[1].type == "recording.ready");
   CHECK_FALSE(impact.events[1].data);  // the call record, once complete, is its data
 
   ended.mutable_call_ended()->set_disposition(calls_v1::DISPOSITION_NO_ANSWER);
   ended.mutable_call_ended()->mutable_recording()->set_voicemail(true);
   impact = impactOf(ended);
-  REQUIRE(impact.events.size() == 3);
+  REQUIRE(impact.events.size() == 4);
   CHECK(impact.events[1].type == "call.missed");
   CHECK(impact.events[2].type == "voicemail.received");
   CHECK_FALSE(impact.events[2].data);
@@ -110,4 +112,35 @@ TEST_CASE("bridging and a leg's end raise nothing") {
   calls_v1::CallEvent leg_ended;
   leg_ended.mutable_leg_ended()->set_leg_id("b1.1");
   CHECK(impactOf(leg_ended).events.empty());
+}
+
+TEST_CASE("a queue's joined step raises queue.caller_joined and notes the queue until answered or sent on") {
+  calls_v1::CallEvent joined;
+  auto* step = joined.mutable_route_step();
+  step->set_type("queue");
+  step->set_node("q1");
+  step->set_outcome("joined");
+  step->set_detail("position 2");
+  auto impact = impactOf(joined);
+  REQUIRE(impact.events.size() == 1);
+  CHECK(impact.events[0].type == "queue.caller_joined");
+  CHECK(*impact.events[0].data == nlohmann::json{{"queue_id", "q1"}, {"detail", "position 2"}});
+  REQUIRE(impact.queue);
+  CHECK(impact.queue->waiting_in == "q1");
+
+  for (const char* outcome : {"answered", "overflow"}) {
+    step->set_outcome(outcome);
+    impact = impactOf(joined);
+    CHECK(impact.events.empty());
+    REQUIRE(impact.queue);
+    CHECK(impact.queue->waiting_in.empty());
+  }
+  for (const char* outcome : {"announced", "offered", "missed"}) {
+    step->set_outcome(outcome);
+    CHECK_FALSE(impactOf(joined).queue);
+  }
+  step->set_type("menu");
+  step->set_outcome("joined");
+  CHECK(impactOf(joined).events.empty());
+  CHECK_FALSE(impactOf(joined).queue);
 }

@@ -158,25 +158,38 @@ void Dispatcher::onOffered(const std::string& call_id, const calls::v1::CallOffe
            {{"position", std::to_string(joined->position)}, {"state", joined->state}});
   if (rejoined && !offered.reoffered()) return;
   if (!rejoined) {
-    // The caller hears the queue's music (or a ringing tone) from now until an agent answers.
+    // The caller hears the queue's music (or a ringing tone) from now until an agent answers. The
+    // record's queue visit starts with the step of the first command sent.
+    auto joined_step = step(caller.queue_id, "joined", "position " + std::to_string(joined->position));
     if (!offered.answered()) {
       calls::v1::AnswerRequest answer;
       answer.set_call_id(call_id);
-      *answer.add_route() = step(caller.queue_id, "joined", "position " + std::to_string(joined->position));
+      *answer.add_route() = std::move(joined_step);
       (void)caller.commander->answer(answer);
     }
-    playMusic(call_id, caller, *settings);
+    playMusic(call_id, caller, *settings, offered.answered() ? &joined_step : nullptr);
   }
   wake();
 }
 
-void Dispatcher::playMusic(const std::string& call_id, const Caller& caller, const v1::QueueSettings& settings) {
+void Dispatcher::playMusic(const std::string& call_id, const Caller& caller, const v1::QueueSettings& settings,
+                           const calls::v1::RouteStep* route) {
   calls::v1::PlayRequest play;
   play.set_call_id(call_id);
   play.set_playback_id("queue-music");
   play.add_prompts(settings.music_prompt().empty() ? "@ringback" : settings.music_prompt());
   play.set_loop(true);
+  if (route != nullptr) *play.add_route() = *route;
   (void)caller.commander->play(play);
+}
+
+void Dispatcher::note(const Caller& caller, const std::string& call_id, calls::v1::RouteStep route) {
+  calls::v1::NoteRequest note;
+  note.set_call_id(call_id);
+  *note.add_route() = std::move(route);
+  if (auto sent = caller.commander->note(note); !sent.ok()) {
+    log_.warn("queue step not put on the record", {{"call_id", call_id}, {"error", std::string(sent.message())}});
+  }
 }
 
 void Dispatcher::onPlaybackEnded(const std::string& call_id, const calls::v1::PlaybackEndedNotice& ended) {
@@ -185,7 +198,7 @@ void Dispatcher::onPlaybackEnded(const std::string& call_id, const calls::v1::Pl
   auto caller = find(call_id);
   if (!caller || caller->connected) return;
   auto settings = store_.settingsFor(caller->tenant_id, caller->queue_id);
-  if (settings.ok()) playMusic(call_id, *caller, *settings);
+  if (settings.ok()) playMusic(call_id, *caller, *settings, nullptr);
 }
 
 void Dispatcher::announce(const std::vector<std::pair<std::string, Caller>>& waiting, int64_t now) {
@@ -240,6 +253,10 @@ void Dispatcher::onBridged(const std::string& call_id, const calls::v1::BridgedN
                                service_level_ms);
   count("answered");
   if (waited.ok() && *waited >= 0) answered_wait_.Observe(static_cast<double>(*waited) / 1000.0);
+  auto answered = step(caller->queue_id, "answered",
+                       waited.ok() && *waited >= 0 ? "waited " + std::to_string(*waited / 1000) + " s" : "");
+  answered.set_account_id(bridged.account_id());
+  note(*caller, call_id, std::move(answered));
   log_.info("caller answered by an agent", {{"call_id", call_id},
                                             {"tenant_id", caller->tenant_id},
                                             {"queue_id", caller->queue_id},
@@ -265,6 +282,7 @@ void Dispatcher::onDialFailed(const std::string& call_id, bool counted) {
     return wake();
   }
   for (const auto& miss : *misses) {
+    if (!counted) continue;  // nobody was rung: freed, not missed
     count("missed");
     log_.info("agent missed the offer", {{"call_id", call_id},
                                          {"tenant_id", caller->tenant_id},
@@ -272,6 +290,9 @@ void Dispatcher::onDialFailed(const std::string& call_id, bool counted) {
                                          {"paused", miss.paused ? "true" : "false"}});
     // Paused for its misses: kept in Postgres too, so that it stays paused should Redis lose it.
     if (miss.paused) (void)store_.setAgentState(caller->tenant_id, miss.account_id, "paused", "missed offers");
+    auto missed = step(caller->queue_id, "missed", miss.paused ? "paused after its misses" : "");
+    missed.set_account_id(miss.account_id);
+    note(*caller, call_id, std::move(missed));
   }
   wake();
 }

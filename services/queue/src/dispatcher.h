@@ -93,7 +93,11 @@ class Dispatcher {
   void onEnded(const std::string& call_id);
   // An announcement heard out: the music again.
   void onPlaybackEnded(const std::string& call_id, const calls::v1::PlaybackEndedNotice& ended);
-  void playMusic(const std::string& call_id, const Caller& caller, const v1::QueueSettings& settings);
+  // `route`: the step to put on the record with it, if any.
+  void playMusic(const std::string& call_id, const Caller& caller, const v1::QueueSettings& settings,
+                 const calls::v1::RouteStep* route);
+  // Puts a step on the call's record (an agent answering or missing: no other command says it).
+  void note(const Caller& caller, const std::string& call_id, calls::v1::RouteStep route);
   // Tells the callers due for it their position and estimated wait (sweep).
   void announce(const std::vector<std::pair<std::string, Caller>>& waiting, int64_t now);
   void run();

@@ -61,6 +61,7 @@ struct FakeCommander : CallCommander {
   std::vector<calls::v1::CollectDigitsRequest> collects;
   std::vector<calls::v1::RecordRequest> records;
   std::vector<calls::v1::HandOverRequest> hand_overs;
+  std::vector<calls::v1::NoteRequest> notes;
   absl::Status hand_over_status = absl::OkStatus();
   absl::Status answer(const calls::v1::AnswerRequest& request) override {
     answers.push_back(request);
@@ -81,6 +82,10 @@ struct FakeCommander : CallCommander {
   absl::Status handOver(const calls::v1::HandOverRequest& request) override {
     hand_overs.push_back(request);
     return hand_over_status;
+  }
+  absl::Status note(const calls::v1::NoteRequest& request) override {
+    notes.push_back(request);
+    return absl::OkStatus();
   }
   uint64_t attachment() const override { return 1; }
 };

@@ -567,6 +567,18 @@ CallNotification B2bua::offerOf(const Call& call) {
   return offer;
 }
 
+void B2bua::note(const calls::v1::NoteRequest& request, std::function<void(grpc::Status)> done) {
+  stack_.post([this, request, done = std::move(done)] {
+    Call* call = findCall(request.call_id());
+    if (call == nullptr || call->state == Call::State::kEnding) {
+      done(grpc::Status(grpc::StatusCode::NOT_FOUND, "no such call"));
+      return;
+    }
+    publishRouteOnSipThread(*call, request.route());
+    done(grpc::Status::OK);
+  });
+}
+
 void B2bua::handOver(const calls::v1::HandOverRequest& request, std::function<void(grpc::Status)> done) {
   stack_.post([this, request, done = std::move(done)] {
     Call* call = findCall(request.call_id());

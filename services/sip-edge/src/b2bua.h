@@ -80,6 +80,7 @@ class B2bua final : public CallCommands, public CallHandler {
                      std::function<void(grpc::Status)> done) override;
   void record(const calls::v1::RecordRequest& request, std::function<void(grpc::Status)> done) override;
   void handOver(const calls::v1::HandOverRequest& request, std::function<void(grpc::Status)> done) override;
+  void note(const calls::v1::NoteRequest& request, std::function<void(grpc::Status)> done) override;
   // A digit or playback end from the media relay, for the call's application. Any thread.
   void mediaEvent(media::v1::MediaEvent event);
   void listLiveCalls(std::function<void(calls::v1::ListLiveCallsResponse)> done) override;

@@ -156,9 +156,12 @@ class ApplicationStream final : public grpc::ServerBidiReactor<ApplicationMessag
       case calls::v1::Command::kHandOver:
         invalid = validateHandOver(command.hand_over());
         break;
+      case calls::v1::Command::kNote:
+        invalid = validateNote(command.note());
+        break;
       case calls::v1::Command::KIND_NOT_SET:
         invalid = grpc_util::invalidArgument(
-            "command", "needs dial, hangup, answer, play, stop_playback, collect_digits, record or hand_over");
+            "command", "needs dial, hangup, answer, play, stop_playback, collect_digits, record, hand_over or note");
         break;
     }
     if (!invalid.ok()) {
@@ -195,6 +198,8 @@ class ApplicationStream final : public grpc::ServerBidiReactor<ApplicationMessag
         return commands_.record(command.record(), std::move(done));
       case calls::v1::Command::kHandOver:
         return commands_.handOver(command.hand_over(), std::move(done));
+      case calls::v1::Command::kNote:
+        return commands_.note(command.note(), std::move(done));
       case calls::v1::Command::KIND_NOT_SET:
         break;  // refused above
     }
@@ -331,7 +336,7 @@ namespace {
 grpc::Status validateRoute(const google::protobuf::RepeatedPtrField<calls::v1::RouteStep>& route) {
   if (route.size() > 32) return grpc_util::invalidArgument("route", "at most 32 steps");
   for (const auto& step : route) {
-    for (const std::string* text : {&step.node(), &step.type(), &step.outcome(), &step.detail()}) {
+    for (const std::string* text : {&step.node(), &step.type(), &step.outcome(), &step.detail(), &step.account_id()}) {
       if (text->size() > 256) return grpc_util::invalidArgument("route", "each text at most 256 bytes");
     }
   }
@@ -477,6 +482,12 @@ grpc::Status validateHandOver(const calls::v1::HandOverRequest& request) {
       return grpc_util::invalidArgument("context", "keys of 1 to 64 bytes, values of at most 256");
     }
   }
+  return validateRoute(request.route());
+}
+
+grpc::Status validateNote(const calls::v1::NoteRequest& request) {
+  if (auto invalid = validateCallId(request.call_id()); !invalid.ok()) return invalid;
+  if (request.route().empty()) return grpc_util::invalidArgument("route", "at least one step");
   return validateRoute(request.route());
 }
 

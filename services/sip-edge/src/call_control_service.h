@@ -32,6 +32,7 @@ class CallCommands {
                              std::function<void(grpc::Status)> done) = 0;
   virtual void record(const calls::v1::RecordRequest& request, std::function<void(grpc::Status)> done) = 0;
   virtual void handOver(const calls::v1::HandOverRequest& request, std::function<void(grpc::Status)> done) = 0;
+  virtual void note(const calls::v1::NoteRequest& request, std::function<void(grpc::Status)> done) = 0;
   virtual void probe(const calls::v1::ProbeRequest& request,
                      std::function<void(grpc::Status, calls::v1::ProbeResult)> done) = 0;
   virtual void listLiveCalls(std::function<void(calls::v1::ListLiveCallsResponse)> done) = 0;
@@ -96,6 +97,7 @@ grpc::Status validateStopPlayback(const calls::v1::StopPlaybackRequest& request)
 grpc::Status validateCollectDigits(const calls::v1::CollectDigitsRequest& request);
 grpc::Status validateRecord(const calls::v1::RecordRequest& request);
 grpc::Status validateHandOver(const calls::v1::HandOverRequest& request);
+grpc::Status validateNote(const calls::v1::NoteRequest& request);
 grpc::Status validateProbe(const calls::v1::ProbeRequest& request);
 
 class CallControlService final : public calls::v1::CallControl::CallbackService {

@@ -63,6 +63,9 @@ struct CountedCommands : tel::sip::CallCommands {
   void handOver(const tel::calls::v1::HandOverRequest&, std::function<void(grpc::Status)> done) override {
     take(std::move(done));
   }
+  void note(const tel::calls::v1::NoteRequest&, std::function<void(grpc::Status)> done) override {
+    take(std::move(done));
+  }
   void probe(const tel::calls::v1::ProbeRequest&,
              std::function<void(grpc::Status, tel::calls::v1::ProbeResult)> done) override {
     ++received;
@@ -492,4 +495,22 @@ TEST_CASE("a hand over names its application and bounds its context") {
   request.mutable_context()->clear();
   for (int i = 0; i < 17; ++i) (*request.mutable_context())["k" + std::to_string(i)] = "v";
   CHECK(tel::sip::validateHandOver(request).error_message().find("context") != std::string::npos);
+}
+
+TEST_CASE("a note carries one to 32 bounded steps") {
+  tel::calls::v1::NoteRequest request;
+  request.set_call_id("call-1");
+  CHECK(tel::sip::validateNote(request).error_message().find("route") != std::string::npos);
+  auto* step = request.add_route();
+  step->set_type("queue");
+  step->set_outcome("answered");
+  step->set_account_id("a1");
+  CHECK(tel::sip::validateNote(request).ok());
+  step->set_account_id(std::string(257, 'a'));
+  CHECK(tel::sip::validateNote(request).error_message().find("route") != std::string::npos);
+  step->set_account_id("a1");
+  for (int i = 0; i < 32; ++i) *request.add_route() = *step;
+  CHECK(tel::sip::validateNote(request).error_message().find("route") != std::string::npos);
+  request.set_call_id("");
+  CHECK_FALSE(tel::sip::validateNote(request).ok());
 }

@@ -36,6 +36,7 @@ class CallCommander {
   virtual absl::Status collectDigits(const calls::v1::CollectDigitsRequest& request) = 0;
   virtual absl::Status record(const calls::v1::RecordRequest& request) = 0;
   virtual absl::Status handOver(const calls::v1::HandOverRequest& request) = 0;
+  virtual absl::Status note(const calls::v1::NoteRequest& request) = 0;
   // Which attachment of the stream commands go on now: it changes when the stream is attached
   // again, and sip-edge has then offered the calls of the old one anew (maybe to another
   // instance). 0 while detached.
@@ -85,6 +86,7 @@ class ApplicationLink final : public CallCommander,
   absl::Status collectDigits(const calls::v1::CollectDigitsRequest& request) override;
   absl::Status record(const calls::v1::RecordRequest& request) override;
   absl::Status handOver(const calls::v1::HandOverRequest& request) override;
+  absl::Status note(const calls::v1::NoteRequest& request) override;
   // Sends SIP OPTIONS to `uri` from this sip-edge (call-control's Probe); the final status, 0 for
   // none within `timeout`. Blocking.
   absl::StatusOr<uint32_t> probe(const std::string& uri, std::chrono::milliseconds timeout);

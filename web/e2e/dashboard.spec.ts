@@ -1,8 +1,9 @@
 // The dashboard in a real browser against the real platform: the operator creates a tenant, its
 // owner signs in and sets up a number, a carrier, a SIP account and an API key, a real SIP call
 // (sipp) shows up in the call log with its legs and in the CSV export, and another tenant's user
-// sees none of it; a caller leaves a voicemail message that is played and marked heard; an agent
-// sees only the call log and voicemail. Screenshots of the main pages go to
+// sees none of it; a caller leaves a voicemail message that is played and marked heard; a queue
+// made in the UI shows a real waiting caller live on its wallboard; an agent sees only the call
+// log, voicemail and the queues. Screenshots of the main pages go to
 // TEL_E2E_SCREENSHOTS.
 import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -427,6 +428,82 @@ test("a caller's voicemail message is listed, played and marked heard", async ({
   await expect(page.getByTestId("call-disposition")).toHaveText("no answer");
 });
 
+test("a queue set up in the UI shows a waiting caller live on its wallboard, and the call its visit", async ({
+  page,
+}) => {
+  test.setTimeout(120_000);
+  await signIn(page, owner.email, owner.password);
+  await nav(page, "Queues");
+  await expect(page.getByText("No queues yet.")).toBeVisible();
+  const form = page.getByRole("form", { name: "Add a queue" });
+  await form.getByLabel("Name", { exact: true }).fill("Front desk line");
+  await form.getByLabel("Strategy").selectOption("round_robin");
+  await form.getByLabel("101 · manager1").check();
+  // A bad value is refused by the API naming the field, and nothing is created.
+  await form.getByLabel("Ring an agent for (s)").fill("1");
+  await form.getByRole("button", { name: "Add queue" }).click();
+  await expect(form.getByRole("alert")).toContainText("ring_timeout_seconds");
+  await form.getByLabel("Ring an agent for (s)").fill("20");
+  await form.getByRole("button", { name: "Add queue" }).click();
+  const row = page.getByTestId("queue-row").filter({ hasText: "Front desk line" });
+  await expect(row).toContainText("Round robin");
+  await expect(row).toContainText("101 · manager1");
+  const queueId = (await row.locator("code").textContent())!;
+  // The agent pauses (nobody is at the phone), so the caller stays in line.
+  const agent = page.getByTestId("agent-row").filter({ hasText: "manager1" });
+  await expect(agent).toContainText("Available");
+  await page.getByLabel("Reason for pausing").fill("at the front door");
+  await agent.getByRole("button", { name: "Pause: 101 · manager1" }).click();
+  await expect(agent).toContainText("Paused (at the front door)");
+  await shot(page, "laptop-queues");
+
+  await adminApi(
+    "PUT",
+    "/v1/dialplan",
+    {
+      nodes: {
+        line: { type: "queue", queue: queueId, then: "nobody" },
+        nobody: { type: "hangup", status: 480, reason: "nobody answered" },
+      },
+      numbers: { [e164]: "line" },
+    },
+    apiKey,
+  );
+  await row.getByRole("link", { name: "Wallboard" }).click();
+  await expect(page.getByRole("heading", { name: "Front desk line: wallboard" })).toBeVisible();
+  await expect(page.getByTestId("wallboard-live")).toHaveText(/^Live/);
+  await expect(page.getByTestId("wallboard-waiting")).toHaveText("0");
+  await expect(page.getByTestId("wallboard-agent")).toContainText("Paused (at the front door)");
+
+  // A real caller waits 8 s in line: the page shows it without a reload, then shows it gone.
+  const caller = run("bash", [join(here, "wait_in_queue.sh")], {
+    env: { ...process.env, DEMO_NUMBER: e164, TEL_QUEUE_WAIT_MS: "8000" },
+    timeout: 60_000,
+  });
+  const waiting = page.getByTestId("wallboard-caller");
+  await expect(waiting).toHaveCount(1, { timeout: 5000 });
+  await expect(waiting).toContainText("+15557654321");
+  await expect(page.getByTestId("wallboard-waiting")).toHaveText("1");
+  await shot(page, "laptop-wallboard");
+  await caller.catch((failure) => {
+    throw new Error(`the caller failed: ${failure.stdout ?? ""}${failure.stderr ?? ""}`);
+  });
+  await expect(waiting).toHaveCount(0, { timeout: 5000 });
+  await expect(page.getByTestId("wallboard-waiting")).toHaveText("0");
+
+  // The call's details say where it waited, how long, and how it ended.
+  let queuedCall = "";
+  await expect(async () => {
+    const calls = await adminApi("GET", `/v1/calls?number=${encodeURIComponent(e164)}&limit=1`, undefined, apiKey);
+    expect(calls.items[0].queue_visits[0].outcome).toBe("abandoned");
+    queuedCall = calls.items[0].id;
+  }).toPass({ timeout: 15_000 });
+  await page.goto(`/calls/${encodeURIComponent(queuedCall)}`);
+  await expect(page.getByTestId("queue-visit")).toContainText("Front desk line: hung up waiting after 0:0");
+  await expect(page.getByTestId("queue-visit")).toContainText("0 offers, 0 missed");
+  await shot(page, "laptop-call-details-queue");
+});
+
 test("on a phone the pages fit the screen", async ({ browser }) => {
   const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
   const page = await context.newPage();
@@ -437,6 +514,7 @@ test("on a phone the pages fit the screen", async ({ browser }) => {
     ["/settings/numbers", "phone-numbers"],
     ["/settings/dial-plan", "phone-dial-plan"],
     ["/settings/sip-accounts", "phone-sip-accounts"],
+    ["/queues", "phone-queues"],
   ]) {
     await page.goto(path);
     await expect(page.getByRole("main")).not.toContainText("Loading");
@@ -454,7 +532,11 @@ test("an agent sees the call log and none of the settings it may not change", as
   const agent = { email: `reader-${suffix}@e2e.example.com`, password: `reader-${suffix}-long-enough` };
   await adminApi("POST", "/v1/users", { ...agent, role: "agent" }, apiKey);
   await signIn(page, agent.email, agent.password);
-  await expect(page.getByRole("navigation", { name: "Main" }).getByRole("link")).toHaveText(["Call log", "Voicemail"]);
+  await expect(page.getByRole("navigation", { name: "Main" }).getByRole("link")).toHaveText([
+    "Call log",
+    "Voicemail",
+    "Queues",
+  ]);
   await expect(page.getByTestId("call-row").first()).toContainText(e164);
   await shot(page, "agent-call-log");
   // A settings page reached by its address reads, and the API refuses the change with its reason.

@@ -14,10 +14,13 @@ import { Tenants } from "./pages/Tenants";
 import { Company } from "./pages/Company";
 import { DialPlanPage } from "./pages/DialPlan";
 import { Voicemail } from "./pages/Voicemail";
+import { Queues } from "./pages/Queues";
+import { Wallboard } from "./pages/Wallboard";
 
 const tenantPages: [string, string][] = [
   ["/calls", "Call log"],
   ["/voicemail", "Voicemail"],
+  ["/queues", "Queues"],
   ["/settings/numbers", "Numbers"],
   ["/settings/dial-plan", "Dial plan"],
   ["/settings/sip-accounts", "SIP accounts"],
@@ -32,7 +35,7 @@ const tenantPages: [string, string][] = [
 function pagesFor(role: string): [string, string][] {
   if (role === "owner") return tenantPages;
   if (role === "admin") return tenantPages.filter(([to]) => to !== "/settings/users" && to !== "/settings/api-keys");
-  return tenantPages.filter(([to]) => to === "/calls" || to === "/voicemail");
+  return tenantPages.filter(([to]) => to === "/calls" || to === "/voicemail" || to === "/queues");
 }
 
 export function App() {
@@ -102,12 +105,14 @@ export function App() {
   };
 
   const path = location.path;
-  const pages: [string, string][] =
-    session.kind === "admin" ? [["/admin/tenants", "Tenants"]] : pagesFor(session.user?.role ?? "");
+  const role = session.user?.role ?? "";
+  const pages: [string, string][] = session.kind === "admin" ? [["/admin/tenants", "Tenants"]] : pagesFor(role);
   let page;
   if (session.kind === "admin") page = <Tenants />;
   else if (path.startsWith("/calls/")) page = <CallDetails id={decodeURIComponent(path.slice("/calls/".length))} />;
   else if (path === "/voicemail") page = <Voicemail />;
+  else if (path === "/queues") page = <Queues canChange={role === "owner" || role === "admin"} />;
+  else if (path.startsWith("/queues/")) page = <Wallboard id={decodeURIComponent(path.slice("/queues/".length))} />;
   else if (path === "/settings/numbers") page = <Numbers />;
   else if (path === "/settings/dial-plan") page = <DialPlanPage />;
   else if (path === "/settings/sip-accounts") page = <SipAccounts tenant={tenant} />;
@@ -131,7 +136,11 @@ export function App() {
         </div>
         <nav aria-label="Main">
           {pages.map(([to, text]) => (
-            <Link key={to} to={to} current={path === to || (to === "/calls" && path.startsWith("/calls"))}>
+            <Link
+              key={to}
+              to={to}
+              current={path === to || ((to === "/calls" || to === "/queues") && path.startsWith(to))}
+            >
               {text}
             </Link>
           ))}

@@ -207,6 +207,7 @@ export interface CallRecord {
   answered_by: string;
   legs?: CallLeg[];
   route?: RouteStep[];
+  queue_visits?: QueueVisit[];
   recording?: CallRecording | null;
   voicemail?: CallVoicemail | null;
 }
@@ -247,4 +248,69 @@ export interface RouteStep {
   outcome: string;
   detail: string;
   plan_version: number;
+  account_id?: string;
+  at?: string | null;
+}
+// A call's time in one of the tenant's queues.
+export interface QueueVisit {
+  queue_id: string;
+  joined_at: string | null;
+  outcome: "waiting" | "answered" | "abandoned" | "overflowed";
+  wait_seconds: number;
+  account_id: string;
+  offers: number;
+  missed: number;
+  overflow_reason: string;
+}
+export const queueStrategies: [string, string][] = [
+  ["longest_idle", "Longest idle agent"],
+  ["ring_all", "Ring all"],
+  ["round_robin", "Round robin"],
+  ["fewest_calls", "Fewest calls"],
+  ["linear", "Linear (in member order)"],
+];
+export interface QueueMember {
+  account_id: string;
+  penalty: number;
+}
+export interface Queue {
+  id: string;
+  name: string;
+  strategy: string;
+  members: QueueMember[];
+  ring_timeout_seconds: number;
+  ring_at_once: number;
+  wrapup_seconds: number;
+  max_wait_seconds: number;
+  max_callers: number;
+  music_prompt: string;
+  pause_after_misses: number;
+  service_level_seconds: number;
+  announce_every_seconds: number;
+  created_at: string;
+  updated_at: string;
+}
+export interface Agent {
+  account_id: string;
+  state: "available" | "ringing" | "on_call" | "wrap_up" | "paused" | "logged_out";
+  reason: string;
+  calls_taken: number;
+  misses: number;
+  since_ms: number;
+  seconds_in_state?: number | null;
+  penalty?: number;
+}
+export interface Wallboard {
+  queue_id: string;
+  name: string;
+  callers: { call_id: string; caller: string; position: number; state: string; waited_seconds: number }[];
+  agents: Agent[];
+  answered: number;
+  abandoned: number;
+  overflowed: number;
+  service_level: number | null;
+  service_level_seconds: number;
+  average_wait_seconds: number;
+  average_abandoned_wait_seconds: number;
+  abandon_rate: number | null;
 }

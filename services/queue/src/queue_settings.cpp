@@ -7,8 +7,12 @@
 namespace tel::queue {
 namespace {
 
+constexpr const char* kFieldPayload = "tel.field";
+
 absl::Status invalid(const std::string& field, const std::string& why) {
-  return absl::InvalidArgumentError(field + ": " + why);
+  absl::Status status = absl::InvalidArgumentError(field + ": " + why);
+  status.SetPayload(kFieldPayload, absl::Cord(field));
+  return status;
 }
 
 // 0 takes the default; otherwise the value must lie within [low, high].
@@ -68,6 +72,12 @@ absl::Status normalizeSettings(v1::QueueSettings& settings) {
   if (auto status = bounded(value, "service_level_seconds", 20, 5, 600); !status.ok()) return status;
   settings.set_service_level_seconds(value);
   return absl::OkStatus();
+}
+
+grpc::Status settingsRefusal(const absl::Status& refusal) {
+  const auto field = refusal.GetPayload(kFieldPayload);
+  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(refusal.message()),
+                      field ? std::string(*field) : std::string());
 }
 
 }  // namespace tel::queue

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <absl/status/status.h>
+#include <grpcpp/support/status.h>
 
 #include "tel/queue/v1/queues.pb.h"
 
@@ -10,5 +11,9 @@ namespace tel::queue {
 // longest_idle, ring timeout 15 s, one agent at a time, service level 20 s.
 // INVALID_ARGUMENT names the field ("members[2].account_id").
 absl::Status normalizeSettings(v1::QueueSettings& settings);
+
+// A refusal of normalizeSettings as the API answers it: INVALID_ARGUMENT with the field in its
+// details (the gateway's `error.field`).
+grpc::Status settingsRefusal(const absl::Status& refusal);
 
 }  // namespace tel::queue

@@ -41,7 +41,9 @@ grpc::Status checkIds(const std::string& tenant_id, const std::string& id) {
   return grpc::Status::OK;
 }
 
-grpc::Status nameTaken() { return grpc::Status(grpc::StatusCode::ALREADY_EXISTS, "name: a queue of that name exists"); }
+grpc::Status nameTaken() {
+  return grpc::Status(grpc::StatusCode::ALREADY_EXISTS, "name: a queue of that name exists", "name");
+}
 
 }  // namespace
 
@@ -68,7 +70,7 @@ grpc::Status QueueStore::checkReferences(pqxx::work& txn, const v1::QueueSetting
 grpc::Status QueueStore::create(const std::string& tenant_id, v1::QueueSettings settings, v1::Queue* out) {
   if (!events::isUuid(tenant_id)) return grpc_util::invalidArgument("tenant_id", "must be a UUID");
   if (auto invalid = normalizeSettings(settings); !invalid.ok()) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(invalid.message()));
+    return settingsRefusal(invalid);
   }
   return pg::guardedDatabaseWork([&] {
     grpc::Status status = grpc::Status::OK;
@@ -91,7 +93,7 @@ grpc::Status QueueStore::update(const std::string& tenant_id, const std::string&
                                 v1::Queue* out) {
   if (auto bad = checkIds(tenant_id, id); !bad.ok()) return bad;
   if (auto invalid = normalizeSettings(settings); !invalid.ok()) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(invalid.message()));
+    return settingsRefusal(invalid);
   }
   return pg::guardedDatabaseWork([&] {
     grpc::Status status = grpc::Status::OK;

@@ -3,6 +3,7 @@
 #include "queue_settings.h"
 
 using tel::queue::normalizeSettings;
+using tel::queue::settingsRefusal;
 using tel::queue::v1::QueueSettings;
 
 namespace {
@@ -18,7 +19,12 @@ QueueSettings valid() {
 std::string refusal(const QueueSettings& settings) {
   QueueSettings copy = settings;
   auto status = normalizeSettings(copy);
-  return status.ok() ? "" : std::string(status.message());
+  if (status.ok()) return "";
+  // The API's error names the same field as the message.
+  const std::string message(status.message());
+  CHECK(settingsRefusal(status).error_details() == message.substr(0, message.find(':')));
+  CHECK(settingsRefusal(status).error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  return message;
 }
 
 }  // namespace

@@ -1,6 +1,40 @@
-import { api, type CallRecord } from "../api";
+import { api, listAll, type CallRecord, type Queue, type QueueVisit, type SipAccount } from "../api";
 import { ErrorBox, Loading, formatSeconds, formatTime, useLoad } from "../components";
 import { Link } from "../router";
+import { accountName } from "./Queues";
+
+const outcomes: Record<QueueVisit["outcome"], string> = {
+  waiting: "still waiting",
+  answered: "answered",
+  abandoned: "hung up waiting",
+  overflowed: "sent on",
+};
+
+// The queues the call waited in: how long, and who answered or why the queue sent it on.
+function QueueVisits({ visits }: { visits: QueueVisit[] }) {
+  const names = useLoad(() => Promise.all([listAll<Queue>("/v1/queues"), listAll<SipAccount>("/v1/sip-accounts")]), []);
+  const queueName = (id: string) => names.data?.[0].find((q) => q.id === id)?.name ?? id;
+  return (
+    <>
+      <h2>Queues</h2>
+      <ol className="route" data-testid="queue-visits">
+        {visits.map((visit, index) => (
+          <li key={index} data-testid="queue-visit">
+            <strong>{queueName(visit.queue_id)}</strong>: {outcomes[visit.outcome]} after{" "}
+            {formatSeconds(visit.wait_seconds)}
+            {visit.account_id && ` by ${accountName(names.data?.[1], visit.account_id)}`}
+            {visit.overflow_reason && ` (${visit.overflow_reason.replace("_", " ")})`}
+            <span className="detail">
+              {" "}
+              — joined {formatTime(visit.joined_at)}; {visit.offers} offer{visit.offers === 1 ? "" : "s"},{" "}
+              {visit.missed} missed
+            </span>
+          </li>
+        ))}
+      </ol>
+    </>
+  );
+}
 
 export function CallDetails({ id }: { id: string }) {
   const {
@@ -112,6 +146,7 @@ export function CallDetails({ id }: { id: string }) {
               )}
             </>
           )}
+          {call.queue_visits && call.queue_visits.length > 0 && <QueueVisits visits={call.queue_visits} />}
           {call.route && call.route.length > 0 && (
             <>
               <h2>Route through the dial plan</h2>

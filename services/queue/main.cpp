@@ -1,12 +1,16 @@
 // queue: call queues (ACD). Attaches to sip-edge's call-control API for the calls the dial plan
 // hands over to it, keeps each queue's line and its agents' states in Redis (shared with every
 // other instance), rings free agents by the queue's strategy, and serves the tenants' queues,
-// agent states and wallboards to the gateway (tel.queue.v1.Queues).
+// agent states and wallboards to the gateway (tel.queue.v1.Queues). Follows every call on Kafka so
+// that an agent on any other call is not offered a caller.
+#include <atomic>
 #include <chrono>
 #include <functional>
+#include <thread>
 #include <memory>
 #include <vector>
 
+#include "agent_presence.h"
 #include "dispatcher.h"
 #include "live_queues.h"
 #include "queue_config.h"
@@ -40,6 +44,21 @@ int main(int argc, char** argv) {
     tel::redis::RedisSubscriber wakeups(config.redis, tel::queue::kWakeChannel,
                                         [&dispatcher](const std::string&) { dispatcher.wake(); });
     wakeups.start();
+    auto consumer = tel::kafka::Consumer::create(
+        {config.kafka_brokers,
+         config.kafka_group,
+         {config.kafka_topic},
+         "queue",
+         // A new group starts with the calls from now on: older calls have ended long ago.
+         {{"session.timeout.ms", std::to_string(config.kafka_session_timeout.count())},
+          {"auto.offset.reset", "latest"}}});
+    if (!consumer.ok()) {
+      log.error("cannot create the Kafka consumer", {{"error", std::string(consumer.status().message())}});
+      return 1;
+    }
+    tel::queue::AgentPresence presence(**consumer, live, config.presence_lapse, log, *registry);
+    std::atomic<bool> stop_presence{false};
+    std::thread presence_thread([&] { presence.run(stop_presence); });
     // A call's notifications are handled in the order they came: each call has its lane (one
     // thread), so that its end is never handled before its offer.
     std::vector<std::unique_ptr<tel::grpc_util::BlockingExecutor>> lanes;
@@ -81,6 +100,8 @@ int main(int argc, char** argv) {
     server.shutdown(std::chrono::seconds(5));
     // No more offers are made once the links are going: sends would fail and put callers back.
     wakeups.stop();
+    stop_presence = true;
+    presence_thread.join();
     dispatcher.stop();
     fleet.stop();
     lanes.clear();

@@ -24,7 +24,8 @@ expect secrets.credentials_key TEL_ACCOUNTS_DATABASE_URL=postgresql://x@127.0.0.
 expect redis.url TEL_GATEWAY_REDIS_URL=http://wrong "$gateway"
 expect limits.body_bytes TEL_GATEWAY_REDIS_URL=redis://127.0.0.1:1 TEL_GATEWAY_LIMITS_BODY_BYTES=10 "$gateway"
 queue=$build/services/queue/queue
-queue_needs="TEL_QUEUE_DATABASE_URL=postgresql://x@127.0.0.1:1/x TEL_QUEUE_REDIS_URL=redis://127.0.0.1:1"
+queue_needs="TEL_QUEUE_DATABASE_URL=postgresql://x@127.0.0.1:1/x TEL_QUEUE_REDIS_URL=redis://127.0.0.1:1
+  TEL_QUEUE_KAFKA_BROKERS=127.0.0.1:1"
 expect database.url "$queue"
 # shellcheck disable=SC2086
 expect redis.url TEL_QUEUE_DATABASE_URL=postgresql://x@127.0.0.1:1/x TEL_QUEUE_REDIS_URL=http://wrong "$queue"
@@ -34,6 +35,10 @@ expect dispatch.interval $queue_needs TEL_QUEUE_DISPATCH_INTERVAL=1ms "$queue"
 expect dispatch.stale_after $queue_needs TEL_QUEUE_DISPATCH_STALE_AFTER=1s "$queue"
 # shellcheck disable=SC2086
 expect instance.id $queue_needs TEL_QUEUE_INSTANCE_ID="$(printf 'q%.0s' {1..129})" "$queue"
+# shellcheck disable=SC2086
+expect kafka.brokers TEL_QUEUE_DATABASE_URL=postgresql://x@127.0.0.1:1/x TEL_QUEUE_REDIS_URL=redis://127.0.0.1:1 "$queue"
+# shellcheck disable=SC2086
+expect presence.lapse $queue_needs TEL_QUEUE_PRESENCE_LAPSE=10s "$queue"
 media=$build/services/media-relay/media-relay
 expect rtp.bind TEL_MEDIA_RELAY_RTP_BIND=somewhere "$media"
 expect rtp.port_max TEL_MEDIA_RELAY_RTP_PORT_MIN=30000 TEL_MEDIA_RELAY_RTP_PORT_MAX=30001 "$media"

@@ -9,7 +9,8 @@
 # the plan's overflow node after the queue's maximum wait. Waiting callers are told their position
 # every 5 s. When Redis loses the queue's keys, the line comes back in the same order and the
 # agents' pauses with it. Bad settings are refused naming the field, and another tenant can neither
-# see the queue nor set this tenant's agents. Each record sums up its queue visit (outcome, wait,
+# see the queue nor set this tenant's agents. An agent on a direct call is not offered a caller.
+# Each record sums up its queue visit (outcome, wait,
 # agent, offers and misses), and a CRM's endpoint gets queue.caller_joined and
 # queue.caller_abandoned webhooks. Last, a second queue instance shares the calls and is killed
 # (SIGKILL) in a burst of callers: sip-edge offers its calls to the first instance, which serves
@@ -231,13 +232,17 @@ check "the queue pauses an agent after one miss and rings for 5 s" answers "$key
   "{\"name\":\"Sales\",\"strategy\":\"linear\",\"members\":$members,\"ring_timeout_seconds\":5,
     \"pause_after_misses\":1,\"wrapup_seconds\":4}" '.pause_after_misses == 1 and .wrapup_seconds == 4'
 sleep 2.5  # the queue service's settings cache
+declare -A phone_pid
 phone_once() {  # phone_once NAME SCENARIO [SIPP ARGS...]: the agent's phone takes one call by SCENARIO
   local name=$1 file=$2
   shift 2
+  # The phone's port is free once its previous call's sipp is gone.
+  [[ -n ${phone_pid[$name]:-} ]] && wait "${phone_pid[$name]}"
   sipp_register register.xml "$name" "${password[$name]}" "$domain" 300 u1 "${phone_port[$name]}" || return 1
   (cd "$work" && exec timeout 60 sipp -sf "$file" -m 1 -i 127.0.0.1 -p "${phone_port[$name]}" \
     -mp $((phone_port[$name] + 2)) -timeout 50 -trace_err -error_file "$work/$name-once.err" "$@" \
     >"$work/$name-once.out" 2>&1) &
+  phone_pid[$name]=$!
   pids+=($!)
 }
 talks_a_second=$(scenario uas_answer.xml callee-bye)
@@ -265,6 +270,28 @@ check "agent 1 is paused for its missed offer" answers "$key" GET /v1/agents "" 
   '.items[] | select(.account_id == "'"${account[agent1]}"'") | .state == "paused" and .reason == "missed offers" and .misses == 1'
 check "agent 1 is available again" answers "$key" PUT "/v1/agents/${account[agent1]}/state" '{"state":"available"}' \
   '.state == "available" and .misses == 0'
+
+# --- An agent on another call is not offered a caller -------------------------------------------------------
+# Agent 1 takes a direct call to its extension (another number rings 201) for 6 s; a caller arriving
+# meanwhile goes to agent 2, though the linear strategy puts agent 1 first.
+direct=$(new_number "$(ring '"201"' 20)")
+check "agent 1's phone answers a direct call" phone_once agent1 "$answers_file"
+check "agent 2's phone answers" phone_once agent2 "$talks_a_second" -d 1000
+direct_call=$(scenario uac_call.xml caller-bye)
+sed -i "s#\[audio\]#$work/silence.al#" "$direct_call"
+take_port
+CALL_PORT=$port carrier_call "$direct" "$direct_call" -d 6000 &
+direct_pid=$!
+check "the wallboard shows agent 1 on a call the queue did not give it" eventually 5 answers "$key" \
+  GET "/v1/queues/$queue/wallboard" "" '.agents[0].state == "on_call" and .agents[0].call_id == ""'
+take_port
+since=$(now_utc)
+check "a caller arriving meanwhile is answered by agent 2" carrier_call "$number" "$skipped" -key listen_port $((port + 5))
+check "(its record: agent 2 took the only offer)" expect "$(newest_record "$since")" \
+  '.queue_visits[0] | .outcome == "answered" and .offers == 1 and .account_id == "'"${account[agent2]}"'"'
+check "the direct call went through" wait "$direct_pid"
+check "agent 1 is available once its call ended" eventually 5 answers "$key" GET "/v1/queues/$queue/wallboard" "" \
+  '.agents[0].state == "available"'
 
 # --- A caller who hangs up while waiting is abandoned ------------------------------------------------------
 check "both agents pause" answers "$key" PUT "/v1/agents/${account[agent1]}/state" '{"state":"paused","reason":"lunch"}' \
@@ -370,7 +397,7 @@ for pid in "${callers[@]}"; do wait "$pid"; done
 # The second instance attaches to the same sip-edge: calls handed to the queue alternate between them.
 env TEL_QUEUE_GRPC_LISTEN=127.0.0.1:0 TEL_QUEUE_ADMIN_LISTEN=127.0.0.1:0 TEL_QUEUE_DATABASE_URL="$TEL_PG_URL" \
   TEL_QUEUE_REDIS_URL="$TEL_REDIS_URL" TEL_QUEUE_CALL_CONTROL_ADDRESS="$TEL_CALL_CONTROL_ADDR" \
-  TEL_QUEUE_INSTANCE_ID="queue-two-$run" "$build/services/queue/queue" >"$work/queue2.log" 2>&1 &
+  TEL_QUEUE_KAFKA_BROKERS="$TEL_KAFKA_BROKERS" TEL_QUEUE_INSTANCE_ID="queue-two-$run" "$build/services/queue/queue" >"$work/queue2.log" 2>&1 &
 queue2=$!
 pids+=("$queue2")
 check "a second queue instance attaches to sip-edge" eventually 10 grep -q '"msg":"attached to sip-edge"' "$work/queue2.log"

@@ -52,6 +52,8 @@ for i = 9, #ARGV, 2 do
   local acc, pen = ARGV[i], tonumber(ARGV[i + 1])
   table.insert(members, acc)
   local a = redis.call('HMGET', P .. 'a:' .. acc, 'own', 'call', 'wrap_until', 'last_end', 'calls', 'day')
+  -- On a call the queue did not give it (its own, a direct one): not free.
+  local elsewhere = redis.call('ZCOUNT', P .. 'x:' .. acc, now, '+inf') > 0
   if a[2] and a[2] ~= '' then
     -- The agent's caller is gone, or its instance has given no sign of life: the agent is free.
     local gk = P .. 'c:' .. a[2]
@@ -68,7 +70,7 @@ for i = 9, #ARGV, 2 do
     end
   end
   local own = a[1] or 'available'
-  if own == 'available' and (not a[2] or a[2] == '') and tonumber(a[3] or '0') <= now then
+  if own == 'available' and not elsewhere and (not a[2] or a[2] == '') and tonumber(a[3] or '0') <= now then
     local calls = (a[6] == day) and tonumber(a[5] or '0') or 0
     table.insert(free, {acc = acc, pen = pen, idle = tonumber(a[4] or '0'), calls = calls, order = #members})
   end
@@ -100,6 +102,42 @@ redis.call('ZREM', wk, head)
 redis.call('ZADD', P .. 'off:' .. q, redis.call('HGET', ck, 'score'), head)
 redis.call('HSET', ck, 'state', 'offered', 'agents', table.concat(result, ',', 2))
 return result
+)lua";
+
+// An account's part in any call of the platform, from the call events (AgentPresence): x:<account>
+// holds "<call>/<leg>" members scored by when they lapse (a lost end cannot keep an agent busy
+// past a call's longest duration), l:<call> maps the call's legs to their accounts. An account is
+// on a call while x:<account> has a member that has not lapsed.
+// ARGV: prefix, kind ("engaged", "released", "ended"), call, leg, account, now, lapse_ms
+constexpr const char* kPresence = R"lua(
+local P, kind, call, leg, acc, now, lapse = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7])
+local lk = P .. 'l:' .. call
+local freed = false
+local function release(l, a)
+  local xk = P .. 'x:' .. a
+  redis.call('ZREM', xk, call .. '/' .. l)
+  redis.call('ZREMRANGEBYSCORE', xk, '-inf', now)
+  if redis.call('ZCARD', xk) == 0 then freed = true end
+end
+if kind == 'engaged' then
+  redis.call('HSET', lk, leg, acc)
+  redis.call('PEXPIRE', lk, lapse)
+  local xk = P .. 'x:' .. acc
+  redis.call('ZADD', xk, now + lapse, call .. '/' .. leg)
+  redis.call('PEXPIRE', xk, lapse)
+elseif kind == 'released' then
+  local a = redis.call('HGET', lk, leg)
+  if a then
+    release(leg, a)
+    redis.call('HDEL', lk, leg)
+  end
+else
+  local legs = redis.call('HGETALL', lk)
+  for i = 1, #legs, 2 do release(legs[i], legs[i + 1]) end
+  redis.call('DEL', lk)
+end
+if freed then redis.call('PUBLISH', 'tq:wake', P) end
+return freed and 1 or 0
 )lua";
 
 // ARGV: prefix, queue, call, agent, now, day, service_level_ms
@@ -301,8 +339,9 @@ std::string textIn(const std::map<std::string, std::string>& fields, const std::
 }
 
 // The agent as shown: its activity while it has a caller, wrap-up until it ends, else its own state.
-v1::Agent agentOf(const std::string& account_id, const std::map<std::string, std::string>& fields, int64_t now_ms,
-                  const std::string& day) {
+// `elsewhere`: the agent is on a call the queue did not give it (shown as on a call, no call id).
+v1::Agent agentOf(const std::string& account_id, const std::map<std::string, std::string>& fields, bool elsewhere,
+                  int64_t now_ms, const std::string& day) {
   v1::Agent agent;
   agent.set_account_id(account_id);
   const std::string own = textIn(fields, "own");
@@ -312,6 +351,8 @@ v1::Agent agentOf(const std::string& account_id, const std::map<std::string, std
     agent.set_call_id(call);
   } else if (numberIn(fields, "wrap_until") > now_ms && (own.empty() || own == "available")) {
     agent.set_state("wrap_up");
+  } else if (elsewhere && (own.empty() || own == "available")) {
+    agent.set_state("on_call");
   } else {
     agent.set_state(own.empty() ? "available" : own);
     if (own == "paused") agent.set_reason(textIn(fields, "reason"));
@@ -469,9 +510,22 @@ absl::StatusOr<uint32_t> LiveQueues::position(const std::string& tenant, const s
 }
 
 absl::StatusOr<v1::Agent> LiveQueues::agent(const std::string& tenant, const std::string& account_id, int64_t now_ms) {
-  auto reply = redis_.command({"HGETALL", prefixOf(tenant) + "a:" + account_id});
+  const std::string prefix = prefixOf(tenant);
+  auto reply = redis_.command({"HGETALL", prefix + "a:" + account_id});
   if (!reply.ok()) return reply.status();
-  return agentOf(account_id, hashOf(*reply), now_ms, dayOf(now_ms));
+  auto elsewhere = redis_.command({"ZCOUNT", prefix + "x:" + account_id, std::to_string(now_ms), "+inf"});
+  if (!elsewhere.ok()) return elsewhere.status();
+  return agentOf(account_id, hashOf(*reply), integerOf(*elsewhere) > 0, now_ms, dayOf(now_ms));
+}
+
+absl::StatusOr<bool> LiveQueues::presence(const std::string& tenant, const std::string& kind,
+                                          const std::string& call_id, const std::string& leg,
+                                          const std::string& account_id, int64_t now_ms, int64_t lapse_ms) {
+  auto reply = redis_.eval(kPresence, {},
+                           {prefixOf(tenant), kind, call_id, leg, account_id, std::to_string(now_ms),
+                            std::to_string(lapse_ms)});
+  if (!reply.ok()) return reply.status();
+  return integerOf(*reply) == 1;
 }
 
 absl::StatusOr<v1::Wallboard> LiveQueues::wallboard(const std::string& tenant, const std::string& queue,
@@ -501,11 +555,10 @@ absl::StatusOr<v1::Wallboard> LiveQueues::wallboard(const std::string& tenant, c
     }
   }
   for (const auto& member : settings.members()) {
-    auto reply = redis_.command({"HGETALL", prefix + "a:" + member.account_id()});
-    if (!reply.ok()) return reply.status();
-    auto* agent = board.add_agents();
-    *agent = agentOf(member.account_id(), hashOf(*reply), now_ms, dayOf(now_ms));
+    auto agent = this->agent(tenant, member.account_id(), now_ms);
+    if (!agent.ok()) return agent.status();
     agent->set_penalty(member.penalty());
+    *board.add_agents() = std::move(*agent);
   }
   auto stats = redis_.command({"HGETALL", prefix + "s:" + queue + ":" + dayOf(now_ms)});
   if (!stats.ok()) return stats.status();

@@ -46,6 +46,12 @@ QueueConfig QueueConfig::load(config::Config& source) {
   config.dispatch.stale_after = source.getDuration("dispatch.stale_after", std::chrono::seconds(10));
   if (config.dispatch.stale_after < std::chrono::seconds(3))
     throw config::ConfigError("dispatch.stale_after", "must be at least 3s");
+  config.kafka_brokers = source.getString("kafka.brokers");
+  config.kafka_topic = source.getString("kafka.topic", "call-events");
+  config.kafka_group = source.getString("kafka.group", "queue");
+  config.kafka_session_timeout = source.getDuration("kafka.session_timeout", std::chrono::seconds(10));
+  config.presence_lapse = source.getDuration("presence.lapse", std::chrono::hours(4));
+  if (config.presence_lapse < std::chrono::minutes(1)) throw config::ConfigError("presence.lapse", "must be at least 1m");
   config.log_level = log::parseLevel(source.getString("log.level", "info"));
   source.rejectUnknownKeys();
   return config;

@@ -262,3 +262,38 @@ TEST_CASE_METHOD(Fixture, "a caller of a higher priority goes before those who w
   REQUIRE(live.missed(tenant, queue, "vip", ++now, 0).ok());
   CHECK(live.position(tenant, queue, "vip").value() == 1);
 }
+
+TEST_CASE_METHOD(Fixture, "an agent on any other call is not offered a caller until that call ends") {
+  const auto s = settings("linear", {{"a1", 0}, {"a2", 0}});
+  const int64_t lapse = 60'000;
+  // a1 is rung by a direct call (leg b1.1 of call d1), then answers it.
+  REQUIRE_FALSE(live.presence(tenant, "engaged", "d1", "b1.1", "a1", now, lapse).value());
+  join("c1");
+  CHECK(claim(s) == std::vector<std::string>{"a2"});
+  CHECK(live.agent(tenant, "a1", now)->state() == "on_call");
+  CHECK(live.agent(tenant, "a1", now)->call_id().empty());
+  serve("c1", "a2");
+  // a2 places a call of its own: busy too, so the next caller waits.
+  REQUIRE_FALSE(live.presence(tenant, "engaged", "d2", "caller", "a2", now, lapse).value());
+  join("c2");
+  CHECK(claim(s).empty());
+  // The direct call's leg ends: a1 is free (and the lines are woken).
+  CHECK(live.presence(tenant, "released", "d1", "b1.1", "", ++now, lapse).value());
+  CHECK(live.agent(tenant, "a1", now)->state() == "available");
+  CHECK(claim(s) == std::vector<std::string>{"a1"});
+  serve("c2", "a1");
+  // The call a2 placed ends without its leg's end: the call's end releases every account of it.
+  CHECK(live.presence(tenant, "ended", "d2", "", "", ++now, lapse).value());
+  CHECK(live.agent(tenant, "a2", now)->state() == "available");
+  // A call whose end never comes lapses: a1 engaged, and free again once the lapse has passed.
+  REQUIRE_FALSE(live.presence(tenant, "engaged", "d3", "b1.1", "a1", now, lapse).value());
+  join("c4");
+  CHECK(claim(s) == std::vector<std::string>{"a2"});
+  serve("c4", "a2");
+  now += lapse + 1;
+  join("c5");
+  CHECK(claim(s) == std::vector<std::string>{"a1"});
+  // Events read twice (a batch retried) change nothing.
+  REQUIRE(live.presence(tenant, "ended", "d1", "", "", now, lapse).ok());
+  REQUIRE(live.presence(tenant, "released", "d9", "b1.1", "", now, lapse).ok());
+}

@@ -2,11 +2,14 @@
 // owner signs in and sets up a number, a carrier, a SIP account and an API key, a real SIP call
 // (sipp) shows up in the call log with its legs and in the CSV export, and another tenant's user
 // sees none of it; a caller leaves a voicemail message that is played and marked heard; a queue
-// made in the UI shows a real waiting caller live on its wallboard; an agent sees only the call
-// log, voicemail and the queues. Screenshots of the main pages go to
+// made in the UI shows a real waiting caller live on its wallboard; a webhook made in the UI
+// delivers a signed ping to a real endpoint, shown in its log; an agent sees only the call log,
+// voicemail and the queues. Screenshots of the main pages go to
 // TEL_E2E_SCREENSHOTS.
 import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -428,6 +431,66 @@ test("a caller's voicemail message is listed, played and marked heard", async ({
   await expect(page.getByTestId("call-disposition")).toHaveText("no answer");
 });
 
+test("a webhook made in the UI gets a signed ping, shown in its delivery log, and a replay", async ({ page }) => {
+  // A CRM's endpoint on 127.0.0.99, the one private address the local stack lets webhooks reach.
+  const received: { headers: Record<string, unknown>; body: string }[] = [];
+  const receiver = createServer((request, response) => {
+    let body = "";
+    request.on("data", (chunk) => (body += chunk));
+    request.on("end", () => {
+      received.push({ headers: request.headers, body });
+      response.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.99", resolve));
+  const port = (receiver.address() as AddressInfo).port;
+  try {
+    await signIn(page, owner.email, owner.password);
+    await nav(page, "Webhooks");
+    await expect(page.getByText("No webhooks yet.")).toBeVisible();
+    const form = page.getByRole("form", { name: "Add a webhook" });
+    // An address inside the platform's network is refused (SSRF), naming the field.
+    await form.getByLabel("Endpoint URL").fill("http://127.0.0.1:17080/v1/tenants");
+    await form.getByRole("button", { name: "Add webhook" }).click();
+    await expect(form.getByRole("alert")).toContainText("url");
+    await form.getByLabel("Endpoint URL").fill(`http://127.0.0.99:${port}/hooks`);
+    await form.getByLabel("queue.caller_joined").check();
+    await form.getByRole("button", { name: "Add webhook" }).click();
+    const secret = (await page.getByTestId("webhook-secret").getByTestId("secret-value").textContent())!;
+    expect(secret).toMatch(/^whsec_/);
+    const row = page.getByTestId("webhook-row").filter({ hasText: `127.0.0.99:${port}` });
+    await expect(row.getByTestId("webhook-state")).toHaveText("enabled");
+    await expect(row).toContainText("call.started, call.ended, queue.caller_joined");
+
+    await row.getByRole("button", { name: `Ping http://127.0.0.99:${port}/hooks` }).click();
+    const attempts = row.getByTestId("webhook-attempt");
+    await expect(async () => {
+      await row.getByRole("button", { name: "Refresh" }).click();
+      await expect(attempts.first()).toContainText("delivered", { timeout: 1000 });
+    }).toPass({ timeout: 15_000 });
+    await expect(attempts.first()).toContainText("webhook.ping");
+    await expect(attempts.first()).toContainText("204");
+    expect(received).toHaveLength(1);
+    expect(received[0].headers["webhook-signature"]).toMatch(/^v1,/);
+    expect(JSON.parse(received[0].body).type).toBe("webhook.ping");
+    await shot(page, "laptop-webhooks");
+
+    // A replay delivers the same event (same id) again: a second attempt in the log.
+    await attempts
+      .first()
+      .getByRole("button", { name: /^Replay webhook.ping/ })
+      .click();
+    await expect(async () => {
+      await row.getByRole("button", { name: "Refresh" }).click();
+      await expect(attempts).toHaveCount(2, { timeout: 1000 });
+    }).toPass({ timeout: 15_000 });
+    expect(received).toHaveLength(2);
+    expect(received[1].headers["webhook-id"]).toBe(received[0].headers["webhook-id"]);
+  } finally {
+    receiver.close();
+  }
+});
+
 test("a queue set up in the UI shows a waiting caller live on its wallboard, and the call its visit", async ({
   page,
 }) => {
@@ -515,6 +578,7 @@ test("on a phone the pages fit the screen", async ({ browser }) => {
     ["/settings/dial-plan", "phone-dial-plan"],
     ["/settings/sip-accounts", "phone-sip-accounts"],
     ["/queues", "phone-queues"],
+    ["/settings/webhooks", "phone-webhooks"],
   ]) {
     await page.goto(path);
     await expect(page.getByRole("main")).not.toContainText("Loading");

@@ -16,6 +16,7 @@ import { DialPlanPage } from "./pages/DialPlan";
 import { Voicemail } from "./pages/Voicemail";
 import { Queues } from "./pages/Queues";
 import { Wallboard } from "./pages/Wallboard";
+import { Webhooks } from "./pages/Webhooks";
 
 const tenantPages: [string, string][] = [
   ["/calls", "Call log"],
@@ -26,6 +27,7 @@ const tenantPages: [string, string][] = [
   ["/settings/sip-accounts", "SIP accounts"],
   ["/settings/users", "Users"],
   ["/settings/carriers", "Carriers"],
+  ["/settings/webhooks", "Webhooks"],
   ["/settings/api-keys", "API keys"],
   ["/settings/company", "Company"],
 ];
@@ -118,6 +120,7 @@ export function App() {
   else if (path === "/settings/sip-accounts") page = <SipAccounts tenant={tenant} />;
   else if (path === "/settings/users") page = <Users />;
   else if (path === "/settings/carriers") page = <Carriers />;
+  else if (path === "/settings/webhooks") page = <Webhooks />;
   else if (path === "/settings/api-keys") page = <ApiKeys />;
   else if (path === "/settings/company") page = <Company tenant={tenant} onChanged={setTenant} />;
   else page = <CallLog />;

@@ -314,3 +314,44 @@ export interface Wallboard {
   average_abandoned_wait_seconds: number;
   abandon_rate: number | null;
 }
+// The event types a webhook subscription can take (docs/webhooks.md).
+export const webhookEventTypes = [
+  "call.started",
+  "call.ringing",
+  "call.answered",
+  "call.ended",
+  "call.missed",
+  "recording.ready",
+  "voicemail.received",
+  "queue.caller_joined",
+  "queue.caller_abandoned",
+  "webhook.disabled",
+];
+export interface WebhookSubscription {
+  id: string;
+  url: string;
+  description: string;
+  event_types: string[];
+  numbers: string[];
+  extensions: string[];
+  enabled: boolean;
+  disabled_reason: string;
+  failing_since: string | null;
+  secret?: string;
+  previous_secret_expires_at: string | null;
+  created_at: string;
+}
+export interface WebhookAttempt {
+  event_id: string;
+  event_type: string;
+  call_id: string | null;
+  sequence: number;
+  attempt: number;
+  attempted_at: string;
+  status_code: number | null;
+  latency_ms: number;
+  error: string;
+  response_excerpt: string;
+  outcome: "delivered" | "retrying" | "given_up" | "superseded";
+  next_attempt_at: string | null;
+}

@@ -26,17 +26,10 @@ TenantCallMetrics::TenantCallMetrics(prometheus::Registry& registry, size_t max_
                           .Name("tel_tenant_time_to_answer_seconds")
                           .Help("From the call's start to its answer, per tenant (answered calls)")
                           .Register(registry)),
-      max_tenants_(max_tenants) {}
-
-std::string TenantCallMetrics::tenantLabel(const std::string& tenant_id) {
-  if (tenants_.contains(tenant_id)) return tenant_id;
-  if (tenants_.size() >= max_tenants_) return "other";
-  tenants_.insert(tenant_id);
-  return tenant_id;
-}
+      tenants_(max_tenants) {}
 
 void TenantCallMetrics::record(const CompletedCall& call) {
-  const std::string tenant = tenantLabel(call.tenant_id);
+  const std::string tenant = tenants_.of(call.tenant_id);
   calls_.Add({{"tenant_id", tenant}, {"disposition", dispositionLabel(call.disposition)}})
       .Increment();
   if (call.ring_seconds) {

@@ -75,6 +75,9 @@ struct Deliverer::Attempt {
   std::chrono::steady_clock::time_point started;
 };
 
+// Webhook lag, retries included: from a fraction of a second to the hours of the retry schedule.
+const prometheus::Histogram::BucketBoundaries kLagBuckets{0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600, 18000};
+
 std::string webhookBody(const LeasedDelivery& delivery) {
   nlohmann::ordered_json body;
   body["id"] = delivery.event_id;
@@ -108,6 +111,12 @@ Deliverer::Deliverer(std::shared_ptr<pg::ConnectionPool> pool, const TargetGuard
                                      .Help("From an event occurring to its webhook being accepted by the endpoint")
                                      .Register(registry)
                                      .Add({}, metrics::latencyBuckets())),
+      tenant_delivery_lag_(prometheus::BuildHistogram()
+                               .Name("tel_webhooks_tenant_delivery_lag_seconds")
+                               .Help("From an event occurring to its webhook being delivered, retries included, per "
+                                     "tenant")
+                               .Register(registry)),
+      tenants_(options_.metrics_max_tenants),
       in_flight_gauge_(prometheus::BuildGauge()
                            .Name("tel_webhooks_in_flight")
                            .Help("Webhook requests open now")
@@ -120,6 +129,7 @@ Deliverer::Deliverer(std::shared_ptr<pg::ConnectionPool> pool, const TargetGuard
                              .Add({})) {
   if (multi_ == nullptr) throw std::runtime_error("curl_multi_init failed");
   for (const char* outcome : {"delivered", "retrying", "given_up", "superseded"}) attempts_.Add({{"outcome", outcome}});
+  tenant_delivery_lag_.Add({{"tenant_id", metrics::TenantLabels::kOther}}, kLagBuckets);
 }
 
 Deliverer::~Deliverer() {
@@ -309,7 +319,9 @@ void Deliverer::record(const Attempt& attempt, int status, const std::string& er
   if (delivered) {
     const int64_t now_micros = std::chrono::duration_cast<std::chrono::microseconds>(
                                    std::chrono::system_clock::now().time_since_epoch()).count();
-    event_to_delivery_seconds_.Observe(std::max<int64_t>(0, now_micros - d.created_micros) / 1e6);
+    const double lag_seconds = std::max<int64_t>(0, now_micros - d.created_micros) / 1e6;
+    event_to_delivery_seconds_.Observe(lag_seconds);
+    tenant_delivery_lag_.Add({{"tenant_id", tenants_.of(d.tenant_id)}}, kLagBuckets).Observe(lag_seconds);
     log.info("webhook delivered");
   } else {
     log.warn("webhook attempt failed", {{"error", error}});

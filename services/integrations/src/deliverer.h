@@ -16,6 +16,7 @@
 #include "integrations_config.h"
 #include "target_guard.h"
 #include "tel/log/log.h"
+#include "tel/metrics/tenant_labels.h"
 #include "tel/pg/connection_pool.h"
 
 namespace tel::integrations {
@@ -79,6 +80,9 @@ class Deliverer {
   prometheus::Family<prometheus::Counter>& attempts_;
   prometheus::Histogram& attempt_seconds_;
   prometheus::Histogram& event_to_delivery_seconds_;
+  // Per tenant: from the event to its delivery, retries included (webhook delivery lag).
+  prometheus::Family<prometheus::Histogram>& tenant_delivery_lag_;
+  metrics::TenantLabels tenants_;
   prometheus::Gauge& in_flight_gauge_;
   prometheus::Counter& database_failures_;
 };

@@ -42,6 +42,7 @@ IntegrationsConfig IntegrationsConfig::load(config::Config& source) {
   }
   delivery.disable_after = source.getDuration("webhooks.disable_after", std::chrono::hours(120));
   delivery.idle_poll = source.getDuration("webhooks.idle_poll", std::chrono::milliseconds(200));
+  delivery.metrics_max_tenants = static_cast<size_t>(source.getInt("metrics.max_tenants", 0, 1000000, 1000));
   config.allowed_private_networks = source.getList("webhooks.allowed_private_networks", "");
   if (auto bad = net::AddressBlocks::invalidEntry(config.allowed_private_networks)) {
     throw config::ConfigError("webhooks.allowed_private_networks",

@@ -19,6 +19,8 @@ struct DeliveryOptions {
   // A subscription whose every attempt failed for this long is disabled (and the tenant told).
   std::chrono::milliseconds disable_after{std::chrono::hours(120)};
   std::chrono::milliseconds idle_poll{200};  // how often to look for due deliveries when idle
+  // Tenants with their own series in the per-tenant delivery lag; later ones count as "other".
+  size_t metrics_max_tenants = 1000;
 };
 
 // Everything integrations reads at start; environment prefix TEL_INTEGRATIONS.

@@ -51,7 +51,20 @@ Dispatcher::Dispatcher(QueueStore& store, LiveQueues& live, DispatcherOptions op
                           .Name("tel_queue_abandoned_wait_seconds")
                           .Help("How long callers who hung up waiting had waited in the queue")
                           .Register(registry)
-                          .Add({}, prometheus::Histogram::BucketBoundaries{1, 5, 10, 20, 30, 60, 120, 300, 600})) {
+                          .Add({}, prometheus::Histogram::BucketBoundaries{1, 5, 10, 20, 30, 60, 120, 300, 600})),
+      tenant_answered_(prometheus::BuildCounter()
+                           .Name("tel_queue_tenant_answered_total")
+                           .Help("Queued callers answered by an agent, per tenant, and whether within the queue's "
+                                 "service level (the service level is the share answered within it)")
+                           .Register(registry)),
+      tenant_abandoned_(prometheus::BuildCounter()
+                            .Name("tel_queue_tenant_abandoned_total")
+                            .Help("Queued callers who hung up before an agent answered, per tenant")
+                            .Register(registry)),
+      tenants_(options_.metrics_max_tenants) {
+  for (const char* within : {"true", "false"})
+    tenant_answered_.Add({{"tenant_id", metrics::TenantLabels::kOther}, {"within_service_level", within}});
+  tenant_abandoned_.Add({{"tenant_id", metrics::TenantLabels::kOther}});
   for (const char* event :
        {"joined", "rejoined", "full", "announced", "offered", "answered", "missed", "abandoned", "overflowed", "lost"})
     events_.Add({{"event", event}});
@@ -252,7 +265,13 @@ void Dispatcher::onBridged(const std::string& call_id, const calls::v1::BridgedN
   auto waited = live_.answered(caller->tenant_id, caller->queue_id, call_id, bridged.account_id(), clock_(),
                                service_level_ms);
   count("answered");
-  if (waited.ok() && *waited >= 0) answered_wait_.Observe(static_cast<double>(*waited) / 1000.0);
+  if (waited.ok() && *waited >= 0) {
+    answered_wait_.Observe(static_cast<double>(*waited) / 1000.0);
+    tenant_answered_
+        .Add({{"tenant_id", tenants_.of(caller->tenant_id)},
+              {"within_service_level", *waited <= service_level_ms ? "true" : "false"}})
+        .Increment();
+  }
   auto answered = step(caller->queue_id, "answered",
                        waited.ok() && *waited >= 0 ? "waited " + std::to_string(*waited / 1000) + " s" : "");
   answered.set_account_id(bridged.account_id());
@@ -312,6 +331,7 @@ void Dispatcher::onEnded(const std::string& call_id) {
                          clock_(), wrapup_ms);
   if (!caller->connected) {
     count("abandoned");
+    tenant_abandoned_.Add({{"tenant_id", tenants_.of(caller->tenant_id)}}).Increment();
     if (left.ok()) abandoned_wait_.Observe(static_cast<double>(left->waited_ms) / 1000.0);
   }
   log_.info(caller->connected ? "queued call ended" : "caller abandoned the queue",

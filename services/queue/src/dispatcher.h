@@ -17,6 +17,7 @@
 #include "queue_store.h"
 #include "tel/call_control/application_link.h"
 #include "tel/log/log.h"
+#include "tel/metrics/tenant_labels.h"
 
 namespace tel::queue {
 
@@ -29,6 +30,8 @@ struct DispatcherOptions {
   // A caller whose instance has given no sign of life for this long is dropped from the line: its
   // call ended while no instance had it. Instances mark their callers every second.
   std::chrono::milliseconds stale_after{10000};
+  // Tenants with their own series in the per-tenant metrics; later ones count as "other".
+  size_t metrics_max_tenants = 1000;
 };
 
 // Drives the calls handed over to the queue: answers the caller (if the dial plan has not), plays
@@ -126,6 +129,10 @@ class Dispatcher {
   prometheus::Family<prometheus::Counter>& events_;
   prometheus::Histogram& answered_wait_;
   prometheus::Histogram& abandoned_wait_;
+  // Per tenant: the service level (answered within it over answered) and abandons.
+  prometheus::Family<prometheus::Counter>& tenant_answered_;
+  prometheus::Family<prometheus::Counter>& tenant_abandoned_;
+  metrics::TenantLabels tenants_;
   mutable std::mutex mutex_;
   std::condition_variable woken_;
   bool pending_ = false;   // guarded by mutex_: a change to act on at once

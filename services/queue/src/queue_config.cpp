@@ -52,6 +52,8 @@ QueueConfig QueueConfig::load(config::Config& source) {
   config.kafka_session_timeout = source.getDuration("kafka.session_timeout", std::chrono::seconds(10));
   config.presence_lapse = source.getDuration("presence.lapse", std::chrono::hours(4));
   if (config.presence_lapse < std::chrono::minutes(1)) throw config::ConfigError("presence.lapse", "must be at least 1m");
+  config.dispatch.metrics_max_tenants =
+      static_cast<size_t>(source.getInt("metrics.max_tenants", 0, 1000000, 1000));
   config.log_level = log::parseLevel(source.getString("log.level", "info"));
   source.rejectUnknownKeys();
   return config;

@@ -39,6 +39,8 @@ expect instance.id $queue_needs TEL_QUEUE_INSTANCE_ID="$(printf 'q%.0s' {1..129}
 expect kafka.brokers TEL_QUEUE_DATABASE_URL=postgresql://x@127.0.0.1:1/x TEL_QUEUE_REDIS_URL=redis://127.0.0.1:1 "$queue"
 # shellcheck disable=SC2086
 expect presence.lapse $queue_needs TEL_QUEUE_PRESENCE_LAPSE=10s "$queue"
+# shellcheck disable=SC2086
+expect metrics.max_tenants $queue_needs TEL_QUEUE_METRICS_MAX_TENANTS=many "$queue"
 media=$build/services/media-relay/media-relay
 expect rtp.bind TEL_MEDIA_RELAY_RTP_BIND=somewhere "$media"
 expect rtp.port_max TEL_MEDIA_RELAY_RTP_PORT_MIN=30000 TEL_MEDIA_RELAY_RTP_PORT_MAX=30001 "$media"
@@ -82,6 +84,7 @@ expect webhooks.allowed_private_networks "${integrations_env[@]}" \
 expect webhooks.timeout "${integrations_env[@]}" TEL_INTEGRATIONS_WEBHOOKS_TIMEOUT=0s "$integrations"
 expect webhooks.per_subscription_in_flight "${integrations_env[@]}" TEL_INTEGRATIONS_WEBHOOKS_MAX_IN_FLIGHT=2 \
   TEL_INTEGRATIONS_WEBHOOKS_PER_SUBSCRIPTION_IN_FLIGHT=3 "$integrations"
+expect metrics.max_tenants "${integrations_env[@]}" TEL_INTEGRATIONS_METRICS_MAX_TENANTS=-1 "$integrations"
 expect call_log.address TEL_INTEGRATIONS_DATABASE_URL=postgresql://x@127.0.0.1:1/x \
   TEL_INTEGRATIONS_KAFKA_BROKERS=127.0.0.1:1 "$integrations"
 routing=$build/services/routing/routing

@@ -9,7 +9,8 @@
 # the plan's overflow node after the queue's maximum wait. Waiting callers are told their position
 # every 5 s. When Redis loses the queue's keys, the line comes back in the same order and the
 # agents' pauses with it. Bad settings are refused naming the field, and another tenant can neither
-# see the queue nor set this tenant's agents. An agent on a direct call is not offered a caller.
+# see the queue nor set this tenant's agents; a dashboard user linked to an agent's SIP account sets
+# that agent's state, and no other. An agent on a direct call is not offered a caller.
 # Each record sums up its queue visit (outcome, wait,
 # agent, offers and misses), and a CRM's endpoint gets queue.caller_joined and
 # queue.caller_abandoned webhooks. Last, a second queue instance shares the calls and is killed
@@ -104,6 +105,41 @@ check "an agent id that is no account is 404" test "$(status_for PUT /v1/agents/
 check "the wallboard of a queue that does not exist is 404" \
   test "$(status_for GET /v1/queues/3f2b8f9e-1d2c-4b5a-9e8f-7a6b5c4d3e2f/wallboard "")" = 404
 check "no queue was created by any of it" answers "$key" GET /v1/queues "" '[.items[].name] == ["Sales"]'
+
+# --- An agent sets its own state --------------------------------------------------------------------------
+# A dashboard user linked to agent 1's SIP account, with the role agent, pauses itself and is back;
+# it may set no other agent's state and change no queue.
+agent_email="agent1-$run@queue.example.com"
+check "a user with the role agent is linked to agent 1's SIP account" answers "$key" POST /v1/users \
+  "{\"email\":\"$agent_email\",\"password\":\"agent-$run-long-enough\",\"role\":\"agent\",
+    \"sip_account_id\":\"${account[agent1]}\"}" '.sip_account_id == "'"${account[agent1]}"'"'
+check "a second user for the same SIP account is refused naming it" answers "$key" POST /v1/users \
+  "{\"email\":\"x-$agent_email\",\"password\":\"agent-$run-long-enough\",\"sip_account_id\":\"${account[agent1]}\"}" \
+  '.error.field == "sip_account_id"'
+foreign_account=$(api "$other_key" POST /v1/sip-accounts "{\"username\":\"x$run\",\"extension\":\"901\",\"password\":\"Secret-901-$run\"}" | jq -r .id)
+check "another tenant's SIP account cannot be linked (400 naming it)" answers "$key" POST /v1/users \
+  "{\"email\":\"y-$agent_email\",\"password\":\"agent-$run-long-enough\",\"sip_account_id\":\"$foreign_account\"}" \
+  '.error.field == "sip_account_id"'
+check "nor an id that is none" answers "$key" POST /v1/users \
+  "{\"email\":\"z-$agent_email\",\"password\":\"agent-$run-long-enough\",\"sip_account_id\":\"../1\"}" \
+  '.error.field == "sip_account_id"'
+jar=$work/agent.cookies
+csrf=$(curl -s -c "$jar" -H 'Content-Type: application/json' -X POST "$TEL_API_URL/v1/sessions" \
+  -d "{\"email\":\"$agent_email\",\"password\":\"agent-$run-long-enough\"}" | jq -r .csrf_token)
+as_agent() {  # as_agent METHOD PATH BODY: the HTTP status of the agent's signed-in request
+  curl -s -o "$work/agent.body" -w '%{http_code}' -b "$jar" -H "X-CSRF-Token: $csrf" -H 'Content-Type: application/json' \
+    -X "$1" "$TEL_API_URL$2" -d "$3"
+}
+check "the agent signs in" test -n "$csrf" -a "$csrf" != null
+check "and pauses itself" test "$(as_agent PUT "/v1/agents/${account[agent1]}/state" '{"state":"paused","reason":"coffee"}')" = 200
+check "(paused, for coffee)" answers "$key" GET /v1/agents "" \
+  '.items[] | select(.account_id == "'"${account[agent1]}"'") | .state == "paused" and .reason == "coffee"'
+check "and is back" test "$(as_agent PUT "/v1/agents/${account[agent1]}/state" '{"state":"available"}')" = 200
+check "it may not set agent 2's state (403)" test "$(as_agent PUT "/v1/agents/${account[agent2]}/state" '{"state":"paused"}')" = 403
+check "nor change the queue (403)" test "$(as_agent PUT "/v1/queues/$queue" '{"name":"Mine"}')" = 403
+check "agent 2 was not paused" answers "$key" GET /v1/agents "" \
+  '[.items[] | select(.account_id == "'"${account[agent2]}"'") | .state] != ["paused"]'
+as_agent DELETE /v1/sessions "" >/dev/null
 check "the plan sends the number to the queue, and overflow to a hangup" \
   answers "$key" PUT /v1/dialplan "{\"nodes\": {
       \"line\": {\"type\": \"queue\", \"queue\": \"$queue\", \"then\": \"full\"},

@@ -285,6 +285,7 @@ export interface Queue {
   max_callers: number;
   music_prompt: string;
   pause_after_misses: number;
+  retry_seconds: number;
   service_level_seconds: number;
   announce_every_seconds: number;
   created_at: string;

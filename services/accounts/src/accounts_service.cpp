@@ -51,6 +51,11 @@ Status checkId(const std::string& id, const char* what) {
 
 const Status kUnauthenticated(StatusCode::UNAUTHENTICATED, "invalid or revoked API key");
 
+// A user's SIP account: empty (none) or an id (that it is the tenant's the database checks).
+std::string checkLinkedSipAccount(const std::string& id) {
+  return id.empty() || isUuid(id) ? "" : "a SIP account's id, or empty for none";
+}
+
 }  // namespace
 
 grpc::Status completeRoute(const v1::NumberRoute& route, v1::NumberRoute* out) {
@@ -214,6 +219,8 @@ grpc::Status AccountsService::createUser(const v1::CreateUserRequest& request, v
   user.set_email(email);
   user.set_name(request.name());
   user.set_role(role);
+  TEL_CHECK_FIELD("sip_account_id", checkLinkedSipAccount(request.sip_account_id()));
+  user.set_sip_account_id(request.sip_account_id());
   return store_->createUser(user, hashPassword(request.password(), options_.password_cost), out);
 }
 
@@ -222,6 +229,7 @@ grpc::Status AccountsService::updateUser(const v1::UpdateUserRequest& request, v
   if (auto status = checkId(request.id(), "user"); !status.ok()) return status;
   if (request.has_name()) TEL_CHECK_FIELD("name", checkName(request.name(), 200));
   if (request.has_role()) TEL_CHECK_FIELD("role", checkRole(request.role()));
+  if (request.has_sip_account_id()) TEL_CHECK_FIELD("sip_account_id", checkLinkedSipAccount(request.sip_account_id()));
   std::optional<std::string> hash;
   if (request.has_password()) {
     TEL_CHECK_FIELD("password", checkUserPassword(request.password()));

@@ -27,6 +27,7 @@ Status guarded(const std::function<Status()>& body) {
         {"numbers_e164_key", "e164"},
         {"tenants_sip_domain_key", "sip_domain"},
         {"users_tenant_id_email_key", "email"},
+        {"users_sip_account_once", "sip_account_id"},
         {"sip_accounts_tenant_id_username_key", "username"},
         {"sip_accounts_tenant_id_extension_key", "extension"},
         {"api_keys_prefix_key", "prefix"},
@@ -39,6 +40,12 @@ Status guarded(const std::function<Status()>& body) {
       }
     }
     return Status(StatusCode::ALREADY_EXISTS, "already exists");
+  } catch (const pqxx::foreign_key_violation& e) {
+    // The only reference a caller names by id: a user's SIP account (of its own tenant).
+    if (std::string(e.what()).find("users_sip_account") != std::string::npos) {
+      return grpc_util::invalidArgument("sip_account_id", "no such SIP account");
+    }
+    return Status(StatusCode::INVALID_ARGUMENT, "refers to something that does not exist");
   } catch (const pqxx::check_violation& e) {
     const std::string what = e.what();
     if (what.find("carriers_registration_registrar") != std::string::npos) {
@@ -102,14 +109,15 @@ void mapTenant(const pqxx::row& row, v1::Tenant* out) {
   setTimestamp(row[5].as<int64_t>(), out->mutable_created_at());
 }
 
-const char* kUserColumns = "id, tenant_id, email, name, role";
+const char* kUserColumns = "id, tenant_id, email, name, role, coalesce(sip_account_id::text, '')";
 void mapUser(const pqxx::row& row, v1::User* out) {
   out->set_id(row[0].as<std::string>());
   out->set_tenant_id(row[1].as<std::string>());
   out->set_email(row[2].as<std::string>());
   out->set_name(row[3].as<std::string>());
   out->set_role(row[4].as<std::string>());
-  setTimestamp(row[5].as<int64_t>(), out->mutable_created_at());
+  out->set_sip_account_id(row[5].as<std::string>());
+  setTimestamp(row[6].as<int64_t>(), out->mutable_created_at());
 }
 
 // The tenant's SIP domain comes along: clients need it as the registrar domain and digest realm.
@@ -414,10 +422,10 @@ grpc::Status PgAccountStore::createUser(const v1::User& user, const std::string&
   return guarded([&] {
     pool_->inTenantTransaction(user.tenant_id(), [&](pqxx::work& txn) {
       auto rows = txn.exec_params(
-          "INSERT INTO users (tenant_id, email, name, role, password_hash) VALUES ($1, $2, $3, $4, "
-          "$5)" +
+          "INSERT INTO users (tenant_id, email, name, role, password_hash, sip_account_id) VALUES ($1, $2, $3, $4, "
+          "$5, NULLIF($6, '')::uuid)" +
               returning(kUserColumns),
-          user.tenant_id(), user.email(), user.name(), user.role(), password_hash);
+          user.tenant_id(), user.email(), user.name(), user.role(), password_hash, user.sip_account_id());
       mapUser(rows[0], out);
     });
     return Status::OK;
@@ -458,6 +466,11 @@ grpc::Status PgAccountStore::updateUser(const v1::UpdateUserRequest& request,
       UpdateBuilder update(txn);
       if (request.has_name()) update.set("name", request.name());
       if (request.has_role()) update.set("role", request.role());
+      if (request.has_sip_account_id()) {
+        update.setRaw("sip_account_id", request.sip_account_id().empty()
+                                            ? std::string("NULL")
+                                            : txn.quote(request.sip_account_id()) + "::uuid");
+      }
       if (password_hash) update.set("password_hash", *password_hash);
       const std::string sql = update.empty() ? select(kUserColumns, "users") + " WHERE id = $1"
                                              : "UPDATE users SET " + update.sql() +

@@ -546,7 +546,8 @@ void GatewayServer::registerUserRoutes() {
         JsonRequest::parse(call.request.body, {{"email", FieldType::kString, true},
                                                {"name", FieldType::kString},
                                                {"role", FieldType::kString},
-                                               {"password", FieldType::kString, true}});
+                                               {"password", FieldType::kString, true},
+                                               {"sip_account_id", FieldType::kString}});
     if (!body.ok()) return writeError(call.response, *body.error);
     v1::CreateUserRequest request;
     request.set_tenant_id(call.principal.tenant_id);
@@ -554,12 +555,14 @@ void GatewayServer::registerUserRoutes() {
     request.set_name(body.string("name").value_or(""));
     request.set_role(body.string("role").value_or(""));
     request.set_password(*body.string("password"));
+    request.set_sip_account_id(body.string("sip_account_id").value_or(""));
     forward(call, &v1::Accounts::StubInterface::CreateUser, request, 201, render);
   });
   route("PATCH", R"(/v1/users/([^/]+))", "/v1/users/{id}", Access::kTenant, [=, this](Call& call) {
     JsonRequest body = JsonRequest::parse(call.request.body, {{"name", FieldType::kString},
                                                               {"role", FieldType::kString},
-                                                              {"password", FieldType::kString}});
+                                                              {"password", FieldType::kString},
+                                                              {"sip_account_id", FieldType::kString}});
     if (!body.ok()) return writeError(call.response, *body.error);
     v1::UpdateUserRequest request;
     request.set_tenant_id(call.principal.tenant_id);
@@ -567,6 +570,7 @@ void GatewayServer::registerUserRoutes() {
     if (auto name = body.string("name")) request.set_name(*name);
     if (auto role = body.string("role")) request.set_role(*role);
     if (auto password = body.string("password")) request.set_password(*password);
+    if (auto account = body.string("sip_account_id")) request.set_sip_account_id(*account);
     forward(call, &v1::Accounts::StubInterface::UpdateUser, request, 200, render);
   });
   registerList("/v1/users", &v1::Accounts::StubInterface::ListUsers, &v1::ListUsersResponse::users);

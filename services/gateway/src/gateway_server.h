@@ -106,6 +106,7 @@ class GatewayServer {
     // Set when the request came with a session cookie instead of an API key.
     std::optional<Session> session;
     std::string role;  // the signed-in user's (owner, admin, agent); empty for keys and the operator
+    std::string sip_account_id;  // the signed-in user's SIP account (a queue agent), if any
     std::string session_id;
   };
   struct Call {

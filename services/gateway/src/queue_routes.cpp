@@ -226,6 +226,11 @@ void GatewayServer::registerQueueRoutes() {
     JsonRequest body = JsonRequest::parse(call.request.body,
                                           {{"state", FieldType::kString, true}, {"reason", FieldType::kString}});
     if (!body.ok()) return writeError(call.response, *body.error);
+    // An agent sets only the state of the SIP account its user is linked to.
+    if (call.principal.role == "agent" && call.principal.sip_account_id != call.request.matches[1].str()) {
+      return writeError(call.response,
+                        ApiError::forbidden("a user with the role agent sets only its own SIP account's state"));
+    }
     queue_v1::SetAgentStateRequest request;
     request.set_tenant_id(call.principal.tenant_id);
     request.set_account_id(call.request.matches[1]);

@@ -28,6 +28,8 @@ std::optional<std::string> roleRefusal(const std::string& role, const std::strin
   if (role == "agent") {
     if (label == "/v1/sessions" && method == "DELETE") return std::nullopt;  // signing out
     if (label == "/v1/voicemails/{id}" && method == "PATCH") return std::nullopt;  // listening to messages
+    // Its own queue state, when it is a SIP account's user (the route checks which account).
+    if (label == "/v1/agents/{account_id}/state" && method == "PUT") return std::nullopt;
     if (isRead(method) && !isAccessControl(label)) return std::nullopt;
     return refused + " (agents read; owners and admins change settings)";
   }

@@ -89,6 +89,7 @@ std::optional<ApiError> GatewayServer::authenticateSession(const std::string& id
     }
     if (!status.ok()) return fromGrpc(status);
     out->role = user.role();  // read on every request: a changed role applies at once
+    out->sip_account_id = user.sip_account_id();
   }
   out->admin = session.admin;
   out->tenant_id = session.tenant_id;
@@ -154,8 +155,11 @@ void GatewayServer::signIn(Call& call) {
     session.tenant_id = user.tenant_id();
     session.user_id = user.id();
     session.email = user.email();
-    user_json = {
-        {"id", user.id()}, {"email", user.email()}, {"name", user.name()}, {"role", user.role()}};
+    user_json = {{"id", user.id()},
+                 {"email", user.email()},
+                 {"name", user.name()},
+                 {"role", user.role()},
+                 {"sip_account_id", user.sip_account_id()}};
   }
   if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED) {
     sign_in_guard_->failed(source, login);
@@ -221,7 +225,8 @@ void GatewayServer::registerSessionRoutes() {
               out["user"] = {{"id", user.id()},
                              {"email", user.email()},
                              {"name", user.name()},
-                             {"role", user.role()}};
+                             {"role", user.role()},
+                             {"sip_account_id", user.sip_account_id()}};
               return out;
             });
   });

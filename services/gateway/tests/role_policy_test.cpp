@@ -21,7 +21,7 @@ TEST_CASE("an admin changes settings but not users or API keys") {
   CHECK(roleRefusal("admin", "DELETE", "/v1/users/{id}"));
 }
 
-TEST_CASE("an agent reads and signs out and changes nothing") {
+TEST_CASE("an agent reads and signs out and changes nothing but its own queue state") {
   CHECK_FALSE(roleRefusal("agent", "GET", "/v1/calls"));
   CHECK_FALSE(roleRefusal("agent", "GET", "/v1/calls/{id}"));
   CHECK_FALSE(roleRefusal("agent", "GET", "/v1/session"));
@@ -32,6 +32,9 @@ TEST_CASE("an agent reads and signs out and changes nothing") {
   CHECK(roleRefusal("agent", "POST", "/v1/numbers"));
   CHECK(roleRefusal("agent", "PATCH", "/v1/tenants/{id}"));
   CHECK(roleRefusal("agent", "DELETE", "/v1/sip-accounts/{id}"));
+  // Its own queue state (the route checks that the account is the user's).
+  CHECK_FALSE(roleRefusal("agent", "PUT", "/v1/agents/{account_id}/state"));
+  CHECK(roleRefusal("agent", "PUT", "/v1/queues/{id}"));
 }
 
 TEST_CASE("an unknown role is refused everything") {

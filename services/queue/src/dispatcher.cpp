@@ -3,6 +3,7 @@
 #include <set>
 
 #include "announcement.h"
+#include "queue_settings.h"
 
 namespace tel::queue {
 namespace {
@@ -295,7 +296,8 @@ void Dispatcher::onDialFailed(const std::string& call_id, bool counted) {
   }
   auto settings = store_.settingsFor(caller->tenant_id, caller->queue_id);
   auto misses = live_.missed(caller->tenant_id, caller->queue_id, call_id, clock_(),
-                             settings.ok() ? settings->pause_after_misses() : 0, counted);
+                             settings.ok() ? settings->pause_after_misses() : 0,
+                             settings.ok() ? retryMs(*settings) : retryMs({}), counted);
   if (!misses.ok()) {
     log_.error("queue state unreachable", {{"call_id", call_id}, {"error", std::string(misses.status().message())}});
     return wake();

@@ -51,7 +51,7 @@ local members, free = {}, {}
 for i = 9, #ARGV, 2 do
   local acc, pen = ARGV[i], tonumber(ARGV[i + 1])
   table.insert(members, acc)
-  local a = redis.call('HMGET', P .. 'a:' .. acc, 'own', 'call', 'wrap_until', 'last_end', 'calls', 'day')
+  local a = redis.call('HMGET', P .. 'a:' .. acc, 'own', 'call', 'wrap_until', 'last_end', 'calls', 'day', 'rest_until')
   -- On a call the queue did not give it (its own, a direct one): not free.
   local elsewhere = redis.call('ZCOUNT', P .. 'x:' .. acc, now, '+inf') > 0
   if a[2] and a[2] ~= '' then
@@ -70,7 +70,8 @@ for i = 9, #ARGV, 2 do
     end
   end
   local own = a[1] or 'available'
-  if own == 'available' and not elsewhere and (not a[2] or a[2] == '') and tonumber(a[3] or '0') <= now then
+  if own == 'available' and not elsewhere and (not a[2] or a[2] == '') and tonumber(a[3] or '0') <= now
+     and tonumber(a[7] or '0') <= now then
     local calls = (a[6] == day) and tonumber(a[5] or '0') or 0
     table.insert(free, {acc = acc, pen = pen, idle = tonumber(a[4] or '0'), calls = calls, order = #members})
   end
@@ -169,10 +170,10 @@ return wait
 )lua";
 
 // ARGV: prefix, queue, call, now, pause_after, counted ('1': the agents missed; '0': the offer was
-// never made, so they are only freed)
+// never made, so they are only freed), retry_ms (a missing agent rests this long)
 constexpr const char* kMissed = R"lua(
-local P, q, call, now, pause_after = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
-local counted = ARGV[6] == '1'
+local P, q, call, now, pause_after = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
+local counted, retry = ARGV[6] == '1', tonumber(ARGV[7])
 local ck = P .. 'c:' .. call
 local result = {}
 for acc in string.gmatch(redis.call('HGET', ck, 'agents') or '', '[^,]+') do
@@ -180,6 +181,7 @@ for acc in string.gmatch(redis.call('HGET', ck, 'agents') or '', '[^,]+') do
   if redis.call('HGET', ak, 'call') == call then
     local misses = counted and redis.call('HINCRBY', ak, 'misses', 1) or 0
     redis.call('HSET', ak, 'call', '', 'activity', '', 'since', now)
+    if counted then redis.call('HSET', ak, 'rest_until', now + retry) end
     local paused = 0
     if counted and pause_after > 0 and misses >= pause_after then
       redis.call('HSET', ak, 'own', 'paused', 'reason', 'missed offers')
@@ -431,10 +433,10 @@ absl::StatusOr<int64_t> LiveQueues::answered(const std::string& tenant, const st
 
 absl::StatusOr<std::vector<Miss>> LiveQueues::missed(const std::string& tenant, const std::string& queue,
                                                      const std::string& call_id, int64_t now_ms,
-                                                     uint32_t pause_after, bool counted) {
+                                                     uint32_t pause_after, int64_t retry_ms, bool counted) {
   auto reply = redis_.eval(kMissed, {},
                            {prefixOf(tenant), queue, call_id, std::to_string(now_ms), std::to_string(pause_after),
-                            counted ? "1" : "0"});
+                            counted ? "1" : "0", std::to_string(retry_ms)});
   if (!reply.ok()) return reply.status();
   std::vector<Miss> misses;
   for (size_t i = 0; i + 1 < reply->elements.size(); i += 2) {

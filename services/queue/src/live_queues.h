@@ -104,11 +104,11 @@ class LiveQueues {
   // An offered agent answered: it is on the call, the others offered are free again. The wait.
   absl::StatusOr<int64_t> answered(const std::string& tenant, const std::string& queue, const std::string& call_id,
                                    const std::string& account_id, int64_t now_ms, int64_t service_level_ms);
-  // Nobody offered answered: each missed (unless not `counted`: the offer was never sent), and
-  // the caller is back at its place in line.
+  // Nobody offered answered: each missed (unless not `counted`: the offer was never sent) and is
+  // offered no caller for `retry_ms`, and the caller is back at its place in line.
   absl::StatusOr<std::vector<Miss>> missed(const std::string& tenant, const std::string& queue,
                                            const std::string& call_id, int64_t now_ms, uint32_t pause_after,
-                                           bool counted = true);
+                                           int64_t retry_ms, bool counted = true);
   // The caller left: "abandoned" (hung up waiting), "overflowed", or "done" (the call with the
   // agent ended: the agent wraps up for `wrapup_ms`).
   absl::StatusOr<Left> left(const std::string& tenant, const std::string& queue, const std::string& call_id,

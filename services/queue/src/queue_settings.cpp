@@ -8,6 +8,7 @@ namespace tel::queue {
 namespace {
 
 constexpr const char* kFieldPayload = "tel.field";
+constexpr uint32_t kDefaultRetrySeconds = 5;
 
 absl::Status invalid(const std::string& field, const std::string& why) {
   absl::Status status = absl::InvalidArgumentError(field + ": " + why);
@@ -68,10 +69,17 @@ absl::Status normalizeSettings(v1::QueueSettings& settings) {
       (settings.announce_every_seconds() < 5 || settings.announce_every_seconds() > 600)) {
     return invalid("announce_every_seconds", "0 (never) or 5 to 600");
   }
+  value = settings.retry_seconds();
+  if (auto status = bounded(value, "retry_seconds", kDefaultRetrySeconds, 1, 300); !status.ok()) return status;
+  settings.set_retry_seconds(value);
   value = settings.service_level_seconds();
   if (auto status = bounded(value, "service_level_seconds", 20, 5, 600); !status.ok()) return status;
   settings.set_service_level_seconds(value);
   return absl::OkStatus();
+}
+
+int64_t retryMs(const v1::QueueSettings& settings) {
+  return (settings.retry_seconds() == 0 ? kDefaultRetrySeconds : settings.retry_seconds()) * 1000LL;
 }
 
 grpc::Status settingsRefusal(const absl::Status& refusal) {

@@ -12,6 +12,10 @@ namespace tel::queue {
 // INVALID_ARGUMENT names the field ("members[2].account_id").
 absl::Status normalizeSettings(v1::QueueSettings& settings);
 
+// How long an agent who missed an offer rests (retry_seconds, 5 when unset, as in queues saved
+// before the setting existed).
+int64_t retryMs(const v1::QueueSettings& settings);
+
 // A refusal of normalizeSettings as the API answers it: INVALID_ARGUMENT with the field in its
 // details (the gateway's `error.field`).
 grpc::Status settingsRefusal(const absl::Status& refusal);

@@ -66,7 +66,7 @@ TEST_CASE_METHOD(Fixture, "callers are taken in arrival order and each agent get
   CHECK(claim(s).empty());  // both agents ringing: c3 waits, now first in line
   CHECK(live.position(tenant, queue, "c3").value() == 1);
   // a1 misses c1: c1 is back in front of c3, and a1 is free again.
-  auto misses = live.missed(tenant, queue, "c1", ++now, 0);
+  auto misses = live.missed(tenant, queue, "c1", ++now, 0, 0);
   REQUIRE(misses.ok());
   REQUIRE(misses->size() == 1);
   CHECK(live.position(tenant, queue, "c1").value() == 1);
@@ -137,11 +137,11 @@ TEST_CASE_METHOD(Fixture, "wrap-up, pauses and misses keep agents from being off
   now += 5000;
   CHECK(claim(s) == std::vector<std::string>{"a1"});
   // A second miss in a row pauses a1 (pause_after 2).
-  auto first = live.missed(tenant, queue, "c2", ++now, 2);
+  auto first = live.missed(tenant, queue, "c2", ++now, 2, 0);
   REQUIRE(first.ok());
   CHECK_FALSE(first->at(0).paused);
   CHECK(claim(s) == std::vector<std::string>{"a1"});
-  auto second = live.missed(tenant, queue, "c2", ++now, 2);
+  auto second = live.missed(tenant, queue, "c2", ++now, 2, 0);
   REQUIRE(second.ok());
   CHECK(second->at(0).paused);
   CHECK(live.agent(tenant, "a1", now)->state() == "paused");
@@ -208,7 +208,7 @@ TEST_CASE_METHOD(Fixture, "an agent ringing for a silent instance's caller is fr
   join("c2", "i1");
   CHECK(claim(s, "i1") == std::vector<std::string>{"a2"});
   // An offer that could not be sent frees its agent without counting a miss.
-  auto released = live.missed(tenant, queue, "c2", ++now, 1, /*counted=*/false);
+  auto released = live.missed(tenant, queue, "c2", ++now, 1, 5000, /*counted=*/false);
   REQUIRE(released.ok());
   CHECK_FALSE(released->at(0).paused);
   CHECK(live.agent(tenant, "a2", now)->state() == "available");
@@ -259,7 +259,7 @@ TEST_CASE_METHOD(Fixture, "a caller of a higher priority goes before those who w
   CHECK(claim(s, "i1", &call) == std::vector<std::string>{"a1"});
   CHECK(call == "vip");
   // Missed, it goes back before the others again.
-  REQUIRE(live.missed(tenant, queue, "vip", ++now, 0).ok());
+  REQUIRE(live.missed(tenant, queue, "vip", ++now, 0, 0).ok());
   CHECK(live.position(tenant, queue, "vip").value() == 1);
 }
 
@@ -296,4 +296,20 @@ TEST_CASE_METHOD(Fixture, "an agent on any other call is not offered a caller un
   // Events read twice (a batch retried) change nothing.
   REQUIRE(live.presence(tenant, "ended", "d1", "", "", now, lapse).ok());
   REQUIRE(live.presence(tenant, "released", "d9", "b1.1", "", now, lapse).ok());
+}
+
+TEST_CASE_METHOD(Fixture, "an agent who missed an offer rests before the next, so one away from its phone holds nobody") {
+  const auto s = settings("linear", {{"a1", 0}, {"a2", 0}});
+  join("c1");
+  CHECK(claim(s) == std::vector<std::string>{"a1"});
+  // a1's phone cannot be reached: the offer fails at once; a1 rests 5 s and a2 takes the caller.
+  REQUIRE(live.missed(tenant, queue, "c1", ++now, 0, 5000).ok());
+  CHECK(claim(s) == std::vector<std::string>{"a2"});
+  serve("c1", "a2");
+  join("c2");
+  CHECK(claim(s) == std::vector<std::string>{"a2"});  // a1 still rests
+  serve("c2", "a2");
+  now += 5000;
+  join("c3");
+  CHECK(claim(s) == std::vector<std::string>{"a1"});
 }

@@ -37,6 +37,9 @@ TEST_CASE("queue settings get their defaults") {
   CHECK(settings.ring_at_once() == 1);
   CHECK(settings.service_level_seconds() == 20);
   CHECK(settings.max_wait_seconds() == 0);
+  CHECK(settings.retry_seconds() == 5);
+  // A queue saved before retry_seconds existed rests its agents 5 s too.
+  CHECK(tel::queue::retryMs(QueueSettings()) == 5000);
 }
 
 TEST_CASE("bad queue settings are refused naming the field") {
@@ -61,6 +64,9 @@ TEST_CASE("bad queue settings are refused naming the field") {
   settings = valid();
   settings.set_ring_at_once(21);
   CHECK(refusal(settings).rfind("ring_at_once:", 0) == 0);
+  settings = valid();
+  settings.set_retry_seconds(301);
+  CHECK(refusal(settings).rfind("retry_seconds:", 0) == 0);
   settings = valid();
   settings.set_wrapup_seconds(3601);
   CHECK(refusal(settings).rfind("wrapup_seconds:", 0) == 0);

@@ -13,6 +13,7 @@ const numbers: [keyof Queue, string, string][] = [
   ["max_callers", "Maximum callers waiting", "0: no limit; at most 10000"],
   ["announce_every_seconds", "Announce position every (s)", "0: never; 5 to 600"],
   ["pause_after_misses", "Pause an agent after misses", "0: never; at most 100"],
+  ["retry_seconds", "Rest after a miss (s)", "1 to 300: no offer meanwhile"],
   ["service_level_seconds", "Service level (s)", "5 to 600: answered within this counts"],
 ];
 const defaults: Record<string, string> = {
@@ -23,6 +24,7 @@ const defaults: Record<string, string> = {
   max_callers: "0",
   announce_every_seconds: "0",
   pause_after_misses: "0",
+  retry_seconds: "5",
   service_level_seconds: "20",
 };
 

@@ -594,7 +594,10 @@ test("on a phone the pages fit the screen", async ({ browser }) => {
 test("an agent sees the call log and none of the settings it may not change", async ({ page }) => {
   expect(apiKey).not.toBe("");
   const agent = { email: `reader-${suffix}@e2e.example.com`, password: `reader-${suffix}-long-enough` };
-  await adminApi("POST", "/v1/users", { ...agent, role: "agent" }, apiKey);
+  // The person at manager1's phone: it sets that agent's queue state itself.
+  const accounts = await adminApi("GET", "/v1/sip-accounts", undefined, apiKey);
+  const manager1 = accounts.items.find((a: { username: string }) => a.username === "manager1");
+  await adminApi("POST", "/v1/users", { ...agent, role: "agent", sip_account_id: manager1.id }, apiKey);
   await signIn(page, agent.email, agent.password);
   await expect(page.getByRole("navigation", { name: "Main" }).getByRole("link")).toHaveText([
     "Call log",
@@ -617,6 +620,16 @@ test("an agent sees the call log and none of the settings it may not change", as
   });
   expect(refused.status).toBe(403);
   expect(refused.body).toContain("role agent may not POST /v1/numbers");
+
+  // On the queues page it changes nothing but its own state: back from the pause the queue test set.
+  await nav(page, "Queues");
+  await expect(page.getByRole("form", { name: "Add a queue" })).toHaveCount(0);
+  const own = page.getByTestId("agent-row").filter({ hasText: "manager1" });
+  await expect(own).toContainText("Paused (at the front door)");
+  await own.getByRole("button", { name: "Available: 101 · manager1" }).click();
+  await expect(own).toContainText("Available");
+  await expect(page.getByRole("button", { name: /^Edit / })).toHaveCount(0);
+  await shot(page, "agent-queues");
 });
 
 test("another tenant's user sees none of this tenant's data", async ({ page }) => {

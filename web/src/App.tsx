@@ -113,7 +113,8 @@ export function App() {
   if (session.kind === "admin") page = <Tenants />;
   else if (path.startsWith("/calls/")) page = <CallDetails id={decodeURIComponent(path.slice("/calls/".length))} />;
   else if (path === "/voicemail") page = <Voicemail />;
-  else if (path === "/queues") page = <Queues canChange={role === "owner" || role === "admin"} />;
+  else if (path === "/queues")
+    page = <Queues canChange={role === "owner" || role === "admin"} ownAccount={session.user?.sip_account_id ?? ""} />;
   else if (path.startsWith("/queues/")) page = <Wallboard id={decodeURIComponent(path.slice("/queues/".length))} />;
   else if (path === "/settings/numbers") page = <Numbers />;
   else if (path === "/settings/dial-plan") page = <DialPlanPage />;

@@ -22,7 +22,7 @@ export interface SessionInfo {
   csrf_token: string;
   expires_at: string;
   tenant_id?: string;
-  user?: { id: string; email: string; name: string; role: string };
+  user?: { id: string; email: string; name: string; role: string; sip_account_id?: string };
 }
 
 let csrfToken = "";
@@ -126,6 +126,7 @@ export interface User {
   email: string;
   name: string;
   role: string;
+  sip_account_id?: string;
   created_at: string;
 }
 export interface NumberRoute {

@@ -170,8 +170,11 @@ export function agentState(agent: Agent): string {
 }
 
 // The agents' own states: available, paused with a reason, or logged out (the calls set the rest).
-// `queues`: read again when they change (a new member is a new agent).
-function Agents({ accounts, canChange, queues }: { accounts: SipAccount[]; canChange: boolean; queues: unknown }) {
+// `queues`: read again when they change (a new member is a new agent). Owners and admins set any
+// agent's state; a user linked to a SIP account (`ownAccount`) sets its own.
+function Agents(props: { accounts: SipAccount[]; canChange: boolean; ownAccount: string; queues: unknown }) {
+  const { accounts, canChange, ownAccount, queues } = props;
+  const mayChange = (agent: Agent) => canChange || agent.account_id === ownAccount;
   const agents = useLoad(() => listAll<Agent>("/v1/agents"), [queues]);
   const [error, setError] = useState<unknown>(null);
   const [pauseReason, setPauseReason] = useState("break");
@@ -188,7 +191,7 @@ function Agents({ accounts, canChange, queues }: { accounts: SipAccount[]; canCh
   return (
     <>
       <h2>Agents</h2>
-      {canChange && (
+      {(canChange || ownAccount) && (
         <div className="narrow">
           <Field
             label="Reason for pausing"
@@ -215,7 +218,7 @@ function Agents({ accounts, canChange, queues }: { accounts: SipAccount[]; canCh
                 <th scope="col">State</th>
                 <th scope="col">Calls today</th>
                 <th scope="col">Missed in a row</th>
-                {canChange && (
+                {(canChange || ownAccount) && (
                   <th scope="col">
                     <span className="visually-hidden">Actions</span>
                   </th>
@@ -229,20 +232,21 @@ function Agents({ accounts, canChange, queues }: { accounts: SipAccount[]; canCh
                   <td>{agentState(agent)}</td>
                   <td>{agent.calls_taken}</td>
                   <td>{agent.misses}</td>
-                  {canChange && (
+                  {(canChange || ownAccount) && (
                     <td className="row-actions">
-                      {agentActions.map(([state, action]) => (
-                        <button
-                          key={state}
-                          type="button"
-                          className="small secondary"
-                          disabled={agent.state === state}
-                          aria-label={`${action}: ${accountName(accounts, agent.account_id)}`}
-                          onClick={() => set(agent, state)}
-                        >
-                          {action}
-                        </button>
-                      ))}
+                      {mayChange(agent) &&
+                        agentActions.map(([state, action]) => (
+                          <button
+                            key={state}
+                            type="button"
+                            className="small secondary"
+                            disabled={agent.state === state}
+                            aria-label={`${action}: ${accountName(accounts, agent.account_id)}`}
+                            onClick={() => set(agent, state)}
+                          >
+                            {action}
+                          </button>
+                        ))}
                     </td>
                   )}
                 </tr>
@@ -255,7 +259,7 @@ function Agents({ accounts, canChange, queues }: { accounts: SipAccount[]; canCh
   );
 }
 
-export function Queues({ canChange }: { canChange: boolean }) {
+export function Queues({ canChange, ownAccount }: { canChange: boolean; ownAccount: string }) {
   const list = useCollection<Queue>("/v1/queues");
   const accounts = useLoad(() => listAll<SipAccount>("/v1/sip-accounts"), []);
   const [editing, setEditing] = useState("");
@@ -314,7 +318,9 @@ export function Queues({ canChange }: { canChange: boolean }) {
           </table>
         </div>
       )}
-      {accounts.data && <Agents accounts={accounts.data} canChange={canChange} queues={list.data} />}
+      {accounts.data && (
+        <Agents accounts={accounts.data} canChange={canChange} ownAccount={ownAccount} queues={list.data} />
+      )}
     </section>
   );
 }

@@ -1,6 +1,7 @@
 import { useState } from "react";
-import { api, type User } from "../api";
-import { Field, Select, formatTime } from "../components";
+import { api, listAll, type SipAccount, type User } from "../api";
+import { Field, Select, formatTime, useLoad } from "../components";
+import { accountName } from "./Queues";
 import { CreateForm, EditableTable, ListState, changed, useCollection } from "./shared";
 
 export function Users() {
@@ -9,12 +10,23 @@ export function Users() {
   const [name, setName] = useState("");
   const [role, setRole] = useState("agent");
   const [password, setPassword] = useState("");
+  const [account, setAccount] = useState("");
+  const accounts = useLoad(() => listAll<SipAccount>("/v1/sip-accounts"), []);
+  // A user may be the person at one SIP account (a queue agent's phone): it then sets that agent's
+  // own queue state itself.
+  const accountOptions: [string, string][] = [
+    ["", "None"],
+    ...(accounts.data ?? []).map((a): [string, string] => [a.id, accountName(accounts.data, a.id)]),
+  ];
 
   const create = async () => {
-    await api("POST", "/v1/users", { body: { email: email.trim(), name, role, password } });
+    await api("POST", "/v1/users", {
+      body: { email: email.trim(), name, role, password, sip_account_id: account },
+    });
     setEmail("");
     setName("");
     setPassword("");
+    setAccount("");
     list.reload();
   };
 
@@ -45,15 +57,28 @@ export function Users() {
           required
           autoComplete="new-password"
         />
+        <Select
+          label="SIP account (queue agent)"
+          name="sip_account_id"
+          value={account}
+          onChange={setAccount}
+          options={accountOptions}
+        />
       </CreateForm>
       <ListState list={list} what="users" empty="No users yet." />
       {list.data && list.data.length > 0 && (
         <EditableTable
-          columns={["E-mail", "Name", "Role", "Added"]}
+          columns={["E-mail", "Name", "Role", "SIP account", "Added"]}
           rows={list.data}
           rowTestId="user-row"
           name={(user) => user.email}
-          cells={(user) => [user.email, user.name || "—", user.role, formatTime(user.created_at)]}
+          cells={(user) => [
+            user.email,
+            user.name || "—",
+            user.role,
+            user.sip_account_id ? accountName(accounts.data, user.sip_account_id) : "—",
+            formatTime(user.created_at),
+          ]}
           fields={(user) => [
             { name: "name", label: "Name", value: user.name },
             {
@@ -68,6 +93,13 @@ export function Users() {
               ],
             },
             { name: "password", label: "New password", value: "", kind: "password", hint: "Empty: unchanged" },
+            {
+              name: "sip_account_id",
+              label: "SIP account (queue agent)",
+              value: user.sip_account_id ?? "",
+              kind: "select",
+              options: accountOptions,
+            },
           ]}
           save={async (user, values, fields) => {
             await api("PATCH", `/v1/users/${user.id}`, { body: changed(fields, values) });

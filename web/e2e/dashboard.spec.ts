@@ -567,6 +567,45 @@ test("a queue set up in the UI shows a waiting caller live on its wallboard, and
   await shot(page, "laptop-call-details-queue");
 });
 
+test("reports show the calls by day, weekday and hour, employee and missed, and export CSV", async ({ page }) => {
+  await signIn(page, owner.email, owner.password);
+  await nav(page, "Reports");
+  // The week up to today: today's bar and row count the calls of the tests before (three or more).
+  const rows = page.getByTestId("report-row");
+  await expect(rows).toHaveCount(7);
+  const received = Number(await rows.last().locator("td").nth(1).textContent());
+  expect(received).toBeGreaterThanOrEqual(3);
+  await expect(page.getByRole("figure", { name: "Received calls per day, answered and missed" })).toBeVisible();
+  await shot(page, "laptop-reports");
+
+  await page.getByRole("button", { name: "Weekday × hour" }).click();
+  await expect(page).toHaveURL(/report=distribution/);
+  const busy = page.getByTestId("heat-cell-busy");
+  await expect(busy.first()).toBeVisible();
+  let total = 0;
+  for (const cell of await busy.all()) total += Number(await cell.textContent());
+  expect(total).toBe(received);
+  await shot(page, "laptop-reports-heat-map");
+
+  await page.getByRole("button", { name: "Employees" }).click();
+  await expect(rows.filter({ hasText: "Manager One" })).toContainText("101");
+
+  await page.getByRole("button", { name: "Missed calls" }).click();
+  await expect(rows.first()).toBeVisible();
+  await expect(page.getByTestId("report-period")).toContainText("missed");
+  const downloading = page.waitForEvent("download");
+  await page.getByRole("button", { name: "Export CSV" }).click();
+  const download = await downloading;
+  expect(download.suggestedFilename()).toMatch(/^missed-\d{4}-\d{2}-\d{2}-\d{4}-\d{2}-\d{2}\.csv$/);
+  const csv = readFileSync((await download.path())!, "utf8").split("\r\n");
+  expect(csv[0]).toContain("call_id,started_at,caller");
+
+  // A period the API refuses (over a year) shows its error, naming the field.
+  await page.getByLabel("From").fill("2020-01-01");
+  await page.getByRole("button", { name: "Show" }).click();
+  await expect(page.getByRole("alert")).toContainText(/from|366/);
+});
+
 test("on a phone the pages fit the screen", async ({ browser }) => {
   const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
   const page = await context.newPage();
@@ -579,6 +618,7 @@ test("on a phone the pages fit the screen", async ({ browser }) => {
     ["/settings/sip-accounts", "phone-sip-accounts"],
     ["/queues", "phone-queues"],
     ["/settings/webhooks", "phone-webhooks"],
+    ["/reports?report=distribution", "phone-reports"],
   ]) {
     await page.goto(path);
     await expect(page.getByRole("main")).not.toContainText("Loading");

@@ -17,11 +17,13 @@ import { Voicemail } from "./pages/Voicemail";
 import { Queues } from "./pages/Queues";
 import { Wallboard } from "./pages/Wallboard";
 import { Webhooks } from "./pages/Webhooks";
+import { Reports } from "./pages/Reports";
 
 const tenantPages: [string, string][] = [
   ["/calls", "Call log"],
   ["/voicemail", "Voicemail"],
   ["/queues", "Queues"],
+  ["/reports", "Reports"],
   ["/settings/numbers", "Numbers"],
   ["/settings/dial-plan", "Dial plan"],
   ["/settings/sip-accounts", "SIP accounts"],
@@ -115,6 +117,7 @@ export function App() {
   else if (path === "/voicemail") page = <Voicemail />;
   else if (path === "/queues")
     page = <Queues canChange={role === "owner" || role === "admin"} ownAccount={session.user?.sip_account_id ?? ""} />;
+  else if (path === "/reports") page = <Reports />;
   else if (path.startsWith("/queues/")) page = <Wallboard id={decodeURIComponent(path.slice("/queues/".length))} />;
   else if (path === "/settings/numbers") page = <Numbers />;
   else if (path === "/settings/dial-plan") page = <DialPlanPage />;

@@ -385,6 +385,24 @@ test("the owner edits the dial plan: a refusal names the node, a save bumps the 
   await expect(steps).toHaveCount(1);
   await expect(steps.first()).toContainText("reception scheme: ring");
   await expect(steps.first()).toContainText("rings extension 101 for 25 s");
+
+  // Office hours in front of the scheme: a call on Monday at noon goes to reception; once the hours
+  // start at 14:00 (Berlin), the same call at the same time is closed.
+  const preview = async (hours: string, version: number) => {
+    plan.schedules = { office: { time_zone: "Europe/Berlin", hours: { mon: [hours] } } };
+    plan.nodes.main = { type: "schedule", schedule: "office", open: "reception", closed: "nobody" };
+    plan.numbers[e164] = "main";
+    await editor.fill(JSON.stringify(plan, null, 2));
+    await page.getByRole("button", { name: "Save" }).click();
+    await expect(page.getByTestId("plan-saved")).toHaveText(`Saved as version ${version}.`);
+    await page.getByLabel("At").fill("2026-11-30T12:00");
+    await page.getByRole("button", { name: "Preview" }).click();
+    return page.getByTestId("preview-step").first();
+  };
+  await expect(await preview("09:00-18:00", 3)).toContainText("main schedule: open");
+  await expect(steps.nth(1)).toContainText("reception scheme: ring");
+  await expect(await preview("14:00-18:00", 4)).toContainText("main schedule: closed");
+  await expect(steps.nth(1)).toContainText("nobody hangup");
   await shot(page, "laptop-dial-plan");
 });
 

@@ -59,6 +59,15 @@ int main(int argc, char** argv) {
     tel::queue::AgentPresence presence(**consumer, live, config.presence_lapse, log, *registry);
     std::atomic<bool> stop_presence{false};
     std::thread presence_thread([&] { presence.run(stop_presence); });
+    // Stopped and joined however this scope is left: a start that fails below throws past it.
+    struct ThreadStopper {
+      std::atomic<bool>& stop;
+      std::thread& thread;
+      ~ThreadStopper() {
+        stop = true;
+        if (thread.joinable()) thread.join();
+      }
+    } presence_stopper{stop_presence, presence_thread};
     // A call's notifications are handled in the order they came: each call has its lane (one
     // thread), so that its end is never handled before its offer.
     std::vector<std::unique_ptr<tel::grpc_util::BlockingExecutor>> lanes;
@@ -100,8 +109,6 @@ int main(int argc, char** argv) {
     server.shutdown(std::chrono::seconds(5));
     // No more offers are made once the links are going: sends would fail and put callers back.
     wakeups.stop();
-    stop_presence = true;
-    presence_thread.join();
     dispatcher.stop();
     fleet.stop();
     lanes.clear();

@@ -43,9 +43,10 @@ v1::Disposition deriveDisposition(const v1::CallRecord& record) {
 void setQueueVisits(v1::CallRecord* record) {
   record->clear_queue_visits();
   v1::QueueVisit* open = nullptr;  // the visit whose caller is still in line
+  // Steps recorded before they carried their times have none: their waits are unknown (0).
   auto close = [&](const char* outcome, int64_t at) {
     open->set_outcome(outcome);
-    open->set_wait_seconds(seconds(micros(open->joined_at()), at));
+    if (open->has_joined_at() && at != 0) open->set_wait_seconds(seconds(micros(open->joined_at()), at));
     open = nullptr;
   };
   // The queue service's steps (routing's own step for the plan's queue node, "enqueue", is not one).
@@ -58,7 +59,7 @@ void setQueueVisits(v1::CallRecord* record) {
     if (step.outcome() == "joined" || open == nullptr || open->queue_id() != step.node()) {
       open = record->add_queue_visits();
       open->set_queue_id(step.node());
-      *open->mutable_joined_at() = step.at();
+      if (at != 0) *open->mutable_joined_at() = step.at();
       open->set_outcome("waiting");
       if (step.outcome() == "joined") continue;
     }
@@ -73,6 +74,15 @@ void setQueueVisits(v1::CallRecord* record) {
       open->set_overflow_reason(step.detail());
       close("overflowed", at);
     }
+  }
+  // An agent's leg answered after the caller joined: answered, even without the queue's own step
+  // (the call may have ended before the queue could put it on the record).
+  if (open != nullptr && record->has_answered_at() &&
+      (!open->has_joined_at() || micros(record->answered_at()) >= micros(open->joined_at()))) {
+    for (const auto& leg : record->legs()) {
+      if (leg.leg_id() == record->answered_leg_id()) open->set_account_id(leg.account_id());
+    }
+    close("answered", micros(record->answered_at()));
   }
   if (open != nullptr && record->complete()) close("abandoned", micros(record->ended_at()));
 }

@@ -533,6 +533,7 @@ grpc::Status CdrStore::getCall(const std::string& tenant_id, const std::string& 
         leg->mutable_media()->set_bytes_in(row[13].as<uint64_t>());
         leg->mutable_media()->set_bytes_out(row[14].as<uint64_t>());
       }
+      setQueueVisits(out);  // again, with the legs: an answering agent's account comes from them
     });
     return found ? Status::OK : grpc_util::notFound("call");
   });

@@ -290,3 +290,35 @@ TEST_CASE("overflow ends a visit, and a second queue is a second visit") {
   setQueueVisits(&reread);
   CHECK(google::protobuf::util::MessageDifferencer::Equals(reread, record));
 }
+
+TEST_CASE("an agent's answer closes the visit even when the queue's answered step is missing") {
+  std::vector<CallEventRecord> events = {queueStep(2, 1, "q1", "joined"), queueStep(3, 2, "q1", "offered")};
+  CallEventRecord leg{"l", 4, kStart + 2'100'000, {}};
+  leg.event.mutable_leg_created()->set_leg_id("b1.1");
+  leg.event.mutable_leg_created()->set_account_id("agent-1");
+  events.push_back(leg);
+  CallEventRecord answered{"a", 5, kStart + 9'000'000, {}};
+  answered.event.mutable_leg_answered()->set_leg_id("b1.1");
+  events.push_back(answered);
+  events.push_back(callEnded(6, 10));  // the agent hung up at once: no Note made it
+  const auto record = projectCall("t", "c", events);
+  REQUIRE(record.queue_visits_size() == 1);
+  CHECK(record.queue_visits(0).outcome() == "answered");
+  CHECK(record.queue_visits(0).account_id() == "agent-1");
+  CHECK(record.queue_visits(0).wait_seconds() == 8);
+}
+
+TEST_CASE("queue steps stored before they had times give visits of unknown wait, not 1970") {
+  v1::CallRecord record;
+  auto* joined = record.add_route();
+  joined->set_type("queue");
+  joined->set_node("q1");
+  joined->set_outcome("joined");
+  record.set_complete(true);
+  record.mutable_ended_at()->set_seconds(1'790'000'100);
+  setQueueVisits(&record);
+  REQUIRE(record.queue_visits_size() == 1);
+  CHECK(record.queue_visits(0).outcome() == "abandoned");
+  CHECK_FALSE(record.queue_visits(0).has_joined_at());
+  CHECK(record.queue_visits(0).wait_seconds() == 0);
+}

@@ -69,7 +69,8 @@ CallEventImpact impactOf(const calls_v1::CallEvent& event) {
               {{"call.ringing", json{{"early_media", event.leg_ringing().early_media()}},
                 event.leg_ringing().leg_id()}}};
     case calls_v1::CallEvent::kLegAnswered:
-      return {std::nullopt, {{"call.answered", json::object(), event.leg_answered().leg_id()}}};
+      // Whoever answered, a caller in a queue is no longer waiting in it.
+      return {std::nullopt, {{"call.answered", json::object(), event.leg_answered().leg_id()}}, QueueFact{""}};
     case calls_v1::CallEvent::kCallEnded: {
       CallEventImpact impact{std::nullopt, {{"call.ended", std::nullopt, ""}}};
       // Whether it was inbound is the call's fact, known where the event is recorded.

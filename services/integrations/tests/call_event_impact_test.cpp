@@ -67,6 +67,9 @@ TEST_CASE("a new leg is remembered and its ringing and answer raise events about
   REQUIRE(answer.events.size() == 1);
   CHECK(answer.events[0].type == "call.answered");
   CHECK(answer.events[0].leg_id == "b1.1");
+  // An answer ends any wait in a queue (the queue's own answered step may never come).
+  REQUIRE(answer.queue);
+  CHECK(answer.queue->waiting_in.empty());
 }
 
 TEST_CASE("a call's end raises call.ended waiting for the record and call.missed unless answered") {

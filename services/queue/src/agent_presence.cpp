@@ -13,7 +13,9 @@ std::optional<PresenceChange> presenceChangeOf(const calls::v1::CallEvent& event
       return PresenceChange{"engaged", "caller", event.call_started().caller_account_id()};
     case calls::v1::CallEvent::kLegCreated:
       if (event.leg_created().account_id().empty()) return std::nullopt;  // a number outside
-      return PresenceChange{"engaged", event.leg_created().leg_id(), event.leg_created().account_id()};
+      return PresenceChange{"leg", event.leg_created().leg_id(), event.leg_created().account_id()};
+    case calls::v1::CallEvent::kLegAnswered:
+      return PresenceChange{"engaged", event.leg_answered().leg_id(), ""};
     case calls::v1::CallEvent::kLegEnded:
       return PresenceChange{"released", event.leg_ended().leg_id(), ""};
     case calls::v1::CallEvent::kCallEnded:
@@ -43,7 +45,7 @@ AgentPresence::AgentPresence(kafka::Consumer& consumer, LiveQueues& live, std::c
                     .Help("Batches of call events Redis did not take, retried")
                     .Register(registry)
                     .Add({})) {
-  for (const char* kind : {"engaged", "released", "ended"}) changes_.Add({{"kind", kind}});
+  for (const char* kind : {"leg", "engaged", "released", "ended"}) changes_.Add({{"kind", kind}});
 }
 
 bool AgentPresence::apply(const std::vector<kafka::Message>& batch) {

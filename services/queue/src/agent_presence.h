@@ -17,13 +17,16 @@ namespace tel::queue {
 
 // What one call event says about the accounts in the call (LiveQueues::presence).
 struct PresenceChange {
-  std::string kind;        // "engaged", "released", "ended"
+  std::string kind;        // "leg", "engaged", "released", "ended"
   std::string leg;         // the leg, "caller" for the account that placed the call
-  std::string account_id;  // engaged: the account
+  std::string account_id;  // leg and engaged: the account
 };
 
-// Pure: a call placed by an account or a leg ringing one engages it; the leg's end releases it,
-// the call's end releases all. Other events change nothing.
+// Pure: a leg to an account is noted ("leg"), and engages the account once it answers; a call
+// placed by an account engages it at once. The leg's end releases it, the call's end releases
+// all. A leg that only rings engages nobody: sip-edge reports the end of a leg that was not
+// answered only with the call's (a queued caller's missed offers would otherwise hold their
+// agents as long as the caller waits). Other events change nothing.
 std::optional<PresenceChange> presenceChangeOf(const calls::v1::CallEvent& event);
 
 // Follows every call of the platform on Kafka (call-events, its own consumer group) so that an

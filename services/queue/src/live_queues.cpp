@@ -105,11 +105,13 @@ redis.call('HSET', ck, 'state', 'offered', 'agents', table.concat(result, ',', 2
 return result
 )lua";
 
-// An account's part in any call of the platform, from the call events (AgentPresence): x:<account>
-// holds "<call>/<leg>" members scored by when they lapse (a lost end cannot keep an agent busy
-// past a call's longest duration), l:<call> maps the call's legs to their accounts. An account is
-// on a call while x:<account> has a member that has not lapsed.
-// ARGV: prefix, kind ("engaged", "released", "ended"), call, leg, account, now, lapse_ms
+// An account's part in any call of the platform, from the call events (AgentPresence): l:<call>
+// maps the call's legs to their accounts ("leg"); x:<account> holds "<call>/<leg>" members
+// ("engaged": the leg answered, or the account placed the call), scored by when they lapse (a lost
+// end cannot keep an agent busy past a call's longest duration). An account is on a call while
+// x:<account> has a member that has not lapsed.
+// ARGV: prefix, kind ("leg", "engaged", "released", "ended"), call, leg, account (for "leg", and
+// for "engaged" by the caller; else read from l:<call>), now, lapse_ms
 constexpr const char* kPresence = R"lua(
 local P, kind, call, leg, acc, now, lapse = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7])
 local lk = P .. 'l:' .. call
@@ -120,12 +122,16 @@ local function release(l, a)
   redis.call('ZREMRANGEBYSCORE', xk, '-inf', now)
   if redis.call('ZCARD', xk) == 0 then freed = true end
 end
-if kind == 'engaged' then
+if kind == 'leg' or kind == 'engaged' then
+  if acc == '' then acc = redis.call('HGET', lk, leg) or '' end
+  if acc == '' then return 0 end  -- a leg to a number outside the platform
   redis.call('HSET', lk, leg, acc)
   redis.call('PEXPIRE', lk, lapse)
-  local xk = P .. 'x:' .. acc
-  redis.call('ZADD', xk, now + lapse, call .. '/' .. leg)
-  redis.call('PEXPIRE', xk, lapse)
+  if kind == 'engaged' then
+    local xk = P .. 'x:' .. acc
+    redis.call('ZADD', xk, now + lapse, call .. '/' .. leg)
+    redis.call('PEXPIRE', xk, lapse)
+  end
 elseif kind == 'released' then
   local a = redis.call('HGET', lk, leg)
   if a then

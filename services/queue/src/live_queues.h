@@ -127,11 +127,12 @@ class LiveQueues {
   absl::StatusOr<v1::Wallboard> wallboard(const std::string& tenant, const std::string& queue,
                                           const v1::QueueSettings& settings, int64_t now_ms);
   absl::StatusOr<v1::Agent> agent(const std::string& tenant, const std::string& account_id, int64_t now_ms);
-  // An account's part in a call, from the call events (AgentPresence): "engaged" (a leg rings it,
-  // or it placed the call: leg "caller"), "released" (that leg ended) or "ended" (the call ended:
-  // every leg of it released). An agent engaged in any call is not offered a caller, and shows
-  // as on a call. Each part lapses after `lapse_ms` even if its end never comes. True when the
-  // account was freed (its last call ended): the lines are matched again.
+  // An account's part in a call, from the call events (AgentPresence): "leg" (a leg rings it),
+  // "engaged" (that leg answered, or it placed the call: leg "caller", with `account_id`),
+  // "released" (that leg ended) or "ended" (the call ended: every leg of it released). An agent
+  // engaged in any call is not offered a caller, and shows as on a call. Each part lapses after
+  // `lapse_ms` even if its end never comes. True when the account was freed (its last call
+  // ended): the lines are matched again.
   absl::StatusOr<bool> presence(const std::string& tenant, const std::string& kind, const std::string& call_id,
                                 const std::string& leg, const std::string& account_id, int64_t now_ms,
                                 int64_t lapse_ms);

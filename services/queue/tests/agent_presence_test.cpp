@@ -5,7 +5,7 @@
 using tel::queue::presenceChangeOf;
 namespace calls_v1 = tel::calls::v1;
 
-TEST_CASE("a call an account places or a leg ringing one engages the account") {
+TEST_CASE("a call an account places engages it and a leg to one is noted until it answers") {
   calls_v1::CallEvent started;
   started.mutable_call_started()->set_caller("+15550001000");
   CHECK_FALSE(presenceChangeOf(started));  // from outside: nobody's
@@ -22,9 +22,15 @@ TEST_CASE("a call an account places or a leg ringing one engages the account") {
   leg.mutable_leg_created()->set_account_id("acc-2");
   change = presenceChangeOf(leg);
   REQUIRE(change);
-  CHECK(change->kind == "engaged");
+  CHECK(change->kind == "leg");
   CHECK(change->leg == "b1.1");
   CHECK(change->account_id == "acc-2");
+  calls_v1::CallEvent answered;
+  answered.mutable_leg_answered()->set_leg_id("b1.1");
+  change = presenceChangeOf(answered);
+  REQUIRE(change);
+  CHECK(change->kind == "engaged");
+  CHECK(change->leg == "b1.1");
 }
 
 TEST_CASE("a leg's end releases its account and the call's end every account of it") {

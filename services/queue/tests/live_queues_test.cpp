@@ -266,8 +266,11 @@ TEST_CASE_METHOD(Fixture, "a caller of a higher priority goes before those who w
 TEST_CASE_METHOD(Fixture, "an agent on any other call is not offered a caller until that call ends") {
   const auto s = settings("linear", {{"a1", 0}, {"a2", 0}});
   const int64_t lapse = 60'000;
-  // a1 is rung by a direct call (leg b1.1 of call d1), then answers it.
-  REQUIRE_FALSE(live.presence(tenant, "engaged", "d1", "b1.1", "a1", now, lapse).value());
+  // a1 is rung by a direct call (leg b1.1 of call d1): still free while it only rings.
+  REQUIRE_FALSE(live.presence(tenant, "leg", "d1", "b1.1", "a1", now, lapse).value());
+  CHECK(live.agent(tenant, "a1", now)->state() == "available");
+  // It answers: on a call.
+  REQUIRE_FALSE(live.presence(tenant, "engaged", "d1", "b1.1", "", now, lapse).value());
   join("c1");
   CHECK(claim(s) == std::vector<std::string>{"a2"});
   CHECK(live.agent(tenant, "a1", now)->state() == "on_call");
@@ -286,7 +289,10 @@ TEST_CASE_METHOD(Fixture, "an agent on any other call is not offered a caller un
   CHECK(live.presence(tenant, "ended", "d2", "", "", ++now, lapse).value());
   CHECK(live.agent(tenant, "a2", now)->state() == "available");
   // A call whose end never comes lapses: a1 engaged, and free again once the lapse has passed.
-  REQUIRE_FALSE(live.presence(tenant, "engaged", "d3", "b1.1", "a1", now, lapse).value());
+  REQUIRE_FALSE(live.presence(tenant, "leg", "d3", "b1.1", "a1", now, lapse).value());
+  REQUIRE_FALSE(live.presence(tenant, "engaged", "d3", "b1.1", "", now, lapse).value());
+  // An answer on a leg nobody noted (to a number outside the platform) engages nobody.
+  REQUIRE_FALSE(live.presence(tenant, "engaged", "d3", "b2.1", "", now, lapse).value());
   join("c4");
   CHECK(claim(s) == std::vector<std::string>{"a2"});
   serve("c4", "a2");

@@ -20,8 +20,8 @@ function QueueVisits({ visits }: { visits: QueueVisit[] }) {
       <ol className="route" data-testid="queue-visits">
         {visits.map((visit, index) => (
           <li key={index} data-testid="queue-visit">
-            <strong>{queueName(visit.queue_id)}</strong>: {outcomes[visit.outcome]} after{" "}
-            {formatSeconds(visit.wait_seconds)}
+            <strong>{queueName(visit.queue_id)}</strong>: {outcomes[visit.outcome]}
+            {visit.outcome !== "waiting" && ` after ${formatSeconds(visit.wait_seconds)}`}
             {visit.account_id && ` by ${accountName(names.data?.[1], visit.account_id)}`}
             {visit.overflow_reason && ` (${visit.overflow_reason.replace("_", " ")})`}
             <span className="detail">

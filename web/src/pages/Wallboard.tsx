@@ -11,33 +11,45 @@ function percent(value: number | null): string {
 // The queue's live board: the API's snapshot at once, then every change its event stream pushes
 // (GET /v1/queues/{id}/wallboard/stream). EventSource reconnects by itself when a stream ends
 // (the gateway closes each after 10 minutes) or the connection drops.
+// The stream sends a board when something changes, not as times pass: the page counts waits and
+// times in state up itself, from when the board arrived.
 function useLiveBoard(id: string) {
-  const [board, setBoard] = useState<Board | null>(null);
+  const [board, setBoard] = useState<{ board: Board; at: number } | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [live, setLive] = useState(false);
+  const [, setTick] = useState(0);
   useEffect(() => {
     let open = true;
     api<Board>("GET", `/v1/queues/${encodeURIComponent(id)}/wallboard`).then(
-      (snapshot) => open && setBoard((shown) => shown ?? snapshot),
+      (snapshot) => open && setBoard((shown) => shown ?? { board: snapshot, at: Date.now() }),
       (failure) => open && setError(failure),
     );
     const stream = new EventSource(`/v1/queues/${encodeURIComponent(id)}/wallboard/stream`);
     stream.addEventListener("wallboard", (event) => {
-      setBoard(JSON.parse((event as MessageEvent<string>).data) as Board);
+      setBoard({ board: JSON.parse((event as MessageEvent<string>).data) as Board, at: Date.now() });
       setLive(true);
       setError(null);
     });
-    stream.onerror = () => setLive(false);
+    stream.onerror = () => {
+      setLive(false);
+      // Refused (the gateway's limit of streams, a session that ended): EventSource gives up.
+      if (stream.readyState === EventSource.CLOSED) {
+        setError(new Error("The live updates stopped (the server refused the stream). Reload the page to try again."));
+      }
+    };
+    const ticker = setInterval(() => setTick((tick) => tick + 1), 1000);
     return () => {
       open = false;
       stream.close();
+      clearInterval(ticker);
     };
   }, [id]);
-  return { board, error, live };
+  const elapsed = board ? Math.floor((Date.now() - board.at) / 1000) : 0;
+  return { board: board?.board ?? null, elapsed, error, live };
 }
 
 export function Wallboard({ id }: { id: string }) {
-  const { board, error, live } = useLiveBoard(id);
+  const { board, elapsed, error, live } = useLiveBoard(id);
   const accounts = useLoad(() => listAll<SipAccount>("/v1/sip-accounts"), []);
   return (
     <section aria-labelledby="wallboard-title">
@@ -102,7 +114,7 @@ export function Wallboard({ id }: { id: string }) {
                       <td>{caller.position || "next"}</td>
                       <td>{caller.caller}</td>
                       <td>{caller.state === "offered" ? "agents ringing" : "waiting"}</td>
-                      <td>{formatSeconds(caller.waited_seconds)}</td>
+                      <td>{formatSeconds(caller.waited_seconds + elapsed)}</td>
                     </tr>
                   ))}
                 </tbody>
@@ -128,7 +140,7 @@ export function Wallboard({ id }: { id: string }) {
                     <tr key={agent.account_id} data-testid="wallboard-agent">
                       <td>{accountName(accounts.data, agent.account_id)}</td>
                       <td>{agentState(agent)}</td>
-                      <td>{agent.seconds_in_state == null ? "—" : formatSeconds(agent.seconds_in_state)}</td>
+                      <td>{agent.seconds_in_state == null ? "—" : formatSeconds(agent.seconds_in_state + elapsed)}</td>
                       <td>{agent.calls_taken}</td>
                     </tr>
                   ))}

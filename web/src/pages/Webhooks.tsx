@@ -36,13 +36,14 @@ function EventTypes(props: { name: string; value: string[]; onChange: (value: st
 }
 
 // The delivery log of one subscription (every attempt, newest first), with a replay per event.
-function Deliveries({ subscription }: { subscription: WebhookSubscription }) {
+// `sent`: changes when the page sent something (a ping): the log is read again.
+function Deliveries({ subscription, sent }: { subscription: WebhookSubscription; sent: number }) {
   const attempts = useLoad(
     () =>
       api<{ items: WebhookAttempt[] }>("GET", `/v1/webhooks/${subscription.id}/attempts?limit=50`).then(
         (page) => page.items,
       ),
-    [subscription.id],
+    [subscription.id, sent],
   );
   const [notice, setNotice] = useState("");
   const [error, setError] = useState<unknown>(null);
@@ -139,6 +140,7 @@ export function Webhooks() {
   const [secret, setSecret] = useState<{ url: string; value: string } | null>(null);
   const [open, setOpen] = useState("");
   const [notice, setNotice] = useState("");
+  const [pings, setPings] = useState(0);
 
   const create = async () => {
     const created = await api<WebhookSubscription>("POST", "/v1/webhooks", {
@@ -153,6 +155,8 @@ export function Webhooks() {
     setSecret({ url: created.url, value: created.secret ?? "" });
     setUrl("");
     setDescription("");
+    setNumbers("");
+    setExtensions("");
     list.reload();
   };
 
@@ -171,6 +175,7 @@ export function Webhooks() {
       await api("POST", `/v1/webhooks/${s.id}/ping`, { body: {} });
       setNotice(`Ping queued for ${s.url}: see its delivery log.`);
       setOpen(s.id);
+      setPings((count) => count + 1);
     });
   const rotate = (s: WebhookSubscription) =>
     act(async () => {
@@ -249,7 +254,12 @@ export function Webhooks() {
             {s.failing_since && <> · failing since {formatTime(s.failing_since)}</>}
           </p>
           <div className="row-actions">
-            <button type="button" className="small secondary" onClick={() => setOpen(open === s.id ? "" : s.id)}>
+            <button
+              type="button"
+              className="small secondary"
+              onClick={() => setOpen(open === s.id ? "" : s.id)}
+              aria-label={`${open === s.id ? "Hide deliveries" : "Deliveries"} of ${s.url}`}
+            >
               {open === s.id ? "Hide deliveries" : "Deliveries"}
             </button>
             <button type="button" className="small secondary" onClick={() => ping(s)} aria-label={`Ping ${s.url}`}>
@@ -263,7 +273,12 @@ export function Webhooks() {
             >
               New secret
             </button>
-            <button type="button" className="small secondary" onClick={() => toggle(s)}>
+            <button
+              type="button"
+              className="small secondary"
+              onClick={() => toggle(s)}
+              aria-label={`${s.enabled ? "Disable" : "Enable"} ${s.url}`}
+            >
               {s.enabled ? "Disable" : "Enable"}
             </button>
             <button
@@ -275,7 +290,7 @@ export function Webhooks() {
               Delete
             </button>
           </div>
-          {open === s.id && <Deliveries subscription={s} />}
+          {open === s.id && <Deliveries subscription={s} sent={pings} />}
         </div>
       ))}
     </section>

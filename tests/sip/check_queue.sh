@@ -487,10 +487,22 @@ check "eight call records" eventually 10 burst_records
 while read -r id; do api "$key" GET "/v1/calls/$id"; done <"$work/burst.ids" | jq -s . >"$work/burst.json"
 check "each caller was answered by exactly one agent" \
   holds 'all(.[]; [.legs[] | select(.answered_at != null)] | length == 1)' "$work/burst.json"
-no_double_offer() {  # no agent's legs overlap in time: never two callers offered to one agent at once
-  jq -e '[.[].legs[] | {a: .account_id, from: .created_at, to: .ended_at}] | group_by(.a) |
-    all(.[]; sort_by(.from) as $legs | [range(1; $legs | length) | $legs[.].from >= $legs[. - 1].to] | all)' \
-    "$work/burst.json" >/dev/null || { jq -c '.[].legs[] | [.account_id[0:8], .created_at, .ended_at]' "$work/burst.json"; return 1; }
+# Each agent's offers, from the queue's own route steps (timed by their events; a record's legs
+# that did not answer all end with their call): an offer lasts until that agent's miss, another
+# agent's answer, or the call's end when that agent answered it. No two of an agent's overlap.
+no_double_offer() {
+  jq -e 'def t: (.[0:19] + "Z" | fromdateiso8601) + (if .[19:20] == "." then ("0" + (.[19:] | rtrimstr("Z")) | tonumber) else 0 end);
+[.[] | . as $call | [.route[] | select(.type == "queue")] as $steps
+  | range(0; $steps | length) as $i | $steps[$i] | select(.outcome == "offered")
+  | .at as $from | (.detail | capture("agents (?<a>.*)$").a | split(",")[]) as $agent
+  | (first($steps[$i + 1:][] | select((.outcome == "missed" and .account_id == $agent)
+        or .outcome == "answered" or .outcome == "overflow")) // null) as $stop
+  | {agent: $agent, call: $call.id, from: ($from | t),
+     to: (if $stop == null or ($stop.outcome == "answered" and $stop.account_id == $agent)
+          then $call.ended_at else $stop.at end | t)}]
+| group_by(.agent) | all(.[]; sort_by(.from) as $o | [range(1; $o | length) | $o[.].from >= $o[. - 1].to] | all)' "$work/burst.json" >/dev/null ||
+    { jq -c '.[] | .id[0:8] as $c | .route[] | select(.type == "queue") | [$c, .outcome, .at, .account_id, .detail]' \
+        "$work/burst.json"; return 1; }
 }
 check "no agent was offered two callers at once" no_double_offer
 
